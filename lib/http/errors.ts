@@ -1,0 +1,73 @@
+/**
+ * Typed errors thrown by lib/ verbs. Only lib/http/respond.ts turns them into HTTP answers, so
+ * business code never speaks HTTP.
+ */
+export interface ErrorDetail {
+  /** Where the problem is, e.g. "[3].failure_reason" or "timestamp". */
+  path?: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly details?: ErrorDetail[];
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers?: Record<string, string>;
+
+  constructor(message: string, details?: ErrorDetail[], headers?: Record<string, string>) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+export class InvalidInputError extends AppError {
+  readonly status = 400;
+  readonly code: string;
+  constructor(message: string, details?: ErrorDetail[], code = "invalid_payload") {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  readonly code = "unauthorized";
+}
+
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly code = "forbidden";
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly code = "not_found";
+}
+
+export class MethodNotAllowedError extends AppError {
+  readonly status = 405;
+  readonly code = "method_not_allowed";
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly code = "conflict";
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code = "payload_too_large";
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code = "unsupported_media_type";
+}
+
+export class ServiceUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = "service_unavailable";
+}

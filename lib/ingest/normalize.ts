@@ -1,0 +1,279 @@
+import { InvalidInputError, type ErrorDetail } from "@/lib/http/errors";
+import { canonicalReason } from "@/lib/reasons";
+import { FIELD_MAX_LENGTH } from "./limits";
+import { parseEventTime } from "./timestamp";
+
+/**
+ * Turns one received event into the rows we store. Treble does not publish the body of its
+ * webhooks, so each field is looked up under several names (canonical first); see the README's
+ * alias table. Fields may sit at the top level or inside a `data` object.
+ */
+
+export const DEPLOYMENT_FAILURE = "deployment.failure";
+export const HSM_STATUS = "hsm.status";
+
+export interface FailureFields {
+  reason: string;
+  reasonKnown: boolean;
+  line: string | null;
+  template: string | null;
+  countryCode: string | null;
+  cellphone: string | null;
+  phoneE164: string | null;
+  pollId: string | null;
+  deploymentId: string | null;
+  batchId: string | null;
+  sessionId: string | null;
+  userSessionKeys: string | null;
+}
+
+export interface NormalizedEvent {
+  eventId: string | null;
+  eventType: string;
+  occurredAt: number;
+  occurredAtFromReceipt: boolean;
+  failure?: FailureFields;
+  templateStatus?: { template: string; status: string };
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Own-property read, so keys like `constructor` or `__proto__` never reach the prototype. */
+function own(obj: Json, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** Reads a dotted path ("hsm.name") through own properties only. */
+function at(obj: Json, path: string): unknown {
+  let cur: unknown = obj;
+  for (const key of path.split(".")) {
+    if (!isObject(cur)) return undefined;
+    cur = own(cur, key);
+  }
+  return cur;
+}
+
+const isAbsent = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+/** Collects every problem of one event, so a 400 lists them all at once. */
+class Problems {
+  readonly list: ErrorDetail[] = [];
+  add(path: string, message: string) {
+    this.list.push({ path, message });
+  }
+}
+
+class EventReader {
+  private readonly sources: Array<{ obj: Json; prefix: string }>;
+  constructor(
+    event: Json,
+    readonly problems: Problems,
+  ) {
+    this.sources = [{ obj: event, prefix: "" }];
+    const data = own(event, "data");
+    if (isObject(data)) this.sources.push({ obj: data, prefix: "data." });
+  }
+
+  /** First present alias: its value and where it was found. */
+  first(aliases: readonly string[]): { value: unknown; path: string } | undefined {
+    for (const alias of aliases) {
+      for (const { obj, prefix } of this.sources) {
+        const value = at(obj, alias);
+        if (!isAbsent(value)) return { value, path: prefix + alias };
+      }
+    }
+    return undefined;
+  }
+
+  /** A bounded string (numbers are accepted and written in decimal); null when absent. */
+  text(aliases: readonly string[], max: number): string | null {
+    const found = this.first(aliases);
+    return found ? this.boundedText(found.value, found.path, max) : null;
+  }
+
+  boundedText(value: unknown, path: string, max: number): string | null {
+    let text: string;
+    if (typeof value === "string") text = value.trim();
+    else if (typeof value === "number" && Number.isFinite(value)) text = String(value);
+    else {
+      this.problems.add(path, "must be a string");
+      return null;
+    }
+    if (text.length > max) this.problems.add(path, `is longer than ${max} characters`);
+    else if (text.includes("\u0000")) this.problems.add(path, "must not contain NUL characters");
+    else return text;
+    return null;
+  }
+}
+
+const digitsOf = (s: string) => s.replace(/\D/g, "");
+const PHONE_LIKE = /^\+?[\d\s\-().]+$/;
+
+/** `+<digits>` for a phone-like value of 6–15 digits; the trimmed text otherwise. */
+function normalizeLine(text: string): string {
+  if (!PHONE_LIKE.test(text)) return text;
+  const digits = digitsOf(text);
+  return digits.length >= 6 && digits.length <= 15 ? `+${digits}` : text;
+}
+
+/** E.164 from a country code and a national number; null unless it is 7–15 digits. */
+function toE164(countryCode: string | null, cellphone: string | null): string | null {
+  if (!cellphone || !PHONE_LIKE.test(cellphone)) return null;
+  let digits: string;
+  if (cellphone.startsWith("+")) digits = digitsOf(cellphone);
+  else if (countryCode && /^\+?\d{1,4}$/.test(countryCode)) {
+    const cc = digitsOf(countryCode);
+    const national = digitsOf(cellphone);
+    // Some senders put the full international number in `cellphone`; do not prefix it twice.
+    digits = national.startsWith(cc) && national.length >= 11 ? national : cc + national;
+  } else return null;
+  return digits.length >= 7 && digits.length <= 15 ? `+${digits}` : null;
+}
+
+const REASON_ALIASES = ["failure_reason", "reason", "failure_type", "error_code"] as const;
+const SQUAD_KEYS = new Set(["deployment_squad", "tdeployment_squad"]);
+
+/** The line named by a `deployment_squad` session key (`DS_<cellphone>`), if any. */
+function lineFromSessionKeys(keys: unknown): string | null {
+  const fromValue = (v: unknown) =>
+    typeof v === "string" && /^DS_/i.test(v.trim()) ? v.trim().slice(3) : typeof v === "number" ? String(v) : null;
+  if (Array.isArray(keys)) {
+    for (const entry of keys) {
+      if (!isObject(entry)) continue;
+      const key = own(entry, "key");
+      if (typeof key === "string" && SQUAD_KEYS.has(key)) return fromValue(own(entry, "value"));
+    }
+  } else if (isObject(keys)) {
+    for (const key of SQUAD_KEYS) {
+      const line = fromValue(own(keys, key));
+      if (line) return line;
+    }
+  }
+  return null;
+}
+
+function readLine(reader: EventReader, sessionKeys: unknown): string | null {
+  const lineValue = reader.first(["line"]);
+  if (lineValue && isObject(lineValue.value)) {
+    const cellphone = own(lineValue.value, "cellphone");
+    if (!isAbsent(cellphone)) {
+      const text = reader.boundedText(cellphone, `${lineValue.path}.cellphone`, FIELD_MAX_LENGTH.line);
+      return text === null ? null : normalizeLine(text);
+    }
+  } else if (lineValue) {
+    const text = reader.boundedText(lineValue.value, lineValue.path, FIELD_MAX_LENGTH.line);
+    return text === null ? null : normalizeLine(text);
+  }
+  const text = reader.text(["company.cellphone", "sender"], FIELD_MAX_LENGTH.line);
+  if (text !== null) return normalizeLine(text);
+  const squad = lineFromSessionKeys(sessionKeys);
+  if (squad === null) return null;
+  const bounded = reader.boundedText(squad, "user_session_keys.deployment_squad", FIELD_MAX_LENGTH.line);
+  return bounded === null ? null : normalizeLine(bounded);
+}
+
+function readTemplate(reader: EventReader): string | null {
+  const found = reader.first(["hsm.name", "hsm_name", "template", "template_name"]);
+  if (!found) return null;
+  if (isObject(found.value)) {
+    const name = own(found.value, "name");
+    return isAbsent(name) ? null : reader.boundedText(name, `${found.path}.name`, FIELD_MAX_LENGTH.template);
+  }
+  return reader.boundedText(found.value, found.path, FIELD_MAX_LENGTH.template);
+}
+
+function readFailure(reader: EventReader): FailureFields {
+  const reasonFound = reader.first(REASON_ALIASES);
+  if (!reasonFound) reader.problems.add("failure_reason", "is required (also accepted as reason, failure_type or error_code)");
+  const reasonText = reasonFound ? reader.boundedText(reasonFound.value, reasonFound.path, FIELD_MAX_LENGTH.reason) : null;
+  const { code, known } = canonicalReason(reasonText ?? "");
+
+  const sessionKeysFound = reader.first(["user_session_keys"]);
+  let userSessionKeys: string | null = null;
+  if (sessionKeysFound) {
+    if (typeof sessionKeysFound.value !== "object") {
+      reader.problems.add(sessionKeysFound.path, "must be an object or an array");
+    } else {
+      userSessionKeys = JSON.stringify(sessionKeysFound.value);
+      if (userSessionKeys.length > FIELD_MAX_LENGTH.user_session_keys) {
+        reader.problems.add(sessionKeysFound.path, `is larger than ${FIELD_MAX_LENGTH.user_session_keys} characters`);
+        userSessionKeys = null;
+      }
+    }
+  }
+
+  const userCellphone = reader.first(["user.cellphone"]);
+  const contactPrefix = userCellphone ? "user." : "";
+  const countryCode = reader.text([`${contactPrefix}country_code`], FIELD_MAX_LENGTH.country_code);
+  const cellphone = reader.text([`${contactPrefix}cellphone`], FIELD_MAX_LENGTH.cellphone);
+
+  const campaignId = (aliases: string[]) => reader.text(aliases, FIELD_MAX_LENGTH.campaign_id);
+  return {
+    reason: code,
+    reasonKnown: known,
+    line: readLine(reader, sessionKeysFound?.value),
+    template: readTemplate(reader),
+    countryCode: countryCode === null ? null : countryCode.replace(/^\+/, ""),
+    cellphone,
+    phoneE164: toE164(countryCode, cellphone),
+    pollId: campaignId(["poll_id", "conversation_id", "poll.id"]),
+    deploymentId: campaignId(["deployment_id", "deployment.id"]),
+    batchId: campaignId(["batch_id", "deployment.batch_id"]),
+    sessionId: campaignId(["session_id", "session.external_id"]),
+    userSessionKeys,
+  };
+}
+
+function readTemplateStatus(reader: EventReader): { template: string; status: string } | undefined {
+  const template = readTemplate(reader);
+  const status = reader.text(["status", "hsm.status", "new_status"], FIELD_MAX_LENGTH.status);
+  if (template === null) reader.problems.add("hsm.name", "is required for hsm.status (also template, template_name)");
+  if (status === null) reader.problems.add("status", "is required for hsm.status (also hsm.status, new_status)");
+  return template !== null && status !== null ? { template, status: status.toUpperCase() } : undefined;
+}
+
+/**
+ * Validates and normalises one event. Throws InvalidInputError listing every problem, with paths
+ * prefixed by `pathPrefix` (e.g. "[3]." inside a batch).
+ */
+export function normalizeEvent(event: unknown, receivedAt: number, pathPrefix = ""): NormalizedEvent {
+  const problems = new Problems();
+  if (!isObject(event)) {
+    throw new InvalidInputError(`${pathPrefix || "event"} must be an object`, [
+      { path: pathPrefix.replace(/\.$/, ""), message: "must be an object" },
+    ]);
+  }
+  const reader = new EventReader(event, problems);
+  const eventId = reader.text(["event_id"], FIELD_MAX_LENGTH.event_id);
+  const typeFound = reader.first(["event_type"]);
+  let eventType = typeFound ? reader.boundedText(typeFound.value, typeFound.path, FIELD_MAX_LENGTH.event_type) : null;
+  if (!typeFound) {
+    // Treble's deployment-failure webhook may omit the envelope: a reason identifies the event.
+    if (reader.first(REASON_ALIASES)) eventType = DEPLOYMENT_FAILURE;
+    else problems.add("event_type", "is required");
+  }
+
+  let occurredAt = receivedAt;
+  let occurredAtFromReceipt = true;
+  const time = reader.first(["timestamp"]);
+  try {
+    const parsed = parseEventTime(time?.value, receivedAt, time?.path ?? "timestamp");
+    occurredAt = parsed.ms;
+    occurredAtFromReceipt = parsed.fromReceipt;
+  } catch (err) {
+    problems.list.push(...((err as InvalidInputError).details ?? []));
+  }
+
+  const normalized: NormalizedEvent = { eventId, eventType: eventType ?? "", occurredAt, occurredAtFromReceipt };
+  if (eventType === DEPLOYMENT_FAILURE) normalized.failure = readFailure(reader);
+  else if (eventType === HSM_STATUS) normalized.templateStatus = readTemplateStatus(reader);
+
+  if (problems.list.length) {
+    const details = problems.list.map((p) => ({ path: pathPrefix + (p.path ?? ""), message: p.message }));
+    const first = details[0]!;
+    throw new InvalidInputError(`${first.path} ${first.message}`, details);
+  }
+  return normalized;
+}
