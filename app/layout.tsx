@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import Link from "next/link";
+import { Providers } from "./providers";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -11,12 +11,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
   return (
     <html lang="en">
       <body>
-        <header className="top">
-          <Link href="/" className="brand">
-            Faultline
-          </Link>
-        </header>
-        <main>{children}</main>
+        <Providers>{children}</Providers>
       </body>
     </html>
   );

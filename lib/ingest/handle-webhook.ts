@@ -41,16 +41,23 @@ function presentedToken(req: WebhookRequest): string | undefined {
   return req.header("x-webhook-token") || undefined;
 }
 
+/**
+ * Normalises one event and adds what identifies it (`event_id`, else the SHA-256 of its text).
+ * Exported so the demo seeder stores history exactly as the endpoint would. Throws InvalidInputError.
+ */
+export function prepareEvent(event: unknown, payload: string, receivedAt: number, pathPrefix = ""): PreparedEvent {
+  const normalized = normalizeEvent(event, receivedAt, pathPrefix);
+  const dedupeKey = normalized.eventId ?? `sha256:${createHash("sha256").update(payload).digest("hex")}`;
+  return { ...normalized, dedupeKey, receivedAt, payload };
+}
+
 /** Turns a parsed body into rows to store; every invalid event is reported with its index. */
-function prepareEvents(events: unknown[], texts: string[], isBatch: boolean, receivedAt: number): PreparedEvent[] {
+export function prepareEvents(events: unknown[], texts: string[], isBatch: boolean, receivedAt: number): PreparedEvent[] {
   const prepared: PreparedEvent[] = [];
   const problems: ErrorDetail[] = [];
   events.forEach((event, index) => {
     try {
-      const normalized = normalizeEvent(event, receivedAt, isBatch ? `[${index}].` : "");
-      const payload = texts[index]!;
-      const dedupeKey = normalized.eventId ?? `sha256:${createHash("sha256").update(payload).digest("hex")}`;
-      prepared.push({ ...normalized, dedupeKey, receivedAt, payload });
+      prepared.push(prepareEvent(event, texts[index]!, receivedAt, isBatch ? `[${index}].` : ""));
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       problems.push(...(err.details ?? [{ path: isBatch ? `[${index}]` : "", message: err.message }]));

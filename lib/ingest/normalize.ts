@@ -143,7 +143,10 @@ function lineFromSessionKeys(keys: unknown): string | null {
     for (const entry of keys) {
       if (!isObject(entry)) continue;
       const key = own(entry, "key");
-      if (typeof key === "string" && SQUAD_KEYS.has(key)) return fromValue(own(entry, "value"));
+      if (typeof key !== "string" || !SQUAD_KEYS.has(key)) continue;
+      // Like the object form: a squad key whose value is not DS_<cellphone> does not end the search.
+      const line = fromValue(own(entry, "value"));
+      if (line) return line;
     }
   } else if (isObject(keys)) {
     for (const key of SQUAD_KEYS) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PayloadTooLargeError } from "@/lib/http/errors";
+import { InvalidInputError, PayloadTooLargeError } from "@/lib/http/errors";
 import type { JsonAnswer } from "@/lib/http/respond";
 
 /** Reads a Node request body, stopping (413) as soon as it passes `limit` bytes. */
@@ -21,9 +21,10 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
       cleanup();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
-    const onError = (err: Error) => {
+    // A client that disconnects mid-body is the sender's problem, not a server error.
+    const onError = () => {
       cleanup();
-      reject(err);
+      reject(new InvalidInputError("The request body was not received completely.", undefined, "incomplete_body"));
     };
     const cleanup = () => {
       req.off("data", onData);

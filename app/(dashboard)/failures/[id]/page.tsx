@@ -1,0 +1,31 @@
+import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
+import { notFound } from "next/navigation";
+import { FailureDetail } from "@/components/failures/failure-detail";
+import { filtersToSearchParams } from "@/lib/filters";
+import { NotFoundError } from "@/lib/http/errors";
+import { getFailure } from "@/lib/queries/failures";
+import { failureQueryKey } from "@/lib/query-keys";
+import { InvalidFilters } from "../../invalid-filters";
+import { pageFilters, type SearchParams } from "../../page-filters";
+
+export const dynamic = "force-dynamic";
+
+export default async function FailurePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
+  const { id } = await params;
+  if (!/^\d{1,15}$/.test(id)) notFound();
+  const page = await pageFilters(searchParams);
+  if (!page.ok) return <InvalidFilters message={page.message} />;
+  const queryClient = new QueryClient();
+  try {
+    queryClient.setQueryData(failureQueryKey(Number(id)), getFailure(Number(id)));
+  } catch (err) {
+    if (err instanceof NotFoundError) notFound();
+    throw err;
+  }
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <h1 className="page-title">Failure #{id}</h1>
+      <FailureDetail id={Number(id)} tz={page.tz} filterQuery={filtersToSearchParams(page.filters).toString()} />
+    </HydrationBoundary>
+  );
+}

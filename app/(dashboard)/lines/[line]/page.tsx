@@ -1,0 +1,19 @@
+import { SliceView } from "@/components/slice-view";
+import { InvalidFilters } from "../../invalid-filters";
+import { pageFilters, type SearchParams } from "../../page-filters";
+
+export const dynamic = "force-dynamic";
+
+export default async function LinePage({ params, searchParams }: { params: Promise<{ line: string }>; searchParams: SearchParams }) {
+  const line = decodeURIComponent((await params).line);
+  const page = await pageFilters(searchParams);
+  if (!page.ok) return <InvalidFilters message={page.message} />;
+  return (
+    <>
+      <h1 className="page-title">
+        Line <span data-testid="slice-name">{line}</span>
+      </h1>
+      <SliceView serverTz={page.tz} fixed={{ line: [line] }} />
+    </>
+  );
+}

@@ -1,0 +1,19 @@
+import { InvalidFilters } from "../../invalid-filters";
+import { pageFilters, type SearchParams } from "../../page-filters";
+import { TemplateView } from "./template-view";
+
+export const dynamic = "force-dynamic";
+
+export default async function TemplatePage({ params, searchParams }: { params: Promise<{ template: string }>; searchParams: SearchParams }) {
+  const template = decodeURIComponent((await params).template);
+  const page = await pageFilters(searchParams);
+  if (!page.ok) return <InvalidFilters message={page.message} />;
+  return (
+    <>
+      <h1 className="page-title">
+        Template <span data-testid="slice-name">{template}</span>
+      </h1>
+      <TemplateView serverTz={page.tz} template={template} />
+    </>
+  );
+}

@@ -1,0 +1,48 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useFilters } from "@/components/filters/use-filters";
+import { QueryError } from "@/components/query-states";
+import { SliceView } from "@/components/slice-view";
+import { fetchJson } from "@/lib/api-client";
+import type { TemplateStatusChange } from "@/lib/queries/templates";
+import { formatInTimeZone } from "@/lib/time/format";
+
+const STATUS_COLORS: Record<string, string> = { DISABLED: "#b42318", PAUSED: "#b54708", REJECTED: "#b42318", APPROVED: "#027a48" };
+
+/** A template's failures with its status history (from `hsm.status` events) drawn on the trend. */
+export function TemplateView({ serverTz, template }: { serverTz: string; template: string }) {
+  const { tz } = useFilters(serverTz);
+  const history = useQuery({
+    queryKey: ["template-status", template],
+    queryFn: () => fetchJson<{ items: TemplateStatusChange[] }>(`/api/templates/${encodeURIComponent(template)}/status-history`),
+  });
+  const items = history.data?.items ?? [];
+  return (
+    <>
+      <section className="panel" data-testid="template-status-history">
+        <h2>Status history</h2>
+        {history.isError ? (
+          <QueryError error={history.error} onRetry={() => void history.refetch()} what="the status history" />
+        ) : history.isPending ? (
+          <p className="muted">Loading…</p>
+        ) : items.length === 0 ? (
+          <p className="muted">No hsm.status events received for this template.</p>
+        ) : (
+          <ul className="status-history">
+            {items.map((s) => (
+              <li key={`${s.at}-${s.status}`}>
+                <strong style={{ color: STATUS_COLORS[s.status] }}>{s.status}</strong> at {formatInTimeZone(Date.parse(s.at), tz, "full")} {tz}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <SliceView
+        serverTz={serverTz}
+        fixed={{ template: [template] }}
+        markers={items.map((s) => ({ at: s.at, label: `${s.status} ${formatInTimeZone(Date.parse(s.at), tz, "minute")}`, color: STATUS_COLORS[s.status] }))}
+      />
+    </>
+  );
+}

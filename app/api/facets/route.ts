@@ -1,0 +1,7 @@
+import { parseFilters } from "@/lib/filters";
+import { jsonRoute } from "@/lib/http/route";
+import { getFacets } from "@/lib/queries/facets";
+
+export const dynamic = "force-dynamic";
+
+export const GET = jsonRoute((request) => getFacets(parseFilters(new URL(request.url).searchParams)));

@@ -1,0 +1,337 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { FAILURE_SORTS } from "@/lib/queries/failure-page";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, mixIncidentStatuses, type Dataset } from "@/lib/testing/failure-dataset";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { expectError, type WebhookAnswer } from "@/lib/testing/webhook-client";
+import { POST as postWebhook } from "../webhooks/treble/route";
+import { GET as getDetail } from "./[id]/route";
+import { GET } from "./route";
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
+afterAll(() => tempDb.cleanup());
+
+// The routes resolve presets against the real clock, so the data is anchored to it, and no
+// failure sits within 10 minutes of a preset's edge while the tests run.
+const NOW = Date.now();
+const PRESETS = { "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY };
+let dataset: Dataset;
+
+beforeAll(() => {
+  dataset = loadFailureDataset({
+    now: NOW,
+    seed: 11,
+    count: 2500,
+    avoid: { instants: Object.values(PRESETS).map((ms) => NOW - ms), margin: 10 * 60_000 },
+  });
+  mixIncidentStatuses();
+});
+
+const BASE = "http://localhost:3000/api/failures";
+
+async function answerOf(response: Response): Promise<WebhookAnswer> {
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+interface Item {
+  id: number;
+  eventId: string;
+  occurredAt: string;
+  reason: string;
+  line: string | null;
+  template: string | null;
+  phoneE164: string | null;
+  cellphone: string | null;
+  incidentStatus: string;
+}
+interface Page {
+  items: Item[];
+  nextCursor: string | null;
+  total: number;
+}
+
+async function list(query: string): Promise<WebhookAnswer> {
+  return answerOf(await GET(new Request(`${BASE}?${query}`)));
+}
+
+async function page(query: string): Promise<Page> {
+  const answer = await list(query);
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  expect(answer.headers.get("cache-control")).toBe("no-store");
+  return answer.json as Page;
+}
+
+const sqlite = () => getDb().sqlite;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Ids of the failures a filter must list, by plain SQL over the raw table. */
+function refIds(where: string, params: unknown[]): number[] {
+  const rows = sqlite()
+    .prepare(`SELECT f.id FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${where}`)
+    .all(...params) as Array<{ id: number }>;
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/** Binary order of SQLite's default collation (same as JS for these strings). */
+const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+
+function sortKey(item: Item, sort: string): Array<string | number> {
+  const t = Date.parse(item.occurredAt);
+  if (sort === "time") return [t, item.id];
+  const value = sort === "reason" ? item.reason : sort === "line" ? (item.line ?? "") : (item.template ?? "");
+  return [value, t, item.id];
+}
+
+function compareKeys(a: Array<string | number>, b: Array<string | number>): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = cmp(a[i]!, b[i]!);
+    if (c) return c;
+  }
+  return 0;
+}
+
+/** Follows nextCursor to the end; returns every item seen, checking each page on the way. */
+async function walk(query: string, sort: string, dir: "asc" | "desc", limit: number): Promise<{ items: Item[]; totals: Set<number>; pages: number }> {
+  const items: Item[] = [];
+  const totals = new Set<number>();
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const q: string = `${query}&sort=${sort}&dir=${dir}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const p = await page(q);
+    pages++;
+    totals.add(p.total);
+    expect(p.items.length).toBeLessThanOrEqual(limit);
+    // A page that promises more is full; the last page says there is nothing after it.
+    if (p.nextCursor) expect(p.items).toHaveLength(limit);
+    items.push(...p.items);
+    cursor = p.nextCursor;
+    expect(pages).toBeLessThan(1000);
+  } while (cursor);
+  return { items, totals, pages };
+}
+
+interface Slice {
+  name: string;
+  query: string;
+  where: string;
+  params: () => unknown[];
+}
+
+const [L1, L2] = DATASET_LINES;
+const [T1] = DATASET_TEMPLATES;
+const W_FROM = NOW - 21 * DAY - 17 * 60_000 - 123;
+const W_TO = NOW - 13 * DAY + 41 * 60_000 + 7;
+
+function samplePhoneDigits(): string {
+  const row = sqlite()
+    .prepare("SELECT phone_e164 FROM failures WHERE phone_e164 IS NOT NULL GROUP BY phone_e164 ORDER BY count(*) DESC LIMIT 1")
+    .get() as { phone_e164: string };
+  return row.phone_e164.slice(5, 11);
+}
+
+const SLICES: Slice[] = [
+  {
+    name: "a line in a custom window",
+    query: `from=${iso(W_FROM)}&to=${iso(W_TO)}&line=${encodeURIComponent(L1)}`,
+    where: "f.occurred_at >= ? AND f.occurred_at < ? AND f.line = ?",
+    params: () => [W_FROM, W_TO, L1],
+  },
+  {
+    name: "unknown line, 90 days",
+    query: "range=90d&line=(unknown)",
+    where: "f.occurred_at >= ? AND f.occurred_at < ? AND f.line = ''",
+    params: () => [NOW - 90 * DAY, NOW],
+  },
+  {
+    name: "unknown template or a template, on a line, 7 days",
+    query: `range=7d&template=${encodeURIComponent(`(unknown),${T1}`)}&line=${encodeURIComponent(L2)}`,
+    where: "f.occurred_at >= ? AND f.occurred_at < ? AND f.template IN ('', ?) AND f.line = ?",
+    params: () => [NOW - 7 * DAY, NOW, T1, L2],
+  },
+  {
+    name: "a class and a status in a custom window",
+    query: `from=${iso(W_FROM)}&to=${iso(W_TO)}&class=fix_then_retry,no_action&status=acknowledged,resolved`,
+    where: `f.occurred_at >= ? AND f.occurred_at < ? AND i.status IN ('acknowledged', 'resolved') AND f.reason IN
+      ('MISSING_PARAMETER', 'PARAMETER_MISMATCH', 'INVALID_POLL', 'CHARACTER_LIMIT_HEADER', 'CHARACTER_LIMIT_BODY', 'FAILURE_BY_DISABLED_HSM', 'REVOKED')`,
+    params: () => [W_FROM, W_TO],
+  },
+  {
+    name: "a phone search, 90 days",
+    query: "range=90d&q=PHONE",
+    where: "f.occurred_at >= ? AND f.occurred_at < ? AND (instr(coalesce(f.phone_e164, ''), ?) > 0 OR instr(coalesce(f.cellphone, ''), ?) > 0)",
+    params: () => [NOW - 90 * DAY, NOW, samplePhoneDigits(), samplePhoneDigits()],
+  },
+  {
+    name: "an unrecognised reason and a known one in lower case, 30 days",
+    query: "range=30d&reason=FAILURE_BY_NEW_META_RULE,failure_by_optout_contact",
+    where: "f.occurred_at >= ? AND f.occurred_at < ? AND f.reason IN ('FAILURE_BY_NEW_META_RULE', 'FAILURE_BY_OPTOUT_CONTACT')",
+    params: () => [NOW - 30 * DAY, NOW],
+  },
+];
+
+describe("GET /api/failures: keyset pagination visits every row exactly once", () => {
+  it("has ties to paginate through (bursts sharing one timestamp)", () => {
+    const ties = sqlite().prepare("SELECT max(n) AS n FROM (SELECT count(*) AS n FROM failures GROUP BY occurred_at)").get() as { n: number };
+    expect(ties.n).toBeGreaterThan(7);
+  });
+
+  for (const slice of SLICES) {
+    it(slice.name, async () => {
+      const query = slice.query.replace("PHONE", samplePhoneDigits());
+      const expected = refIds(slice.where, slice.params());
+      expect(expected.length, "a slice worth paginating").toBeGreaterThan(10);
+      for (const sort of FAILURE_SORTS) {
+        for (const dir of ["asc", "desc"] as const) {
+          const label = `${sort} ${dir}`;
+          const { items, totals } = await walk(query, sort, dir, 7);
+          const ids = items.map((i) => i.id);
+          expect(new Set(ids).size, `${label}: no row twice`).toBe(ids.length);
+          expect([...ids].sort((a, b) => a - b), `${label}: every row`).toEqual(expected);
+          expect([...totals], `${label}: total`).toEqual([expected.length]);
+          for (let i = 1; i < items.length; i++) {
+            const c = compareKeys(sortKey(items[i - 1]!, sort), sortKey(items[i]!, sort));
+            expect(dir === "asc" ? c : -c, `${label}: order at ${i}`).toBeLessThan(0);
+          }
+        }
+      }
+    });
+  }
+
+  it("pages through a whole 90-day window in every order with a larger page", async () => {
+    const expected = refIds("f.occurred_at >= ? AND f.occurred_at < ?", [NOW - 90 * DAY, NOW]);
+    expect(expected.length).toBeGreaterThan(2000);
+    for (const sort of FAILURE_SORTS) {
+      for (const dir of ["asc", "desc"] as const) {
+        const { items, totals, pages } = await walk("range=90d", sort, dir, 199);
+        expect(pages).toBe(Math.ceil(expected.length / 199));
+        expect(items.map((i) => i.id).sort((a, b) => a - b)).toEqual(expected);
+        expect([...totals]).toEqual([expected.length]);
+      }
+    }
+  });
+
+  it("answers an empty slice with no items, no cursor and a zero total", async () => {
+    const p = await page("range=90d&q=abc");
+    expect(p).toEqual({ items: [], nextCursor: null, total: 0 });
+  });
+
+  it("defaults to newest first, 50 a page, over the last 24 hours", async () => {
+    const p = await page("");
+    const expected = refIds("f.occurred_at >= ? AND f.occurred_at < ?", [NOW - DAY, NOW]);
+    expect(p.total).toBe(expected.length);
+    expect(p.items).toHaveLength(Math.min(50, expected.length));
+    const times = p.items.map((i) => Date.parse(i.occurredAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(p.nextCursor === null).toBe(expected.length <= 50);
+  });
+
+  it("describes each failure with its normalised fields", async () => {
+    const p = await page(`range=90d&line=(unknown)&limit=5`);
+    for (const item of p.items) {
+      expect(item.line).toBeNull();
+      const row = sqlite().prepare("SELECT dedupe_key, reason, template, phone_e164 FROM failures WHERE id = ?").get(item.id) as Record<string, string | null>;
+      expect(item.eventId).toBe(row.dedupe_key);
+      expect(item.reason).toBe(row.reason);
+      expect(item.template).toBe(row.template || null);
+      expect(item.phoneE164).toBe(row.phone_e164);
+      expect(["open", "acknowledged", "resolved"]).toContain(item.incidentStatus);
+    }
+  });
+});
+
+describe("GET /api/failures: invalid parameters → 400 naming the field", () => {
+  const cases: Array<[string, string, string]> = [
+    ["cursor=not-a-cursor", "cursor", "invalid_parameter"],
+    [`cursor=${Buffer.from(JSON.stringify({ a: 1 })).toString("base64url")}`, "cursor", "invalid_parameter"],
+    [`sort=reason&cursor=${Buffer.from(JSON.stringify([1, 2])).toString("base64url")}`, "cursor", "invalid_parameter"],
+    [`sort=time&cursor=${Buffer.from(JSON.stringify(["X", 1, 2])).toString("base64url")}`, "cursor", "invalid_parameter"],
+    ["limit=0", "limit", "invalid_parameter"],
+    ["limit=501", "limit", "invalid_parameter"],
+    ["limit=abc", "limit", "invalid_parameter"],
+    ["limit=2.5", "limit", "invalid_parameter"],
+    ["sort=phone", "sort", "invalid_parameter"],
+    ["dir=up", "dir", "invalid_parameter"],
+    ["class=retry_soon", "class", "invalid_filter"],
+    ["status=closed", "status", "invalid_filter"],
+    ["tz=Mars/Olympus_Mons", "tz", "invalid_filter"],
+    ["range=2d", "range", "invalid_filter"],
+    ["from=yesterday", "from", "invalid_filter"],
+    ["from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "to", "invalid_filter"],
+    ["from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from", "invalid_filter"],
+    [`q=${"1".repeat(65)}`, "q", "invalid_filter"],
+  ];
+  for (const [query, field, code] of cases) {
+    it(`${query.slice(0, 60)} → ${field}`, async () => {
+      const error = expectError(await list(query), 400, code);
+      expect(error.message.startsWith(field), error.message).toBe(true);
+      expect(error.details?.[0]?.path).toBe(field);
+    });
+  }
+
+  it("takes a cursor made for another sort as invalid, not as a wrong page", async () => {
+    const first = await page("range=90d&sort=time&limit=3");
+    expect(first.nextCursor).not.toBeNull();
+    const error = expectError(await list(`range=90d&sort=line&limit=3&cursor=${first.nextCursor}`), 400, "invalid_parameter");
+    expect(error.details?.[0]?.path).toBe("cursor");
+  });
+});
+
+describe("GET /api/failures/{id}", () => {
+  const detail = async (id: string) => answerOf(await getDetail(new Request(`${BASE}/${id}`), { params: Promise.resolve({ id }) }));
+
+  it("returns every field with the raw payload exactly as stored", async () => {
+    const row = sqlite().prepare("SELECT id, dedupe_key FROM failures WHERE line = '' AND template <> '' LIMIT 1").get() as { id: number; dedupe_key: string };
+    const answer = await detail(String(row.id));
+    expect(answer.status).toBe(200);
+    const body = answer.json as Record<string, unknown>;
+    expect(body.id).toBe(row.id);
+    expect(body.eventId).toBe(row.dedupe_key);
+    expect(body.rawPayload).toBe(dataset.payloads.get(row.dedupe_key));
+    expect(body.line).toBeNull();
+    expect(body.eventType).toBe("deployment.failure");
+    expect(typeof body.meaning === "string" || body.meaning === null).toBe(true);
+  });
+
+  it("keeps each event of a batch byte for byte, and explains its reason", async () => {
+    const a = failureEvent({ event_id: "detail-a", failure_reason: "  missing_parameter " });
+    const b = failureEvent({ event_id: "detail-b", failure_reason: "FAILURE_BY_SOMETHING_NEW", line: undefined });
+    const textA = `{ "event_id" : "detail-a",\n  ${JSON.stringify(a).slice(1).replace('"event_id":"detail-a",', "")}`;
+    const textB = JSON.stringify(b, null, 2);
+    const body = `[\n ${textA} ,\t${textB}\n]`;
+    const posted = await postWebhook(
+      new Request(`http://localhost:3000/api/webhooks/treble?token=${TEST_WEBHOOK_SECRET}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
+    );
+    expect(posted.status, await posted.clone().text()).toBe(200);
+    const idOf = (key: string) => (sqlite().prepare("SELECT id FROM failures WHERE dedupe_key = ?").get(key) as { id: number }).id;
+
+    const answerA = (await detail(String(idOf("detail-a")))).json as Record<string, unknown>;
+    expect(answerA.rawPayload).toBe(textA);
+    expect(JSON.parse(answerA.rawPayload as string)).toEqual(a);
+    expect(answerA).toMatchObject({ reason: "MISSING_PARAMETER", reasonKnown: true, reasonClass: "fix_then_retry" });
+    expect(answerA.meaning).toEqual(expect.any(String));
+    expect(answerA.action).toEqual(expect.any(String));
+
+    const answerB = (await detail(String(idOf("detail-b")))).json as Record<string, unknown>;
+    expect(answerB.rawPayload).toBe(textB);
+    expect(answerB).toMatchObject({ reason: "FAILURE_BY_SOMETHING_NEW", reasonKnown: false, reasonClass: null, meaning: null, action: null, line: null });
+  });
+
+  it("answers 404 for an unknown id", async () => {
+    const error = expectError(await detail("999999999"), 404, "not_found");
+    expect(error.message).toContain("999999999");
+  });
+
+  for (const id of ["abc", "-1", "1.5", "1e3", "0x10", ""]) {
+    it(`answers 400 naming id for ${JSON.stringify(id)}`, async () => {
+      const error = expectError(await detail(id), 400, "invalid_parameter");
+      expect(error.details?.[0]?.path).toBe("id");
+    });
+  }
+});

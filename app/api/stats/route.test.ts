@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
+import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { expectError } from "@/lib/testing/webhook-client";
+import { GET } from "./route";
+
+// Full filter combinations are checked against the raw rows in lib/queries/stats.test.ts; this
+// file covers the HTTP surface: the documented body, parameters and errors.
+const tempDb = setupTempDatabase();
+afterAll(() => tempDb.cleanup());
+
+const NOW = Date.now();
+beforeAll(() => {
+  loadFailureDataset({ now: NOW, seed: 5, count: 800 });
+});
+
+async function stats(query: string): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const response = await GET(new Request(`http://localhost:3000/api/stats?${query}`));
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+const count = (sql: string, ...params: unknown[]) => (getDb().sqlite.prepare(sql).get(...params) as { n: number }).n;
+
+describe("GET /api/stats", () => {
+  it("answers the documented shape, with totals equal to the raw rows", async () => {
+    const from = NOW - 12 * DAY - 3_333;
+    const to = NOW - DAY + 77_777;
+    const answer = await stats(`from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&tz=America/Bogota`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("cache-control")).toBe("no-store");
+    const body = answer.json as Record<string, unknown>;
+    for (const key of ["total", "previousTotal", "contacts", "byReason", "byLine", "byTemplate", "timeline"]) expect(body).toHaveProperty(key);
+    expect(body.total).toBe(count("SELECT count(*) AS n FROM failures WHERE occurred_at >= ? AND occurred_at < ?", from, to));
+    expect(body.previousTotal).toBe(count("SELECT count(*) AS n FROM failures WHERE occurred_at >= ? AND occurred_at < ?", from - (to - from), from));
+    expect(body.total).toBeGreaterThan(0);
+    const timeline = body.timeline as Array<{ bucket: string; counts: Record<string, number> }>;
+    // Bogota is UTC−5 all year: one bucket per local date the window touches.
+    const localDay = (ms: number) => Math.floor((ms - 5 * 3_600_000) / DAY);
+    expect(timeline.length).toBe(localDay(to - 1) - localDay(from) + 1);
+    for (const p of timeline) expect(p.bucket).toMatch(/T05:00:00\.000Z$/);
+    expect(body.window).toEqual({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz: "America/Bogota" });
+  });
+
+  it("counts what arrived after a given failure id", async () => {
+    const maxId = count("SELECT max(id) AS n FROM failures");
+    const body = (await stats(`range=7d&afterId=${maxId - 10}`)).json as { newSinceAfterId: number; latestFailureId: number };
+    expect(body).toMatchObject({ newSinceAfterId: 10, latestFailureId: maxId });
+  });
+
+  for (const [query, field, code] of [
+    ["afterId=-3", "afterId", "invalid_parameter"],
+    ["afterId=abc", "afterId", "invalid_parameter"],
+    ["tz=Not/AZone", "tz", "invalid_filter"],
+    ["status=open,closed", "status", "invalid_filter"],
+    ["to=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z", "to", "invalid_filter"],
+    [`template=${"x".repeat(513)}`, "template", "invalid_filter"],
+  ] as const) {
+    it(`answers 400 naming ${field} for ${query.slice(0, 50)}`, async () => {
+      const error = expectError(await stats(query), 400, code);
+      expect(error.details?.[0]?.path).toBe(field);
+      expect(error.message.startsWith(field)).toBe(true);
+    });
+  }
+});

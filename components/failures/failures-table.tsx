@@ -1,0 +1,155 @@
+"use client";
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import type { ColumnDef, SortingState } from "@tanstack/react-table";
+import Link from "next/link";
+import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
+import { useState } from "react";
+import { DataTable } from "@/components/data-table/data-table";
+import { useFilters } from "@/components/filters/use-filters";
+import { fetchJson } from "@/lib/api-client";
+import type { Filters } from "@/lib/filters";
+import { failuresQueryKey, failuresQueryString } from "@/lib/query-keys";
+import { FAILURE_SORTS, PAGE_SIZES } from "@/lib/queries/failure-page";
+import type { FailureItem, FailureList } from "@/lib/queries/failures";
+import { formatInTimeZone } from "@/lib/time/format";
+import { FailureDetail } from "./failure-detail";
+
+const pageParsers = {
+  sort: parseAsStringLiteral(FAILURE_SORTS).withDefault("time"),
+  dir: parseAsStringLiteral(["asc", "desc"] as const).withDefault("desc"),
+  limit: parseAsInteger.withDefault(50),
+  cursor: parseAsString,
+  failure: parseAsInteger,
+};
+
+function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
+  return [
+    {
+      id: "time",
+      header: `Time (${tz})`,
+      enableSorting: true,
+      cell: ({ row }) => <span title={row.original.occurredAt}>{formatInTimeZone(Date.parse(row.original.occurredAt), tz, "full")}</span>,
+    },
+    {
+      id: "reason",
+      header: "Reason",
+      enableSorting: true,
+      cell: ({ row }) => (
+        <span className="reason-cell">
+          {row.original.reasonLabel}
+          <code>{row.original.reason}</code>
+        </span>
+      ),
+    },
+    { id: "line", header: "Line", enableSorting: true, cell: ({ row }) => row.original.line ?? <span className="muted">unknown</span> },
+    {
+      id: "template",
+      header: "Template",
+      enableSorting: true,
+      cell: ({ row }) => row.original.template ?? <span className="muted">unknown</span>,
+    },
+    {
+      id: "contact",
+      header: "Contact",
+      enableSorting: false,
+      cell: ({ row }) => row.original.phoneE164 ?? row.original.cellphone ?? <span className="muted">unknown</span>,
+    },
+    {
+      id: "campaign",
+      header: "Campaign (poll / deployment)",
+      enableSorting: false,
+      cell: ({ row }) => (
+        <span className="small">
+          {row.original.pollId ?? "—"} / {row.original.deploymentId ?? "—"}
+        </span>
+      ),
+    },
+    {
+      id: "incident",
+      header: "Incident",
+      enableSorting: false,
+      cell: ({ row }) => <span className={`status status-${row.original.incidentStatus}`}>{row.original.incidentStatus}</span>,
+    },
+  ];
+}
+
+/**
+ * The failures of the current filters (plus `fixed` ones, e.g. a line page's line), keyset-
+ * paginated by the server; a row opens its detail in a drawer that has its own URL.
+ */
+export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixed?: Partial<Filters> }) {
+  const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
+  const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
+  const [previousCursors, setPreviousCursors] = useState<Array<string | null>>([]);
+  const limit = (PAGE_SIZES as readonly number[]).includes(page.limit) ? page.limit : 50;
+  const queryString = failuresQueryString(filters, tz, fixed, { ...page, limit });
+  const list = useQuery({
+    queryKey: failuresQueryKey(queryString),
+    queryFn: () => fetchJson<FailureList>(`/api/failures?${queryString}`),
+    placeholderData: keepPreviousData,
+  });
+  const sorting: SortingState = [{ id: page.sort, desc: page.dir === "desc" }];
+  const restart = (changes: Partial<typeof page>) => {
+    setPreviousCursors([]);
+    void setPage({ ...changes, cursor: null });
+  };
+
+  return (
+    <>
+      <DataTable
+        testId="failures-table"
+        what="failures"
+        columns={columns(tz)}
+        rows={list.data?.items}
+        isPending={list.isPending}
+        error={list.isError ? list.error : null}
+        onRetry={() => void list.refetch()}
+        rowKey={(r) => String(r.id)}
+        sorting={sorting}
+        onSortingChange={(next) => {
+          const first = next[0];
+          restart(first ? { sort: first.id as (typeof FAILURE_SORTS)[number], dir: first.desc ? "desc" : "asc" } : { sort: "time", dir: "desc" });
+        }}
+        onRowClick={(row) => void setPage({ failure: row.id })}
+        emptyMessage="No failures match these filters in this range."
+        paging={{
+          total: list.data?.total,
+          pageSize: limit,
+          pageSizes: PAGE_SIZES,
+          onPageSize: (size) => restart({ limit: size }),
+          hasPrevious: previousCursors.length > 0,
+          hasNext: Boolean(list.data?.nextCursor),
+          onFirst: () => restart({}),
+          onPrevious: () => {
+            const previous = previousCursors.at(-1) ?? null;
+            setPreviousCursors(previousCursors.slice(0, -1));
+            void setPage({ cursor: previous });
+          },
+          onNext: () => {
+            if (!list.data?.nextCursor) return;
+            setPreviousCursors([...previousCursors, page.cursor]);
+            void setPage({ cursor: list.data.nextCursor });
+          },
+        }}
+      />
+      {page.failure !== null && (
+        <>
+          <div className="drawer-backdrop" onClick={() => void setPage({ failure: null })} />
+          <aside className="drawer" role="dialog" aria-label="Failure detail" data-testid="failure-drawer">
+            <div className="drawer-header">
+              <h2>Failure #{page.failure}</h2>
+              <span>
+                <Link href={`/failures/${page.failure}?${filterQuery}`}>Open as page</Link>{" "}
+                <button type="button" onClick={() => void setPage({ failure: null })} aria-label="Close">
+                  ✕
+                </button>
+              </span>
+            </div>
+            <FailureDetail id={page.failure} tz={tz} filterQuery={filterQuery} />
+          </aside>
+        </>
+      )}
+    </>
+  );
+}

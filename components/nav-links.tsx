@@ -1,0 +1,35 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname, useSearchParams } from "next/navigation";
+import { FILTER_KEYS } from "@/lib/filters";
+
+const LINKS = [
+  { href: "/", label: "Overview" },
+  { href: "/failures", label: "Failures" },
+  { href: "/reasons", label: "Reasons" },
+];
+
+/** Top navigation; links keep the current filters so switching views keeps the slice. */
+export function NavLinks() {
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const kept = new URLSearchParams();
+  for (const key of FILTER_KEYS) {
+    const value = searchParams.get(key);
+    if (value) kept.set(key, value);
+  }
+  const query = kept.toString();
+  return (
+    <nav className="nav">
+      {LINKS.map((l) => {
+        const active = l.href === "/" ? pathname === "/" : pathname.startsWith(l.href);
+        return (
+          <Link key={l.href} href={query ? `${l.href}?${query}` : l.href} aria-current={active ? "page" : undefined}>
+            {l.label}
+          </Link>
+        );
+      })}
+    </nav>
+  );
+}

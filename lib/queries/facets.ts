@@ -1,0 +1,33 @@
+import { getDb } from "@/db/client";
+import { resolveWindow, type Filters } from "@/lib/filters";
+import { countCube } from "./stats";
+
+export interface Facets {
+  lines: Array<{ line: string | null; count: number }>;
+  templates: Array<{ template: string | null; count: number }>;
+  reasons: Array<{ reason: string; count: number }>;
+}
+
+const sortDesc = <T extends { count: number }>(rows: T[]) => rows.sort((a, b) => b.count - a.count);
+
+/**
+ * Values for the filter pickers with their counts in the window. Each dimension is counted
+ * under every other filter but its own, so a picker still offers the values it would add.
+ */
+export function getFacets(filters: Filters, now = Date.now()): Facets {
+  const { sqlite } = getDb();
+  const { from, to } = resolveWindow(filters, now);
+  const tallyOf = (rows: ReturnType<typeof countCube>, pick: (r: (typeof rows)[number]) => string) => {
+    const totals = new Map<string, number>();
+    for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
+    return [...totals];
+  };
+  const lines = tallyOf(countCube(sqlite, { ...filters, line: [] }, from, to), (r) => r.line);
+  const templates = tallyOf(countCube(sqlite, { ...filters, template: [] }, from, to), (r) => r.template);
+  const reasons = tallyOf(countCube(sqlite, { ...filters, reason: [], class: [] }, from, to), (r) => r.reason);
+  return {
+    lines: sortDesc(lines.map(([line, count]) => ({ line: line || null, count }))),
+    templates: sortDesc(templates.map(([template, count]) => ({ template: template || null, count }))),
+    reasons: sortDesc(reasons.map(([reason, count]) => ({ reason, count }))),
+  };
+}

@@ -1,0 +1,210 @@
+import { getDb } from "@/db/client";
+import type { IncidentStatus } from "@/lib/incidents/statuses";
+import { resolveWindow, type Filters } from "@/lib/filters";
+import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import type { FailurePage, FailureSort } from "./failure-page";
+import { reasonInfo, type ReasonClass } from "@/lib/reasons";
+import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
+import { countCube } from "./stats";
+
+export interface FailureItem {
+  id: number;
+  eventId: string;
+  occurredAt: string;
+  receivedAt: string;
+  reason: string;
+  reasonLabel: string;
+  reasonClass: ReasonClass | null;
+  reasonKnown: boolean;
+  line: string | null;
+  template: string | null;
+  countryCode: string | null;
+  cellphone: string | null;
+  phoneE164: string | null;
+  pollId: string | null;
+  deploymentId: string | null;
+  batchId: string | null;
+  sessionId: string | null;
+  incidentId: number;
+  incidentStatus: IncidentStatus;
+}
+
+interface FailureRow {
+  id: number;
+  dedupe_key: string;
+  occurred_at: number;
+  received_at: number;
+  reason: string;
+  reason_known: number;
+  line: string;
+  template: string;
+  country_code: string | null;
+  cellphone: string | null;
+  phone_e164: string | null;
+  poll_id: string | null;
+  deployment_id: string | null;
+  batch_id: string | null;
+  session_id: string | null;
+  incident_id: number;
+  incident_status: IncidentStatus;
+}
+
+const COLUMNS = `f.id, f.dedupe_key, f.occurred_at, f.received_at, f.reason, f.reason_known, f.line, f.template,
+  f.country_code, f.cellphone, f.phone_e164, f.poll_id, f.deployment_id, f.batch_id, f.session_id, f.incident_id,
+  i.status AS incident_status`;
+
+function toItem(r: FailureRow): FailureItem {
+  const info = reasonInfo(r.reason);
+  return {
+    id: r.id,
+    eventId: r.dedupe_key,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    receivedAt: new Date(r.received_at).toISOString(),
+    reason: r.reason,
+    reasonLabel: info?.label ?? r.reason,
+    reasonClass: info?.reasonClass ?? null,
+    reasonKnown: r.reason_known === 1,
+    line: r.line || null,
+    template: r.template || null,
+    countryCode: r.country_code,
+    cellphone: r.cellphone,
+    phoneE164: r.phone_e164,
+    pollId: r.poll_id,
+    deploymentId: r.deployment_id,
+    batchId: r.batch_id,
+    sessionId: r.session_id,
+    incidentId: r.incident_id,
+    incidentStatus: r.incident_status,
+  };
+}
+
+/** Sort column per sort key; rows are always tie-broken by (occurred_at, id) in the same direction. */
+const SORT_COLUMN: Record<Exclude<FailureSort, "time">, string> = {
+  reason: "f.reason",
+  line: "f.line",
+  template: "f.template",
+};
+
+type CursorKey = [string | number, number, number] | [number, number];
+
+function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string, sort: FailureSort): CursorKey {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    const ok =
+      Array.isArray(key) &&
+      (sort === "time"
+        ? key.length === 2 && key.every(Number.isFinite)
+        : key.length === 3 && typeof key[0] === "string" && Number.isFinite(key[1]) && Number.isFinite(key[2]));
+    if (ok) return key as CursorKey;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError("cursor is not valid for this sort", [{ path: "cursor", message: "invalid cursor" }], "invalid_parameter");
+}
+
+export interface FailureList {
+  items: FailureItem[];
+  nextCursor: string | null;
+  total: number;
+}
+
+/** The total for a filter: from the rollups when they can answer, else counted from raw rows. */
+export function countFailures(filters: Filters, from: number, to: number): number {
+  const { sqlite } = getDb();
+  if (rollupsCanAnswer(filters)) return countCube(sqlite, filters, from, to).reduce((sum, r) => sum + r.n, 0);
+  const raw = rawConditions(filters);
+  const row = sqlite
+    .prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`)
+    .get(from, to, ...raw.params) as { n: number };
+  return row.n;
+}
+
+/**
+ * One page of failures, keyset-paginated (no OFFSET): the cursor holds the sort key of the last
+ * row, so every page is an index range scan whatever its depth.
+ */
+export function listFailures(filters: Filters, page: FailurePage, now = Date.now()): FailureList {
+  const { sqlite } = getDb();
+  const { from, to } = resolveWindow(filters, now);
+  const raw = rawConditions(filters);
+  const desc = page.dir === "desc";
+  const cmp = desc ? "<" : ">";
+  const order = desc ? "DESC" : "ASC";
+  const conditions = ["f.occurred_at >= ?", "f.occurred_at < ?", and(raw.sql)];
+  const params: unknown[] = [from, to, ...raw.params];
+  let orderBy: string;
+  if (page.sort === "time") {
+    orderBy = `f.occurred_at ${order}, f.id ${order}`;
+    if (page.cursor) {
+      const [t, id] = decodeCursor(page.cursor, "time") as [number, number];
+      conditions.push(`(f.occurred_at, f.id) ${cmp} (?, ?)`);
+      params.push(t, id);
+    }
+  } else {
+    const col = SORT_COLUMN[page.sort];
+    orderBy = `${col} ${order}, f.occurred_at ${order}, f.id ${order}`;
+    if (page.cursor) {
+      const [v, t, id] = decodeCursor(page.cursor, page.sort) as [string, number, number];
+      conditions.push(`(${col}, f.occurred_at, f.id) ${cmp} (?, ?, ?)`);
+      params.push(v, t, id);
+    }
+  }
+  const rows = sqlite
+    .prepare(
+      `SELECT ${COLUMNS} FROM failures f JOIN incidents i ON i.id = f.incident_id
+       WHERE ${conditions.join(" AND ")} ORDER BY ${orderBy} LIMIT ?`,
+    )
+    .all(...params, page.limit + 1) as FailureRow[];
+  const hasMore = rows.length > page.limit;
+  const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
+  const last = pageRows.at(-1);
+  let nextCursor: string | null = null;
+  if (hasMore && last) {
+    nextCursor =
+      page.sort === "time"
+        ? encodeCursor([last.occurred_at, last.id])
+        : encodeCursor([
+            page.sort === "reason" ? last.reason : page.sort === "line" ? last.line : last.template,
+            last.occurred_at,
+            last.id,
+          ]);
+  }
+  return { items: pageRows.map(toItem), nextCursor, total: countFailures(filters, from, to) };
+}
+
+export interface FailureDetail extends FailureItem {
+  occurredAtFromReceipt: boolean;
+  eventType: string;
+  userSessionKeys: unknown;
+  /** The event's JSON exactly as received. */
+  rawPayload: string;
+  meaning: string | null;
+  action: string | null;
+}
+
+/** One failure with its raw payload and what its reason means. */
+export function getFailure(id: number): FailureDetail {
+  const { sqlite } = getDb();
+  const row = sqlite
+    .prepare(
+      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.event_type, r.occurred_at_from_receipt
+       FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
+       WHERE f.id = ?`,
+    )
+    .get(id) as (FailureRow & { user_session_keys: string | null; payload: string; event_type: string; occurred_at_from_receipt: number }) | undefined;
+  if (!row) throw new NotFoundError(`No failure with id ${id}.`);
+  const info = reasonInfo(row.reason);
+  return {
+    ...toItem(row),
+    occurredAtFromReceipt: row.occurred_at_from_receipt === 1,
+    eventType: row.event_type,
+    userSessionKeys: row.user_session_keys ? JSON.parse(row.user_session_keys) : null,
+    rawPayload: row.payload,
+    meaning: info?.meaning ?? null,
+    action: info?.action ?? null,
+  };
+}

@@ -1,0 +1,25 @@
+import { filtersToSearchParams, type Filters } from "@/lib/filters";
+
+/**
+ * TanStack Query keys, shared by server pages (which prefetch) and client components (which
+ * read): each key holds the full query string, so it contains every filter.
+ */
+export const statsQueryKey = (queryString: string, afterId: number | null) => ["stats", queryString, afterId] as const;
+export const failuresQueryKey = (queryString: string) => ["failures", queryString] as const;
+export const facetsQueryKey = (queryString: string) => ["facets", queryString] as const;
+export const failureQueryKey = (id: number) => ["failure", id] as const;
+
+/** Query string of a failures page: every filter (plus fixed ones) and the paging. */
+export function failuresQueryString(
+  filters: Filters,
+  tz: string,
+  fixed: Partial<Filters>,
+  page: { sort: string; dir: string; limit: number; cursor: string | null },
+): string {
+  const params = filtersToSearchParams({ ...filters, ...fixed, tz });
+  params.set("sort", page.sort);
+  params.set("dir", page.dir);
+  params.set("limit", String(page.limit));
+  if (page.cursor) params.set("cursor", page.cursor);
+  return params.toString();
+}

@@ -1,0 +1,131 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { closeDb, getDb } from "@/db/client";
+
+/** A webhook token long enough for the settings schema (≥ 16 characters). */
+export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789";
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of a 32-byte key. */
+export const TEST_SIGNING_SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
+
+export interface TempDatabase {
+  dir: string;
+  file: string;
+  /** Closes the process-wide connection and deletes the temporary folder. */
+  cleanup(): void;
+}
+
+/**
+ * Points this test file (its own fork) at a fresh SQLite file in a temporary folder and sets the
+ * given environment variables (undefined = unset). Settings are parsed once per process, so call
+ * this at the top of the file, before anything calls getDb() or getSettings().
+ */
+export function setupTempDatabase(env: Record<string, string | undefined> = {}): TempDatabase {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-test-"));
+  const file = path.join(dir, "faultline.db");
+  process.env.DATABASE_PATH = file;
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return {
+    dir,
+    file,
+    cleanup() {
+      closeDb();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RowCounts {
+  raw: number;
+  failures: number;
+  templateStatus: number;
+}
+
+/** How many rows each intake table holds. */
+export function rowCounts(): RowCounts {
+  const count = (table: string) =>
+    (getDb().sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return { raw: count("raw_events"), failures: count("failures"), templateStatus: count("template_status_events") };
+}
+
+/** Tables that hold no received data: drizzle's bookkeeping and generated settings. */
+const NON_DATA_TABLES = new Set(["settings", "__drizzle_migrations"]);
+
+/** Every table that holds received or derived data (whatever the schema grows to hold). */
+export function dataTables(): string[] {
+  const rows = getDb()
+    .sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as Array<{ name: string }>;
+  return rows.map((r) => r.name).filter((name) => !NON_DATA_TABLES.has(name));
+}
+
+/** Rows in every data table, by table name. */
+export function dataTableCounts(): Record<string, number> {
+  const sqlite = getDb().sqlite;
+  return Object.fromEntries(
+    dataTables().map((t) => [t, (sqlite.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n]),
+  );
+}
+
+/** Empties every data table between tests (the schema, migrations and settings stay). */
+export function clearIntakeTables(): void {
+  const sqlite = getDb().sqlite;
+  sqlite.pragma("foreign_keys = OFF");
+  try {
+    sqlite.transaction(() => {
+      for (const t of dataTables()) sqlite.prepare(`DELETE FROM "${t}"`).run();
+    })();
+  } finally {
+    sqlite.pragma("foreign_keys = ON");
+  }
+}
+
+export interface FailureRow {
+  id: number;
+  raw_event_id: number;
+  dedupe_key: string;
+  occurred_at: number;
+  received_at: number;
+  reason: string;
+  reason_known: number;
+  /** "" when unknown. */
+  line: string;
+  template: string;
+  country_code: string | null;
+  cellphone: string | null;
+  phone_e164: string | null;
+  poll_id: string | null;
+  deployment_id: string | null;
+  batch_id: string | null;
+  session_id: string | null;
+  user_session_keys: string | null;
+}
+
+export interface RawEventRow {
+  id: number;
+  dedupe_key: string;
+  event_id: string | null;
+  event_type: string;
+  occurred_at: number;
+  occurred_at_from_receipt: number;
+  received_at: number;
+  payload: string;
+}
+
+export interface TemplateStatusRow {
+  id: number;
+  raw_event_id: number;
+  template: string;
+  status: string;
+  occurred_at: number;
+  received_at: number;
+}
+
+export const failureRows = () => getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as FailureRow[];
+export const rawEventRows = () => getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as RawEventRow[];
+export const templateStatusRows = () =>
+  getDb().sqlite.prepare("SELECT * FROM template_status_events ORDER BY id").all() as TemplateStatusRow[];

@@ -1,0 +1,119 @@
+/**
+ * Time-zone arithmetic on UTC epoch milliseconds, with Intl only (no tz database of our own).
+ * Used to cut timelines into local minutes, hours and days.
+ */
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** Whether `tz` is an IANA time zone this runtime knows. */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    formatter(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export function localParts(tz: string, instant: number): LocalParts {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(tz).formatToParts(new Date(instant))) {
+    if (p.type !== "literal") parts[p.type] = Number(p.value);
+  }
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
+}
+
+/** Offset of local time from UTC at `instant`, in ms (e.g. -5 h for America/Bogota). */
+export function tzOffsetMs(tz: string, instant: number): number {
+  const p = localParts(tz, instant);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant at which the local wall-clock time y-m-d h:m occurs in `tz`: the first one on DST
+ * overlaps; for a time skipped by a DST gap, the same time in the offset before the gap (so the
+ * skipped midnight of a zone like America/Santiago maps to the instant the day starts).
+ */
+export function zonedTimeToUtc(tz: string, year: number, month: number, day: number, hour = 0, minute = 0): number {
+  const guess = Date.UTC(year, month - 1, day, hour, minute);
+  // The offsets a day either side bracket any transition near the wall time.
+  const before = tzOffsetMs(tz, guess - DAY_MS);
+  const after = tzOffsetMs(tz, guess + DAY_MS);
+  const early = guess - before;
+  if (before === after) return early;
+  const late = guess - after;
+  const earlyValid = tzOffsetMs(tz, early) === before;
+  const lateValid = tzOffsetMs(tz, late) === after;
+  if (earlyValid && lateValid) return Math.min(early, late);
+  if (lateValid) return late;
+  return early;
+}
+
+export type BucketUnit = "minute" | "hour" | "day";
+
+/** Start of the local bucket containing `instant`. */
+export function bucketStart(tz: string, unit: BucketUnit, instant: number): number {
+  const offset = tzOffsetMs(tz, instant);
+  if (unit === "minute") return instant - (((instant + offset) % MINUTE_MS) + MINUTE_MS) % MINUTE_MS;
+  if (unit === "hour") return instant - (((instant + offset) % HOUR_MS) + HOUR_MS) % HOUR_MS;
+  const p = localParts(tz, instant);
+  return zonedTimeToUtc(tz, p.year, p.month, p.day);
+}
+
+/** Start of the next local bucket after the one starting at `start`. */
+export function nextBucket(tz: string, unit: BucketUnit, start: number): number {
+  if (unit === "minute") return start + MINUTE_MS;
+  if (unit === "hour") return start + HOUR_MS;
+  const p = localParts(tz, start + 12 * HOUR_MS);
+  return zonedTimeToUtc(tz, p.year, p.month, p.day + 1);
+}
+
+/** Every local bucket start overlapping [from, to). */
+export function bucketStarts(tz: string, unit: BucketUnit, from: number, to: number): number[] {
+  const starts: number[] = [];
+  for (let b = bucketStart(tz, unit, from); b < to; b = nextBucket(tz, unit, b)) starts.push(b);
+  return starts;
+}
+
+/** Whether every local hour in [from, to) starts on a UTC hour (false for e.g. Asia/Kolkata). */
+export function hoursAlignWithUtc(tz: string, from: number, to: number): boolean {
+  return tzOffsetMs(tz, from) % HOUR_MS === 0 && tzOffsetMs(tz, to) % HOUR_MS === 0;
+}
