@@ -6,8 +6,36 @@ import { defineConfig, devices } from "@playwright/test";
 // The runner loads this file first and its workers inherit the environment, so every process
 // agrees on one fresh database for the run.
 process.env.FAULTLINE_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "faultline-e2e-"));
+const dir = process.env.FAULTLINE_E2E_DIR;
 const port = Number(process.env.FAULTLINE_E2E_PORT ?? 3217);
+/** A second server on an empty database, for the first-run /setup flow. */
+const firstRunPort = port + 1;
+export const FIRST_RUN_URL = `http://127.0.0.1:${firstRunPort}`;
 export const E2E_WEBHOOK_SECRET = "e2e-webhook-secret-0123456789";
+/** Created by the main server at start from ADMIN_EMAIL / ADMIN_PASSWORD. */
+export const E2E_ADMIN = { email: "admin@e2e.example", password: "e2e-admin-password-1" };
+/** The admin's signed-in browser state, saved by e2e/sign-in.setup.ts for the other specs. */
+export const ADMIN_STATE = path.join(dir, "admin-state.json");
+
+const chromium = {
+  ...devices["Desktop Chrome"],
+  channel: undefined,
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  },
+};
+
+function server(serverPort: number, env: Record<string, string>) {
+  return {
+    // exec: the PID Playwright stops is the server's own, not a shell's.
+    command: "exec node dist/server.mjs",
+    url: `http://127.0.0.1:${serverPort}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: { NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(serverPort), ...env },
+  };
+}
 
 export default defineConfig({
   testDir: "e2e",
@@ -16,30 +44,26 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 30_000,
-  reporter: process.env.CI ? [["list"]] : [["list"]],
+  reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: "chromium",
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], channel: undefined } }],
-  webServer: {
-    // exec: the PID Playwright stops is the server's own, not a shell's.
-    command: "exec node dist/server.mjs",
-    url: `http://127.0.0.1:${port}/api/health`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      DATABASE_PATH: path.join(process.env.FAULTLINE_E2E_DIR, "faultline.db"),
+  projects: [
+    { name: "sign-in", testMatch: /sign-in\.setup\.ts$/, use: chromium },
+    { name: "chromium", testIgnore: /first-run\.spec\.ts$/, dependencies: ["sign-in"], use: { ...chromium, storageState: ADMIN_STATE } },
+    { name: "first-run", testMatch: /first-run\.spec\.ts$/, use: { ...chromium, baseURL: FIRST_RUN_URL } },
+  ],
+  webServer: [
+    server(port, {
+      DATABASE_PATH: path.join(dir, "faultline.db"),
       WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
-    },
-  },
+      ADMIN_EMAIL: E2E_ADMIN.email,
+      ADMIN_PASSWORD: E2E_ADMIN.password,
+    }),
+    // No ADMIN_* and no WEBHOOK_SECRET: the first visitor sets it up, and the secret can rotate.
+    server(firstRunPort, { DATABASE_PATH: path.join(dir, "first-run.db") }),
+  ],
 });

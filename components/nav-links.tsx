@@ -5,12 +5,13 @@ import { usePathname, useSearchParams } from "next/navigation";
 import { FILTER_KEYS } from "@/lib/filters";
 
 const LINKS = [
-  { href: "/", label: "Overview" },
-  { href: "/failures", label: "Failures" },
-  { href: "/reasons", label: "Reasons" },
+  { href: "/", label: "Overview", keepsFilters: true },
+  { href: "/failures", label: "Failures", keepsFilters: true },
+  { href: "/reasons", label: "Reasons", keepsFilters: true },
+  { href: "/settings", label: "Settings", keepsFilters: false },
 ];
 
-/** Top navigation; links keep the current filters so switching views keeps the slice. */
+/** Top navigation; dashboard links keep the current filters so switching views keeps the slice. */
 export function NavLinks() {
   const pathname = usePathname();
   const searchParams = useSearchParams();
@@ -25,7 +26,7 @@ export function NavLinks() {
       {LINKS.map((l) => {
         const active = l.href === "/" ? pathname === "/" : pathname.startsWith(l.href);
         return (
-          <Link key={l.href} href={query ? `${l.href}?${query}` : l.href} aria-current={active ? "page" : undefined}>
+          <Link key={l.href} href={query && l.keepsFilters ? `${l.href}?${query}` : l.href} aria-current={active ? "page" : undefined}>
             {l.label}
           </Link>
         );

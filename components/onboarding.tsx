@@ -1,3 +1,5 @@
+import Link from "next/link";
+
 /** Shown instead of empty charts until the first event arrives. */
 export function Onboarding({ origin }: { origin: string }) {
   const url = `${origin}/api/webhooks/treble?token=<your webhook secret>`;
@@ -9,7 +11,8 @@ export function Onboarding({ origin }: { origin: string }) {
       </p>
       <pre>{url}</pre>
       <p className="muted">
-        The secret is printed in the server&apos;s start log (set <code>WEBHOOK_SECRET</code> to choose your own).
+        Admins find the full URL, secret included, under <Link href="/settings">Settings</Link>; it is also printed in the
+        server&apos;s start log (set <code>WEBHOOK_SECRET</code> to choose your own).
       </p>
       <h2>Try it with curl</h2>
       <pre>{`curl -X POST '${url}' \\

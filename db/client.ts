@@ -25,6 +25,8 @@ export function openDatabase(file: string): DbHandle {
   // FULL: a commit is on disk before we answer 2xx. Ingest groups many requests per commit.
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
+  // Savepoints and sorts in memory, not temp files: durability is unchanged (only the WAL counts).
+  sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: migrationsFolder() });

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../lib/incidents/statuses";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ROLES } from "../lib/auth/roles";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Every accepted webhook event, verbatim. This is the source of truth: failure rows and template
@@ -139,45 +140,42 @@ export const incidentActivity = sqliteTable(
 
 /**
  * Pre-aggregated failure counts, maintained at ingest, so dashboard stats never scan the raw
- * table for whole hours/days. Unknown line/template are "". Times are UTC bucket starts (ms).
- * - rollup_hour_reason: tiny (hours × reasons); timelines and unfiltered totals.
- * - rollup_hour: the (reason, line, template) cube per hour; exact for any filter combination.
- * - rollup_day: the same cube per UTC day; long ranges read ~24× fewer rows.
+ * table for whole hours/days. Unknown line/template are "". Buckets are UTC starts (ms).
+ * Kept small on purpose: two-dimensional (reason × line, reason × template) per hour and day,
+ * since a reason × line × template cube per hour grows nearly as large as the raw table.
+ * - rollup_hour_reason: hours × reasons; timelines.
+ * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
+ * - rollup_day: the reason × line × template cube per day, only for filters that combine a line
+ *   with a template (or an incident status).
  */
-export const rollupHourReason = sqliteTable(
-  "rollup_hour_reason",
-  {
-    bucket: integer("bucket").notNull(),
-    reason: text("reason").notNull(),
-    failures: integer("failures").notNull(),
-  },
+const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
+  sqliteTable(
+    name,
+    { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), ...dims, failures: integer("failures").notNull() },
+    (t) => [primaryKey({ columns: [t.bucket, t.reason, ...Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!)] })],
+  );
+
+export const rollupHourReason = rollupTable("rollup_hour_reason", {});
+export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line").notNull() });
+export const rollupHourTemplate = rollupTable("rollup_hour_template", { template: text("template").notNull() });
+export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });
+export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() });
+export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(), template: text("template").notNull() });
+
+/**
+ * HyperLogLog sketches (lib/hll.ts) of the contacts that failed, per bucket and reason, so
+ * "affected contacts" over long windows is estimated without scanning millions of rows.
+ */
+export const contactSketchHour = sqliteTable(
+  "contact_sketch_hour",
+  { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), registers: blob("registers", { mode: "buffer" }).notNull() },
   (t) => [primaryKey({ columns: [t.bucket, t.reason] })],
 );
-
-export const rollupHour = sqliteTable(
-  "rollup_hour",
-  {
-    bucket: integer("bucket").notNull(),
-    reason: text("reason").notNull(),
-    line: text("line").notNull(),
-    template: text("template").notNull(),
-    failures: integer("failures").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] })],
+export const contactSketchDay = sqliteTable(
+  "contact_sketch_day",
+  { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), registers: blob("registers", { mode: "buffer" }).notNull() },
+  (t) => [primaryKey({ columns: [t.bucket, t.reason] })],
 );
-
-export const rollupDay = sqliteTable(
-  "rollup_day",
-  {
-    bucket: integer("bucket").notNull(),
-    reason: text("reason").notNull(),
-    line: text("line").notNull(),
-    template: text("template").notNull(),
-    failures: integer("failures").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] })],
-);
-
 /** Template status changes received through `hsm.status` events. */
 export const templateStatusEvents = sqliteTable(
   "template_status_events",
@@ -201,4 +199,147 @@ export const settings = sqliteTable("settings", {
   updatedAt: integer("updated_at")
     .notNull()
     .default(sql`(unixepoch('subsec') * 1000)`),
+});
+
+// ── Accounts and access ─────────────────────────────────────────────────────────────────────
+// users, sessions, accounts and verifications are better-auth's tables (drizzle adapter, plural
+// model names). Property names are better-auth's field names; its Date fields are stored as UTC
+// epoch milliseconds like every other time here.
+
+const epochMsNow = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Stored lower-case (better-auth looks users up by the lower-cased address). */
+  email: text("email").notNull().unique(),
+  emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+  image: text("image"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(epochMsNow),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(epochMsNow)
+    .$onUpdate(() => new Date()),
+  role: text("role", { enum: ROLES }).notNull().default("viewer"),
+  /** A disabled user cannot sign in, has no sessions, and their API tokens are refused. */
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+});
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(epochMsNow),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+      .notNull()
+      .$onUpdate(() => new Date()),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("sessions_user_id_idx").on(t.userId)],
+);
+
+/** Credentials: one "credential" account per user holds the (scrypt) password hash. */
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: integer("access_token_expires_at", { mode: "timestamp_ms" }),
+    refreshTokenExpiresAt: integer("refresh_token_expires_at", { mode: "timestamp_ms" }),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(epochMsNow),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+      .notNull()
+      .$onUpdate(() => new Date()),
+  },
+  (t) => [index("accounts_user_id_idx").on(t.userId)],
+);
+
+export const verifications = sqliteTable(
+  "verifications",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(epochMsNow),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(epochMsNow)
+      .$onUpdate(() => new Date()),
+  },
+  (t) => [index("verifications_identifier_idx").on(t.identifier)],
+);
+
+/**
+ * API tokens for scripts (`Authorization: Bearer …`), acting with their owner's role. Only the
+ * SHA-256 of a token is kept: tokens are 256-bit random, so a fast hash is enough to make a
+ * leaked table useless. Times are UTC epoch milliseconds.
+ */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    /** Hex SHA-256 of the whole token. */
+    tokenHash: text("token_hash").notNull().unique(),
+    /** The token's first characters, so people can tell their tokens apart in lists. */
+    prefix: text("prefix").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Who created it; null when created from the command line. */
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_tokens_user_id_idx").on(t.userId)],
+);
+
+/**
+ * Who did what, when and from where: sign-ins, failed sign-ins, lockouts, user and role changes,
+ * token creation/revocation, webhook secret rotation. Rows are only ever added.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** The acting user; null for the command line, the server itself, or an unknown person. */
+    actorId: text("actor_id"),
+    /** The actor's (or, for a failed sign-in, the attempted) e-mail address at the time. */
+    actorEmail: text("actor_email"),
+    action: text("action").notNull(),
+    /** What was acted on, e.g. a user's e-mail address or "token #3". */
+    target: text("target"),
+    detail: text("detail"),
+    ip: text("ip"),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at)],
+);
+
+/**
+ * Failed sign-ins per account ("email:<address>") and per client address ("ip:<address>"), and
+ * how long each is locked out. Rows expire by time; a successful sign-in clears its account's row.
+ */
+export const signInThrottle = sqliteTable("sign_in_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  windowStart: integer("window_start").notNull(),
+  lockedUntil: integer("locked_until"),
 });

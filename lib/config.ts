@@ -1,26 +1,62 @@
 import { z } from "zod";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./auth/password-policy";
 
 const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
-const settingsSchema = z.object({
-  DATABASE_PATH: optionalString.transform((v) => v ?? "./data/faultline.db"),
-  PORT: optionalString
-    .pipe(z.string().regex(/^\d+$/, "must be a port number").optional())
-    .transform((v) => (v === undefined ? 3000 : Number(v)))
-    .pipe(z.number().int().min(1, "must be 1–65535").max(65535, "must be 1–65535")),
-  HOST: optionalString.transform((v) => v ?? "0.0.0.0"),
-  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
-  WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
-  WEBHOOK_SIGNING_SECRET: optionalString.pipe(
-    z
+const booleanFlag = optionalString.pipe(
+  z
+    .enum(["true", "false", "1", "0"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
+);
+
+const settingsSchema = z
+  .object({
+    DATABASE_PATH: optionalString.transform((v) => v ?? "./data/faultline.db"),
+    PORT: optionalString
+      .pipe(z.string().regex(/^\d+$/, "must be a port number").optional())
+      .transform((v) => (v === undefined ? 3000 : Number(v)))
+      .pipe(z.number().int().min(1, "must be 1–65535").max(65535, "must be 1–65535")),
+    HOST: optionalString.transform((v) => v ?? "0.0.0.0"),
+    PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+    WEBHOOK_SIGNING_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must look like whsec_<base64>")
+        .optional(),
+    ),
+    /** With ADMIN_PASSWORD: the first admin, created at start while no user exists. */
+    ADMIN_EMAIL: optionalString.pipe(z.email("must be an e-mail address").optional()),
+    // Not trimmed: spaces may be part of a password.
+    ADMIN_PASSWORD: z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must look like whsec_<base64>")
-      .optional(),
-  ),
-});
+      .optional()
+      .transform((v) => (v === "" ? undefined : v))
+      .pipe(
+        z
+          .string()
+          .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+          .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`)
+          .optional(),
+      ),
+    /**
+     * Behind a reverse proxy: take the client address from the last X-Forwarded-For entry (the
+     * one the proxy added) instead of the socket, for sign-in lockouts and the audit log.
+     */
+    TRUST_PROXY: booleanFlag,
+  })
+  .superRefine((s, ctx) => {
+    if (s.ADMIN_EMAIL !== undefined && s.ADMIN_PASSWORD === undefined) {
+      ctx.addIssue({ code: "custom", path: ["ADMIN_PASSWORD"], message: "must be set together with ADMIN_EMAIL" });
+    }
+    if (s.ADMIN_PASSWORD !== undefined && s.ADMIN_EMAIL === undefined) {
+      ctx.addIssue({ code: "custom", path: ["ADMIN_EMAIL"], message: "must be set together with ADMIN_PASSWORD" });
+    }
+  });
 
 export type Settings = z.infer<typeof settingsSchema>;
 

@@ -1,24 +1,18 @@
 import { cookies } from "next/headers";
-import Link from "next/link";
 import { Suspense } from "react";
+import { AppHeader } from "@/components/app-header";
 import { FilterBar } from "@/components/filters/filter-bar";
-import { NavLinks } from "@/components/nav-links";
+import { requirePageUser } from "@/lib/auth/page";
 import { TZ_COOKIE } from "@/lib/filters";
 import { isValidTimeZone } from "@/lib/time/zoned";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
+  const user = await requirePageUser();
   const cookieTz = (await cookies()).get(TZ_COOKIE)?.value;
   const serverTz = cookieTz && isValidTimeZone(cookieTz) ? cookieTz : "UTC";
   return (
     <>
-      <header className="top">
-        <Link href="/" className="brand">
-          Faultline
-        </Link>
-        <Suspense>
-          <NavLinks />
-        </Suspense>
-      </header>
+      <AppHeader user={user} />
       <main>
         <Suspense>
           <FilterBar serverTz={serverTz} />

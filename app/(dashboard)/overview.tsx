@@ -86,7 +86,10 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         </Link>
         <Link className="tile" href={href({})} data-testid="tile-contacts">
           <div className="label">Affected contacts</div>
-          <div className="value">{fmt(data.contacts)}</div>
+          <div className="value" title={data.contactsApproximate ? "Estimated (±3%) from contact sketches" : undefined}>
+            {data.contactsApproximate ? "≈ " : ""}
+            {fmt(data.contacts)}
+          </div>
         </Link>
         <div className="tile" data-testid="tile-change">
           <div className="label">vs previous period</div>

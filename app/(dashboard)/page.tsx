@@ -7,10 +7,12 @@ import { statsQueryKey } from "@/lib/query-keys";
 import { Overview } from "./overview";
 import { pageFilters, type SearchParams } from "./page-filters";
 import { InvalidFilters } from "./invalid-filters";
+import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage({ searchParams }: { searchParams: SearchParams }) {
+  await requirePageUser();
   if (!hasReceivedEvents()) {
     const h = await headers();
     const proto = h.get("x-forwarded-proto") ?? "http";

@@ -1,5 +1,19 @@
--- Edited after drizzle-kit generate: the rollup tables and incident_contacts are WITHOUT ROWID
--- (clustered on their composite key; nothing else refers to their rowid).
+-- Edited after drizzle-kit generate: the rollup, sketch and incident_contacts tables are
+-- WITHOUT ROWID (clustered on their composite key; nothing refers to their rowid).
+CREATE TABLE `contact_sketch_day` (
+	`bucket` integer NOT NULL,
+	`reason` text NOT NULL,
+	`registers` blob NOT NULL,
+	PRIMARY KEY(`bucket`, `reason`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE `contact_sketch_hour` (
+	`bucket` integer NOT NULL,
+	`reason` text NOT NULL,
+	`registers` blob NOT NULL,
+	PRIMARY KEY(`bucket`, `reason`)
+) WITHOUT ROWID;
+--> statement-breakpoint
 CREATE TABLE `failures` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`raw_event_id` integer NOT NULL,
@@ -95,13 +109,28 @@ CREATE TABLE `rollup_day` (
 	PRIMARY KEY(`bucket`, `reason`, `line`, `template`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE TABLE `rollup_hour` (
+CREATE TABLE `rollup_day_line` (
 	`bucket` integer NOT NULL,
 	`reason` text NOT NULL,
 	`line` text NOT NULL,
+	`failures` integer NOT NULL,
+	PRIMARY KEY(`bucket`, `reason`, `line`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE `rollup_day_template` (
+	`bucket` integer NOT NULL,
+	`reason` text NOT NULL,
 	`template` text NOT NULL,
 	`failures` integer NOT NULL,
-	PRIMARY KEY(`bucket`, `reason`, `line`, `template`)
+	PRIMARY KEY(`bucket`, `reason`, `template`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE `rollup_hour_line` (
+	`bucket` integer NOT NULL,
+	`reason` text NOT NULL,
+	`line` text NOT NULL,
+	`failures` integer NOT NULL,
+	PRIMARY KEY(`bucket`, `reason`, `line`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE TABLE `rollup_hour_reason` (
@@ -109,6 +138,14 @@ CREATE TABLE `rollup_hour_reason` (
 	`reason` text NOT NULL,
 	`failures` integer NOT NULL,
 	PRIMARY KEY(`bucket`, `reason`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE `rollup_hour_template` (
+	`bucket` integer NOT NULL,
+	`reason` text NOT NULL,
+	`template` text NOT NULL,
+	`failures` integer NOT NULL,
+	PRIMARY KEY(`bucket`, `reason`, `template`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE TABLE `settings` (

@@ -1,11 +1,11 @@
 import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
-import { writeEvents, type PreparedEvent, type StoreResult } from "./store";
+import { newWriteBatch, writeEvents, type PreparedEvent, type StoreResult } from "./store";
 
 /**
  * Group commit: requests that arrive while the event loop is busy share one transaction, so one
- * fsync (synchronous=FULL) covers all of them. Each request still succeeds or fails as a whole
- * (its own savepoint), and nobody is answered before the shared COMMIT returns.
+ * fsync (synchronous=FULL) covers all of them and counters are written once per commit. Nobody
+ * is answered before the shared COMMIT returns, and each request still succeeds or fails whole.
  */
 interface Pending {
   events: readonly PreparedEvent[];
@@ -13,20 +13,37 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+type Outcome = StoreResult | { error: unknown };
+
 /** Upper bound of events per shared transaction, to keep each commit short for readers. */
 const MAX_EVENTS_PER_COMMIT = 5000;
 
 class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly commitGroup: (group: Pending[]) => Array<StoreResult | { error: unknown }>;
+  private readonly commitTogether: (group: Pending[]) => Outcome[];
+  private readonly commitIsolated: (group: Pending[]) => Outcome[];
 
-  constructor(private readonly sqlite: Database.Database) {
-    const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => writeEvents(sqlite, events));
-    this.commitGroup = sqlite.transaction((group: Pending[]) =>
+  constructor(sqlite: Database.Database) {
+    // Events are validated before they are queued, so a write error is rare: try the whole group
+    // as one plain transaction first…
+    this.commitTogether = sqlite.transaction((group: Pending[]) => {
+      const batch = newWriteBatch(sqlite);
+      const results = group.map((p) => writeEvents(sqlite, p.events, batch));
+      batch.flush();
+      return results;
+    });
+    // …and only if it throws, redo it with a savepoint per request, so a failing request rolls
+    // back alone and the others still commit.
+    const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => {
+      const batch = newWriteBatch(sqlite);
+      const result = writeEvents(sqlite, events, batch);
+      batch.flush();
+      return result;
+    });
+    this.commitIsolated = sqlite.transaction((group: Pending[]) =>
       group.map((p) => {
         try {
-          // Nested better-sqlite3 transaction = SAVEPOINT: a failing request rolls back alone.
           return perRequest(p.events);
         } catch (error) {
           return { error };
@@ -45,6 +62,14 @@ class GroupCommitter {
     });
   }
 
+  private commit(group: Pending[]): Outcome[] {
+    try {
+      return this.commitTogether(group);
+    } catch {
+      return this.commitIsolated(group);
+    }
+  }
+
   private flush(): void {
     while (this.queue.length) {
       const group: Pending[] = [];
@@ -54,11 +79,11 @@ class GroupCommitter {
         group.push(next);
         size += next.events.length;
       }
-      let results: Array<StoreResult | { error: unknown }>;
+      let results: Outcome[];
       try {
-        results = this.commitGroup(group);
+        results = this.commit(group);
       } catch (err) {
-        // The shared COMMIT failed (disk full, locked, read-only): nothing of this group is stored.
+        // The COMMIT itself failed (disk full, locked, read-only): nothing of this group is stored.
         for (const p of group) p.reject(err);
         continue;
       }

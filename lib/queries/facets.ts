@@ -1,6 +1,6 @@
 import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { countCube } from "./stats";
+import { countBy, type CountRow } from "./counts";
 
 export interface Facets {
   lines: Array<{ line: string | null; count: number }>;
@@ -17,14 +17,14 @@ const sortDesc = <T extends { count: number }>(rows: T[]) => rows.sort((a, b) =>
 export function getFacets(filters: Filters, now = Date.now()): Facets {
   const { sqlite } = getDb();
   const { from, to } = resolveWindow(filters, now);
-  const tallyOf = (rows: ReturnType<typeof countCube>, pick: (r: (typeof rows)[number]) => string) => {
+  const tallyOf = (rows: CountRow[], pick: (r: CountRow) => string) => {
     const totals = new Map<string, number>();
     for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
     return [...totals];
   };
-  const lines = tallyOf(countCube(sqlite, { ...filters, line: [] }, from, to), (r) => r.line);
-  const templates = tallyOf(countCube(sqlite, { ...filters, template: [] }, from, to), (r) => r.template);
-  const reasons = tallyOf(countCube(sqlite, { ...filters, reason: [], class: [] }, from, to), (r) => r.reason);
+  const lines = tallyOf(countBy(sqlite, { ...filters, line: [] }, from, to, "line"), (r) => r.key);
+  const templates = tallyOf(countBy(sqlite, { ...filters, template: [] }, from, to, "template"), (r) => r.key);
+  const reasons = tallyOf(countBy(sqlite, { ...filters, reason: [], class: [] }, from, to, "line"), (r) => r.reason);
   return {
     lines: sortDesc(lines.map(([line, count]) => ({ line: line || null, count }))),
     templates: sortDesc(templates.map(([template, count]) => ({ template: template || null, count }))),

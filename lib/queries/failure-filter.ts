@@ -68,12 +68,15 @@ export function rawConditions(filters: Filters): Where {
   return { sql: parts.join(" AND "), params };
 }
 
-/** Conditions on a rollup table aliased `r`. */
-export function rollupConditions(filters: Filters, withDimensions: boolean): Where {
-  if (!withDimensions) {
-    return dimensionConditions({ ...filters, line: [], template: [], status: [] }, { reason: "r.reason", line: "''", template: "''" });
-  }
-  return dimensionConditions(filters, { reason: "r.reason", line: "r.line", template: "r.template" });
+/**
+ * Conditions on a rollup table aliased `r` that has the given dimension columns. Filters on a
+ * dimension the table lacks must be answered elsewhere (the caller picks a table that has it).
+ */
+export function rollupConditions(filters: Filters, has: { line: boolean; template: boolean }): Where {
+  return dimensionConditions(
+    { ...filters, line: has.line ? filters.line : [], template: has.template ? filters.template : [], status: has.line && has.template ? filters.status : [] },
+    { reason: "r.reason", line: "r.line", template: "r.template" },
+  );
 }
 
 export const and = (...parts: string[]) => parts.filter(Boolean).join(" AND ") || "1";

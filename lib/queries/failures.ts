@@ -5,7 +5,7 @@ import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
-import { countCube } from "./stats";
+import { countTotal } from "./counts";
 
 export interface FailureItem {
   id: number;
@@ -115,7 +115,7 @@ export interface FailureList {
 /** The total for a filter: from the rollups when they can answer, else counted from raw rows. */
 export function countFailures(filters: Filters, from: number, to: number): number {
   const { sqlite } = getDb();
-  if (rollupsCanAnswer(filters)) return countCube(sqlite, filters, from, to).reduce((sum, r) => sum + r.n, 0);
+  if (rollupsCanAnswer(filters)) return countTotal(sqlite, filters, from, to);
   const raw = rawConditions(filters);
   const row = sqlite
     .prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`)

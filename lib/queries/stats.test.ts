@@ -378,3 +378,22 @@ describe("timeline buckets", () => {
     expect(starts.slice(6, 9)).toEqual(["2026-03-07T05:00:00.000Z", "2026-03-08T05:00:00.000Z", "2026-03-09T04:00:00.000Z"]);
   });
 });
+
+describe("contact sketches", () => {
+  it("estimate the exact distinct contacts of any window closely", async () => {
+    const { countContactsExactly, estimateContacts } = await import("./stats");
+    const { sqlite } = getDb();
+    for (const [from, to] of [
+      [NOW - 90 * DAY, NOW],
+      [NOW - 7 * DAY - 17 * MINUTE, NOW - 3 * HOUR],
+      [CUSTOM_FROM, CUSTOM_TO],
+    ] as const) {
+      for (const filters of [parseFilters({}), parseFilters({ class: "do_not_contact" }), parseFilters({ reason: "INVALID_PHONE,FAILURE" })]) {
+        const exact = countContactsExactly(sqlite, filters, from, to);
+        const estimate = estimateContacts(sqlite, filters, from, to);
+        expect(exact).toBeGreaterThan(0);
+        expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.05);
+      }
+    }
+  });
+});

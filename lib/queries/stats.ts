@@ -2,57 +2,13 @@ import type Database from "better-sqlite3";
 import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
-import { bucketStarts, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, type BucketUnit } from "@/lib/time/zoned";
+import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
+import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/lib/hll";
+import { countBy, countTotal, type CountRow } from "./counts";
 import { and, dimensionConditions, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
 
-export interface CubeRow {
-  reason: string;
-  line: string;
-  template: string;
-  n: number;
-}
-
-/**
- * Failure counts per (reason, line, template) in [from, to) under the filters: whole days and
- * hours come from the rollups, only partial-hour edges (or a phone search) touch raw rows.
- */
-export function countCube(sqlite: Database.Database, filters: Filters, from: number, to: number): CubeRow[] {
-  const raw = rawConditions(filters);
-  const selects: string[] = [];
-  const params: unknown[] = [];
-  const rawPart = (a: number, b: number) => {
-    selects.push(
-      `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n
-       FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}
-       GROUP BY 1, 2, 3`,
-    );
-    params.push(a, b, ...raw.params);
-  };
-  if (!rollupsCanAnswer(filters)) rawPart(from, to);
-  else {
-    const parts = splitWindow(from, to);
-    const cond = rollupConditions(filters, true);
-    for (const [table, spans] of [
-      ["rollup_day", parts.days],
-      ["rollup_hour", parts.hours],
-    ] as const) {
-      for (const [a, b] of spans) {
-        selects.push(
-          `SELECT r.reason, r.line, r.template, r.failures AS n FROM ${table} r
-           WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`,
-        );
-        params.push(a, b, ...cond.params);
-      }
-    }
-    for (const [a, b] of parts.raw) rawPart(a, b);
-  }
-  if (!selects.length) return [];
-  const sql = `SELECT reason, line, template, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2, 3`;
-  return sqlite.prepare(sql).all(...params) as CubeRow[];
-}
-
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
-export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+export function countContactsExactly(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
   const raw = rawConditions(filters);
   const row = sqlite
     .prepare(
@@ -63,11 +19,60 @@ export function countContacts(sqlite: Database.Database, filters: Filters, from:
   return row.n;
 }
 
+/**
+ * Distinct contacts estimated from the per-reason HyperLogLog sketches: whole days and hours
+ * from stored sketches, partial hours by hashing their raw contacts. Only for filters that
+ * restrict nothing but reasons (sketches are kept per reason).
+ */
+export function estimateContacts(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+  const sketch = emptySketch();
+  const cond = rollupConditions(filters, { line: false, template: false });
+  const parts = splitWindow(from, to);
+  for (const [table, spans] of [
+    ["contact_sketch_day", parts.days],
+    ["contact_sketch_hour", parts.hours],
+  ] as const) {
+    for (const [a, b] of spans) {
+      const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`).pluck();
+      for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeSketch(sketch, registers);
+    }
+  }
+  const raw = rawConditions(filters);
+  for (const [a, b] of parts.raw) {
+    const stmt = sqlite
+      .prepare(
+        `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) FROM failures f
+         WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+      )
+      .pluck();
+    for (const contact of stmt.iterate(a, b, ...raw.params) as Iterable<string>) addToSketch(sketch, contact);
+  }
+  return estimateCardinality(sketch);
+}
+
+/** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
+export const EXACT_CONTACTS_LIMIT = 50_000;
+
+/** Affected contacts: exact for small windows or dimension filters, else a sketch estimate. */
+export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
+  const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && !filters.q;
+  if (total <= EXACT_CONTACTS_LIMIT || !sketchable) return { contacts: countContactsExactly(sqlite, filters, from, to), approximate: false };
+  return { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
+}
+
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
 export function bucketUnitFor(spanMs: number): BucketUnit {
   if (spanMs <= 3 * HOUR_MS) return "minute";
   if (spanMs <= 8 * 24 * HOUR_MS) return "hour";
   return "day";
+}
+
+/** The hourly rollup that answers a timeline under these filters; null when only raw rows can. */
+function hourlyTable(filters: Filters): { table: string; has: { line: boolean; template: boolean } } | null {
+  if (!rollupsCanAnswer(filters) || filters.status.length || (filters.line.length && filters.template.length)) return null;
+  if (filters.line.length) return { table: "rollup_hour_line", has: { line: true, template: false } };
+  if (filters.template.length) return { table: "rollup_hour_template", has: { line: false, template: true } };
+  return { table: "rollup_hour_reason", has: { line: false, template: false } };
 }
 
 interface TimedCount {
@@ -76,8 +81,36 @@ interface TimedCount {
   n: number;
 }
 
+/**
+ * SQL that turns a UTC instant column into its local day number in `tz` (days since the epoch in
+ * local wall-clock time). The zone's offset is constant between DST changes, so a short CASE over
+ * the changes inside the window is exact.
+ */
+function localDayExpression(column: string, tz: string, starts: number[], to: number): { sql: string; params: number[] } {
+  const cases: string[] = [];
+  const params: number[] = [];
+  let offset = tzOffsetMs(tz, starts[0]!);
+  const bounds = [...starts.slice(1), to];
+  let previous = starts[0]!;
+  for (const bound of bounds) {
+    if (tzOffsetMs(tz, bound) !== offset) {
+      // The change happens on a whole hour inside [previous, bound).
+      let change = previous;
+      while (change < bound && tzOffsetMs(tz, change) === offset) change += HOUR_MS;
+      cases.push(`WHEN ${column} < ? THEN ?`);
+      params.push(change, offset);
+      offset = tzOffsetMs(tz, change);
+    }
+    previous = bound;
+  }
+  const offsetSql = cases.length ? `CASE ${cases.join(" ")} ELSE ? END` : "?";
+  params.push(offset);
+  // Bound numbers may arrive as REAL: truncate to the integer day explicitly.
+  return { sql: `CAST((${column} + ${offsetSql}) / ${DAY_MS} AS INTEGER)`, params };
+}
+
 /** Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them. */
-function timedCounts(sqlite: Database.Database, filters: Filters, from: number, to: number, slotMs: number): TimedCount[] {
+function timedCounts(sqlite: Database.Database, filters: Filters, from: number, to: number, slotMs: number, dayGroup?: { sql: string; params: number[] }): TimedCount[] {
   const raw = rawConditions(filters);
   const selects: string[] = [];
   const params: unknown[] = [];
@@ -88,22 +121,27 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
     );
     params.push(a, b, ...raw.params);
   };
-  if (slotMs < HOUR_MS || !rollupsCanAnswer(filters)) rawPart(from, to);
+  const hourly = hourlyTable(filters);
+  if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
     const parts = splitWindow(from, to, false);
-    const needsCube = filters.line.length > 0 || filters.template.length > 0 || filters.status.length > 0;
-    const table = needsCube ? "rollup_hour" : "rollup_hour_reason";
-    const cond = rollupConditions(filters, needsCube);
+    const { table } = hourly;
+    const cond = rollupConditions(filters, hourly.has);
     for (const [a, b] of parts.hours) {
       selects.push(
-        `SELECT r.bucket AS at, r.reason AS reason, sum(r.failures) AS n FROM ${table} r
-         WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`,
+        `SELECT r.bucket AS at, r.reason AS reason, r.failures AS n FROM ${table} r
+         WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`,
       );
       params.push(a, b, ...cond.params);
     }
     for (const [a, b] of parts.raw) rawPart(a, b);
   }
-  return sqlite.prepare(selects.join(" UNION ALL ")).all(...params) as TimedCount[];
+  // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
+  // of 2,160 hours × reasons).
+  const group = dayGroup ?? { sql: "at", params: [] };
+  return sqlite
+    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    .all(...group.params, ...params) as TimedCount[];
 }
 
 export interface TimelinePoint {
@@ -126,6 +164,14 @@ export function timeline(
   // Hourly rollups serve hour and day buckets when local hours start on UTC hours.
   const slotMs = unit !== "minute" && hoursAlignWithUtc(tz, from, to) ? HOUR_MS : MINUTE_MS;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
+  if (unit === "day" && slotMs === HOUR_MS) {
+    const dayIndex = new Map(starts.map((s, i) => [Math.floor((s + tzOffsetMs(tz, s)) / DAY_MS), i]));
+    for (const { at: localDay, reason, n } of timedCounts(sqlite, filters, from, to, slotMs, localDayExpression("at", tz, starts, to))) {
+      const counts = points[dayIndex.get(localDay)!]!.counts;
+      counts[reason] = (counts[reason] ?? 0) + n;
+    }
+    return points;
+  }
   for (const { at, reason, n } of timedCounts(sqlite, filters, from, to, slotMs)) {
     // Binary search: the last bucket starting at or before `at`.
     let lo = 0;
@@ -156,6 +202,8 @@ export interface Stats {
   /** Percent change against the previous window of equal length; null when it had none. */
   changePct: number | null;
   contacts: number;
+  /** True when `contacts` is a HyperLogLog estimate (±3%) rather than an exact count. */
+  contactsApproximate: boolean;
   byReason: ReasonCount[];
   byLine: Array<{ line: string | null; count: number }>;
   byTemplate: Array<{ template: string | null; count: number }>;
@@ -170,7 +218,7 @@ export interface Stats {
   newSinceAfterId: number | null;
 }
 
-function tally<K extends string>(rows: CubeRow[], pick: (r: CubeRow) => K): Array<[K, number]> {
+function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Array<[K, number]> {
   const totals = new Map<K, number>();
   for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
   return [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -197,21 +245,24 @@ export function getStats(filters: Filters, options: { now?: number; defaultTz?: 
   const { sqlite } = getDb();
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
-  const rows = countCube(sqlite, filters, from, to);
-  const previousTotal = countCube(sqlite, filters, from - (to - from), from).reduce((sum, r) => sum + r.n, 0);
-  const total = rows.reduce((sum, r) => sum + r.n, 0);
+  const byLineRows = countBy(sqlite, filters, from, to, "line");
+  const byTemplateRows = countBy(sqlite, filters, from, to, "template");
+  const previousTotal = countTotal(sqlite, filters, from - (to - from), from);
+  const total = byLineRows.reduce((sum, r) => sum + r.n, 0);
   const unit = bucketUnitFor(to - from);
+  const { contacts, approximate } = countContacts(sqlite, filters, from, to, total);
   return {
     total,
     previousTotal,
     changePct: previousTotal ? Math.round(((total - previousTotal) / previousTotal) * 1000) / 10 : null,
-    contacts: countContacts(sqlite, filters, from, to),
-    byReason: tally(rows, (r) => r.reason).map(([reason, count]) => {
+    contacts,
+    contactsApproximate: approximate,
+    byReason: tally(byLineRows, (r) => r.reason).map(([reason, count]) => {
       const info = reasonInfo(reason);
       return { reason, count, label: info?.label ?? reason, reasonClass: info?.reasonClass ?? null };
     }),
-    byLine: tally(rows, (r) => r.line).map(([line, count]) => ({ line: line || null, count })),
-    byTemplate: tally(rows, (r) => r.template).map(([template, count]) => ({ template: template || null, count })),
+    byLine: tally(byLineRows, (r) => r.key).map(([line, count]) => ({ line: line || null, count })),
+    byTemplate: tally(byTemplateRows, (r) => r.key).map(([template, count]) => ({ template: template || null, count })),
     timeline: timeline(sqlite, filters, from, to, tz, unit),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },

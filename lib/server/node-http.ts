@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidInputError, PayloadTooLargeError } from "@/lib/http/errors";
 import type { JsonAnswer } from "@/lib/http/respond";
+import { securityHeaders } from "@/lib/http/security-headers";
+
+const SECURITY_HEADERS = securityHeaders();
 
 /** Reads a Node request body, stopping (413) as soon as it passes `limit` bytes. */
 export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
@@ -47,6 +50,7 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, answer: Json
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),
     "Cache-Control": "no-store",
+    ...SECURITY_HEADERS,
     ...answer.headers,
   };
   if (!req.complete) headers.Connection = "close";

@@ -3,15 +3,13 @@ import type { AddressInfo } from "node:net";
 import next from "next";
 import { closeDb, getDb } from "@/db/client";
 import { ConfigError, getSettings } from "@/lib/config";
-import { ensureWebhookSecret } from "@/lib/ingest/webhook-secret";
-import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "./webhook-listener";
+import { CLIENT_IP_HEADER, resolveClientIp } from "@/lib/auth/client-ip";
+import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
+import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
+import { isWebhookRequest, serveWebhook } from "./webhook-listener";
 
 /** How long a graceful shutdown may wait for in-flight requests before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function webhookUrl(base: string, secret: string): string {
-  return `${base.replace(/\/$/, "")}${WEBHOOK_PATH}?token=${encodeURIComponent(secret)}`;
-}
 
 /**
  * The production server: webhooks are answered directly from lib/ (the hot path), every other
@@ -30,6 +28,7 @@ export async function startServer(): Promise<http.Server> {
   }
   const handle = getDb();
   const secret = ensureWebhookSecret(handle);
+  const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
@@ -44,6 +43,12 @@ export async function startServer(): Promise<http.Server> {
       });
       return;
     }
+    // Overwritten on every request, so a client cannot choose the address that lockouts and the
+    // audit log see.
+    const forwardedFor = req.headers["x-forwarded-for"];
+    const ip = resolveClientIp(req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor, settings.TRUST_PROXY);
+    if (ip) req.headers[CLIENT_IP_HEADER] = ip;
+    else delete req.headers[CLIENT_IP_HEADER];
     void nextHandler(req, res);
   });
   // Slow or stalled clients must not hold sockets for long.
@@ -62,6 +67,8 @@ export async function startServer(): Promise<http.Server> {
   console.log(
     `Webhook URL for Treble's webhook center${secret.source === "env" ? "" : " (secret generated and kept in the database)"}:\n  ${webhookUrl(base, secret.secret)}`,
   );
+  if (admin === "created") console.log(`Created the first admin, ${settings.ADMIN_EMAIL}, from ADMIN_EMAIL.`);
+  else if (admin === "unset" && countUsers(handle.db) === 0) console.log(`No account yet: open ${base}/setup to create the first admin.`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getDb } from "@/db/client";
 import { handleWebhook, type WebhookRequest } from "@/lib/ingest/handle-webhook";
+import { WEBHOOK_PATH } from "@/lib/ingest/webhook-secret";
 import { readNodeBody, sendJson } from "./node-http";
 
-export const WEBHOOK_PATH = "/api/webhooks/treble";
+export { WEBHOOK_PATH };
 
 function fromNode(req: IncomingMessage, url: URL): WebhookRequest {
   return {

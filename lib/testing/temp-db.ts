@@ -52,8 +52,18 @@ export function rowCounts(): RowCounts {
   return { raw: count("raw_events"), failures: count("failures"), templateStatus: count("template_status_events") };
 }
 
-/** Tables that hold no received data: drizzle's bookkeeping and generated settings. */
-const NON_DATA_TABLES = new Set(["settings", "__drizzle_migrations"]);
+/** Tables that hold no received data: drizzle's bookkeeping, generated settings, accounts and access. */
+const NON_DATA_TABLES = new Set([
+  "settings",
+  "__drizzle_migrations",
+  "users",
+  "sessions",
+  "accounts",
+  "verifications",
+  "api_tokens",
+  "audit_log",
+  "sign_in_throttle",
+]);
 
 /** Every table that holds received or derived data (whatever the schema grows to hold). */
 export function dataTables(): string[] {

@@ -6,10 +6,12 @@ import { parseFailurePage } from "@/lib/queries/failure-page";
 import { listFailures } from "@/lib/queries/failures";
 import { InvalidFilters } from "../invalid-filters";
 import { pageFilters, type SearchParams } from "../page-filters";
+import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
 
 export default async function FailuresPage({ searchParams }: { searchParams: SearchParams }) {
+  await requirePageUser();
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
   const params = new URLSearchParams();

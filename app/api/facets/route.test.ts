@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
+import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
 import { GET } from "./route";
@@ -13,8 +14,12 @@ const NOW = Date.now();
 const FROM = NOW - 40 * DAY - 7 * 60_000 - 11;
 const TO = NOW - 2 * DAY + 23 * 60_000;
 
-beforeAll(() => {
-  loadFailureDataset({ now: NOW, seed: 3, count: 2000 });
+let viewer: TestUser;
+
+beforeAll(async () => {
+  viewer = await createTestUser("viewer");
+  // The route resolves range=90d against the real clock: keep failures clear of that edge.
+  loadFailureDataset({ now: NOW, seed: 3, count: 2000, avoid: { instants: [NOW - 90 * DAY], margin: 10 * 60_000 } });
   mixIncidentStatuses();
 });
 
@@ -25,7 +30,7 @@ interface Facets {
 }
 
 async function facets(query: string): Promise<{ status: number; json: unknown }> {
-  const response = await GET(new Request(`http://localhost:3000/api/facets?${query}`));
+  const response = await GET(new Request(`http://localhost:3000/api/facets?${query}`, { headers: viewer.headers }));
   return { status: response.status, json: await response.json() };
 }
 

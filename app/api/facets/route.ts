@@ -4,4 +4,4 @@ import { getFacets } from "@/lib/queries/facets";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute((request) => getFacets(parseFilters(new URL(request.url).searchParams)));
+export const GET = jsonRoute({ role: "viewer" }, (request) => getFacets(parseFilters(new URL(request.url).searchParams)));

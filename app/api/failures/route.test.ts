@@ -3,6 +3,7 @@ import { getDb } from "@/db/client";
 import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, mixIncidentStatuses, type Dataset } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
+import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError, type WebhookAnswer } from "@/lib/testing/webhook-client";
 import { POST as postWebhook } from "../webhooks/treble/route";
@@ -17,8 +18,10 @@ afterAll(() => tempDb.cleanup());
 const NOW = Date.now();
 const PRESETS = { "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY };
 let dataset: Dataset;
+let viewer: TestUser;
 
-beforeAll(() => {
+beforeAll(async () => {
+  viewer = await createTestUser("viewer");
   dataset = loadFailureDataset({
     now: NOW,
     seed: 11,
@@ -53,7 +56,7 @@ interface Page {
 }
 
 async function list(query: string): Promise<WebhookAnswer> {
-  return answerOf(await GET(new Request(`${BASE}?${query}`)));
+  return answerOf(await GET(new Request(`${BASE}?${query}`, { headers: viewer.headers })));
 }
 
 async function page(query: string): Promise<Page> {
@@ -280,7 +283,7 @@ describe("GET /api/failures: invalid parameters → 400 naming the field", () =>
 });
 
 describe("GET /api/failures/{id}", () => {
-  const detail = async (id: string) => answerOf(await getDetail(new Request(`${BASE}/${id}`), { params: Promise.resolve({ id }) }));
+  const detail = async (id: string) => answerOf(await getDetail(new Request(`${BASE}/${id}`, { headers: viewer.headers }), { params: Promise.resolve({ id }) }));
 
   it("returns every field with the raw payload exactly as stored", async () => {
     const row = sqlite().prepare("SELECT id, dedupe_key FROM failures WHERE line = '' AND template <> '' LIMIT 1").get() as { id: number; dedupe_key: string };

@@ -5,7 +5,7 @@ import { listFailures } from "@/lib/queries/failures";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute((request) => {
+export const GET = jsonRoute({ role: "viewer" }, (request) => {
   const params = new URL(request.url).searchParams;
   return listFailures(parseFilters(params), parseFailurePage(params));
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
+import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
 import { GET } from "./route";
@@ -11,12 +12,14 @@ const tempDb = setupTempDatabase();
 afterAll(() => tempDb.cleanup());
 
 const NOW = Date.now();
-beforeAll(() => {
+let viewer: TestUser;
+beforeAll(async () => {
+  viewer = await createTestUser("viewer");
   loadFailureDataset({ now: NOW, seed: 5, count: 800 });
 });
 
 async function stats(query: string): Promise<{ status: number; headers: Headers; json: unknown }> {
-  const response = await GET(new Request(`http://localhost:3000/api/stats?${query}`));
+  const response = await GET(new Request(`http://localhost:3000/api/stats?${query}`, { headers: viewer.headers }));
   return { status: response.status, headers: response.headers, json: await response.json() };
 }
 

@@ -5,7 +5,7 @@ import { getStats } from "@/lib/queries/stats";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute((request) => {
+export const GET = jsonRoute({ role: "viewer" }, (request) => {
   const params = new URL(request.url).searchParams;
   const afterId = params.get("afterId");
   if (afterId !== null && !/^\d{1,15}$/.test(afterId)) {

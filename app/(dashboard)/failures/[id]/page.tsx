@@ -7,10 +7,12 @@ import { getFailure } from "@/lib/queries/failures";
 import { failureQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
+import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
 
 export default async function FailurePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
+  await requirePageUser();
   const { id } = await params;
   if (!/^\d{1,15}$/.test(id)) notFound();
   const page = await pageFilters(searchParams);

@@ -1,10 +1,12 @@
 import { SliceView } from "@/components/slice-view";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
+import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
 
 export default async function LinePage({ params, searchParams }: { params: Promise<{ line: string }>; searchParams: SearchParams }) {
+  await requirePageUser();
   const line = decodeURIComponent((await params).line);
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;

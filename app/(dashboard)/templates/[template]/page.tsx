@@ -1,10 +1,12 @@
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
 import { TemplateView } from "./template-view";
+import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
 
 export default async function TemplatePage({ params, searchParams }: { params: Promise<{ template: string }>; searchParams: SearchParams }) {
+  await requirePageUser();
   const template = decodeURIComponent((await params).template);
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;

@@ -4,7 +4,7 @@ import { getFailure } from "@/lib/queries/failures";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute(async (_request, { params }: { params: Promise<{ id: string }> }) => {
+export const GET = jsonRoute({ role: "viewer" }, async (_request, _user, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
   if (!/^\d{1,15}$/.test(id)) throw new InvalidInputError("id must be a positive integer", [{ path: "id", message: "must be a positive integer" }], "invalid_parameter");
   return getFailure(Number(id));

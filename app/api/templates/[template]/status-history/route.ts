@@ -4,7 +4,7 @@ import { getTemplateStatusHistory } from "@/lib/queries/templates";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute(async (_request, { params }: { params: Promise<{ template: string }> }) => {
+export const GET = jsonRoute({ role: "viewer" }, async (_request, _user, { params }: { params: Promise<{ template: string }> }) => {
   const { template } = await params;
   const name = decodeURIComponent(template);
   if (name.length > 512) throw new InvalidInputError("template is longer than 512 characters", [{ path: "template", message: "too long" }], "invalid_parameter");

@@ -1,0 +1,47 @@
+import type { Metadata } from "next";
+import { SettingsTabs } from "@/components/settings/settings-tabs";
+import { TokensPanel } from "@/components/settings/tokens-panel";
+import { UsersPanel } from "@/components/settings/users-panel";
+import { WebhookPanel } from "@/components/settings/webhook-panel";
+import { requirePageUser } from "@/lib/auth/page";
+import { ROLE_LABELS } from "@/lib/auth/roles";
+import { listApiTokens } from "@/lib/auth/tokens";
+import { listUsers } from "@/lib/auth/users";
+import { webhookSecretStatus } from "@/lib/ingest/webhook-secret";
+import { settingsTimeZone } from "./time-zone";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Settings · Faultline" };
+
+export default async function SettingsPage() {
+  const user = await requirePageUser();
+  const admin = user.role === "admin";
+  const tz = await settingsTimeZone();
+  // Admin-only data is read only for admins; everyone else gets neither the data nor the controls.
+  const adminData = admin ? { ...webhookSecretStatus(), users: listUsers() } : null;
+  return (
+    <>
+      <h1 className="page-title">Settings</h1>
+      <SettingsTabs current="general" admin={admin} />
+      <section className="panel" data-testid="account-panel">
+        <h2>Your account</h2>
+        <dl className="fields">
+          <dt>E-mail</dt>
+          <dd>{user.email}</dd>
+          <dt>Name</dt>
+          <dd>{user.name}</dd>
+          <dt>Role</dt>
+          <dd data-testid="account-role">{ROLE_LABELS[user.role]}</dd>
+        </dl>
+        {!admin && <p className="muted">Users, API tokens and the webhook secret are managed by admins.</p>}
+      </section>
+      {adminData && (
+        <>
+          <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
+          <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
+          <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,20 @@
+import { getAuth } from "@/lib/auth/auth";
+
+export const dynamic = "force-dynamic";
+
+/**
+ * better-auth's endpoints the app uses over HTTP. Everything else it offers (sign-up, password
+ * reset by e-mail, account linking, …) answers 404 here, so no unused feature is reachable even
+ * if a later better-auth release adds more. Sign-up is also disabled in lib/auth/auth.ts.
+ */
+const EXPOSED = new Set(["/api/auth/sign-in/email", "/api/auth/sign-out", "/api/auth/get-session"]);
+
+async function handle(request: Request): Promise<Response> {
+  if (!EXPOSED.has(new URL(request.url).pathname)) {
+    return Response.json({ error: { code: "not_found", message: "No such endpoint." } }, { status: 404 });
+  }
+  return getAuth().handler(request);
+}
+
+export const GET = handle;
+export const POST = handle;

@@ -1,0 +1,108 @@
+import { desc, lt } from "drizzle-orm";
+import { z } from "zod";
+import { getDb, type Db } from "@/db/client";
+import { auditLog } from "@/db/schema";
+import { InvalidInputError } from "@/lib/http/errors";
+
+/** What the audit log records. */
+export const AUDIT_ACTIONS = {
+  sign_in: "Signed in",
+  sign_in_failed: "Failed sign-in",
+  lockout: "Sign-ins locked out",
+  setup: "Created the first admin",
+  user_created: "Created a user",
+  user_role_changed: "Changed a role",
+  user_disabled: "Disabled a user",
+  user_enabled: "Enabled a user",
+  token_created: "Created an API token",
+  token_revoked: "Revoked an API token",
+  webhook_secret_rotated: "Rotated the webhook secret",
+} as const;
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+/** Who acted: a user, or null for the command line / the server itself / an unknown person. */
+export interface Actor {
+  id: string | null;
+  email: string | null;
+}
+
+/** The command line and the server's start-up act as nobody in particular. */
+export const SYSTEM_ACTOR: Actor = { id: null, email: null };
+
+export interface AuditEntry {
+  actor: Actor;
+  action: AuditAction;
+  target?: string | null;
+  detail?: string | null;
+  ip?: string | null;
+  at: number;
+}
+
+/** The database, or a transaction on it (better-sqlite3 transactions are synchronous). */
+export type DbOrTx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** Adds one row; synchronous, so callers can put it in the transaction of what it records. */
+export function recordAudit(db: DbOrTx, entry: AuditEntry): void {
+  db.insert(auditLog)
+    .values({
+      at: entry.at,
+      actorId: entry.actor.id,
+      actorEmail: entry.actor.email,
+      action: entry.action,
+      target: entry.target ?? null,
+      detail: entry.detail ?? null,
+      ip: entry.ip ?? null,
+    })
+    .run();
+}
+
+export interface AuditItem {
+  id: number;
+  at: string;
+  actorEmail: string | null;
+  action: AuditAction;
+  actionLabel: string;
+  target: string | null;
+  detail: string | null;
+  ip: string | null;
+}
+
+export interface AuditPage {
+  items: AuditItem[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: number | null;
+}
+
+const pageSchema = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** Newest first, keyset-paginated by id. Input from the query string; throws InvalidInputError. */
+export function listAudit(input: { before?: string | null; limit?: string | null }, db: Db = getDb().db): AuditPage {
+  const parsed = pageSchema.safeParse({ before: input.before ?? undefined, limit: input.limit ?? undefined });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = String(issue.path[0]);
+    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
+  }
+  const { before, limit } = parsed.data;
+  const rows = db
+    .select()
+    .from(auditLog)
+    .where(before === undefined ? undefined : lt(auditLog.id, before))
+    .orderBy(desc(auditLog.id))
+    .limit(limit + 1)
+    .all();
+  const items = rows.slice(0, limit).map((r) => ({
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    actorEmail: r.actorEmail,
+    action: r.action as AuditAction,
+    actionLabel: AUDIT_ACTIONS[r.action as AuditAction] ?? r.action,
+    target: r.target,
+    detail: r.detail,
+    ip: r.ip,
+  }));
+  return { items, nextBefore: rows.length > limit ? items[items.length - 1]!.id : null };
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
+import { betterAuth } from "better-auth/minimal";
+import { nextCookies } from "better-auth/next-js";
+import type { DbHandle } from "@/db/client";
+import { getDb } from "@/db/client";
+import { accounts, sessions, users, verifications } from "@/db/schema";
+import { getSettings } from "@/lib/config";
+import { clientIp, CLIENT_IP_HEADER } from "./client-ip";
+import { recordSignIn, recordSignInFailure, signInLockedUntil } from "./lockout";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
+import { ROLES } from "./roles";
+
+const AUTH_SECRET_KEY = "auth_secret";
+const DAY_SECONDS = 86_400;
+
+/** Error codes our hooks add to better-auth's, for the sign-in form to tell apart. */
+export const SIGN_IN_LOCKED = "SIGN_IN_LOCKED";
+export const ACCOUNT_DISABLED = "ACCOUNT_DISABLED";
+
+/**
+ * The key better-auth signs cookies with: generated on first start and kept in the database, so
+ * sessions survive restarts and nobody has to configure one.
+ */
+function ensureAuthSecret(handle: DbHandle): string {
+  handle.sqlite
+    .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
+    .run(AUTH_SECRET_KEY, randomBytes(32).toString("base64url"));
+  return (handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(AUTH_SECRET_KEY) as { value: string }).value;
+}
+
+const SIGN_IN_PATH = "/sign-in/email";
+
+function emailOf(body: unknown): string {
+  const email = (body as { email?: unknown } | null | undefined)?.email;
+  return typeof email === "string" ? email : "";
+}
+
+function createAuth(handle: DbHandle) {
+  const settings = getSettings();
+  const db = handle.db;
+  return betterAuth({
+    appName: "Faultline",
+    // Unset: derived from each request, so the server answers on whatever address it is reached.
+    baseURL: settings.PUBLIC_URL,
+    secret: ensureAuthSecret(handle),
+    database: drizzleAdapter(db, { provider: "sqlite", usePlural: true, schema: { users, sessions, accounts, verifications } }),
+    // Accounts are created by admins, the CLI, ADMIN_EMAIL or /setup (lib/auth/users.ts), never by sign-up.
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
+    user: {
+      additionalFields: {
+        role: { type: [...ROLES], required: true, defaultValue: "viewer", input: false },
+        disabled: { type: "boolean", required: true, defaultValue: false, input: false },
+      },
+    },
+    // Sessions live in the database (no cookie cache), so a role change, disabling a user or
+    // signing out takes effect on the very next request.
+    session: { expiresIn: 7 * DAY_SECONDS, updateAge: DAY_SECONDS },
+    advanced: {
+      // lib/auth/navigation.ts names the resulting cookies for proxy.ts.
+      cookiePrefix: "faultline",
+      // Secure cookies only when the app is served over https, else a plain-http install could
+      // never sign in. (better-auth would otherwise decide by NODE_ENV.)
+      useSecureCookies: settings.PUBLIC_URL?.startsWith("https://") ?? false,
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+    telemetry: { enabled: false },
+    logger: { level: "error" },
+    databaseHooks: {
+      session: {
+        create: {
+          // Runs after the password was verified, so only the account's owner learns it is disabled.
+          before: async (session) => {
+            const row = db.select({ disabled: users.disabled }).from(users).where(eq(users.id, session.userId)).get();
+            if (row?.disabled) throw new APIError("FORBIDDEN", { code: ACCOUNT_DISABLED, message: "This account is disabled. Ask an admin to enable it." });
+          },
+        },
+      },
+    },
+    hooks: {
+      // Lockouts apply to every way in: the sign-in form (auth.api) and POST /api/auth/sign-in/email.
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== SIGN_IN_PATH) return;
+        const now = Date.now();
+        const until = signInLockedUntil(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
+        if (until !== null) throw lockedError(until, now);
+      }),
+      after: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== SIGN_IN_PATH) return;
+        const now = Date.now();
+        const ip = clientIp(requestHeaders(ctx));
+        const returned: unknown = ctx.context.returned;
+        if (isAPIError(returned)) {
+          const code = (returned.body as { code?: string } | undefined)?.code;
+          if (returned.statusCode !== 401 && code !== ACCOUNT_DISABLED) return;
+          const reason = code === ACCOUNT_DISABLED ? "account disabled" : "wrong e-mail or password";
+          const { lockedUntil } = recordSignInFailure(db, { email: emailOf(ctx.body), ip, now, reason });
+          if (lockedUntil === null) return;
+          const locked = lockedError(lockedUntil, now);
+          // Over HTTP better-auth would keep the endpoint's 401 for an error thrown here; a
+          // Response is sent as it is. Direct calls (the sign-in form's action) get the error.
+          if (ctx.request) return Response.json(locked.body, { status: locked.statusCode, headers: locked.headers as Record<string, string> });
+          throw locked;
+        }
+        const user = ctx.context.newSession?.user;
+        if (user) recordSignIn(db, { user: { id: user.id, email: user.email }, ip, now });
+      }),
+    },
+    // Lets server actions set and clear the session cookie; must stay the last plugin.
+    plugins: [nextCookies()],
+  });
+}
+
+function requestHeaders(ctx: { headers?: Headers; request?: Request }): Headers {
+  return ctx.headers ?? ctx.request?.headers ?? new Headers();
+}
+
+function lockedError(until: number, now: number): APIError {
+  const at = new Date(until).toISOString();
+  return new APIError(
+    "TOO_MANY_REQUESTS",
+    { code: SIGN_IN_LOCKED, message: `Too many failed sign-ins. Try again after ${at}.`, lockedUntil: at },
+    { "Retry-After": String(Math.ceil((until - now) / 1000)) },
+  );
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+let current: { handle: DbHandle; auth: Auth } | undefined;
+
+/**
+ * The better-auth instance on the process-wide database, created on first use (never at module
+ * load: `next build` imports every route module) and again if the connection was reopened.
+ */
+export function getAuth(): Auth {
+  const handle = getDb();
+  if (current?.handle !== handle) current = { handle, auth: createAuth(handle) };
+  return current.auth;
+}

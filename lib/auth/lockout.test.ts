@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { POST as authPost } from "@/app/api/auth/[...all]/route";
+import { getDb } from "@/db/client";
+import { CLIENT_IP_HEADER } from "@/lib/auth/client-ip";
+import { createTestUser, TEST_PASSWORD, type TestUser } from "@/lib/testing/auth";
+import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { listAudit } from "./audit";
+import { ACCOUNT_MAX_FAILURES, ADDRESS_MAX_FAILURES, FAILURE_WINDOW_MS, LOCKOUT_MS } from "./lockout";
+
+const tempDb = setupTempDatabase();
+afterAll(() => tempDb.cleanup());
+afterEach(() => vi.useRealTimers());
+
+let alice: TestUser;
+let bob: TestUser;
+beforeAll(async () => {
+  alice = await createTestUser("operator", "alice@test.example");
+  bob = await createTestUser("viewer", "bob@test.example");
+});
+
+interface SignInAnswer {
+  status: number;
+  retryAfter: string | null;
+  body: { code?: string; message?: string; lockedUntil?: string };
+}
+
+async function signIn(email: string, password: string, ip: string): Promise<SignInAnswer> {
+  const response = await authPost(
+    new Request("http://localhost:3000/api/auth/sign-in/email", {
+      method: "POST",
+      headers: { "content-type": "application/json", [CLIENT_IP_HEADER]: ip },
+      body: JSON.stringify({ email, password }),
+    }),
+  );
+  return { status: response.status, retryAfter: response.headers.get("retry-after"), body: (await response.json()) as SignInAnswer["body"] };
+}
+
+const auditActions = () => listAudit({ limit: "500" }).items;
+
+/** Moves Date (only) forward, as if that much time had passed. */
+function advanceClock(ms: number) {
+  const next = Date.now() + ms;
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(next);
+}
+
+describe("sign-in lockout", () => {
+  it("locks an account after repeated failures, says until when, logs it, and refuses even the right password", async () => {
+    const started = Date.now();
+    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) {
+      const wrong = await signIn(alice.user.email, "wrong-password-1", "10.0.0.1");
+      expect(wrong.status).toBe(401);
+    }
+    const locking = await signIn(alice.user.email.toUpperCase(), "wrong-password-1", "10.0.0.2");
+    expect(locking.status).toBe(429);
+    expect(locking.body.code).toBe("SIGN_IN_LOCKED");
+    const until = Date.parse(locking.body.lockedUntil!);
+    expect(until).toBeGreaterThanOrEqual(started + LOCKOUT_MS);
+    expect(until).toBeLessThanOrEqual(Date.now() + LOCKOUT_MS);
+    expect(locking.body.message).toContain(locking.body.lockedUntil);
+    expect(Number(locking.retryAfter)).toBeGreaterThan(LOCKOUT_MS / 1000 - 5);
+
+    const right = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3");
+    expect(right.status).toBe(429);
+    expect(right.body.lockedUntil).toBe(locking.body.lockedUntil);
+
+    const log = auditActions();
+    expect(log.filter((a) => a.action === "sign_in_failed" && a.target === alice.user.email)).toHaveLength(ACCOUNT_MAX_FAILURES);
+    const lockout = log.find((a) => a.action === "lockout" && a.target === `account ${alice.user.email}`)!;
+    expect(lockout.detail).toContain(new Date(until).toISOString());
+    expect(lockout.ip).toBe("10.0.0.2");
+    // Other accounts are unaffected.
+    expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.0.1")).status).toBe(200);
+  });
+
+  it("lets the account in again once the lockout is over, and forgets its failures", async () => {
+    advanceClock(LOCKOUT_MS + 1_000);
+    const ok = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3");
+    expect(ok.status).toBe(200);
+    expect(auditActions()[0]).toMatchObject({ action: "sign_in", actorEmail: alice.user.email, ip: "10.0.0.3" });
+    // A fresh count: a few failures do not lock again.
+    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) expect((await signIn(alice.user.email, "nope-nope-nope", "10.0.0.3")).status).toBe(401);
+    expect((await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3")).status).toBe(200);
+  });
+
+  it("counts failures within a window only", async () => {
+    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) expect((await signIn(bob.user.email, "nope-nope-nope", "10.0.1.1")).status).toBe(401);
+    advanceClock(FAILURE_WINDOW_MS + 1_000);
+    expect((await signIn(bob.user.email, "nope-nope-nope", "10.0.1.1")).status).toBe(401);
+    expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.1.1")).status).toBe(200);
+  });
+
+  it("locks a client address trying many accounts, not the accounts elsewhere", async () => {
+    const attacker = "192.0.2.66";
+    let last: SignInAnswer | undefined;
+    for (let i = 1; i <= ADDRESS_MAX_FAILURES; i++) last = await signIn(`nobody-${i}@test.example`, "guess-guess-guess", attacker);
+    expect(last!.status).toBe(429);
+    expect(auditActions().some((a) => a.action === "lockout" && a.target === `address ${attacker}`)).toBe(true);
+    expect((await signIn(bob.user.email, TEST_PASSWORD, attacker)).status).toBe(429);
+    expect((await signIn(bob.user.email, TEST_PASSWORD, "192.0.2.67")).status).toBe(200);
+    const row = getDb().sqlite.prepare("SELECT locked_until FROM sign_in_throttle WHERE key = ?").get(`ip:${attacker}`) as { locked_until: number };
+    expect(row.locked_until).toBeGreaterThan(Date.now());
+  });
+});

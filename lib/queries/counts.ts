@@ -1,0 +1,81 @@
+import type Database from "better-sqlite3";
+import type { Filters } from "@/lib/filters";
+import { DAY_MS } from "@/lib/time/zoned";
+import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
+
+/**
+ * Failure counts for a window under the filters, read from the smallest pre-aggregate that
+ * answers them exactly (see db/schema.ts); only partial hours at the edges touch raw rows.
+ */
+
+/** The dimension counts are broken down by, beside the reason. */
+export type CountDimension = "line" | "template";
+
+export interface CountRow {
+  reason: string;
+  /** The line or template ("" = unknown). */
+  key: string;
+  n: number;
+}
+
+/** Whether this breakdown needs the reason × line × template cube (daily only). */
+function needsCube(filters: Filters, dim: CountDimension): boolean {
+  if (filters.status.length) return true;
+  if (dim === "line") return filters.template.length > 0;
+  return filters.line.length > 0;
+}
+
+/** Whole UTC days of [from, to) and what is left at either end. */
+function splitDays(from: number, to: number): { days: Array<[number, number]>; raw: Array<[number, number]> } {
+  const dayStart = Math.ceil(from / DAY_MS) * DAY_MS;
+  const dayEnd = Math.floor(to / DAY_MS) * DAY_MS;
+  if (dayStart >= dayEnd) return { days: [], raw: from < to ? [[from, to]] : [] };
+  const raw: Array<[number, number]> = [];
+  if (from < dayStart) raw.push([from, dayStart]);
+  if (dayEnd < to) raw.push([dayEnd, to]);
+  return { days: [[dayStart, dayEnd]], raw };
+}
+
+/** Failure counts per (reason, line) or (reason, template) in [from, to). */
+export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension): CountRow[] {
+  const selects: string[] = [];
+  const params: unknown[] = [];
+  const raw = rawConditions(filters);
+  const rawPart = ([a, b]: [number, number]) => {
+    selects.push(
+      `SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`,
+    );
+    params.push(a, b, ...raw.params);
+  };
+  const rollupPart = (table: string, [a, b]: [number, number], withLine: boolean, withTemplate: boolean) => {
+    const cond = rollupConditions(filters, { line: withLine, template: withTemplate });
+    selects.push(
+      `SELECT r.reason AS reason, r.${dim} AS key, sum(r.failures) AS n FROM ${table} r
+       WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`,
+    );
+    params.push(a, b, ...cond.params);
+  };
+
+  if (!rollupsCanAnswer(filters)) rawPart([from, to]);
+  else if (needsCube(filters, dim)) {
+    const parts = splitDays(from, to);
+    for (const span of parts.days) rollupPart("rollup_day", span, true, true);
+    for (const span of parts.raw) rawPart(span);
+  } else {
+    const parts = splitWindow(from, to);
+    for (const span of parts.days) rollupPart(`rollup_day_${dim}`, span, dim === "line", dim === "template");
+    for (const span of parts.hours) rollupPart(`rollup_hour_${dim}`, span, dim === "line", dim === "template");
+    for (const span of parts.raw) rawPart(span);
+  }
+  if (!selects.length) return [];
+  const rows = sqlite
+    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    .all(...params) as CountRow[];
+  return rows;
+}
+
+/** Total failures in [from, to) under the filters. */
+export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+  return countBy(sqlite, filters, from, to, "line").reduce((sum, r) => sum + r.n, 0);
+}
