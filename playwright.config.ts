@@ -28,8 +28,8 @@ const chromium = {
 
 function server(serverPort: number, env: Record<string, string>) {
   return {
-    // exec: the PID Playwright stops is the server's own, not a shell's.
-    command: "exec node dist/server.mjs",
+    // `npm start` without npm in between: exec makes the PID Playwright stops the server's own.
+    command: "exec node scripts/start.mjs",
     url: `http://127.0.0.1:${serverPort}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -7,6 +7,7 @@ import { FILTER_KEYS } from "@/lib/filters";
 const LINKS = [
   { href: "/", label: "Overview", keepsFilters: true },
   { href: "/failures", label: "Failures", keepsFilters: true },
+  { href: "/incidents", label: "Incidents", keepsFilters: true },
   { href: "/reasons", label: "Reasons", keepsFilters: true },
   { href: "/settings", label: "Settings", keepsFilters: false },
 ];

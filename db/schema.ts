@@ -25,7 +25,12 @@ export const rawEvents = sqliteTable(
     /** The event's JSON text exactly as received (one element of a batch, byte for byte). */
     payload: text("payload").notNull(),
   },
-  (t) => [uniqueIndex("raw_events_dedupe_key_idx").on(t.dedupeKey), index("raw_events_received_at_idx").on(t.receivedAt)],
+  (t) => [
+    uniqueIndex("raw_events_dedupe_key_idx").on(t.dedupeKey),
+    index("raw_events_received_at_idx").on(t.receivedAt),
+    // Retention purges by event time, oldest first.
+    index("raw_events_occurred_at_idx").on(t.occurredAt),
+  ],
 );
 
 /** One row per `deployment.failure` event, normalised from the payload's aliases. */
@@ -65,6 +70,8 @@ export const failures = sqliteTable(
   (t) => [
     uniqueIndex("failures_raw_event_id_idx").on(t.rawEventId),
     index("failures_occurred_at_idx").on(t.occurredAt),
+    // Deleting a raw event checks its foreign key here; without the index each check scans the table.
+    index("failures_raw_event_idx").on(t.rawEventId),
     index("failures_reason_idx").on(t.reason, t.occurredAt),
     index("failures_line_idx").on(t.line, t.occurredAt),
     index("failures_template_idx").on(t.template, t.occurredAt),
@@ -166,6 +173,9 @@ export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(
  * HyperLogLog sketches (lib/hll.ts) of the contacts that failed, per bucket and reason, so
  * "affected contacts" over long windows is estimated without scanning millions of rows.
  */
+/** The sketch "reason" holding every reason's contacts, so unfiltered windows merge one per bucket. */
+export const ALL_REASONS_SKETCH = "*";
+
 export const contactSketchHour = sqliteTable(
   "contact_sketch_hour",
   { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), registers: blob("registers", { mode: "buffer" }).notNull() },
@@ -189,7 +199,11 @@ export const templateStatusEvents = sqliteTable(
     occurredAt: integer("occurred_at").notNull(),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("template_status_events_template_idx").on(t.template, t.occurredAt)],
+  (t) => [
+    index("template_status_events_template_idx").on(t.template, t.occurredAt),
+    // As failures_raw_event_idx: keeps the foreign-key check of a raw event's deletion cheap.
+    index("template_status_events_raw_event_idx").on(t.rawEventId),
+  ],
 );
 
 /** Small key/value store for settings the server generates itself (e.g. the webhook secret). */

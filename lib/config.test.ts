@@ -19,3 +19,14 @@ describe("settings for accounts", () => {
     expect(() => parseSettings({ TRUST_PROXY: "yes" })).toThrow(/TRUST_PROXY: must be true or false/);
   });
 });
+
+describe("settings for limits, retention and logs", () => {
+  it("has defaults high enough for one busy sender, and 0 turns a limit off", () => {
+    const s = parseSettings({});
+    expect([s.WEBHOOK_RATE_LIMIT, s.WEBHOOK_RATE_BURST, s.SIGN_IN_RATE_LIMIT, s.RETENTION_DAYS, s.LOG_LEVEL]).toEqual([10_000, 20_000, 20, undefined, "info"]);
+    expect(parseSettings({ WEBHOOK_RATE_LIMIT: "0", RETENTION_DAYS: "90", LOG_LEVEL: "warn" })).toMatchObject({ WEBHOOK_RATE_LIMIT: 0, RETENTION_DAYS: 90, LOG_LEVEL: "warn" });
+    expect(() => parseSettings({ WEBHOOK_RATE_LIMIT: "-1" })).toThrow(/WEBHOOK_RATE_LIMIT/);
+    expect(() => parseSettings({ RETENTION_DAYS: "0" })).toThrow(/RETENTION_DAYS: must be at least 1/);
+    expect(() => parseSettings({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+  });
+});

@@ -13,6 +13,12 @@ const booleanFlag = optionalString.pipe(
     .transform((v) => v === "true" || v === "1"),
 );
 
+/** A non-negative whole number, `fallback` when unset. */
+const count = (fallback: number) =>
+  optionalString
+    .pipe(z.string().regex(/^\d+$/, "must be a whole number ≥ 0").optional())
+    .transform((v) => (v === undefined ? fallback : Number(v)));
+
 const settingsSchema = z
   .object({
     DATABASE_PATH: optionalString.transform((v) => v ?? "./data/faultline.db"),
@@ -48,6 +54,19 @@ const settingsSchema = z
      * one the proxy added) instead of the socket, for sign-in lockouts and the audit log.
      */
     TRUST_PROXY: booleanFlag,
+    /** Webhook requests per second each client address may make (token bucket refill); 0 = no limit. */
+    WEBHOOK_RATE_LIMIT: count(10_000),
+    /** Webhook requests one address may send at once before the per-second rate applies. */
+    WEBHOOK_RATE_BURST: count(20_000),
+    /** Sign-in attempts (form or API, and /setup) per minute per client address; 0 = no limit. */
+    SIGN_IN_RATE_LIMIT: count(20),
+    /** Keep raw events and failures this many days (whole UTC days); unset = keep everything. */
+    RETENTION_DAYS: optionalString
+      .pipe(z.string().regex(/^\d+$/, "must be a whole number of days").optional())
+      .transform((v) => (v === undefined ? undefined : Number(v)))
+      .pipe(z.number().int().min(1, "must be at least 1").optional()),
+    /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
+    LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })
   .superRefine((s, ctx) => {
     if (s.ADMIN_EMAIL !== undefined && s.ADMIN_PASSWORD === undefined) {

@@ -8,8 +8,10 @@ export const statsQueryKey = (queryString: string, afterId: number | null) => ["
 export const failuresQueryKey = (queryString: string) => ["failures", queryString] as const;
 export const facetsQueryKey = (queryString: string) => ["facets", queryString] as const;
 export const failureQueryKey = (id: number) => ["failure", id] as const;
+export const incidentsQueryKey = (queryString: string) => ["incidents", queryString] as const;
+export const incidentQueryKey = (id: number) => ["incident", id] as const;
 
-/** Query string of a failures page: every filter (plus fixed ones) and the paging. */
+/** Query string of a failures (or incidents) page: every filter (plus fixed ones) and the paging. */
 export function failuresQueryString(
   filters: Filters,
   tz: string,

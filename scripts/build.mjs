@@ -1,30 +1,55 @@
 // Production build: Next's build, then the custom server bundled to dist/server.mjs.
+// One build at a time per checkout: concurrent `next build`s corrupt each other's .next.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { build } from "esbuild";
 import { isBuildCurrent, sourceFingerprint, STAMP_FILE } from "./build-stamp.mjs";
 
-const fingerprint = sourceFingerprint();
-if (process.argv.includes("--if-stale") && isBuildCurrent(fingerprint)) {
-  console.log("Production build is current; not rebuilding.");
-  process.exit(0);
-}
-const nextBuild = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], {
-  stdio: "inherit",
-  env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env },
-});
-if (nextBuild.status !== 0) process.exit(nextBuild.status ?? 1);
+const LOCK = ".build.lock";
+const LOCK_STALE_MS = 15 * 60_000;
 
-await build({
-  entryPoints: ["scripts/server.ts"],
-  outfile: "dist/server.mjs",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  packages: "external",
-  sourcemap: true,
-  logLevel: "warning",
-});
-fs.writeFileSync(STAMP_FILE, JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
-console.log("Built .next and dist/server.mjs");
+async function acquireLock() {
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      return;
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+      // A lock left by a build that died long ago is taken over.
+      if (Date.now() - fs.statSync(LOCK).mtimeMs > LOCK_STALE_MS) fs.rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+await acquireLock();
+try {
+  const fingerprint = sourceFingerprint();
+  // Checked under the lock: a build that finished while we waited may already be current.
+  if (process.argv.includes("--if-stale") && isBuildCurrent(fingerprint)) {
+    console.log("Production build is current; not rebuilding.");
+  } else {
+    const nextBuild = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], {
+      stdio: "inherit",
+      env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env },
+    });
+    if (nextBuild.status !== 0) process.exitCode = nextBuild.status ?? 1;
+    else {
+      await build({
+        entryPoints: ["scripts/server.ts"],
+        outfile: "dist/server.mjs",
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        packages: "external",
+        sourcemap: true,
+        logLevel: "warning",
+      });
+      fs.writeFileSync(STAMP_FILE, JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
+      console.log("Built .next and dist/server.mjs");
+    }
+  }
+} finally {
+  fs.rmSync(LOCK, { recursive: true, force: true });
+}

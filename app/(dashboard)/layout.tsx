@@ -2,6 +2,7 @@ import { cookies } from "next/headers";
 import { Suspense } from "react";
 import { AppHeader } from "@/components/app-header";
 import { FilterBar } from "@/components/filters/filter-bar";
+import { RoleProvider } from "@/components/session-role";
 import { requirePageUser } from "@/lib/auth/page";
 import { TZ_COOKIE } from "@/lib/filters";
 import { isValidTimeZone } from "@/lib/time/zoned";
@@ -11,7 +12,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
   const cookieTz = (await cookies()).get(TZ_COOKIE)?.value;
   const serverTz = cookieTz && isValidTimeZone(cookieTz) ? cookieTz : "UTC";
   return (
-    <>
+    <RoleProvider role={user.role}>
       <AppHeader user={user} />
       <main>
         <Suspense>
@@ -19,6 +20,6 @@ export default async function DashboardLayout({ children }: { children: React.Re
         </Suspense>
         {children}
       </main>
-    </>
+    </RoleProvider>
   );
 }

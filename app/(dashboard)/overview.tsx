@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { BreakdownBars, type BarRow } from "@/components/charts/breakdown-bars";
 import { TimelineChart } from "@/components/charts/timeline-chart";
+import { ContactListButtons } from "@/components/export/contact-list-buttons";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { fetchJson } from "@/lib/api-client";
@@ -93,10 +94,10 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         </Link>
         <div className="tile" data-testid="tile-change">
           <div className="label">vs previous period</div>
-          <div className={`value ${data.changePct !== null && data.changePct > 0 ? "up" : "down"}`}>{formatChange(data.changePct)}</div>
+          <div className={`value ${data.changePct === null || data.changePct === 0 ? "" : data.changePct > 0 ? "up" : "down"}`}>{formatChange(data.changePct)}</div>
           <div className="muted small">{fmt(data.previousTotal)} before</div>
         </div>
-        <Link className="tile" href={href({ status: ["open"] })} data-testid="tile-open-incidents">
+        <Link className="tile" href={href({ status: ["open"] }, "/incidents")} data-testid="tile-open-incidents">
           <div className="label">Open incidents</div>
           <div className="value">{fmt(data.openIncidents)}</div>
         </Link>
@@ -115,6 +116,8 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
           </div>
         )}
       </div>
+
+      <ContactListButtons queryString={queryString} />
 
       <section className="panel">
         <h2>

@@ -6,9 +6,11 @@ import Link from "next/link";
 import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
+import { ExportButton } from "@/components/export/export-button";
 import { useFilters } from "@/components/filters/use-filters";
+import { useHasRole } from "@/components/session-role";
 import { fetchJson } from "@/lib/api-client";
-import type { Filters } from "@/lib/filters";
+import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import { failuresQueryKey, failuresQueryString } from "@/lib/query-keys";
 import { FAILURE_SORTS, PAGE_SIZES } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
@@ -28,12 +30,15 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
     {
       id: "time",
       header: `Time (${tz})`,
+      // An accessor makes the column sortable for TanStack Table; the server does the sorting.
+      accessorFn: (row) => row.occurredAt,
       enableSorting: true,
       cell: ({ row }) => <span title={row.original.occurredAt}>{formatInTimeZone(Date.parse(row.original.occurredAt), tz, "full")}</span>,
     },
     {
       id: "reason",
       header: "Reason",
+      accessorFn: (row) => row.reason,
       enableSorting: true,
       cell: ({ row }) => (
         <span className="reason-cell">
@@ -42,10 +47,11 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
         </span>
       ),
     },
-    { id: "line", header: "Line", enableSorting: true, cell: ({ row }) => row.original.line ?? <span className="muted">unknown</span> },
+    { id: "line", header: "Line", accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => row.original.line ?? <span className="muted">unknown</span> },
     {
       id: "template",
       header: "Template",
+      accessorFn: (row) => row.template,
       enableSorting: true,
       cell: ({ row }) => row.original.template ?? <span className="muted">unknown</span>,
     },
@@ -69,7 +75,17 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
       id: "incident",
       header: "Incident",
       enableSorting: false,
-      cell: ({ row }) => <span className={`status status-${row.original.incidentStatus}`}>{row.original.incidentStatus}</span>,
+      cell: ({ row }) => (
+        // The row opens the failure drawer; the status opens its incident instead.
+        <Link
+          href={`/incidents/${row.original.incidentId}`}
+          className={`status status-${row.original.incidentStatus}`}
+          onClick={(e) => e.stopPropagation()}
+          data-testid="incident-link"
+        >
+          {row.original.incidentStatus}
+        </Link>
+      ),
     },
   ];
 }
@@ -88,8 +104,12 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
     queryKey: failuresQueryKey(queryString),
     queryFn: () => fetchJson<FailureList>(`/api/failures?${queryString}`),
     placeholderData: keepPreviousData,
+    // The first page stays live like the overview; deeper pages hold still while being read.
+    refetchInterval: page.cursor ? false : 10_000,
   });
   const sorting: SortingState = [{ id: page.sort, desc: page.dir === "desc" }];
+  const canExport = useHasRole("operator");
+  const exportHref = `/api/failures/export?${filtersToSearchParams({ ...filters, ...fixed, tz }).toString()}`;
   const restart = (changes: Partial<typeof page>) => {
     setPreviousCursors([]);
     void setPage({ ...changes, cursor: null });
@@ -97,6 +117,11 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
 
   return (
     <>
+      {canExport && (
+        <div className="table-toolbar">
+          <ExportButton href={exportHref} label="Export CSV" testId="export-failures" expected={list.data?.total} />
+        </div>
+      )}
       <DataTable
         testId="failures-table"
         what="failures"

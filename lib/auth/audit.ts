@@ -17,6 +17,9 @@ export const AUDIT_ACTIONS = {
   token_created: "Created an API token",
   token_revoked: "Revoked an API token",
   webhook_secret_rotated: "Rotated the webhook secret",
+  incident_acknowledged: "Acknowledged an incident",
+  incident_resolved: "Resolved an incident",
+  incident_reopened: "Reopened an incident",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

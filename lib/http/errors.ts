@@ -55,6 +55,12 @@ export class MethodNotAllowedError extends AppError {
 export class ConflictError extends AppError {
   readonly status = 409;
   readonly code = "conflict";
+  /** The resource as it is now, so the loser of a race can show what happened (sent as `current`). */
+  readonly current?: unknown;
+  constructor(message: string, details?: ErrorDetail[], current?: unknown) {
+    super(message, details);
+    this.current = current;
+  }
 }
 
 export class PayloadTooLargeError extends AppError {
@@ -70,4 +76,12 @@ export class UnsupportedMediaTypeError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly code = "service_unavailable";
+}
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  readonly code = "rate_limited";
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, undefined, { "Retry-After": String(retryAfterSeconds) });
+  }
 }

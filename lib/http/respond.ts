@@ -1,4 +1,6 @@
-import { AppError } from "./errors";
+import { isStorageUnavailable } from "@/db/errors";
+import { logger } from "@/lib/log";
+import { AppError, ConflictError } from "./errors";
 
 export interface JsonAnswer {
   status: number;
@@ -8,10 +10,9 @@ export interface JsonAnswer {
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
+  /** A conflict's resource as it is now. */
+  current?: unknown;
 }
-
-/** SQLite codes that mean "cannot write right now": the sender should retry later. */
-const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOLFS)/;
 
 /**
  * The one mapping from a thrown value to an HTTP answer. Typed errors keep their message;
@@ -21,17 +22,18 @@ export function errorToAnswer(err: unknown): JsonAnswer {
   if (err instanceof AppError) {
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.details) body.error.details = err.details;
+    if (err instanceof ConflictError && err.current !== undefined) body.current = err.current;
     return { status: err.status, body, headers: err.headers };
   }
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && UNAVAILABLE_SQLITE_CODES.test(code)) {
+  if (isStorageUnavailable(err)) {
+    logger().warn({ code: (err as { code: string }).code, err: (err as Error).message }, "storage unavailable");
     return {
       status: 503,
       body: { error: { code: "service_unavailable", message: "Storage is unavailable; retry later." } },
       headers: { "Retry-After": "5" },
     };
   }
-  console.error("Unhandled error", err);
+  logger().error({ err }, "unhandled error");
   return { status: 500, body: { error: { code: "internal_error", message: "Internal server error." } } };
 }
 

@@ -23,11 +23,23 @@ export function jsonRoute<Context = unknown>(
   options: RouteOptions,
   handler: (request: Request, user: AuthUser, context: Context) => Promise<unknown> | unknown,
 ): JsonRouteHandler<Context> {
+  return responseRoute<Context>(options, async (request, user, context) =>
+    Response.json(await handler(request, user, context), { headers: { "Cache-Control": "no-store" } }),
+  );
+}
+
+/**
+ * Like jsonRoute, for a handler that builds its own Response (e.g. a streamed CSV download):
+ * the same authentication, authorization and error mapping.
+ */
+export function responseRoute<Context = unknown>(
+  options: RouteOptions,
+  handler: (request: Request, user: AuthUser, context: Context) => Promise<Response> | Response,
+): JsonRouteHandler<Context> {
   const route = async (request: Request, context: Context): Promise<Response> => {
     try {
       const user = await requireUser(request, options.role);
-      const body = await handler(request, user, context);
-      return Response.json(body, { headers: { "Cache-Control": "no-store" } });
+      return await handler(request, user, context);
     } catch (err) {
       return errorResponse(err);
     }

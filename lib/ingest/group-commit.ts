@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
+import { isStorageUnavailable } from "@/db/errors";
 import { newWriteBatch, writeEvents, type PreparedEvent, type StoreResult } from "./store";
 
 /**
@@ -21,8 +22,8 @@ const MAX_EVENTS_PER_COMMIT = 5000;
 class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly commitTogether: (group: Pending[]) => Outcome[];
-  private readonly commitIsolated: (group: Pending[]) => Outcome[];
+  private readonly commitTogether: Database.Transaction<(group: Pending[]) => Outcome[]>;
+  private readonly commitIsolated: Database.Transaction<(group: Pending[]) => Outcome[]>;
 
   constructor(sqlite: Database.Database) {
     // Events are validated before they are queued, so a write error is rare: try the whole group
@@ -64,9 +65,13 @@ class GroupCommitter {
 
   private commit(group: Pending[]): Outcome[] {
     try {
-      return this.commitTogether(group);
-    } catch {
-      return this.commitIsolated(group);
+      // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before any statement runs.
+      return this.commitTogether.immediate(group);
+    } catch (err) {
+      // A storage outage (locked, full, read-only) fails every request alike: retrying them one by
+      // one would only wait out busy_timeout again for each.
+      if (isStorageUnavailable(err)) throw err;
+      return this.commitIsolated.immediate(group);
     }
   }
 

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
+import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { addToSketch, emptySketch } from "@/lib/hll";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 
@@ -213,8 +214,10 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.countRollup("rollup_day_template", [day, f.reason, template]);
   batch.countRollup("rollup_day", [day, f.reason, line, template]);
   if (contact) {
-    batch.addContact("hour", hour, f.reason, contact);
-    batch.addContact("day", day, f.reason, contact);
+    for (const reason of [f.reason, ALL_REASONS_SKETCH]) {
+      batch.addContact("hour", hour, reason, contact);
+      batch.addContact("day", day, reason, contact);
+    }
   }
 }
 

@@ -134,23 +134,27 @@ export function listFailures(filters: Filters, page: FailurePage, now = Date.now
   const desc = page.dir === "desc";
   const cmp = desc ? "<" : ">";
   const order = desc ? "DESC" : "ASC";
-  const conditions = ["f.occurred_at >= ?", "f.occurred_at < ?", and(raw.sql)];
-  const params: unknown[] = [from, to, ...raw.params];
+  let conditions = ["f.occurred_at >= ?", "f.occurred_at < ?", and(raw.sql)];
+  let params: unknown[] = [from, to, ...raw.params];
   let orderBy: string;
   if (page.sort === "time") {
     orderBy = `f.occurred_at ${order}, f.id ${order}`;
     if (page.cursor) {
       const [t, id] = decodeCursor(page.cursor, "time") as [number, number];
-      conditions.push(`(f.occurred_at, f.id) ${cmp} (?, ?)`);
-      params.push(t, id);
+      // The cursor's time replaces the window edge it lies inside, so the index scan starts at
+      // the cursor (SQLite uses one bound per side); the row value breaks ties on equal times.
+      conditions = desc ? ["f.occurred_at >= ?", "f.occurred_at <= ?"] : ["f.occurred_at >= ?", "f.occurred_at < ?"];
+      params = desc ? [from, Math.min(t, to - 1)] : [Math.max(t, from), to];
+      conditions.push(and(raw.sql), `(f.occurred_at, f.id) ${cmp} (?, ?)`);
+      params.push(...raw.params, t, id);
     }
   } else {
     const col = SORT_COLUMN[page.sort];
     orderBy = `${col} ${order}, f.occurred_at ${order}, f.id ${order}`;
     if (page.cursor) {
       const [v, t, id] = decodeCursor(page.cursor, page.sort) as [string, number, number];
-      conditions.push(`(${col}, f.occurred_at, f.id) ${cmp} (?, ?, ?)`);
-      params.push(v, t, id);
+      conditions.push(`${col} ${cmp}= ?`, `(${col}, f.occurred_at, f.id) ${cmp} (?, ?, ?)`);
+      params.push(v, v, t, id);
     }
   }
   const rows = sqlite

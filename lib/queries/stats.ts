@@ -1,11 +1,13 @@
 import type Database from "better-sqlite3";
 import { getDb } from "@/db/client";
-import { resolveWindow, type Filters } from "@/lib/filters";
+import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
+import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/lib/hll";
 import { countBy, countTotal, type CountRow } from "./counts";
-import { and, dimensionConditions, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
+import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
+import { incidentConditions } from "./incident-filter";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
 export function countContactsExactly(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
@@ -26,14 +28,18 @@ export function countContactsExactly(sqlite: Database.Database, filters: Filters
  */
 export function estimateContacts(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
   const sketch = emptySketch();
-  const cond = rollupConditions(filters, { line: false, template: false });
+  const reasons = allowedReasons(filters);
+  // Unfiltered: the all-reasons sketch of each bucket; else the sketches of the allowed reasons.
+  const cond = reasons
+    ? { sql: `r.reason IN (${reasons.map(() => "?").join(", ") || "NULL"})`, params: reasons }
+    : { sql: "r.reason = ?", params: [ALL_REASONS_SKETCH] };
   const parts = splitWindow(from, to);
   for (const [table, spans] of [
     ["contact_sketch_day", parts.days],
     ["contact_sketch_hour", parts.hours],
   ] as const) {
     for (const [a, b] of spans) {
-      const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`).pluck();
+      const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`).pluck();
       for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeSketch(sketch, registers);
     }
   }
@@ -210,7 +216,7 @@ export interface Stats {
   timeline: TimelinePoint[];
   bucketUnit: BucketUnit;
   window: { from: string; to: string; tz: string };
-  /** Open incidents matching the reason/line/template/status filters, seen in the window. */
+  /** Open incidents matching the filters with failures in the window (see lib/queries/incident-filter.ts). */
   openIncidents: number;
   /** Highest failure id stored: a client remembers it to count what arrives later. */
   latestFailureId: number;
@@ -224,12 +230,10 @@ function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Ar
   return [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-function countOpenIncidents(sqlite: Database.Database, filters: Filters, from: number): number {
-  const cond = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
-  const row = sqlite
-    .prepare(`SELECT count(*) AS n FROM incidents i WHERE i.status = 'open' AND i.last_seen >= ? AND ${and(cond.sql)}`)
-    .get(from, ...cond.params) as { n: number };
-  return row.n;
+/** Open incidents as /incidents?status=open counts them for the same filters (the tile links there). */
+function countOpenIncidents(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+  const cond = incidentConditions(filters, ["open"], { from, to });
+  return (sqlite.prepare(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`).get(...cond.params) as { n: number }).n;
 }
 
 /** Failures matching the filters (time aside) whose id is above `afterId`. */
@@ -266,7 +270,7 @@ export function getStats(filters: Filters, options: { now?: number; defaultTz?: 
     timeline: timeline(sqlite, filters, from, to, tz, unit),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
-    openIncidents: countOpenIncidents(sqlite, filters, from),
+    openIncidents: countOpenIncidents(sqlite, filters, from, to),
     latestFailureId: (sqlite.prepare("SELECT coalesce(max(id), 0) AS id FROM failures").get() as { id: number }).id,
     newSinceAfterId: options.afterId === undefined ? null : countAfter(sqlite, filters, options.afterId),
   };

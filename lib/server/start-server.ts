@@ -1,31 +1,77 @@
-import http from "node:http";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { closeDb, getDb } from "@/db/client";
-import { ConfigError, getSettings } from "@/lib/config";
-import { CLIENT_IP_HEADER, resolveClientIp } from "@/lib/auth/client-ip";
+import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
-import { isWebhookRequest, serveWebhook } from "./webhook-listener";
+import { logger, redactUrl } from "@/lib/log";
+import { scheduleRetention } from "@/lib/ops/retention";
+import { createAppServer } from "./app-server";
 
 /** How long a graceful shutdown may wait for in-flight requests before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** While shutting down, connections that finished their request are closed this often. */
+const CLOSE_IDLE_EVERY_MS = 100;
 
-/**
- * The production server: webhooks are answered directly from lib/ (the hot path), every other
- * request goes to Next's handler. Migrations run before the port opens.
- */
-export async function startServer(): Promise<http.Server> {
-  let settings;
+function loadSettings(): Settings {
   try {
-    settings = getSettings();
+    return getSettings();
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      logger().fatal({ problems: err.message }, "invalid configuration");
       process.exit(1);
     }
     throw err;
   }
+}
+
+/**
+ * On SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their commits included),
+ * checkpoint the WAL into the database file and truncate it, close, exit 0. Past the grace period
+ * the process exits 1 with requests still open (their senders retry: nothing was acknowledged).
+ */
+function exitGracefully(server: http.Server, stopRetention: () => void): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger().info({ signal }, "shutting down: finishing in-flight requests");
+    stopRetention();
+    const force = setTimeout(() => {
+      logger().error("shutdown grace period over; exiting with requests still open");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      let code = 0;
+      try {
+        getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
+        closeDb();
+        logger().info("database checkpointed and closed; exiting");
+      } catch (err) {
+        logger().error({ err }, "checkpoint or close failed on shutdown");
+        code = 1;
+      } finally {
+        process.exit(code);
+      }
+    });
+    // A keep-alive connection whose request just finished would hold close() open until its
+    // client hangs up: close each as soon as it is idle.
+    server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), CLOSE_IDLE_EVERY_MS).unref();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * The production server (lib/server/app-server.ts) with Next behind it. Migrations run before
+ * the port opens; retention runs on a timer when RETENTION_DAYS is set.
+ */
+export async function startServer(): Promise<http.Server> {
+  const settings = loadSettings();
+  const log = logger();
   const handle = getDb();
   const secret = ensureWebhookSecret(handle);
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
@@ -34,28 +80,7 @@ export async function startServer(): Promise<http.Server> {
   const nextHandler = app.getRequestHandler();
   await app.prepare();
 
-  const server = http.createServer((req, res) => {
-    if (isWebhookRequest(req)) {
-      serveWebhook(req, res).catch((err) => {
-        console.error("webhook handler failed", err);
-        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ error: { code: "internal_error", message: "Internal server error." } }));
-      });
-      return;
-    }
-    // Overwritten on every request, so a client cannot choose the address that lockouts and the
-    // audit log see.
-    const forwardedFor = req.headers["x-forwarded-for"];
-    const ip = resolveClientIp(req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor, settings.TRUST_PROXY);
-    if (ip) req.headers[CLIENT_IP_HEADER] = ip;
-    else delete req.headers[CLIENT_IP_HEADER];
-    void nextHandler(req, res);
-  });
-  // Slow or stalled clients must not hold sockets for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
-
+  const server = createAppServer(settings, nextHandler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(settings.PORT, settings.HOST, resolve);
@@ -63,34 +88,19 @@ export async function startServer(): Promise<http.Server> {
   const { port } = server.address() as AddressInfo;
   const shownHost = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
   const base = settings.PUBLIC_URL ?? `http://${shownHost}:${port}`;
-  console.log(`Faultline listening on http://${shownHost}:${port} (database ${settings.DATABASE_PATH})`);
-  console.log(
-    `Webhook URL for Treble's webhook center${secret.source === "env" ? "" : " (secret generated and kept in the database)"}:\n  ${webhookUrl(base, secret.secret)}`,
+  log.info({ url: `http://${shownHost}:${port}`, database: settings.DATABASE_PATH, pid: process.pid }, "listening");
+  // The full URL (with its token) goes to the terminal only, never into the JSON log stream.
+  if (process.stdout.isTTY) {
+    process.stdout.write(`Webhook URL for Treble's webhook center:\n  ${webhookUrl(base, secret.secret)}\n`);
+  }
+  log.info(
+    { webhookUrl: redactUrl(webhookUrl(base, secret.secret)), secretSource: secret.source },
+    secret.source === "env" ? "webhook secret from WEBHOOK_SECRET" : "webhook secret generated and kept in the database; an admin sees the full URL on /settings",
   );
-  if (admin === "created") console.log(`Created the first admin, ${settings.ADMIN_EMAIL}, from ADMIN_EMAIL.`);
-  else if (admin === "unset" && countUsers(handle.db) === 0) console.log(`No account yet: open ${base}/setup to create the first admin.`);
+  if (admin === "created") log.info({ email: settings.ADMIN_EMAIL }, "created the first admin from ADMIN_EMAIL");
+  else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: finishing in-flight requests, then exiting`);
-    const force = setTimeout(() => {
-      console.error("Shutdown grace period over; exiting with requests still open");
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    server.close(() => {
-      try {
-        getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
-        closeDb();
-      } finally {
-        process.exit(0);
-      }
-    });
-    server.closeIdleConnections();
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
+  exitGracefully(server, stopRetention);
   return server;
 }

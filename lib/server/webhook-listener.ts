@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getDb } from "@/db/client";
 import { handleWebhook, type WebhookRequest } from "@/lib/ingest/handle-webhook";
+import type { JsonAnswer } from "@/lib/http/respond";
 import { WEBHOOK_PATH } from "@/lib/ingest/webhook-secret";
 import { readNodeBody, sendJson } from "./node-http";
 
@@ -26,10 +27,12 @@ export function isWebhookRequest(req: IncomingMessage): boolean {
 
 /**
  * Serves the webhook endpoint straight from lib/ on Node's HTTP server: the ingest hot path
- * skips Next's request pipeline (~0.5 ms CPU per request) entirely.
+ * skips Next's request pipeline (~0.5 ms CPU per request) entirely. Returns what was answered,
+ * for the caller to log rejections.
  */
-export async function serveWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveWebhook(req: IncomingMessage, res: ServerResponse): Promise<JsonAnswer> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const answer = await handleWebhook(getDb(), fromNode(req, url));
   sendJson(req, res, answer);
+  return answer;
 }

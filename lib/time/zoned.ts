@@ -60,11 +60,21 @@ export function localParts(tz: string, instant: number): LocalParts {
   };
 }
 
+/** Zone offsets change only on quarter-hour instants, so one lookup per quarter hour is exact. */
+const OFFSET_SLOT_MS = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+const OFFSET_CACHE_LIMIT = 50_000;
+
 /** Offset of local time from UTC at `instant`, in ms (e.g. -5 h for America/Bogota). */
 export function tzOffsetMs(tz: string, instant: number): number {
+  const key = `${tz}|${Math.floor(instant / OFFSET_SLOT_MS)}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
   const p = localParts(tz, instant);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(instant / 1000) * 1000;
+  const offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
+  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
 }
 
 /**

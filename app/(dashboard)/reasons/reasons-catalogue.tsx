@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { ContactListButtons } from "@/components/export/contact-list-buttons";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError } from "@/components/query-states";
 import { ReasonClassBadge } from "@/components/reason-class-badge";
@@ -23,6 +24,7 @@ export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
 
   return (
     <>
+      <ContactListButtons queryString={queryString} />
       {facets.isError && <QueryError error={facets.error} onRetry={() => void facets.refetch()} what="the counts" />}
       {REASON_CLASSES.map((reasonClass) => (
         <section className="panel" key={reasonClass}>

@@ -1,0 +1,12 @@
+import { parseFilters } from "@/lib/filters";
+import { jsonRoute } from "@/lib/http/route";
+import { parseIncidentPage } from "@/lib/queries/incident-page";
+import { listIncidents } from "@/lib/queries/incidents";
+
+export const dynamic = "force-dynamic";
+
+/** The shared filter parameters (status defaults to open,acknowledged) + sort, dir, limit, cursor. */
+export const GET = jsonRoute({ role: "viewer" }, (request) => {
+  const params = new URL(request.url).searchParams;
+  return listIncidents(parseFilters(params), parseIncidentPage(params));
+});

@@ -1,0 +1,382 @@
+import { parse } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { getDb } from "@/db/client";
+import { parseFilters } from "@/lib/filters";
+import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { storeEvents } from "@/lib/ingest/store";
+import { listFailures, type FailureItem } from "@/lib/queries/failures";
+import { createTestUser, type TestUser } from "@/lib/testing/auth";
+import { DAY, loadFailureDataset, mixIncidentStatuses, seededRandom } from "@/lib/testing/failure-dataset";
+import { failureEvent, nextEventId } from "@/lib/testing/fixtures";
+import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { expectError } from "@/lib/testing/webhook-client";
+import { csvRecord, csvStream, STRINGIFY_OPTIONS, type Cell } from "./csv";
+import { failureExport } from "./failures";
+import { parseExportRequest } from "./options";
+
+const tempDb = setupTempDatabase();
+afterAll(() => tempDb.cleanup());
+
+const NOW = Date.parse("2026-11-25T15:00:00.000Z");
+/** A window holding the whole random dataset (its 100 days, and older history). */
+const ALL = { from: new Date(NOW - 250 * DAY).toISOString(), to: new Date(NOW).toISOString() };
+/** A quiet year for the crafted histories, far from the dataset. */
+const CRAFTED_FROM = Date.parse("2020-03-01T00:00:00.000Z");
+const CRAFTED = { from: "2020-03-01T00:00:00.000Z", to: "2020-04-01T00:00:00.000Z" };
+
+let operator: TestUser;
+let viewer: TestUser;
+
+/** Stores events as the webhook would, received 1.5 s after they occurred. */
+function store(events: Array<Record<string, unknown>>): void {
+  storeEvents(
+    getDb(),
+    events.map((e) => prepareEvent(e, JSON.stringify(e), Date.parse(String(e.timestamp)) + 1_500)),
+  );
+}
+
+type RouteModule = { GET: (request: Request) => Promise<Response> };
+const routes = {
+  failures: () => import("@/app/api/failures/export/route") as Promise<RouteModule>,
+  incidents: () => import("@/app/api/incidents/export/route") as Promise<RouteModule>,
+  contacts: () => import("@/app/api/contacts/export/route") as Promise<RouteModule>,
+};
+
+async function get(route: keyof typeof routes, query: Record<string, string>, headers: Record<string, string> = operator.headers): Promise<Response> {
+  const { GET } = await routes[route]();
+  return GET(new Request(`http://localhost:3000/api/${route}/export?${new URLSearchParams(query).toString()}`, { headers }));
+}
+
+/** The export parsed back by csv-parse: header and rows. */
+async function exportCsv(route: keyof typeof routes, query: Record<string, string>): Promise<{ header: string[]; rows: string[][]; text: string; response: Response }> {
+  const response = await get(route, query);
+  const text = await response.text();
+  expect(response.status, text.slice(0, 300)).toBe(200);
+  const records = parse(text, { bom: true, relax_column_count: false }) as string[][];
+  return { header: records[0]!, rows: records.slice(1), text, response };
+}
+
+/** The rule, written out independently: formula starts get a leading apostrophe. */
+const neutral = (v: string | number | null | undefined) => {
+  const text = v === null || v === undefined ? "" : String(v);
+  return typeof v === "string" && /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/.test(text) ? `'${text}` : text;
+};
+
+/** Every row the failures table shows for these filters, page after page. */
+function tableRows(query: Record<string, string>): FailureItem[] {
+  const filters = parseFilters(new URLSearchParams(query));
+  const items: FailureItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = listFailures(filters, { sort: "time", dir: "desc", limit: 500, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+const expectedRecord = (f: FailureItem) =>
+  [
+    f.eventId,
+    f.occurredAt,
+    f.receivedAt,
+    f.reason,
+    f.reasonLabel,
+    f.reasonClass,
+    f.line,
+    f.template,
+    f.pollId,
+    f.deploymentId,
+    f.batchId,
+    f.countryCode,
+    f.cellphone,
+    f.phoneE164,
+    f.incidentId,
+    f.incidentStatus,
+  ].map(neutral);
+
+beforeAll(async () => {
+  operator = await createTestUser("operator");
+  viewer = await createTestUser("viewer");
+  loadFailureDataset({ now: NOW, count: 5000 });
+  mixIncidentStatuses();
+});
+
+describe("GET /api/failures/export", () => {
+  const combinations: Array<Record<string, string>> = [
+    {},
+    { reason: "INVALID_PHONE,FAILURE_BY_RATE_LIMIT" },
+    { class: "do_not_contact", line: "+573001110001" },
+    { template: "(unknown)" },
+    { line: "(unknown),+525511110004", template: "otp_login,welcome_v2" },
+    { q: "3005" },
+    { status: "acknowledged", reason: "FAILURE_BY_TIER_CAPACITY" },
+    { from: new Date(NOW - 3 * DAY - 17_123).toISOString(), to: new Date(NOW - DAY + 9_876).toISOString() },
+  ];
+
+  for (const combination of combinations) {
+    it(`holds exactly the table's rows, in its order: ${JSON.stringify(combination)}`, async () => {
+      const query = { ...ALL, ...combination };
+      const expected = tableRows(query);
+      const { header, rows } = await exportCsv("failures", query);
+      expect(header).toEqual([
+        "event_id",
+        "occurred_at",
+        "received_at",
+        "reason",
+        "reason_label",
+        "reason_class",
+        "line",
+        "template",
+        "poll_id",
+        "deployment_id",
+        "batch_id",
+        "country_code",
+        "cellphone",
+        "phone_e164",
+        "incident_id",
+        "incident_status",
+      ]);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(rows).toEqual(expected.map(expectedRecord));
+      const count = (await (await get("failures", { ...query, count: "1" })).json()) as { rows: number };
+      expect(count.rows).toBe(expected.length);
+    });
+  }
+
+  it("crosses read chunks on a burst sharing one timestamp without losing or repeating a row", async () => {
+    const t = "2020-06-01T12:00:00.000Z";
+    store(Array.from({ length: 5003 }, () => failureEvent({ timestamp: t, event_id: nextEventId("burst") })));
+    const { rows } = await exportCsv("failures", { from: "2020-06-01T00:00:00Z", to: "2020-06-02T00:00:00Z" });
+    expect(rows).toHaveLength(5003);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(5003);
+    expect(rows.map((r) => r[0])).toEqual(tableRows({ from: "2020-06-01T00:00:00Z", to: "2020-06-02T00:00:00Z" }).map((f) => f.eventId));
+  });
+
+  it("neutralises formulas, keeps phones as text, and round-trips quotes, commas, newlines and unicode", async () => {
+    const timestamp = "2020-07-01T10:00:00.000Z";
+    store([
+      failureEvent({
+        timestamp,
+        event_id: "=HYPERLINK(\"http://evil.example\",\"x\")",
+        hsm: { name: "campaña_ñandú 🎉 \"promo\", 2x1" },
+        poll_id: "@SUM(A1:A9)",
+        deployment_id: "-2+3",
+        batch_id: "@batch",
+        failure_reason: "+CUSTOM_REASON",
+        user: { country_code: "57", cellphone: "3051234567" },
+      }),
+      failureEvent({ timestamp: "2020-07-01T09:00:00.000Z", event_id: "multi\r\nline", hsm: { name: "-minus start" }, poll_id: "＝fullwidth" }),
+    ]);
+    const { rows, header } = await exportCsv("failures", { from: "2020-07-01T00:00:00Z", to: "2020-07-02T00:00:00Z" });
+    const byId = Object.fromEntries(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+    const evil = byId["'=HYPERLINK(\"http://evil.example\",\"x\")"]!;
+    expect(evil.template).toBe("campaña_ñandú 🎉 \"promo\", 2x1");
+    expect(evil.poll_id).toBe("'@SUM(A1:A9)");
+    expect(evil.deployment_id).toBe("'-2+3");
+    expect(evil.batch_id).toBe("'@batch");
+    expect(evil.reason).toBe("'+CUSTOM_REASON");
+    expect(evil.reason_label).toBe("'+CUSTOM_REASON");
+    expect(evil.reason_class).toBe("");
+    expect(evil.phone_e164).toBe("'+573051234567");
+    expect(evil.line).toBe("'+573001112233");
+    const multi = byId["multi\r\nline"]!;
+    expect(multi.template).toBe("'-minus start");
+    expect(multi.poll_id).toBe("'＝fullwidth");
+    // No data cell begins with a formula character once parsed.
+    for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r\n＝＋－＠]/);
+  });
+
+  it("adds occurred_at_local with tz, a BOM with bom=1, and names the file after range and filters", async () => {
+    store([failureEvent({ timestamp: "2020-07-03T10:00:00.000Z", hsm: { name: "campaña ñandú 🎉" } })]);
+    const query = { from: "2020-07-03T00:00:00Z", to: "2020-07-04T00:00:00Z", template: "campaña ñandú 🎉" };
+    const plain = await exportCsv("failures", query);
+    const firstBytes = async (q: Record<string, string>) => [...new Uint8Array(await (await get("failures", q)).arrayBuffer()).slice(0, 3)];
+    expect(await firstBytes(query)).toEqual([..."eve"].map((c) => c.charCodeAt(0)));
+    expect(await firstBytes({ ...query, bom: "1" })).toEqual([0xef, 0xbb, 0xbf]);
+    expect(plain.response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    const disposition = plain.response.headers.get("content-disposition")!;
+    expect(disposition).toMatch(/^attachment; filename="faultline-failures_20200703-0000Z_20200704-0000Z_template-campana_nandu_\.csv"; /);
+    expect(decodeURIComponent(/filename\*=UTF-8''(.+)$/.exec(disposition)![1]!)).toBe("faultline-failures_20200703-0000Z_20200704-0000Z_template-campaña_ñandú_.csv");
+    expect(plain.rows).toHaveLength(1);
+
+    const zoned = await exportCsv("failures", { ...query, tz: "America/Bogota", bom: "1" });
+    expect(zoned.header.at(-1)).toBe("occurred_at_local");
+    expect(zoned.rows[0]![1]).toBe("2020-07-03T10:00:00.000Z");
+    expect(zoned.rows[0]!.at(-1)).toBe("2020-07-03T05:00:00.000-05:00");
+    const kolkata = await exportCsv("failures", { ...query, tz: "Asia/Kolkata" });
+    expect(kolkata.rows[0]!.at(-1)).toBe("2020-07-03T15:30:00.000+05:30");
+  });
+
+  it("cancelling a download releases its connection while ingest keeps writing", async () => {
+    const request = parseExportRequest(new URLSearchParams(ALL), NOW);
+    const { source } = failureExport(request);
+    const close = vi.spyOn(source, "close");
+    const reader = csvStream(source, { bom: false }).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // Mid-export, the webhook's connection writes as usual.
+    store([failureEvent({ timestamp: "2020-08-01T00:00:00.000Z" })]);
+    await reader.cancel();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("GET /api/incidents/export", () => {
+  it("holds the incidents of the filters with the incidents API's columns", async () => {
+    const query = { ...ALL, status: "open,acknowledged,resolved", line: "+573001110002" };
+    const { header, rows } = await exportCsv("incidents", query);
+    expect(header).toEqual(["id", "reason", "line", "template", "status", "regressed", "count", "contacts", "firstSeen", "lastSeen", "acknowledgedAt", "acknowledgedBy", "resolvedAt", "resolvedBy", "note"]);
+    const expected = getDb()
+      .sqlite.prepare(
+        `SELECT * FROM incidents i WHERE line_key = '+573001110002'
+           AND EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ?) ORDER BY id DESC`,
+      )
+      .all(Date.parse(ALL.from), Date.parse(ALL.to)) as Array<Record<string, string | number | null>>;
+    expect(rows.length).toBe(expected.length);
+    expect(rows.map((r) => [r[0], r[1], r[2], r[4], r[6], r[8]])).toEqual(
+      expected.map((i) => [String(i.id), i.reason, neutral(i.line_key), i.status, String(i.failures), new Date(i.first_seen as number).toISOString()]),
+    );
+    // Without a status, the list's default: what still needs someone.
+    const open = await exportCsv("incidents", { ...ALL, line: "+573001110002" });
+    expect(open.rows.length).toBe(expected.filter((i) => i.status !== "resolved").length);
+    expect(((await (await get("incidents", { ...query, count: "1" })).json()) as { rows: number }).rows).toBe(expected.length);
+  });
+});
+
+describe("GET /api/contacts/export", () => {
+  const at = (days: number) => new Date(CRAFTED_FROM + days * DAY).toISOString();
+  const contact = (n: number) => ({ country_code: "57", cellphone: `31100000${String(n).padStart(2, "0")}` });
+
+  beforeAll(() => {
+    store([
+      // A: rate limited, then opted out: suppress (opt-out), never retry.
+      failureEvent({ timestamp: at(1), failure_reason: "FAILURE_BY_RATE_LIMIT", user: contact(1) }),
+      failureEvent({ timestamp: at(2), failure_reason: "FAILURE_BY_OPTOUT_CONTACT", user: contact(1) }),
+      // B: opted out long before the window, rate limited in it: in neither list.
+      failureEvent({ timestamp: "2019-01-01T00:00:00Z", failure_reason: "FAILURE_BY_OPTOUT_CONTACT", user: contact(2) }),
+      failureEvent({ timestamp: at(3), failure_reason: "FAILURE_BY_RATE_LIMIT", user: contact(2) }),
+      // C: missing parameter, then rate limited (latest, with session keys as an array): retry.
+      failureEvent({ timestamp: at(1), failure_reason: "MISSING_PARAMETER", user: contact(3), user_session_keys: [{ key: "customer_id", value: "OLD" }] }),
+      failureEvent({
+        timestamp: at(4),
+        failure_reason: "FAILURE_BY_RATE_LIMIT",
+        user: contact(3),
+        hsm: { name: "recordatorio_pago_v3" },
+        user_session_keys: [{ key: "customer_id", value: "C-1" }, { key: "segment", value: "vip" }],
+      }),
+      // D: rate limited, then revoked (latest, no action): not retried.
+      failureEvent({ timestamp: at(1), failure_reason: "FAILURE_BY_RATE_LIMIT", user: contact(4) }),
+      failureEvent({ timestamp: at(5), failure_reason: "REVOKED", user: contact(4) }),
+      // E: a disabled template, session keys as an object with hostile and clashing keys: retry.
+      failureEvent({
+        timestamp: at(6),
+        failure_reason: "FAILURE_BY_DISABLED_HSM",
+        user: contact(5),
+        user_session_keys: { customer_id: "E-1", "=cmd": "=1+1", line: "L-5", score: 7 },
+      }),
+      // F: rate limited in the window, invalid phone after it: never retried (no DNC ever).
+      failureEvent({ timestamp: at(7), failure_reason: "FAILURE_BY_RATE_LIMIT", user: contact(6) }),
+      failureEvent({ timestamp: "2020-05-01T00:00:00Z", failure_reason: "INVALID_PHONE", user: contact(6) }),
+      // G: rate limited in the window, revoked after it: the latest failure *in the range* counts.
+      failureEvent({ timestamp: at(8), failure_reason: "COMPANY_RATE_LIMIT", user: contact(7) }),
+      failureEvent({ timestamp: "2020-05-02T00:00:00Z", failure_reason: "REVOKED", user: contact(7) }),
+      // H: blocked twice: one suppress row, the latest.
+      failureEvent({ timestamp: at(2), failure_reason: "FAILURE_BY_BLOCKED_CONTACT", user: contact(8) }),
+      failureEvent({ timestamp: at(9), failure_reason: "FAILURE_BY_EXPERIMENT_NUMBER", user: contact(8) }),
+      // I: no phone at all: belongs to no contact.
+      failureEvent({ timestamp: at(2), failure_reason: "FAILURE_BY_RATE_LIMIT", user: {} }),
+    ]);
+  });
+
+  const byPhone = (header: string[], rows: string[][]) => Object.fromEntries(rows.map((r) => [r[header.indexOf("phone_e164")]!, Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+
+  it("retry: latest failure in range retryable, no do-not-contact failure ever, session keys as columns", async () => {
+    const { header, rows } = await exportCsv("contacts", { list: "retry", ...CRAFTED });
+    // Keys in order of first appearance, newest contact first; a key named like a column is prefixed.
+    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "last_reason", "last_failed_at", "template", "line", "customer_id", "'=cmd", "user_session_keys.line", "score", "segment"]);
+    const list = byPhone(header, rows);
+    expect(Object.keys(list).sort()).toEqual(["'+573110000003", "'+573110000005", "'+573110000007"]);
+    expect(list["'+573110000003"]).toMatchObject({ cellphone: "3110000003", last_reason: "FAILURE_BY_RATE_LIMIT", last_failed_at: at(4), template: "recordatorio_pago_v3", customer_id: "C-1", segment: "vip", "'=cmd": "" });
+    expect(list["'+573110000005"]).toMatchObject({ last_reason: "FAILURE_BY_DISABLED_HSM", customer_id: "E-1", "'=cmd": "'=1+1", "user_session_keys.line": "L-5", score: "7", segment: "" });
+    expect(list["'+573110000007"]).toMatchObject({ last_reason: "COMPANY_RATE_LIMIT" });
+    // Newest first.
+    expect(rows.map((r) => r[4])).toEqual([at(8), at(6), at(4)]);
+    expect(((await (await get("contacts", { list: "retry", ...CRAFTED, count: "1" })).json()) as { rows: number }).rows).toBe(3);
+  });
+
+  it("suppress: every contact with a do-not-contact failure in the view, its latest one", async () => {
+    const { header, rows } = await exportCsv("contacts", { list: "suppress", ...CRAFTED });
+    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "reason", "reason_label", "failed_at", "template", "line"]);
+    const list = byPhone(header, rows);
+    expect(Object.keys(list).sort()).toEqual(["'+573110000001", "'+573110000008"]);
+    expect(list["'+573110000001"]).toMatchObject({ reason: "FAILURE_BY_OPTOUT_CONTACT", reason_label: "Contact opted out", failed_at: at(2) });
+    expect(list["'+573110000008"]).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", failed_at: at(9) });
+    // The filters apply: a class that excludes do-not-contact leaves nobody.
+    expect((await exportCsv("contacts", { list: "suppress", ...CRAFTED, class: "retry_later" })).rows).toEqual([]);
+  });
+
+  it("retry within filters: only the filtered failures decide what is latest", async () => {
+    // D's latest failure is REVOKED, outside these reasons: its rate limit is the latest in view.
+    const { rows } = await exportCsv("contacts", { list: "retry", ...CRAFTED, reason: "MISSING_PARAMETER,FAILURE_BY_RATE_LIMIT" });
+    expect(rows.map((r) => r[2]).sort()).toEqual(["'+573110000003", "'+573110000004"]);
+    const older = await exportCsv("contacts", { list: "retry", ...CRAFTED, reason: "MISSING_PARAMETER" });
+    expect(older.rows.map((r) => [r[2], r[3], r[7]])).toEqual([["'+573110000003", "MISSING_PARAMETER", "OLD"]]);
+  });
+});
+
+describe("export access and input", () => {
+  it("answers 401 without credentials and 403 to a viewer", async () => {
+    for (const route of Object.keys(routes) as Array<keyof typeof routes>) {
+      const anonymous = await get(route, { list: "retry" }, {});
+      expectError({ status: anonymous.status, headers: anonymous.headers, json: await anonymous.json() }, 401, "unauthorized");
+      const asViewer = await get(route, { list: "retry" }, viewer.headers);
+      expectError({ status: asViewer.status, headers: asViewer.headers, json: await asViewer.json() }, 403, "forbidden");
+    }
+  });
+
+  it("answers 400 naming the bad parameter", async () => {
+    const cases: Array<[keyof typeof routes, Record<string, string>, string]> = [
+      ["failures", { range: "2y" }, "range"],
+      ["failures", { bom: "yes" }, "bom"],
+      ["failures", { tz: "Mars/Olympus" }, "tz"],
+      ["incidents", { count: "true" }, "count"],
+      ["contacts", { list: "everyone" }, "list"],
+      ["contacts", {}, "list"],
+      ["contacts", { list: "retry", class: "maybe" }, "class"],
+    ];
+    for (const [route, query, field] of cases) {
+      const response = await get(route, query);
+      const body = (await response.json()) as { error: { message: string; details: Array<{ path: string }> } };
+      expect(response.status, `${route} ${JSON.stringify(query)}`).toBe(400);
+      expect(body.error.details[0]!.path).toBe(field);
+      expect(body.error.message).toContain(field);
+    }
+  });
+});
+
+describe("csvRecord", () => {
+  it("writes what csv-stringify writes, for random cells with every special character", () => {
+    const rand = seededRandom(7);
+    const alphabet = ["a", "Z", "9", ",", '"', "\r", "\n", "\t", "=", "+", "-", "@", " ", "ñ", "🎉", "'", ";", "＋"];
+    for (let n = 0; n < 3000; n++) {
+      const cells: Cell[] = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => {
+        const roll = rand();
+        if (roll < 0.1) return null;
+        if (roll < 0.2) return Math.floor(rand() * 1e6);
+        return Array.from({ length: Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join("");
+      });
+      const neutralised = cells.map((c) => (typeof c === "string" ? neutral(c) : c === null ? "" : String(c)));
+      expect(csvRecord(cells)).toBe(stringify([neutralised], STRINGIFY_OPTIONS));
+      expect(parse(csvRecord(cells))).toEqual([neutralised]);
+    }
+  });
+
+  it("keeps hour-aligned local times exact across a DST change", async () => {
+    const { isoInZone } = await import("./failures");
+    const local = isoInZone("America/New_York");
+    expect(local(Date.parse("2026-03-08T06:59:59.999Z"))).toBe("2026-03-08T01:59:59.999-05:00");
+    expect(local(Date.parse("2026-03-08T07:00:00.000Z"))).toBe("2026-03-08T03:00:00.000-04:00");
+  });
+});

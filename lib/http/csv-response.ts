@@ -1,0 +1,18 @@
+import { csvStream, type RowSource } from "@/lib/export/csv";
+
+/**
+ * A CSV download: the export streamed as the client reads it, with a file name that survives
+ * every browser (an ASCII fallback plus the exact UTF-8 name per RFC 6266).
+ */
+export function csvResponse(exp: { filename: string; source: RowSource }, options: { bom: boolean }): Response {
+  const ascii = exp.filename.normalize("NFKD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "_");
+  return new Response(csvStream(exp.source, options), {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exp.filename)}`,
+      "Cache-Control": "no-store",
+      // Proxies such as nginx would otherwise buffer the whole stream before sending it on.
+      "X-Accel-Buffering": "no",
+    },
+  });
+}

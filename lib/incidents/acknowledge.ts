@@ -1,0 +1,8 @@
+import type { IncidentItem } from "@/lib/queries/incidents";
+import type { ActingUser } from "./apply";
+import { takeAction } from "./take-action";
+
+/** open → acknowledged: someone is on it. Resets "new since acknowledged". Body {note?}. */
+export function acknowledgeIncident(id: unknown, body: unknown, by: ActingUser): IncidentItem {
+  return takeAction("acknowledge", id, body, by);
+}

@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { parseFilters } from "@/lib/filters";
+import { InvalidInputError } from "@/lib/http/errors";
+import { findIncidentRow, matchingIncidentIds } from "@/lib/queries/incidents";
+import { parseInput } from "@/lib/validate";
+import { applyAction, noteSchema, type ActingUser } from "./apply";
+import { canTake, INCIDENT_ACTION_NAMES } from "./transitions";
+
+/** An explicit id list is bounded (it travels in one request); a filter selects without limit. */
+export const MAX_BULK_IDS = 10_000;
+
+const bulkSchema = z
+  .object({
+    action: z.enum(INCIDENT_ACTION_NAMES, { message: `must be one of ${INCIDENT_ACTION_NAMES.join(", ")}` }),
+    ids: z
+      .array(z.number({ message: "must be incident ids" }).int().positive(), { message: "must be an array of incident ids" })
+      .min(1, "must not be empty")
+      .max(MAX_BULK_IDS, `at most ${MAX_BULK_IDS} ids; use a filter for more`)
+      .optional(),
+    filter: z.record(z.string(), z.union([z.string(), z.array(z.string())]), { message: "must be an object of filter parameters" }).optional(),
+    note: noteSchema,
+    /** Count what would change without changing it (the UI's confirmation). */
+    dryRun: z.boolean({ message: "must be true or false" }).default(false),
+  })
+  .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "give either ids or filter", path: ["ids"] });
+
+export interface BulkResult {
+  /** Incidents the action changed (or would change, in a dry run). */
+  updated: number;
+  /** Selected incidents left alone: their status does not allow the action, or the id is unknown. */
+  skipped: number;
+}
+
+/**
+ * One action on many incidents, with one note for all, in one immediate transaction: each
+ * selected incident gets the same conditional UPDATE (plus activity and audit rows) as a single
+ * action. Selection is either `ids`, or `filter` — the dashboard's URL parameters, matched as in
+ * lib/queries/incident-filter.ts (status defaults to open + acknowledged, as on /incidents),
+ * evaluated inside the transaction so the count is exact.
+ */
+export function bulkAction(body: unknown, by: ActingUser, now = Date.now()): BulkResult {
+  const input = parseInput(bulkSchema, body);
+  const filters = input.filter && parseBulkFilter(input.filter);
+  const handle = getDb();
+  const run = () => {
+    const ids = filters ? matchingIncidentIds(handle.sqlite, filters, now) : [...new Set(input.ids)];
+    let updated = 0;
+    for (const id of ids) {
+      if (input.dryRun) {
+        const row = findIncidentRow(handle.sqlite, id);
+        if (row && canTake(input.action, row.status)) updated++;
+      } else if (applyAction(handle, input.action, id, input.note, by, now)) updated++;
+    }
+    return { updated, skipped: ids.length - updated };
+  };
+  return input.dryRun ? handle.sqlite.transaction(run).deferred() : handle.sqlite.transaction(run).immediate();
+}
+
+/** The filter object's parameters, named as `filter.<parameter>` when invalid. */
+function parseBulkFilter(filter: Record<string, string | string[]>) {
+  try {
+    return parseFilters(filter);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    const details = (err.details ?? []).map((d) => ({ ...d, path: `filter.${d.path ?? ""}` }));
+    throw new InvalidInputError(`filter.${err.message}`, details, err.code);
+  }
+}

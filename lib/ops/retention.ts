@@ -1,0 +1,133 @@
+import type Database from "better-sqlite3";
+import { logger } from "@/lib/log";
+
+const DAY_MS = 86_400_000;
+/** Rows per purge transaction: each one holds the write lock for milliseconds, not seconds. */
+export const PURGE_BATCH_ROWS = 1000;
+
+/**
+ * The first instant kept when keeping `days` whole UTC days before today. Aligned to a UTC day
+ * start, so every hourly and daily rollup or sketch bucket is either entirely kept or entirely
+ * purged, and the dashboard's counts equal the stored rows for any window it can still show.
+ */
+export function retentionCutoff(now: number, days: number): number {
+  return now - (now % DAY_MS) - days * DAY_MS;
+}
+
+export interface PurgeResult {
+  rawEvents: number;
+  failures: number;
+  templateStatus: number;
+  buckets: number;
+  incidents: number;
+}
+
+const BUCKET_TABLES = [
+  "rollup_hour_reason",
+  "rollup_hour_line",
+  "rollup_hour_template",
+  "rollup_day_line",
+  "rollup_day_template",
+  "rollup_day",
+  "contact_sketch_hour",
+  "contact_sketch_day",
+] as const;
+
+/** Lets queued webhook commits run between two purge transactions. */
+const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function purgeStatements(sqlite: Database.Database, limit: number) {
+  // Ids travel as one JSON array parameter, so every statement is prepared once.
+  const ids = "(SELECT value FROM json_each(?))";
+  return {
+    oldEvents: sqlite.prepare(`SELECT json_group_array(id) FROM (SELECT id FROM raw_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ${limit})`).pluck(),
+    detachActivity: sqlite.prepare(`UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`),
+    failures: sqlite.prepare(`DELETE FROM failures WHERE raw_event_id IN ${ids}`),
+    templateStatus: sqlite.prepare(`DELETE FROM template_status_events WHERE raw_event_id IN ${ids}`),
+    rawEvents: sqlite.prepare(`DELETE FROM raw_events WHERE id IN ${ids}`),
+    // The oldest day's buckets per statement (the tables have no rowid to batch by; a day holds
+    // that day's reason × line × template combinations, a bounded handful of rows).
+    buckets: BUCKET_TABLES.map((t) =>
+      sqlite.prepare(`DELETE FROM ${t} WHERE bucket < min(@cutoff, (SELECT min(bucket) FROM ${t} WHERE bucket < @cutoff) + ${DAY_MS})`),
+    ),
+    oldIncidents: sqlite
+      .prepare(`SELECT json_group_array(id) FROM (SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ${limit})`)
+      .pluck(),
+    incidentContacts: sqlite.prepare(`DELETE FROM incident_contacts WHERE incident_id IN ${ids}`),
+    incidentActivity: sqlite.prepare(`DELETE FROM incident_activity WHERE incident_id IN ${ids}`),
+    incidents: sqlite.prepare(`DELETE FROM incidents WHERE id IN ${ids}`),
+  };
+}
+
+/**
+ * Deletes everything that happened before `cutoff`, in transactions of at most `batchRows` rows
+ * with a pause between them, so ingest keeps committing while a large backlog is purged:
+ * raw events with their failures and template status rows, the rollup and contact-sketch buckets
+ * before the cutoff, and resolved incidents last seen before it (with their contacts and activity).
+ * Open and acknowledged incidents stay, with their lifetime counters and contact sets.
+ */
+export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, batchRows = PURGE_BATCH_ROWS): Promise<PurgeResult> {
+  const s = purgeStatements(sqlite, batchRows);
+  const result: PurgeResult = { rawEvents: 0, failures: 0, templateStatus: 0, buckets: 0, incidents: 0 };
+
+  const eventBatch = sqlite.transaction(() => {
+    const ids = s.oldEvents.get(cutoff) as string;
+    if (ids === "[]") return 0;
+    s.detachActivity.run(ids);
+    result.failures += s.failures.run(ids).changes;
+    result.templateStatus += s.templateStatus.run(ids).changes;
+    const deleted = s.rawEvents.run(ids).changes;
+    result.rawEvents += deleted;
+    return deleted;
+  });
+  while (eventBatch.immediate() > 0) await yieldToIngest();
+
+  for (const statement of s.buckets) {
+    for (;;) {
+      const deleted = statement.run({ cutoff }).changes;
+      if (deleted === 0) break;
+      result.buckets += deleted;
+      await yieldToIngest();
+    }
+  }
+
+  const incidentBatch = sqlite.transaction(() => {
+    const ids = s.oldIncidents.get(cutoff) as string;
+    if (ids === "[]") return 0;
+    s.incidentContacts.run(ids);
+    s.incidentActivity.run(ids);
+    const deleted = s.incidents.run(ids).changes;
+    result.incidents += deleted;
+    return deleted;
+  });
+  while (incidentBatch.immediate() > 0) await yieldToIngest();
+  return result;
+}
+
+/** How often the server purges; a new day's worth of old data is due once a day. */
+const PURGE_EVERY_MS = 60 * 60_000;
+
+/**
+ * Purges data older than `days` whole UTC days now and every hour after, until the returned
+ * function is called. A failed run (e.g. the disk is full) is logged and retried at the next tick.
+ */
+export function scheduleRetention(sqlite: Database.Database, days: number, everyMs = PURGE_EVERY_MS): () => void {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    const cutoff = retentionCutoff(Date.now(), days);
+    try {
+      const purged = await purgeOlderThan(sqlite, cutoff);
+      logger().info({ cutoff: new Date(cutoff).toISOString(), ...purged }, "retention purge done");
+    } catch (err) {
+      logger().warn({ err: (err as Error).message, cutoff: new Date(cutoff).toISOString() }, "retention purge failed; retrying at the next run");
+    } finally {
+      running = false;
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,253 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { parseSettings } from "@/lib/config";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { hostileRequest } from "@/lib/testing/hostile-bodies";
+import { seededRandom, testSeed } from "@/lib/testing/prng";
+import { clearIntakeTables, dataTableCounts, rowCounts, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { expectAccepted, expectError, type WebhookAnswer } from "@/lib/testing/webhook-client";
+import { createAppServer, type RequestHandler, type ServerTimeouts } from "./app-server";
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+
+// The real node:http listener of the production server (routing, limits, timeouts), with a stub
+// in place of Next for everything that is not the webhook.
+const stubNext: RequestHandler = async (_req, res) => {
+  res.writeHead(200, { "content-type": "text/plain" }).end("next");
+};
+const QUICK_TIMEOUTS: ServerTimeouts = { headersMs: 1_000, requestMs: 2_000, keepAliveMs: 1_000, checkEveryMs: 250 };
+
+const servers: http.Server[] = [];
+async function listen(env: Record<string, string> = {}, timeouts?: ServerTimeouts): Promise<string> {
+  const server = createAppServer(parseSettings({ ...process.env, ...env }), stubNext, timeouts);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+let origin = "";
+beforeAll(async () => {
+  origin = await listen({}, QUICK_TIMEOUTS);
+});
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  tempDb.cleanup();
+});
+beforeEach(() => clearIntakeTables());
+
+const url = (base: string, token = true) => `${base}/api/webhooks/treble${token ? `?token=${TEST_WEBHOOK_SECRET}` : ""}`;
+
+async function post(base: string, body: string | Uint8Array, init: { token?: boolean; contentType?: string | null; headers?: Record<string, string> } = {}): Promise<WebhookAnswer> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.contentType !== null) headers["content-type"] = init.contentType ?? "application/json";
+  const res = await fetch(url(base, init.token ?? true), { method: "POST", headers, body: typeof body === "string" ? body : Buffer.from(body) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, headers: res.headers, json };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("hostile input", () => {
+  it("answers thousands of mutated and random bodies with a 4xx JSON error, stores nothing and stays up", async () => {
+    const seed = testSeed("FUZZ_SEED");
+    console.log(`fuzz seed: ${seed} (replay with FUZZ_SEED=${seed})`);
+    const random = seededRandom(seed);
+    const TOTAL = 3000;
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const byKind = new Map<string, number>();
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (next < TOTAL && !failed) {
+        const n = next++;
+        const request = hostileRequest(random, n);
+        byKind.set(request.kind, (byKind.get(request.kind) ?? 0) + 1);
+        const answer = await post(origin, request.body, { token: request.withToken ?? true, contentType: request.contentType });
+        if (answer.status < 400 || answer.status >= 500) {
+          failed = true;
+          throw new Error(`seed ${seed}, body #${n} (${request.kind}): ${answer.status} ${JSON.stringify(answer.json).slice(0, 300)}\n${Buffer.from(request.body).toString("latin1").slice(0, 300)}`);
+        }
+        expectError(answer, answer.status);
+        if (n % 200 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    console.log(`fuzz: ${TOTAL} bodies, all 4xx — ${[...byKind].map(([k, v]) => `${k} ${v}`).join(", ")}; RSS ${Math.round(rssBefore / 2 ** 20)} → peak ${Math.round(peakRss / 2 ** 20)} MiB`);
+
+    for (const [table, rows] of Object.entries(dataTableCounts())) expect(rows, table).toBe(0);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(peakRss - rssBefore).toBeLessThan(300 * 2 ** 20);
+    // Still serving.
+    expectAccepted(await post(origin, JSON.stringify(failureEvent())), 1);
+  }, 60_000);
+
+  it("stores a duplicate storm (one event_id sent 100 times concurrently) exactly once", async () => {
+    const body = JSON.stringify(failureEvent());
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post(origin, body)));
+    for (const a of answers) expect(a.status).toBe(200);
+    expect(answers.reduce((sum, a) => sum + (a.json as { accepted: number }).accepted, 0)).toBe(1);
+    expect(rowCounts()).toEqual({ raw: 1, failures: 1, templateStatus: 0 });
+    expect(getDb().sqlite.prepare("SELECT failures FROM incidents").pluck().all()).toEqual([1]);
+  });
+});
+
+/** A raw socket that sends `head` and then one more byte of `rest` every `everyMs`, until closed. */
+function trickle(base: string, head: string, rest: string, everyMs: number): Promise<number> {
+  const { port } = new URL(base);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), "127.0.0.1", () => {
+      socket.write(head);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (socket.destroyed || i >= rest.length) return;
+        socket.write(rest[i++]!);
+      }, everyMs);
+      socket.on("close", () => {
+        clearInterval(timer);
+        resolve(Date.now() - started);
+      });
+    });
+    socket.on("error", () => {});
+    socket.on("data", () => {});
+  });
+}
+
+describe("slow clients", () => {
+  it("cuts connections that trickle headers or a body, while other requests are served", async () => {
+    const path = `/api/webhooks/treble?token=${TEST_WEBHOOK_SECRET}`;
+    const body = JSON.stringify(failureEvent());
+    const slow = [
+      ...Array.from({ length: 10 }, () => trickle(origin, `POST ${path} HTTP/1.1\r\nHost: x\r\n`, "X-Slow: " + "a".repeat(500), 100)),
+      ...Array.from({ length: 10 }, () =>
+        trickle(origin, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body, 100),
+      ),
+    ];
+    // Normal deliveries keep being answered quickly meanwhile.
+    for (let i = 0; i < 10; i++) {
+      const started = Date.now();
+      expectAccepted(await post(origin, JSON.stringify(failureEvent())), 1);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await sleep(150);
+    }
+    const lifetimes = await Promise.all(slow);
+    // Cut after the request timeout (2 s here) plus at most one check interval, not after the trickle ends.
+    for (const ms of lifetimes) {
+      expect(ms).toBeGreaterThanOrEqual(QUICK_TIMEOUTS.headersMs);
+      expect(ms).toBeLessThan(QUICK_TIMEOUTS.requestMs + 4 * QUICK_TIMEOUTS.checkEveryMs + 1_000);
+    }
+    expect(rowCounts().raw).toBe(10);
+  }, 20_000);
+});
+
+describe("per-source rate limits", () => {
+  it("answers 429 with Retry-After and the JSON error shape per client address, on the webhook and sign-in", async () => {
+    const limited = await listen({ WEBHOOK_RATE_LIMIT: "2", WEBHOOK_RATE_BURST: "5", SIGN_IN_RATE_LIMIT: "3", TRUST_PROXY: "true" });
+    const from = (ip: string) => ({ headers: { "x-forwarded-for": ip } });
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push(await post(limited, JSON.stringify(failureEvent()), from("203.0.113.7")));
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const refused = answers[6]!;
+    expectError(refused, 429, "rate_limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Another address has its own bucket.
+    expectAccepted(await post(limited, JSON.stringify(failureEvent()), from("203.0.113.8")), 1);
+    expect(rowCounts().raw).toBeLessThanOrEqual(7);
+
+    const signIn = (ip: string) =>
+      fetch(`${limited}/api/auth/sign-in/email`, { method: "POST", headers: { "x-forwarded-for": ip, "content-type": "application/json" }, body: "{}" });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await signIn("198.51.100.1")).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const login = await fetch(`${limited}/login`, { method: "POST", headers: { "x-forwarded-for": "198.51.100.1" } });
+    expect(login.status).toBe(429);
+    expect(Number(login.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await login.json()).toMatchObject({ error: { code: "rate_limited" } });
+    // Pages are not sign-in attempts, and other addresses are unaffected.
+    expect((await fetch(`${limited}/login`, { headers: { "x-forwarded-for": "198.51.100.1" } })).status).toBe(200);
+    expect((await signIn("198.51.100.2")).status).toBe(200);
+  });
+});
+
+describe("when the database cannot be written", () => {
+  const event = () => JSON.stringify(failureEvent());
+
+  function expectUnavailable(answer: WebhookAnswer) {
+    expectError(answer, 503, "service_unavailable");
+    expect(answer.headers.get("retry-after")).toBe("5");
+  }
+
+  it("answers 503 while another connection holds the write lock past busy_timeout, then recovers", async () => {
+    const sqlite = getDb().sqlite;
+    sqlite.pragma("busy_timeout = 200");
+    const other = new Database(tempDb.file);
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      expectUnavailable(await post(origin, event()));
+      other.exec("ROLLBACK");
+      expectAccepted(await post(origin, event()), 1);
+    } finally {
+      other.close();
+      sqlite.pragma("busy_timeout = 5000");
+    }
+  });
+
+  it("answers 503 when the disk is full, then recovers", async () => {
+    const sqlite = getDb().sqlite;
+    const pages = sqlite.pragma("page_count", { simple: true }) as number;
+    // The file may not grow: exactly what a full disk looks like to SQLite (SQLITE_FULL).
+    sqlite.pragma(`max_page_count = ${pages}`);
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => post(origin, JSON.stringify(failureEvent({ padding: "p".repeat(4000) })))));
+      expect(answers.some((a) => a.status === 503)).toBe(true);
+      for (const a of answers) expect([200, 503]).toContain(a.status);
+      for (const a of answers.filter((x) => x.status === 503)) expectUnavailable(a);
+    } finally {
+      sqlite.pragma("max_page_count = 1073741823");
+    }
+    expectAccepted(await post(origin, event()), 1);
+    expect(sqlite.pragma("integrity_check", { simple: true })).toBe("ok");
+  });
+
+  it("answers 503 when the database is read-only, then recovers", async () => {
+    const sqlite = getDb().sqlite;
+    sqlite.pragma("query_only = ON");
+    try {
+      expectUnavailable(await post(origin, event()));
+      expect(rowCounts().raw).toBe(0);
+    } finally {
+      sqlite.pragma("query_only = OFF");
+    }
+    expectAccepted(await post(origin, event()), 1);
+  });
+
+  it("keeps ingesting while a long read (an export's open read transaction) is in progress", async () => {
+    for (let i = 0; i < 5; i++) expectAccepted(await post(origin, event()), 1);
+    const reader = new Database(tempDb.file, { readonly: true });
+    try {
+      const rows = reader.prepare("SELECT id FROM raw_events").iterate();
+      expect(rows.next().done).toBe(false); // the read snapshot is now held open
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) expectAccepted(await post(origin, event()), 1);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      rows.return?.();
+    } finally {
+      reader.close();
+    }
+    expect(rowCounts().raw).toBe(10);
+  });
+});
