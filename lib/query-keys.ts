@@ -12,7 +12,7 @@ export const incidentsQueryKey = (queryString: string) => ["incidents", queryStr
 export const incidentQueryKey = (id: number) => ["incident", id] as const;
 
 /** Query string of a failures (or incidents) page: every filter (plus fixed ones) and the paging. */
-export function failuresQueryString(
+export function pagedListQueryString(
   filters: Filters,
   tz: string,
   fixed: Partial<Filters>,

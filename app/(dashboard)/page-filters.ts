@@ -1,6 +1,8 @@
+import { dehydrate, QueryClient, type DehydratedState } from "@tanstack/react-query";
 import { cookies } from "next/headers";
 import { filtersToSearchParams, parseFilters, TZ_COOKIE, type Filters } from "@/lib/filters";
 import { AppError } from "@/lib/http/errors";
+import { pagedListQueryString } from "@/lib/query-keys";
 import { isValidTimeZone } from "@/lib/time/zoned";
 
 export type SearchParams = Promise<Record<string, string | string[] | undefined>>;
@@ -25,4 +27,32 @@ export async function pageFilters(searchParams: SearchParams): Promise<PageFilte
   const cookieTz = (await cookies()).get(TZ_COOKIE)?.value;
   const tz = filters.tz ?? (cookieTz && isValidTimeZone(cookieTz) ? cookieTz : "UTC");
   return { ok: true, filters, tz, queryString: filtersToSearchParams({ ...filters, tz }).toString() };
+}
+
+/**
+ * Prefetches the first view of a keyset-paged list (failures, incidents) under the page's
+ * filters, keyed exactly as its client table will ask. An invalid paging parameter in the URL
+ * comes back as a message instead.
+ */
+export async function prefetchPagedList<Paging extends { sort: string; dir: string; limit: number; cursor?: string }>(
+  searchParams: SearchParams,
+  page: Extract<PageFilters, { ok: true }>,
+  list: {
+    parsePaging: (params: URLSearchParams) => Paging;
+    queryKey: (queryString: string) => readonly unknown[];
+    load: (filters: Filters, paging: Paging) => unknown;
+  },
+): Promise<{ ok: true; state: DehydratedState } | { ok: false; message: string }> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(await searchParams)) if (typeof value === "string") params.set(key, value);
+  const queryClient = new QueryClient();
+  try {
+    const paging = list.parsePaging(params);
+    const key = list.queryKey(pagedListQueryString(page.filters, page.tz, {}, { ...paging, cursor: paging.cursor ?? null }));
+    queryClient.setQueryData(key, list.load({ ...page.filters, tz: page.tz }, paging));
+  } catch (err) {
+    if (err instanceof AppError) return { ok: false, message: err.message };
+    throw err;
+  }
+  return { ok: true, state: dehydrate(queryClient) };
 }

@@ -11,7 +11,7 @@ import { useFilters } from "@/components/filters/use-filters";
 import { useHasRole } from "@/components/session-role";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
-import { failuresQueryKey, failuresQueryString } from "@/lib/query-keys";
+import { failuresQueryKey, pagedListQueryString } from "@/lib/query-keys";
 import { FAILURE_SORTS, PAGE_SIZES } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
 import { formatInTimeZone } from "@/lib/time/format";
@@ -99,7 +99,7 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
   const [previousCursors, setPreviousCursors] = useState<Array<string | null>>([]);
   const limit = (PAGE_SIZES as readonly number[]).includes(page.limit) ? page.limit : 50;
-  const queryString = failuresQueryString(filters, tz, fixed, { ...page, limit });
+  const queryString = pagedListQueryString(filters, tz, fixed, { ...page, limit });
   const list = useQuery({
     queryKey: failuresQueryKey(queryString),
     queryFn: () => fetchJson<FailureList>(`/api/failures?${queryString}`),

@@ -13,7 +13,7 @@ import { INCIDENT_ACTIONS, INCIDENT_ACTION_NAMES, type IncidentAction } from "@/
 import { PAGE_SIZES } from "@/lib/queries/failure-page";
 import { INCIDENT_SORTS } from "@/lib/queries/incident-page";
 import type { IncidentItem, IncidentList } from "@/lib/queries/incidents";
-import { failuresQueryString, incidentsQueryKey } from "@/lib/query-keys";
+import { pagedListQueryString, incidentsQueryKey } from "@/lib/query-keys";
 import { formatInTimeZone } from "@/lib/time/format";
 import { IncidentStatus } from "./incident-badges";
 import { NoteDialog } from "./note-dialog";
@@ -99,7 +99,7 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
   const [previousCursors, setPreviousCursors] = useState<Array<string | null>>([]);
   const limit = (PAGE_SIZES as readonly number[]).includes(page.limit) ? page.limit : 50;
-  const queryString = failuresQueryString(filters, tz, {}, { ...page, limit });
+  const queryString = pagedListQueryString(filters, tz, {}, { ...page, limit });
   const list = useQuery({
     queryKey: incidentsQueryKey(queryString),
     queryFn: () => fetchJson<IncidentList>(`/api/incidents?${queryString}`),

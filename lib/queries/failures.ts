@@ -1,11 +1,12 @@
 import { getDb } from "@/db/client";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import { NotFoundError } from "@/lib/http/errors";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
 import { countTotal } from "./counts";
+import { decodeCursor, encodeCursor } from "./cursor";
 
 export interface FailureItem {
   id: number;
@@ -85,26 +86,11 @@ const SORT_COLUMN: Record<Exclude<FailureSort, "time">, string> = {
   template: "f.template",
 };
 
-type CursorKey = [string | number, number, number] | [number, number];
-
-function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify(key)).toString("base64url");
-}
-
-function decodeCursor(cursor: string, sort: FailureSort): CursorKey {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    const ok =
-      Array.isArray(key) &&
-      (sort === "time"
-        ? key.length === 2 && key.every(Number.isFinite)
-        : key.length === 3 && typeof key[0] === "string" && Number.isFinite(key[1]) && Number.isFinite(key[2]));
-    if (ok) return key as CursorKey;
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInputError("cursor is not valid for this sort", [{ path: "cursor", message: "invalid cursor" }], "invalid_parameter");
-}
+/** A cursor's key has the shape of the sort: [time, id], or [column value, time, id]. */
+const validCursorFor = (sort: FailureSort) => (key: unknown[]) =>
+  sort === "time"
+    ? key.length === 2 && key.every(Number.isFinite)
+    : key.length === 3 && typeof key[0] === "string" && Number.isFinite(key[1]) && Number.isFinite(key[2]);
 
 export interface FailureList {
   items: FailureItem[];
@@ -140,7 +126,7 @@ export function listFailures(filters: Filters, page: FailurePage, now = Date.now
   if (page.sort === "time") {
     orderBy = `f.occurred_at ${order}, f.id ${order}`;
     if (page.cursor) {
-      const [t, id] = decodeCursor(page.cursor, "time") as [number, number];
+      const [t, id] = decodeCursor<[number, number]>(page.cursor, validCursorFor("time"));
       // The cursor's time replaces the window edge it lies inside, so the index scan starts at
       // the cursor (SQLite uses one bound per side); the row value breaks ties on equal times.
       conditions = desc ? ["f.occurred_at >= ?", "f.occurred_at <= ?"] : ["f.occurred_at >= ?", "f.occurred_at < ?"];
@@ -152,7 +138,7 @@ export function listFailures(filters: Filters, page: FailurePage, now = Date.now
     const col = SORT_COLUMN[page.sort];
     orderBy = `${col} ${order}, f.occurred_at ${order}, f.id ${order}`;
     if (page.cursor) {
-      const [v, t, id] = decodeCursor(page.cursor, page.sort) as [string, number, number];
+      const [v, t, id] = decodeCursor<[string, number, number]>(page.cursor, validCursorFor(page.sort));
       conditions.push(`${col} ${cmp}= ?`, `(${col}, f.occurred_at, f.id) ${cmp} (?, ?, ?)`);
       params.push(v, v, t, id);
     }

@@ -2,12 +2,13 @@ import type Database from "better-sqlite3";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import { NotFoundError } from "@/lib/http/errors";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { parseInput } from "@/lib/validate";
 import { incidentConditions, incidentStatuses } from "./incident-filter";
 import type { IncidentPage, IncidentSort } from "./incident-page";
+import { decodeCursor, encodeCursor } from "./cursor";
 
 /** An incident as the API and the UI see it. Times are ISO 8601 UTC; unknown line/template are null. */
 export interface IncidentItem {
@@ -93,16 +94,6 @@ export function findIncidentRow(sqlite: Database.Database, id: number): Incident
 
 const SORT_COLUMN: Record<IncidentSort, string> = { lastSeen: "i.last_seen", count: "i.failures", firstSeen: "i.first_seen" };
 
-function decodeCursor(cursor: string): [number, number] {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(key) && key.length === 2 && key.every(Number.isSafeInteger)) return key as [number, number];
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInputError("cursor is not valid", [{ path: "cursor", message: "invalid cursor" }], "invalid_parameter");
-}
-
 export interface IncidentList {
   items: IncidentItem[];
   nextCursor: string | null;
@@ -124,7 +115,7 @@ export function listIncidents(filters: Filters, page: IncidentPage, now = Date.n
   const params = [...where.params];
   if (page.cursor) {
     conditions.push(`(${col}, i.id) ${page.dir === "desc" ? "<" : ">"} (?, ?)`);
-    params.push(...decodeCursor(page.cursor));
+    params.push(...decodeCursor<[number, number]>(page.cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger)));
   }
   const rows = sqlite
     .prepare(`SELECT i.* FROM incidents i WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`)
@@ -132,10 +123,10 @@ export function listIncidents(filters: Filters, page: IncidentPage, now = Date.n
   const hasMore = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
   const last = pageRows.at(-1);
-  const lastKey = last && (page.sort === "lastSeen" ? last.last_seen : page.sort === "count" ? last.failures : last.first_seen);
+  const sortKey = (row: IncidentRow) => (page.sort === "lastSeen" ? row.last_seen : page.sort === "count" ? row.failures : row.first_seen);
   return {
     items: pageRows.map(toIncidentItem),
-    nextCursor: hasMore && last ? Buffer.from(JSON.stringify([lastKey, last.id])).toString("base64url") : null,
+    nextCursor: hasMore && last ? encodeCursor([sortKey(last), last.id]) : null,
     total: countIncidents(sqlite, where.sql, where.params),
   };
 }

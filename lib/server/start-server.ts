@@ -89,8 +89,10 @@ export async function startServer(): Promise<http.Server> {
   const shownHost = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
   const base = settings.PUBLIC_URL ?? `http://${shownHost}:${port}`;
   log.info({ url: `http://${shownHost}:${port}`, database: settings.DATABASE_PATH, pid: process.pid }, "listening");
-  // The full URL (with its token) goes to the terminal only, never into the JSON log stream.
-  if (process.stdout.isTTY) {
+  // The start log shows the full URL (with its token) once, as a plain line apart from the JSON
+  // log records: a generated secret can be read nowhere else before anyone has signed in. A
+  // secret the operator set in WEBHOOK_SECRET is known to them, so it is shown on a terminal only.
+  if (secret.source === "database" || process.stdout.isTTY) {
     process.stdout.write(`Webhook URL for Treble's webhook center:\n  ${webhookUrl(base, secret.secret)}\n`);
   }
   log.info(
