@@ -150,7 +150,7 @@ export const incidentActivity = sqliteTable(
  * table for whole hours/days. Unknown line/template are "". Buckets are UTC starts (ms).
  * Kept small on purpose: two-dimensional (reason × line, reason × template) per hour and day,
  * since a reason × line × template cube per hour grows nearly as large as the raw table.
- * - rollup_hour_reason: hours × reasons; timelines.
+ * - rollup_hour_reason, rollup_day_reason: hours / days × reasons; timelines.
  * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
  * - rollup_day: the reason × line × template cube per day, only for filters that combine a line
  *   with a template (or an incident status).
@@ -163,6 +163,8 @@ const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name:
   );
 
 export const rollupHourReason = rollupTable("rollup_hour_reason", {});
+/** Days × reasons: long day-bucketed timelines read days, plus a few hours to shift to local days. */
+export const rollupDayReason = rollupTable("rollup_day_reason", {});
 export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line").notNull() });
 export const rollupHourTemplate = rollupTable("rollup_hour_template", { template: text("template").notNull() });
 export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });

@@ -22,6 +22,7 @@ const DAY_MS = 86_400_000;
 /** The rollup tables and the dimensions (beside bucket and reason) each is keyed by. */
 const ROLLUPS = {
   rollup_hour_reason: [],
+  rollup_day_reason: [],
   rollup_hour_line: ["line"],
   rollup_hour_template: ["template"],
   rollup_day_line: ["line"],
@@ -208,6 +209,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   const hour = e.occurredAt - (e.occurredAt % HOUR_MS);
   const day = e.occurredAt - (e.occurredAt % DAY_MS);
   batch.countRollup("rollup_hour_reason", [hour, f.reason]);
+  batch.countRollup("rollup_day_reason", [day, f.reason]);
   batch.countRollup("rollup_hour_line", [hour, f.reason, line]);
   batch.countRollup("rollup_hour_template", [hour, f.reason, template]);
   batch.countRollup("rollup_day_line", [day, f.reason, line]);

@@ -170,6 +170,9 @@ export function timeline(
   // Hourly rollups serve hour and day buckets when local hours start on UTC hours.
   const slotMs = unit !== "minute" && hoursAlignWithUtc(tz, from, to) ? HOUR_MS : MINUTE_MS;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
+  if (unit === "day" && slotMs === HOUR_MS && hourlyTable(filters)?.table === "rollup_hour_reason" && localDaysFromDayRollups(sqlite, filters, from, to, starts, points)) {
+    return points;
+  }
   if (unit === "day" && slotMs === HOUR_MS) {
     const dayIndex = new Map(starts.map((s, i) => [Math.floor((s + tzOffsetMs(tz, s)) / DAY_MS), i]));
     for (const { at: localDay, reason, n } of timedCounts(sqlite, filters, from, to, slotMs, localDayExpression("at", tz, starts, to))) {
@@ -191,6 +194,91 @@ export function timeline(
     counts[reason] = (counts[reason] ?? 0) + n;
   }
   return points;
+}
+
+type ReasonCounts = Map<string, number>;
+
+function addCounts(into: ReasonCounts, rows: Iterable<{ reason: string; n: number }>, sign = 1): void {
+  for (const { reason, n } of rows) into.set(reason, (into.get(reason) ?? 0) + sign * n);
+}
+
+/**
+ * Day buckets of the reason-only timeline from daily rollups: the count of a local day [s, e) is
+ * P(e) − P(s), where P(b) (failures before instant b) is whole UTC days up to the UTC midnight
+ * nearest b, plus or minus the hours between that midnight and b. So a 90-day timeline reads
+ * ~90 daily rows and a few hours per day (at most 12) per reason instead of 2,160 hourly rows.
+ * Fills `points` and returns true; returns false when the window holds no whole hour.
+ */
+function localDaysFromDayRollups(
+  sqlite: Database.Database,
+  filters: Filters,
+  from: number,
+  to: number,
+  starts: number[],
+  points: TimelinePoint[],
+): boolean {
+  const hourStart = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const hourEnd = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (hourStart >= hourEnd) return false;
+  const cond = rollupConditions(filters, { line: false, template: false });
+  const boundaries = [hourStart, ...starts.filter((b) => b > hourStart && b < hourEnd), hourEnd];
+
+  // Each boundary's nearest UTC midnight, and the hour span between them.
+  const anchors = boundaries.map((b) => {
+    const day = Math.floor(b / DAY_MS) * DAY_MS;
+    if (b - day <= 12 * HOUR_MS) return { anchor: day, span: [day, b] as const, sign: 1 };
+    return { anchor: day + DAY_MS, span: [b, day + DAY_MS] as const, sign: -1 };
+  });
+  const firstDay = anchors[0]!.anchor;
+  const lastDay = anchors.at(-1)!.anchor;
+  const dayRows = sqlite
+    .prepare(`SELECT r.bucket AS day, r.reason, r.failures AS n FROM rollup_day_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
+    .all(firstDay, lastDay, ...cond.params) as Array<{ day: number; reason: string; n: number }>;
+  const spans = anchors.map((a, k) => ({ ...a, k })).filter((a) => a.span[0] < a.span[1]);
+  const hourRows = spans.length
+    ? (sqlite
+        .prepare(
+          spans
+            .map(() => `SELECT ? AS k, r.reason AS reason, sum(r.failures) AS n FROM rollup_hour_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 2`)
+            .join(" UNION ALL "),
+        )
+        .all(...spans.flatMap((a) => [a.k, a.span[0], a.span[1], ...cond.params])) as Array<{ k: number; reason: string; n: number }>)
+    : [];
+
+  // P(boundary) relative to the first anchor, per reason.
+  const before: ReasonCounts[] = [];
+  let dayIndex = 0;
+  const running: ReasonCounts = new Map();
+  anchors.forEach((a, k) => {
+    while (dayIndex < dayRows.length && dayRows[dayIndex]!.day < a.anchor) addCounts(running, [dayRows[dayIndex++]!]);
+    const p: ReasonCounts = new Map(running);
+    addCounts(p, hourRows.filter((h) => h.k === k), a.sign);
+    before.push(p);
+  });
+  const at = (b: number) => before[boundaries.indexOf(b)]!;
+
+  starts.forEach((start, i) => {
+    const left = Math.max(start, hourStart);
+    const right = Math.min(starts[i + 1] ?? to, hourEnd);
+    if (left >= right) return;
+    const counts = new Map(at(right));
+    addCounts(counts, Array.from(at(left), ([reason, n]) => ({ reason, n })), -1);
+    for (const [reason, n] of counts) if (n) points[i]!.counts[reason] = (points[i]!.counts[reason] ?? 0) + n;
+  });
+
+  // Partial hours at the window's edges, from raw rows, into the first and last buckets.
+  const raw = rawConditions(filters);
+  const edge = sqlite.prepare(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`);
+  for (const [a, b, i] of [
+    [from, hourStart, 0],
+    [hourEnd, to, points.length - 1],
+  ] as const) {
+    if (a >= b) continue;
+    for (const { reason, n } of edge.all(a, b, ...raw.params) as Array<{ reason: string; n: number }>) {
+      points[i]!.counts[reason] = (points[i]!.counts[reason] ?? 0) + n;
+    }
+  }
+  return true;
 }
 
 export interface NamedCount {
