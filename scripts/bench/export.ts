@@ -8,14 +8,13 @@
 // latency compared with an idle baseline. Then a slow download (curl --limit-rate) is killed
 // mid-way: the webhook must still answer fast and a second export must be complete.
 // Targets: export ≤ 3× the sqlite3 floor, RSS growth ≤ 100 MB.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
+import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
 
-const HOST = "127.0.0.1";
 const SECRET = "bench-export-secret-0123456789";
 const RATIO_TARGET = 3;
 const RSS_TARGET_MB = 100;
@@ -25,65 +24,9 @@ const rows = Number(values.rows);
 if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
 const dbFile = path.resolve(values.db ?? `bench-results/queries-${rows}.db`);
 
-function ensureSeeded(): void {
-  fs.mkdirSync(path.dirname(dbFile), { recursive: true });
-  if (fs.existsSync(dbFile)) {
-    const sqlite = new Database(dbFile, { readonly: true });
-    const { n } = sqlite.prepare("SELECT count(*) AS n FROM failures").get() as { n: number };
-    sqlite.close();
-    if (n >= rows) {
-      console.log(`Reusing ${dbFile} (${n.toLocaleString("en-US")} failures)`);
-      return;
-    }
-  }
-  console.log(`Seeding ${rows.toLocaleString("en-US")} failures over 90 days into ${dbFile} …`);
-  const seed = spawnSync(process.execPath, ["--import", "tsx", "scripts/seed-demo.ts", "--db", dbFile, "--reset", "--failures", String(rows), "--days", "90", "--batch", "20000"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (seed.status !== 0) throw new Error("seeding failed");
-}
 
-/** An operator (exports need one) and an API token for it on the bench database. */
-function benchToken(): string {
-  const env = { ...process.env, DATABASE_PATH: dbFile };
-  const email = "bench-export@faultline.local";
-  // Fails harmlessly when the user exists from an earlier run on the same database.
-  spawnSync(process.execPath, ["--import", "tsx", "scripts/user-create.ts", "--email", email, "--password", "bench-password-0123", "--role", "operator"], { env, stdio: "ignore" });
-  const created = spawnSync(process.execPath, ["--import", "tsx", "scripts/token-create.ts", "--email", email, "--name", "bench:export"], { env, encoding: "utf8" });
-  if (created.status !== 0) throw new Error(`token:create failed: ${created.stderr}`);
-  return created.stdout.trim().split("\n").at(-1)!;
-}
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
-async function startServer(port: number): Promise<ChildProcess> {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit" });
-  if (build.status !== 0) throw new Error("build failed");
-  const child = spawn(process.execPath, ["dist/server.mjs"], {
-    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port), DATABASE_PATH: dbFile, WEBHOOK_SECRET: SECRET },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("server exited during start");
-    try {
-      if ((await fetch(`http://${HOST}:${port}/api/health`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("server did not become healthy");
-}
 
 /**
  * Open connections of the server to the database: one WAL file descriptor each. (Not the main
@@ -154,9 +97,9 @@ const pct = (samples: number[], p: number) => {
 };
 
 async function main(): Promise<number> {
-  ensureSeeded();
+  ensureSeeded(dbFile, rows);
   const hasSqlite3 = spawnSync("sqlite3", ["-version"]).status === 0;
-  const token = benchToken();
+  const token = benchToken(dbFile, { email: "bench-export@faultline.local", role: "operator", tokenName: "bench:export" });
   const db = new Database(dbFile, { readonly: true });
   const span = db.prepare("SELECT min(occurred_at) AS lo, max(occurred_at) AS hi, count(*) AS n FROM failures").get() as { lo: number; hi: number; n: number };
   db.close();
@@ -164,7 +107,7 @@ async function main(): Promise<number> {
   const from = new Date(span.lo).toISOString();
   const to = new Date(span.hi + 1).toISOString();
   const port = await freePort();
-  const server = await startServer(port);
+  const server = await startServer(port, dbFile, SECRET);
   const pid = server.pid!;
   const url = `http://${HOST}:${port}/api/failures/export?from=${from}&to=${to}`;
   const curl = (extra = "") => `curl -sS --fail ${extra} -H ${quote(`Authorization: Bearer ${token}`)} ${quote(url)}`;

@@ -7,19 +7,17 @@
 // answers with plain GROUP BY / OFFSET queries over the raw failures table — the baseline — and
 // checks that both agree. Targets (judged at 10M rows): /api/stats p95 ≤ 50 ms for every window,
 // /api/failures p95 ≤ 30 ms at any depth.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
+import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
 
 const WINDOWS = { "24h": 86_400_000, "7d": 7 * 86_400_000, "90d": 90 * 86_400_000 } as const;
 type WindowName = keyof typeof WINDOWS;
 const STATS_P95_TARGET_MS = 50;
 const FAILURES_P95_TARGET_MS = 30;
 const TARGET_ROWS = 10_000_000;
-const HOST = "127.0.0.1";
 
 const { values } = parseArgs({
   options: {
@@ -41,69 +39,11 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function ensureSeeded(): void {
-  fs.mkdirSync(path.dirname(dbFile), { recursive: true });
-  if (fs.existsSync(dbFile)) {
-    const sqlite = new Database(dbFile, { readonly: true });
-    const { n } = sqlite.prepare("SELECT count(*) AS n FROM failures").get() as { n: number };
-    sqlite.close();
-    if (n >= rows) {
-      console.log(`Reusing ${dbFile} (${n.toLocaleString("en-US")} failures)`);
-      return;
-    }
-  }
-  console.log(`Seeding ${rows.toLocaleString("en-US")} failures over 90 days into ${dbFile} …`);
-  const started = Date.now();
-  const seed = spawnSync(process.execPath, ["--import", "tsx", "scripts/seed-demo.ts", "--db", dbFile, "--reset", "--failures", String(rows), "--days", "90", "--batch", "20000"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (seed.status !== 0) throw new Error("seeding failed");
-  console.log(`Seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-}
 
-/** A viewer and an API token for it on the bench database (the API needs credentials). */
-function benchToken(): string {
-  const env = { ...process.env, DATABASE_PATH: dbFile };
-  const email = "bench@faultline.local";
-  // Fails harmlessly when the user exists from an earlier run on the same database.
-  spawnSync(process.execPath, ["--import", "tsx", "scripts/user-create.ts", "--email", email, "--password", "bench-password-0123", "--role", "viewer"], { env, stdio: "ignore" });
-  const created = spawnSync(process.execPath, ["--import", "tsx", "scripts/token-create.ts", "--email", email, "--name", "bench:queries"], { env, encoding: "utf8" });
-  if (created.status !== 0) throw new Error(`token:create failed: ${created.stderr}`);
-  return created.stdout.trim().split("\n").at(-1)!;
-}
 
 let authorization = "";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
-async function startServer(port: number): Promise<ChildProcess> {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit" });
-  if (build.status !== 0) throw new Error("build failed");
-  const child = spawn(process.execPath, ["dist/server.mjs"], {
-    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port), DATABASE_PATH: dbFile, WEBHOOK_SECRET: "bench-queries-secret-0123456789" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("server exited during start");
-    try {
-      if ((await fetch(`http://${HOST}:${port}/api/health`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("server did not become healthy");
-}
 
 async function timeRequests(url: string, count: number): Promise<{ p50: number; p95: number; body: unknown }> {
   let body: unknown;
@@ -143,10 +83,10 @@ interface Row {
 }
 
 async function main(): Promise<number> {
-  ensureSeeded();
-  authorization = `Bearer ${benchToken()}`;
+  ensureSeeded(dbFile, rows);
+  authorization = `Bearer ${benchToken(dbFile, { email: "bench@faultline.local", role: "viewer", tokenName: "bench:queries" })}`;
   const port = await freePort();
-  const server = await startServer(port);
+  const server = await startServer(port, dbFile, "bench-queries-secret-0123456789");
   const raw = new Database(dbFile, { readonly: true });
   const results: Row[] = [];
   const problems: string[] = [];
