@@ -4,7 +4,6 @@ import { closeDb, getDb } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { ROLES } from "@/lib/auth/roles";
 import { createUser } from "@/lib/auth/users";
-import { AppError } from "@/lib/http/errors";
 import { parseFlags, runMain, stringFlag, UsageError } from "./demo/cli";
 
 const HELP = `Usage: npm run user:create -- --email <address> --password <password> --role <${ROLES.join("|")}> [--name <name>]
@@ -33,10 +32,6 @@ async function main(): Promise<number> {
     const user = await createUser(getDb().db, { email, password, role, name: stringFlag(flags, "name") }, { actor: SYSTEM_ACTOR, ip: null, via: "from the command line" });
     console.log(`Created ${user.role} ${user.email} (id ${user.id}).`);
     return 0;
-  } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    console.error(`user:create: ${err.message}`);
-    return 1;
   } finally {
     closeDb();
   }

@@ -1,18 +1,18 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import type { ColumnDef, SortingState } from "@tanstack/react-table";
+import type { ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
 import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
-import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
+import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { ExportButton } from "@/components/export/export-button";
 import { useFilters } from "@/components/filters/use-filters";
 import { useHasRole } from "@/components/session-role";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import { failuresQueryKey, pagedListQueryString } from "@/lib/query-keys";
-import { FAILURE_SORTS, PAGE_SIZES } from "@/lib/queries/failure-page";
+import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
 import { formatInTimeZone } from "@/lib/time/format";
 import { FailureDetail } from "./failure-detail";
@@ -97,8 +97,7 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
 export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixed?: Partial<Filters> }) {
   const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
-  const [previousCursors, setPreviousCursors] = useState<Array<string | null>>([]);
-  const limit = (PAGE_SIZES as readonly number[]).includes(page.limit) ? page.limit : 50;
+  const { limit, sorting, onSortingChange, paging } = useKeysetPaging(page, setPage, "time");
   const queryString = pagedListQueryString(filters, tz, fixed, { ...page, limit });
   const list = useQuery({
     queryKey: failuresQueryKey(queryString),
@@ -107,13 +106,8 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
     // The first page stays live like the overview; deeper pages hold still while being read.
     refetchInterval: page.cursor ? false : 10_000,
   });
-  const sorting: SortingState = [{ id: page.sort, desc: page.dir === "desc" }];
   const canExport = useHasRole("operator");
   const exportHref = `/api/failures/export?${filtersToSearchParams({ ...filters, ...fixed, tz }).toString()}`;
-  const restart = (changes: Partial<typeof page>) => {
-    setPreviousCursors([]);
-    void setPage({ ...changes, cursor: null });
-  };
 
   return (
     <>
@@ -132,31 +126,10 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
         onRetry={() => void list.refetch()}
         rowKey={(r) => String(r.id)}
         sorting={sorting}
-        onSortingChange={(next) => {
-          const first = next[0];
-          restart(first ? { sort: first.id as (typeof FAILURE_SORTS)[number], dir: first.desc ? "desc" : "asc" } : { sort: "time", dir: "desc" });
-        }}
+        onSortingChange={onSortingChange}
         onRowClick={(row) => void setPage({ failure: row.id })}
         emptyMessage="No failures match these filters in this range."
-        paging={{
-          total: list.data?.total,
-          pageSize: limit,
-          pageSizes: PAGE_SIZES,
-          onPageSize: (size) => restart({ limit: size }),
-          hasPrevious: previousCursors.length > 0,
-          hasNext: Boolean(list.data?.nextCursor),
-          onFirst: () => restart({}),
-          onPrevious: () => {
-            const previous = previousCursors.at(-1) ?? null;
-            setPreviousCursors(previousCursors.slice(0, -1));
-            void setPage({ cursor: previous });
-          },
-          onNext: () => {
-            if (!list.data?.nextCursor) return;
-            setPreviousCursors([...previousCursors, page.cursor]);
-            void setPage({ cursor: list.data.nextCursor });
-          },
-        }}
+        paging={paging(list.data)}
       />
       {page.failure !== null && (
         <>

@@ -1,16 +1,16 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import type { ColumnDef, SortingState } from "@tanstack/react-table";
+import type { ColumnDef } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
 import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
+import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { useFilters } from "@/components/filters/use-filters";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams } from "@/lib/filters";
 import { INCIDENT_ACTIONS, INCIDENT_ACTION_NAMES, type IncidentAction } from "@/lib/incidents/transitions";
-import { PAGE_SIZES } from "@/lib/queries/failure-page";
 import { INCIDENT_SORTS } from "@/lib/queries/incident-page";
 import type { IncidentItem, IncidentList } from "@/lib/queries/incidents";
 import { pagedListQueryString, incidentsQueryKey } from "@/lib/query-keys";
@@ -97,8 +97,7 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
   const router = useRouter();
   const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
-  const [previousCursors, setPreviousCursors] = useState<Array<string | null>>([]);
-  const limit = (PAGE_SIZES as readonly number[]).includes(page.limit) ? page.limit : 50;
+  const { limit, sorting, onSortingChange, paging } = useKeysetPaging(page, setPage, "lastSeen");
   const queryString = pagedListQueryString(filters, tz, {}, { ...page, limit });
   const list = useQuery({
     queryKey: incidentsQueryKey(queryString),
@@ -115,11 +114,6 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
 
   const total = list.data?.total;
   const selectedCount = selection.allMatching ? (total ?? 0) : selection.ids.length;
-  const sorting: SortingState = [{ id: page.sort, desc: page.dir === "desc" }];
-  const restart = (changes: Partial<typeof page>) => {
-    setPreviousCursors([]);
-    void setPage({ ...changes, cursor: null });
-  };
   const toggle = (id: number) =>
     setSelection({ view: filterQuery, allMatching: false, ids: selection.ids.includes(id) ? selection.ids.filter((x) => x !== id) : [...selection.ids, id] });
 
@@ -202,30 +196,10 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
         onRetry={() => void list.refetch()}
         rowKey={(r) => String(r.id)}
         sorting={sorting}
-        onSortingChange={(next) => {
-          const first = next[0];
-          restart(first ? { sort: first.id as (typeof INCIDENT_SORTS)[number], dir: first.desc ? "desc" : "asc" } : { sort: "lastSeen", dir: "desc" });
-        }}
+        onSortingChange={onSortingChange}
         onRowClick={(row) => router.push(`/incidents/${row.id}?${filterQuery}`)}
         emptyMessage="No incidents match these filters in this range."
-        paging={{
-          total,
-          pageSize: limit,
-          pageSizes: PAGE_SIZES,
-          onPageSize: (size) => restart({ limit: size }),
-          hasPrevious: previousCursors.length > 0,
-          hasNext: Boolean(list.data?.nextCursor),
-          onFirst: () => restart({}),
-          onPrevious: () => {
-            setPreviousCursors(previousCursors.slice(0, -1));
-            void setPage({ cursor: previousCursors.at(-1) ?? null });
-          },
-          onNext: () => {
-            if (!list.data?.nextCursor) return;
-            setPreviousCursors([...previousCursors, page.cursor]);
-            void setPage({ cursor: list.data.nextCursor });
-          },
-        }}
+        paging={paging(list.data)}
       />
       {pending && (
         <NoteDialog

@@ -73,11 +73,6 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly code = "unsupported_media_type";
 }
 
-export class ServiceUnavailableError extends AppError {
-  readonly status = 503;
-  readonly code = "service_unavailable";
-}
-
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   readonly code = "rate_limited";

@@ -52,7 +52,7 @@ export function prepareEvent(event: unknown, payload: string, receivedAt: number
 }
 
 /** Turns a parsed body into rows to store; every invalid event is reported with its index. */
-export function prepareEvents(events: unknown[], texts: string[], isBatch: boolean, receivedAt: number): PreparedEvent[] {
+function prepareEvents(events: unknown[], texts: string[], isBatch: boolean, receivedAt: number): PreparedEvent[] {
   const prepared: PreparedEvent[] = [];
   const problems: ErrorDetail[] = [];
   events.forEach((event, index) => {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { AppError } from "@/lib/http/errors";
 
 /**
  * Flag parsing shared by the demo scripts: node:util's parseArgs (strict, so a typo is an error)
@@ -54,7 +55,7 @@ export function stringFlag(values: FlagValues, name: string): string | undefined
 
 /**
  * Runs a script's main function: usage errors print the message and a pointer to --help (exit 2),
- * anything else prints the error (exit 1).
+ * a lib verb's typed error prints its message (exit 1), anything else prints the error (exit 1).
  */
 export function runMain(main: () => Promise<number>, script: string): void {
   main().then(
@@ -65,6 +66,9 @@ export function runMain(main: () => Promise<number>, script: string): void {
       if (err instanceof UsageError) {
         console.error(`${script}: ${err.message}\nRun with --help for usage.`);
         process.exitCode = 2;
+      } else if (err instanceof AppError) {
+        console.error(`${script}: ${err.message}`);
+        process.exitCode = 1;
       } else {
         console.error(`${script} failed:`, err);
         process.exitCode = 1;
