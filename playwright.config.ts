@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import { findChromium, NO_BROWSER_MESSAGE } from "./scripts/browser.mjs";
 
 // The runner loads this file first and its workers inherit the environment, so every process
 // agrees on one fresh database for the run.
@@ -17,11 +18,14 @@ export const E2E_ADMIN = { email: "admin@e2e.example", password: "e2e-admin-pass
 /** The admin's signed-in browser state, saved by e2e/sign-in.setup.ts for the other specs. */
 export const ADMIN_STATE = path.join(dir, "admin-state.json");
 
+const executablePath = findChromium();
+if (!executablePath) throw new Error(NO_BROWSER_MESSAGE);
+
 const chromium = {
   ...devices["Desktop Chrome"],
   channel: undefined,
   launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    executablePath,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   },
 };
