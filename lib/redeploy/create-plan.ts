@@ -94,9 +94,9 @@ const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[
  * written in one immediate transaction, so the counts are exactly who the plan holds.
  */
 export function createPlan(input: unknown, by: ActingUser, now = Date.now()): PlanDetail {
-  const body = parseInput(createSchema, input);
   const handle = getDb();
   requireRedeployAvailable(handle);
+  const body = parseInput(createSchema, input);
   const { REDEPLOY_MAX_CONTACTS: maxContacts } = getSettings();
   const sendAt: SendAt = body.sendAt === "now" ? { kind: "now" } : body.sendAt === "earliest" ? { kind: "earliest" } : { kind: "at", at: Date.parse(body.sendAt) };
   if (sendAt.kind === "at" && sendAt.at < now - 60_000) throw new InvalidInputError("sendAt is in the past.", [{ path: "sendAt", message: "is in the past" }], "invalid_input");

@@ -190,7 +190,7 @@ export function startRedeployWorker(options: { pollMs?: number } = {}): Redeploy
     const claimed = sqlite.transaction(() => {
       const row = markSending.get(now, picked.planId, picked.seq) as { attempts: number } | undefined;
       if (!row) return null;
-      return { attempts: row.attempts, contacts: batchContacts.all(picked.planId, picked.seq, ...DO_NOT_CONTACT_REASONS, maxFailureId.get()) as ContactRow[] };
+      return { attempts: row.attempts, contacts: batchContacts.all(...DO_NOT_CONTACT_REASONS, maxFailureId.get(), picked.planId, picked.seq) as ContactRow[] };
     })();
     if (!claimed) return true;
     // Safety at the last moment: a "do not contact" failure that arrived after the send is obeyed.
