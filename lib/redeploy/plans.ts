@@ -224,8 +224,10 @@ export function listPlans(input: { before?: string | null; limit?: string | null
     .prepare(`SELECT * FROM redeploy_plans ${before === undefined ? "" : "WHERE id < @before"} ORDER BY id DESC LIMIT @limit`)
     .all({ ...(before === undefined ? {} : { before }), limit: limit + 1 }) as PlanRow[];
   const items = rows.slice(0, limit).map((r) => {
-    const { sample: _sample, withoutPollSample: _withoutPoll, ...rest } = toPlanItem(sqlite, r);
-    return rest;
+    const item: Partial<PlanItem> = toPlanItem(sqlite, r);
+    delete item.sample;
+    delete item.withoutPollSample;
+    return item as Omit<PlanItem, "sample" | "withoutPollSample">;
   });
   return { items, nextBefore: rows.length > limit ? items[items.length - 1]!.id : null };
 }
