@@ -57,7 +57,7 @@ function shapeProblem(body: unknown): string | null {
   return null;
 }
 
-export async function startFakeTreble(options: { apiKey?: string; port?: number } = {}): Promise<FakeTreble> {
+export async function startFakeTreble(options: { apiKey?: string; port?: number; delayMs?: number } = {}): Promise<FakeTreble> {
   const apiKey = options.apiKey ?? "ak_test_0123456789abcdef";
   const calls: ReceivedCall[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
@@ -111,12 +111,17 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number 
         return;
       }
       if (behaviour !== "ok") return reply(behaviour.status, behaviour.body ?? { error: "Error", message: `status ${behaviour.status}` }, behaviour.headers);
-      reply(200, {
-        message: "Deployment created",
-        id: `dep_${wellFormed}`,
-        batch_id: `batch_${wellFormed}`,
-        conversations_id: call.users.map((_, i) => `conv_${wellFormed}_${i}`),
-      });
+      const n = wellFormed;
+      setTimeout(
+        () =>
+          reply(200, {
+            message: "Deployment created",
+            id: `dep_${n}`,
+            batch_id: `batch_${n}`,
+            conversations_id: call.users.map((_, i) => `conv_${n}_${i}`),
+          }),
+        options.delayMs ?? 0,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
