@@ -76,7 +76,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
   if (plan.isPending) return <Skeleton height={240} label="Loading plan" />;
   if (plan.isError) return <QueryError error={plan.error} onRetry={() => void plan.refetch()} what="the plan" />;
   const p = plan.data;
-  const time = (iso: string | null) => (iso ? formatInTimeZone(Date.parse(iso), tz, "full") : "—");
+  const time = (iso: string | null) => (iso ? `${formatInTimeZone(Date.parse(iso), tz, "full")} ${tz}` : "—");
   const source = "incidentId" in p.source ? (
     <Link href={`/incidents/${p.source.incidentId}`}>incident #{p.source.incidentId}</Link>
   ) : (
