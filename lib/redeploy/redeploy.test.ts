@@ -8,6 +8,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { GET as getPlanRoute } from "@/app/api/redeploy/plans/[id]/route";
 import { POST as cancelRoute } from "@/app/api/redeploy/plans/[id]/cancel/route";
+import { POST as pauseRoute } from "@/app/api/redeploy/plans/[id]/pause/route";
 import { POST as resumeRoute } from "@/app/api/redeploy/plans/[id]/resume/route";
 import { POST as sendRoute } from "@/app/api/redeploy/plans/[id]/send/route";
 import { GET as listRoute, POST as createRoute } from "@/app/api/redeploy/plans/route";
@@ -325,6 +326,30 @@ describe("plans from an incident, and cancelling", () => {
     expect(JSON.stringify(answer.json)).toContain("include");
     expect((await createPlan({ filter: { range: "2y" } })).status).toBe(400);
     expect((await createPlan({ filter: {}, incidentId: 1 })).status).toBe(400);
+  });
+});
+
+describe("pausing and resuming", () => {
+  it("a pause lets the call in flight finish and sends nothing more until resumed", async () => {
+    ingest(501, { reason: "FAILURE", template: "camp_pause", poll: "poll-P" });
+    const plan = (await createPlan({ filter: { template: "camp_pause" } })).json;
+    const before = fake.calls.length;
+    fake.behave(() => ({ okAfterMs: 400 }));
+    await send(plan.id, 501);
+    await fake.waitForCalls(before + 1);
+    const paused = await call(pauseRoute, `/plans/${plan.id}/pause`, { id: plan.id, body: {} });
+    expect(paused.json).toMatchObject({ status: "paused" });
+    await new Promise((r) => setTimeout(r, 800));
+    expect(callsFor(before)).toHaveLength(1);
+    const mid = (await getPlan(plan.id)).json;
+    expect(mid.batches.map((b) => b.status)).toEqual(["sent", "pending"]);
+    expect(mid.progress.contactsSent).toBe(500);
+    fake.behave(() => "ok");
+    expect((await call(resumeRoute, `/plans/${plan.id}/resume`, { id: plan.id, body: {} })).json.status).toBe("sending");
+    expect((await waitForStatus(plan.id, ["done"])).progress.contactsSent).toBe(501);
+    expect(callsFor(before).map((c) => c.users.length)).toEqual([500, 1]);
+    const audit = getDb().sqlite.prepare("SELECT action FROM audit_log WHERE target = ? ORDER BY id").pluck().all(`plan #${plan.id}`);
+    expect(audit).toEqual(["redeploy_plan_created", "redeploy_plan_sent", "redeploy_plan_paused", "redeploy_plan_resumed"]);
   });
 });
 

@@ -19,7 +19,7 @@ export interface ReceivedCall {
 }
 
 /** What to do with the n-th well-formed call (1-based): answer normally, or something else. */
-export type Behaviour = "ok" | "hang" | { status: number; headers?: Record<string, string>; body?: unknown };
+export type Behaviour = "ok" | "hang" | { okAfterMs: number } | { status: number; headers?: Record<string, string>; body?: unknown };
 
 export interface FakeTreble {
   url: string;
@@ -110,7 +110,7 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
         hanging.add(res);
         return;
       }
-      if (behaviour !== "ok") return reply(behaviour.status, behaviour.body ?? { error: "Error", message: `status ${behaviour.status}` }, behaviour.headers);
+      if (behaviour !== "ok" && "status" in behaviour) return reply(behaviour.status, behaviour.body ?? { error: "Error", message: `status ${behaviour.status}` }, behaviour.headers);
       const n = wellFormed;
       setTimeout(
         () =>
@@ -120,7 +120,7 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
             batch_id: `batch_${n}`,
             conversations_id: call.users.map((_, i) => `conv_${n}_${i}`),
           }),
-        options.delayMs ?? 0,
+        behaviour === "ok" ? (options.delayMs ?? 0) : behaviour.okAfterMs,
       );
     });
   });
