@@ -12,6 +12,9 @@ const port = Number(process.env.FAULTLINE_E2E_PORT ?? 3217);
 /** A second server on an empty database, for the first-run /setup flow. */
 const firstRunPort = port + 1;
 export const FIRST_RUN_URL = `http://127.0.0.1:${firstRunPort}`;
+/** A stand-in for Treble's deployment API (lib/testing/fake-treble.ts) that re-deployment plans call. */
+export const FAKE_TREBLE_URL = `http://127.0.0.1:${port + 2}`;
+export const E2E_TREBLE_API_KEY = "ak_e2e_0123456789abcdef";
 export const E2E_WEBHOOK_SECRET = "e2e-webhook-secret-0123456789";
 /** Created by the main server at start from ADMIN_EMAIL / ADMIN_PASSWORD. */
 export const E2E_ADMIN = { email: "admin@e2e.example", password: "e2e-admin-password-1" };
@@ -66,8 +69,17 @@ export default defineConfig({
       WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
       ADMIN_EMAIL: E2E_ADMIN.email,
       ADMIN_PASSWORD: E2E_ADMIN.password,
+      TREBLE_API_URL: FAKE_TREBLE_URL,
+      TREBLE_API_KEY: E2E_TREBLE_API_KEY,
     }),
     // No ADMIN_* and no WEBHOOK_SECRET: the first visitor sets it up, and the secret can rotate.
     server(firstRunPort, { DATABASE_PATH: path.join(dir, "first-run.db") }),
+    {
+      command: "exec node --import tsx lib/testing/fake-treble-server.ts",
+      url: `${FAKE_TREBLE_URL}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { FAKE_TREBLE_PORT: String(port + 2), FAKE_TREBLE_API_KEY: E2E_TREBLE_API_KEY, FAKE_TREBLE_DELAY_MS: "600" },
+    },
   ],
 });

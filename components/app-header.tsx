@@ -12,7 +12,7 @@ export function AppHeader({ user }: { user: AuthUser }) {
         Faultline
       </Link>
       <Suspense>
-        <NavLinks />
+        <NavLinks role={user.role} />
       </Suspense>
       <details className="user-menu" data-testid="user-menu">
         <summary>

@@ -2,18 +2,20 @@
 
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
+import { hasRole, type Role } from "@/lib/auth/roles";
 import { FILTER_KEYS } from "@/lib/filters";
 
-const LINKS = [
+const LINKS: Array<{ href: string; label: string; keepsFilters: boolean; role?: Role }> = [
   { href: "/", label: "Overview", keepsFilters: true },
   { href: "/failures", label: "Failures", keepsFilters: true },
   { href: "/incidents", label: "Incidents", keepsFilters: true },
   { href: "/reasons", label: "Reasons", keepsFilters: true },
+  { href: "/redeploy", label: "Re-deploy", keepsFilters: false, role: "operator" },
   { href: "/settings", label: "Settings", keepsFilters: false },
 ];
 
 /** Top navigation; dashboard links keep the current filters so switching views keeps the slice. */
-export function NavLinks() {
+export function NavLinks({ role }: { role: Role }) {
   const pathname = usePathname();
   const searchParams = useSearchParams();
   const kept = new URLSearchParams();
@@ -24,7 +26,7 @@ export function NavLinks() {
   const query = kept.toString();
   return (
     <nav className="nav">
-      {LINKS.map((l) => {
+      {LINKS.filter((l) => !l.role || hasRole(role, l.role)).map((l) => {
         const active = l.href === "/" ? pathname === "/" : pathname.startsWith(l.href);
         return (
           <Link key={l.href} href={query && l.keepsFilters ? `${l.href}?${query}` : l.href} aria-current={active ? "page" : undefined}>

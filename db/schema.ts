@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../lib/incidents/statuses";
 import { ROLES } from "../lib/auth/roles";
+import { BATCH_STATUSES, PLAN_STATUSES } from "../lib/redeploy/states";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -359,3 +360,120 @@ export const signInThrottle = sqliteTable("sign_in_throttle", {
   windowStart: integer("window_start").notNull(),
   lockedUntil: integer("locked_until"),
 });
+
+// ── Re-deployment plans (lib/redeploy) ──────────────────────────────────────────────────────
+
+/** A retry plan: who would be re-deployed (the dry run), then its execution. Times UTC ms. */
+export const redeployPlans = sqliteTable(
+  "redeploy_plans",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    status: text("status", { enum: PLAN_STATUSES }).notNull().default("draft"),
+    /** What the plan was made from: {"filter":{…}} or {"incidentId":n} (JSON). */
+    source: text("source").notNull(),
+    /** Retryable classes included (JSON array). */
+    include: text("include").notNull(),
+    /** "now", "earliest" or an ISO instant, as asked. */
+    sendAt: text("send_at").notNull(),
+    /** The line every contact is moved to (`+<digits>`); null keeps each contact's own line. */
+    line: text("line"),
+    contacts: integer("contacts").notNull(),
+    withoutPoll: integer("without_poll").notNull(),
+    excludedDoNotContact: integer("excluded_do_not_contact").notNull(),
+    excludedAlreadyRetried: integer("excluded_already_retried").notNull(),
+    excludedNoPhone: integer("excluded_no_phone").notNull(),
+    /** The dry run's breakdowns and samples (JSON), fixed at creation. */
+    summary: text("summary").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by"),
+    sentAt: integer("sent_at"),
+    sentBy: text("sent_by"),
+    finishedAt: integer("finished_at"),
+    /** Why the plan failed or paused by itself. */
+    error: text("error"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("redeploy_plans_status_idx").on(t.status)],
+);
+
+/** The contacts of a plan, each with what will be sent for it. `batchSeq` null: no poll_id. */
+export const redeployContacts = sqliteTable(
+  "redeploy_contacts",
+  {
+    planId: integer("plan_id")
+      .notNull()
+      .references(() => redeployPlans.id),
+    /** E.164 phone, else the cellphone as sent (the identity contact lists use). */
+    contact: text("contact").notNull(),
+    failureId: integer("failure_id").notNull(),
+    reason: text("reason").notNull(),
+    pollId: text("poll_id"),
+    countryCode: text("country_code").notNull(),
+    cellphone: text("cellphone").notNull(),
+    /** The line it will be sent from (`+<digits>`), "" when unknown. */
+    line: text("line").notNull(),
+    /** user_session_keys to send (JSON array of {key, value}). */
+    sessionKeys: text("session_keys").notNull(),
+    /** deployment_eta (unix seconds) or null for "as soon as possible". */
+    eta: integer("eta"),
+    batchSeq: integer("batch_seq"),
+    /** When its batch was accepted by Treble. */
+    sentAt: integer("sent_at"),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.contact] }), index("redeploy_contacts_contact_idx").on(t.contact, t.sentAt)],
+);
+
+/** The calls of a plan: at most 500 contacts of one poll each, recorded before and after the call. */
+export const redeployBatches = sqliteTable(
+  "redeploy_batches",
+  {
+    planId: integer("plan_id")
+      .notNull()
+      .references(() => redeployPlans.id),
+    seq: integer("seq").notNull(),
+    pollId: text("poll_id").notNull(),
+    size: integer("size").notNull(),
+    status: text("status", { enum: BATCH_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull().default(0),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    httpStatus: integer("http_status"),
+    /** Treble's answer: `id`, `batch_id`, `conversations_id` (JSON). */
+    trebleId: text("treble_id"),
+    trebleBatchId: text("treble_batch_id"),
+    conversationIds: text("conversation_ids"),
+    /** Contacts left out at send time because they got a "do not contact" failure meanwhile. */
+    skipped: integer("skipped").notNull().default(0),
+    message: text("message"),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.seq] }), index("redeploy_batches_status_idx").on(t.status, t.nextAttemptAt)],
+);
+
+/**
+ * (contact, poll, reason) already re-deployed, claimed when a plan is sent: the primary key is
+ * what makes "never the same contact for the same failure twice" hold across plans.
+ */
+export const redeployRetried = sqliteTable(
+  "redeploy_retried",
+  {
+    contact: text("contact").notNull(),
+    pollId: text("poll_id").notNull(),
+    reason: text("reason").notNull(),
+    planId: integer("plan_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.contact, t.pollId, t.reason] })],
+);
+
+/** Failures received for a contact after a plan re-deployed it (linked at ingest). */
+export const redeployFollowUps = sqliteTable(
+  "redeploy_follow_ups",
+  {
+    failureId: integer("failure_id").primaryKey(),
+    planId: integer("plan_id").notNull(),
+    contact: text("contact").notNull(),
+    reason: text("reason").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+  },
+  (t) => [index("redeploy_follow_ups_plan_idx").on(t.planId, t.reason)],
+);

@@ -65,6 +65,17 @@ const settingsSchema = z
       .pipe(z.string().regex(/^\d+$/, "must be a whole number of days").optional())
       .transform((v) => (v === undefined ? undefined : Number(v)))
       .pipe(z.number().int().min(1, "must be at least 1").optional()),
+    // ── Re-deployment through Treble's API (lib/redeploy) ──
+    /** Base URL of Treble's API; plans POST to {TREBLE_API_URL}/deployment/api/poll/{poll_id}. */
+    TREBLE_API_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()).transform((v) => (v ?? "https://main.treble.ai").replace(/\/+$/, "")),
+    /** Treble API key (`ak_…`), sent raw as Authorization; overrides the one an admin stored in Settings. */
+    TREBLE_API_KEY: optionalString,
+    /** Encrypts secrets kept in the database (the Treble API key set in Settings). */
+    SECRET_KEY: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+    /** The most contacts one re-deployment plan may hold. */
+    REDEPLOY_MAX_CONTACTS: count(5000).pipe(z.number().int().min(1, "must be at least 1")),
+    /** How long one call to Treble may take before its outcome is treated as unknown (ms). */
+    TREBLE_API_TIMEOUT_MS: count(30_000).pipe(z.number().int().min(100, "must be at least 100")),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

@@ -25,3 +25,5 @@ export function pagedListQueryString(
   if (page.cursor) params.set("cursor", page.cursor);
   return params.toString();
 }
+export const redeployPlanQueryKey = (id: number) => ["redeploy-plan", id] as const;
+export const redeployPlansQueryKey = () => ["redeploy-plans"] as const;

@@ -2,7 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useHasRole } from "@/components/session-role";
+import { RedeployLauncher } from "@/components/redeploy/redeploy-launcher";
 import { fetchJson } from "@/lib/api-client";
+import { FILTER_KEYS } from "@/lib/filters";
 import { ExportButton } from "./export-button";
 
 const LISTS = [
@@ -19,8 +21,15 @@ export function ContactListButtons({ queryString }: { queryString: string }) {
       {LISTS.map((l) => (
         <ContactList key={l.list} {...l} queryString={queryString} />
       ))}
+      <RedeployLauncher source={{ filter: viewFilter(queryString) }} label="Re-deploy retry list…" />
     </div>
   );
+}
+
+/** The view's filter parameters (the plan makes its own window from them, as the list does). */
+function viewFilter(queryString: string): Record<string, string> {
+  const params = new URLSearchParams(queryString);
+  return Object.fromEntries(FILTER_KEYS.flatMap((k) => (params.get(k) ? [[k, params.get(k)!]] : [])));
 }
 
 function ContactList({ list, label, title, queryString }: { list: string; label: string; title: string; queryString: string }) {

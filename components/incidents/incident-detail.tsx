@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
+import { RedeployLauncher } from "@/components/redeploy/redeploy-launcher";
 import { SliceView } from "@/components/slice-view";
 import { fetchJson } from "@/lib/api-client";
 import { UNKNOWN } from "@/lib/filters";
@@ -79,6 +80,7 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
               {action === "resolve" ? "…" : ""} <kbd>{SHORTCUT_OF[action]}</kbd>
             </button>
           ))}
+          <RedeployLauncher source={{ incidentId: d.id }} />
           {act.isError && (
             <span className="error-inline" role="alert">
               {act.error.message}

@@ -20,6 +20,12 @@ export const AUDIT_ACTIONS = {
   incident_acknowledged: "Acknowledged an incident",
   incident_resolved: "Resolved an incident",
   incident_reopened: "Reopened an incident",
+  redeploy_plan_created: "Created a re-deployment plan",
+  redeploy_plan_sent: "Sent a re-deployment plan",
+  redeploy_plan_paused: "Paused a re-deployment plan",
+  redeploy_plan_resumed: "Resumed a re-deployment plan",
+  redeploy_plan_cancelled: "Cancelled a re-deployment plan",
+  redeploy_settings_changed: "Changed re-deployment settings",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

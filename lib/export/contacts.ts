@@ -23,11 +23,19 @@ export const SUPPRESS_COLUMNS = ["country_code", "cellphone", "phone_e164", "rea
 /** More distinct session keys than this is not a list anyone re-deploys: narrow the filters. */
 export const MAX_SESSION_KEY_COLUMNS = 200;
 
-const codesOf = (...classes: ReasonClass[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => r.code);
+/** The reason codes of some classes. */
+export const codesOf = (...classes: ReasonClass[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => r.code);
 const RETRY_REASONS = codesOf("retry_later", "fix_then_retry");
-const DO_NOT_CONTACT_REASONS = codesOf("do_not_contact");
-const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
+export const DO_NOT_CONTACT_REASONS = codesOf("do_not_contact");
+/** A failure's contact identity, on `failures f`. */
+export const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
 const list = (codes: string[]) => codes.map(() => "?").join(", ");
+
+/**
+ * The suppression rule shared by the retry list and re-deployment plans: every contact with a "do
+ * not contact" failure, at any time (bind DO_NOT_CONTACT_REASONS, then the highest failure id).
+ */
+export const DO_NOT_CONTACT_CONTACTS_SQL = `SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${list(DO_NOT_CONTACT_REASONS)}) AND f.id <= ? AND ${CONTACT} IS NOT NULL`;
 
 /**
  * Materialises the list into a temporary table of the export's own connection, in one statement:
@@ -47,7 +55,7 @@ function materialise(sqlite: Database.Database, which: ContactList, request: Exp
            SELECT f.*, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
            FROM failures f WHERE ${inView})
          WHERE n = 1 AND reason IN (${list(RETRY_REASONS)})
-           AND contact NOT IN (SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${list(DO_NOT_CONTACT_REASONS)}) AND f.id <= ? AND ${CONTACT} IS NOT NULL)
+           AND contact NOT IN (${DO_NOT_CONTACT_CONTACTS_SQL})
          ORDER BY occurred_at DESC`,
       )
       .run(...viewParams, ...RETRY_REASONS, ...DO_NOT_CONTACT_REASONS, upperId);

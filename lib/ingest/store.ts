@@ -59,6 +59,11 @@ function prepareStatements(sqlite: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
     insertIncidentContact: sqlite.prepare(`INSERT OR IGNORE INTO incident_contacts (incident_id, contact) VALUES (?, ?)`),
+    // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
+    linkRedeployFollowUp: sqlite.prepare(
+      `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
+       SELECT ?, plan_id, contact, ?, ? FROM redeploy_contacts WHERE contact = ? AND sent_at IS NOT NULL AND sent_at <= ? ORDER BY sent_at DESC LIMIT 1`,
+    ),
     // Failures received for a resolved incident reopen it as regressed; while acknowledged they
     // count as new since the acknowledgement. (SET expressions all read the row as it was.)
     countIncidentFailures: sqlite.prepare(
@@ -204,7 +209,10 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   incident.firstSeen = Math.min(incident.firstSeen, e.occurredAt);
   incident.lastSeen = Math.max(incident.lastSeen, e.occurredAt);
   const contact = f.phoneE164 ?? f.cellphone;
-  if (contact) incident.contacts += s.insertIncidentContact.run(incident.id, contact).changes;
+  if (contact) {
+    incident.contacts += s.insertIncidentContact.run(incident.id, contact).changes;
+    s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
+  }
 
   const hour = e.occurredAt - (e.occurredAt % HOUR_MS);
   const day = e.occurredAt - (e.occurredAt % DAY_MS);

@@ -7,6 +7,7 @@ import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleRetention } from "@/lib/ops/retention";
+import { startRedeployWorker } from "@/lib/redeploy/worker";
 import { createAppServer } from "./app-server";
 
 /** How long a graceful shutdown may wait for in-flight requests before exiting anyway. */
@@ -103,6 +104,12 @@ export async function startServer(): Promise<http.Server> {
   else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
-  exitGracefully(server, stopRetention);
+  // Re-deployment plans are sent from a timer in this process, never on the webhook path.
+  const redeployWorker = startRedeployWorker();
+  exitGracefully(server, () => {
+    stopRetention();
+    // A call in flight when the process exits is marked unknown at the next start (never re-sent).
+    void redeployWorker.stop();
+  });
   return server;
 }

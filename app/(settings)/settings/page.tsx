@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { RedeployPanel } from "@/components/settings/redeploy-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
@@ -8,6 +9,7 @@ import { ROLE_LABELS } from "@/lib/auth/roles";
 import { listApiTokens } from "@/lib/auth/tokens";
 import { listUsers } from "@/lib/auth/users";
 import { webhookSecretStatus } from "@/lib/ingest/webhook-secret";
+import { redeploySettings } from "@/lib/redeploy/settings";
 import { settingsTimeZone } from "./time-zone";
 
 export const dynamic = "force-dynamic";
@@ -40,6 +42,7 @@ export default async function SettingsPage() {
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
+          <RedeployPanel initial={redeploySettings()} />
         </>
       )}
     </>

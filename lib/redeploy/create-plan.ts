@@ -1,0 +1,223 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { recordAudit } from "@/lib/auth/audit";
+import { getSettings } from "@/lib/config";
+import { CONTACT, DO_NOT_CONTACT_CONTACTS_SQL, DO_NOT_CONTACT_REASONS, codesOf } from "@/lib/export/contacts";
+import { parseFilters, resolveWindow } from "@/lib/filters";
+import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import type { ActingUser } from "@/lib/incidents/apply";
+import { rawConditions } from "@/lib/queries/failure-filter";
+import { parseInput } from "@/lib/validate";
+import { MAX_USERS_PER_CALL, normalizeLine, sessionKeysFor } from "./payload";
+import { findPlanRow, reasonLabel, toPlanDetail, type PlanContactSample, type PlanDetail, type PlanSource, type PlanSummary } from "./plans";
+import { requireRedeployAvailable } from "./settings";
+import { RETRYABLE_CLASSES } from "./states";
+import { etaFor, type SendAt } from "./timing";
+
+const SAMPLE_SIZE = 20;
+
+const createSchema = z
+  .object({
+    filter: z.record(z.string(), z.union([z.string(), z.array(z.string())]), { message: "must be an object of URL filter parameters" }).optional(),
+    incidentId: z.number({ message: "must be an incident id" }).int("must be an incident id").positive("must be an incident id").optional(),
+    include: z
+      .array(z.enum(RETRYABLE_CLASSES, { message: `must be ${RETRYABLE_CLASSES.join(" or ")}` }), { message: "must be a list of reason classes" })
+      .min(1, "must name at least one class")
+      .default(["retry_later"]),
+    sendAt: z
+      .string({ message: 'must be "now", "earliest" or an ISO 8601 instant' })
+      .default("now")
+      .refine((v) => v === "now" || v === "earliest" || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))), 'must be "now", "earliest" or an ISO 8601 instant'),
+    line: z
+      .string({ message: "must be a phone number" })
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return null;
+        const line = normalizeLine(v);
+        if (!line) ctx.addIssue({ code: "custom", message: "must be the line's phone number (7–15 digits)" });
+        return line;
+      }),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.filter === undefined) === (v.incidentId === undefined)) ctx.addIssue({ code: "custom", path: ["filter"], message: "give either filter or incidentId" });
+  });
+
+interface Candidate {
+  id: number;
+  contact: string;
+  reason: string;
+  poll_id: string | null;
+  country_code: string | null;
+  cellphone: string | null;
+  line: string;
+  user_session_keys: string | null;
+  occurred_at: number;
+  dnc: number;
+  retried: number;
+}
+
+interface Chosen {
+  c: Candidate;
+  keys: string;
+  line: string;
+  eta: number | null;
+}
+
+const sampleOf = (x: Chosen | Candidate): PlanContactSample => {
+  const c = "c" in x ? x.c : x;
+  return {
+    contact: c.contact,
+    countryCode: c.country_code,
+    cellphone: c.cellphone,
+    reason: c.reason,
+    pollId: c.poll_id,
+    line: ("c" in x ? x.line : c.line) || null,
+    failedAt: new Date(c.occurred_at).toISOString(),
+    failureId: c.id,
+    eta: "c" in x && x.eta !== null ? new Date(x.eta * 1000).toISOString() : null,
+  };
+};
+
+function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+
+/**
+ * Makes a draft plan — the dry run — from a filtered view or an incident: each contact whose
+ * latest failure in the view is of an included class, minus every contact with a "do not
+ * contact" failure ever, contacts whose (poll, reason) was already re-deployed, and contacts
+ * without a phone to send to; contacts without a poll_id are counted and listed apart. Read and
+ * written in one immediate transaction, so the counts are exactly who the plan holds.
+ */
+export function createPlan(input: unknown, by: ActingUser, now = Date.now()): PlanDetail {
+  const handle = getDb();
+  requireRedeployAvailable(handle);
+  const body = parseInput(createSchema, input);
+  const { REDEPLOY_MAX_CONTACTS: maxContacts } = getSettings();
+  const sendAt: SendAt = body.sendAt === "now" ? { kind: "now" } : body.sendAt === "earliest" ? { kind: "earliest" } : { kind: "at", at: Date.parse(body.sendAt) };
+  if (sendAt.kind === "at" && sendAt.at < now - 60_000) throw new InvalidInputError("sendAt is in the past.", [{ path: "sendAt", message: "is in the past" }], "invalid_input");
+
+  let view: { sql: string; params: unknown[] };
+  let source: PlanSource;
+  if (body.incidentId !== undefined) {
+    const exists = handle.sqlite.prepare("SELECT 1 FROM incidents WHERE id = ?").get(body.incidentId);
+    if (!exists) throw new NotFoundError(`No incident with id ${body.incidentId}.`);
+    view = { sql: "f.incident_id = ?", params: [body.incidentId] };
+    source = { incidentId: body.incidentId };
+  } else {
+    const filters = parseFilters(body.filter!);
+    const window = resolveWindow(filters, now);
+    const raw = rawConditions(filters);
+    view = { sql: `f.occurred_at >= ? AND f.occurred_at < ?${raw.sql ? ` AND ${raw.sql}` : ""}`, params: [window.from, window.to, ...raw.params] };
+    source = { filter: Object.fromEntries(Object.entries(body.filter!).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v])) };
+  }
+  const reasons = codesOf(...body.include);
+
+  return handle.sqlite
+    .transaction(() => {
+      const upperId = handle.sqlite.prepare("SELECT coalesce(max(id), 0) FROM failures").pluck().get() as number;
+      const candidates = handle.sqlite
+        .prepare(
+          `SELECT l.*, l.contact IN (${DO_NOT_CONTACT_CONTACTS_SQL}) AS dnc,
+             EXISTS (SELECT 1 FROM redeploy_retried r WHERE r.contact = l.contact AND r.poll_id = l.poll_id AND r.reason = l.reason) AS retried
+           FROM (SELECT f.id, ${CONTACT} AS contact, f.reason, f.poll_id, f.country_code, f.cellphone, f.line, f.user_session_keys, f.occurred_at,
+                   row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
+                 FROM failures f WHERE ${view.sql} AND f.id <= ? AND ${CONTACT} IS NOT NULL) l
+           WHERE l.n = 1 AND l.reason IN (${reasons.map(() => "?").join(", ")})
+           ORDER BY l.occurred_at DESC, l.id DESC`,
+        )
+        .iterate(...DO_NOT_CONTACT_REASONS, upperId, ...view.params, upperId, ...reasons) as IterableIterator<Candidate>;
+
+      const chosen: Chosen[] = [];
+      const withoutPoll: Candidate[] = [];
+      let doNotContact = 0;
+      let alreadyRetried = 0;
+      let noPhone = 0;
+      let eligible = 0;
+      for (const c of candidates) {
+        if (c.dnc) doNotContact++;
+        else if (!c.cellphone || !c.country_code) noPhone++;
+        else if (!c.poll_id) withoutPoll.push(c);
+        else if (c.retried) alreadyRetried++;
+        else if (++eligible <= maxContacts) {
+          const { keys, line } = sessionKeysFor(c.user_session_keys, c.line, body.line);
+          chosen.push({ c, keys: JSON.stringify(keys), line, eta: etaFor(sendAt, c.reason, c.occurred_at, now) });
+        }
+      }
+      if (eligible > maxContacts) {
+        throw new InvalidInputError(
+          `${eligible} contacts would be re-deployed; a plan holds at most ${maxContacts} (REDEPLOY_MAX_CONTACTS). Narrow the view.`,
+          [{ path: "filter", message: `more than ${maxContacts} contacts` }],
+          "too_many_contacts",
+        );
+      }
+
+      // Batches: one poll each (the poll is in the URL), at most MAX_USERS_PER_CALL users.
+      const byPollContacts = new Map<string, Chosen[]>();
+      for (const x of chosen) byPollContacts.set(x.c.poll_id!, [...(byPollContacts.get(x.c.poll_id!) ?? []), x]);
+      const polls = [...byPollContacts.keys()].sort();
+      const summary: PlanSummary = {
+        byPoll: polls.map((pollId) => {
+          const n = byPollContacts.get(pollId)!.length;
+          return { pollId, contacts: n, batches: Math.ceil(n / MAX_USERS_PER_CALL) };
+        }),
+        byReason: sortedCounts(countBy(chosen, (x) => x.c.reason)).map(([reason, contacts]) => ({ reason, label: reasonLabel(reason), contacts })),
+        byLine: sortedCounts(countBy(chosen, (x) => x.line)).map(([line, contacts]) => ({ line: line || null, contacts })),
+        sample: chosen.slice(0, SAMPLE_SIZE).map(sampleOf),
+        withoutPollSample: withoutPoll.slice(0, SAMPLE_SIZE).map(sampleOf),
+      };
+
+      const plan = handle.sqlite
+        .prepare(
+          `INSERT INTO redeploy_plans (status, source, include, send_at, line, contacts, without_poll, excluded_do_not_contact, excluded_already_retried,
+             excluded_no_phone, summary, created_at, created_by, updated_at)
+           VALUES ('draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        )
+        .get(
+          JSON.stringify(source),
+          JSON.stringify(body.include),
+          body.sendAt,
+          body.line,
+          chosen.length,
+          withoutPoll.length,
+          doNotContact,
+          alreadyRetried,
+          noPhone,
+          JSON.stringify(summary),
+          now,
+          by.actor.email,
+          now,
+        ) as { id: number };
+      const insertContact = handle.sqlite.prepare(
+        `INSERT INTO redeploy_contacts (plan_id, contact, failure_id, reason, poll_id, country_code, cellphone, line, session_keys, eta, batch_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const insertBatch = handle.sqlite.prepare("INSERT INTO redeploy_batches (plan_id, seq, poll_id, size) VALUES (?, ?, ?, ?)");
+      let seq = 0;
+      for (const pollId of polls) {
+        const members = byPollContacts.get(pollId)!;
+        for (let i = 0; i < members.length; i += MAX_USERS_PER_CALL) {
+          const batch = members.slice(i, i + MAX_USERS_PER_CALL);
+          insertBatch.run(plan.id, ++seq, pollId, batch.length);
+          for (const x of batch) insertContact.run(plan.id, x.c.contact, x.c.id, x.c.reason, pollId, x.c.country_code, x.c.cellphone, x.line, x.keys, x.eta, seq);
+        }
+      }
+      for (const c of withoutPoll) insertContact.run(plan.id, c.contact, c.id, c.reason, null, c.country_code, c.cellphone, c.line, "[]", null, null);
+
+      const from = "incidentId" in source ? `incident #${source.incidentId}` : `filter ${new URLSearchParams(source.filter).toString() || "(default view)"}`;
+      recordAudit(handle.db, {
+        actor: by.actor,
+        action: "redeploy_plan_created",
+        target: `plan #${plan.id}`,
+        detail: `${chosen.length} contacts in ${seq} batches from ${from}; excluded ${doNotContact} do-not-contact, ${alreadyRetried} already retried; ${withoutPoll.length} without poll_id`,
+        ip: by.ip,
+        at: now,
+      });
+      return toPlanDetail(handle.sqlite, findPlanRow(handle.sqlite, plan.id)!);
+    })
+    .immediate();
+}
