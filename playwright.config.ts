@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
-import { findChromium, NO_BROWSER_MESSAGE } from "./scripts/browser.mjs";
+import { findChromium, NO_BROWSER_MESSAGE } from "./scripts/browser";
 
 // The runner loads this file first and its workers inherit the environment, so every process
 // agrees on one fresh database for the run.

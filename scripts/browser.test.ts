@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { findChromium } from "./browser.mjs";
+import { findChromium } from "./browser";
 
 describe("finding a browser for the e2e tests", () => {
   it("takes CHROMIUM_PATH when it is an executable file", () => {
@@ -16,7 +16,7 @@ describe("finding a browser for the e2e tests", () => {
   });
 
   it("stops before the e2e step with one line saying how to get a browser", () => {
-    const run = spawnSync(process.execPath, ["scripts/browser.mjs"], {
+    const run = spawnSync("node_modules/.bin/tsx", ["scripts/check-browser.ts"], {
       env: { ...process.env, CHROMIUM_PATH: "/nonexistent/chromium" },
       encoding: "utf8",
     });

@@ -2,6 +2,7 @@
 // then Playwright's own downloaded build. Never downloads anything.
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 
 const SYSTEM_BROWSERS = [
   "/usr/bin/chromium",
@@ -14,7 +15,10 @@ const SYSTEM_BROWSERS = [
   "/Applications/Chromium.app/Contents/MacOS/Chromium",
 ];
 
-function isExecutable(file) {
+export const NO_BROWSER_MESSAGE =
+  "No Chromium found for the e2e tests: install one with `apt-get install chromium` (Debian/Ubuntu) or `npx playwright install chromium`, or set CHROMIUM_PATH.";
+
+function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
@@ -23,9 +27,11 @@ function isExecutable(file) {
   }
 }
 
-function playwrightsOwnChromium() {
+function playwrightsOwnChromium(): string | undefined {
   try {
-    const { chromium } = createRequire(import.meta.url)("playwright-core");
+    // Loaded from the project (this file is read both as ESM by tsx and as CJS by Playwright).
+    const load = createRequire(path.join(process.cwd(), "package.json"));
+    const { chromium } = load("playwright-core") as { chromium: { executablePath(): string } };
     const file = chromium.executablePath();
     return file && isExecutable(file) ? file : undefined;
   } catch {
@@ -34,22 +40,7 @@ function playwrightsOwnChromium() {
 }
 
 /** The browser to run the e2e tests with, or undefined when this machine has none. */
-export function findChromium(env = process.env) {
+export function findChromium(env: Record<string, string | undefined> = process.env): string | undefined {
   if (env.CHROMIUM_PATH) return isExecutable(env.CHROMIUM_PATH) ? env.CHROMIUM_PATH : undefined;
   return SYSTEM_BROWSERS.find(isExecutable) ?? playwrightsOwnChromium();
-}
-
-export const NO_BROWSER_MESSAGE =
-  "No Chromium found for the e2e tests: install one with `apt-get install chromium` (Debian/Ubuntu) or `npx playwright install chromium`, or set CHROMIUM_PATH.";
-
-// `node scripts/browser.mjs`: the check `npm run test:e2e` runs before building anything.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const found = findChromium();
-  if (!found) {
-    console.error(
-      process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable file. ${NO_BROWSER_MESSAGE}` : NO_BROWSER_MESSAGE,
-    );
-    process.exit(1);
-  }
-  console.log(`e2e browser: ${found}`);
 }
