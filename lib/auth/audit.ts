@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = {
   incident_acknowledged: "Acknowledged an incident",
   incident_resolved: "Resolved an incident",
   incident_reopened: "Reopened an incident",
+  field_mapping_changed: "Changed the field mapping",
+  events_reprocessed: "Re-processed quarantined events",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -61,7 +61,7 @@ describe("retention", () => {
     expect(sqlite.pragma("foreign_key_check")).toEqual([]);
 
     // Idempotent: a second run finds nothing.
-    expect(await purgeOlderThan(sqlite, cutoff)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, buckets: 0, incidents: 0 });
+    expect(await purgeOlderThan(sqlite, cutoff)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 });
   });
 
   it("lets ingest commit between purge batches", async () => {
