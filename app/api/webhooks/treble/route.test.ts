@@ -14,6 +14,8 @@ import {
 } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted, expectError, expectQuarantined, type WebhookAnswer, type WebhookCall } from "@/lib/testing/webhook-client";
 import { getDb } from "@/db/client";
+import { createTestUser } from "@/lib/testing/auth";
+import { GET as statusHistory } from "../../templates/[template]/status-history/route";
 import { GET, POST } from "./route";
 
 // Before anything reads the settings: this file's own database and secret, no signing secret.
@@ -493,6 +495,107 @@ describe("POST /api/webhooks/treble: other event types", () => {
     expectAccepted(await sendEvent(event), 1);
     expect(rawEventRows()).toMatchObject([{ event_type: "conversation.closed", payload: JSON.stringify(event) }]);
     expect(rowCounts()).toEqual({ raw: 1, failures: 0, templateStatus: 0 });
+  });
+});
+
+describe("POST /api/webhooks/treble: Treble's own payloads", () => {
+  it("records Treble's published hsm.status example verbatim, listed by the status-history API", async () => {
+    const example =
+      '{"event_type":"hsm.status","event_id":"5f8d7e6a5f8d7e6a5f8d7e6a","timestamp":"2024-09-10T12:34:56.789Z","status":"APPROVED","name":"welcome_message","affected_conversation_ids":[12345,67890,54321]}';
+    expectAccepted(await sendEvent(example), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ event_id: "5f8d7e6a5f8d7e6a5f8d7e6a", event_type: "hsm.status", payload: example, problems: null });
+    expect(templateStatusRows()).toMatchObject([
+      {
+        raw_event_id: raw!.id,
+        template: "welcome_message",
+        status: "APPROVED",
+        occurred_at: Date.UTC(2024, 8, 10, 12, 34, 56, 789),
+        affected_conversation_ids: "[12345,67890,54321]",
+      },
+    ]);
+    const admin = await createTestUser("viewer");
+    const history = await statusHistory(
+      new Request("http://localhost:3000/api/templates/welcome_message/status-history", { headers: admin.headers }),
+      { params: Promise.resolve({ template: "welcome_message" }) },
+    );
+    expect(history.status).toBe(200);
+    expect(await history.json()).toEqual({
+      items: [
+        {
+          template: "welcome_message",
+          status: "APPROVED",
+          at: "2024-09-10T12:34:56.789Z",
+          receivedAt: new Date(raw!.received_at).toISOString(),
+          affectedConversationIds: [12345, 67890, 54321],
+        },
+      ],
+    });
+  });
+
+  it("parses session.close into a closed session beside the raw event", async () => {
+    const event = {
+      event_type: "session.close",
+      event_id: nextEventId(),
+      timestamp: "2026-11-25 14:05:00",
+      session: { external_id: "conv-77", closed_at: "2026-11-25 14:04:30" },
+      user: { country_code: "57", cellphone: "3051234567" },
+      company: { id: 12, cellphone: "573001112233" },
+      hsm: { name: "welcome_v2", language: "es" },
+      user_session_keys: [{ key: "plan", value: "gold" }],
+      messages: [{ type: "text" }, { type: "text" }, { type: "image" }],
+    };
+    expectAccepted(await sendEvent(event), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ event_type: "session.close", payload: JSON.stringify(event), problems: null });
+    expect(getDb().sqlite.prepare("SELECT * FROM closed_sessions").all()).toEqual([
+      {
+        id: expect.any(Number),
+        raw_event_id: raw!.id,
+        external_id: "conv-77",
+        closed_at: Date.UTC(2026, 10, 25, 14, 4, 30),
+        received_at: raw!.received_at,
+        line: "+573001112233",
+        template: "welcome_v2",
+        country_code: "57",
+        cellphone: "3051234567",
+        phone_e164: "+573051234567",
+        message_count: 3,
+      },
+    ]);
+    expect(failureRows()).toHaveLength(0);
+  });
+
+  it("treats a repeat of a quarantined event (same event_id, or same text) as a duplicate", async () => {
+    const withId = { event_type: "deployment.failure", event_id: nextEventId(), code: 1 };
+    expectQuarantined(await sendEvent(withId), 1);
+    expectQuarantined(await sendEvent(withId), 0, 0, 1);
+    // Now normalisable, but the same event_id: still the event already kept.
+    expectAccepted(await sendEvent({ ...withId, failure_reason: "FAILURE" }), 0, 1);
+    const text = '{"event_type":"deployment.failure","code":2}';
+    expectQuarantined(await sendEvent(text), 1);
+    expectQuarantined(await sendEvent(`[${text}]`), 0, 0, 1);
+    expectQuarantined(await sendEvent(`[${text}, ${text.replace("2", "3")}]`), 1, 0, 1);
+    expectOnlyQuarantined(3);
+  });
+});
+
+describe("POST /api/webhooks/treble: clock skew", () => {
+  it("stores an event time over 10 minutes after receipt as the receipt time, keeping the sent value", async () => {
+    const future = Date.now() + 3 * 3_600_000;
+    expectAccepted(await sendEvent(failureEvent({ timestamp: new Date(future).toISOString() })), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ occurred_at: raw!.received_at, occurred_at_from_receipt: 0, sent_occurred_at: future });
+    expect(onlyFailure().occurred_at).toBe(raw!.received_at);
+    // Nothing lands in the future: every rollup bucket is at or before the receipt hour.
+    const buckets = getDb().sqlite.prepare("SELECT max(bucket) FROM rollup_hour_reason").pluck().get() as number;
+    expect(buckets).toBeLessThanOrEqual(raw!.received_at);
+  });
+
+  it("keeps an event time up to 10 minutes ahead (ordinary clock drift)", async () => {
+    const soon = Date.now() + 5 * 60_000;
+    expectAccepted(await sendEvent(failureEvent({ timestamp: soon })), 1);
+    expect(rawEventRows()[0]).toMatchObject({ occurred_at: soon, sent_occurred_at: null });
   });
 });
 
