@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DbHandle } from "@/db/client";
 import { recordAudit, type Actor } from "@/lib/auth/audit";
+import { InvalidInputError } from "@/lib/http/errors";
 import { parseInput } from "@/lib/validate";
 
 /**
@@ -44,6 +45,12 @@ function complete(input: Partial<Record<FieldMappingKey, string[] | undefined>>)
 
 /** Validates a mapping; InvalidInputError (400) naming the offending key, e.g. `reason.2`. */
 export function parseFieldMapping(input: unknown): FieldMapping {
+  // zod reports unknown keys without a path; name each one instead.
+  const unknown = typeof input === "object" && input !== null ? Object.keys(input).filter((k) => !(FIELD_MAPPING_KEYS as readonly string[]).includes(k)) : [];
+  if (unknown.length) {
+    const message = `is not a mapped field (use ${FIELD_MAPPING_KEYS.join(", ")})`;
+    throw new InvalidInputError(`${unknown[0]} ${message}`, unknown.map((path) => ({ path, message })), "invalid_input");
+  }
   return complete(parseInput(mappingSchema, input));
 }
 
