@@ -1,4 +1,5 @@
 import { getDb } from "@/db/client";
+import { UNAVAILABLE_TEMPLATE_STATUSES, type UnavailableTemplateStatus } from "@/lib/template-status";
 
 export interface TemplateStatusChange {
   template: string;
@@ -10,12 +11,9 @@ export interface TemplateStatusChange {
   affectedConversationIds: Array<number | string> | null;
 }
 
-/** Statuses under which Meta will not send a template (explains FAILURE_BY_DISABLED_HSM spikes). */
-export const UNAVAILABLE_TEMPLATE_STATUSES = ["PAUSED", "DISABLED", "REJECTED"] as const;
-
 export interface UnavailableTemplate {
   template: string;
-  status: (typeof UNAVAILABLE_TEMPLATE_STATUSES)[number];
+  status: UnavailableTemplateStatus;
   /** When it took this status (event time), ISO 8601 UTC. */
   since: string;
 }
