@@ -3,6 +3,7 @@ import type { DbHandle } from "@/db/client";
 import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { InvalidInputError } from "@/lib/http/errors";
 import { parseInput } from "@/lib/validate";
+import { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 
 /**
  * Field mapping: where in Treble's (unpublished) payload each field sits, as dotted JSON paths
@@ -10,12 +11,7 @@ import { parseInput } from "@/lib/validate";
  * under Settings; it is kept in the `settings` table and cached in memory, so the webhook never
  * queries it per request.
  */
-export const FIELD_MAPPING_KEYS = ["reason", "line", "template", "contact", "countryCode", "timestamp", "eventId"] as const;
-export type FieldMappingKey = (typeof FIELD_MAPPING_KEYS)[number];
-export type FieldMapping = Record<FieldMappingKey, string[]>;
-
-export const MAX_PATHS_PER_FIELD = 20;
-const MAX_PATH_LENGTH = 200;
+export { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 const SETTINGS_KEY = "field_mapping";
 
 export const EMPTY_FIELD_MAPPING: FieldMapping = Object.freeze(
