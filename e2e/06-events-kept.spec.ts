@@ -44,6 +44,7 @@ test("the overview shows the quarantine and the paused template prominently", as
   await page.goto("/?range=24h");
   await expect(page.getByTestId("quarantine-banner")).toContainText("1 received event is quarantined");
   await expect(page.getByTestId("unavailable-templates")).toContainText(`${TEMPLATE} — PAUSED`);
+  await page.screenshot({ path: "test-results/overview-banners.png" });
 });
 
 test("an admin finds the quarantined event with its raw payload and problem", async ({ page }) => {
@@ -54,6 +55,7 @@ test("an admin finds the quarantined event with its raw payload and problem", as
   await expect(row).toHaveCount(1);
   await expect(row).toContainText("failure_reason");
   await expect(row.getByTestId("quarantined-payload")).toContainText('"code": "FAILURE_BY_DISABLED_HSM"');
+  await page.screenshot({ path: "test-results/quarantine.png", fullPage: true });
 });
 
 test("mapping the field and re-processing turns it into a failure, once", async ({ page }) => {
@@ -82,6 +84,7 @@ test("the template page says the template is paused and lists the sessions close
   const sessions = page.getByTestId("closed-sessions");
   await expect(sessions).toContainText("1 in the window");
   await expect(sessions.getByTestId("closed-session-row")).toContainText("conv-e2e-1");
+  await page.screenshot({ path: "test-results/template-paused.png", fullPage: true });
   await page.goto(`/lines/${encodeURIComponent(LINE)}?range=24h`);
   await expect(page.getByTestId("closed-sessions").getByTestId("closed-session-row")).toContainText("+573051112233");
 });
