@@ -20,7 +20,7 @@ export function ClosedSessions({ serverTz, fixed }: { serverTz: string; fixed: P
     refetchInterval: 30_000,
   });
   return (
-    <section className="panel" data-testid="closed-sessions">
+    <section className="panel closed-sessions" data-testid="closed-sessions">
       <h2>
         Sessions closed{" "}
         {sessions.data && <span className="muted small">{sessions.data.total.toLocaleString("en-US")} in the window · session.close events · {tz}</span>}
