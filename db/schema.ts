@@ -25,12 +25,24 @@ export const rawEvents = sqliteTable(
     receivedAt: integer("received_at").notNull(),
     /** The event's JSON text exactly as received (one element of a batch, byte for byte). */
     payload: text("payload").notNull(),
+    /**
+     * The event time the sender gave when it lay more than 10 minutes after receipt (clock skew):
+     * `occurredAt` is then the receipt time. Null otherwise.
+     */
+    sentOccurredAt: integer("sent_occurred_at"),
+    /**
+     * Quarantine: JSON `[{path,message}]` of why the event could not be normalised; null once it
+     * was (nothing is derived from a quarantined event until re-processing normalises it).
+     */
+    problems: text("problems"),
   },
   (t) => [
     uniqueIndex("raw_events_dedupe_key_idx").on(t.dedupeKey),
     index("raw_events_received_at_idx").on(t.receivedAt),
     // Retention purges by event time, oldest first.
     index("raw_events_occurred_at_idx").on(t.occurredAt),
+    // Only quarantined events: the quarantine list, its count and re-processing read nothing else.
+    index("raw_events_quarantined_idx").on(t.id).where(sql`${t.problems} IS NOT NULL`),
   ],
 );
 
@@ -201,11 +213,47 @@ export const templateStatusEvents = sqliteTable(
     status: text("status").notNull(),
     occurredAt: integer("occurred_at").notNull(),
     receivedAt: integer("received_at").notNull(),
+    /** JSON array of `affected_conversation_ids` as sent (Treble's conversation ids); null when absent. */
+    affectedConversationIds: text("affected_conversation_ids"),
   },
   (t) => [
     index("template_status_events_template_idx").on(t.template, t.occurredAt),
     // As failures_raw_event_idx: keeps the foreign-key check of a raw event's deletion cheap.
     index("template_status_events_raw_event_idx").on(t.rawEventId),
+  ],
+);
+
+/**
+ * Conversations (sessions) Treble closed, from `session.close` events: shown beside the failures
+ * of a line or template. Unknown line/template are "" as in `failures`.
+ */
+export const closedSessions = sqliteTable(
+  "closed_sessions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    rawEventId: integer("raw_event_id")
+      .notNull()
+      .references(() => rawEvents.id),
+    /** `session.external_id`; null when absent. */
+    externalId: text("external_id"),
+    /** `session.closed_at`, else the event time (UTC ms, never after receipt + 10 min). */
+    closedAt: integer("closed_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    /** The line (`company.cellphone`), `+<digits>` when phone-like; "" = unknown. */
+    line: text("line").notNull().default(""),
+    /** `hsm.name` of the template that opened the session; "" = none or unknown. */
+    template: text("template").notNull().default(""),
+    countryCode: text("country_code"),
+    cellphone: text("cellphone"),
+    phoneE164: text("phone_e164"),
+    /** How many entries `messages` held; null when absent. */
+    messageCount: integer("message_count"),
+  },
+  (t) => [
+    index("closed_sessions_closed_at_idx").on(t.closedAt),
+    index("closed_sessions_line_idx").on(t.line, t.closedAt),
+    index("closed_sessions_template_idx").on(t.template, t.closedAt),
+    index("closed_sessions_raw_event_idx").on(t.rawEventId),
   ],
 );
 

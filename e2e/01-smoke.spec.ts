@@ -18,7 +18,7 @@ test("a failure posted to the webhook shows up on the overview", async ({ page, 
     },
   });
   expect(response.status()).toBe(200);
-  expect(await response.json()).toEqual({ ok: true, accepted: 1, duplicates: 0 });
+  expect(await response.json()).toEqual({ ok: true, accepted: 1, duplicates: 0, quarantined: 0 });
 
   await page.reload();
   await expect(page.getByTestId("tile-failures")).toContainText("1");

@@ -18,6 +18,38 @@ describe("reasons catalogue", () => {
     }
   });
 
+  it("says for every reason when a retry can work", () => {
+    for (const r of REASONS) expect(r.retry.trim(), r.code).not.toBe("");
+    expect(reasonInfo("INVALID_PHONE")?.retry).toMatch(/^Never/);
+    expect(reasonInfo("FAILURE_BY_TIER_CAPACITY")?.retry).toMatch(/24 h/);
+    expect(reasonInfo("FAILURE_BY_RATE_LIMIT")?.retry).toMatch(/24 h/);
+    expect(reasonInfo("FAILURE_BY_DISABLED_HSM")?.retry).toMatch(/after the pause/);
+    expect(reasonInfo("FAILURE_BY_SPAM_RATE_LIMIT")?.retry).toMatch(/no end/);
+  });
+
+  it("names the likely Meta error codes", () => {
+    const codes = Object.fromEntries(REASONS.filter((r) => r.likelyMetaCodes.length).map((r) => [r.code, [...r.likelyMetaCodes]]));
+    expect(codes).toEqual({
+      INVALID_PHONE: [131026],
+      FAILURE_BY_UNABLE_TO_CONTACT: [131026],
+      FAILURE_BY_SPAM_RATE_LIMIT: [131048],
+      FAILURE_BY_DISABLED_HSM: [132015, 132016],
+      FAILURE_BY_EXPERIMENT_NUMBER: [130472],
+      MISSING_PARAMETER: [131008],
+      PARAMETER_MISMATCH: [132000],
+      CHARACTER_LIMIT_HEADER: [132005],
+      CHARACTER_LIMIT_BODY: [132005],
+    });
+  });
+
+  it("states Meta's current rules where they change what to do", () => {
+    // Portfolio-wide messaging limits (7 Oct 2025): another line of the same portfolio adds nothing.
+    expect(reasonInfo("FAILURE_BY_TIER_CAPACITY")?.action).toMatch(/portfolio[\s\S]*250[\s\S]*2,000[\s\S]*10,000[\s\S]*100,000[\s\S]*unlimited[\s\S]*no capacity/);
+    // Red quality: paused 3 h, then 6 h, then disabled.
+    expect(reasonInfo("FAILURE_BY_DISABLED_HSM")?.action).toMatch(/3 hours[\s\S]*6 hours[\s\S]*disables/);
+    expect(reasonInfo("FAILURE_BY_SPAM_RATE_LIMIT")?.action).toMatch(/does not publish when/);
+  });
+
   it("labels the four classes and uses each of them", () => {
     expect(Object.keys(REASON_CLASS_LABELS).sort()).toEqual([...REASON_CLASSES].sort());
     expect(new Set(REASONS.map((r) => r.reasonClass))).toEqual(new Set(REASON_CLASSES));

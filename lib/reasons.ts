@@ -1,6 +1,9 @@
 /**
- * The 18 reasons Treble gives for a failed deployment, with what a campaign manager should do.
- * Meanings follow Treble's documentation; the corrective actions are ours.
+ * The 18 reasons Treble gives for a failed deployment, with what a campaign manager should do,
+ * when a retry can work, and the Meta error code most likely behind each. Meanings follow
+ * Treble's documentation; actions, retry hints and Meta rules (messaging limits, template pauses,
+ * spam restrictions) are ours, from Meta's public documentation. Treble does not publish how its
+ * reasons map to Meta's codes, so those are marked as likely everywhere they are shown.
  */
 export const REASON_CLASSES = ["retry_later", "fix_then_retry", "do_not_contact", "no_action"] as const;
 export type ReasonClass = (typeof REASON_CLASSES)[number];
@@ -18,6 +21,10 @@ export interface ReasonInfo {
   meaning: string;
   reasonClass: ReasonClass;
   action: string;
+  /** When retrying the affected contacts can work. */
+  retry: string;
+  /** Meta (WhatsApp Cloud API) error codes that likely lead to this reason; empty when none is likely. */
+  likelyMetaCodes: readonly number[];
 }
 
 const catalogue = [
@@ -28,6 +35,8 @@ const catalogue = [
     reasonClass: "retry_later",
     action:
       "Usually transient. Retry the affected contacts later; if one line or template keeps failing, check the line's status in Treble before retrying again.",
+    retry: "Later, usually within hours: Treble has already retried 3 times, so retry once, not in a loop.",
+    likelyMetaCodes: [],
   },
   {
     code: "FAILURE_BY_HUMAN_HANDOVER",
@@ -35,6 +44,8 @@ const catalogue = [
     meaning: "The contact is talking to a human agent, so the template was not sent.",
     reasonClass: "retry_later",
     action: "Wait until the agent conversation is closed, then retry these contacts; do not interrupt live conversations.",
+    retry: "After the agent conversation is closed.",
+    likelyMetaCodes: [],
   },
   {
     code: "REVOKED",
@@ -42,6 +53,8 @@ const catalogue = [
     meaning: "The deployment was cancelled.",
     reasonClass: "no_action",
     action: "Nothing to fix: someone cancelled the deployment. Re-deploy only if the cancellation was a mistake.",
+    retry: "Only if the cancellation was a mistake: re-deploy then.",
+    likelyMetaCodes: [],
   },
   {
     code: "INVALID_PHONE",
@@ -49,13 +62,18 @@ const catalogue = [
     meaning: "The phone number is not valid or does not have WhatsApp.",
     reasonClass: "do_not_contact",
     action: "Correct the number at its source (CRM, import file) or remove the contact; add it to the suppression list until fixed.",
+    retry: "Never with this number; only once it has been corrected.",
+    likelyMetaCodes: [131026],
   },
   {
     code: "FAILURE_BY_RATE_LIMIT",
     label: "WhatsApp rate limit",
     meaning: "The message would exceed the sending rate WhatsApp allows.",
     reasonClass: "retry_later",
-    action: "Slow the campaign down (smaller batches, spread over time) and retry the affected contacts later.",
+    action:
+      "Slow the campaign down (smaller batches, spread over time) and retry the affected contacts later. The 24 h limit is the business portfolio's, shared by all its numbers, so moving the campaign to another number of the same portfolio does not help.",
+    retry: "After the rolling 24 h window frees capacity (or at once, at a slower pace, for throughput limits).",
+    likelyMetaCodes: [],
   },
   {
     code: "COMPANY_RATE_LIMIT",
@@ -63,13 +81,18 @@ const catalogue = [
     meaning: "The session limit requested by the company was exceeded.",
     reasonClass: "retry_later",
     action: "Retry after the company's session window resets, or ask your Treble admin to raise the company session limit.",
+    retry: "After the company's session window resets, or at once if the limit is raised.",
+    likelyMetaCodes: [],
   },
   {
     code: "FAILURE_BY_TIER_CAPACITY",
     label: "No line capacity",
-    meaning: "No line had capacity left in its messaging tier to make the deployment.",
+    meaning: "No line had capacity left in its messaging limit to make the deployment.",
     reasonClass: "retry_later",
-    action: "Retry when the tier's 24 h window frees capacity, add another line to the campaign, or raise the line's tier with Meta.",
+    action:
+      "Since 7 October 2025 Meta sets the messaging limit per business portfolio, not per number: 250, then 2,000, 10,000, 100,000 or unlimited unique contacts in a moving 24 h window, shared by every number of the portfolio. Adding a line in the same portfolio therefore adds no capacity. Spread the campaign over more than 24 h, retry when the window frees capacity, or grow the portfolio's limit (it rises with sustained volume and good quality).",
+    retry: "After the rolling 24 h window: contacts first messaged more than 24 h ago stop counting against the limit.",
+    likelyMetaCodes: [],
   },
   {
     code: "MISSING_PARAMETER",
@@ -77,6 +100,8 @@ const catalogue = [
     meaning: "A variable of the HSM template was not filled.",
     reasonClass: "fix_then_retry",
     action: "Fill the missing variable in the contact data (or give it a default), then retry the affected contacts.",
+    retry: "After the missing variable is filled (or given a default).",
+    likelyMetaCodes: [131008],
   },
   {
     code: "PARAMETER_MISMATCH",
@@ -84,6 +109,8 @@ const catalogue = [
     meaning: "The number of variables sent does not match the number the HSM template expects.",
     reasonClass: "fix_then_retry",
     action: "Align the campaign's variable mapping with the template's placeholders, then retry the affected contacts.",
+    retry: "After the campaign's variables match the template's placeholders.",
+    likelyMetaCodes: [132000],
   },
   {
     code: "FAILURE_BY_BLOCKED_CONTACT",
@@ -91,6 +118,8 @@ const catalogue = [
     meaning: "The contact has been blocked by the company.",
     reasonClass: "do_not_contact",
     action: "Do not send to this contact; remove it from the campaign audience and keep it on the suppression list.",
+    retry: "Never, unless the company unblocks the contact.",
+    likelyMetaCodes: [],
   },
   {
     code: "FAILURE_BY_OPTOUT_CONTACT",
@@ -98,6 +127,8 @@ const catalogue = [
     meaning: "The contact opted out of communications from the company.",
     reasonClass: "do_not_contact",
     action: "Respect the opt-out: suppress the contact in every campaign and in your CRM.",
+    retry: "Never, unless the contact opts in again.",
+    likelyMetaCodes: [],
   },
   {
     code: "INVALID_POLL",
@@ -105,6 +136,8 @@ const catalogue = [
     meaning: "The deployment tried to send a conversation (poll) that was deleted or deactivated.",
     reasonClass: "fix_then_retry",
     action: "Re-activate the conversation or point the campaign at an active one, then retry the affected contacts.",
+    retry: "After the conversation is re-activated or the campaign points at an active one.",
+    likelyMetaCodes: [],
   },
   {
     code: "CHARACTER_LIMIT_HEADER",
@@ -112,6 +145,8 @@ const catalogue = [
     meaning: "The HSM template header exceeds WhatsApp's character limit.",
     reasonClass: "fix_then_retry",
     action: "Shorten the header (check the values substituted into it), resubmit the template if needed, then retry.",
+    retry: "After the header (or the values substituted into it) is shortened.",
+    likelyMetaCodes: [132005],
   },
   {
     code: "CHARACTER_LIMIT_BODY",
@@ -119,20 +154,28 @@ const catalogue = [
     meaning: "The HSM template body exceeds WhatsApp's character limit.",
     reasonClass: "fix_then_retry",
     action: "Shorten the body or the variable values that fill it, then retry the affected contacts.",
+    retry: "After the body (or the values that fill it) is shortened.",
+    likelyMetaCodes: [132005],
   },
   {
     code: "FAILURE_BY_DISABLED_HSM",
     label: "Template disabled by Meta",
-    meaning: "Meta has disabled the HSM template that was sent.",
+    meaning: "Meta has disabled (or paused) the HSM template that was sent.",
     reasonClass: "fix_then_retry",
-    action: "Edit the template and resubmit it to Meta (or switch to an approved one), then retry the affected contacts.",
+    action:
+      "When a template's quality rating turns red, Meta pauses it for 3 hours, the second time for 6 hours, and the third time disables it. Check the template's status (the template page shows hsm.status changes). A paused template comes back by itself; a disabled one must be edited and resubmitted for approval, or the campaign switched to an approved template. Then retry the affected contacts.",
+    retry: "Paused template: after the pause ends (3 h the first time, 6 h the second). Disabled template: only after it is edited and approved again, or with another template.",
+    likelyMetaCodes: [132015, 132016],
   },
   {
     code: "FAILURE_BY_SPAM_RATE_LIMIT",
     label: "Line restricted for spam",
     meaning: "WhatsApp restricted the line for spamming; it cannot deploy for now.",
     reasonClass: "retry_later",
-    action: "Pause sends from this line, check its quality rating in WhatsApp Manager, and move the campaign to another line until the restriction lifts.",
+    action:
+      "Pause sends from this line, check its quality rating in WhatsApp Manager, and move the campaign to another line. Meta does not publish when a spam restriction ends; improve what triggered it (audience consent, message relevance) before sending from this line again.",
+    retry: "Not on a schedule: Meta publishes no end to the restriction. Try a small batch from this line once its quality rating recovers; meanwhile use another line.",
+    likelyMetaCodes: [131048],
   },
   {
     code: "FAILURE_BY_EXPERIMENT_NUMBER",
@@ -140,6 +183,8 @@ const catalogue = [
     meaning: "WhatsApp is using this number for internal experiments, so the deployment could not be made.",
     reasonClass: "do_not_contact",
     action: "Nothing can be delivered to this number through templates for now; suppress it rather than retrying.",
+    retry: "Not while Meta keeps the number in its experiment, which has no published end; retrying soon will fail again.",
+    likelyMetaCodes: [130472],
   },
   {
     code: "FAILURE_BY_UNABLE_TO_CONTACT",
@@ -147,6 +192,8 @@ const catalogue = [
     meaning: "The contact cannot receive the message (no WhatsApp, outdated app, etc.).",
     reasonClass: "do_not_contact",
     action: "Suppress the contact for WhatsApp and reach it through another channel (SMS, e-mail).",
+    retry: "Not on WhatsApp until the contact can receive messages (has WhatsApp, updates the app); use another channel meanwhile.",
+    likelyMetaCodes: [131026],
   },
 ] as const satisfies readonly ReasonInfo[];
 

@@ -76,6 +76,7 @@ class Stats {
   statusEvents = 0;
   accepted = 0;
   duplicates = 0;
+  quarantined = 0;
   readonly errors = new Map<string, number>();
   readonly samples: string[] = [];
   readonly latencies: number[] = [];
@@ -170,9 +171,10 @@ class Sender {
 
   private recordAnswer(text: string): void {
     try {
-      const answer = JSON.parse(text) as { accepted?: unknown; duplicates?: unknown };
+      const answer = JSON.parse(text) as { accepted?: unknown; duplicates?: unknown; quarantined?: unknown };
       if (typeof answer.accepted === "number") this.stats.accepted += answer.accepted;
       if (typeof answer.duplicates === "number") this.stats.duplicates += answer.duplicates;
+      if (typeof answer.quarantined === "number") this.stats.quarantined += answer.quarantined;
     } catch {
       this.stats.recordError("bad-2xx-body", text);
     }
@@ -240,7 +242,7 @@ function progressLine(stats: Stats, elapsedMs: number, backlog: number): string 
   const seconds = elapsedMs / 1000;
   return (
     `[${seconds.toFixed(1).padStart(6)}s] sent ${stats.events} events (${(stats.events / Math.max(seconds, 0.001)).toFixed(0)}/s) ` +
-    `in ${stats.requests} requests · accepted ${stats.accepted} · duplicates ${stats.duplicates} · ` +
+    `in ${stats.requests} requests · accepted ${stats.accepted} · duplicates ${stats.duplicates} · quarantined ${stats.quarantined} · ` +
     `errors ${stats.errorText()} · waiting ${backlog}`
   );
 }
@@ -287,6 +289,7 @@ function printSummary(options: SimOptions, stats: Stats, elapsedMs: number): voi
     `              including ${stats.resent} resent events and ${stats.statusEvents} hsm.status events`,
     `  accepted    ${stats.accepted}`,
     `  duplicates  ${stats.duplicates}`,
+    `  quarantined ${stats.quarantined}`,
     `  errors      ${stats.errorText()}`,
     stats.latencies.length
       ? `  latency     p50 ${stats.percentile(50).toFixed(1)} ms · p99 ${stats.percentile(99).toFixed(1)} ms`

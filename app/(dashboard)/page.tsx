@@ -1,6 +1,9 @@
 import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
 import { headers } from "next/headers";
+import { QuarantineBanner } from "@/components/events/quarantine-banner";
+import { UnavailableTemplates } from "@/components/events/unavailable-templates";
 import { Onboarding } from "@/components/onboarding";
+import { countQuarantined } from "@/lib/queries/quarantine";
 import { getStats } from "@/lib/queries/stats";
 import { hasReceivedEvents } from "@/lib/queries/summary";
 import { statsQueryKey } from "@/lib/query-keys";
@@ -12,7 +15,7 @@ import { requirePageUser } from "@/lib/auth/page";
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage({ searchParams }: { searchParams: SearchParams }) {
-  await requirePageUser();
+  const user = await requirePageUser();
   if (!hasReceivedEvents()) {
     const h = await headers();
     const proto = h.get("x-forwarded-proto") ?? "http";
@@ -26,6 +29,8 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
   queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
+      <QuarantineBanner count={countQuarantined()} admin={user.role === "admin"} />
+      <UnavailableTemplates serverTz={page.tz} />
       <Overview serverTz={page.tz} openedAtFailureId={openedAtFailureId} />
     </HydrationBoundary>
   );

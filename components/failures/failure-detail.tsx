@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { ReasonClassBadge } from "@/components/reason-class-badge";
+import { ReasonRetry } from "@/components/reason-retry";
 import { fetchJson } from "@/lib/api-client";
 import { UNKNOWN } from "@/lib/filters";
 import type { FailureDetail as Detail } from "@/lib/queries/failures";
@@ -42,6 +43,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
             <p>
               <strong>What to do:</strong> {f.action}
             </p>
+            <ReasonRetry code={f.reason} />
           </>
         ) : (
           <p className="muted">This reason is not in Treble&apos;s documented list; it is kept exactly as received.</p>
@@ -54,6 +56,11 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           <dd>
             {time(f.occurredAt)}
             {f.occurredAtFromReceipt && <span className="muted"> (no timestamp in the event: receipt time)</span>}
+            {f.sentOccurredAt && (
+              <div className="clock-skew" data-testid="clock-skew">
+                Clock skew: the event said {time(f.sentOccurredAt)}, more than 10 minutes after it was received, so the receipt time is used.
+              </div>
+            )}
           </dd>
           <dt>Received</dt>
           <dd>{time(f.receivedAt)}</dd>

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = {
   redeploy_plan_resumed: "Resumed a re-deployment plan",
   redeploy_plan_cancelled: "Cancelled a re-deployment plan",
   redeploy_settings_changed: "Changed re-deployment settings",
+  field_mapping_changed: "Changed the field mapping",
+  events_reprocessed: "Re-processed quarantined events",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -1,19 +1,13 @@
 import { createHash } from "node:crypto";
 import type { DbHandle } from "@/db/client";
 import { getSettings } from "@/lib/config";
-import {
-  InvalidInputError,
-  MethodNotAllowedError,
-  PayloadTooLargeError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
-  type ErrorDetail,
-} from "@/lib/http/errors";
+import { MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "@/lib/http/errors";
 import { errorToAnswer, type JsonAnswer } from "@/lib/http/respond";
 import { commitEvents } from "./group-commit";
 import { parseWebhookBody } from "./json-batch";
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from "./limits";
-import { normalizeEvent } from "./normalize";
+import { EMPTY_FIELD_MAPPING, fieldMapping, type FieldMapping } from "./field-mapping";
+import { inspectEvent } from "./normalize";
 import { verifySignature } from "./signature";
 import type { PreparedEvent } from "./store";
 import { isValidWebhookToken } from "./webhook-secret";
@@ -42,38 +36,23 @@ function presentedToken(req: WebhookRequest): string | undefined {
 }
 
 /**
- * Normalises one event and adds what identifies it (`event_id`, else the SHA-256 of its text).
- * Exported so the demo seeder stores history exactly as the endpoint would. Throws InvalidInputError.
+ * Normalises one event with the field mapping and adds what identifies it (`event_id`, else the
+ * SHA-256 of its text). An event that cannot be normalised is returned with its `problems`, to be
+ * quarantined: stored verbatim, deduplicated the same way, not counted. Exported so the demo
+ * seeder and re-processing treat events exactly as the endpoint does.
  */
-export function prepareEvent(event: unknown, payload: string, receivedAt: number, pathPrefix = ""): PreparedEvent {
-  const normalized = normalizeEvent(event, receivedAt, pathPrefix);
+export function prepareEvent(event: unknown, payload: string, receivedAt: number, mapping: FieldMapping = EMPTY_FIELD_MAPPING): PreparedEvent {
+  const { normalized, problems } = inspectEvent(event, receivedAt, mapping);
   const dedupeKey = normalized.eventId ?? `sha256:${createHash("sha256").update(payload).digest("hex")}`;
-  return { ...normalized, dedupeKey, receivedAt, payload };
-}
-
-/** Turns a parsed body into rows to store; every invalid event is reported with its index. */
-function prepareEvents(events: unknown[], texts: string[], isBatch: boolean, receivedAt: number): PreparedEvent[] {
-  const prepared: PreparedEvent[] = [];
-  const problems: ErrorDetail[] = [];
-  events.forEach((event, index) => {
-    try {
-      prepared.push(prepareEvent(event, texts[index]!, receivedAt, isBatch ? `[${index}].` : ""));
-    } catch (err) {
-      if (!(err instanceof InvalidInputError)) throw err;
-      problems.push(...(err.details ?? [{ path: isBatch ? `[${index}]` : "", message: err.message }]));
-    }
-  });
-  if (problems.length) {
-    const first = problems[0]!;
-    const where = isBatch ? ` (batch rejected, nothing stored)` : "";
-    throw new InvalidInputError(`${first.path} ${first.message}${where}`.trim(), problems);
-  }
-  return prepared;
+  if (!problems.length) return { ...normalized, dedupeKey, receivedAt, payload, problems: null };
+  // Only the envelope is kept for a quarantined event; nothing is derived from it.
+  const { eventId, eventType, occurredAt, occurredAtFromReceipt, sentOccurredAt } = normalized;
+  return { eventId, eventType, occurredAt, occurredAtFromReceipt, sentOccurredAt, dedupeKey, receivedAt, payload, problems };
 }
 
 /**
- * POST /api/webhooks/treble, independent of the HTTP server: authenticate, check the body,
- * validate every event, and answer 200 only once the rows are committed.
+ * POST /api/webhooks/treble, independent of the HTTP server: authenticate, check the body's
+ * framing, normalise or quarantine every event, and answer 200 only once the rows are committed.
  */
 export async function handleWebhook(handle: DbHandle, req: WebhookRequest): Promise<JsonAnswer> {
   try {
@@ -105,10 +84,12 @@ export async function handleWebhook(handle: DbHandle, req: WebhookRequest): Prom
       );
     }
 
+    // From here on, only the framing can be refused: an authenticated event is always kept.
     const parsed = parseWebhookBody(body, MAX_BATCH_EVENTS);
-    const events = prepareEvents(parsed.events, parsed.texts, parsed.isBatch, receivedAt);
+    const mapping = fieldMapping(handle);
+    const events = parsed.events.map((event, i) => prepareEvent(event, parsed.texts[i]!, receivedAt, mapping));
     const result = await commitEvents(handle, events);
-    return { status: 200, body: { ok: true, accepted: result.accepted, duplicates: result.duplicates } };
+    return { status: 200, body: { ok: true, accepted: result.accepted, duplicates: result.duplicates, quarantined: result.quarantined } };
   } catch (err) {
     return errorToAnswer(err);
   }

@@ -42,8 +42,10 @@ describe("parseWebhookBody", () => {
     expect(parsed.events).toEqual(elements.map((e) => JSON.parse(e)));
   });
 
-  it("slices non-object elements too (so their index can be reported)", () => {
-    expect(parse('[1, "two", null, {"a":[]}]').texts).toEqual(["1", '"two"', "null", '{"a":[]}']);
+  it("rejects a batch holding anything but objects, naming every such element (framing, not content)", () => {
+    const err = rejection('[1, "two", null, {"a":[]}, [{}]]');
+    expect(err.code).toBe("invalid_payload");
+    expect(err.details).toEqual(["[0]", "[1]", "[2]", "[4]"].map((path) => ({ path, message: "must be an object" })));
   });
 
   it("accepts exactly the batch limit and rejects one more", () => {

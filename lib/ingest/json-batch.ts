@@ -56,8 +56,9 @@ function scan(text: string): { maxDepth: number; slices: Array<[number, number]>
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Decodes and parses a webhook body: a single event object, or an array of up to `maxBatch`
- * events. Invalid UTF-8, malformed JSON, excessive nesting and oversized batches are 400s.
+ * Decodes and parses a webhook body: a single event object, or an array of 1 to `maxBatch` event
+ * objects. Invalid UTF-8, malformed JSON, excessive nesting, anything but objects and oversized
+ * batches are 400s (the framing); what the objects hold is judged later, event by event.
  */
 export function parseWebhookBody(body: Uint8Array, maxBatch: number): ParsedBody {
   let text: string;
@@ -90,6 +91,13 @@ export function parseWebhookBody(body: Uint8Array, maxBatch: number): ParsedBody
   const { maxDepth, slices } = scan(text);
   if (maxDepth > MAX_JSON_DEPTH) {
     throw new InvalidInputError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels.`, undefined, "invalid_json");
+  }
+  if (Array.isArray(value)) {
+    // Framing, not content: an element that is not an object cannot be an event at all.
+    const notObjects = value.flatMap((v, i) => (typeof v === "object" && v !== null && !Array.isArray(v) ? [] : [{ path: `[${i}]`, message: "must be an object" }]));
+    if (notObjects.length) {
+      throw new InvalidInputError(`A batch must hold only event objects; ${notObjects[0]!.path} is not one.`, notObjects);
+    }
   }
   if (!isBatch) return { events: [value], texts: [text.trim()], isBatch };
   const events = value as unknown[];

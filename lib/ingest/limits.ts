@@ -16,3 +16,6 @@ export const FIELD_MAX_LENGTH = {
   /** The JSON text of user_session_keys. */
   user_session_keys: 16_384,
 } as const;
+
+/** An event time further than this after its receipt is sender clock skew: the receipt time is used. */
+export const MAX_CLOCK_SKEW_MS = 10 * 60_000;

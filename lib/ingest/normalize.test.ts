@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, type ErrorDetail } from "@/lib/http/errors";
 import { FIELD_MAX_LENGTH } from "./limits";
+import { EMPTY_FIELD_MAPPING } from "./field-mapping";
 import { normalizeEvent, type FailureFields } from "./normalize";
 
 const RECEIVED = Date.UTC(2026, 10, 25, 15, 0, 0);
@@ -57,7 +58,7 @@ describe("normalizeEvent: envelope", () => {
 
   it("keeps other event types without a failure or template status", () => {
     const n = normalizeEvent({ event_type: "conversation.closed", event_id: "c1" }, RECEIVED);
-    expect(n).toEqual({ eventId: "c1", eventType: "conversation.closed", occurredAt: RECEIVED, occurredAtFromReceipt: true });
+    expect(n).toEqual({ eventId: "c1", eventType: "conversation.closed", occurredAt: RECEIVED, occurredAtFromReceipt: true, sentOccurredAt: null });
   });
 
   it("rejects non-objects, naming the batch index", () => {
@@ -323,17 +324,117 @@ describe("normalizeEvent: fields under `data`", () => {
 describe("normalizeEvent: hsm.status", () => {
   it("records the template and its status in upper case", () => {
     const n = normalizeEvent({ event_type: "hsm.status", hsm: { name: "welcome", status: "disabled" }, timestamp: 1_764_079_320 }, RECEIVED);
-    expect(n.templateStatus).toEqual({ template: "welcome", status: "DISABLED" });
+    expect(n.templateStatus).toEqual({ template: "welcome", status: "DISABLED", affectedConversationIds: null });
     expect(n.failure).toBeUndefined();
     expect(normalizeEvent({ event_type: "hsm.status", template_name: "t", new_status: "Approved" }, RECEIVED).templateStatus).toEqual({
       template: "t",
       status: "APPROVED",
+      affectedConversationIds: null,
     });
     expect(normalizeEvent({ event_type: "hsm.status", template: "t", status: "paused" }, RECEIVED).templateStatus?.status).toBe("PAUSED");
   });
 
   it("requires the template and the status", () => {
-    expect(problems({ event_type: "hsm.status" }).map((p) => p.path)).toEqual(["hsm.name", "status"]);
+    expect(problems({ event_type: "hsm.status" }).map((p) => p.path)).toEqual(["name", "status"]);
+  });
+
+  it("reads Treble's published shape: `name`, `status` and `affected_conversation_ids`", () => {
+    const n = normalizeEvent(
+      { event_type: "hsm.status", event_id: "5f8d", timestamp: "2024-09-10T12:34:56.789Z", status: "APPROVED", name: "welcome_message", affected_conversation_ids: [12345, 67890] },
+      RECEIVED,
+    );
+    expect(n.templateStatus).toEqual({ template: "welcome_message", status: "APPROVED", affectedConversationIds: "[12345,67890]" });
+    expect(n.occurredAt).toBe(Date.UTC(2024, 8, 10, 12, 34, 56, 789));
+  });
+
+  it("refuses affected_conversation_ids that are not a list of ids", () => {
+    expect(problems({ event_type: "hsm.status", name: "t", status: "PAUSED", affected_conversation_ids: 5 })).toEqual([
+      { path: "affected_conversation_ids", message: "must be an array of conversation ids" },
+    ]);
+    expect(problems({ event_type: "hsm.status", name: "t", status: "PAUSED", affected_conversation_ids: [1, 2.5] })).toEqual([
+      { path: "affected_conversation_ids.1", message: "must be an integer conversation id" },
+    ]);
+  });
+});
+
+describe("normalizeEvent: session.close", () => {
+  it("reads the session, contact, line and template", () => {
+    const n = normalizeEvent(
+      {
+        event_type: "session.close",
+        event_id: "s-1",
+        session: { external_id: "ext-9", closed_at: "2026-11-25 14:00:00" },
+        user: { country_code: "57", cellphone: "3051234567" },
+        company: { id: 7, cellphone: "573001112233" },
+        hsm: { name: "welcome" },
+        user_session_keys: [{ key: "plan", value: "gold" }],
+        messages: [{ text: "hi" }, { text: "bye" }],
+      },
+      RECEIVED,
+    );
+    expect(n.sessionClose).toEqual({
+      externalId: "ext-9",
+      closedAt: Date.UTC(2026, 10, 25, 14, 0, 0),
+      line: "+573001112233",
+      template: "welcome",
+      countryCode: "57",
+      cellphone: "3051234567",
+      phoneE164: "+573051234567",
+      messageCount: 2,
+    });
+  });
+
+  it("falls back to the event time and accepts a session without template (hsm null)", () => {
+    const n = normalizeEvent({ event_type: "session.close", timestamp: "2026-11-25T13:00:00Z", hsm: null, session: { external_id: 5 } }, RECEIVED);
+    expect(n.sessionClose).toMatchObject({ externalId: "5", closedAt: Date.UTC(2026, 10, 25, 13), template: null, line: null, messageCount: null });
+  });
+
+  it("reports a bad closed_at or messages", () => {
+    expect(problems({ event_type: "session.close", session: { closed_at: "later" }, messages: "x" }).map((p) => p.path)).toEqual([
+      "session.closed_at",
+      "messages",
+    ]);
+  });
+});
+
+describe("normalizeEvent: clock skew", () => {
+  it("keeps an event time up to 10 minutes after receipt", () => {
+    const n = normalizeEvent({ event_type: "deployment.failure", failure_reason: "FAILURE", timestamp: RECEIVED + 600_000 }, RECEIVED);
+    expect(n).toMatchObject({ occurredAt: RECEIVED + 600_000, sentOccurredAt: null });
+  });
+
+  it("replaces a later one by the receipt time and keeps the sent value", () => {
+    const n = normalizeEvent({ event_type: "deployment.failure", failure_reason: "FAILURE", timestamp: RECEIVED + 600_001 }, RECEIVED);
+    expect(n).toMatchObject({ occurredAt: RECEIVED, occurredAtFromReceipt: false, sentOccurredAt: RECEIVED + 600_001 });
+  });
+});
+
+describe("normalizeEvent: field mapping", () => {
+  const mapping = { ...EMPTY_FIELD_MAPPING, reason: ["status", "data.error.code"], line: ["from.number"], eventId: ["meta.id"], timestamp: ["meta.at"], contact: ["to.0.phone"], countryCode: ["to.0.cc"], template: ["tpl.id"] };
+
+  it("tries the mapped paths before the built-in names, from the event's root", () => {
+    const event = {
+      event_type: "deployment.failure",
+      failure_reason: "FAILURE",
+      status: "invalid_phone",
+      from: { number: "573001112233" },
+      meta: { id: "m-1", at: "2026-11-25T14:02:00Z" },
+      to: [{ phone: "3051234567", cc: "57" }],
+      tpl: { id: "promo" },
+    };
+    const n = normalizeEvent(event, RECEIVED, "", mapping);
+    expect(n).toMatchObject({ eventId: "m-1", occurredAt: Date.UTC(2026, 10, 25, 14, 2) });
+    expect(n.failure).toMatchObject({ reason: "INVALID_PHONE", line: "+573001112233", template: "promo", phoneE164: "+573051234567" });
+  });
+
+  it("falls back to the next path and then to the built-in names", () => {
+    expect(normalizeEvent({ data: { error: { code: "revoked" } } }, RECEIVED, "", mapping).failure?.reason).toBe("REVOKED");
+    expect(normalizeEvent({ reason: "revoked" }, RECEIVED, "", mapping).failure?.reason).toBe("REVOKED");
+  });
+
+  it("lets a mapped reason identify a deployment.failure without envelope", () => {
+    expect(normalizeEvent({ status: "FAILURE" }, RECEIVED, "", mapping).eventType).toBe("deployment.failure");
+    expect(problems({ status: "FAILURE" })).toEqual([{ path: "event_type", message: "is required" }]);
   });
 });
 

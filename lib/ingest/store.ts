@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { addToSketch, emptySketch } from "@/lib/hll";
+import type { ErrorDetail } from "@/lib/http/errors";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
@@ -9,11 +10,14 @@ export interface PreparedEvent extends NormalizedEvent {
   dedupeKey: string;
   receivedAt: number;
   payload: string;
+  /** Why it could not be normalised (it is then quarantined); null for a normalised event. */
+  problems: ErrorDetail[] | null;
 }
 
 export interface StoreResult {
   accepted: number;
   duplicates: number;
+  quarantined: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -45,8 +49,8 @@ function prepareStatements(sqlite: Database.Database) {
   return {
     addToRollup,
     insertRaw: sqlite.prepare(
-      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
+      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, sent_occurred_at, problems)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     findIncident: sqlite.prepare(`SELECT id, status FROM incidents WHERE reason = ? AND line_key = ? AND template_key = ?`),
     insertIncident: sqlite.prepare(
@@ -95,7 +99,11 @@ function prepareStatements(sqlite: Database.Database) {
       ),
     },
     insertTemplateStatus: sqlite.prepare(
-      `INSERT INTO template_status_events (raw_event_id, template, status, occurred_at, received_at) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO template_status_events (raw_event_id, template, status, occurred_at, received_at, affected_conversation_ids) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    insertClosedSession: sqlite.prepare(
+      `INSERT INTO closed_sessions (raw_event_id, external_id, closed_at, received_at, line, template, country_code, cellphone, phone_e164, message_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
 }
@@ -237,27 +245,53 @@ export function newWriteBatch(sqlite: Database.Database): WriteBatch {
 }
 
 /**
- * Writes events idempotently (a known dedupe key stores nothing) with their failure rows;
- * counters go to `batch`, which the caller flushes once before committing. Must run inside a
+ * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
+ * (with incident, rollups and sketches, counted into `batch`), template status or closed session.
+ * Must run inside the transaction that stored (or un-quarantined) the raw event.
+ */
+export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {
+  const s = statements(sqlite);
+  if (e.failure) recordFailure(s, batch, rawEventId, e, e.failure);
+  if (e.templateStatus) {
+    const t = e.templateStatus;
+    s.insertTemplateStatus.run(rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds);
+  }
+  if (e.sessionClose) {
+    const c = e.sessionClose;
+    s.insertClosedSession.run(rawEventId, c.externalId, c.closedAt, e.receivedAt, c.line ?? "", c.template ?? "", c.countryCode, c.cellphone, c.phoneE164, c.messageCount);
+  }
+}
+
+/**
+ * Writes events idempotently (a known dedupe key stores nothing, quarantined or not) with what is
+ * derived from them; a quarantined event is stored with its problems and nothing derived.
+ * Counters go to `batch`, which the caller flushes once before committing. Must run inside a
  * transaction: the caller decides its extent (one request, or a group commit of many).
  */
 export function writeEvents(sqlite: Database.Database, events: readonly PreparedEvent[], batch: WriteBatch): StoreResult {
   const s = statements(sqlite);
-  let accepted = 0;
-  let duplicates = 0;
+  const result: StoreResult = { accepted: 0, duplicates: 0, quarantined: 0 };
   for (const e of events) {
-    const row = s.insertRaw.get(e.dedupeKey, e.eventId, e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.receivedAt, e.payload) as
-      | { id: number }
-      | undefined;
-    if (!row) {
-      duplicates++;
-      continue;
+    const problems = e.problems ? JSON.stringify(e.problems) : null;
+    const row = s.insertRaw.get(
+      e.dedupeKey,
+      e.eventId,
+      e.eventType,
+      e.occurredAt,
+      e.occurredAtFromReceipt ? 1 : 0,
+      e.receivedAt,
+      e.payload,
+      e.sentOccurredAt,
+      problems,
+    ) as { id: number } | undefined;
+    if (!row) result.duplicates++;
+    else if (problems) result.quarantined++;
+    else {
+      result.accepted++;
+      writeDerivedRows(sqlite, row.id, e, batch);
     }
-    accepted++;
-    if (e.failure) recordFailure(s, batch, row.id, e, e.failure);
-    if (e.templateStatus) s.insertTemplateStatus.run(row.id, e.templateStatus.template, e.templateStatus.status, e.occurredAt, e.receivedAt);
   }
-  return { accepted, duplicates };
+  return result;
 }
 
 /** Stores one request's events in their own transaction (all or nothing). */

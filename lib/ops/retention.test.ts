@@ -13,7 +13,7 @@ beforeEach(() => clearIntakeTables());
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 25, 15, 30);
 
-/** Stores failures (and one hsm.status) occurring `daysAgo` days before NOW, a few hours apart. */
+/** Stores failures (and one hsm.status, one session.close, one quarantined event) occurring `daysAgo` days before NOW, a few hours apart. */
 function storeDay(daysAgo: number, count: number, line: string): void {
   const events = Array.from({ length: count }, (_, i) => {
     const at = new Date(NOW - daysAgo * DAY - i * 3_600_000).toISOString();
@@ -22,6 +22,10 @@ function storeDay(daysAgo: number, count: number, line: string): void {
   });
   const status = { event_type: "hsm.status", event_id: `status-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString(), hsm: { name: "welcome_v2" }, status: "APPROVED" };
   events.push(prepareEvent(status, JSON.stringify(status), NOW));
+  const closed = { event_type: "session.close", event_id: `session-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString(), company: { cellphone: line } };
+  events.push(prepareEvent(closed, JSON.stringify(closed), NOW));
+  const unreadable = { event_type: "deployment.failure", event_id: `quarantined-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString() };
+  events.push(prepareEvent(unreadable, JSON.stringify(unreadable), NOW));
   storeEvents(getDb(), events);
 }
 
@@ -44,10 +48,12 @@ describe("retention", () => {
     const cutoff = retentionCutoff(NOW, 30);
 
     const result = await purgeOlderThan(sqlite, cutoff, 7);
-    expect(result).toMatchObject({ rawEvents: 57, failures: 55, templateStatus: 2, incidents: 1 });
+    expect(result).toMatchObject({ rawEvents: 61, failures: 55, templateStatus: 2, closedSessions: 2, incidents: 1 });
     expect(count("SELECT count(*) FROM raw_events WHERE occurred_at < ?", cutoff)).toBe(0);
     expect(count("SELECT count(*) FROM failures")).toBe(25);
     expect(count("SELECT count(*) FROM template_status_events")).toBe(2);
+    expect(count("SELECT count(*) FROM closed_sessions")).toBe(2);
+    expect(count("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL")).toBe(2);
     for (const table of ["rollup_hour_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_day"]) {
       expect(count(`SELECT coalesce(sum(failures), 0) FROM ${table}`), table).toBe(25);
       expect(count(`SELECT count(*) FROM ${table} WHERE bucket < ?`, cutoff), table).toBe(0);
@@ -61,7 +67,7 @@ describe("retention", () => {
     expect(sqlite.pragma("foreign_key_check")).toEqual([]);
 
     // Idempotent: a second run finds nothing.
-    expect(await purgeOlderThan(sqlite, cutoff)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, buckets: 0, incidents: 0 });
+    expect(await purgeOlderThan(sqlite, cutoff)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 });
   });
 
   it("lets ingest commit between purge batches", async () => {

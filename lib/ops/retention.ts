@@ -18,6 +18,7 @@ export interface PurgeResult {
   rawEvents: number;
   failures: number;
   templateStatus: number;
+  closedSessions: number;
   buckets: number;
   incidents: number;
 }
@@ -45,6 +46,7 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
     detachActivity: sqlite.prepare(`UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`),
     failures: sqlite.prepare(`DELETE FROM failures WHERE raw_event_id IN ${ids}`),
     templateStatus: sqlite.prepare(`DELETE FROM template_status_events WHERE raw_event_id IN ${ids}`),
+    closedSessions: sqlite.prepare(`DELETE FROM closed_sessions WHERE raw_event_id IN ${ids}`),
     rawEvents: sqlite.prepare(`DELETE FROM raw_events WHERE id IN ${ids}`),
     // The oldest day's buckets per statement (the tables have no rowid to batch by; a day holds
     // that day's reason × line × template combinations, a bounded handful of rows).
@@ -63,13 +65,13 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
 /**
  * Deletes everything that happened before `cutoff`, in transactions of at most `batchRows` rows
  * with a pause between them, so ingest keeps committing while a large backlog is purged:
- * raw events with their failures and template status rows, the rollup and contact-sketch buckets
+ * raw events (quarantined ones too) with their failures, template status rows and closed sessions, the rollup and contact-sketch buckets
  * before the cutoff, and resolved incidents last seen before it (with their contacts and activity).
  * Open and acknowledged incidents stay, with their lifetime counters and contact sets.
  */
 export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, batchRows = PURGE_BATCH_ROWS): Promise<PurgeResult> {
   const s = purgeStatements(sqlite, batchRows);
-  const result: PurgeResult = { rawEvents: 0, failures: 0, templateStatus: 0, buckets: 0, incidents: 0 };
+  const result: PurgeResult = { rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 };
 
   const eventBatch = sqlite.transaction(() => {
     const ids = s.oldEvents.get(cutoff) as string;
@@ -77,6 +79,7 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
     s.detachActivity.run(ids);
     result.failures += s.failures.run(ids).changes;
     result.templateStatus += s.templateStatus.run(ids).changes;
+    result.closedSessions += s.closedSessions.run(ids).changes;
     const deleted = s.rawEvents.run(ids).changes;
     result.rawEvents += deleted;
     return deleted;

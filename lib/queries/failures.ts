@@ -168,6 +168,8 @@ export function listFailures(filters: Filters, page: FailurePage, now = Date.now
 
 export interface FailureDetail extends FailureItem {
   occurredAtFromReceipt: boolean;
+  /** Clock skew: the event time as sent, when it lay over 10 minutes after receipt (`occurredAt` is then the receipt time); else null. */
+  sentOccurredAt: string | null;
   eventType: string;
   userSessionKeys: unknown;
   /** The event's JSON exactly as received. */
@@ -181,16 +183,19 @@ export function getFailure(id: number): FailureDetail {
   const { sqlite } = getDb();
   const row = sqlite
     .prepare(
-      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.event_type, r.occurred_at_from_receipt
+      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.event_type, r.occurred_at_from_receipt, r.sent_occurred_at
        FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
        WHERE f.id = ?`,
     )
-    .get(id) as (FailureRow & { user_session_keys: string | null; payload: string; event_type: string; occurred_at_from_receipt: number }) | undefined;
+    .get(id) as
+    | (FailureRow & { user_session_keys: string | null; payload: string; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
+    | undefined;
   if (!row) throw new NotFoundError(`No failure with id ${id}.`);
   const info = reasonInfo(row.reason);
   return {
     ...toItem(row),
     occurredAtFromReceipt: row.occurred_at_from_receipt === 1,
+    sentOccurredAt: row.sent_occurred_at === null ? null : new Date(row.sent_occurred_at).toISOString(),
     eventType: row.event_type,
     userSessionKeys: row.user_session_keys ? JSON.parse(row.user_session_keys) : null,
     rawPayload: row.payload,

@@ -137,7 +137,7 @@ describe("the production server process", () => {
 
     const done = await answer;
     expect(done.status, done.body).toBe(200);
-    expect(JSON.parse(done.body)).toEqual({ ok: true, accepted: 1, duplicates: 0 });
+    expect(JSON.parse(done.body)).toEqual({ ok: true, accepted: 1, duplicates: 0, quarantined: 0 });
     const exit = await server.exited;
     expect(exit.code, server.output()).toBe(0);
     const wal = `${dbFile}-wal`;

@@ -104,11 +104,16 @@ describe("serveWebhook over real HTTP", () => {
     expectNothingStored();
   });
 
-  it("keeps a batch all-or-nothing and each element verbatim", async () => {
-    const bad = [failureEvent(), { event_type: "hsm.status", event_id: nextEventId(), hsm: { name: "t" } }];
-    const error = expectError(await send({ body: bad }), 400, "invalid_payload");
-    expect(error.details?.[0]?.path).toBe("[1].status");
+  it("refuses a mis-framed batch whole, quarantines bad content beside good events, and keeps each element verbatim", async () => {
+    const misframed = [failureEvent(), "not an event"];
+    const error = expectError(await send({ body: misframed }), 400, "invalid_payload");
+    expect(error.details?.[0]?.path).toBe("[1]");
     expectNothingStored();
+
+    const mixed = [failureEvent(), { event_type: "hsm.status", event_id: nextEventId(), hsm: { name: "t" } }];
+    expectAccepted(await send({ body: mixed }), 1, 0, 1);
+    expect(rowCounts()).toEqual({ raw: 2, failures: 1, templateStatus: 0 });
+    clearIntakeTables();
 
     const elements = ['{"reason":"revoked" , "sender":"573001112233"}', '{\n "event_type":"conversation.closed"\n}'];
     expectAccepted(await send({ body: `[ ${elements[0]},\n\t${elements[1]} ]` }), 2);

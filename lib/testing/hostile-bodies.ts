@@ -2,15 +2,19 @@ import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from "@/lib/ingest/limits";
 import { MAX_JSON_DEPTH } from "@/lib/ingest/json-batch";
 
 /**
- * Generators of webhook requests that must all be refused (4xx): each starts from a valid event,
- * gets harmless noise (prototype-pollution keys, NUL escapes, huge numbers, extra nesting) and
- * exactly one defect that makes it invalid. Driven by a seeded PRNG so a failure reproduces.
+ * Generators of hostile webhook requests: each starts from a valid event, gets harmless noise
+ * (prototype-pollution keys, NUL escapes, huge numbers, extra nesting) and exactly one defect.
+ * A defect of the framing (JSON, encoding, size, shape, credentials) must be refused (4xx); a
+ * defect of an event's content must be quarantined (200, stored, never a failure), with the
+ * batch's other events accepted. Driven by a seeded PRNG so a failure reproduces.
  */
 export interface HostileRequest {
   kind: string;
   body: Uint8Array;
   contentType?: string | null;
   withToken?: boolean;
+  /** For a content defect: what the 200 answer must count. Absent: the request must be refused. */
+  kept?: { accepted: number; quarantined: number };
 }
 
 type Random = () => number;
@@ -69,7 +73,9 @@ function withPollutionKeys(random: Random, text: string): string {
 
 const serialize = (random: Random, event: Event) => withPollutionKeys(random, JSON.stringify(addNoise(random, event)));
 
-/** One defect each; every generator returns a request that must be answered 4xx. */
+const oneQuarantined = { accepted: 0, quarantined: 1 };
+
+/** One defect each: framing defects are refused (4xx), content defects quarantined (`kept`). */
 const DEFECTS: Record<string, (random: Random, n: number) => HostileRequest> = {
   truncated: (random, n) => {
     const text = serialize(random, validEvent(random, n));
@@ -81,20 +87,34 @@ const DEFECTS: Record<string, (random: Random, n: number) => HostileRequest> = {
     const text = random() < 0.5 ? `${"[".repeat(depth)}${inner}${"]".repeat(depth)}` : `${'{"data":'.repeat(depth)}${inner}${"}".repeat(depth)}`;
     return { kind: "deepNesting", body: utf8(text) };
   },
-  wrongEventType: (random, n) => ({ kind: "wrongEventType", body: utf8(serialize(random, { ...validEvent(random, n), event_type: pick(random, WRONG_TYPES) })) }),
+  wrongEventType: (random, n) => ({
+    kind: "wrongEventType",
+    body: utf8(serialize(random, { ...validEvent(random, n), event_type: pick(random, WRONG_TYPES) })),
+    kept: oneQuarantined,
+  }),
   missingReason: (random, n) => {
     const event = validEvent(random, n);
     delete event.failure_reason;
-    return { kind: "missingReason", body: utf8(serialize(random, event)) };
+    return { kind: "missingReason", body: utf8(serialize(random, event)), kept: oneQuarantined };
   },
   wrongReasonType: (random, n) => ({
     kind: "wrongReasonType",
     body: utf8(serialize(random, { ...validEvent(random, n), failure_reason: pick(random, WRONG_TYPES) })),
+    kept: oneQuarantined,
   }),
   longField: (random, n) => {
     const field = pick(random, ["event_id", "line", "failure_reason"]);
-    return { kind: "longField", body: utf8(serialize(random, { ...validEvent(random, n), [field]: "9".repeat(int(random, 513, 200_000)) })) };
+    return {
+      kind: "longField",
+      body: utf8(serialize(random, { ...validEvent(random, n), [field]: "9".repeat(int(random, 513, 200_000)) })),
+      kept: oneQuarantined,
+    };
   },
+  badTimestamp: (random, n) => ({
+    kind: "badTimestamp",
+    body: utf8(serialize(random, { ...validEvent(random, n), timestamp: pick(random, ["soon", "2026-02-30T10:00:00Z", -5, true, {}, "1999-12-31T23:59:59Z", "9999-01-01"]) })),
+    kept: oneQuarantined,
+  }),
   enormousBody: (random, n) => ({
     kind: "enormousBody",
     body: utf8(JSON.stringify({ ...validEvent(random, n), padding: "x".repeat(MAX_BODY_BYTES + int(random, 1, 100_000)) })),
@@ -106,7 +126,12 @@ const DEFECTS: Record<string, (random: Random, n: number) => HostileRequest> = {
   batchWithOneBad: (random, n) => {
     const events = Array.from({ length: int(random, 2, 50) }, (_, k) => validEvent(random, n * 100 + k));
     events[int(random, 0, events.length - 1)]!.event_type = pick(random, WRONG_TYPES);
-    return { kind: "batchWithOneBad", body: utf8(JSON.stringify(events)) };
+    return { kind: "batchWithOneBad", body: utf8(JSON.stringify(events)), kept: { accepted: events.length - 1, quarantined: 1 } };
+  },
+  batchWithNonObject: (random, n) => {
+    const events: unknown[] = Array.from({ length: int(random, 1, 20) }, (_, k) => validEvent(random, n * 100 + k));
+    events.splice(int(random, 0, events.length), 0, pick(random, [1, "x", null, [], [{}], true]));
+    return { kind: "batchWithNonObject", body: utf8(JSON.stringify(events)) };
   },
   notAnObject: (random) => ({ kind: "notAnObject", body: utf8(pick(random, ["[]", "1", "1e999", "-0", '"x"', "true", "null", "[1,2]", '[""]', "[null]", "99999999999999999999999999999"])) }),
   invalidUtf8: (random, n) => {
@@ -133,9 +158,11 @@ const WEIGHTS: Record<keyof typeof DEFECTS, number> = {
   missingReason: 10,
   wrongReasonType: 10,
   longField: 6,
+  badTimestamp: 6,
   enormousBody: 1,
   oversizedBatch: 1,
   batchWithOneBad: 6,
+  batchWithNonObject: 4,
   notAnObject: 6,
   invalidUtf8: 12,
   rawControlByte: 6,

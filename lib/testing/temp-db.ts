@@ -124,6 +124,9 @@ export interface RawEventRow {
   occurred_at_from_receipt: number;
   received_at: number;
   payload: string;
+  sent_occurred_at: number | null;
+  /** JSON `[{path,message}]` while quarantined; null once normalised. */
+  problems: string | null;
 }
 
 export interface TemplateStatusRow {
@@ -133,6 +136,7 @@ export interface TemplateStatusRow {
   status: string;
   occurred_at: number;
   received_at: number;
+  affected_conversation_ids: string | null;
 }
 
 export const failureRows = () => getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as FailureRow[];

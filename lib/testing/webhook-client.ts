@@ -41,10 +41,15 @@ export function describeCall(
   return { query, headers, body };
 }
 
-/** Asserts the success body `{"ok":true,"accepted":N,"duplicates":M}`. */
-export function expectAccepted(answer: WebhookAnswer, accepted: number, duplicates = 0): void {
+/** Asserts the success body `{"ok":true,"accepted":A,"duplicates":D,"quarantined":Q}`. */
+export function expectAccepted(answer: WebhookAnswer, accepted: number, duplicates = 0, quarantined = 0): void {
   expect(answer.status, JSON.stringify(answer.json)).toBe(200);
-  expect(answer.json).toEqual({ ok: true, accepted, duplicates });
+  expect(answer.json).toEqual({ ok: true, accepted, duplicates, quarantined });
+}
+
+/** Asserts a 200 whose events were all (or `quarantined` of them) quarantined. */
+export function expectQuarantined(answer: WebhookAnswer, quarantined: number, accepted = 0, duplicates = 0): void {
+  expectAccepted(answer, accepted, duplicates, quarantined);
 }
 
 export interface ErrorJson {

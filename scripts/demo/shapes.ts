@@ -205,6 +205,8 @@ export function failurePayload(rng: Rng, facts: FailureFacts): JsonObject {
 export function statusPayload(rng: Rng, facts: StatusFacts): JsonObject {
   const head = envelope(rng, "hsm.status", facts.eventId, facts.occurredAt, false);
   const form = rng.int(20);
+  // Treble's published shape: the template as `name`, with the conversations it affects.
+  if (form < 10) return { ...head, status: facts.status, name: facts.template, affected_conversation_ids: [rng.int(900_000) + 100_000, rng.int(900_000) + 100_000] };
   if (form < 15) return { ...head, hsm: { name: facts.template }, status: facts.status };
   if (form < 18) return { ...head, template_name: facts.template, new_status: facts.status };
   return { ...head, hsm: { name: facts.template, status: facts.status } };

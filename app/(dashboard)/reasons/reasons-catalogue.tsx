@@ -6,13 +6,14 @@ import { ContactListButtons } from "@/components/export/contact-list-buttons";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError } from "@/components/query-states";
 import { ReasonClassBadge } from "@/components/reason-class-badge";
+import { LikelyMetaCodes } from "@/components/reason-retry";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams } from "@/lib/filters";
 import type { Facets } from "@/lib/queries/facets";
 import { REASON_CLASS_LABELS, REASON_CLASSES, REASONS } from "@/lib/reasons";
 import { facetsQueryKey } from "@/lib/query-keys";
 
-/** The 18 reasons with what they mean and what to do, each with its count in the current view. */
+/** The 18 reasons with what they mean, what to do and when a retry can work, each with its count in the current view. */
 export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
   const { filters, queryString } = useFilters(serverTz);
   const facets = useQuery({ queryKey: facetsQueryKey(queryString), queryFn: () => fetchJson<Facets>(`/api/facets?${queryString}`) });
@@ -37,6 +38,7 @@ export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
                 <th>Reason</th>
                 <th>Meaning</th>
                 <th>What to do</th>
+                <th>When a retry can work</th>
                 <th className="num">In range</th>
               </tr>
             </thead>
@@ -50,6 +52,15 @@ export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
                   </td>
                   <td>{r.meaning}</td>
                   <td>{r.action}</td>
+                  <td data-testid="reason-retry">
+                    {r.retry}
+                    {r.likelyMetaCodes.length > 0 && (
+                      <>
+                        <br />
+                        <LikelyMetaCodes codes={r.likelyMetaCodes} />
+                      </>
+                    )}
+                  </td>
                   <td className="num">
                     <Link href={linkFor(r.code)}>{count(r.code)}</Link>
                   </td>

@@ -1,6 +1,9 @@
 import type { Metadata } from "next";
 import { RedeployPanel } from "@/components/settings/redeploy-panel";
+import { getDb } from "@/db/client";
+import { FieldMappingPanel } from "@/components/settings/field-mapping-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
+import { readFieldMapping } from "@/lib/ingest/field-mapping";
 import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { WebhookPanel } from "@/components/settings/webhook-panel";
@@ -35,11 +38,12 @@ export default async function SettingsPage() {
           <dt>Role</dt>
           <dd data-testid="account-role">{ROLE_LABELS[user.role]}</dd>
         </dl>
-        {!admin && <p className="muted">Users, API tokens and the webhook secret are managed by admins.</p>}
+        {!admin && <p className="muted">Users, API tokens, the webhook secret and the field mapping are managed by admins.</p>}
       </section>
       {adminData && (
         <>
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
+          <FieldMappingPanel initial={readFieldMapping(getDb())} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
           <RedeployPanel initial={redeploySettings()} />

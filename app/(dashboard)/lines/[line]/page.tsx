@@ -1,3 +1,4 @@
+import { ClosedSessions } from "@/components/events/closed-sessions";
 import { SliceView } from "@/components/slice-view";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
@@ -16,6 +17,7 @@ export default async function LinePage({ params, searchParams }: { params: Promi
         Line <span data-testid="slice-name">{line}</span>
       </h1>
       <SliceView serverTz={page.tz} fixed={{ line: [line] }} />
+      <ClosedSessions serverTz={page.tz} fixed={{ line: [line] }} />
     </>
   );
 }

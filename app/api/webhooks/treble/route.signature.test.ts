@@ -127,9 +127,9 @@ describe("POST /api/webhooks/treble with WEBHOOK_SIGNING_SECRET", () => {
   it("still applies the body checks to a signed request", async () => {
     const body = "{not json";
     expectError(await send({ body, via: "none", headers: signed(body) }), 400, "invalid_json");
-    const batch = JSON.stringify([failureEvent(), { event_type: "deployment.failure" }]);
+    const batch = JSON.stringify([failureEvent(), 42]);
     const error = expectError(await send({ body: batch, via: "none", headers: signed(batch) }), 400, "invalid_payload");
-    expect(error.details?.[0]?.path).toBe("[1].failure_reason");
+    expect(error.details?.[0]?.path).toBe("[1]");
     expectNothingStored();
   });
 });

@@ -12,7 +12,10 @@ import {
   templateStatusRows,
   setupTempDatabase,
 } from "@/lib/testing/temp-db";
-import { describeCall, expectAccepted, expectError, type WebhookAnswer, type WebhookCall } from "@/lib/testing/webhook-client";
+import { describeCall, expectAccepted, expectError, expectQuarantined, type WebhookAnswer, type WebhookCall } from "@/lib/testing/webhook-client";
+import { getDb } from "@/db/client";
+import { createTestUser } from "@/lib/testing/auth";
+import { GET as statusHistory } from "../../templates/[template]/status-history/route";
 import { GET, POST } from "./route";
 
 // Before anything reads the settings: this file's own database and secret, no signing secret.
@@ -39,6 +42,20 @@ const sendEvent = (body: unknown) => send({ body });
 function expectNothingStored() {
   expect(rowCounts()).toEqual({ raw: 0, failures: 0, templateStatus: 0 });
   for (const [table, rows] of Object.entries(dataTableCounts())) expect(rows, table).toBe(0);
+}
+
+/** Quarantined raw events with their problems, oldest first. */
+function quarantined() {
+  return rawEventRows()
+    .filter((r) => r.problems !== null)
+    .map((r) => ({ ...r, problems: JSON.parse(r.problems!) as Array<{ path: string; message: string }> }));
+}
+
+/** Exactly `n` events are stored, all quarantined, and nothing at all was derived from them. */
+function expectOnlyQuarantined(n: number) {
+  expect(rowCounts()).toEqual({ raw: n, failures: 0, templateStatus: 0 });
+  expect(quarantined()).toHaveLength(n);
+  for (const [table, rows] of Object.entries(dataTableCounts())) if (table !== "raw_events") expect(rows, table).toBe(0);
 }
 
 /** The only failure row, after asserting there is exactly one. */
@@ -133,10 +150,17 @@ describe("POST /api/webhooks/treble: deployment.failure", () => {
     });
   });
 
-  it("rejects a deployment.failure without a reason", async () => {
-    const error = expectError(await sendEvent({ event_type: "deployment.failure", event_id: nextEventId() }), 400, "invalid_payload");
-    expect(error.details).toEqual([{ path: "failure_reason", message: expect.stringMatching(/required/) }]);
-    expectNothingStored();
+  it("quarantines a deployment.failure without a reason: kept verbatim with its problem, not a failure", async () => {
+    const event = { event_type: "deployment.failure", event_id: nextEventId(), error: { code: 131026 } };
+    expectQuarantined(await sendEvent(event), 1);
+    expectOnlyQuarantined(1);
+    expect(quarantined()[0]).toMatchObject({
+      event_type: "deployment.failure",
+      event_id: event.event_id,
+      dedupe_key: event.event_id,
+      payload: JSON.stringify(event),
+      problems: [{ path: "failure_reason", message: expect.stringMatching(/required/) }],
+    });
   });
 
   it("infers deployment.failure when event_type and event_id are both absent, deduplicating by content", async () => {
@@ -152,10 +176,10 @@ describe("POST /api/webhooks/treble: deployment.failure", () => {
     expect(onlyFailure()).toMatchObject({ reason: "INVALID_PHONE", phone_e164: "+573051234567" });
   });
 
-  it("rejects an event with neither event_type nor a reason", async () => {
-    const error = expectError(await sendEvent({ event_id: nextEventId(), line: "+573001112233" }), 400);
-    expect(error.details).toEqual([{ path: "event_type", message: "is required" }]);
-    expectNothingStored();
+  it("quarantines an event with neither event_type nor a reason", async () => {
+    expectQuarantined(await sendEvent({ event_id: nextEventId(), line: "+573001112233" }), 1);
+    expectOnlyQuarantined(1);
+    expect(quarantined()[0]).toMatchObject({ event_type: "", problems: [{ path: "event_type", message: "is required" }] });
   });
 });
 
@@ -298,13 +322,20 @@ describe("POST /api/webhooks/treble: timestamps", () => {
   });
 
   it.each([["tomorrow"], ["2026-02-30T10:00:00Z"], [-1], [true], ["1999-01-01T00:00:00Z"]])(
-    "rejects the invalid timestamp %j and stores nothing",
+    "quarantines the unparseable timestamp %j at its receipt time",
     async (timestamp) => {
-      const error = expectError(await sendEvent(failureEvent({ timestamp })), 400, "invalid_payload");
-      expect(error.details?.[0]?.path).toBe("timestamp");
-      expectNothingStored();
+      expectQuarantined(await sendEvent(failureEvent({ timestamp })), 1);
+      expectOnlyQuarantined(1);
+      const [row] = quarantined();
+      expect(row!.problems.map((p) => p.path)).toEqual(["timestamp"]);
+      expect(row!.occurred_at).toBe(row!.received_at);
     },
   );
+
+  it("accepts Treble's older zone-less format as UTC", async () => {
+    expectAccepted(await sendEvent(failureEvent({ timestamp: "2022-01-27 21:28:34" })), 1);
+    expect(onlyFailure().occurred_at).toBe(Date.UTC(2022, 0, 27, 21, 28, 34));
+  });
 });
 
 describe("POST /api/webhooks/treble: raw payload", () => {
@@ -383,30 +414,42 @@ describe("POST /api/webhooks/treble: batches", () => {
     expect(rowCounts()).toEqual({ raw: 3, failures: 1, templateStatus: 1 });
   });
 
-  it("is all-or-nothing: one invalid event rejects the batch, naming its index and field", async () => {
-    const batch = [failureEvent(), failureEvent({ failure_reason: undefined }), failureEvent()];
-    const error = expectError(await sendEvent(batch), 400, "invalid_payload");
-    expect(error.message).toContain("[1].failure_reason");
-    expect(error.details).toEqual([{ path: "[1].failure_reason", message: expect.stringMatching(/required/) }]);
-    expectNothingStored();
-  });
-
-  it("lists every invalid event of a rejected batch", async () => {
+  it("accepts a batch's good events and quarantines its bad ones together, each with its own problems", async () => {
     const batch = [
       failureEvent(),
+      failureEvent({ failure_reason: undefined }),
       failureEvent({ timestamp: "not a time" }),
-      "not an object",
+      failureEvent(),
       failureEvent({ hsm: { name: "x".repeat(FIELD_MAX_LENGTH.template + 1) } }),
     ];
-    const error = expectError(await sendEvent(batch), 400);
-    expect(error.details?.map((d) => d.path)).toEqual(["[1].timestamp", "[2]", "[3].hsm.name"]);
+    expectQuarantined(await sendEvent(batch), 3, 2);
+    expect(rowCounts()).toEqual({ raw: 5, failures: 2, templateStatus: 0 });
+    expect(quarantined().map((r) => [r.payload, r.problems.map((p) => p.path)])).toEqual([
+      [JSON.stringify(batch[1]), ["failure_reason"]],
+      [JSON.stringify(batch[2]), ["timestamp"]],
+      [JSON.stringify(batch[4]), ["hsm.name"]],
+    ]);
+    // Only the good events became failures (and incidents).
+    expect(failureRows().map((r) => r.dedupe_key)).toEqual([batch[0]!.event_id, batch[3]!.event_id]);
+    expect(getDb().sqlite.prepare("SELECT sum(failures) FROM incidents").pluck().get()).toBe(2);
+  });
+
+  it("is one transaction: a batch whose write fails stores neither its good nor its quarantined events", async () => {
+    const sqlite = getDb().sqlite;
+    sqlite.pragma("query_only = ON");
+    try {
+      expectError(await sendEvent([failureEvent(), failureEvent({ failure_reason: undefined })]), 503, "service_unavailable");
+    } finally {
+      sqlite.pragma("query_only = OFF");
+    }
     expectNothingStored();
   });
 
-  it("leaves earlier rows untouched when a batch holding a duplicate is rejected", async () => {
+  it("refuses a batch holding anything but objects (framing), naming each, and stores nothing", async () => {
     const stored = failureEvent();
     expectAccepted(await sendEvent(stored), 1);
-    expectError(await sendEvent([failureEvent(), stored, { event_type: "hsm.status", event_id: nextEventId() }]), 400);
+    const error = expectError(await sendEvent([failureEvent(), stored, "not an object", failureEvent({ failure_reason: undefined }), 7]), 400, "invalid_payload");
+    expect(error.details?.map((d) => d.path)).toEqual(["[2]", "[4]"]);
     expect(rowCounts()).toEqual({ raw: 1, failures: 1, templateStatus: 0 });
   });
 
@@ -441,10 +484,10 @@ describe("POST /api/webhooks/treble: other event types", () => {
     expect(failureRows()).toHaveLength(0);
   });
 
-  it("rejects an hsm.status without template or status", async () => {
-    const error = expectError(await sendEvent({ event_type: "hsm.status", event_id: nextEventId(), hsm: { name: "t" } }), 400);
-    expect(error.details?.map((d) => d.path)).toEqual(["status"]);
-    expectNothingStored();
+  it("quarantines an hsm.status without template or status", async () => {
+    expectQuarantined(await sendEvent({ event_type: "hsm.status", event_id: nextEventId(), hsm: { name: "t" } }), 1);
+    expectOnlyQuarantined(1);
+    expect(quarantined()[0]!.problems.map((d) => d.path)).toEqual(["status"]);
   });
 
   it("keeps any other event_type raw only and answers 200", async () => {
@@ -452,6 +495,107 @@ describe("POST /api/webhooks/treble: other event types", () => {
     expectAccepted(await sendEvent(event), 1);
     expect(rawEventRows()).toMatchObject([{ event_type: "conversation.closed", payload: JSON.stringify(event) }]);
     expect(rowCounts()).toEqual({ raw: 1, failures: 0, templateStatus: 0 });
+  });
+});
+
+describe("POST /api/webhooks/treble: Treble's own payloads", () => {
+  it("records Treble's published hsm.status example verbatim, listed by the status-history API", async () => {
+    const example =
+      '{"event_type":"hsm.status","event_id":"5f8d7e6a5f8d7e6a5f8d7e6a","timestamp":"2024-09-10T12:34:56.789Z","status":"APPROVED","name":"welcome_message","affected_conversation_ids":[12345,67890,54321]}';
+    expectAccepted(await sendEvent(example), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ event_id: "5f8d7e6a5f8d7e6a5f8d7e6a", event_type: "hsm.status", payload: example, problems: null });
+    expect(templateStatusRows()).toMatchObject([
+      {
+        raw_event_id: raw!.id,
+        template: "welcome_message",
+        status: "APPROVED",
+        occurred_at: Date.UTC(2024, 8, 10, 12, 34, 56, 789),
+        affected_conversation_ids: "[12345,67890,54321]",
+      },
+    ]);
+    const admin = await createTestUser("viewer");
+    const history = await statusHistory(
+      new Request("http://localhost:3000/api/templates/welcome_message/status-history", { headers: admin.headers }),
+      { params: Promise.resolve({ template: "welcome_message" }) },
+    );
+    expect(history.status).toBe(200);
+    expect(await history.json()).toEqual({
+      items: [
+        {
+          template: "welcome_message",
+          status: "APPROVED",
+          at: "2024-09-10T12:34:56.789Z",
+          receivedAt: new Date(raw!.received_at).toISOString(),
+          affectedConversationIds: [12345, 67890, 54321],
+        },
+      ],
+    });
+  });
+
+  it("parses session.close into a closed session beside the raw event", async () => {
+    const event = {
+      event_type: "session.close",
+      event_id: nextEventId(),
+      timestamp: "2026-11-25 14:05:00",
+      session: { external_id: "conv-77", closed_at: "2026-11-25 14:04:30" },
+      user: { country_code: "57", cellphone: "3051234567" },
+      company: { id: 12, cellphone: "573001112233" },
+      hsm: { name: "welcome_v2", language: "es" },
+      user_session_keys: [{ key: "plan", value: "gold" }],
+      messages: [{ type: "text" }, { type: "text" }, { type: "image" }],
+    };
+    expectAccepted(await sendEvent(event), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ event_type: "session.close", payload: JSON.stringify(event), problems: null });
+    expect(getDb().sqlite.prepare("SELECT * FROM closed_sessions").all()).toEqual([
+      {
+        id: expect.any(Number),
+        raw_event_id: raw!.id,
+        external_id: "conv-77",
+        closed_at: Date.UTC(2026, 10, 25, 14, 4, 30),
+        received_at: raw!.received_at,
+        line: "+573001112233",
+        template: "welcome_v2",
+        country_code: "57",
+        cellphone: "3051234567",
+        phone_e164: "+573051234567",
+        message_count: 3,
+      },
+    ]);
+    expect(failureRows()).toHaveLength(0);
+  });
+
+  it("treats a repeat of a quarantined event (same event_id, or same text) as a duplicate", async () => {
+    const withId = { event_type: "deployment.failure", event_id: nextEventId(), code: 1 };
+    expectQuarantined(await sendEvent(withId), 1);
+    expectQuarantined(await sendEvent(withId), 0, 0, 1);
+    // Now normalisable, but the same event_id: still the event already kept.
+    expectAccepted(await sendEvent({ ...withId, failure_reason: "FAILURE" }), 0, 1);
+    const text = '{"event_type":"deployment.failure","code":2}';
+    expectQuarantined(await sendEvent(text), 1);
+    expectQuarantined(await sendEvent(`[${text}]`), 0, 0, 1);
+    expectQuarantined(await sendEvent(`[${text}, ${text.replace("2", "3")}]`), 1, 0, 1);
+    expectOnlyQuarantined(3);
+  });
+});
+
+describe("POST /api/webhooks/treble: clock skew", () => {
+  it("stores an event time over 10 minutes after receipt as the receipt time, keeping the sent value", async () => {
+    const future = Date.now() + 3 * 3_600_000;
+    expectAccepted(await sendEvent(failureEvent({ timestamp: new Date(future).toISOString() })), 1);
+    const [raw] = rawEventRows();
+    expect(raw).toMatchObject({ occurred_at: raw!.received_at, occurred_at_from_receipt: 0, sent_occurred_at: future });
+    expect(onlyFailure().occurred_at).toBe(raw!.received_at);
+    // Nothing lands in the future: every rollup bucket is at or before the receipt hour.
+    const buckets = getDb().sqlite.prepare("SELECT max(bucket) FROM rollup_hour_reason").pluck().get() as number;
+    expect(buckets).toBeLessThanOrEqual(raw!.received_at);
+  });
+
+  it("keeps an event time up to 10 minutes ahead (ordinary clock drift)", async () => {
+    const soon = Date.now() + 5 * 60_000;
+    expectAccepted(await sendEvent(failureEvent({ timestamp: soon })), 1);
+    expect(rawEventRows()[0]).toMatchObject({ occurred_at: soon, sent_occurred_at: null });
   });
 });
 
@@ -584,10 +728,10 @@ describe("POST /api/webhooks/treble: body checks", () => {
     ["user.country_code", { user: { country_code: "5".repeat(FIELD_MAX_LENGTH.country_code + 1), cellphone: "3" } }, "user.country_code"],
     ["poll_id", { poll_id: long(FIELD_MAX_LENGTH.campaign_id + 1) }, "poll_id"],
     ["user_session_keys", { user_session_keys: { k: long(FIELD_MAX_LENGTH.user_session_keys) } }, "user_session_keys"],
-  ])("rejects an over-long %s with 400", async (_name, fields, path) => {
-    const error = expectError(await sendEvent(failureEvent(fields)), 400, "invalid_payload");
-    expect(error.details?.map((d) => d.path)).toContain(path);
-    expectNothingStored();
+  ])("quarantines an over-long %s (answered 200)", async (_name, fields, path) => {
+    expectQuarantined(await sendEvent(failureEvent(fields)), 1);
+    expectOnlyQuarantined(1);
+    expect(quarantined()[0]!.problems.map((d) => d.path)).toContain(path);
   });
 });
 
@@ -598,13 +742,14 @@ describe("/api/webhooks/treble: methods and concurrency", () => {
     expectNothingStored();
   });
 
-  it("commits concurrent deliveries independently: each valid one stored, invalid ones not", async () => {
+  it("commits concurrent deliveries together: valid ones become failures, bad ones are quarantined", async () => {
     const calls = Array.from({ length: 60 }, (_, i) => (i % 10 === 9 ? failureEvent({ failure_reason: null }) : failureEvent()));
     const answers = await Promise.all(calls.map((body) => sendEvent(body)));
     answers.forEach((answer, i) => {
-      if (i % 10 === 9) expectError(answer, 400);
+      if (i % 10 === 9) expectQuarantined(answer, 1);
       else expectAccepted(answer, 1);
     });
-    expect(rowCounts()).toEqual({ raw: 54, failures: 54, templateStatus: 0 });
+    expect(rowCounts()).toEqual({ raw: 60, failures: 54, templateStatus: 0 });
+    expect(quarantined()).toHaveLength(6);
   });
 });

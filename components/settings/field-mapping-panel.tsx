@@ -1,0 +1,72 @@
+"use client";
+
+import { useState } from "react";
+import { fetchJson } from "@/lib/api-client";
+import { FIELD_MAPPING_HELP, FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, type FieldMapping, type FieldMappingKey } from "@/lib/ingest/field-mapping-keys";
+
+const toText = (mapping: FieldMapping) => Object.fromEntries(FIELD_MAPPING_KEYS.map((k) => [k, mapping[k].join("\n")])) as Record<FieldMappingKey, string>;
+const toPaths = (text: string) => text.split("\n").map((p) => p.trim()).filter(Boolean);
+
+/**
+ * Where Treble's payload keeps each field, as dotted JSON paths tried before the built-in names.
+ * Saving replaces the whole mapping; the webhook uses it from the next event on.
+ */
+export function FieldMappingPanel({ initial }: { initial: FieldMapping }) {
+  const [text, setText] = useState(() => toText(initial));
+  const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function save() {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const body = Object.fromEntries(FIELD_MAPPING_KEYS.map((k) => [k, toPaths(text[k])]));
+      const saved = await fetchJson<FieldMapping>("/api/settings/field-mapping", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      setText(toText(saved));
+      setMessage({ kind: "ok", text: "Field mapping saved: new events use it now. Re-process the quarantine to apply it to events already kept." });
+    } catch (err) {
+      setMessage({ kind: "error", text: err instanceof Error ? err.message : String(err) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel" id="field-mapping" data-testid="field-mapping-panel">
+      <h2>Field mapping</h2>
+      <p className="muted">
+        Treble does not publish the body of its <code>deployment.failure</code> webhook. If its fields sit where Faultline does not look, events
+        are quarantined instead of counted. Give the dotted JSON path of each field (one per line, e.g. <code>status</code> or{" "}
+        <code>data.error.code</code>, array items as <code>errors.0.code</code>; at most {MAX_PATHS_PER_FIELD}): they are tried, in order,
+        before the built-in names.
+      </p>
+      <div className="mapping-grid">
+        {FIELD_MAPPING_KEYS.map((key) => (
+          <label key={key}>
+            <span>
+              <strong>{FIELD_MAPPING_HELP[key].label}</strong> <code className="small">{key}</code>
+            </span>
+            <textarea
+              value={text[key]}
+              onChange={(e) => setText((t) => ({ ...t, [key]: e.target.value }))}
+              placeholder="one path per line"
+              aria-label={`${FIELD_MAPPING_HELP[key].label} paths`}
+              data-testid={`mapping-${key}`}
+            />
+            <span className="muted small">then: {FIELD_MAPPING_HELP[key].builtIn}</span>
+          </label>
+        ))}
+      </div>
+      <div className="actions">
+        <button type="button" onClick={() => void save()} disabled={busy} data-testid="mapping-save">
+          Save field mapping
+        </button>
+      </div>
+      {message && (
+        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "error-inline" : "muted"} data-testid="mapping-message">
+          {message.text}
+        </p>
+      )}
+    </section>
+  );
+}

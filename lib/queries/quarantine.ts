@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import type { ErrorDetail } from "@/lib/http/errors";
+import { InvalidInputError } from "@/lib/http/errors";
+import { decodeCursor, encodeCursor } from "./cursor";
+
+export interface QuarantinedEvent {
+  id: number;
+  receivedAt: string;
+  /** `event_type` as sent, when it was readable; null otherwise. */
+  eventType: string | null;
+  problems: ErrorDetail[];
+  /** The event's JSON text exactly as received. */
+  payload: string;
+}
+
+export interface QuarantinePage {
+  items: QuarantinedEvent[];
+  nextCursor: string | null;
+  total: number;
+}
+
+const pageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+/** How many events are quarantined now (the overview's banner). */
+export function countQuarantined(): number {
+  return getDb().sqlite.prepare("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL").pluck().get() as number;
+}
+
+/** Quarantined events, newest first, keyset-paginated by id. Input from the query string. */
+export function listQuarantined(input: { limit?: string | null; cursor?: string | null }): QuarantinePage {
+  const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = String(issue.path[0]);
+    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
+  }
+  const { limit, cursor } = parsed.data;
+  const before = cursor ? decodeCursor<[number]>(cursor, (key) => key.length === 1 && Number.isSafeInteger(key[0]))[0] : Number.MAX_SAFE_INTEGER;
+  const rows = getDb()
+    .sqlite.prepare(
+      `SELECT id, received_at, event_type, problems, payload FROM raw_events
+       WHERE problems IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?`,
+    )
+    .all(before, limit + 1) as Array<{ id: number; received_at: number; event_type: string; problems: string; payload: string }>;
+  const items = rows.slice(0, limit).map((r) => ({
+    id: r.id,
+    receivedAt: new Date(r.received_at).toISOString(),
+    eventType: r.event_type || null,
+    problems: JSON.parse(r.problems) as ErrorDetail[],
+    payload: r.payload,
+  }));
+  return { items, nextCursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null, total: countQuarantined() };
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { resolveWindow, UNKNOWN, type Filters } from "@/lib/filters";
+import { InvalidInputError } from "@/lib/http/errors";
+import { decodeCursor, encodeCursor } from "./cursor";
+
+export interface ClosedSession {
+  id: number;
+  externalId: string | null;
+  closedAt: string;
+  receivedAt: string;
+  line: string | null;
+  template: string | null;
+  countryCode: string | null;
+  cellphone: string | null;
+  phoneE164: string | null;
+  messageCount: number | null;
+}
+
+export interface ClosedSessionPage {
+  items: ClosedSession[];
+  nextCursor: string | null;
+  total: number;
+}
+
+const pageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+interface Row {
+  id: number;
+  external_id: string | null;
+  closed_at: number;
+  received_at: number;
+  line: string;
+  template: string;
+  country_code: string | null;
+  cellphone: string | null;
+  phone_e164: string | null;
+  message_count: number | null;
+}
+
+/** `(unknown)` in a line/template filter selects sessions without one (stored as ""). */
+const keys = (values: string[]) => values.map((v) => (v === UNKNOWN ? "" : v));
+
+/**
+ * Sessions closed (`session.close` events) in the filters' window, on its lines and templates,
+ * newest first, keyset-paginated. The other filters (reason, class, status, phone) describe
+ * failures and do not apply to sessions.
+ */
+export function listClosedSessions(filters: Filters, input: { limit?: string | null; cursor?: string | null }, now = Date.now()): ClosedSessionPage {
+  const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = String(issue.path[0]);
+    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
+  }
+  const { limit, cursor } = parsed.data;
+  const { from, to } = resolveWindow(filters, now);
+  const where = ["closed_at >= ?", "closed_at < ?"];
+  const params: unknown[] = [from, to];
+  if (filters.line.length) {
+    where.push(`line IN (SELECT value FROM json_each(?))`);
+    params.push(JSON.stringify(keys(filters.line)));
+  }
+  if (filters.template.length) {
+    where.push(`template IN (SELECT value FROM json_each(?))`);
+    params.push(JSON.stringify(keys(filters.template)));
+  }
+  const { sqlite } = getDb();
+  const total = sqlite.prepare(`SELECT count(*) FROM closed_sessions WHERE ${where.join(" AND ")}`).pluck().get(...params) as number;
+  if (cursor) {
+    const [t, id] = decodeCursor<[number, number]>(cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger));
+    where.push("(closed_at, id) < (?, ?)");
+    params.push(t, id);
+  }
+  const rows = sqlite
+    .prepare(`SELECT * FROM closed_sessions WHERE ${where.join(" AND ")} ORDER BY closed_at DESC, id DESC LIMIT ?`)
+    .all(...params, limit + 1) as Row[];
+  const items = rows.slice(0, limit).map((r) => ({
+    id: r.id,
+    externalId: r.external_id,
+    closedAt: new Date(r.closed_at).toISOString(),
+    receivedAt: new Date(r.received_at).toISOString(),
+    line: r.line || null,
+    template: r.template || null,
+    countryCode: r.country_code,
+    cellphone: r.cellphone,
+    phoneE164: r.phone_e164,
+    messageCount: r.message_count,
+  }));
+  const last = rows.length > limit ? rows[limit - 1]! : undefined;
+  return { items, nextCursor: last ? encodeCursor([last.closed_at, last.id]) : null, total };
+}
