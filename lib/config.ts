@@ -65,6 +65,10 @@ const settingsSchema = z
       .pipe(z.string().regex(/^\d+$/, "must be a whole number of days").optional())
       .transform((v) => (v === undefined ? undefined : Number(v)))
       .pipe(z.number().int().min(1, "must be at least 1").optional()),
+    /** Keep audit log entries this many days (failed sign-ins and lockouts included). */
+    AUDIT_RETENTION_DAYS: count(365).pipe(z.number().int().min(1, "must be at least 1")),
+    /** Open connections one client address may hold at once; 0 = no limit. */
+    MAX_CONNECTIONS_PER_IP: count(256),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

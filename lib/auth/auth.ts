@@ -9,7 +9,7 @@ import { getDb } from "@/db/client";
 import { accounts, sessions, users, verifications } from "@/db/schema";
 import { getSettings } from "@/lib/config";
 import { clientIp, CLIENT_IP_HEADER } from "./client-ip";
-import { recordSignIn, recordSignInFailure, signInLockedUntil } from "./lockout";
+import { recordSignIn, recordSignInFailure, signInGate } from "./lockout";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
 import { ROLES } from "./roles";
 
@@ -84,8 +84,9 @@ function createAuth(handle: DbHandle) {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== SIGN_IN_PATH) return;
         const now = Date.now();
-        const until = signInLockedUntil(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
-        if (until !== null) throw lockedError(until, now);
+        const gate = signInGate(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
+        if (gate.lockedUntil !== null) throw lockedError(gate.lockedUntil, now);
+        if (gate.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, gate.delayMs));
       }),
       after: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== SIGN_IN_PATH) return;
