@@ -21,7 +21,6 @@ const NOT_AFTER_SIGN_IN = new Set(["/login", "/setup"]);
  * outright, and what remains must parse (as the browser will) to this origin.
  */
 export function safeNextPath(next: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (!next || !next.startsWith("/") || /[\u0000-\u001f\u007f\\]/.test(next)) return "/";
   let url: URL;
   try {
