@@ -2,13 +2,13 @@
 
 import { isAPIError } from "better-auth/api";
 import { headers } from "next/headers";
-import { forbidden, redirect } from "next/navigation";
+import { redirect } from "next/navigation";
 import { getDb } from "@/db/client";
 import { ACCOUNT_DISABLED, getAuth, SIGN_IN_LOCKED } from "@/lib/auth/auth";
 import { clientIp } from "@/lib/auth/client-ip";
 import { safeNextPath } from "@/lib/auth/navigation";
 import { setUpFirstAdmin } from "@/lib/auth/users";
-import { AppError, ForbiddenError } from "@/lib/http/errors";
+import { AppError } from "@/lib/http/errors";
 
 // Server actions behind the sign-in, setup and sign-out forms. Next refuses cross-site action
 // calls (Origin must match Host), and better-auth's hooks apply lockouts and write the audit log.
@@ -54,8 +54,7 @@ export async function setupAction(_state: FormState, form: FormData): Promise<Fo
   try {
     await setUpFirstAdmin(getDb().db, { email, name: field(form, "name") || undefined, password }, field(form, "code"), { ip: clientIp(await headers()) });
   } catch (err) {
-    // Without the setup code: 403, as for the page.
-    if (err instanceof ForbiddenError) forbidden();
+    // Includes a wrong setup code (the action can be posted anywhere): nothing is created.
     if (err instanceof AppError) return { error: err.message, email };
     throw err;
   }

@@ -38,11 +38,17 @@ export const PRIVATE_FILE_MODE = 0o600;
 
 /**
  * Creates the database file owner-only (and tightens an existing one), before SQLite opens it:
- * SQLite gives the -wal and -shm files the database file's mode, so they follow.
+ * SQLite gives the -wal and -shm files the database file's mode, so they follow. An existing file
+ * is never opened here: closing any descriptor of a file drops all of this process's POSIX locks
+ * on it, including those of a SQLite connection already open on it (the other bundle's).
  */
 function restrictToOwner(file: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(file, "a", PRIVATE_FILE_MODE));
+  try {
+    fs.closeSync(fs.openSync(file, "wx", PRIVATE_FILE_MODE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     if (fs.existsSync(f) && (fs.statSync(f).mode & 0o777) !== PRIVATE_FILE_MODE) fs.chmodSync(f, PRIVATE_FILE_MODE);
   }

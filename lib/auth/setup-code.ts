@@ -31,6 +31,14 @@ export function isValidSetupCode(db: DbOrTx, code: string | null | undefined): b
   return timingSafeEqual(digest(code), Buffer.from(row.value, "hex"));
 }
 
+/**
+ * Whether a request for /setup (its query string) may reach the page or its form: always once an
+ * account exists (the page then sends everyone to /login), before that only with the code.
+ */
+export function setupRequestAllowed(db: Db, search: string): boolean {
+  return db.select({ n: count() }).from(users).get()!.n > 0 || isValidSetupCode(db, new URLSearchParams(search).get("code"));
+}
+
 /** Forgets the code: once an account exists, /setup is closed for good. */
 export function discardSetupCode(db: DbOrTx): void {
   db.delete(settings).where(eq(settings.key, SETUP_CODE_KEY)).run();

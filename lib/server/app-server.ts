@@ -1,12 +1,12 @@
 import http from "node:http";
 import type { Settings } from "@/lib/config";
 import { CLIENT_IP_HEADER, resolveClientIp } from "@/lib/auth/client-ip";
-import { PayloadTooLargeError, TooManyRequestsError } from "@/lib/http/errors";
+import { ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from "@/lib/http/errors";
 import { errorToAnswer, type ErrorBody, type JsonAnswer } from "@/lib/http/respond";
 import { logger, maskPhones, redactUrl } from "@/lib/log";
 import { sendJson } from "./node-http";
 import { RateLimiter } from "./rate-limit";
-import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isSignInAttempt } from "./request-guards";
+import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isForbiddenSetupWrite, isSignInAttempt } from "./request-guards";
 import { isWebhookRequest, serveWebhook } from "./webhook-listener";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -86,6 +86,11 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
     if (isSignInAttempt(req)) {
       const wait = signInLimit.take(ip ?? "", Date.now());
       if (wait) return refuseTooMany(req, res, ip, wait);
+    }
+    if (isForbiddenSetupWrite(req)) {
+      const answer = errorToAnswer(new ForbiddenError("Setting up needs the one-time setup URL printed in the server's start log."));
+      sendJson(req, res, answer);
+      return logRejected(req, ip, answer.status, errorOf(answer));
     }
     // Overwritten on every request, so a client cannot choose the address that lockouts and the
     // audit log see.

@@ -1,5 +1,7 @@
 import type http from "node:http";
 import type net from "node:net";
+import { getDb } from "@/db/client";
+import { setupRequestAllowed } from "@/lib/auth/setup-code";
 
 /**
  * Limits the custom server applies before a request reaches Next (lib/server/app-server.ts): body
@@ -30,6 +32,16 @@ export function isSignInAttempt(req: http.IncomingMessage): boolean {
   if (req.method !== "POST") return false;
   const path = pathOf(req.url);
   return path === "/api/auth/sign-in/email" || !path.startsWith("/api/") || req.headers["next-action"] !== undefined;
+}
+
+/**
+ * A POST (or any write) to /setup without the setup code while no account exists: refused (403)
+ * here, before the form's action runs. (The page answers a GET without it with 403 itself.)
+ */
+export function isForbiddenSetupWrite(req: http.IncomingMessage): boolean {
+  if (req.method === "GET" || req.method === "HEAD" || pathOf(req.url) !== "/setup") return false;
+  const query = (req.url ?? "").split("?")[1] ?? "";
+  return !setupRequestAllowed(getDb().db, query);
 }
 
 export type HeldBody = "within_limit" | "too_large" | "aborted";
