@@ -98,8 +98,8 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
     else delete req.headers[CLIENT_IP_HEADER];
     const limit = bodyLimitFor(req.url);
     void holdBody(req, limit).then((held) => {
-      if (held === "aborted") return;
-      if (held === "too_large") {
+      if (held.kind === "aborted") return;
+      if (held.kind === "too_large") {
         const answer = errorToAnswer(new PayloadTooLargeError(`Body exceeds ${limit} bytes.`));
         sendJson(req, res, answer);
         return logRejected(req, ip, answer.status, errorOf(answer));
@@ -107,7 +107,7 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
       res.once("finish", () => {
         if (res.statusCode >= 400) logRejected(req, ip, res.statusCode);
       });
-      void nextHandler(req, res);
+      void nextHandler(held.request, res);
     });
   });
   capConnectionsPerAddress(server, settings.MAX_CONNECTIONS_PER_IP, (ip) =>

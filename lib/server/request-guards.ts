@@ -1,4 +1,4 @@
-import type http from "node:http";
+import http, { IncomingMessage } from "node:http";
 import type net from "node:net";
 import { getDb } from "@/db/client";
 import { setupRequestAllowed } from "@/lib/auth/setup-code";
@@ -44,19 +44,25 @@ export function isForbiddenSetupWrite(req: http.IncomingMessage): boolean {
   return !setupRequestAllowed(getDb().db, query);
 }
 
-export type HeldBody = "within_limit" | "too_large" | "aborted";
+export type HeldBody =
+  | { kind: "within_limit"; request: http.IncomingMessage }
+  | { kind: "too_large" }
+  | { kind: "aborted" };
 
 /**
  * Receives the whole body of `req` before anyone else reads it, giving up as soon as it passes
- * `limit` bytes (the declared Content-Length is checked first), and puts what was received back
- * at the front of the stream, so the handler that runs next reads it as if untouched. Nothing is
- * handed on until the body is known to fit.
+ * `limit` bytes (the declared Content-Length is checked first). Within the limit, the request is
+ * handed on as a copy that carries the received body (a stream that was read from counts as
+ * used, and the Web Request built from it would refuse it). Nothing is handed on until the body is
+ * known to fit.
  */
 export function holdBody(req: http.IncomingMessage, limit: number): Promise<HeldBody> {
   const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > limit) return Promise.resolve("too_large");
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ kind: "too_large" });
   // No body at all: nothing to hold.
-  if (req.headers["transfer-encoding"] === undefined && (declared === undefined || Number(declared) === 0)) return Promise.resolve("within_limit");
+  if (req.headers["transfer-encoding"] === undefined && (declared === undefined || Number(declared) === 0)) {
+    return Promise.resolve({ kind: "within_limit", request: req });
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,19 +75,34 @@ export function holdBody(req: http.IncomingMessage, limit: number): Promise<Held
     const onReadable = () => {
       for (let chunk: Buffer | null; (chunk = req.read() as Buffer | null) !== null; ) {
         size += chunk.length;
-        if (size > limit) return done("too_large");
+        if (size > limit) return done({ kind: "too_large" });
         chunks.push(chunk);
       }
-      if (!req.complete) return;
-      // Same tick as the last read, so the stream has not announced its end yet.
-      if (size > 0) req.unshift(Buffer.concat(chunks, size));
-      done("within_limit");
+      if (req.complete) done({ kind: "within_limit", request: withBody(req, Buffer.concat(chunks, size)) });
     };
-    const onGone = () => done("aborted");
+    const onGone = () => done({ kind: "aborted" });
     req.on("readable", onReadable);
     req.on("error", onGone);
     req.on("close", onGone);
   });
+}
+
+/** A copy of the (fully received) request `req` whose body is `body`, unread. */
+function withBody(req: http.IncomingMessage, body: Buffer): http.IncomingMessage {
+  const copy = new IncomingMessage(req.socket);
+  copy.method = req.method;
+  copy.url = req.url;
+  copy.headers = req.headers;
+  copy.rawHeaders = req.rawHeaders;
+  copy.httpVersion = req.httpVersion;
+  copy.httpVersionMajor = req.httpVersionMajor;
+  copy.httpVersionMinor = req.httpVersionMinor;
+  copy.complete = true;
+  // Everything is pushed below: nothing is to be read from the socket for it.
+  copy._read = () => {};
+  if (body.length) copy.push(body);
+  copy.push(null);
+  return copy;
 }
 
 /** What a connection over the per-address limit is told before it is closed. */
