@@ -66,6 +66,10 @@ function createAuth(handle: DbHandle) {
       useSecureCookies: settings.PUBLIC_URL?.startsWith("https://") ?? false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
+    // Sign-in attempts are limited once, by the custom server (SIGN_IN_RATE_LIMIT) and the lockouts;
+    // better-auth's own limiter (3 sign-ins per 10 s in production) would refuse them before the
+    // lockouts could count them.
+    rateLimit: { enabled: false },
     telemetry: { enabled: false },
     logger: { level: "error" },
     databaseHooks: {
