@@ -8,9 +8,6 @@ import { defineConfig, devices } from "@playwright/test";
 process.env.FAULTLINE_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "faultline-e2e-"));
 const dir = process.env.FAULTLINE_E2E_DIR;
 const port = Number(process.env.FAULTLINE_E2E_PORT ?? 3217);
-/** A second server on an empty database, for the first-run /setup flow. */
-const firstRunPort = port + 1;
-export const FIRST_RUN_URL = `http://127.0.0.1:${firstRunPort}`;
 export const E2E_WEBHOOK_SECRET = "e2e-webhook-secret-0123456789";
 /** Created by the main server at start from ADMIN_EMAIL / ADMIN_PASSWORD. */
 export const E2E_ADMIN = { email: "admin@e2e.example", password: "e2e-admin-password-1" };
@@ -54,7 +51,8 @@ export default defineConfig({
   projects: [
     { name: "sign-in", testMatch: /sign-in\.setup\.ts$/, use: chromium },
     { name: "chromium", testIgnore: /first-run\.spec\.ts$/, dependencies: ["sign-in"], use: { ...chromium, storageState: ADMIN_STATE } },
-    { name: "first-run", testMatch: /first-run\.spec\.ts$/, use: { ...chromium, baseURL: FIRST_RUN_URL } },
+    // Starts its own server on an empty database (e2e/first-run.spec.ts), to read its start log.
+    { name: "first-run", testMatch: /first-run\.spec\.ts$/, use: chromium },
   ],
   webServer: [
     server(port, {
@@ -63,7 +61,5 @@ export default defineConfig({
       ADMIN_EMAIL: E2E_ADMIN.email,
       ADMIN_PASSWORD: E2E_ADMIN.password,
     }),
-    // No ADMIN_* and no WEBHOOK_SECRET: the first visitor sets it up, and the secret can rotate.
-    server(firstRunPort, { DATABASE_PATH: path.join(dir, "first-run.db") }),
   ],
 });

@@ -128,7 +128,7 @@ test.describe("as a viewer", () => {
 test.describe("lockout", () => {
   test.use(signedOut);
 
-  test("repeated wrong passwords lock the account, and the form says until when", async ({ page }) => {
+  test("repeated wrong passwords lock the account from this address, and the form says until when", async ({ page }) => {
     await page.goto("/login");
     for (let i = 1; i <= 5; i++) {
       // Each attempt must reach the server before the next one is typed.
