@@ -60,6 +60,9 @@ export default defineConfig({
       WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
       ADMIN_EMAIL: E2E_ADMIN.email,
       ADMIN_PASSWORD: E2E_ADMIN.password,
+      // The suite signs in and out dozens of times a minute from one address; the limit itself is
+      // tested in lib/server/hardening.test.ts.
+      SIGN_IN_RATE_LIMIT: "300",
     }),
   ],
 });
