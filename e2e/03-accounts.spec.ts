@@ -135,6 +135,8 @@ test.describe("lockout", () => {
       const answered = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/login");
       await signIn(page, { email: LOCKED.email, password: `wrong-password-${i}` });
       await answered;
+      // React resets the form when the action's answer is rendered: type the next one after that.
+      await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
     }
     await expect(page.getByTestId("sign-in-error")).toContainText("Too many failed sign-ins.");
     await expect(page.getByTestId("sign-in-error")).toContainText(/locked until \d\d:\d\d( [AP]M)? \(in 1[45] minutes\)/);
