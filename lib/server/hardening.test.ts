@@ -266,6 +266,7 @@ describe("a fresh install", () => {
     expect(secondCode).toBeDefined();
     expect(secondCode).not.toBe(firstCode);
     expect(server.output()).not.toContain(secret);
+    expect(server.output()).toContain("Webhook URL for Treble's webhook center: sign in as an admin and open http://127.0.0.1:");
     await expect.poll(() => server.output(), { timeout: 5_000 }).toContain("admins see the full webhook URL on /settings");
     expect((await send(server.origin, `/setup?code=${firstCode}`)).status).toBe(403);
 

@@ -100,6 +100,7 @@ export async function startServer(): Promise<http.Server> {
   // from the JSON log records: it can be read nowhere else before anyone has signed in. Logs are
   // kept for long, so later starts only point to Settings.
   if (secret.generatedNow) process.stdout.write(`Webhook URL for Treble's webhook center:\n  ${webhookUrl(base, secret.secret)}\n`);
+  else if (secret.source === "database") process.stdout.write(`Webhook URL for Treble's webhook center: sign in as an admin and open ${base}/settings\n`);
   log.info(
     { webhookUrl: redactUrl(webhookUrl(base, secret.secret)), secretSource: secret.source },
     secret.source === "env"
