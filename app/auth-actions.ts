@@ -7,7 +7,7 @@ import { getDb } from "@/db/client";
 import { ACCOUNT_DISABLED, getAuth, SIGN_IN_LOCKED } from "@/lib/auth/auth";
 import { clientIp } from "@/lib/auth/client-ip";
 import { safeNextPath } from "@/lib/auth/navigation";
-import { createFirstAdmin } from "@/lib/auth/users";
+import { setUpFirstAdmin } from "@/lib/auth/users";
 import { AppError } from "@/lib/http/errors";
 
 // Server actions behind the sign-in, setup and sign-out forms. Next refuses cross-site action
@@ -52,8 +52,9 @@ export async function setupAction(_state: FormState, form: FormData): Promise<Fo
   const password = field(form, "password");
   if (password !== field(form, "confirm")) return { error: "The two passwords differ.", email };
   try {
-    await createFirstAdmin(getDb().db, { email, name: field(form, "name") || undefined, password }, { ip: clientIp(await headers()), via: "from /setup" });
+    await setUpFirstAdmin(getDb().db, { email, name: field(form, "name") || undefined, password }, field(form, "code"), { ip: clientIp(await headers()) });
   } catch (err) {
+    // Includes a wrong setup code (the action can be posted anywhere): nothing is created.
     if (err instanceof AppError) return { error: err.message, email };
     throw err;
   }

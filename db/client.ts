@@ -19,7 +19,7 @@ const migrationsFolder = () => path.join(process.cwd(), "db", "migrations");
  * applies pending migrations. Safe to call on an up-to-date database.
  */
 export function openDatabase(file: string): DbHandle {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ":memory:") restrictToOwner(file);
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
   // FULL: a commit is on disk before we answer 2xx. Ingest groups many requests per commit.
@@ -31,6 +31,27 @@ export function openDatabase(file: string): DbHandle {
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: migrationsFolder() });
   return { sqlite, db };
+}
+
+/** Owner read/write only: the database holds customers' phone numbers and every secret. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file owner-only (and tightens an existing one), before SQLite opens it:
+ * SQLite gives the -wal and -shm files the database file's mode, so they follow. An existing file
+ * is never opened here: closing any descriptor of a file drops all of this process's POSIX locks
+ * on it, including those of a SQLite connection already open on it (the other bundle's).
+ */
+function restrictToOwner(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  try {
+    fs.closeSync(fs.openSync(file, "wx", PRIVATE_FILE_MODE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(f) && (fs.statSync(f).mode & 0o777) !== PRIVATE_FILE_MODE) fs.chmodSync(f, PRIVATE_FILE_MODE);
+  }
 }
 
 let handle: DbHandle | undefined;

@@ -128,13 +128,15 @@ test.describe("as a viewer", () => {
 test.describe("lockout", () => {
   test.use(signedOut);
 
-  test("repeated wrong passwords lock the account, and the form says until when", async ({ page }) => {
+  test("repeated wrong passwords lock the account from this address, and the form says until when", async ({ page }) => {
     await page.goto("/login");
     for (let i = 1; i <= 5; i++) {
       // Each attempt must reach the server before the next one is typed.
       const answered = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/login");
       await signIn(page, { email: LOCKED.email, password: `wrong-password-${i}` });
       await answered;
+      // React resets the form when the action's answer is rendered: type the next one after that.
+      await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
     }
     await expect(page.getByTestId("sign-in-error")).toContainText("Too many failed sign-ins.");
     await expect(page.getByTestId("sign-in-error")).toContainText(/locked until \d\d:\d\d( [AP]M)? \(in 1[45] minutes\)/);

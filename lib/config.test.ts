@@ -30,3 +30,12 @@ describe("settings for limits, retention and logs", () => {
     expect(() => parseSettings({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
   });
 });
+
+describe("settings for hardening", () => {
+  it("keeps audit entries 365 days and 256 connections per address by default", () => {
+    expect(parseSettings({})).toMatchObject({ AUDIT_RETENTION_DAYS: 365, MAX_CONNECTIONS_PER_IP: 256 });
+    expect(parseSettings({ AUDIT_RETENTION_DAYS: "30", MAX_CONNECTIONS_PER_IP: "0" })).toMatchObject({ AUDIT_RETENTION_DAYS: 30, MAX_CONNECTIONS_PER_IP: 0 });
+    expect(() => parseSettings({ AUDIT_RETENTION_DAYS: "0" })).toThrow(/AUDIT_RETENTION_DAYS: must be at least 1/);
+    expect(() => parseSettings({ MAX_CONNECTIONS_PER_IP: "many" })).toThrow(/MAX_CONNECTIONS_PER_IP/);
+  });
+});

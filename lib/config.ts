@@ -76,6 +76,10 @@ const settingsSchema = z
     REDEPLOY_MAX_CONTACTS: count(5000).pipe(z.number().int().min(1, "must be at least 1")),
     /** How long one call to Treble may take before its outcome is treated as unknown (ms). */
     TREBLE_API_TIMEOUT_MS: count(30_000).pipe(z.number().int().min(100, "must be at least 100")),
+    /** Keep audit log entries this many days (failed sign-ins and lockouts included). */
+    AUDIT_RETENTION_DAYS: count(365).pipe(z.number().int().min(1, "must be at least 1")),
+    /** Open connections one client address may hold at once; 0 = no limit. */
+    MAX_CONNECTIONS_PER_IP: count(256),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

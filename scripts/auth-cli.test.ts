@@ -64,3 +64,15 @@ describe("npm run user:create / token:create", () => {
     expect(unknown.stderr).toContain("No user with e-mail nobody@example.com");
   }, 60_000);
 });
+
+describe("npm run user:unlock", () => {
+  it("needs an account or an address, and says when there was nothing to clear", async () => {
+    const missing = await npmRun("user:unlock", []);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--email (and/or --ip) is required");
+    const nothing = await npmRun("user:unlock", ["--email", "calm@example.com"]);
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(nothing.stdout).toContain("nothing to clear");
+    expect(getDb().sqlite.prepare("SELECT target FROM audit_log WHERE action = 'lockout_cleared'").pluck().all()).toEqual(["account calm@example.com"]);
+  }, 60_000);
+});

@@ -30,7 +30,7 @@ export function LoginForm({ next }: { next: string }) {
           {state.lockedUntil && (
             <>
               {" "}
-              Sign-ins for this account or from this address are locked until{" "}
+              Sign-ins from this address are locked until{" "}
               <time dateTime={state.lockedUntil}>{lockedUntilText(state.lockedUntil)}</time>.
             </>
           )}

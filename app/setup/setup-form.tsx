@@ -3,10 +3,11 @@
 import { useActionState } from "react";
 import { setupAction, type FormState } from "../auth-actions";
 
-export function SetupForm({ minPasswordLength }: { minPasswordLength: number }) {
+export function SetupForm({ minPasswordLength, code }: { minPasswordLength: number; code: string }) {
   const [state, action, pending] = useActionState<FormState, FormData>(setupAction, {});
   return (
     <form action={action} className="auth-form">
+      <input type="hidden" name="code" value={code} />
       <label>
         Name
         <input type="text" name="name" autoComplete="name" />

@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = {
   sign_in: "Signed in",
   sign_in_failed: "Failed sign-in",
   lockout: "Sign-ins locked out",
+  lockout_cleared: "Cleared a sign-in lockout",
   setup: "Created the first admin",
   user_created: "Created a user",
   user_role_changed: "Changed a role",
@@ -65,6 +66,11 @@ export function recordAudit(db: DbOrTx, entry: AuditEntry): void {
       ip: entry.ip ?? null,
     })
     .run();
+}
+
+/** Deletes the entries older than `before` (epoch ms). Returns how many. */
+export function pruneAudit(db: Db, before: number): number {
+  return db.delete(auditLog).where(lt(auditLog.at, before)).run().changes;
 }
 
 export interface AuditItem {

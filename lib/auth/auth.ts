@@ -9,7 +9,7 @@ import { getDb } from "@/db/client";
 import { accounts, sessions, users, verifications } from "@/db/schema";
 import { getSettings } from "@/lib/config";
 import { clientIp, CLIENT_IP_HEADER } from "./client-ip";
-import { recordSignIn, recordSignInFailure, signInLockedUntil } from "./lockout";
+import { recordSignIn, recordSignInFailure, signInGate } from "./lockout";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
 import { ROLES } from "./roles";
 
@@ -66,6 +66,10 @@ function createAuth(handle: DbHandle) {
       useSecureCookies: settings.PUBLIC_URL?.startsWith("https://") ?? false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
+    // Sign-in attempts are limited once, by the custom server (SIGN_IN_RATE_LIMIT) and the lockouts;
+    // better-auth's own limiter (3 sign-ins per 10 s in production) would refuse them before the
+    // lockouts could count them.
+    rateLimit: { enabled: false },
     telemetry: { enabled: false },
     logger: { level: "error" },
     databaseHooks: {
@@ -84,8 +88,9 @@ function createAuth(handle: DbHandle) {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== SIGN_IN_PATH) return;
         const now = Date.now();
-        const until = signInLockedUntil(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
-        if (until !== null) throw lockedError(until, now);
+        const gate = signInGate(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
+        if (gate.lockedUntil !== null) throw lockedError(gate.lockedUntil, now);
+        if (gate.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, gate.delayMs));
       }),
       after: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== SIGN_IN_PATH) return;

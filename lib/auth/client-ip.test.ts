@@ -13,8 +13,12 @@ describe("client address", () => {
 describe("redirect after sign-in", () => {
   it("stays on this site", () => {
     expect(safeNextPath("/failures?range=7d")).toBe("/failures?range=7d");
-    for (const bad of [null, "", "https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login", "/login?next=/x"]) {
-      expect(safeNextPath(bad)).toBe("/");
+    expect(safeNextPath("/incidents/7?status=open#top")).toBe("/incidents/7?status=open");
+    const bad = [null, "", "https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login", "/login?next=/x", "/setup?code=x"];
+    // Browsers drop tabs and newlines, so each of these would become //evil.example.
+    bad.push("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/\u0000/x");
+    for (const next of bad) {
+      expect(safeNextPath(next), JSON.stringify(next)).toBe("/");
     }
   });
 });

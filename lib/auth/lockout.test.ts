@@ -5,7 +5,17 @@ import { CLIENT_IP_HEADER } from "@/lib/auth/client-ip";
 import { createTestUser, TEST_PASSWORD, type TestUser } from "@/lib/testing/auth";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { listAudit } from "./audit";
-import { ACCOUNT_MAX_FAILURES, ADDRESS_MAX_FAILURES, FAILURE_WINDOW_MS, LOCKOUT_MS } from "./lockout";
+import {
+  ACCOUNT_SLOWDOWN_AFTER,
+  ADDRESS_MAX_FAILURES,
+  clearSignInLockouts,
+  FAILURE_WINDOW_MS,
+  LOCKOUT_MS,
+  PAIR_MAX_FAILURES,
+  pruneSignInThrottle,
+  signInGate,
+  SLOWDOWN_STEP_MS,
+} from "./lockout";
 
 const tempDb = setupTempDatabase();
 afterAll(() => tempDb.cleanup());
@@ -45,13 +55,13 @@ function advanceClock(ms: number) {
 }
 
 describe("sign-in lockout", () => {
-  it("locks an account after repeated failures, says until when, logs it, and refuses even the right password", async () => {
+  it("locks an (account, address) pair after repeated failures, says until when, logs it, and refuses even the right password from there", async () => {
     const started = Date.now();
-    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) {
+    for (let i = 1; i < PAIR_MAX_FAILURES; i++) {
       const wrong = await signIn(alice.user.email, "wrong-password-1", "10.0.0.1");
       expect(wrong.status).toBe(401);
     }
-    const locking = await signIn(alice.user.email.toUpperCase(), "wrong-password-1", "10.0.0.2");
+    const locking = await signIn(alice.user.email.toUpperCase(), "wrong-password-1", "10.0.0.1");
     expect(locking.status).toBe(429);
     expect(locking.body.code).toBe("SIGN_IN_LOCKED");
     const until = Date.parse(locking.body.lockedUntil!);
@@ -60,34 +70,54 @@ describe("sign-in lockout", () => {
     expect(locking.body.message).toContain(locking.body.lockedUntil);
     expect(Number(locking.retryAfter)).toBeGreaterThan(LOCKOUT_MS / 1000 - 5);
 
-    const right = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3");
+    const right = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1");
     expect(right.status).toBe(429);
     expect(right.body.lockedUntil).toBe(locking.body.lockedUntil);
 
     const log = auditActions();
-    expect(log.filter((a) => a.action === "sign_in_failed" && a.target === alice.user.email)).toHaveLength(ACCOUNT_MAX_FAILURES);
-    const lockout = log.find((a) => a.action === "lockout" && a.target === `account ${alice.user.email}`)!;
+    expect(log.filter((a) => a.action === "sign_in_failed" && a.target === alice.user.email)).toHaveLength(PAIR_MAX_FAILURES);
+    const lockout = log.find((a) => a.action === "lockout" && a.target === `account ${alice.user.email} from address 10.0.0.1`)!;
     expect(lockout.detail).toContain(new Date(until).toISOString());
-    expect(lockout.ip).toBe("10.0.0.2");
-    // Other accounts are unaffected.
+    expect(lockout.ip).toBe("10.0.0.1");
+    // Other accounts from that address are unaffected.
     expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.0.1")).status).toBe(200);
   });
 
-  it("lets the account in again once the lockout is over, and forgets its failures", async () => {
+  it("still lets the account's owner in from another address (after a slowdown), and keeps the guessing address locked", async () => {
+    const started = Date.now();
+    const elsewhere = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3");
+    expect(elsewhere.status).toBe(200);
+    // Five failures for the account: this attempt waited before its password was checked.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SLOWDOWN_STEP_MS);
+    expect((await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1")).status).toBe(429);
+  });
+
+  it("lets the pair in again once the lockout is over, and forgets its failures", async () => {
     advanceClock(LOCKOUT_MS + 1_000);
-    const ok = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3");
+    const ok = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1");
     expect(ok.status).toBe(200);
-    expect(auditActions()[0]).toMatchObject({ action: "sign_in", actorEmail: alice.user.email, ip: "10.0.0.3" });
+    expect(auditActions()[0]).toMatchObject({ action: "sign_in", actorEmail: alice.user.email, ip: "10.0.0.1" });
     // A fresh count: a few failures do not lock again.
-    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) expect((await signIn(alice.user.email, "nope-nope-nope", "10.0.0.3")).status).toBe(401);
-    expect((await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.3")).status).toBe(200);
+    for (let i = 1; i < PAIR_MAX_FAILURES; i++) expect((await signIn(alice.user.email, "nope-nope-nope", "10.0.0.1")).status).toBe(401);
+    expect((await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1")).status).toBe(200);
   });
 
   it("counts failures within a window only", async () => {
-    for (let i = 1; i < ACCOUNT_MAX_FAILURES; i++) expect((await signIn(bob.user.email, "nope-nope-nope", "10.0.1.1")).status).toBe(401);
+    for (let i = 1; i < PAIR_MAX_FAILURES; i++) expect((await signIn(bob.user.email, "nope-nope-nope", "10.0.1.1")).status).toBe(401);
     advanceClock(FAILURE_WINDOW_MS + 1_000);
     expect((await signIn(bob.user.email, "nope-nope-nope", "10.0.1.1")).status).toBe(401);
     expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.1.1")).status).toBe(200);
+  });
+
+  it("slows an account guessed at from many addresses, without locking it", async () => {
+    for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER + 1; i++) expect((await signIn(bob.user.email, "nope-nope-nope", `10.0.2.${i}`)).status).toBe(401);
+    const gate = signInGate(getDb().db, bob.user.email, "10.0.3.1", Date.now());
+    expect(gate).toEqual({ lockedUntil: null, delayMs: 2 * SLOWDOWN_STEP_MS });
+    const started = Date.now();
+    expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.3.1")).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2 * SLOWDOWN_STEP_MS);
+    // Signed in: the slowdown is over.
+    expect(signInGate(getDb().db, bob.user.email, "10.0.3.1", Date.now())).toEqual({ lockedUntil: null, delayMs: 0 });
   });
 
   it("locks a client address trying many accounts, not the accounts elsewhere", async () => {
@@ -100,5 +130,30 @@ describe("sign-in lockout", () => {
     expect((await signIn(bob.user.email, TEST_PASSWORD, "192.0.2.67")).status).toBe(200);
     const row = getDb().sqlite.prepare("SELECT locked_until FROM sign_in_throttle WHERE key = ?").get(`ip:${attacker}`) as { locked_until: number };
     expect(row.locked_until).toBeGreaterThan(Date.now());
+  });
+
+  it("clears an account's lockouts from every address, and prunes records that ran out", async () => {
+    for (const ip of ["10.0.4.1", "10.0.4.2"]) {
+      for (let i = 0; i < PAIR_MAX_FAILURES; i++) await signIn(bob.user.email, "nope-nope-nope", ip);
+      expect((await signIn(bob.user.email, TEST_PASSWORD, ip)).status).toBe(429);
+    }
+    const db = getDb().db;
+    const bobRecords = () => getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle WHERE key LIKE '%bob@test.example%'").pluck().get() as number;
+    const locked = bobRecords();
+    // Both locked pairs, the earlier ones' failures, and the account's slowdown.
+    expect(locked).toBeGreaterThanOrEqual(3);
+    expect(clearSignInLockouts(db, { email: "BOB@test.example" }, { actor: { id: null, email: null }, now: Date.now() })).toBe(locked);
+    expect(bobRecords()).toBe(0);
+    for (const ip of ["10.0.4.1", "10.0.4.2"]) expect((await signIn(bob.user.email, TEST_PASSWORD, ip)).status).toBe(200);
+    expect(auditActions().find((a) => a.action === "lockout_cleared")).toMatchObject({ target: "account bob@test.example" });
+
+    const rows = () => getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle").pluck().get() as number;
+    const before = rows();
+    expect(before).toBeGreaterThan(0);
+    // The address lockout above still holds: nothing runs out before it does.
+    expect(pruneSignInThrottle(db, Date.now())).toBeLessThan(before);
+    expect(getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle WHERE key = 'ip:192.0.2.66'").pluck().get()).toBe(1);
+    expect(pruneSignInThrottle(db, Date.now() + LOCKOUT_MS + FAILURE_WINDOW_MS)).toBeGreaterThan(0);
+    expect(rows()).toBe(0);
   });
 });

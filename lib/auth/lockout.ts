@@ -1,45 +1,77 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { signInThrottle } from "@/db/schema";
 import { recordAudit, type Actor } from "./audit";
 
-/** Failed sign-ins one account may have within FAILURE_WINDOW_MS before it is locked out. */
-export const ACCOUNT_MAX_FAILURES = 5;
-/** Failed sign-ins one client address may have within FAILURE_WINDOW_MS (any accounts). */
+/**
+ * Failed sign-ins are counted three ways, within FAILURE_WINDOW_MS:
+ * - per (account, client address) pair: PAIR_MAX_FAILURES lock that pair out for LOCKOUT_MS, even
+ *   with the right password. The owner signing in from elsewhere is not affected, so nobody can
+ *   lock someone else out by guessing wrong on purpose;
+ * - per client address (any accounts): ADDRESS_MAX_FAILURES lock the address out;
+ * - per account (any addresses): past ACCOUNT_SLOWDOWN_AFTER, every further sign-in attempt for
+ *   the account waits a little longer before its password is checked (up to MAX_SLOWDOWN_MS), so
+ *   guessing from many addresses is slowed down while the right password still gets in.
+ */
+export const PAIR_MAX_FAILURES = 5;
 export const ADDRESS_MAX_FAILURES = 20;
+export const ACCOUNT_SLOWDOWN_AFTER = 5;
+export const SLOWDOWN_STEP_MS = 1_000;
+export const MAX_SLOWDOWN_MS = 10_000;
 export const FAILURE_WINDOW_MS = 15 * 60_000;
-/** How long a locked account or address is refused, even with the right password. */
+/** How long a locked pair or address is refused, even with the right password. */
 export const LOCKOUT_MS = 15 * 60_000;
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+const accountKey = (email: string) => `email:${email}`;
+const addressKey = (ip: string) => `ip:${ip}`;
+/** The e-mail address first, so every pair of one account shares the prefix pairPrefix(). */
+const pairKey = (email: string, ip: string) => `${pairPrefix(email)}${ip}`;
+const pairPrefix = (email: string) => `pair:${email}|`;
+
 interface Subject {
   key: string;
-  max: number;
+  /** Failures that lock the subject out; null for the account, which is only slowed down. */
+  max: number | null;
   what: string;
 }
 
 function subjects(email: string, ip: string | null): Subject[] {
   const list: Subject[] = [];
   const address = normalizeEmail(email);
-  if (address) list.push({ key: `email:${address}`, max: ACCOUNT_MAX_FAILURES, what: `account ${address}` });
-  if (ip) list.push({ key: `ip:${ip}`, max: ADDRESS_MAX_FAILURES, what: `address ${ip}` });
+  if (address) list.push({ key: accountKey(address), max: null, what: `account ${address}` });
+  if (address && ip) list.push({ key: pairKey(address, ip), max: PAIR_MAX_FAILURES, what: `account ${address} from address ${ip}` });
+  if (ip) list.push({ key: addressKey(ip), max: ADDRESS_MAX_FAILURES, what: `address ${ip}` });
   return list;
 }
 
-/** Until when sign-ins for this account or from this address are refused; null when they are not. */
-export function signInLockedUntil(db: Db, email: string, ip: string | null, now: number): number | null {
-  const keys = subjects(email, ip).map((s) => s.key);
-  if (!keys.length) return null;
-  const rows = db.select().from(signInThrottle).where(inArray(signInThrottle.key, keys)).all();
+export interface SignInGate {
+  /** Until when this sign-in is refused (its pair or its address is locked out); null when it is not. */
+  lockedUntil: number | null;
+  /** How long to wait before checking the password (the account is being guessed at). */
+  delayMs: number;
+}
+
+/** Whether a sign-in for `email` from `ip` may go ahead now, and after how long a wait. */
+export function signInGate(db: Db, email: string, ip: string | null, now: number): SignInGate {
+  const list = subjects(email, ip);
+  if (!list.length) return { lockedUntil: null, delayMs: 0 };
+  const rows = db.select().from(signInThrottle).where(inArray(signInThrottle.key, list.map((s) => s.key))).all();
   const until = Math.max(0, ...rows.map((r) => r.lockedUntil ?? 0));
-  return until > now ? until : null;
+  const account = rows.find((r) => r.key === accountKey(normalizeEmail(email)));
+  const recent = account && now - account.windowStart < FAILURE_WINDOW_MS ? account.failures : 0;
+  const excess = recent - ACCOUNT_SLOWDOWN_AFTER + 1;
+  return {
+    lockedUntil: until > now ? until : null,
+    delayMs: excess > 0 ? Math.min(MAX_SLOWDOWN_MS, excess * SLOWDOWN_STEP_MS) : 0,
+  };
 }
 
 /**
- * Counts a failed sign-in against the account and the address. When either reaches its limit
- * within the window it is locked for LOCKOUT_MS and the lockout is written to the audit log, in
- * the same transaction as the failure itself.
+ * Counts a failed sign-in against the account, the pair and the address. When the pair or the
+ * address reaches its limit within the window it is locked for LOCKOUT_MS and the lockout is
+ * written to the audit log, in the same transaction as the failure itself.
  */
 export function recordSignInFailure(db: Db, input: { email: string; ip: string | null; now: number; reason: string }): { lockedUntil: number | null } {
   const { email, ip, now } = input;
@@ -54,14 +86,15 @@ export function recordSignInFailure(db: Db, input: { email: string; ip: string |
       const failures = fresh ? 1 : row.failures + 1;
       const windowStart = fresh ? now : row.windowStart;
       // Once locked, the count starts over: the next lockout needs a full set of new failures.
-      const locks = failures >= subject.max;
-      const until = locks ? now + LOCKOUT_MS : (row?.lockedUntil ?? null);
+      const locks = subject.max !== null && failures >= subject.max;
+      const values = {
+        failures: locks ? 0 : failures,
+        windowStart: locks ? now : windowStart,
+        lockedUntil: locks ? now + LOCKOUT_MS : (row?.lockedUntil ?? null),
+      };
       tx.insert(signInThrottle)
-        .values({ key: subject.key, failures: locks ? 0 : failures, windowStart: locks ? now : windowStart, lockedUntil: until })
-        .onConflictDoUpdate({
-          target: signInThrottle.key,
-          set: { failures: locks ? 0 : failures, windowStart: locks ? now : windowStart, lockedUntil: until },
-        })
+        .values({ key: subject.key, ...values })
+        .onConflictDoUpdate({ target: signInThrottle.key, set: values })
         .run();
       if (locks) {
         lockedUntil = Math.max(lockedUntil ?? 0, now + LOCKOUT_MS);
@@ -79,10 +112,51 @@ export function recordSignInFailure(db: Db, input: { email: string; ip: string |
   }, { behavior: "immediate" });
 }
 
-/** A successful sign-in: the account's failures are forgotten, and the sign-in is logged. */
+/**
+ * A successful sign-in: the account's failures (everywhere, so it is no longer slowed down) and
+ * those of its pair with this address are forgotten, and the sign-in is logged. Other pairs stay
+ * locked: whoever guessed from there is still refused.
+ */
 export function recordSignIn(db: Db, input: { user: Actor; ip: string | null; now: number }): void {
   db.transaction((tx) => {
-    if (input.user.email) tx.delete(signInThrottle).where(eq(signInThrottle.key, `email:${normalizeEmail(input.user.email)}`)).run();
+    const email = input.user.email && normalizeEmail(input.user.email);
+    if (email) {
+      const keys = input.ip ? [accountKey(email), pairKey(email, input.ip)] : [accountKey(email)];
+      tx.delete(signInThrottle).where(inArray(signInThrottle.key, keys)).run();
+    }
     recordAudit(tx, { actor: input.user, action: "sign_in", target: input.user.email, ip: input.ip, at: input.now });
   });
+}
+
+/**
+ * Lifts lockouts (from the command line): those of an account from every address (and its
+ * slowdown), and/or that of a client address. Returns how many records were cleared; the
+ * clearing is in the audit log.
+ */
+export function clearSignInLockouts(db: Db, input: { email?: string; ip?: string }, by: { actor: Actor; now: number }): number {
+  const email = input.email ? normalizeEmail(input.email) : undefined;
+  return db.transaction((tx) => {
+    let cleared = 0;
+    if (email) {
+      const prefix = pairPrefix(email);
+      cleared += tx
+        .delete(signInThrottle)
+        .where(or(eq(signInThrottle.key, accountKey(email)), sql`substr(${signInThrottle.key}, 1, ${prefix.length}) = ${prefix}`))
+        .run().changes;
+      recordAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `account ${email}`, ip: null, at: by.now });
+    }
+    if (input.ip) {
+      cleared += tx.delete(signInThrottle).where(eq(signInThrottle.key, addressKey(input.ip))).run().changes;
+      recordAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `address ${input.ip}`, ip: null, at: by.now });
+    }
+    return cleared;
+  }, { behavior: "immediate" });
+}
+
+/** Deletes throttle records that no longer lock or count anything. Returns how many. */
+export function pruneSignInThrottle(db: Db, now: number): number {
+  return db
+    .delete(signInThrottle)
+    .where(and(lt(signInThrottle.windowStart, now - FAILURE_WINDOW_MS), or(isNull(signInThrottle.lockedUntil), lt(signInThrottle.lockedUntil, now))))
+    .run().changes;
 }

@@ -3,13 +3,14 @@ import { and, asc, count, eq, ne } from "drizzle-orm";
 import { z } from "zod";
 import { getDb, type Db } from "@/db/client";
 import { accounts, sessions, users } from "@/db/schema";
-import { ConflictError, NotFoundError } from "@/lib/http/errors";
+import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/http/errors";
 import { parseInput } from "@/lib/validate";
 import { recordAudit, type Actor, type DbOrTx } from "./audit";
 import { getAuth } from "./auth";
 import { normalizeEmail } from "./lockout";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
 import { ROLES, type Role } from "./roles";
+import { discardSetupCode, isValidSetupCode } from "./setup-code";
 
 export interface UserSummary {
   id: string;
@@ -87,17 +88,39 @@ export async function createUser(db: Db, input: unknown, by: { actor: Actor; ip:
 }
 
 /**
- * The first admin, only while no user exists at all (from /setup or ADMIN_EMAIL at start).
- * ConflictError once anyone exists, so setup closes for good, even between processes.
+ * The first admin, only while no user exists at all (from ADMIN_EMAIL at start, or /setup with its
+ * code: setUpFirstAdmin). ConflictError once anyone exists, so setup closes for good, even between
+ * processes; the setup code is discarded with it.
  */
 export async function createFirstAdmin(db: Db, input: Omit<NewUser, "role">, by: { ip: string | null; via: string }): Promise<UserSummary> {
+  return insertFirstAdmin(db, input, by, () => {});
+}
+
+/**
+ * The first admin from /setup: only with the setup code printed at start (ForbiddenError, and
+ * nothing created, without it). Checked before the password is hashed, and again in the transaction.
+ */
+export async function setUpFirstAdmin(db: Db, input: Omit<NewUser, "role">, setupCode: string, by: { ip: string | null }): Promise<UserSummary> {
+  const requireCode = (tx: DbOrTx) => {
+    if (!isValidSetupCode(tx, setupCode)) {
+      if (countUsers(db) > 0) throw new ConflictError("Setup is closed: an account already exists.");
+      throw new ForbiddenError("This setup link is not valid. Open the setup URL printed in the server's start log (a restart prints a new one).");
+    }
+  };
+  requireCode(db);
+  return insertFirstAdmin(db, input, { ip: by.ip, via: "from /setup" }, requireCode);
+}
+
+async function insertFirstAdmin(db: Db, input: Omit<NewUser, "role">, by: { ip: string | null; via: string }, check: (tx: DbOrTx) => void): Promise<UserSummary> {
   const user = parseInput(newUserSchema, { ...input, role: "admin" });
   const hash = await hashPassword(user.password);
   const now = new Date();
   return db.transaction(
     (tx) => {
       if (tx.select({ n: count() }).from(users).get()!.n > 0) throw new ConflictError("Setup is closed: an account already exists.");
+      check(tx);
       const row = insertUser(tx, user, hash, now);
+      discardSetupCode(tx);
       recordAudit(tx, { actor: { id: row.id, email: row.email }, action: "setup", target: row.email, detail: by.via, ip: by.ip, at: now.getTime() });
       return toSummary(row);
     },

@@ -40,6 +40,16 @@ export function ensureWebhookSecret(handle: DbHandle): WebhookSecret {
   return { secret: row.value, source: "database" };
 }
 
+/**
+ * ensureWebhookSecret at start, and whether this very start generated the secret: only then is the
+ * full URL printed in the start log (logs are kept for long; afterwards admins see it in Settings).
+ */
+export function webhookSecretAtStart(handle: DbHandle): WebhookSecret & { generatedNow: boolean } {
+  const existed = handle.sqlite.prepare("SELECT 1 FROM settings WHERE key = ?").get(SECRET_KEY) !== undefined;
+  const secret = ensureWebhookSecret(handle);
+  return { ...secret, generatedNow: secret.source === "database" && !existed };
+}
+
 /** The secret replaced by the last rotation, while it has not expired (never with WEBHOOK_SECRET). */
 function previousSecret(handle: DbHandle, now: number): PreviousSecret | null {
   if (getSettings().WEBHOOK_SECRET) return null;

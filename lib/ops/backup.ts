@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { PRIVATE_FILE_MODE } from "@/db/client";
 
 /** Copies the rest of the database in one step once started, see backupDatabase. */
 const REST_IN_ONE_STEP = 1_000_000_000;
@@ -37,6 +38,8 @@ function fsyncPath(file: string): void {
 export async function backupDatabase(source: string, destination: string): Promise<{ pages: number }> {
   const partial = `${destination}.partial`;
   fs.rmSync(partial, { force: true });
+  // Created owner-only before SQLite writes the copy into it (an empty file is an empty database).
+  fs.closeSync(fs.openSync(partial, "w", PRIVATE_FILE_MODE));
   const db = new Database(source, { readonly: true, fileMustExist: true });
   let pages = 0;
   try {
@@ -65,6 +68,7 @@ export function restoreDatabase(backupFile: string, target: string): void {
   const staging = `${target}.restoring`;
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
   fs.copyFileSync(backupFile, staging);
+  fs.chmodSync(staging, PRIVATE_FILE_MODE);
   try {
     verifyDatabase(staging);
     fsyncPath(staging);

@@ -1,11 +1,12 @@
 import http from "node:http";
 import type { Settings } from "@/lib/config";
 import { CLIENT_IP_HEADER, resolveClientIp } from "@/lib/auth/client-ip";
-import { TooManyRequestsError } from "@/lib/http/errors";
+import { ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from "@/lib/http/errors";
 import { errorToAnswer, type ErrorBody, type JsonAnswer } from "@/lib/http/respond";
 import { logger, maskPhones, redactUrl } from "@/lib/log";
 import { sendJson } from "./node-http";
 import { RateLimiter } from "./rate-limit";
+import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isForbiddenSetupWrite, isSignInAttempt } from "./request-guards";
 import { isWebhookRequest, serveWebhook } from "./webhook-listener";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -23,11 +24,6 @@ export interface ServerTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
-
-/** POSTs that try a password: better-auth's endpoint, and the sign-in and setup forms' server actions. */
-const SIGN_IN_PATHS = new Set(["/api/auth/sign-in/email", "/login", "/setup"]);
-
-const pathOf = (url: string | undefined) => (url ?? "/").split("?", 1)[0]!;
 
 /** One JSON line per refused request: never the query's credentials, never a full phone number. */
 function logRejected(req: http.IncomingMessage, ip: string | undefined, status: number, error?: ErrorBody["error"]): void {
@@ -51,7 +47,8 @@ function errorOf(answer: JsonAnswer): ErrorBody["error"] | undefined {
 /**
  * The production HTTP server: webhooks are answered directly from lib/ (the hot path), every
  * other request goes to `nextHandler`. Client addresses are rate limited per source on the
- * webhook and on sign-in attempts; every refused request is logged.
+ * webhook and on sign-in attempts, bodies and connections per address are capped before Next
+ * sees anything (request-guards.ts); every refused request is logged.
  */
 export function createAppServer(settings: Settings, nextHandler: RequestHandler, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
   const webhookLimit = new RateLimiter({ perSecond: settings.WEBHOOK_RATE_LIMIT, burst: Math.max(1, settings.WEBHOOK_RATE_BURST) });
@@ -63,7 +60,10 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
     logRejected(req, ip, answer.status, errorOf(answer));
   };
 
+  const hsts = settings.PUBLIC_URL?.startsWith("https://") ? HSTS : null;
+
   const server = http.createServer({ connectionsCheckingInterval: timeouts.checkEveryMs }, (req, res) => {
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     const forwardedFor = req.headers["x-forwarded-for"];
     const ip = resolveClientIp(req.socket.remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor, settings.TRUST_PROXY);
 
@@ -83,19 +83,36 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
       return;
     }
 
-    if (req.method === "POST" && SIGN_IN_PATHS.has(pathOf(req.url))) {
+    if (isSignInAttempt(req)) {
       const wait = signInLimit.take(ip ?? "", Date.now());
       if (wait) return refuseTooMany(req, res, ip, wait);
+    }
+    if (isForbiddenSetupWrite(req)) {
+      const answer = errorToAnswer(new ForbiddenError("Setting up needs the one-time setup URL printed in the server's start log."));
+      sendJson(req, res, answer);
+      return logRejected(req, ip, answer.status, errorOf(answer));
     }
     // Overwritten on every request, so a client cannot choose the address that lockouts and the
     // audit log see.
     if (ip) req.headers[CLIENT_IP_HEADER] = ip;
     else delete req.headers[CLIENT_IP_HEADER];
-    res.once("finish", () => {
-      if (res.statusCode >= 400) logRejected(req, ip, res.statusCode);
+    const limit = bodyLimitFor(req.url);
+    void holdBody(req, limit).then((held) => {
+      if (held.kind === "aborted") return;
+      if (held.kind === "too_large") {
+        const answer = errorToAnswer(new PayloadTooLargeError(`Body exceeds ${limit} bytes.`));
+        sendJson(req, res, answer);
+        return logRejected(req, ip, answer.status, errorOf(answer));
+      }
+      res.once("finish", () => {
+        if (res.statusCode >= 400) logRejected(req, ip, res.statusCode);
+      });
+      void nextHandler(held.request, res);
     });
-    void nextHandler(req, res);
   });
+  capConnectionsPerAddress(server, settings.MAX_CONNECTIONS_PER_IP, (ip) =>
+    logger().warn({ ip, max: settings.MAX_CONNECTIONS_PER_IP }, "too many open connections from one address; refusing more"),
+  );
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
   server.keepAliveTimeout = timeouts.keepAliveMs;

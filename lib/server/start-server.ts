@@ -4,7 +4,9 @@ import next from "next";
 import { closeDb, getDb } from "@/db/client";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
-import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
+import { scheduleAuthPruning } from "@/lib/auth/prune";
+import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
+import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleRetention } from "@/lib/ops/retention";
 import { startRedeployWorker } from "@/lib/redeploy/worker";
@@ -32,13 +34,13 @@ function loadSettings(): Settings {
  * checkpoint the WAL into the database file and truncate it, close, exit 0. Past the grace period
  * the process exits 1 with requests still open (their senders retry: nothing was acknowledged).
  */
-function exitGracefully(server: http.Server, stopRetention: () => void): void {
+function exitGracefully(server: http.Server, stopTimers: () => void): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger().info({ signal }, "shutting down: finishing in-flight requests");
-    stopRetention();
+    stopTimers();
     const force = setTimeout(() => {
       logger().error("shutdown grace period over; exiting with requests still open");
       process.exit(1);
@@ -74,8 +76,13 @@ export async function startServer(): Promise<http.Server> {
   const settings = loadSettings();
   const log = logger();
   const handle = getDb();
-  const secret = ensureWebhookSecret(handle);
+  const secret = webhookSecretAtStart(handle);
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
+  // Whoever reaches a fresh server first must not become its admin: /setup needs a code that only
+  // the start log shows. Issued before the port opens, so an earlier start's code is dead by then.
+  let setupCode: string | null = null;
+  if (countUsers(handle.db) === 0) setupCode = issueSetupCode(handle.db);
+  else discardSetupCode(handle.db);
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
@@ -90,24 +97,32 @@ export async function startServer(): Promise<http.Server> {
   const shownHost = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
   const base = settings.PUBLIC_URL ?? `http://${shownHost}:${port}`;
   log.info({ url: `http://${shownHost}:${port}`, database: settings.DATABASE_PATH, pid: process.pid }, "listening");
-  // The start log shows the full URL (with its token) once, as a plain line apart from the JSON
-  // log records: a generated secret can be read nowhere else before anyone has signed in. A
-  // secret the operator set in WEBHOOK_SECRET is known to them, so it is shown on a terminal only.
-  if (secret.source === "database" || process.stdout.isTTY) {
-    process.stdout.write(`Webhook URL for Treble's webhook center:\n  ${webhookUrl(base, secret.secret)}\n`);
-  }
+  // A generated secret is shown in full once, on the start that generated it, as a plain line apart
+  // from the JSON log records: it can be read nowhere else before anyone has signed in. Logs are
+  // kept for long, so later starts only point to Settings.
+  if (secret.generatedNow) process.stdout.write(`Webhook URL for Treble's webhook center:\n  ${webhookUrl(base, secret.secret)}\n`);
+  else if (secret.source === "database") process.stdout.write(`Webhook URL for Treble's webhook center: sign in as an admin and open ${base}/settings\n`);
   log.info(
     { webhookUrl: redactUrl(webhookUrl(base, secret.secret)), secretSource: secret.source },
-    secret.source === "env" ? "webhook secret from WEBHOOK_SECRET" : "webhook secret generated and kept in the database; an admin sees the full URL on /settings",
+    secret.source === "env"
+      ? "webhook secret from WEBHOOK_SECRET"
+      : secret.generatedNow
+        ? "webhook secret generated and kept in the database; the full URL is printed above this once, and admins see it on /settings"
+        : "webhook secret kept in the database; admins see the full webhook URL on /settings",
   );
   if (admin === "created") log.info({ email: settings.ADMIN_EMAIL }, "created the first admin from ADMIN_EMAIL");
-  else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
+  if (setupCode) {
+    process.stdout.write(`No account yet. Create the first admin at this one-time URL (each start prints a new one until then):\n  ${base}/setup?code=${setupCode}\n`);
+    log.info("no account yet: open the setup URL printed above to create the first admin");
+  }
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
   // Re-deployment plans are sent from a timer in this process, never on the webhook path.
   const redeployWorker = startRedeployWorker();
+  const stopAuthPruning = scheduleAuthPruning(handle.db, settings.AUDIT_RETENTION_DAYS);
   exitGracefully(server, () => {
     stopRetention();
+    stopAuthPruning();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
   });

@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { formatInTimeZone, localInputToIso } from "./format";
-import { bucketStart, bucketStarts, DAY_MS, HOUR_MS, hoursAlignWithUtc, isValidTimeZone, localParts, MINUTE_MS, nextBucket, tzOffsetMs, zonedTimeToUtc } from "./zoned";
+import {
+  bucketStart,
+  bucketStarts,
+  DAY_MS,
+  HOUR_MS,
+  hoursAlignWithUtc,
+  isValidTimeZone,
+  localParts,
+  MINUTE_MS,
+  nextBucket,
+  tzOffsetMs,
+  ZONE_CACHE_LIMIT,
+  zoneCacheSizes,
+  zonedTimeToUtc,
+} from "./zoned";
 
 const utc = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -186,5 +200,25 @@ describe("format helpers", () => {
     expect(localInputToIso("2026-11-25T09:02", "America/Bogota")).toBe("2026-11-25T14:02:00.000Z");
     expect(localInputToIso("2026-11-25", "Asia/Kolkata")).toBe("2026-11-24T18:30:00.000Z");
     expect(localInputToIso(formatInTimeZone(utc("2026-07-04T16:45:00Z"), "America/New_York", "input"), "America/New_York")).toBe("2026-07-04T16:45:00.000Z");
+  });
+});
+
+describe("the time-zone formatter cache", () => {
+  it("keys on the resolved zone, so spellings of one zone share a formatter, and stays bounded", () => {
+    const before = zoneCacheSizes().formatters;
+    for (const tz of ["america/bogota", "AMERICA/BOGOTA", "America/Bogota", "aMeRiCa/BoGoTa"]) {
+      expect(tzOffsetMs(tz, utc("2026-01-15T12:00:00Z"))).toBe(-5 * H);
+    }
+    expect(zoneCacheSizes().formatters - before).toBeLessThanOrEqual(1);
+    // Thousands of spellings (of a zone with 26 letters) never grow either map past its limit.
+    const zone = "America/Argentina/ComodRivadavia";
+    for (let i = 0; i < 3 * ZONE_CACHE_LIMIT; i++) {
+      const spelling = [...zone].map((ch, j) => ((i >> j % 24) & 1 ? ch.toUpperCase() : ch.toLowerCase())).join("");
+      expect(isValidTimeZone(spelling)).toBe(true);
+      const sizes = zoneCacheSizes();
+      expect(sizes.spellings).toBeLessThanOrEqual(ZONE_CACHE_LIMIT);
+      expect(sizes.formatters).toBeLessThanOrEqual(ZONE_CACHE_LIMIT);
+    }
+    expect(isValidTimeZone("Mars/Olympus_Mons")).toBe(false);
   });
 });

@@ -6,24 +6,47 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
+/**
+ * Formatters by resolved zone name ("america/bogota" and "America/Bogota" share one), and spellings
+ * by what they resolve to. Both are bounded: a zone comes from the query string, and a client
+ * sending endless spellings of one zone must not grow them without end (each map is emptied when
+ * full; IANA has about 600 zone names).
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const resolvedZones = new Map<string, string>();
+export const ZONE_CACHE_LIMIT = 1_000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): V {
+  if (map.size >= ZONE_CACHE_LIMIT) map.clear();
+  map.set(key, value);
+  return value;
+}
+
+/** The canonical name of `tz` ("America/Bogota" for "america/bogota"); RangeError when unknown. */
+function resolveZone(tz: string): string {
+  return resolvedZones.get(tz) ?? remember(resolvedZones, tz, new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone);
+}
 
 function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(tz, f);
-  }
-  return f;
+  const zone = resolveZone(tz);
+  const cached = formatters.get(zone);
+  if (cached) return cached;
+  const created = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  return remember(formatters, zone, created);
+}
+
+/** How many formatters and zone spellings are cached (each at most ZONE_CACHE_LIMIT). */
+export function zoneCacheSizes(): { formatters: number; spellings: number } {
+  return { formatters: formatters.size, spellings: resolvedZones.size };
 }
 
 /** Whether `tz` is an IANA time zone this runtime knows. */
@@ -67,7 +90,7 @@ const OFFSET_CACHE_LIMIT = 50_000;
 
 /** Offset of local time from UTC at `instant`, in ms (e.g. -5 h for America/Bogota). */
 export function tzOffsetMs(tz: string, instant: number): number {
-  const key = `${tz}|${Math.floor(instant / OFFSET_SLOT_MS)}`;
+  const key = `${resolveZone(tz)}|${Math.floor(instant / OFFSET_SLOT_MS)}`;
   const cached = offsetCache.get(key);
   if (cached !== undefined) return cached;
   const p = localParts(tz, instant);

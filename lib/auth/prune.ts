@@ -1,0 +1,31 @@
+import type { Db } from "@/db/client";
+import { logger } from "@/lib/log";
+import { pruneAudit } from "./audit";
+import { pruneSignInThrottle } from "./lockout";
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+/** Deletes audit entries older than `auditDays` days and sign-in throttle records that have run out. */
+export function pruneAuthRecords(db: Db, now: number, auditDays: number): { auditEntries: number; throttleRecords: number } {
+  return { auditEntries: pruneAudit(db, now - auditDays * DAY_MS), throttleRecords: pruneSignInThrottle(db, now) };
+}
+
+/**
+ * Prunes now and every hour after, until the returned function is called, so neither table grows
+ * without bound (a spray of failed sign-ins from many addresses leaves one record per address).
+ */
+export function scheduleAuthPruning(db: Db, auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
+  const run = () => {
+    try {
+      const pruned = pruneAuthRecords(db, Date.now(), auditDays);
+      if (pruned.auditEntries || pruned.throttleRecords) logger().info(pruned, "pruned old audit entries and sign-in throttle records");
+    } catch (err) {
+      logger().warn({ err: (err as Error).message }, "pruning audit entries failed; retrying at the next run");
+    }
+  };
+  run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
