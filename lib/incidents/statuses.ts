@@ -1,3 +1,3 @@
 /** Incident statuses, shared by the schema, the filters and the UI (no server code here). */
-export const INCIDENT_STATUSES = ["open", "acknowledged", "resolved"] as const;
+export const INCIDENT_STATUSES = ["open", "acknowledged", "snoozed", "resolved", "ignored"] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
