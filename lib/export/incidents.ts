@@ -44,29 +44,29 @@ type Row = [
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-/** Which incidents the filters select: exactly what the incidents list shows for them. */
-function incidentConditionsOf(request: ExportRequest): Where {
-  return incidentConditions(request.filters, incidentStatuses(request.filters), request.window);
+/** Which incidents the filters select: exactly what the incidents list shows for them (`viewerId`: who `assignee=me` is). */
+function incidentConditionsOf(request: ExportRequest, viewerId: string | null): Where {
+  return incidentConditions(request.filters, incidentStatuses(request.filters), request.window, viewerId);
 }
 
 function count(sqlite: Database.Database, where: Where): number {
   return sqlite.prepare(`SELECT count(*) FROM incidents i WHERE ${where.sql}`).pluck().get(...where.params) as number;
 }
 
-export function countIncidentExport(request: ExportRequest): number {
+export function countIncidentExport(request: ExportRequest, viewerId: string | null = null): number {
   const sqlite = openReadConnection();
   try {
-    return count(sqlite, incidentConditionsOf(request));
+    return count(sqlite, incidentConditionsOf(request, viewerId));
   } finally {
     sqlite.close();
   }
 }
 
 /** The incidents of these filters, newest first (by id: counters change during the export, ids do not). */
-export function incidentExport(request: ExportRequest): { filename: string; source: RowSource } {
+export function incidentExport(request: ExportRequest, viewerId: string | null = null): { filename: string; source: RowSource } {
   const sqlite = openReadConnection();
   try {
-    const where = incidentConditionsOf(request);
+    const where = incidentConditionsOf(request, viewerId);
     const upperId = maxId(sqlite, "incidents");
     const chunk = sqlite
       .prepare(

@@ -6,6 +6,7 @@ import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
+import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
 import { scheduleRetention } from "@/lib/ops/retention";
 import { createAppServer } from "./app-server";
 
@@ -31,13 +32,13 @@ function loadSettings(): Settings {
  * checkpoint the WAL into the database file and truncate it, close, exit 0. Past the grace period
  * the process exits 1 with requests still open (their senders retry: nothing was acknowledged).
  */
-function exitGracefully(server: http.Server, stopRetention: () => void): void {
+function exitGracefully(server: http.Server, stopTimers: () => void): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger().info({ signal }, "shutting down: finishing in-flight requests");
-    stopRetention();
+    stopTimers();
     const force = setTimeout(() => {
       logger().error("shutdown grace period over; exiting with requests still open");
       process.exit(1);
@@ -103,6 +104,10 @@ export async function startServer(): Promise<http.Server> {
   else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
-  exitGracefully(server, stopRetention);
+  const stopIncidentTimers = scheduleIncidentTimers(handle);
+  exitGracefully(server, () => {
+    stopRetention();
+    stopIncidentTimers();
+  });
   return server;
 }
