@@ -238,9 +238,9 @@ describe("GET /api/incidents/export", () => {
     expect(rows.map((r) => [r[0], r[1], r[2], r[4], r[6], r[8]])).toEqual(
       expected.map((i) => [String(i.id), i.reason, neutral(i.line_key), i.status, String(i.failures), new Date(i.first_seen as number).toISOString()]),
     );
-    // Without a status, the list's default: what still needs someone.
+    // Without a status, the list's default: "Needs attention" (open).
     const open = await exportCsv("incidents", { ...ALL, line: "+573001110002" });
-    expect(open.rows.length).toBe(expected.filter((i) => i.status !== "resolved").length);
+    expect(open.rows.length).toBe(expected.filter((i) => i.status === "open").length);
     expect(((await (await get("incidents", { ...query, count: "1" })).json()) as { rows: number }).rows).toBe(expected.length);
   });
 });
