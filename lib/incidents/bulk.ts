@@ -7,14 +7,11 @@ import { parseInput } from "@/lib/validate";
 import { applyAction, noteSchema, type ActingUser, type ActionParams } from "./apply";
 import { applyAssign, assigneeSchema, findAssignee, type Assignee } from "./assign";
 import { snoozeCondition, snoozeConditionSchema } from "./snooze";
-import { canTake, INCIDENT_ACTION_NAMES, type IncidentAction } from "./transitions";
+import { BULK_ACTIONS } from "./bulk-actions";
+import { canTake } from "./transitions";
 
 /** An explicit id list is bounded (it travels in one request); a filter selects without limit. */
 export const MAX_BULK_IDS = 10_000;
-
-/** What a bulk request can do: every action people take, and assigning. */
-export const BULK_ACTIONS = [...INCIDENT_ACTION_NAMES, "assign"] as const;
-export type BulkActionName = IncidentAction | "assign";
 
 const bulkSchema = z
   .object({

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
-import { INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
+import { ASSIGNED_TO_ME_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
 import type { INCIDENT_TRANSITIONS } from "@/lib/incidents/transitions";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { parseInput } from "@/lib/validate";
@@ -130,9 +130,6 @@ export type IncidentCounts = Record<IncidentStatus, number> & {
   assignedToMe: number;
 };
 
-/** The "Assigned to me" tab: what the viewer still has to handle. */
-export const ASSIGNED_TO_ME_STATUSES: readonly IncidentStatus[] = ["open", "acknowledged", "snoozed"];
-
 export interface IncidentList {
   items: IncidentItem[];
   nextCursor: string | null;
@@ -147,7 +144,7 @@ export interface IncidentList {
  * `assignee=me` means. Counters move as failures arrive, so a page boundary by count can shift
  * between requests; by time it only grows at one end.
  */
-export function listIncidents(filters: Filters, page: IncidentPage, now = Date.now(), viewerId: string | null = null): IncidentList {
+export function listIncidents(filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): IncidentList {
   const { sqlite } = getDb();
   const window = resolveWindow(filters, now);
   const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId);

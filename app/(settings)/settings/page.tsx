@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { IncidentSettingsPanel } from "@/components/settings/incident-settings-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
@@ -7,6 +8,7 @@ import { requirePageUser } from "@/lib/auth/page";
 import { ROLE_LABELS } from "@/lib/auth/roles";
 import { listApiTokens } from "@/lib/auth/tokens";
 import { listUsers } from "@/lib/auth/users";
+import { getIncidentSettings } from "@/lib/incidents/settings";
 import { webhookSecretStatus } from "@/lib/ingest/webhook-secret";
 import { settingsTimeZone } from "./time-zone";
 
@@ -40,6 +42,7 @@ export default async function SettingsPage() {
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
+          <IncidentSettingsPanel initial={getIncidentSettings()} />
         </>
       )}
     </>
