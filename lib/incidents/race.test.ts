@@ -1,6 +1,6 @@
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
+import readline from "node:readline";
 import { afterAll, expect, it } from "vitest";
 import { closeDb, getDb } from "@/db/client";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
@@ -12,7 +12,6 @@ import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
 afterAll(() => tempDb.cleanup());
 
-const run = promisify(execFile);
 const TSX = path.join(process.cwd(), "node_modules", ".bin", "tsx");
 const WORKER = path.join(process.cwd(), "lib", "testing", "incident-race-worker.ts");
 
@@ -25,16 +24,23 @@ interface Outcome {
   current?: IncidentItem;
 }
 
-/** Runs one contender per [action, e-mail] at the same instant against incident `id`. */
+/** Runs one contender per [action, e-mail] against incident `id`, started at the same instant once all are ready. */
 async function race(id: number, contenders: Array<[string, string]>): Promise<Outcome[]> {
-  // Far enough ahead for both processes to start and load the code.
-  const startAt = String(Date.now() + 4000);
-  return Promise.all(
-    contenders.map(async ([action, email]) => {
-      const { stdout } = await run(TSX, [WORKER, action, String(id), startAt, email], { env: process.env, cwd: process.cwd() });
-      return JSON.parse(stdout.trim()) as Outcome;
-    }),
-  );
+  const workers = contenders.map(([action, email]) => {
+    const child = spawn(TSX, [WORKER, action, String(id), email], { env: process.env, cwd: process.cwd(), stdio: ["pipe", "pipe", "inherit"] });
+    const lines = readline.createInterface({ input: child.stdout });
+    const next = () => new Promise<string>((resolve, reject) => {
+      lines.once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+    });
+    return { child, next };
+  });
+  await Promise.all(workers.map((w) => w.next().then((line) => expect(line).toBe("ready"))));
+  // Every contender has loaded its code and opened the database: start them together.
+  const startAt = String(Date.now() + 300);
+  const outcomes = workers.map((w) => w.next());
+  for (const w of workers) w.child.stdin.end(`${startAt}\n`);
+  return (await Promise.all(outcomes)).map((line) => JSON.parse(line) as Outcome);
 }
 
 function incident(): number {
