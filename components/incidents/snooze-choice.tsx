@@ -40,7 +40,7 @@ export function SnoozeChoice({ value, onChange }: { value: SnoozeChoiceState; on
     <fieldset className="snooze-options" data-testid="snooze-options">
       <legend className="sr-only">Snooze until</legend>
       <label>
-        <input type="radio" name="snooze-kind" checked={value.kind === "hours"} onChange={() => set({ kind: "hours" })} />
+        <input type="radio" name="snooze-kind" aria-label="For a while" checked={value.kind === "hours"} onChange={() => set({ kind: "hours" })} />
         For
         <select aria-label="Snooze for" value={value.hours} onChange={(e) => set({ kind: "hours", hours: e.target.value })}>
           {HOUR_CHOICES.map(([hours, label]) => (
@@ -51,12 +51,12 @@ export function SnoozeChoice({ value, onChange }: { value: SnoozeChoiceState; on
         </select>
       </label>
       <label>
-        <input type="radio" name="snooze-kind" checked={value.kind === "until"} onChange={() => set({ kind: "until" })} />
+        <input type="radio" name="snooze-kind" aria-label="Until a date and time" checked={value.kind === "until"} onChange={() => set({ kind: "until" })} />
         Until
         <input type="datetime-local" aria-label="Snooze until (your time zone)" value={value.until} onChange={(e) => set({ kind: "until", until: e.target.value })} />
       </label>
       <label>
-        <input type="radio" name="snooze-kind" checked={value.kind === "failures"} onChange={() => set({ kind: "failures" })} />
+        <input type="radio" name="snooze-kind" aria-label="Until a number of failures" checked={value.kind === "failures"} onChange={() => set({ kind: "failures" })} />
         Until
         <input
           type="number"
@@ -70,7 +70,7 @@ export function SnoozeChoice({ value, onChange }: { value: SnoozeChoiceState; on
         more failures
       </label>
       <label>
-        <input type="radio" name="snooze-kind" checked={value.kind === "escalating"} onChange={() => set({ kind: "escalating" })} />
+        <input type="radio" name="snooze-kind" aria-label="Until it escalates" checked={value.kind === "escalating"} onChange={() => set({ kind: "escalating" })} />
         Until it escalates
       </label>
     </fieldset>

@@ -22,6 +22,11 @@ export const INCIDENT_COLUMNS = [
   "resolvedAt",
   "resolvedBy",
   "note",
+  "escalating",
+  "assignee",
+  "snoozeUntil",
+  "snoozeFailuresLeft",
+  "snoozeUntilEscalating",
 ] as const;
 
 type Row = [
@@ -40,6 +45,11 @@ type Row = [
   resolvedAt: number | null,
   resolvedBy: string | null,
   note: string | null,
+  escalating: number,
+  assignee: string | null,
+  snoozeUntil: number | null,
+  snoozeFailuresLeft: number | null,
+  snoozeUntilEscalating: number,
 ];
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -71,15 +81,27 @@ export function incidentExport(request: ExportRequest, viewerId: string | null =
     const chunk = sqlite
       .prepare(
         `SELECT i.id, i.reason, i.line_key, i.template_key, i.status, i.regressed, i.failures, i.contacts, i.first_seen, i.last_seen,
-           i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by, i.note
-         FROM incidents i WHERE i.id < ? AND ${where.sql} ORDER BY i.id DESC LIMIT ${READ_CHUNK_ROWS}`,
+           i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by, i.note, i.escalating, u.email,
+           i.snooze_until, i.snooze_failures_left, i.snooze_until_escalating
+         FROM incidents i LEFT JOIN users u ON u.id = i.assignee_id
+         WHERE i.id < ? AND ${where.sql} ORDER BY i.id DESC LIMIT ${READ_CHUNK_ROWS}`,
       )
       .raw(true);
     const chunks = chunkedRows<Row, number>(
       (id) => chunk.all(id, ...where.params) as Row[],
       (r) => r[0],
       upperId + 1,
-      (r): Cell[] => [r[0], r[1], r[2], r[3], r[4], r[5] ? "true" : "false", r[6], r[7], iso(r[8]), iso(r[9]), iso(r[10]), r[11], iso(r[12]), r[13], r[14]],
+      (r): Cell[] => {
+        const snoozed = r[4] === "snoozed";
+        return [
+          ...[r[0], r[1], r[2], r[3], r[4], r[5] ? "true" : "false", r[6], r[7], iso(r[8]), iso(r[9]), iso(r[10]), r[11], iso(r[12]), r[13], r[14]],
+          r[15] ? "true" : "false",
+          r[16],
+          snoozed ? iso(r[17]) : null,
+          snoozed ? r[18] : null,
+          snoozed ? (r[19] ? "true" : "false") : null,
+        ];
+      },
     );
     return {
       filename: exportFilename("incidents", request.window, request.filters),
