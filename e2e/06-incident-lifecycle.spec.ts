@@ -93,7 +93,9 @@ test("snooze from the detail page: it leaves Needs attention, and the counted fa
 test("i ignores from the detail page; it keeps counting under Ignored and is reopened by hand", async ({ page, request }) => {
   await page.goto(LIST);
   await page.getByTestId("incidents-table-row").click();
+  await expect(page).toHaveURL(/\/incidents\/\d+/);
   const detail = page.getByTestId("incident-detail");
+  await expect(page.getByTestId("failures-table-total")).toHaveText("5 failures");
   await page.locator("body").click({ position: { x: 5, y: 5 } });
   await page.keyboard.press("i");
   await expect(detail.getByTestId("incident-status")).toHaveText("ignored");
