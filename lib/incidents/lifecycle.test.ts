@@ -154,7 +154,7 @@ describe("snooze by failures, counted at ingest", () => {
     ignoreIncident(id, { note: "test line" }, by);
     storeEvents(getDb(), failures(30));
     expect(getIncident(id)).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
-    expect(runIncidentTimers(getDb(), Date.now() + 1000 * HOUR)).toEqual({ autoResolved: 0, unsnoozed: 0, deescalated: 0 });
+    expect(runIncidentTimers(getDb(), Date.now() + 1000 * HOUR)).toEqual({ autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false });
     expect(getIncident(id).status).toBe("ignored");
     expect(reopenIncident(id, {}, by).status).toBe("open");
   });
@@ -204,6 +204,16 @@ describe("timers, with a controllable clock", () => {
       expect(() => updateIncidentSettings(bad, by), JSON.stringify(bad)).toThrow(InvalidInputError);
     }
     expect(getIncidentSettings()).toEqual({ autoResolveAfterHours: 1 });
+  });
+
+  it("works off a backlog in batches, each its own short transaction", () => {
+    const t0 = Date.now();
+    const reasons = ["INVALID_PHONE", "REVOKED", "FAILURE", "INVALID_POLL", "MISSING_PARAMETER"];
+    for (const reason of reasons) storeEvents(getDb(), failures(1, t0 - 48 * HOUR, { failure_reason: reason }));
+    expect(runIncidentTimers(getDb(), t0, 2)).toMatchObject({ autoResolved: 2, more: true });
+    expect(runIncidentTimers(getDb(), t0, 2)).toMatchObject({ autoResolved: 2, more: true });
+    expect(runIncidentTimers(getDb(), t0, 2)).toMatchObject({ autoResolved: 1, more: false });
+    expect(getDb().sqlite.prepare("SELECT count(*) FROM incidents WHERE status = 'resolved'").pluck().get()).toBe(5);
   });
 
   it("wakes a snoozed incident when its time passes, and not before", () => {

@@ -13,13 +13,19 @@ export interface TimerResult {
   autoResolved: number;
   unsnoozed: number;
   deescalated: number;
+  /** A step hit `batchRows`: run again (after letting ingest in) to finish. */
+  more: boolean;
 }
+
+/** Incidents per step and transaction, so a backlog (e.g. the first run after an upgrade) never holds the write lock long. */
+export const TIMER_BATCH_ROWS = 200;
 
 const SERVER = { actor: SYSTEM_ACTOR, ip: null };
 
 /**
  * The incidents' timers, as of `now`, in one short immediate transaction (each step is one
- * conditional UPDATE … RETURNING through an index, then its activity and audit rows):
+ * conditional UPDATE … RETURNING through an index on at most `batchRows` incidents, then their
+ * activity and audit rows):
  * - auto-resolve: open or acknowledged incidents whose latest failure (event time) is older than
  *   the setting are resolved by the server (activity `auto_resolved`);
  * - snooze expiry: snoozed incidents whose time has come are open again (activity `unsnoozed`);
@@ -27,15 +33,16 @@ const SERVER = { actor: SYSTEM_ACTOR, ip: null };
  *   its threshold (activity `escalation_ended`);
  * - hourly counts older than escalation needs are dropped.
  */
-export function runIncidentTimers(handle: DbHandle, now: number): TimerResult {
+export function runIncidentTimers(handle: DbHandle, now: number, batchRows = TIMER_BATCH_ROWS): TimerResult {
   const { sqlite } = handle;
+  const limited = (condition: string) => `id IN (SELECT id FROM incidents WHERE ${condition} LIMIT ${batchRows})`;
   return sqlite
     .transaction(() => {
-      const result: TimerResult = { autoResolved: 0, unsnoozed: 0, deescalated: 0 };
+      const result: TimerResult = { autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false };
       const hours = getIncidentSettings(sqlite).autoResolveAfterHours;
       if (hours !== null) {
         const ids = sqlite
-          .prepare(`UPDATE incidents SET ${transitionSet("autoResolve")} WHERE ${statusAllows("autoResolve")} AND last_seen < @cutoff RETURNING id`)
+          .prepare(`UPDATE incidents SET ${transitionSet("autoResolve")} WHERE ${limited(`${statusAllows("autoResolve")} AND last_seen < @cutoff`)} RETURNING id`)
           .pluck()
           .all({ at: now, cutoff: now - hours * HOUR_MS }) as number[];
         const spec = INCIDENT_TRANSITIONS.autoResolve;
@@ -44,7 +51,7 @@ export function runIncidentTimers(handle: DbHandle, now: number): TimerResult {
       }
 
       const woken = sqlite
-        .prepare(`UPDATE incidents SET ${transitionSet("wake")} WHERE ${statusAllows("wake")} AND snooze_until <= @at RETURNING id`)
+        .prepare(`UPDATE incidents SET ${transitionSet("wake")} WHERE ${limited(`${statusAllows("wake")} AND snooze_until <= @at`)} RETURNING id`)
         .pluck()
         .all({ at: now }) as number[];
       const wake = INCIDENT_TRANSITIONS.wake;
@@ -52,14 +59,17 @@ export function runIncidentTimers(handle: DbHandle, now: number): TimerResult {
       result.unsnoozed = woken.length;
 
       const calm = sqlite
-        .prepare("UPDATE incidents SET escalating = 0, escalating_since = NULL WHERE escalating = 1 AND escalating_hour < @lastHour RETURNING id")
+        .prepare(`UPDATE incidents SET escalating = 0, escalating_since = NULL WHERE ${limited("escalating = 1 AND escalating_hour < @lastHour")} RETURNING id`)
         .pluck()
         .all({ lastHour: hourOf(now) - HOUR_MS }) as number[];
       const activity = sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, NULL, 'escalation_ended', ?)");
       for (const id of calm) activity.run(id, now, "an hour passed below its threshold");
       result.deescalated = calm.length;
 
-      sqlite.prepare("DELETE FROM incident_hours WHERE bucket < ?").run(hourOf(now) - KEEP_HOURS_MS);
+      const dropped = sqlite
+        .prepare(`DELETE FROM incident_hours WHERE rowid IN (SELECT rowid FROM incident_hours WHERE bucket < ? LIMIT ${batchRows * 10})`)
+        .run(hourOf(now) - KEEP_HOURS_MS).changes;
+      result.more = [result.autoResolved, result.unsnoozed, result.deescalated].some((n) => n === batchRows) || dropped === batchRows * 10;
       return result;
     })
     .immediate();
@@ -68,22 +78,34 @@ export function runIncidentTimers(handle: DbHandle, now: number): TimerResult {
 /** How often the server runs the timers (the contract: at least once a minute). */
 export const INCIDENT_TIMERS_EVERY_MS = 30_000;
 
+/** Lets queued webhook commits run between two batches. */
+const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Runs the incident timers now and every `everyMs` after, until the returned function is called.
- * `clock` is injectable for tests. A failed run (e.g. the database is locked) is logged and
- * retried at the next tick.
+ * Runs the incident timers now and every `everyMs` after, until the returned function is called;
+ * a backlog is worked off in batches with ingest let in between. `clock` is injectable for tests.
+ * A failed run (e.g. the database is locked) is logged and retried at the next tick.
  */
 export function scheduleIncidentTimers(handle: DbHandle, { everyMs = INCIDENT_TIMERS_EVERY_MS, clock = Date.now }: { everyMs?: number; clock?: () => number } = {}): () => void {
-  const run = () => {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
     try {
-      const result = runIncidentTimers(handle, clock());
-      if (result.autoResolved || result.unsnoozed || result.deescalated) logger().info(result, "incident timers");
+      for (;;) {
+        const { more, ...result } = runIncidentTimers(handle, clock());
+        if (result.autoResolved || result.unsnoozed || result.deescalated) logger().info(result, "incident timers");
+        if (!more) break;
+        await yieldToIngest();
+      }
     } catch (err) {
       logger().warn({ err: (err as Error).message }, "incident timers failed; retrying at the next run");
+    } finally {
+      running = false;
     }
   };
-  run();
-  const timer = setInterval(run, everyMs);
+  void run();
+  const timer = setInterval(() => void run(), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }
