@@ -68,6 +68,7 @@ test("snooze from the detail page: it leaves Needs attention, and the counted fa
   await expect(page).toHaveURL(/status=snoozed/);
   await expect(row.getByTestId("incident-status")).toHaveText("snoozed");
   await expect(row).toContainText(E2E_ADMIN.email.split("@")[0]!);
+  await page.screenshot({ path: "test-results/incidents-snoozed-tab.png", fullPage: true });
   await page.getByTestId("tab-attention").click();
   await expect(page).not.toHaveURL(/status=/);
   await expect(row).toHaveCount(0);

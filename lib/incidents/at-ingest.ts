@@ -231,7 +231,8 @@ export class IncidentTallies {
   private startEscalating(tally: IncidentTally, failureId: number, at: number): void {
     tally.escalating = true;
     tally.escalatingSince = at;
-    this.s.activity.run(tally.id, at, "escalating", `${tally.hourFailures} failures this hour, above ${Math.floor(tally.hourThreshold ?? 0)}`, failureId);
+    const usual = Math.floor(tally.hourThreshold ?? 0);
+    this.s.activity.run(tally.id, at, "escalating", `${tally.hourFailures} failures this hour (escalates above ${usual}, and from 20)`, failureId);
     if (tally.status === "snoozed" && tally.snoozeUntilEscalating) this.wake(tally, failureId, at, "it started escalating");
   }
 
