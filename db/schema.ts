@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../lib/incidents/statuses";
 import { ROLES } from "../lib/auth/roles";
 import { BATCH_STATUSES, PLAN_STATUSES } from "../lib/redeploy/states";
-import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Every accepted webhook event, verbatim. This is the source of truth: failure rows and template
@@ -121,12 +121,48 @@ export const incidents = sqliteTable(
     note: text("note"),
     reopenedCount: integer("reopened_count").notNull().default(0),
     updatedAt: integer("updated_at").notNull(),
+    // ── Lifecycle (lib/incidents): snooze, assignment, escalation ──
+    /** While snoozed: wakes at this time (null = not by time). */
+    snoozeUntil: integer("snooze_until"),
+    /** While snoozed: wakes when this many more failures have arrived (null = not by count). */
+    snoozeFailuresLeft: integer("snooze_failures_left"),
+    /** While snoozed: wakes when it starts escalating. */
+    snoozeUntilEscalating: integer("snooze_until_escalating", { mode: "boolean" }).notNull().default(false),
+    assigneeId: text("assignee_id").references(() => users.id),
+    /** Its current hour's failures are far above its usual rate (lib/incidents/escalation.ts). */
+    escalating: integer("escalating", { mode: "boolean" }).notNull().default(false),
+    escalatingSince: integer("escalating_since"),
+    /** The latest hour (UTC start) whose failures exceeded the threshold; clears an hour after. */
+    escalatingHour: integer("escalating_hour"),
+    /** The hour (UTC start, event time) that hourFailures and hourThreshold are about. */
+    hourBucket: integer("hour_bucket"),
+    hourFailures: integer("hour_failures").notNull().default(0),
+    /** Failures in hourBucket must exceed this (and reach 20) to escalate; null = cannot escalate this hour. */
+    hourThreshold: real("hour_threshold"),
   },
   (t) => [
     uniqueIndex("incidents_key_idx").on(t.reason, t.lineKey, t.templateKey),
     index("incidents_status_idx").on(t.status, t.lastSeen),
     index("incidents_last_seen_idx").on(t.lastSeen),
+    index("incidents_snooze_until_idx").on(t.status, t.snoozeUntil),
+    index("incidents_assignee_idx").on(t.assigneeId, t.lastSeen),
   ],
+);
+
+/**
+ * Failures per incident per hour (UTC start, event time), kept at ingest: the history that
+ * escalation compares the current hour against. Only the last 8 days are kept.
+ */
+export const incidentHours = sqliteTable(
+  "incident_hours",
+  {
+    incidentId: integer("incident_id")
+      .notNull()
+      .references(() => incidents.id),
+    bucket: integer("bucket").notNull(),
+    failures: integer("failures").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.bucket] }), index("incident_hours_bucket_idx").on(t.bucket)],
 );
 
 /** Distinct contacts of an incident (so `incidents.contacts` counts each contact once). */
@@ -141,7 +177,7 @@ export const incidentContacts = sqliteTable(
   (t) => [primaryKey({ columns: [t.incidentId, t.contact] })],
 );
 
-/** What happened to an incident: regressions at ingest, and (later) people's actions. */
+/** What happened to an incident: people's actions and comments, and the server's own transitions (actor null). */
 export const incidentActivity = sqliteTable(
   "incident_activity",
   {

@@ -45,13 +45,17 @@ test("acknowledge from the list, after a confirmation that states the exact coun
   await page.getByTestId("note-dialog").getByLabel("Note (optional)").fill("on it");
   await page.getByTestId("note-dialog-confirm").click();
   await expect(page.getByTestId("bulk-result")).toHaveText("Acknowledged 1 incident.");
+  // No longer in "Needs attention": it is under its own tab.
+  await expect(row).toHaveCount(0);
+  await page.getByTestId("tab-acknowledged").click();
+  await expect(page).toHaveURL(/status=acknowledged/);
   await expect(row.getByTestId("incident-status")).toHaveText("acknowledged");
   await expect(row).toContainText("admin@e2e.example");
   await page.screenshot({ path: "test-results/incidents-list.png", fullPage: true });
 });
 
 test("resolve with a note from the detail page; a new failure brings it back as regressed without a reload", async ({ page, request }) => {
-  await page.goto(LIST);
+  await page.goto(`${LIST}&status=acknowledged`);
   await page.getByTestId("incidents-table-row").click();
   await expect(page).toHaveURL(/\/incidents\/\d+/);
   const detail = page.getByTestId("incident-detail");

@@ -9,7 +9,7 @@ import { DAY_MS, HOUR_MS, isValidTimeZone } from "@/lib/time/zoned";
  * THE filter schema: one definition of the dashboard's filters, parsed from URL query parameters
  * by pages, API routes, CSV export and incidents alike, so a URL is a shareable view.
  * Parameters: from, to (ISO 8601), range (1h, 24h, 7d, 30d, 90d), tz, reason, class, line,
- * template, status, q. Lists are comma-separated.
+ * template, status, q, assignee (incidents: me, none or a user id). Lists are comma-separated.
  */
 
 export const RANGE_PRESETS = { "1h": HOUR_MS, "24h": 24 * HOUR_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS, "90d": 90 * DAY_MS } as const;
@@ -54,6 +54,12 @@ export const filtersSchema = z
       .optional()
       .transform((v) => v?.trim() || undefined)
       .pipe(z.string().max(64, "must be at most 64 characters").optional()),
+    /** Incidents assigned to the viewer (`me`), to nobody (`none`), or to the user with this id. */
+    assignee: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || undefined)
+      .pipe(z.string().max(200, "must be me, none or a user id").optional()),
   })
   .superRefine((f, ctx) => {
     if (f.from && f.to && Date.parse(f.from) >= Date.parse(f.to)) {
@@ -62,7 +68,7 @@ export const filtersSchema = z
   });
 
 export type Filters = z.infer<typeof filtersSchema>;
-export const FILTER_KEYS = ["range", "from", "to", "tz", "reason", "class", "line", "template", "status", "q"] as const;
+export const FILTER_KEYS = ["range", "from", "to", "tz", "reason", "class", "line", "template", "status", "q", "assignee"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
 type ParamSource = URLSearchParams | Record<string, string | string[] | undefined>;
@@ -148,4 +154,5 @@ export const filterUrlParsers = {
   template: parseAsArrayOf(parseAsString, ","),
   status: parseAsArrayOf(parseAsStringLiteral(INCIDENT_STATUSES), ","),
   q: parseAsString,
+  assignee: parseAsString,
 };

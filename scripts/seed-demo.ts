@@ -68,6 +68,7 @@ function counts(sqlite: Database.Database): Counts {
 const EVENT_TABLES = [
   "incident_activity",
   "incident_contacts",
+  "incident_hours",
   "template_status_events",
   "failures",
   "incidents",

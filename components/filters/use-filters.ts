@@ -45,6 +45,7 @@ export function useFilters(serverTz = "UTC"): UseFilters {
       template: state.template ?? [],
       status: state.status ?? [],
       q: state.q ?? undefined,
+      assignee: state.assignee ?? undefined,
     };
     const tz = filters.tz ?? browserTz;
     return { filters, tz, queryString: filtersToSearchParams({ ...filters, tz }).toString(), setFilters };

@@ -10,16 +10,36 @@ import { SliceView } from "@/components/slice-view";
 import { fetchJson } from "@/lib/api-client";
 import { UNKNOWN } from "@/lib/filters";
 import { canTake, INCIDENT_ACTION_NAMES, type IncidentAction } from "@/lib/incidents/transitions";
-import type { IncidentDetail } from "@/lib/queries/incidents";
+import type { IncidentActivityItem, IncidentDetail } from "@/lib/queries/incidents";
 import { incidentQueryKey } from "@/lib/query-keys";
 import { formatInTimeZone } from "@/lib/time/format";
 import { IncidentStatus } from "./incident-badges";
 import { ACTION_LABELS, INCIDENTS_REFRESH_MS } from "./incidents-table";
 import { NoteDialog } from "./note-dialog";
-import { useIncidentAction } from "./use-incident-action";
+import { DEFAULT_SNOOZE, describeSnooze, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
+import { useAssign, useAssignees, useComment, useIncidentAction } from "./use-incident-action";
 
-const SHORTCUTS: Record<string, IncidentAction> = { a: "acknowledge", r: "resolve", o: "reopen" };
-const SHORTCUT_OF: Record<IncidentAction, string> = { acknowledge: "a", resolve: "r", reopen: "o" };
+const SHORTCUT_OF: Record<IncidentAction, string> = { acknowledge: "a", resolve: "r", reopen: "o", snooze: "s", unsnooze: "u", ignore: "i" };
+const SHORTCUTS = Object.fromEntries(Object.entries(SHORTCUT_OF).map(([action, key]) => [key, action as IncidentAction]));
+/** Actions that open a dialog (a note, or what wakes the snooze) before they are taken. */
+const WITH_DIALOG: ReadonlySet<IncidentAction> = new Set(["resolve", "snooze"]);
+
+/** How each activity entry reads ("<action> by <actor>"). */
+const ACTIVITY_LABELS: Record<IncidentActivityItem["action"], string> = {
+  acknowledged: "acknowledged",
+  resolved: "resolved",
+  reopened: "reopened",
+  snoozed: "snoozed",
+  unsnoozed: "unsnoozed",
+  ignored: "ignored",
+  regressed: "regressed",
+  auto_resolved: "auto-resolved",
+  assigned: "assigned",
+  unassigned: "unassigned",
+  commented: "commented",
+  escalating: "started escalating",
+  escalation_ended: "stopped escalating",
+};
 
 /** Keys typed into a form field are text, not shortcuts. */
 function isTyping(target: EventTarget | null): boolean {
@@ -27,11 +47,12 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 /**
- * One incident: what its reason means and what to do, its actions (with keyboard shortcuts),
- * its activity log, and the trend and failures of exactly its (reason, line, template). Polls, so
- * a regression shows up without a reload.
+ * One incident: what its reason means and what to do, its actions (with keyboard shortcuts:
+ * a acknowledge, r resolve, o reopen, s snooze, u unsnooze, i ignore, m assign to me), its
+ * assignee, comments and activity log, and the trend and failures of exactly its (reason, line,
+ * template). Polls, so a regression, a wake-up or an escalation shows up without a reload.
  */
-export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serverTz: string; canAct: boolean }) {
+export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id: number; serverTz: string; canAct: boolean; currentUserId: string }) {
   const { tz } = useFilters(serverTz);
   const incident = useQuery({
     queryKey: incidentQueryKey(id),
@@ -40,19 +61,33 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
     refetchIntervalInBackground: false,
   });
   const act = useIncidentAction();
-  const [resolving, setResolving] = useState(false);
+  const assign = useAssign();
+  const comment = useComment();
+  const assignees = useAssignees();
+  const [dialog, setDialog] = useState<"resolve" | "snooze" | null>(null);
+  const [snooze, setSnooze] = useState<SnoozeChoiceState>(DEFAULT_SNOOZE);
+  const [commentText, setCommentText] = useState("");
   const status = incident.data?.status;
+  const busy = act.isPending || assign.isPending;
 
   const run = (action: IncidentAction) => {
-    if (!status || !canTake(action, status) || act.isPending) return;
-    if (action === "resolve") setResolving(true);
+    if (!status || !canTake(action, status) || busy) return;
+    if (action === "resolve" || action === "snooze") setDialog(action);
     else act.mutate({ id, action });
+  };
+  const assignToMe = () => {
+    if (!busy && incident.data?.assignee?.id !== currentUserId) assign.mutate({ id, userId: currentUserId });
   };
 
   useEffect(() => {
     if (!canAct) return;
     const onKey = (e: KeyboardEvent) => {
-      if (resolving || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (dialog || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (e.key === "m") {
+        e.preventDefault();
+        assignToMe();
+        return;
+      }
       const action = SHORTCUTS[e.key];
       if (!action) return;
       e.preventDefault();
@@ -66,6 +101,8 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
   if (incident.isError) return <QueryError error={incident.error} onRetry={() => void incident.refetch()} what="the incident" />;
   const d = incident.data;
   const time = (iso: string | null) => (iso ? formatInTimeZone(Date.parse(iso), tz, "full") : "—");
+  const error = [act, assign].find((m) => m.isError)?.error;
+  const snoozeRequest = snoozeBody(snooze);
 
   return (
     <div data-testid="incident-detail">
@@ -75,15 +112,43 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
       {canAct && (
         <div className="actions" data-testid="incident-actions">
           {INCIDENT_ACTION_NAMES.map((action) => (
-            <button key={action} type="button" className={canTake(action, d.status) ? "primary" : undefined} disabled={!canTake(action, d.status) || act.isPending} onClick={() => run(action)}>
+            <button
+              key={action}
+              type="button"
+              className={canTake(action, d.status) ? "primary" : undefined}
+              disabled={!canTake(action, d.status) || busy}
+              onClick={() => run(action)}
+              data-testid={`action-${action}`}
+            >
               {ACTION_LABELS[action]}
-              {action === "resolve" ? "…" : ""} <kbd>{SHORTCUT_OF[action]}</kbd>
+              {WITH_DIALOG.has(action) ? "…" : ""} <kbd>{SHORTCUT_OF[action]}</kbd>
             </button>
           ))}
           <RedeployLauncher source={{ incidentId: d.id }} />
-          {act.isError && (
+          <button type="button" onClick={assignToMe} disabled={busy || d.assignee?.id === currentUserId} data-testid="assign-to-me">
+            Assign to me <kbd>m</kbd>
+          </button>
+          <label>
+            <span className="sr-only">Assignee</span>
+            <select
+              aria-label="Assignee"
+              data-testid="assignee-select"
+              value={d.assignee?.id ?? ""}
+              disabled={busy}
+              onChange={(e) => assign.mutate({ id, userId: e.target.value || null })}
+            >
+              <option value="">Unassigned</option>
+              {d.assignee && !assignees.data?.some((u) => u.id === d.assignee?.id) && <option value={d.assignee.id}>{d.assignee.email}</option>}
+              {assignees.data?.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.email}
+                </option>
+              ))}
+            </select>
+          </label>
+          {error && (
             <span className="error-inline" role="alert">
-              {act.error.message}
+              {error.message}
             </span>
           )}
         </div>
@@ -106,6 +171,20 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
             <dd>
               {time(d.firstSeen)} / {time(d.lastSeen)}
             </dd>
+            <dt>Assignee</dt>
+            <dd data-testid="incident-assignee">{d.assignee ? `${d.assignee.name} <${d.assignee.email}>` : "—"}</dd>
+            {d.snooze && (
+              <>
+                <dt>Snoozed</dt>
+                <dd data-testid="incident-snooze">{describeSnooze(d.snooze, (iso) => time(iso))}</dd>
+              </>
+            )}
+            {d.escalating && (
+              <>
+                <dt>Escalating since</dt>
+                <dd>{time(d.escalatingSince)}</dd>
+              </>
+            )}
             {d.status === "acknowledged" && (
               <>
                 <dt>New since acknowledged</dt>
@@ -115,7 +194,7 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
             <dt>Acknowledged</dt>
             <dd>{d.acknowledgedBy ? `${d.acknowledgedBy}, ${time(d.acknowledgedAt)}` : "—"}</dd>
             <dt>Resolved</dt>
-            <dd>{d.resolvedBy ? `${d.resolvedBy}, ${time(d.resolvedAt)}` : "—"}</dd>
+            <dd>{d.resolvedAt ? `${d.resolvedBy ?? "Faultline (auto-resolve)"}, ${time(d.resolvedAt)}` : "—"}</dd>
             <dt>Resolution note</dt>
             <dd data-testid="incident-note">{d.note ?? "—"}</dd>
             <dt>Times reopened</dt>
@@ -132,29 +211,67 @@ export function IncidentDetailView({ id, serverTz, canAct }: { id: number; serve
       <section className="panel">
         <h2>Activity</h2>
         {d.activity.length === 0 ? (
-          <p className="muted">Nothing yet: nobody has acted on it and it has not regressed.</p>
+          <p className="muted">Nothing yet: nobody has acted on it or commented, and it has not changed by itself.</p>
         ) : (
           <ol className="activity" data-testid="incident-activity">
             {d.activity.map((a) => (
               <li key={a.id} data-testid="activity-item">
-                <span className="muted">{time(a.at)}</span> <strong>{a.action}</strong> by {a.actor ?? "Faultline"}
+                <span className="muted">{time(a.at)}</span> <strong>{ACTIVITY_LABELS[a.action] ?? a.action}</strong> by {a.actor ?? "Faultline"}
                 {a.failureId !== null && <> (<Link href={`/failures/${a.failureId}`}>failure #{a.failureId}</Link>)</>}
                 {a.note && <q>{a.note}</q>}
               </li>
             ))}
           </ol>
         )}
+        {canAct && (
+          <form
+            className="comment-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const text = commentText.trim();
+              if (text) comment.mutate({ id, text }, { onSuccess: () => setCommentText("") });
+            }}
+          >
+            <label>
+              <span className="sr-only">Comment</span>
+              <textarea aria-label="Comment" placeholder="Add a comment…" value={commentText} onChange={(e) => setCommentText(e.target.value)} maxLength={2000} rows={2} />
+            </label>
+            <div className="actions">
+              <button type="submit" disabled={comment.isPending || !commentText.trim()} data-testid="comment-submit">
+                {comment.isPending ? "Saving…" : "Comment"}
+              </button>
+              {comment.isError && (
+                <span className="error-inline" role="alert">
+                  {comment.error.message}
+                </span>
+              )}
+            </div>
+          </form>
+        )}
       </section>
       <SliceView serverTz={serverTz} fixed={{ reason: [d.reason], line: [d.line ?? UNKNOWN], template: [d.template ?? UNKNOWN], class: [], status: [] }} />
-      {resolving && (
+      {dialog === "resolve" && (
         <NoteDialog
           title={`Resolve incident #${d.id}`}
           confirmLabel="Resolve"
           busy={act.isPending}
           error={act.isError ? act.error.message : null}
-          onCancel={() => setResolving(false)}
-          onConfirm={(note) => act.mutate({ id, action: "resolve", note: note || undefined }, { onSuccess: () => setResolving(false) })}
+          onCancel={() => setDialog(null)}
+          onConfirm={(note) => act.mutate({ id, action: "resolve", note: note || undefined }, { onSuccess: () => setDialog(null) })}
         />
+      )}
+      {dialog === "snooze" && (
+        <NoteDialog
+          title={`Snooze incident #${d.id}`}
+          confirmLabel="Snooze"
+          busy={act.isPending || !snoozeRequest}
+          error={act.isError ? act.error.message : null}
+          onCancel={() => setDialog(null)}
+          onConfirm={(note) => snoozeRequest && act.mutate({ id, action: "snooze", note: note || undefined, snooze: snoozeRequest }, { onSuccess: () => setDialog(null) })}
+        >
+          <p className="muted small">It leaves “Needs attention” and comes back by itself when this happens.</p>
+          <SnoozeChoice value={snooze} onChange={setSnooze} />
+        </NoteDialog>
       )}
     </div>
   );

@@ -10,14 +10,17 @@ import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { useFilters } from "@/components/filters/use-filters";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams } from "@/lib/filters";
-import { INCIDENT_ACTIONS, INCIDENT_ACTION_NAMES, type IncidentAction } from "@/lib/incidents/transitions";
+import { BULK_ACTIONS, type BulkActionName } from "@/lib/incidents/bulk-actions";
+import type { IncidentAction } from "@/lib/incidents/transitions";
 import { INCIDENT_SORTS } from "@/lib/queries/incident-page";
 import type { IncidentItem, IncidentList } from "@/lib/queries/incidents";
 import { pagedListQueryString, incidentsQueryKey } from "@/lib/query-keys";
 import { formatInTimeZone } from "@/lib/time/format";
 import { IncidentStatus } from "./incident-badges";
+import { IncidentTabs } from "./incident-tabs";
 import { NoteDialog } from "./note-dialog";
-import { postBulk, useBulkAction, type BulkRequest } from "./use-incident-action";
+import { DEFAULT_SNOOZE, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
+import { postBulk, useAssignees, useBulkAction, type BulkRequest } from "./use-incident-action";
 
 /** Like the overview: new failures and other people's actions show up without a reload. */
 export const INCIDENTS_REFRESH_MS = 10_000;
@@ -29,7 +32,25 @@ const pageParsers = {
   cursor: parseAsString,
 };
 
-export const ACTION_LABELS: Record<IncidentAction, string> = { acknowledge: "Acknowledge", resolve: "Resolve", reopen: "Reopen" };
+export const ACTION_LABELS: Record<IncidentAction, string> = {
+  acknowledge: "Acknowledge",
+  resolve: "Resolve",
+  reopen: "Reopen",
+  snooze: "Snooze",
+  unsnooze: "Unsnooze",
+  ignore: "Ignore",
+};
+const BULK_LABELS: Record<BulkActionName, string> = { ...ACTION_LABELS, assign: "Assign" };
+/** What the bulk result says was done. */
+const BULK_DONE: Record<BulkActionName, string> = {
+  acknowledge: "Acknowledged",
+  resolve: "Resolved",
+  reopen: "Reopened",
+  snooze: "Snoozed",
+  unsnooze: "Unsnoozed",
+  ignore: "Ignored",
+  assign: "Assigned",
+};
 
 const unknown = <span className="muted">unknown</span>;
 
@@ -70,6 +91,12 @@ function columns(tz: string, select: { enabled: boolean; isSelected: (id: number
     { id: "firstSeen", header: `First seen (${tz})`, accessorFn: (r) => r.firstSeen, enableSorting: true, cell: ({ row }) => time(row.original.firstSeen) },
     { id: "lastSeen", header: `Last seen (${tz})`, accessorFn: (r) => r.lastSeen, enableSorting: true, cell: ({ row }) => time(row.original.lastSeen) },
     {
+      id: "assignee",
+      header: "Assignee",
+      enableSorting: false,
+      cell: ({ row }) => (row.original.assignee ? <span title={row.original.assignee.email}>{row.original.assignee.name}</span> : <span className="muted">—</span>),
+    },
+    {
       id: "acknowledgedBy",
       header: "Acknowledged by",
       enableSorting: false,
@@ -89,11 +116,12 @@ interface Selection {
 }
 
 /**
- * Incidents of the current filters (open + acknowledged when no status is chosen), keyset-
+ * Incidents of the current filters ("Needs attention", i.e. open, when no status is chosen), with
+ * tabs per status and "Assigned to me", keyset-
  * paginated by the server. Operators and admins can tick rows, or select everything matching the
  * filters, and act on them in bulk after a confirmation that states the exact count.
  */
-export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct: boolean }) {
+export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: string; canAct: boolean; currentUserId: string }) {
   const router = useRouter();
   const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
@@ -110,34 +138,43 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
   const selection = stored.view === filterQuery ? stored : { view: filterQuery, ids: [], allMatching: false };
   const [pending, setPending] = useState<{ request: BulkRequest; count: { updated: number; skipped: number } | null; error: string | null } | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [snooze, setSnooze] = useState<SnoozeChoiceState>(DEFAULT_SNOOZE);
   const bulk = useBulkAction();
+  const assignees = useAssignees();
 
   const total = list.data?.total;
   const selectedCount = selection.allMatching ? (total ?? 0) : selection.ids.length;
   const toggle = (id: number) =>
     setSelection({ view: filterQuery, allMatching: false, ids: selection.ids.includes(id) ? selection.ids.filter((x) => x !== id) : [...selection.ids, id] });
 
-  /** Asks the server how many the action would change (a dry run), then shows the confirmation. */
-  const prepare = (action: IncidentAction) => {
+  /**
+   * Asks the server how many the action would change (a dry run), then shows the confirmation.
+   * Assigning counts for the chosen person (who already has some of them); how long a snooze
+   * lasts does not change what it applies to, so its count uses any valid condition.
+   */
+  const prepare = (action: BulkActionName, userId: string | null = currentUserId) => {
     setMessage(null);
-    const request: BulkRequest = selection.allMatching
+    const selected: BulkRequest = selection.allMatching
       ? { action, filter: Object.fromEntries(filtersToSearchParams(filters)) }
       : { action, ids: selection.ids };
+    const request: BulkRequest = action === "assign" ? { ...selected, userId } : selected;
     setPending({ request, count: null, error: null });
-    postBulk({ ...request, dryRun: true }).then(
+    postBulk({ ...request, ...(action === "snooze" && { snooze: { hours: 1 } }), dryRun: true }).then(
       (count) => setPending((p) => (p?.request === request ? { ...p, count } : p)),
       (err: unknown) => setPending((p) => (p?.request === request ? { ...p, error: err instanceof Error ? err.message : String(err) } : p)),
     );
   };
 
+  const snoozeRequest = snoozeBody(snooze);
   const confirm = (note: string) => {
     if (!pending) return;
+    if (pending.request.action === "snooze" && !snoozeRequest) return;
     bulk.mutate(
-      { ...pending.request, note: note || undefined },
+      { ...pending.request, note: note || undefined, ...(pending.request.action === "snooze" && snoozeRequest && { snooze: snoozeRequest }) },
       {
         onSuccess: (result) => {
-          const label = INCIDENT_ACTIONS[pending.request.action].activity;
-          setMessage(`${label[0]!.toUpperCase()}${label.slice(1)} ${result.updated.toLocaleString("en-US")} incident${result.updated === 1 ? "" : "s"}${result.skipped ? `; ${result.skipped.toLocaleString("en-US")} skipped (their status did not allow it)` : ""}.`);
+          const why = pending.request.action === "assign" ? "already assigned so" : "their status did not allow it";
+          setMessage(`${BULK_DONE[pending.request.action]} ${result.updated.toLocaleString("en-US")} incident${result.updated === 1 ? "" : "s"}${result.skipped ? `; ${result.skipped.toLocaleString("en-US")} skipped (${why})` : ""}.`);
           setPending(null);
           setSelection({ view: filterQuery, ids: [], allMatching: false });
         },
@@ -148,9 +185,10 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
 
   return (
     <>
+      <IncidentTabs counts={list.data?.counts} />
       {!filters.status.length && (
         <p className="muted small" data-testid="default-status-note">
-          Showing open and acknowledged incidents; choose statuses under “Incident” above to see others.
+          Needs attention: open incidents, including regressed and escalating ones. Acknowledged, snoozed, resolved and ignored ones are under their tabs.
         </p>
       )}
       {canAct && (
@@ -169,9 +207,9 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
           )}
           {selectedCount > 0 && (
             <>
-              {INCIDENT_ACTION_NAMES.map((action) => (
+              {BULK_ACTIONS.map((action) => (
                 <button key={action} type="button" onClick={() => prepare(action)} data-testid={`bulk-${action}`}>
-                  {ACTION_LABELS[action]}…
+                  {BULK_LABELS[action]}…
                 </button>
               ))}
               <button type="button" className="link" onClick={() => setSelection({ view: filterQuery, ids: [], allMatching: false })}>
@@ -203,16 +241,30 @@ export function IncidentsTable({ serverTz, canAct }: { serverTz: string; canAct:
       />
       {pending && (
         <NoteDialog
-          title={`${ACTION_LABELS[pending.request.action]} incidents`}
-          confirmLabel={pending.count ? `${ACTION_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")}` : "Counting…"}
-          busy={bulk.isPending || !pending.count || pending.count.updated === 0}
+          title={`${BULK_LABELS[pending.request.action]} incidents`}
+          confirmLabel={pending.count ? `${BULK_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")}` : "Counting…"}
+          busy={bulk.isPending || !pending.count || pending.count.updated === 0 || (pending.request.action === "snooze" && !snoozeRequest)}
           error={pending.error}
           onConfirm={confirm}
           onCancel={() => setPending(null)}
         >
+          {pending.request.action === "snooze" && <SnoozeChoice value={snooze} onChange={setSnooze} />}
+          {pending.request.action === "assign" && (
+            <label className="inline-form">
+              Assign to
+              <select aria-label="Assign to" value={pending.request.userId ?? ""} onChange={(e) => prepare("assign", e.target.value || null)}>
+                <option value="">Nobody (unassign)</option>
+                {assignees.data?.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.id === currentUserId ? `Me (${u.email})` : u.email}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <p data-testid="bulk-confirm-count">
             {pending.count
-              ? `${ACTION_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")} of ${(pending.count.updated + pending.count.skipped).toLocaleString("en-US")} selected incident${pending.count.updated + pending.count.skipped === 1 ? "" : "s"}${pending.count.skipped ? `; ${pending.count.skipped.toLocaleString("en-US")} will be skipped because their status does not allow it` : ""}.`
+              ? `${BULK_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")} of ${(pending.count.updated + pending.count.skipped).toLocaleString("en-US")} selected incident${pending.count.updated + pending.count.skipped === 1 ? "" : "s"}${pending.count.skipped ? `; ${pending.count.skipped.toLocaleString("en-US")} will be skipped because ${pending.request.action === "assign" ? "they are already assigned so" : "their status does not allow it"}` : ""}.`
               : "Counting the incidents this will change…"}
           </p>
         </NoteDialog>

@@ -29,6 +29,14 @@ export const AUDIT_ACTIONS = {
   redeploy_settings_changed: "Changed re-deployment settings",
   field_mapping_changed: "Changed the field mapping",
   events_reprocessed: "Re-processed quarantined events",
+  incident_snoozed: "Snoozed an incident",
+  incident_unsnoozed: "Unsnoozed an incident",
+  incident_ignored: "Ignored an incident",
+  incident_assigned: "Assigned an incident",
+  incident_commented: "Commented on an incident",
+  incident_regressed: "An incident regressed",
+  incident_auto_resolved: "Auto-resolved an incident",
+  incident_settings_changed: "Changed the incident settings",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

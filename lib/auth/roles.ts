@@ -11,6 +11,6 @@ export function hasRole(role: Role, minimum: Role): boolean {
 
 export const ROLE_LABELS: Record<Role, string> = {
   admin: "Admin — everything, plus users, API tokens and the webhook secret",
-  operator: "Operator — read, acknowledge, resolve, reopen and export",
+  operator: "Operator — read, act on incidents (acknowledge, resolve, snooze, ignore, assign, comment) and export",
   viewer: "Viewer — read only",
 };

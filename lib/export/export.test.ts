@@ -225,9 +225,37 @@ describe("GET /api/failures/export", () => {
 
 describe("GET /api/incidents/export", () => {
   it("holds the incidents of the filters with the incidents API's columns", async () => {
-    const query = { ...ALL, status: "open,acknowledged,resolved", line: "+573001110002" };
+    const query = { ...ALL, status: "open,acknowledged,snoozed,resolved", line: "+573001110002" };
+    // One snoozed, assigned and escalating incident among them.
+    const sqlite = getDb().sqlite;
+    const chosen = sqlite.prepare("SELECT max(id) FROM incidents WHERE line_key = '+573001110002'").pluck().get() as number;
+    const original = sqlite.prepare("SELECT status FROM incidents WHERE id = ?").pluck().get(chosen) as string;
+    sqlite
+      .prepare("UPDATE incidents SET status = 'snoozed', snooze_failures_left = 7, escalating = 1, assignee_id = ? WHERE id = ?")
+      .run(operator.user.id, chosen);
     const { header, rows } = await exportCsv("incidents", query);
-    expect(header).toEqual(["id", "reason", "line", "template", "status", "regressed", "count", "contacts", "firstSeen", "lastSeen", "acknowledgedAt", "acknowledgedBy", "resolvedAt", "resolvedBy", "note"]);
+    expect(header).toEqual([
+      "id",
+      "reason",
+      "line",
+      "template",
+      "status",
+      "regressed",
+      "count",
+      "contacts",
+      "firstSeen",
+      "lastSeen",
+      "acknowledgedAt",
+      "acknowledgedBy",
+      "resolvedAt",
+      "resolvedBy",
+      "note",
+      "escalating",
+      "assignee",
+      "snoozeUntil",
+      "snoozeFailuresLeft",
+      "snoozeUntilEscalating",
+    ]);
     const expected = getDb()
       .sqlite.prepare(
         `SELECT * FROM incidents i WHERE line_key = '+573001110002'
@@ -238,10 +266,14 @@ describe("GET /api/incidents/export", () => {
     expect(rows.map((r) => [r[0], r[1], r[2], r[4], r[6], r[8]])).toEqual(
       expected.map((i) => [String(i.id), i.reason, neutral(i.line_key), i.status, String(i.failures), new Date(i.first_seen as number).toISOString()]),
     );
-    // Without a status, the list's default: what still needs someone.
+    expect(rows.map((r) => r.slice(15))).toEqual(
+      expected.map((i) => (i.id === chosen ? ["true", operator.user.email, "", "7", "false"] : [i.escalating ? "true" : "false", "", "", "", ""])),
+    );
+    // Without a status, the list's default: "Needs attention" (open).
     const open = await exportCsv("incidents", { ...ALL, line: "+573001110002" });
-    expect(open.rows.length).toBe(expected.filter((i) => i.status !== "resolved").length);
+    expect(open.rows.length).toBe(expected.filter((i) => i.status === "open").length);
     expect(((await (await get("incidents", { ...query, count: "1" })).json()) as { rows: number }).rows).toBe(expected.length);
+    sqlite.prepare("UPDATE incidents SET status = ?, snooze_failures_left = NULL, escalating = 0, assignee_id = NULL WHERE id = ?").run(original, chosen);
   });
 });
 

@@ -1,8 +1,8 @@
 import type { IncidentItem } from "@/lib/queries/incidents";
 import type { ActingUser } from "./apply";
-import { takeAction } from "./take-action";
+import { noteAction } from "./take-action";
 
 /** open → acknowledged: someone is on it. Resets "new since acknowledged". Body {note?}. */
-export function acknowledgeIncident(id: unknown, body: unknown, by: ActingUser): IncidentItem {
-  return takeAction("acknowledge", id, body, by);
+export function acknowledgeIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): IncidentItem {
+  return noteAction("acknowledge", id, body, by, now);
 }

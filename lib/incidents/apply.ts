@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import { z } from "zod";
 import type { DbHandle } from "@/db/client";
-import { recordAudit, type Actor } from "@/lib/auth/audit";
-import type { IncidentRow } from "@/lib/queries/incidents";
-import { INCIDENT_ACTIONS, type IncidentAction } from "./transitions";
+import { recordAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
+import { findIncidentRow, type IncidentRow } from "@/lib/queries/incidents";
+import { INCIDENT_TRANSITIONS, statusAllows, type IncidentAction, type IncidentTransition } from "./transitions";
 
 /** Who acts, and from where (for the audit log). */
 export interface ActingUser {
@@ -19,36 +19,95 @@ export const noteSchema = z
   .nullish()
   .transform((v) => v ?? null);
 
+/** What a snooze waits for (lib/incidents/snooze.ts); null fields do not wake it. */
+export interface SnoozeCondition {
+  until: number | null;
+  failures: number | null;
+  untilEscalating: boolean;
+}
+
+/** What an action carries beside the incident id. */
+export interface ActionParams {
+  note: string | null;
+  /** Only for `snooze`. */
+  snooze?: SnoozeCondition;
+}
+
+/** Transitions done by one UPDATE statement (regressions and wake-ups at ingest are counted in lib/incidents/at-ingest.ts). */
+type SqlTransition = Exclude<IncidentTransition, "regress">;
+
+/** What each transition sets beside status, updated_at and the snooze columns. Parameters: @at, @by, @note. */
+const EXTRA_SET: Record<SqlTransition, string | null> = {
+  acknowledge: "acknowledged_at = @at, acknowledged_by = @by, new_since_ack = 0",
+  resolve: "resolved_at = @at, resolved_by = @by, note = @note, regressed = 0",
+  reopen: "reopened_count = reopened_count + 1",
+  snooze: null,
+  unsnooze: null,
+  ignore: null,
+  autoResolve: "resolved_at = @at, resolved_by = NULL, note = NULL, regressed = 0",
+  wake: null,
+};
+
+/**
+ * The SET list of a transition, derived from the state machine: the target status, and the
+ * snooze columns — the snooze's condition when entering `snoozed`, cleared otherwise.
+ * Parameters @snoozeUntil, @snoozeFailures, @snoozeUntilEscalating (snooze only).
+ */
+export function transitionSet(transition: SqlTransition): string {
+  const { to } = INCIDENT_TRANSITIONS[transition];
+  const snooze =
+    to === "snoozed"
+      ? "snooze_until = @snoozeUntil, snooze_failures_left = @snoozeFailures, snooze_until_escalating = @snoozeUntilEscalating"
+      : "snooze_until = NULL, snooze_failures_left = NULL, snooze_until_escalating = 0";
+  return [`status = '${to}'`, "updated_at = @at", snooze, EXTRA_SET[transition]].filter(Boolean).join(", ");
+}
+
 /**
  * Each action's one conditional UPDATE: it changes the row only while the status still allows the
  * action, so of two racing callers exactly one gets a row back. SET expressions read the row as
  * it was before the update.
  */
-const UPDATE_SQL: Record<IncidentAction, string> = {
-  acknowledge: `UPDATE incidents SET status = 'acknowledged', acknowledged_at = @at, acknowledged_by = @by, new_since_ack = 0, updated_at = @at
-    WHERE id = @id AND status IN ('open') RETURNING *`,
-  resolve: `UPDATE incidents SET status = 'resolved', resolved_at = @at, resolved_by = @by, note = @note, regressed = 0, updated_at = @at
-    WHERE id = @id AND status IN ('open', 'acknowledged') RETURNING *`,
-  reopen: `UPDATE incidents SET status = 'open', reopened_count = reopened_count + 1, updated_at = @at
-    WHERE id = @id AND status IN ('resolved') RETURNING *`,
-};
+const updateSql = (action: IncidentAction) => `UPDATE incidents SET ${transitionSet(action)} WHERE id = @id AND ${statusAllows(action)} RETURNING id`;
 
-const statementsByDb = new WeakMap<Database.Database, { update: Record<IncidentAction, Database.Statement>; activity: Database.Statement }>();
+const statementsByDb = new WeakMap<Database.Database, { update: Map<IncidentAction, Database.Statement>; activity: Database.Statement }>();
 
 function statements(sqlite: Database.Database) {
   let s = statementsByDb.get(sqlite);
   if (!s) {
-    s = {
-      update: {
-        acknowledge: sqlite.prepare(UPDATE_SQL.acknowledge),
-        resolve: sqlite.prepare(UPDATE_SQL.resolve),
-        reopen: sqlite.prepare(UPDATE_SQL.reopen),
-      },
-      activity: sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)"),
-    };
+    s = { update: new Map(), activity: sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id") };
     statementsByDb.set(sqlite, s);
   }
   return s;
+}
+
+function updateStatement(sqlite: Database.Database, action: IncidentAction): Database.Statement {
+  const s = statements(sqlite);
+  let statement = s.update.get(action);
+  if (!statement) {
+    statement = sqlite.prepare(updateSql(action));
+    s.update.set(action, statement);
+  }
+  return statement;
+}
+
+/** Writes one activity row and its audit row (inside the caller's transaction); returns the activity id. */
+export function recordIncidentActivity(
+  handle: DbHandle,
+  id: number,
+  entry: { action: string; audit: AuditAction; note: string | null; auditDetail?: string | null },
+  by: ActingUser,
+  at: number,
+): number {
+  const activityId = (statements(handle.sqlite).activity.get(id, at, by.actor.email, entry.action, entry.note) as { id: number }).id;
+  recordAudit(handle.db, { actor: by.actor, action: entry.audit, target: `incident #${id}`, detail: entry.auditDetail === undefined ? entry.note : entry.auditDetail, ip: by.ip, at });
+  return activityId;
+}
+
+/** The activity note of a snooze: what wakes it, then the person's note. */
+export function describeSnooze(snooze: SnoozeCondition): string {
+  if (snooze.until !== null) return `until ${new Date(snooze.until).toISOString()}`;
+  if (snooze.failures !== null) return `until ${snooze.failures.toLocaleString("en-US")} more failure${snooze.failures === 1 ? "" : "s"}`;
+  return "until it escalates";
 }
 
 /**
@@ -57,12 +116,18 @@ function statements(sqlite: Database.Database) {
  * the action (nothing written). Must run inside the caller's transaction, so the three writes
  * commit together.
  */
-export function applyAction(handle: DbHandle, action: IncidentAction, id: number, note: string | null, by: ActingUser, at: number): IncidentRow | undefined {
-  const s = statements(handle.sqlite);
-  const row = s.update[action].get({ id, at, by: by.actor.email, note }) as IncidentRow | undefined;
-  if (!row) return undefined;
-  const spec = INCIDENT_ACTIONS[action];
-  s.activity.run(id, at, by.actor.email, spec.activity, note);
-  recordAudit(handle.db, { actor: by.actor, action: spec.audit, target: `incident #${id}`, detail: note, ip: by.ip, at });
-  return row;
+export function applyAction(handle: DbHandle, action: IncidentAction, id: number, params: ActionParams, by: ActingUser, at: number): IncidentRow | undefined {
+  const snooze = params.snooze;
+  const changed = updateStatement(handle.sqlite, action).get({
+    id,
+    at,
+    by: by.actor.email,
+    note: params.note,
+    ...(action === "snooze" && { snoozeUntil: snooze?.until ?? null, snoozeFailures: snooze?.failures ?? null, snoozeUntilEscalating: snooze?.untilEscalating ? 1 : 0 }),
+  });
+  if (!changed) return undefined;
+  const spec = INCIDENT_TRANSITIONS[action];
+  const note = action === "snooze" && snooze ? [describeSnooze(snooze), params.note].filter(Boolean).join(" — ") : params.note;
+  recordIncidentActivity(handle, id, { action: spec.activity, audit: spec.audit, note }, by, at);
+  return findIncidentRow(handle.sqlite, id);
 }

@@ -4,15 +4,18 @@ import { parseFilters } from "@/lib/filters";
 import { InvalidInputError } from "@/lib/http/errors";
 import { findIncidentRow, matchingIncidentIds } from "@/lib/queries/incidents";
 import { parseInput } from "@/lib/validate";
-import { applyAction, noteSchema, type ActingUser } from "./apply";
-import { canTake, INCIDENT_ACTION_NAMES } from "./transitions";
+import { applyAction, noteSchema, type ActingUser, type ActionParams } from "./apply";
+import { applyAssign, assigneeSchema, findAssignee, type Assignee } from "./assign";
+import { snoozeCondition, snoozeConditionSchema } from "./snooze";
+import { BULK_ACTIONS } from "./bulk-actions";
+import { canTake } from "./transitions";
 
 /** An explicit id list is bounded (it travels in one request); a filter selects without limit. */
 export const MAX_BULK_IDS = 10_000;
 
 const bulkSchema = z
   .object({
-    action: z.enum(INCIDENT_ACTION_NAMES, { message: `must be one of ${INCIDENT_ACTION_NAMES.join(", ")}` }),
+    action: z.enum(BULK_ACTIONS, { message: `must be one of ${BULK_ACTIONS.join(", ")}` }),
     ids: z
       .array(z.number({ message: "must be incident ids" }).int().positive(), { message: "must be an array of incident ids" })
       .min(1, "must not be empty")
@@ -20,15 +23,21 @@ const bulkSchema = z
       .optional(),
     filter: z.record(z.string(), z.union([z.string(), z.array(z.string())]), { message: "must be an object of filter parameters" }).optional(),
     note: noteSchema,
+    /** With action "snooze": what wakes them, as in POST /api/incidents/{id}/snooze. */
+    snooze: snoozeConditionSchema.optional(),
+    /** With action "assign": a user id, or null to unassign. */
+    userId: assigneeSchema.optional(),
     /** Count what would change without changing it (the UI's confirmation). */
     dryRun: z.boolean({ message: "must be true or false" }).default(false),
   })
-  .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "give either ids or filter", path: ["ids"] });
+  .refine((b) => (b.ids === undefined) !== (b.filter === undefined), { message: "give either ids or filter", path: ["ids"] })
+  .refine((b) => (b.action === "snooze") === (b.snooze !== undefined), { message: "give a snooze object with action snooze, and only then", path: ["snooze"] })
+  .refine((b) => (b.action === "assign") === (b.userId !== undefined), { message: "give userId (a user id or null) with action assign, and only then", path: ["userId"] });
 
 export interface BulkResult {
   /** Incidents the action changed (or would change, in a dry run). */
   updated: number;
-  /** Selected incidents left alone: their status does not allow the action, or the id is unknown. */
+  /** Selected incidents left alone: their status does not allow the action, they are already so assigned, or the id is unknown. */
   skipped: number;
 }
 
@@ -36,21 +45,25 @@ export interface BulkResult {
  * One action on many incidents, with one note for all, in one immediate transaction: each
  * selected incident gets the same conditional UPDATE (plus activity and audit rows) as a single
  * action. Selection is either `ids`, or `filter` — the dashboard's URL parameters, matched as in
- * lib/queries/incident-filter.ts (status defaults to open + acknowledged, as on /incidents),
- * evaluated inside the transaction so the count is exact.
+ * lib/queries/incident-filter.ts (status defaults to open, as on /incidents; `assignee=me` is the
+ * caller), evaluated inside the transaction so the count is exact.
  */
 export function bulkAction(body: unknown, by: ActingUser, now = Date.now()): BulkResult {
   const input = parseInput(bulkSchema, body);
   const filters = input.filter && parseBulkFilter(input.filter);
   const handle = getDb();
+  const params: ActionParams = { note: input.note, snooze: input.snooze && snoozeCondition(input.snooze, now, "snooze.until") };
   const run = () => {
-    const ids = filters ? matchingIncidentIds(handle.sqlite, filters, now) : [...new Set(input.ids)];
+    // Inside the transaction: a user disabled meanwhile is refused, not assigned.
+    const assignee: Assignee | null | undefined = input.userId === undefined ? undefined : input.userId === null ? null : findAssignee(handle.sqlite, input.userId);
+    const ids = filters ? matchingIncidentIds(handle.sqlite, filters, now, by.actor.id) : [...new Set(input.ids)];
     let updated = 0;
     for (const id of ids) {
       if (input.dryRun) {
         const row = findIncidentRow(handle.sqlite, id);
-        if (row && canTake(input.action, row.status)) updated++;
-      } else if (applyAction(handle, input.action, id, input.note, by, now)) updated++;
+        if (!row) continue;
+        if (input.action === "assign" ? row.assignee_id !== (assignee?.id ?? null) : canTake(input.action, row.status)) updated++;
+      } else if (input.action === "assign" ? applyAssign(handle, id, assignee ?? null, by, now) : applyAction(handle, input.action, id, params, by, now)) updated++;
     }
     return { updated, skipped: ids.length - updated };
   };

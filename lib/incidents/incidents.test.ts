@@ -7,17 +7,29 @@ import { getIncident, type IncidentItem } from "@/lib/queries/incidents";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { clearIntakeTables, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { acknowledgeIncident } from "./acknowledge";
+import { ignoreIncident } from "./ignore";
 import { reopenIncident } from "./reopen";
 import { resolveIncident } from "./resolve";
-import { canTake, INCIDENT_ACTION_NAMES, type IncidentAction } from "./transitions";
+import { snoozeIncident } from "./snooze";
+import { canTake, INCIDENT_ACTION_NAMES, INCIDENT_TRANSITIONS, type IncidentAction } from "./transitions";
 import { INCIDENT_STATUSES, type IncidentStatus } from "./statuses";
+import { unsnoozeIncident } from "./unsnooze";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
 afterAll(() => tempDb.cleanup());
 beforeEach(() => clearIntakeTables());
 
 const by = { actor: { id: "u1", email: "op@test.example" }, ip: "10.0.0.1" };
-const VERBS: Record<IncidentAction, typeof acknowledgeIncident> = { acknowledge: acknowledgeIncident, resolve: resolveIncident, reopen: reopenIncident };
+const VERBS: Record<IncidentAction, typeof acknowledgeIncident> = {
+  acknowledge: acknowledgeIncident,
+  resolve: resolveIncident,
+  reopen: reopenIncident,
+  snooze: (id, body, who) => snoozeIncident(id, { ...(body as object), hours: 2 }, who),
+  unsnooze: unsnoozeIncident,
+  ignore: ignoreIncident,
+};
+/** Where each action leads, written out here rather than read from the machine under test. */
+const EXPECTED_TARGET: Record<IncidentAction, IncidentStatus> = { acknowledge: "acknowledged", resolve: "resolved", reopen: "open", snooze: "snoozed", unsnooze: "open", ignore: "ignored" };
 
 /** Stores failures of one (reason, line, template) through the ingest code; returns the incident id. */
 function ingest(count = 1, overrides: Record<string, unknown> = {}): number {
@@ -53,9 +65,26 @@ function conflictOf(fn: () => unknown): ConflictError {
 }
 
 describe("the state machine", () => {
-  it("allows exactly open→acknowledged, open|acknowledged→resolved and resolved→open", () => {
+  it("allows exactly the transitions of the contract, for people and for the server", () => {
     const allowed = INCIDENT_ACTION_NAMES.flatMap((a) => INCIDENT_STATUSES.filter((s) => canTake(a, s)).map((s) => `${a}:${s}`));
-    expect(allowed.sort()).toEqual(["acknowledge:open", "reopen:resolved", "resolve:acknowledged", "resolve:open"]);
+    expect(allowed.sort()).toEqual([
+      "acknowledge:open",
+      "ignore:acknowledged",
+      "ignore:open",
+      "ignore:snoozed",
+      "reopen:ignored",
+      "reopen:resolved",
+      "resolve:acknowledged",
+      "resolve:open",
+      "snooze:acknowledged",
+      "snooze:open",
+      "unsnooze:snoozed",
+    ]);
+    expect([...INCIDENT_ACTION_NAMES].sort()).toEqual(["acknowledge", "ignore", "reopen", "resolve", "snooze", "unsnooze"]);
+    const system = (["regress", "autoResolve", "wake"] as const).flatMap((t) => INCIDENT_STATUSES.filter((s) => canTake(t, s)).map((s) => `${t}:${s}→${INCIDENT_TRANSITIONS[t].to}`));
+    expect(system.sort()).toEqual(["autoResolve:acknowledged→resolved", "autoResolve:open→resolved", "regress:resolved→open", "wake:snoozed→open"]);
+    // Nothing the server does by itself leaves "ignored".
+    expect(Object.values(INCIDENT_TRANSITIONS).filter((t) => t.by === "system" && (t.from as readonly string[]).includes("ignored"))).toEqual([]);
   });
 
   for (const action of INCIDENT_ACTION_NAMES) {
@@ -66,9 +95,10 @@ describe("the state machine", () => {
         const verb = VERBS[action];
         if (canTake(action, status)) {
           const after = verb(id, { note: "n" }, by);
-          const expected: Record<IncidentAction, IncidentStatus> = { acknowledge: "acknowledged", resolve: "resolved", reopen: "open" };
-          expect(after.status).toBe(expected[action]);
+          expect(after.status).toBe(EXPECTED_TARGET[action]);
+          expect(getIncident(id).status).toBe(EXPECTED_TARGET[action]);
           expect(activity(id)).toHaveLength(1);
+          expect(audit(id)).toHaveLength(1);
         } else {
           const err = conflictOf(() => verb(id, {}, by));
           expect((err.current as IncidentItem).status).toBe(status);

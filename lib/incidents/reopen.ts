@@ -1,8 +1,8 @@
 import type { IncidentItem } from "@/lib/queries/incidents";
 import type { ActingUser } from "./apply";
-import { takeAction } from "./take-action";
+import { noteAction } from "./take-action";
 
-/** resolved → open by hand (a new failure does this at ingest, as a regression). Body {note?}. */
-export function reopenIncident(id: unknown, body: unknown, by: ActingUser): IncidentItem {
-  return takeAction("reopen", id, body, by);
+/** resolved | ignored → open by hand (a new failure reopens a resolved one at ingest, as a regression). Body {note?}. */
+export function reopenIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): IncidentItem {
+  return noteAction("reopen", id, body, by, now);
 }

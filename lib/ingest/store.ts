@@ -3,6 +3,7 @@ import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { addToSketch, emptySketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
+import { IncidentTallies } from "@/lib/incidents/at-ingest";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
@@ -52,39 +53,15 @@ function prepareStatements(sqlite: Database.Database) {
       `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, sent_occurred_at, problems)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
-    findIncident: sqlite.prepare(`SELECT id, status FROM incidents WHERE reason = ? AND line_key = ? AND template_key = ?`),
-    insertIncident: sqlite.prepare(
-      `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
-       VALUES (?, ?, ?, 'open', ?, ?, 0, 0, ?) RETURNING id`,
-    ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
          country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys, incident_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
-    insertIncidentContact: sqlite.prepare(`INSERT OR IGNORE INTO incident_contacts (incident_id, contact) VALUES (?, ?)`),
     // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
     linkRedeployFollowUp: sqlite.prepare(
       `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
        SELECT ?, plan_id, contact, ?, ? FROM redeploy_contacts WHERE contact = ? AND sent_at IS NOT NULL AND sent_at <= ? ORDER BY sent_at DESC LIMIT 1`,
-    ),
-    // Failures received for a resolved incident reopen it as regressed; while acknowledged they
-    // count as new since the acknowledgement. (SET expressions all read the row as it was.)
-    countIncidentFailures: sqlite.prepare(
-      `UPDATE incidents SET
-         failures = failures + ?,
-         contacts = contacts + ?,
-         first_seen = min(first_seen, ?),
-         last_seen = max(last_seen, ?),
-         new_since_ack = CASE WHEN status = 'acknowledged' THEN new_since_ack + ? ELSE new_since_ack END,
-         regressed = CASE WHEN status = 'resolved' THEN 1 ELSE regressed END,
-         reopened_count = CASE WHEN status = 'resolved' THEN reopened_count + 1 ELSE reopened_count END,
-         status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
-         updated_at = CASE WHEN status = 'resolved' THEN ? ELSE updated_at END
-       WHERE id = ?`,
-    ),
-    insertActivity: sqlite.prepare(
-      `INSERT INTO incident_activity (incident_id, at, actor, action, note, failure_id) VALUES (?, ?, NULL, ?, ?, ?)`,
     ),
     readSketch: {
       hour: sqlite.prepare(`SELECT registers FROM contact_sketch_hour WHERE bucket = ? AND reason = ?`).pluck(),
@@ -120,18 +97,6 @@ function statements(sqlite: Database.Database): Statements {
   return s;
 }
 
-interface IncidentDelta {
-  id: number;
-  /** Stored status when first seen in this batch; a resolved one reopens at the first failure. */
-  status: string;
-  failures: number;
-  contacts: number;
-  acknowledgedFailures: number;
-  firstSeen: number;
-  lastSeen: number;
-  reopenedAt: number;
-}
-
 /**
  * What one transaction adds to counters, gathered in memory and written once at its end: each
  * rollup row, incident and contact sketch is updated once per commit, not once per failure.
@@ -139,29 +104,19 @@ interface IncidentDelta {
  */
 export class WriteBatch {
   private readonly rollups = new Map<string, { table: RollupTable; args: Array<string | number>; n: number }>();
-  private readonly incidents = new Map<string, IncidentDelta>();
   private readonly sketches = new Map<string, { kind: "hour" | "day"; bucket: number; reason: string; registers: Uint8Array; dirty: boolean }>();
 
-  constructor(private readonly s: Statements) {}
+  constructor(
+    private readonly s: Statements,
+    /** Incident counters and the server's own transitions (lib/incidents/at-ingest.ts). */
+    readonly incidents: IncidentTallies,
+  ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
     const key = `${table}|${args.join("|")}`;
     const entry = this.rollups.get(key);
     if (entry) entry.n++;
     else this.rollups.set(key, { table, args, n: 1 });
-  }
-
-  /** The incident of a failure's (reason, line, template), created on first sight. */
-  incident(reason: string, lineKey: string, templateKey: string, e: PreparedEvent): IncidentDelta {
-    const key = `${reason}\u0000${lineKey}\u0000${templateKey}`;
-    let delta = this.incidents.get(key);
-    if (!delta) {
-      const found = this.s.findIncident.get(reason, lineKey, templateKey) as { id: number; status: string } | undefined;
-      const id = found?.id ?? (this.s.insertIncident.get(reason, lineKey, templateKey, e.occurredAt, e.occurredAt, e.receivedAt) as { id: number }).id;
-      delta = { id, status: found?.status ?? "open", failures: 0, contacts: 0, acknowledgedFailures: 0, firstSeen: e.occurredAt, lastSeen: e.occurredAt, reopenedAt: e.receivedAt };
-      this.incidents.set(key, delta);
-    }
-    return delta;
   }
 
   addContact(kind: "hour" | "day", bucket: number, reason: string, contact: string): void {
@@ -178,9 +133,7 @@ export class WriteBatch {
   /** Writes everything gathered; call once, inside the transaction, after the last event. */
   flush(): void {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
-    for (const d of this.incidents.values()) {
-      if (d.failures) this.s.countIncidentFailures.run(d.failures, d.contacts, d.firstSeen, d.lastSeen, d.acknowledgedFailures, d.reopenedAt, d.id);
-    }
+    this.incidents.flush();
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
   }
 }
@@ -188,7 +141,7 @@ export class WriteBatch {
 function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: PreparedEvent, f: FailureFields): void {
   const line = f.line ?? "";
   const template = f.template ?? "";
-  const incident = batch.incident(f.reason, line, template, e);
+  const incident = batch.incidents.of(f.reason, line, template, e.occurredAt, e.receivedAt);
   const failure = s.insertFailure.get(
     rawEventId,
     e.dedupeKey,
@@ -208,19 +161,9 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
     f.userSessionKeys,
     incident.id,
   ) as { id: number };
-
-  if (incident.status === "resolved" && incident.failures === 0) {
-    s.insertActivity.run(incident.id, e.receivedAt, "regressed", null, failure.id);
-  }
-  incident.failures++;
-  if (incident.status === "acknowledged") incident.acknowledgedFailures++;
-  incident.firstSeen = Math.min(incident.firstSeen, e.occurredAt);
-  incident.lastSeen = Math.max(incident.lastSeen, e.occurredAt);
   const contact = f.phoneE164 ?? f.cellphone;
-  if (contact) {
-    incident.contacts += s.insertIncidentContact.run(incident.id, contact).changes;
-    s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
-  }
+  batch.incidents.count(incident, { id: failure.id, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
+  if (contact) s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
 
   const hour = e.occurredAt - (e.occurredAt % HOUR_MS);
   const day = e.occurredAt - (e.occurredAt % DAY_MS);
@@ -241,7 +184,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
-  return new WriteBatch(statements(sqlite));
+  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite));
 }
 
 /**

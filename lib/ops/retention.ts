@@ -58,6 +58,7 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
       .pluck(),
     incidentContacts: sqlite.prepare(`DELETE FROM incident_contacts WHERE incident_id IN ${ids}`),
     incidentActivity: sqlite.prepare(`DELETE FROM incident_activity WHERE incident_id IN ${ids}`),
+    incidentHours: sqlite.prepare(`DELETE FROM incident_hours WHERE incident_id IN ${ids}`),
     incidents: sqlite.prepare(`DELETE FROM incidents WHERE id IN ${ids}`),
   };
 }
@@ -100,6 +101,7 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
     if (ids === "[]") return 0;
     s.incidentContacts.run(ids);
     s.incidentActivity.run(ids);
+    s.incidentHours.run(ids);
     const deleted = s.incidents.run(ids).changes;
     result.incidents += deleted;
     return deleted;

@@ -2,8 +2,8 @@ import type { Filters } from "@/lib/filters";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { and, dimensionConditions, rawConditions, type Where } from "./failure-filter";
 
-/** What /incidents shows when the URL names no status: what still needs someone. */
-export const DEFAULT_INCIDENT_STATUSES: readonly IncidentStatus[] = ["open", "acknowledged"];
+/** What /incidents shows when the URL names no status: "Needs attention" (open, incl. regressed and escalating). */
+export const DEFAULT_INCIDENT_STATUSES: readonly IncidentStatus[] = ["open"];
 
 /** The statuses a filter selects, with the incidents default when it names none. */
 export function incidentStatuses(filters: Pick<Filters, "status">): readonly IncidentStatus[] {
@@ -14,20 +14,30 @@ export function incidentStatuses(filters: Pick<Filters, "status">): readonly Inc
  * Conditions on `incidents i` for the shared filters. An incident matches when
  * - its reason is allowed by `reason` and `class` (intersection when both are given),
  * - its line and template are among `line` / `template` ("(unknown)" = a missing one),
- * - its status is among `statuses`, and
+ * - its status is among `statuses`,
+ * - with `assignee`, it is assigned to `viewerId` (`me`), to nobody (`none`) or to that user id, and
  * - at least one of its failures occurred in [from, to) and, with `q`, that failure's contact
  *   matches the phone search.
  * The time condition counts real failures (index failures_incident_idx), not first/last seen, so
  * an incident quiet throughout the window does not match even if it was seen before and after it.
  * The list, bulk actions by filter and the overview's "Open incidents" tile all use this.
  */
-export function incidentConditions(filters: Filters, statuses: readonly IncidentStatus[], window: { from: number; to: number }): Where {
+export function incidentConditions(filters: Filters, statuses: readonly IncidentStatus[], window: { from: number; to: number }, viewerId: string | null = null): Where {
   const dims = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
   const phone = rawConditions({ ...filters, reason: [], class: [], line: [], template: [], status: [] });
+  const assignee = assigneeCondition(filters.assignee, viewerId);
   const sql = and(
     dims.sql,
     `i.status IN (${statuses.map(() => "?").join(", ")})`,
+    ...assignee.sql,
     `EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`,
   );
-  return { sql, params: [...dims.params, ...statuses, window.from, window.to, ...phone.params] };
+  return { sql, params: [...dims.params, ...statuses, ...assignee.params, window.from, window.to, ...phone.params] };
+}
+
+/** `assignee=me|none|<user id>`; `me` without a known viewer matches nothing. */
+function assigneeCondition(assignee: string | undefined, viewerId: string | null): { sql: string[]; params: unknown[] } {
+  if (!assignee) return { sql: [], params: [] };
+  if (assignee === "none") return { sql: ["i.assignee_id IS NULL"], params: [] };
+  return { sql: ["i.assignee_id = ?"], params: [assignee === "me" ? viewerId : assignee] };
 }

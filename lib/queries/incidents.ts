@@ -3,7 +3,8 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
-import type { IncidentStatus } from "@/lib/incidents/statuses";
+import { ASSIGNED_TO_ME_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
+import type { INCIDENT_TRANSITIONS } from "@/lib/incidents/transitions";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { parseInput } from "@/lib/validate";
 import { incidentConditions, incidentStatuses } from "./incident-filter";
@@ -36,6 +37,12 @@ export interface IncidentItem {
   resolvedBy: string | null;
   /** The latest resolution's note. */
   note: string | null;
+  /** What wakes it while snoozed; null otherwise. */
+  snooze: { until: string | null; failuresLeft: number | null; untilEscalating: boolean } | null;
+  assignee: { id: string; email: string; name: string } | null;
+  /** Its current hour's failures are far above its usual rate (lib/incidents/escalation.ts). */
+  escalating: boolean;
+  escalatingSince: string | null;
 }
 
 /** A row of `incidents` as SQLite returns it (`SELECT *` / `RETURNING *`). */
@@ -58,7 +65,23 @@ export interface IncidentRow {
   note: string | null;
   reopened_count: number;
   updated_at: number;
+  snooze_until: number | null;
+  snooze_failures_left: number | null;
+  snooze_until_escalating: number;
+  assignee_id: string | null;
+  escalating: number;
+  escalating_since: number | null;
+  escalating_hour: number | null;
+  hour_bucket: number | null;
+  hour_failures: number;
+  hour_threshold: number | null;
+  /** Joined from users (see INCIDENT_SELECT). */
+  assignee_email: string | null;
+  assignee_name: string | null;
 }
+
+/** Every incident column plus its assignee's address and name; `i` is incidents, `u` users. */
+export const INCIDENT_SELECT = "SELECT i.*, u.email AS assignee_email, u.name AS assignee_name FROM incidents i LEFT JOIN users u ON u.id = i.assignee_id";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -84,31 +107,47 @@ export function toIncidentItem(r: IncidentRow): IncidentItem {
     resolvedAt: iso(r.resolved_at),
     resolvedBy: r.resolved_by,
     note: r.note,
+    snooze:
+      r.status === "snoozed"
+        ? { until: iso(r.snooze_until), failuresLeft: r.snooze_failures_left, untilEscalating: r.snooze_until_escalating === 1 }
+        : null,
+    assignee: r.assignee_id && r.assignee_email !== null ? { id: r.assignee_id, email: r.assignee_email, name: r.assignee_name ?? r.assignee_email } : null,
+    escalating: r.escalating === 1,
+    escalatingSince: r.escalating === 1 ? iso(r.escalating_since) : null,
   };
 }
 
-/** The incident row by id, or undefined. */
+/** The incident row (with its assignee) by id, or undefined. */
 export function findIncidentRow(sqlite: Database.Database, id: number): IncidentRow | undefined {
-  return sqlite.prepare("SELECT * FROM incidents WHERE id = ?").get(id) as IncidentRow | undefined;
+  return sqlite.prepare(`${INCIDENT_SELECT} WHERE i.id = ?`).get(id) as IncidentRow | undefined;
 }
 
 const SORT_COLUMN: Record<IncidentSort, string> = { lastSeen: "i.last_seen", count: "i.failures", firstSeen: "i.first_seen" };
+
+/** Incidents matching the filters (all but `status` and `assignee`) per status, for the list's tabs. */
+export type IncidentCounts = Record<IncidentStatus, number> & {
+  /** Open, acknowledged or snoozed incidents assigned to the viewer (the "Assigned to me" tab). */
+  assignedToMe: number;
+};
 
 export interface IncidentList {
   items: IncidentItem[];
   nextCursor: string | null;
   /** Every incident matching the filters (not just this page). */
   total: number;
+  counts: IncidentCounts;
 }
 
 /**
- * Incidents matching the filters (see incidentConditions; open + acknowledged when no status is
- * given), keyset-paginated by (sort column, id). Counters move as failures arrive, so a page
- * boundary by count can shift between requests; by time it only grows at one end.
+ * Incidents matching the filters (see incidentConditions; open when no status is given),
+ * keyset-paginated by (sort column, id), with the counts of the list's tabs. `viewerId` is who
+ * `assignee=me` means. Counters move as failures arrive, so a page boundary by count can shift
+ * between requests; by time it only grows at one end.
  */
-export function listIncidents(filters: Filters, page: IncidentPage, now = Date.now()): IncidentList {
+export function listIncidents(filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): IncidentList {
   const { sqlite } = getDb();
-  const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now));
+  const window = resolveWindow(filters, now);
+  const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId);
   const col = SORT_COLUMN[page.sort];
   const order = page.dir === "desc" ? "DESC" : "ASC";
   const conditions = [where.sql];
@@ -118,7 +157,7 @@ export function listIncidents(filters: Filters, page: IncidentPage, now = Date.n
     params.push(...decodeCursor<[number, number]>(page.cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger)));
   }
   const rows = sqlite
-    .prepare(`SELECT i.* FROM incidents i WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`)
+    .prepare(`${INCIDENT_SELECT} WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`)
     .all(...params, page.limit + 1) as IncidentRow[];
   const hasMore = rows.length > page.limit;
   const pageRows = rows.slice(0, page.limit);
@@ -128,7 +167,23 @@ export function listIncidents(filters: Filters, page: IncidentPage, now = Date.n
     items: pageRows.map(toIncidentItem),
     nextCursor: hasMore && last ? encodeCursor([sortKey(last), last.id]) : null,
     total: countIncidents(sqlite, where.sql, where.params),
+    counts: countByStatus(sqlite, filters, window, viewerId),
   };
+}
+
+function countByStatus(sqlite: Database.Database, filters: Filters, window: { from: number; to: number }, viewerId: string | null): IncidentCounts {
+  const all = incidentConditions({ ...filters, assignee: undefined }, INCIDENT_STATUSES, window, viewerId);
+  const rows = sqlite.prepare(`SELECT i.status AS status, count(*) AS n FROM incidents i WHERE ${all.sql} GROUP BY i.status`).all(...all.params) as Array<{
+    status: IncidentStatus;
+    n: number;
+  }>;
+  const counts = { ...(Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>), assignedToMe: 0 };
+  for (const r of rows) counts[r.status] = r.n;
+  if (viewerId) {
+    const mine = incidentConditions({ ...filters, assignee: "me" }, ASSIGNED_TO_ME_STATUSES, window, viewerId);
+    counts.assignedToMe = countIncidents(sqlite, mine.sql, mine.params);
+  }
+  return counts;
 }
 
 function countIncidents(sqlite: Database.Database, whereSql: string, params: unknown[]): number {
@@ -136,19 +191,29 @@ function countIncidents(sqlite: Database.Database, whereSql: string, params: unk
 }
 
 /** Ids of every incident matching the filters (for bulk actions; no cap). */
-export function matchingIncidentIds(sqlite: Database.Database, filters: Filters, now: number): number[] {
-  const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now));
+export function matchingIncidentIds(sqlite: Database.Database, filters: Filters, now: number, viewerId: string | null = null): number[] {
+  const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now), viewerId);
   return sqlite.prepare(`SELECT i.id FROM incidents i WHERE ${where.sql} ORDER BY i.id`).pluck().all(...where.params) as number[];
 }
+
+/** What an activity entry records: a transition's activity name, or one of the non-status entries. */
+export type IncidentActivityAction =
+  | (typeof INCIDENT_TRANSITIONS)[keyof typeof INCIDENT_TRANSITIONS]["activity"]
+  | "assigned"
+  | "unassigned"
+  | "commented"
+  | "escalating"
+  | "escalation_ended";
 
 export interface IncidentActivityItem {
   id: number;
   at: string;
-  /** Who acted (e-mail address); null for the server itself (a regression at ingest). */
+  /** Who acted (e-mail address); null for the server itself (ingest, timers). */
   actor: string | null;
-  action: "acknowledged" | "resolved" | "reopened" | "regressed";
+  action: IncidentActivityAction;
+  /** A person's note or comment, the snooze's condition, the assignee, or why the server acted. */
   note: string | null;
-  /** The failure that caused a regression. */
+  /** The failure that caused a regression, a wake-up or an escalation. */
   failureId: number | null;
 }
 

@@ -8,6 +8,7 @@ import { scheduleAuthPruning } from "@/lib/auth/prune";
 import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
+import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
 import { scheduleRetention } from "@/lib/ops/retention";
 import { startRedeployWorker } from "@/lib/redeploy/worker";
 import { createAppServer } from "./app-server";
@@ -120,9 +121,11 @@ export async function startServer(): Promise<http.Server> {
   // Re-deployment plans are sent from a timer in this process, never on the webhook path.
   const redeployWorker = startRedeployWorker();
   const stopAuthPruning = scheduleAuthPruning(handle.db, settings.AUDIT_RETENTION_DAYS);
+  const stopIncidentTimers = scheduleIncidentTimers(handle);
   exitGracefully(server, () => {
     stopRetention();
     stopAuthPruning();
+    stopIncidentTimers();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
   });

@@ -15,13 +15,13 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Se
   const user = await requirePageUser();
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: listIncidents });
+  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: (filters, paging) => listIncidents(filters, paging, user.id) });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>
       <h1 className="page-title">Incidents</h1>
       <IncidentsExport serverTz={page.tz} />
-      <IncidentsTable serverTz={page.tz} canAct={hasRole(user.role, "operator")} />
+      <IncidentsTable serverTz={page.tz} canAct={hasRole(user.role, "operator")} currentUserId={user.id} />
     </HydrationBoundary>
   );
 }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { RedeployPanel } from "@/components/settings/redeploy-panel";
 import { getDb } from "@/db/client";
 import { FieldMappingPanel } from "@/components/settings/field-mapping-panel";
+import { IncidentSettingsPanel } from "@/components/settings/incident-settings-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { readFieldMapping } from "@/lib/ingest/field-mapping";
 import { TokensPanel } from "@/components/settings/tokens-panel";
@@ -11,6 +12,7 @@ import { requirePageUser } from "@/lib/auth/page";
 import { ROLE_LABELS } from "@/lib/auth/roles";
 import { listApiTokens } from "@/lib/auth/tokens";
 import { listUsers } from "@/lib/auth/users";
+import { getIncidentSettings } from "@/lib/incidents/settings";
 import { webhookSecretStatus } from "@/lib/ingest/webhook-secret";
 import { redeploySettings } from "@/lib/redeploy/settings";
 import { settingsTimeZone } from "./time-zone";
@@ -47,6 +49,7 @@ export default async function SettingsPage() {
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
           <RedeployPanel initial={redeploySettings()} />
+          <IncidentSettingsPanel initial={getIncidentSettings()} />
         </>
       )}
     </>

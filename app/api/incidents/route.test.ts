@@ -95,9 +95,9 @@ function referenceIds(opts: { reasons?: string[]; lines?: string[]; templates?: 
 const ids = (items: IncidentItem[]) => items.map((i) => i.id).sort((a, b) => a - b);
 
 describe("GET /api/incidents", () => {
-  it("defaults to open + acknowledged incidents with failures in the last 24 h, sorted by last seen, keyset-paged", async () => {
+  it("defaults to open incidents (Needs attention) with failures in the last 24 h, sorted by last seen, keyset-paged", async () => {
     const { items, total } = await listAll("");
-    const expected = referenceIds({ statuses: ["open", "acknowledged"], from: NOW - DAY, to: Date.now() });
+    const expected = referenceIds({ statuses: ["open"], from: NOW - DAY, to: Date.now() });
     expect(expected.length).toBeGreaterThan(5);
     expect(ids(items)).toEqual(expected);
     expect(total).toBe(expected.length);
@@ -192,7 +192,7 @@ describe("actions", () => {
 
 describe("POST /api/incidents/bulk", () => {
   it("by filter acts on exactly the incidents an independent selection finds, and says how many it skipped", async () => {
-    const filter = { range: "7d", reason: "FAILURE_BY_RATE_LIMIT,INVALID_PHONE,FAILURE_BY_UNABLE_TO_CONTACT", line: `${DATASET_LINES[1]},${DATASET_LINES[2]}` };
+    const filter = { range: "7d", status: "open,acknowledged", reason: "FAILURE_BY_RATE_LIMIT,INVALID_PHONE,FAILURE_BY_UNABLE_TO_CONTACT", line: `${DATASET_LINES[1]},${DATASET_LINES[2]}` };
     const selected = referenceIds({
       reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE", "FAILURE_BY_UNABLE_TO_CONTACT"],
       lines: [DATASET_LINES[1], DATASET_LINES[2]],

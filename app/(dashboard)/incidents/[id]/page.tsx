@@ -27,7 +27,7 @@ export default async function IncidentPage({ params, searchParams }: { params: P
   queryClient.setQueryData(incidentQueryKey(incident.id), incident);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <IncidentDetailView id={incident.id} serverTz={page.tz} canAct={hasRole(user.role, "operator")} />
+      <IncidentDetailView id={incident.id} serverTz={page.tz} canAct={hasRole(user.role, "operator")} currentUserId={user.id} />
     </HydrationBoundary>
   );
 }

@@ -6,8 +6,8 @@ import { responseRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 /** The incidents of the dashboard's filters as CSV; `count=1` answers `{ rows }` instead. */
-export const GET = responseRoute({ role: "operator" }, (request) => {
+export const GET = responseRoute({ role: "operator" }, (request, user) => {
   const exportRequest = parseExportRequest(new URL(request.url).searchParams);
-  if (exportRequest.count) return Response.json({ rows: countIncidentExport(exportRequest) }, { headers: { "Cache-Control": "no-store" } });
-  return csvResponse(incidentExport(exportRequest), exportRequest);
+  if (exportRequest.count) return Response.json({ rows: countIncidentExport(exportRequest, user.id) }, { headers: { "Cache-Control": "no-store" } });
+  return csvResponse(incidentExport(exportRequest, user.id), exportRequest);
 });

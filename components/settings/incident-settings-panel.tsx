@@ -1,0 +1,76 @@
+"use client";
+
+import { useState } from "react";
+import { fetchJson } from "@/lib/api-client";
+import type { IncidentSettings } from "@/lib/incidents/settings";
+
+const MAX_HOURS = 720;
+
+/** Incident settings (admins): how long an incident may stay quiet before the server resolves it. */
+export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }) {
+  const [saved, setSaved] = useState(initial);
+  const [enabled, setEnabled] = useState(initial.autoResolveAfterHours !== null);
+  const [hours, setHours] = useState(String(initial.autoResolveAfterHours ?? 24));
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const value = enabled ? Number(hours) : null;
+  const valid = value === null || (Number.isInteger(value) && value >= 1 && value <= MAX_HOURS);
+
+  async function save(e: React.FormEvent) {
+    e.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      const next = await fetchJson<IncidentSettings>("/api/settings/incidents", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ autoResolveAfterHours: value }),
+      });
+      setSaved(next);
+      setMessage({ text: "Saved.", error: false });
+    } catch (err) {
+      setMessage({ text: err instanceof Error ? err.message : String(err), error: true });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel" data-testid="incident-settings-panel">
+      <h2>Incidents</h2>
+      <p className="muted">
+        An open or acknowledged incident whose latest failure (by event time) is older than this is resolved by Faultline; a later failure reopens it as
+        regressed. Snoozed and ignored incidents are left alone. Checked every 30 seconds.
+      </p>
+      <form className="inline-form" onSubmit={save}>
+        <label>
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Auto-resolve after
+        </label>
+        <input
+          type="number"
+          min={1}
+          max={MAX_HOURS}
+          aria-label="Auto-resolve after hours"
+          value={hours}
+          disabled={!enabled}
+          onChange={(e) => setHours(e.target.value)}
+          style={{ width: 90 }}
+        />
+        hours without a failure
+        <button type="submit" className="primary" disabled={busy || !valid}>
+          {busy ? "Saving…" : "Save"}
+        </button>
+        {!valid && <span className="error-inline">Between 1 and {MAX_HOURS} hours.</span>}
+        {message && (
+          <span className={message.error ? "error-inline" : "muted"} role="status">
+            {message.text}
+          </span>
+        )}
+      </form>
+      <p className="muted small" data-testid="auto-resolve-current">
+        Now: {saved.autoResolveAfterHours === null ? "never auto-resolve" : `auto-resolve after ${saved.autoResolveAfterHours} hours`}.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { NotFoundError } from "@/lib/http/errors";
+import { findIncidentRow, incidentIdSchema, type IncidentActivityItem } from "@/lib/queries/incidents";
+import { parseInput } from "@/lib/validate";
+import { recordIncidentActivity, type ActingUser } from "./apply";
+
+const inputSchema = z.object({
+  id: incidentIdSchema,
+  text: z
+    .string({ message: "must be a string of 1–2000 characters" })
+    .trim()
+    .min(1, "must not be empty")
+    .max(2000, "must be at most 2000 characters"),
+});
+
+/** Body {"text"} → the new activity entry (`commented`, with the text), shown in the incident's activity log. */
+export function commentOnIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): IncidentActivityItem {
+  const input = parseInput(inputSchema, { id, text: (body as { text?: unknown } | null)?.text });
+  const handle = getDb();
+  return handle.sqlite
+    .transaction(() => {
+      if (!findIncidentRow(handle.sqlite, input.id)) throw new NotFoundError(`No incident with id ${input.id}.`);
+      const activityId = recordIncidentActivity(handle, input.id, { action: "commented", audit: "incident_commented", note: input.text }, by, now);
+      return { id: activityId, at: new Date(now).toISOString(), actor: by.actor.email, action: "commented" as const, note: input.text, failureId: null };
+    })
+    .immediate();
+}

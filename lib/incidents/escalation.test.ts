@@ -1,0 +1,165 @@
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { storeEvents } from "@/lib/ingest/store";
+import { getIncident } from "@/lib/queries/incidents";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { clearIntakeTables, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { escalationThreshold, exceedsThreshold, HISTORY_HOURS } from "./escalation";
+import { ignoreIncident } from "./ignore";
+import { runIncidentTimers } from "./lifecycle";
+import { updateIncidentSettings } from "./settings";
+import { snoozeIncident } from "./snooze";
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
+afterAll(() => tempDb.cleanup());
+
+const HOUR = 3_600_000;
+const by = { actor: { id: null, email: "op@test.example" }, ip: null };
+
+/** The smallest hour count that escalates against the threshold (searching upwards). */
+function firstEscalating(earlier: number[], fullHistory: boolean): number | null {
+  const threshold = escalationThreshold(earlier, fullHistory);
+  for (let n = 0; n <= 100_000; n++) if (exceedsThreshold(n, threshold)) return n;
+  return null;
+}
+
+describe("the threshold on synthetic hourly series", () => {
+  const week = (f: (hour: number) => number) => Array.from({ length: HISTORY_HOURS }, (_, h) => f(h));
+
+  it("quiet: a week without failures escalates at the minimum of 20", () => {
+    expect(escalationThreshold(week(() => 0), true)).toBe(0);
+    expect(firstEscalating(week(() => 0), true)).toBe(20);
+  });
+
+  it("steady: 2 an hour with no spread → 5 × avg = 10, so the minimum of 20 decides; 6 an hour → above 30", () => {
+    expect(escalationThreshold(week(() => 2), true)).toBe(10);
+    expect(firstEscalating(week(() => 2), true)).toBe(20);
+    expect(escalationThreshold(week(() => 6), true)).toBe(30);
+    expect(firstEscalating(week(() => 6), true)).toBe(31);
+  });
+
+  it("bursty: one spike in a quiet week pushes (avg + 5σ) / avg past 8, so the multiplier is capped at 8", () => {
+    // 167 hours of 0 and one of 168: avg 1, σ ≈ 12.9 → (1 + 64.6) / 1 → 8.
+    const spiky = week((h) => (h === 100 ? 168 : 0));
+    expect(escalationThreshold(spiky, true)).toBeCloseTo(8, 10);
+    expect(firstEscalating(spiky, true)).toBe(20);
+    // Daily bursts of 60 over a base of 10: avg ≈ 12.1, σ ≈ 11.1 → (avg + 5σ) / avg ≈ 5.6.
+    const daily = week((h) => (h % 24 === 18 ? 60 : 10));
+    const avg = (161 * 10 + 7 * 60) / 168;
+    const sigma = Math.sqrt((161 * (10 - avg) ** 2 + 7 * (60 - avg) ** 2) / 168);
+    expect(escalationThreshold(daily, true)).toBeCloseTo(avg + 5 * sigma, 10);
+    expect(firstEscalating(daily, true)).toBe(Math.floor(avg + 5 * sigma) + 1);
+    // Another daily burst of 60 is its usual pattern, not an escalation.
+    expect(exceedsThreshold(60, escalationThreshold(daily, true))).toBe(false);
+  });
+
+  it("steady growth: a linear climb from 0 to 167 an hour does not escalate at 200, does at 5 × avg", () => {
+    const growth = week((h) => h);
+    // avg 83.5, σ ≈ 48.5 → (avg + 5σ) / avg ≈ 3.9 → raised to 5 → 417.5
+    expect(escalationThreshold(growth, true)).toBeCloseTo(417.5, 10);
+    expect(exceedsThreshold(200, escalationThreshold(growth, true))).toBe(false);
+    expect(firstEscalating(growth, true)).toBe(418);
+  });
+
+  it("younger than a week: 10 × its busiest earlier hour, at least 20; nothing earlier → never", () => {
+    expect(escalationThreshold([0, 3, 1], false)).toBe(30);
+    expect(firstEscalating([0, 3, 1], false)).toBe(31);
+    expect(firstEscalating([1], false)).toBe(20);
+    expect(escalationThreshold([], false)).toBeNull();
+    expect(escalationThreshold([0, 0], false)).toBeNull();
+    expect(firstEscalating([], false)).toBeNull();
+  });
+});
+
+describe("escalation at ingest, from hourly counts kept incrementally", () => {
+  // An hour boundary, well in the past so retention of hourly counts does not interfere.
+  const H = Math.floor(Date.now() / HOUR) * HOUR;
+  let seq = 0;
+
+  beforeEach(() => {
+    clearIntakeTables();
+    updateIncidentSettings({ autoResolveAfterHours: null }, by);
+  });
+
+  /** `count` failures that occurred and were received at `at` (one request). */
+  function ingest(count: number, at: number): void {
+    storeEvents(
+      getDb(),
+      Array.from({ length: count }, () => {
+        const event = failureEvent({ timestamp: new Date(at).toISOString(), user: { country_code: "57", cellphone: String(3100000000 + ++seq) } });
+        return prepareEvent(event, JSON.stringify(event), at);
+      }),
+    );
+  }
+  const id = () => getDb().sqlite.prepare("SELECT max(id) FROM incidents").pluck().get() as number;
+  const lastFailure = () => getDb().sqlite.prepare("SELECT max(id) FROM failures").pluck().get() as number;
+  const actions = (incident: number) =>
+    getDb().sqlite.prepare("SELECT action, actor, failure_id AS failureId FROM incident_activity WHERE incident_id = ? ORDER BY id").all(incident) as Array<{
+      action: string;
+      actor: string | null;
+      failureId: number | null;
+    }>;
+
+  it("a steady incident (2 an hour for over a week) escalates at its 20th failure of an hour, wakes a snooze until escalating, and calms down an hour later", () => {
+    const start = H - (HISTORY_HOURS + 1) * HOUR;
+    for (let hour = start; hour < H; hour += HOUR) ingest(2, hour + 60_000);
+    const incident = id();
+    snoozeIncident(incident, { untilEscalating: true }, by, H);
+    expect(getDb().sqlite.prepare("SELECT count(*) FROM incident_hours WHERE incident_id = ?").pluck().get(incident)).toBe(HISTORY_HOURS + 1);
+
+    ingest(19, H + 5 * 60_000);
+    expect(getIncident(incident)).toMatchObject({ status: "snoozed", escalating: false });
+    ingest(1, H + 6 * 60_000);
+    const twentieth = lastFailure();
+    expect(getIncident(incident)).toMatchObject({ status: "open", escalating: true, escalatingSince: new Date(H + 6 * 60_000).toISOString(), snooze: null });
+    expect(actions(incident).slice(-2)).toEqual([
+      { action: "escalating", actor: null, failureId: twentieth },
+      { action: "unsnoozed", actor: null, failureId: twentieth },
+    ]);
+    // More failures in the same hour: still one escalation.
+    ingest(30, H + 10 * 60_000);
+    expect(actions(incident).filter((a) => a.action === "escalating")).toHaveLength(1);
+
+    // During the next hour it stays escalating (the burst hour is the last full hour)…
+    expect(runIncidentTimers(getDb(), H + HOUR + 30 * 60_000).deescalated).toBe(0);
+    expect(getIncident(incident).escalating).toBe(true);
+    // …and once that hour ends below its threshold, it falls back.
+    ingest(3, H + HOUR + 40 * 60_000);
+    expect(runIncidentTimers(getDb(), H + 2 * HOUR).deescalated).toBe(1);
+    expect(getIncident(incident)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
+    expect(actions(incident).at(-1)).toEqual({ action: "escalation_ended", actor: null, failureId: null });
+  });
+
+  it("a young incident escalates above 10 × its busiest hour, counted across requests of the hour; a burst in its first hour is new, not escalating", () => {
+    ingest(25, H - 3 * HOUR);
+    const incident = id();
+    expect(getIncident(incident).escalating).toBe(false);
+    ingest(2, H - 2 * HOUR);
+    // Busiest earlier hour: 25 → escalates above 250.
+    for (let i = 0; i < 25; i++) ingest(10, H + i * 60_000);
+    expect(getIncident(incident).escalating).toBe(false);
+    ingest(1, H + 30 * 60_000);
+    expect(getIncident(incident).escalating).toBe(true);
+    expect(actions(incident).filter((a) => a.action === "escalating")).toEqual([{ action: "escalating", actor: null, failureId: lastFailure() }]);
+  });
+
+  it("late events of past hours count in their own hour, not toward the current one; ignored incidents never escalate", () => {
+    ingest(1, H - 5 * HOUR);
+    const incident = id();
+    // 40 failures that happened an hour ago arrive now: history, not a burst.
+    storeEvents(
+      getDb(),
+      Array.from({ length: 40 }, () => {
+        const event = failureEvent({ timestamp: new Date(H - 30 * 60_000).toISOString(), user: { country_code: "57", cellphone: String(3100000000 + ++seq) } });
+        return prepareEvent(event, JSON.stringify(event), H + 60_000);
+      }),
+    );
+    expect(getIncident(incident).escalating).toBe(false);
+    expect(getDb().sqlite.prepare("SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?").pluck().get(incident, H - HOUR)).toBe(40);
+
+    ignoreIncident(incident, {}, by);
+    ingest(1000, H + 2 * 60_000);
+    expect(getIncident(incident)).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
+  });
+});
