@@ -31,9 +31,9 @@ export function SliceView({ serverTz, fixed, markers = [] }: { serverTz: string;
   return (
     <>
       {stats.isPending ? (
-        <Skeleton height={300} label="Loading trend" />
+        <Skeleton height={300} what="trend" />
       ) : stats.isError ? (
-        <QueryError error={stats.error} onRetry={() => void stats.refetch()} what="the trend" />
+        <QueryError error={stats.error} onRetry={() => void stats.refetch()} what="trend" />
       ) : (
         <div className="slice-summary">
           <section className="panel">

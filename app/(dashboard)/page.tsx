@@ -3,14 +3,17 @@ import { headers } from "next/headers";
 import { QuarantineBanner } from "@/components/events/quarantine-banner";
 import { UnavailableTemplates } from "@/components/events/unavailable-templates";
 import { Onboarding } from "@/components/onboarding";
+import { Panel } from "@/components/panel-boundary";
+import { Skeleton } from "@/components/query-states";
+import { requirePageUser } from "@/lib/auth/page";
 import { countQuarantined } from "@/lib/queries/quarantine";
 import { getStats } from "@/lib/queries/stats";
 import { hasReceivedEvents } from "@/lib/queries/summary";
 import { statsQueryKey } from "@/lib/query-keys";
-import { Overview } from "./overview";
-import { pageFilters, type SearchParams } from "./page-filters";
+import { yieldToStream } from "@/lib/server-yield";
 import { InvalidFilters } from "./invalid-filters";
-import { requirePageUser } from "@/lib/auth/page";
+import { Overview } from "./overview";
+import { pageFilters, type PageFilters, type SearchParams } from "./page-filters";
 
 export const dynamic = "force-dynamic";
 
@@ -23,14 +26,37 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
   }
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
+  return (
+    <>
+      <QuarantineBanner count={countQuarantined()} admin={user.role === "admin"} />
+      <Panel what="templateStatuses" fallback={null}>
+        <UnavailableTemplates serverTz={page.tz} />
+      </Panel>
+      <Panel what="overview" fallback={<OverviewSkeleton />}>
+        <OverviewPanel page={page} />
+      </Panel>
+    </>
+  );
+}
+
+function OverviewSkeleton() {
+  return (
+    <div data-testid="overview-loading">
+      <Skeleton height={84} what="overview" />
+      <Skeleton height={260} what="timeline" />
+    </div>
+  );
+}
+
+/** Tiles, timeline and breakdowns: streamed in after the shell, with their own loading and error states. */
+async function OverviewPanel({ page }: { page: Extract<PageFilters, { ok: true }> }) {
+  await yieldToStream();
   const stats = getStats(page.filters, { defaultTz: page.tz, afterId: undefined });
   const openedAtFailureId = stats.latestFailureId;
   const queryClient = new QueryClient();
   queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <QuarantineBanner count={countQuarantined()} admin={user.role === "admin"} />
-      <UnavailableTemplates serverTz={page.tz} />
       <Overview serverTz={page.tz} openedAtFailureId={openedAtFailureId} />
     </HydrationBoundary>
   );

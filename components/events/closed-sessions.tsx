@@ -26,9 +26,9 @@ export function ClosedSessions({ serverTz, fixed }: { serverTz: string; fixed: P
         {sessions.data && <span className="muted small">{sessions.data.total.toLocaleString("en-US")} in the window · session.close events · {tz}</span>}
       </h2>
       {sessions.isPending ? (
-        <Skeleton height={80} label="Loading sessions" />
+        <Skeleton height={80} what="closedSessions" />
       ) : sessions.isError ? (
-        <QueryError error={sessions.error} onRetry={() => void sessions.refetch()} what="the closed sessions" />
+        <QueryError error={sessions.error} onRetry={() => void sessions.refetch()} what="closedSessions" />
       ) : sessions.data.items.length === 0 ? (
         <p className="muted">No session.close events in this window.</p>
       ) : (

@@ -22,8 +22,8 @@ function prettyJson(text: string): string {
 /** Every normalised field of a failure, its raw payload, and what to do about its reason. */
 export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string; filterQuery: string }) {
   const detail = useQuery({ queryKey: failureQueryKey(id), queryFn: () => fetchJson<Detail>(`/api/failures/${id}`) });
-  if (detail.isPending) return <Skeleton height={300} label="Loading failure" />;
-  if (detail.isError) return <QueryError error={detail.error} onRetry={() => void detail.refetch()} what="this failure" />;
+  if (detail.isPending) return <Skeleton height={300} what="failure" />;
+  if (detail.isError) return <QueryError error={detail.error} onRetry={() => void detail.refetch()} what="failure" />;
   const f = detail.data;
   const withFilter = (key: string, value: string) => {
     const params = new URLSearchParams(filterQuery);

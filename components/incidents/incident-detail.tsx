@@ -97,8 +97,8 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
     return () => window.removeEventListener("keydown", onKey);
   });
 
-  if (incident.isPending) return <Skeleton height={200} label="Loading incident" />;
-  if (incident.isError) return <QueryError error={incident.error} onRetry={() => void incident.refetch()} what="the incident" />;
+  if (incident.isPending) return <Skeleton height={200} what="incident" />;
+  if (incident.isError) return <QueryError error={incident.error} onRetry={() => void incident.refetch()} what="incident" />;
   const d = incident.data;
   const time = (iso: string | null) => (iso ? formatInTimeZone(Date.parse(iso), tz, "full") : "—");
   const error = [act, assign].find((m) => m.isError)?.error;

@@ -73,8 +73,8 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
     onSuccess: (data) => queryClient.setQueryData(redeployPlanQueryKey(id), data),
   });
 
-  if (plan.isPending) return <Skeleton height={240} label="Loading plan" />;
-  if (plan.isError) return <QueryError error={plan.error} onRetry={() => void plan.refetch()} what="the plan" />;
+  if (plan.isPending) return <Skeleton height={240} what="plan" />;
+  if (plan.isError) return <QueryError error={plan.error} onRetry={() => void plan.refetch()} what="plan" />;
   const p = plan.data;
   const time = (iso: string | null) => (iso ? `${formatInTimeZone(Date.parse(iso), tz, "full")} ${tz}` : "—");
   const source = "incidentId" in p.source ? (

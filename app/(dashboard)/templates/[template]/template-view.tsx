@@ -39,7 +39,7 @@ export function TemplateView({ serverTz, template }: { serverTz: string; templat
       <section className="panel" data-testid="template-status-history">
         <h2>Status history</h2>
         {history.isError ? (
-          <QueryError error={history.error} onRetry={() => void history.refetch()} what="the status history" />
+          <QueryError error={history.error} onRetry={() => void history.refetch()} what="statusHistory" />
         ) : history.isPending ? (
           <p className="muted">Loading…</p>
         ) : items.length === 0 ? (
