@@ -88,7 +88,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
 
   return (
     <div data-testid="plan-view">
-      <h1 className="page-title">
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">
         Re-deployment plan #{p.id} <PlanStatusBadge status={p.status} />
       </h1>
       <p className="muted">

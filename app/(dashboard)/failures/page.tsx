@@ -1,4 +1,5 @@
 import { HydrationBoundary } from "@tanstack/react-query";
+import { getTranslations } from "next-intl/server";
 import { FailuresTable } from "@/components/failures/failures-table";
 import { failuresQueryKey } from "@/lib/query-keys";
 import { parseFailurePage } from "@/lib/queries/failure-page";
@@ -11,13 +12,14 @@ export const dynamic = "force-dynamic";
 
 export default async function FailuresPage({ searchParams }: { searchParams: SearchParams }) {
   await requirePageUser();
+  const t = await getTranslations("nav");
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
   const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: listFailures });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>
-      <h1 className="page-title">Failures</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("failures")}</h1>
       <FailuresTable serverTz={page.tz} />
     </HydrationBoundary>
   );

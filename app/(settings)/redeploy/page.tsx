@@ -24,7 +24,7 @@ export default async function RedeployPage() {
       : null;
   return (
     <>
-      <h1 className="page-title">Re-deploy</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Re-deploy</h1>
       <section className="panel" data-testid="redeploy-status">
         <p>
           Send the contacts worth retrying back through Treble&apos;s deployment API. Make a plan from an{" "}

@@ -28,7 +28,7 @@ export default async function SettingsPage() {
   const adminData = admin ? { ...webhookSecretStatus(), users: listUsers() } : null;
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Settings</h1>
       <SettingsTabs current="general" admin={admin} />
       <section className="panel" data-testid="account-panel">
         <h2>Your account</h2>

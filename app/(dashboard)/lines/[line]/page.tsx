@@ -13,7 +13,7 @@ export default async function LinePage({ params, searchParams }: { params: Promi
   if (!page.ok) return <InvalidFilters message={page.message} />;
   return (
     <>
-      <h1 className="page-title">
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">
         Line <span data-testid="slice-name">{line}</span>
       </h1>
       <SliceView serverTz={page.tz} fixed={{ line: [line] }} />

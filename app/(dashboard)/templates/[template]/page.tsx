@@ -12,7 +12,7 @@ export default async function TemplatePage({ params, searchParams }: { params: P
   if (!page.ok) return <InvalidFilters message={page.message} />;
   return (
     <>
-      <h1 className="page-title">
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">
         Template <span data-testid="slice-name">{template}</span>
       </h1>
       <TemplateView serverTz={page.tz} template={template} />

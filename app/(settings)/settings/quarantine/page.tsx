@@ -13,7 +13,7 @@ export default async function QuarantinePage() {
   const tz = await settingsTimeZone();
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Settings</h1>
       <SettingsTabs current="quarantine" admin />
       <QuarantineList firstPage={listQuarantined({ limit: "50" })} tz={tz} />
     </>
