@@ -1,3 +1,4 @@
+import { getTranslations } from "next-intl/server";
 import { ClosedSessions } from "@/components/events/closed-sessions";
 import { SliceView } from "@/components/slice-view";
 import { InvalidFilters } from "../../invalid-filters";
@@ -8,13 +9,14 @@ export const dynamic = "force-dynamic";
 
 export default async function LinePage({ params, searchParams }: { params: Promise<{ line: string }>; searchParams: SearchParams }) {
   await requirePageUser();
+  const t = await getTranslations("slice");
   const line = decodeURIComponent((await params).line);
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
   return (
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">
-        Line <span data-testid="slice-name">{line}</span>
+        {t.rich("lineTitle", { line, name: (chunks) => <span data-testid="slice-name">{chunks}</span> })}
       </h1>
       <SliceView serverTz={page.tz} fixed={{ line: [line] }} />
       <ClosedSessions serverTz={page.tz} fixed={{ line: [line] }} />
