@@ -6,16 +6,20 @@ import { Button } from "@/components/ui/button";
 import { Input, Label } from "@/components/ui/input";
 import { signInAction, type FormState } from "../auth-actions";
 
+/** "14:32" and how many minutes from now, in the browser's own time zone. */
+function lockedUntilParts(iso: string, format: ReturnType<typeof useFormatter>): { time: string; minutes: number } {
+  const until = new Date(iso);
+  return {
+    time: format.dateTime(until, { hour: "2-digit", minute: "2-digit", timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    minutes: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000)),
+  };
+}
+
 export function LoginForm({ next }: { next: string }) {
   const t = useTranslations("auth");
   const format = useFormatter();
   const [state, action, pending] = useActionState<FormState, FormData>(signInAction, {});
-  /** "14:32 (in 12 minutes)" in the browser's own time zone. */
-  const lockedUntilText = (iso: string) => {
-    const until = new Date(iso);
-    const minutes = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000));
-    return t("lockedTime", { time: format.dateTime(until, { hour: "2-digit", minute: "2-digit", timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone }), minutes });
-  };
+  const lockedUntilText = (iso: string) => t("lockedTime", lockedUntilParts(iso, format));
   return (
     <form action={action} className="flex flex-col gap-3">
       <input type="hidden" name="next" value={next} />
