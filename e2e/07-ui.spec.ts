@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { ADMIN_STATE, E2E_WEBHOOK_SECRET } from "../playwright.config";
 
 // The interface in three languages, light and dark, on a phone, and checked by axe: against the
@@ -33,9 +33,15 @@ test.beforeAll(async ({ request }) => {
   failurePath = `/failures/${failures.items[0]!.id}`;
 });
 
+/** PATCH /api/me as the signed-in admin (a browser session's change needs Faultline's Origin). */
+async function setLocale(request: APIRequestContext, baseURL: string | undefined, locale: string | null) {
+  const response = await request.patch("/api/me", { data: { locale }, headers: { origin: baseURL! } });
+  expect(response.status()).toBe(200);
+}
+
 // The admin's session is shared with other specs: leave their language as it was.
-test.afterEach(async ({ request }) => {
-  await request.patch("/api/me", { data: { locale: null } });
+test.afterEach(async ({ request, baseURL }) => {
+  await setLocale(request, baseURL, null);
 });
 
 async function chooseLanguage(page: Page, name: string) {
@@ -164,9 +170,9 @@ const AXE_PAGES = ["/", "/failures", "/incidents", "incident", "failure", "/reas
 
 for (const locale of ["en", "es"] as const) {
   for (const scheme of ["light", "dark"] as const) {
-    test(`axe finds no serious or critical violations on any page (${locale}, ${scheme})`, async ({ page, request }) => {
+    test(`axe finds no serious or critical violations on any page (${locale}, ${scheme})`, async ({ page, request, baseURL }) => {
       test.setTimeout(120_000);
-      await request.patch("/api/me", { data: { locale } });
+      await setLocale(request, baseURL, locale);
       await page.emulateMedia({ colorScheme: scheme });
       for (const target of AXE_PAGES) {
         const path = target === "incident" ? incidentPath : target === "failure" ? failurePath : target;
