@@ -97,6 +97,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         {data.newSinceAfterId ? (
           <button
             type="button"
+            data-slot="badge-button"
             className="cursor-pointer rounded-full border border-warning-foreground/40 bg-warning px-2.5 py-0.5 text-warning-foreground"
             data-testid="new-since-open"
             onClick={() => router.refresh()}

@@ -43,7 +43,7 @@ export function BreakdownBars({ rows, onSelect, testId }: { rows: BarRow[]; onSe
           .filter((r) => !r.isOther)
           .map((r) => (
             <li key={r.key ?? "(unknown)"}>
-              <button type="button" onClick={() => onSelect(r)} data-testid={`${testId}-item`} data-key={r.key ?? "(unknown)"}>
+              <button type="button" data-slot="button" className="rounded-sm underline" onClick={() => onSelect(r)} data-testid={`${testId}-item`} data-key={r.key ?? "(unknown)"}>
                 {r.label}: {r.count}
               </button>
             </li>

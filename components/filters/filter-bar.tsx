@@ -66,13 +66,14 @@ function RangeButtons({ serverTz, compact = false }: { serverTz: string; compact
   return (
     <div className="inline-flex max-w-full overflow-x-auto rounded-md border shadow-xs" role="group" aria-label={t("timeRange")}>
       {PRESETS.map((p) => (
-        <button key={p} type="button" className={segment} aria-pressed={activeRange === p} onClick={() => void setFilters({ range: p, from: null, to: null })}>
+        <button key={p} type="button" data-slot="toggle" className={segment} aria-pressed={activeRange === p} onClick={() => void setFilters({ range: p, from: null, to: null })}>
           {p}
         </button>
       ))}
       {!compact && (
         <button
           type="button"
+          data-slot="toggle"
           className={segment}
           aria-pressed={activeRange === "custom"}
           onClick={() => {

@@ -15,7 +15,7 @@ const n = (v: number) => v.toLocaleString("en-US");
 
 export function PlanStatusBadge({ status }: { status: PlanStatus }) {
   return (
-    <span className={`status plan-status-${status}`} data-testid="plan-status">
+    <span className="inline-flex rounded-full border px-2 py-0.5 text-xs" data-testid="plan-status" data-status={status}>
       {STATUS_LABELS[status]}
     </span>
   );
@@ -91,50 +91,50 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">
         Re-deployment plan #{p.id} <PlanStatusBadge status={p.status} />
       </h1>
-      <p className="muted">
+      <p className="text-muted-foreground">
         From {source}; {p.include.map((c) => (c === "retry_later" ? "retry later" : "fix then retry")).join(" and ")} failures; send{" "}
         {p.sendAt === "now" ? "now" : p.sendAt === "earliest" ? "at the earliest time a retry can work" : `at ${time(p.sendAt)}`}
         {p.line ? `, all from line ${p.line}` : ", each on the line it failed on"}. Made by {p.createdBy ?? "—"}, {time(p.createdAt)}.
       </p>
       {p.error && (
-        <p className="query-error" role="alert" data-testid="plan-error">
+        <p className="mb-4 rounded-lg border border-destructive/40 bg-destructive/10 px-4 py-3" role="alert" data-testid="plan-error">
           {p.error}
         </p>
       )}
 
-      <div className="tiles">
-        <div className="tile">
-          <div className="muted">Contacts to send</div>
+      <div className="mb-5 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-5">
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-muted-foreground">Contacts to send</div>
           <strong data-testid="plan-contacts">{n(p.contacts)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Without poll_id (cannot be re-deployed)</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-muted-foreground">Without poll_id (cannot be re-deployed)</div>
           <strong data-testid="plan-without-poll">{n(p.withoutPoll)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Left out: do not contact</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-muted-foreground">Left out: do not contact</div>
           <strong data-testid="plan-excluded-dnc">{n(p.excluded.doNotContact)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Left out: already re-deployed</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-muted-foreground">Left out: already re-deployed</div>
           <strong data-testid="plan-excluded-retried">{n(p.excluded.alreadyRetried)}</strong>
         </div>
         {p.excluded.noPhone > 0 && (
-          <div className="tile">
-            <div className="muted">Left out: no cellphone or country code</div>
+          <div className="block rounded-lg border bg-card p-4 shadow-xs">
+            <div className="text-muted-foreground">Left out: no cellphone or country code</div>
             <strong>{n(p.excluded.noPhone)}</strong>
           </div>
         )}
       </div>
 
       {p.status === "draft" && (
-        <section className="panel" data-testid="plan-confirm">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-confirm">
           <h2>Send</h2>
           {p.contacts === 0 ? (
             <p>Nobody to send: every contact of this view is left out (see above).</p>
           ) : (
             <form
-              className="inline-form"
+              className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
               onSubmit={(e) => {
                 e.preventDefault();
                 act.mutate({ action: "send", body: { confirm: Number(typed) } });
@@ -144,7 +144,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                 Type <strong>{p.contacts}</strong> to send WhatsApp messages to {n(p.contacts)} contacts in {p.progress.batches} calls to Treble{" "}
                 <input value={typed} onChange={(e) => setTyped(e.target.value.trim())} inputMode="numeric" aria-label="Number of contacts, to confirm" data-testid="plan-confirm-input" />
               </label>
-              <button type="submit" className="primary" disabled={typed !== String(p.contacts) || act.isPending} data-testid="plan-send">
+              <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={typed !== String(p.contacts) || act.isPending} data-testid="plan-send">
                 Send to {n(p.contacts)} contacts
               </button>
             </form>
@@ -153,7 +153,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       )}
 
       {p.status !== "draft" && (
-        <section className="panel" data-testid="plan-progress">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-progress">
           <h2>Progress</h2>
           <progress max={p.contacts || 1} value={delivered} style={{ width: "100%" }} aria-label="Contacts sent" />
           <p>
@@ -165,14 +165,14 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
         </section>
       )}
 
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         {canTransition("pause", p.status) && (
           <button type="button" disabled={act.isPending} onClick={() => act.mutate({ action: "pause" })} data-testid="plan-pause">
             Pause
           </button>
         )}
         {canTransition("resume", p.status) && (
-          <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate({ action: "resume" })} data-testid="plan-resume">
+          <button type="button" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={act.isPending} onClick={() => act.mutate({ action: "resume" })} data-testid="plan-resume">
             Resume
           </button>
         )}
@@ -187,17 +187,17 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
           </button>
         )}
         {act.isError && (
-          <span className="error-inline" role="alert">
+          <span className="text-destructive" role="alert">
             {act.error.message}
           </span>
         )}
       </div>
 
       {p.status !== "draft" && (
-        <section className="panel" data-testid="plan-follow-up">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-follow-up">
           <h2>Failed again</h2>
           {p.followUp.contacts === 0 ? (
-            <p className="muted">No failure received for its contacts since they were re-deployed.</p>
+            <p className="text-muted-foreground">No failure received for its contacts since they were re-deployed.</p>
           ) : (
             <>
               <p>
@@ -211,7 +211,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                       <td>
                         {r.label} <code>{r.reason}</code>
                       </td>
-                      <td className="num">{n(r.contacts)}</td>
+                      <td className="text-right tabular-nums">{n(r.contacts)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -222,28 +222,28 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       )}
 
       <div className="breakdowns">
-        <section className="panel">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
           <h2>By poll</h2>
           <table data-testid="plan-by-poll">
             <thead>
               <tr>
                 <th>poll_id</th>
-                <th className="num">Contacts</th>
-                <th className="num">Calls</th>
+                <th className="text-right tabular-nums">Contacts</th>
+                <th className="text-right tabular-nums">Calls</th>
               </tr>
             </thead>
             <tbody>
               {p.byPoll.map((r) => (
                 <tr key={r.pollId}>
                   <td>{r.pollId}</td>
-                  <td className="num">{n(r.contacts)}</td>
-                  <td className="num">{r.batches}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{r.batches}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </section>
-        <section className="panel">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
           <h2>By reason</h2>
           <table data-testid="plan-by-reason">
             <tbody>
@@ -252,20 +252,20 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                   <td>
                     {r.label} <code>{r.reason}</code>
                   </td>
-                  <td className="num">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </section>
-        <section className="panel">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
           <h2>By line</h2>
           <table data-testid="plan-by-line">
             <tbody>
               {p.byLine.map((r) => (
                 <tr key={r.line ?? ""}>
                   <td>{r.line ?? "unknown"}</td>
-                  <td className="num">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
                 </tr>
               ))}
             </tbody>
@@ -274,35 +274,35 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       </div>
 
       {p.batches.length > 0 && (
-        <section className="panel">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
           <h2>Batches</h2>
           <table data-testid="plan-batches">
             <thead>
               <tr>
-                <th className="num">#</th>
+                <th className="text-right tabular-nums">#</th>
                 <th>poll_id</th>
-                <th className="num">Contacts</th>
+                <th className="text-right tabular-nums">Contacts</th>
                 <th>Status</th>
-                <th className="num">Attempts</th>
+                <th className="text-right tabular-nums">Attempts</th>
                 <th>Treble id / batch_id</th>
-                <th className="num">Conversations</th>
+                <th className="text-right tabular-nums">Conversations</th>
                 <th>Message</th>
               </tr>
             </thead>
             <tbody>
               {p.batches.map((b) => (
                 <tr key={b.seq} data-testid="plan-batch">
-                  <td className="num">{b.seq}</td>
+                  <td className="text-right tabular-nums">{b.seq}</td>
                   <td>{b.pollId}</td>
-                  <td className="num">{n(b.size)}</td>
+                  <td className="text-right tabular-nums">{n(b.size)}</td>
                   <td>
-                    <span className={`status batch-status-${b.status}`}>{b.status.replace("_", " ")}</span>
-                    {b.httpStatus ? <span className="muted small"> HTTP {b.httpStatus}</span> : null}
+                    <span className="inline-flex rounded-full border px-2 py-0.5 text-xs" data-status={b.status}>{b.status.replace("_", " ")}</span>
+                    {b.httpStatus ? <span className="text-xs text-muted-foreground"> HTTP {b.httpStatus}</span> : null}
                   </td>
-                  <td className="num">{b.attempts}</td>
+                  <td className="text-right tabular-nums">{b.attempts}</td>
                   <td>{b.id ? `${b.id} / ${b.batchId ?? "—"}` : "—"}</td>
-                  <td className="num">{b.conversationsId.length ? n(b.conversationsId.length) : "—"}</td>
-                  <td className="small">{b.message ?? ""}</td>
+                  <td className="text-right tabular-nums">{b.conversationsId.length ? n(b.conversationsId.length) : "—"}</td>
+                  <td className="text-xs">{b.message ?? ""}</td>
                 </tr>
               ))}
             </tbody>
@@ -310,14 +310,14 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
         </section>
       )}
 
-      <section className="panel">
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
         <h2>Sample ({p.sample.length} of {n(p.contacts)})</h2>
-        {p.sample.length ? <ContactsTable rows={p.sample} tz={tz} testId="plan-sample" /> : <p className="muted">No contact.</p>}
+        {p.sample.length ? <ContactsTable rows={p.sample} tz={tz} testId="plan-sample" /> : <p className="text-muted-foreground">No contact.</p>}
       </section>
       {p.withoutPoll > 0 && (
-        <section className="panel">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
           <h2>Without poll_id ({n(p.withoutPoll)}, not sent)</h2>
-          <p className="muted">Treble deploys to a poll; these failures did not say which, so they cannot be re-deployed from here.</p>
+          <p className="text-muted-foreground">Treble deploys to a poll; these failures did not say which, so they cannot be re-deployed from here.</p>
           <ContactsTable rows={p.withoutPollSample} tz={tz} testId="plan-without-poll-sample" />
         </section>
       )}

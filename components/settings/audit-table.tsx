@@ -28,7 +28,7 @@ export function AuditTable({ firstPage, tz }: { firstPage: AuditPage; tz: string
   }
 
   return (
-    <section className="panel" data-testid="audit-log">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="audit-log">
       <h2>Audit log</h2>
       <table>
         <thead>
@@ -47,24 +47,24 @@ export function AuditTable({ firstPage, tz }: { firstPage: AuditPage; tz: string
               <td>
                 <When iso={a.at} tz={tz} />
               </td>
-              <td>{a.actorEmail ?? <span className="muted">system</span>}</td>
+              <td>{a.actorEmail ?? <span className="text-muted-foreground">system</span>}</td>
               <td>{a.actionLabel}</td>
               <td>{a.target}</td>
               <td>{a.detail}</td>
-              <td>{a.ip ?? <span className="muted">—</span>}</td>
+              <td>{a.ip ?? <span className="text-muted-foreground">—</span>}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {nextBefore !== null && (
-        <div className="pager">
+        <div className="mt-2.5 flex justify-end gap-2">
           <button type="button" onClick={() => void older()} disabled={busy}>
             Older entries
           </button>
         </div>
       )}
       {error && (
-        <p role="alert" className="error-inline">
+        <p role="alert" className="text-destructive">
           {error}
         </p>
       )}

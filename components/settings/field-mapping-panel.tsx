@@ -32,19 +32,19 @@ export function FieldMappingPanel({ initial }: { initial: FieldMapping }) {
   }
 
   return (
-    <section className="panel" id="field-mapping" data-testid="field-mapping-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" id="field-mapping" data-testid="field-mapping-panel">
       <h2>Field mapping</h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         Treble does not publish the body of its <code>deployment.failure</code> webhook. If its fields sit where Faultline does not look, events
         are quarantined instead of counted. Give the dotted JSON path of each field (one per line, e.g. <code>status</code> or{" "}
         <code>data.error.code</code>, array items as <code>errors.0.code</code>; at most {MAX_PATHS_PER_FIELD}): they are tried, in order,
         before the built-in names.
       </p>
-      <div className="mapping-grid">
+      <div className="grid grid-cols-[repeat(auto-fit,minmax(260px,1fr))] gap-3 [&_label]:flex [&_label]:flex-col [&_label]:gap-1 [&_textarea]:min-h-16 [&_textarea]:font-mono [&_textarea]:text-xs">
         {FIELD_MAPPING_KEYS.map((key) => (
           <label key={key}>
             <span>
-              <strong>{FIELD_MAPPING_HELP[key].label}</strong> <code className="small">{key}</code>
+              <strong>{FIELD_MAPPING_HELP[key].label}</strong> <code className="text-xs">{key}</code>
             </span>
             <textarea
               value={text[key]}
@@ -53,17 +53,17 @@ export function FieldMappingPanel({ initial }: { initial: FieldMapping }) {
               aria-label={`${FIELD_MAPPING_HELP[key].label} paths`}
               data-testid={`mapping-${key}`}
             />
-            <span className="muted small">then: {FIELD_MAPPING_HELP[key].builtIn}</span>
+            <span className="text-xs text-muted-foreground">then: {FIELD_MAPPING_HELP[key].builtIn}</span>
           </label>
         ))}
       </div>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         <button type="button" onClick={() => void save()} disabled={busy} data-testid="mapping-save">
           Save field mapping
         </button>
       </div>
       {message && (
-        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "error-inline" : "muted"} data-testid="mapping-message">
+        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "text-destructive" : "text-muted-foreground"} data-testid="mapping-message">
           {message.text}
         </p>
       )}

@@ -37,13 +37,13 @@ export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }
   }
 
   return (
-    <section className="panel" data-testid="incident-settings-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="incident-settings-panel">
       <h2>Incidents</h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         An open or acknowledged incident whose latest failure (by event time) is older than this is resolved by Faultline; a later failure reopens it as
         regressed. Snoozed and ignored incidents are left alone. Checked every 30 seconds.
       </p>
-      <form className="inline-form" onSubmit={save}>
+      <form className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold" onSubmit={save}>
         <label>
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Auto-resolve after
         </label>
@@ -58,17 +58,17 @@ export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }
           style={{ width: 90 }}
         />
         hours without a failure
-        <button type="submit" className="primary" disabled={busy || !valid}>
+        <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={busy || !valid}>
           {busy ? "Saving…" : "Save"}
         </button>
-        {!valid && <span className="error-inline">Between 1 and {MAX_HOURS} hours.</span>}
+        {!valid && <span className="text-destructive">Between 1 and {MAX_HOURS} hours.</span>}
         {message && (
-          <span className={message.error ? "error-inline" : "muted"} role="status">
+          <span className={message.error ? "text-destructive" : "text-muted-foreground"} role="status">
             {message.text}
           </span>
         )}
       </form>
-      <p className="muted small" data-testid="auto-resolve-current">
+      <p className="text-xs text-muted-foreground" data-testid="auto-resolve-current">
         Now: {saved.autoResolveAfterHours === null ? "never auto-resolve" : `auto-resolve after ${saved.autoResolveAfterHours} hours`}.
       </p>
     </section>

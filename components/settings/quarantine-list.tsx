@@ -62,27 +62,27 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
     });
 
   return (
-    <section className="panel" data-testid="quarantine-list">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="quarantine-list">
       <h2>
-        Quarantined events <span className="muted small" data-testid="quarantine-total">{total.toLocaleString("en-US")}</span>
+        Quarantined events <span className="text-xs text-muted-foreground" data-testid="quarantine-total">{total.toLocaleString("en-US")}</span>
       </h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         Authenticated events whose fields could not be read are kept here verbatim and answered 200, so Treble never drops them; they are not
         counted as failures. Map their fields under <Link href="/settings#field-mapping">Settings → Field mapping</Link>, then re-process them: those
         that now pass become failures as if they had just arrived, at their original receipt time.
       </p>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         <button type="button" onClick={() => void reprocess()} disabled={busy || total === 0} data-testid="reprocess">
           Re-process quarantined events
         </button>
       </div>
       {message && (
-        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "error-inline" : "muted"} data-testid="reprocess-message">
+        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "text-destructive" : "text-muted-foreground"} data-testid="reprocess-message">
           {message.text}
         </p>
       )}
       {items.length === 0 ? (
-        <p className="muted" data-testid="quarantine-empty">
+        <p className="text-muted-foreground" data-testid="quarantine-empty">
           Nothing is quarantined: every event received was read.
         </p>
       ) : (
@@ -100,11 +100,11 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
               <tr key={e.id} data-testid="quarantined-row">
                 <td>
                   <When iso={e.receivedAt} tz={tz} />
-                  <div className="muted small">#{e.id}</div>
+                  <div className="text-xs text-muted-foreground">#{e.id}</div>
                 </td>
-                <td>{e.eventType ? <code>{e.eventType}</code> : <span className="muted">unreadable</span>}</td>
+                <td>{e.eventType ? <code>{e.eventType}</code> : <span className="text-muted-foreground">unreadable</span>}</td>
                 <td>
-                  <ul className="status-history">
+                  <ul className="m-0 pl-5">
                     {e.problems.map((p, i) => (
                       <li key={i}>
                         {p.path && <code>{p.path}</code>} {p.message}
@@ -113,7 +113,7 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
                   </ul>
                 </td>
                 <td>
-                  <pre className="payload" data-testid="quarantined-payload">
+                  <pre className="max-h-60 overflow-auto text-xs break-all whitespace-pre-wrap sm:min-w-[380px]" data-testid="quarantined-payload">
                     {prettyJson(e.payload)}
                   </pre>
                 </td>
@@ -123,7 +123,7 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
         </table>
       )}
       {nextCursor !== null && (
-        <div className="pager">
+        <div className="mt-2.5 flex justify-end gap-2">
           <button type="button" onClick={() => void more()} disabled={busy}>
             Older events
           </button>

@@ -51,19 +51,19 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
     });
 
   return (
-    <section className="panel" data-testid="tokens-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="tokens-panel">
       <h2>API tokens</h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         Scripts send <code>Authorization: Bearer &lt;token&gt;</code> to any <code>/api</code> endpoint and act with the role of the
         token&apos;s owner.
       </p>
       {created && (
-        <div className="token-once" data-testid="new-token">
+        <div className="my-2.5 rounded-lg border border-warning-foreground/30 bg-warning px-3.5 py-2.5 text-warning-foreground" data-testid="new-token">
           <p>
             <strong>Copy this token now: it is not shown again.</strong>
           </p>
           <pre>{created}</pre>
-          <div className="actions">
+          <div className="my-2.5 flex flex-wrap items-center gap-2.5">
             <button type="button" onClick={() => void navigator.clipboard.writeText(created)}>
               Copy token
             </button>
@@ -74,7 +74,7 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
         </div>
       )}
       <form
-        className="inline-form"
+        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
         onSubmit={(e) => {
           e.preventDefault();
           void create(e.currentTarget);
@@ -110,7 +110,7 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
         <tbody>
           {tokens.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={7} className="text-muted-foreground">
                 No API tokens yet.
               </td>
             </tr>
@@ -125,11 +125,11 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
               <td>
                 <When iso={t.createdAt} tz={props.tz} />
               </td>
-              <td>{t.lastUsedAt ? <When iso={t.lastUsedAt} tz={props.tz} /> : <span className="muted">never</span>}</td>
-              <td>{t.revokedAt ? <span className="status status-open">revoked</span> : "active"}</td>
+              <td>{t.lastUsedAt ? <When iso={t.lastUsedAt} tz={props.tz} /> : <span className="text-muted-foreground">never</span>}</td>
+              <td>{t.revokedAt ? <span className="inline-flex rounded-full border border-destructive/40 bg-destructive/10 px-2 py-0.5 text-xs text-destructive">revoked</span> : "active"}</td>
               <td>
                 {!t.revokedAt && (
-                  <button type="button" className="link" disabled={busy} onClick={() => void revoke(t)}>
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void revoke(t)}>
                     Revoke
                   </button>
                 )}
@@ -139,7 +139,7 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
         </tbody>
       </table>
       {message && (
-        <p role={message.error ? "alert" : "status"} className={message.error ? "error-inline" : "muted"}>
+        <p role={message.error ? "alert" : "status"} className={message.error ? "text-destructive" : "text-muted-foreground"}>
           {message.text}
         </p>
       )}

@@ -47,7 +47,7 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
     });
 
   return (
-    <section className="panel" data-testid="users-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="users-panel">
       <h2>Users</h2>
       <table>
         <thead>
@@ -64,7 +64,7 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
             <tr key={u.id} data-testid={`user-row-${u.email}`}>
               <td>
                 {u.email}
-                {u.id === currentUserId && <span className="muted"> (you)</span>}
+                {u.id === currentUserId && <span className="text-muted-foreground"> (you)</span>}
               </td>
               <td>{u.name}</td>
               <td>
@@ -76,9 +76,9 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
                   ))}
                 </select>
               </td>
-              <td>{u.disabled ? <span className="status status-open">disabled</span> : "active"}</td>
+              <td>{u.disabled ? <span className="inline-flex rounded-full border border-destructive/40 bg-destructive/10 px-2 py-0.5 text-xs text-destructive">disabled</span> : "active"}</td>
               <td>
-                <button type="button" className="link" disabled={busy} onClick={() => change(u, { disabled: !u.disabled })}>
+                <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => change(u, { disabled: !u.disabled })}>
                   {u.disabled ? "Enable" : "Disable"}
                 </button>
               </td>
@@ -87,7 +87,7 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
         </tbody>
       </table>
       <form
-        className="inline-form"
+        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
         onSubmit={(e) => {
           e.preventDefault();
           void create(e.currentTarget);
@@ -109,7 +109,7 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
         </button>
       </form>
       {message && (
-        <p role={message.error ? "alert" : "status"} className={message.error ? "error-inline" : "muted"} data-testid="users-message">
+        <p role={message.error ? "alert" : "status"} className={message.error ? "text-destructive" : "text-muted-foreground"} data-testid="users-message">
           {message.text}
         </p>
       )}

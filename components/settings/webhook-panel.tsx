@@ -56,11 +56,11 @@ export function WebhookPanel(props: { source: "env" | "database"; previousValidU
     });
 
   return (
-    <section className="panel" data-testid="webhook-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="webhook-panel">
       <h2>Webhook</h2>
       <p>Paste this URL into the &ldquo;Webhook URL&rdquo; field of Treble&apos;s webhook center:</p>
       <pre data-testid="webhook-url">{status ? status.url : "…/api/webhooks/treble?token=••••••••"}</pre>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         {!status && (
           <button type="button" onClick={() => run(async () => void (await load()))} disabled={busy}>
             Reveal URL and secret
@@ -81,12 +81,12 @@ export function WebhookPanel(props: { source: "env" | "database"; previousValidU
         </p>
       )}
       {props.source === "env" ? (
-        <p className="muted" data-testid="webhook-env">
+        <p className="text-muted-foreground" data-testid="webhook-env">
           The secret comes from the <code>WEBHOOK_SECRET</code> environment variable: rotate it by changing the variable and restarting
           the server.
         </p>
       ) : (
-        <div className="actions">
+        <div className="my-2.5 flex flex-wrap items-center gap-2.5">
           <label>
             Keep the current secret working for{" "}
             <select value={grace} onChange={(e) => setGrace(Number(e.target.value))} data-testid="grace-select">
@@ -103,7 +103,7 @@ export function WebhookPanel(props: { source: "env" | "database"; previousValidU
         </div>
       )}
       {message && (
-        <p role="status" className="muted">
+        <p role="status" className="text-muted-foreground">
           {message}
         </p>
       )}

@@ -66,6 +66,7 @@ const COMPUTED: Record<string, string[]> = {
   incidentStatus: [...INCIDENT_STATUSES],
   incidentActions: [...INCIDENT_ACTION_NAMES, "assign"],
   roles: [...ROLES],
+  roleDescriptions: [...ROLES],
   nav: NAV_LINKS.map((l) => l.key),
   incidentTabs: ["attention", "acknowledged", "snoozed", "resolved", "ignored", "mine"],
   contactLists: ["retry", "suppress", "retryWhy", "suppressWhy"],

@@ -25,7 +25,7 @@ export default async function RedeployPage() {
   return (
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">Re-deploy</h1>
-      <section className="panel" data-testid="redeploy-status">
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="redeploy-status">
         <p>
           Send the contacts worth retrying back through Treble&apos;s deployment API. Make a plan from an{" "}
           <Link href="/incidents">incident</Link> or from any filtered view (&ldquo;Re-deploy contacts…&rdquo; beside the retry list on the{" "}
@@ -36,27 +36,27 @@ export default async function RedeployPage() {
             {unavailable} {user.role === "admin" && <Link href="/settings">Open Settings</Link>}
           </p>
         ) : (
-          <p className="muted">
+          <p className="text-muted-foreground">
             API key {settings.apiKey.masked} ({settings.apiKey.source === "env" ? "TREBLE_API_KEY" : "set in Settings"}) · {settings.apiUrl} · at most{" "}
             {n(settings.maxContacts)} contacts per plan.
           </p>
         )}
       </section>
-      <section className="panel">
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
         <h2>Plans</h2>
         {items.length === 0 ? (
-          <p className="muted" data-testid="plans-empty">
+          <p className="text-muted-foreground" data-testid="plans-empty">
             No plan yet.
           </p>
         ) : (
           <table data-testid="plans-table">
             <thead>
               <tr>
-                <th className="num">#</th>
+                <th className="text-right tabular-nums">#</th>
                 <th>Status</th>
                 <th>From</th>
-                <th className="num">Contacts</th>
-                <th className="num">Sent</th>
+                <th className="text-right tabular-nums">Contacts</th>
+                <th className="text-right tabular-nums">Sent</th>
                 <th>Made ({tz})</th>
                 <th>By</th>
               </tr>
@@ -64,15 +64,15 @@ export default async function RedeployPage() {
             <tbody>
               {items.map((p) => (
                 <tr key={p.id}>
-                  <td className="num">
+                  <td className="text-right tabular-nums">
                     <Link href={`/redeploy/${p.id}`}>#{p.id}</Link>
                   </td>
                   <td>
                     <PlanStatusBadge status={p.status} />
                   </td>
                   <td>{"incidentId" in p.source ? `incident #${p.source.incidentId}` : new URLSearchParams(p.source.filter).toString() || "last 24 h"}</td>
-                  <td className="num">{n(p.contacts)}</td>
-                  <td className="num">{n(p.progress.contactsSent)}</td>
+                  <td className="text-right tabular-nums">{n(p.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(p.progress.contactsSent)}</td>
                   <td>{formatInTimeZone(Date.parse(p.createdAt), tz, "full")}</td>
                   <td>{p.createdBy ?? "—"}</td>
                 </tr>

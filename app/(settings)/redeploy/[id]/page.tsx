@@ -26,7 +26,7 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
   queryClient.setQueryData(redeployPlanQueryKey(plan.id), plan);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <p className="small">
+      <p className="text-xs">
         <Link href="/redeploy">← All re-deployment plans</Link>
       </p>
       <PlanView id={plan.id} tz={tz} />
