@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { fetchJson } from "@/lib/api-client";
@@ -10,13 +11,13 @@ import type { PlanContactSample, PlanDetail } from "@/lib/redeploy/plans";
 import { canTransition, FINAL_PLAN_STATUSES, type PlanStatus } from "@/lib/redeploy/states";
 import { formatInTimeZone } from "@/lib/time/format";
 
-const STATUS_LABELS: Record<PlanStatus, string> = { draft: "Dry run", sending: "Sending", paused: "Paused", done: "Done", failed: "Failed", cancelled: "Cancelled" };
 const n = (v: number) => v.toLocaleString("en-US");
 
 export function PlanStatusBadge({ status }: { status: PlanStatus }) {
+  const t = useTranslations("planStatus");
   return (
     <span className="inline-flex rounded-full border px-2 py-0.5 text-xs" data-testid="plan-status" data-status={status}>
-      {STATUS_LABELS[status]}
+      {t(status)}
     </span>
   );
 }

@@ -72,6 +72,7 @@ const COMPUTED: Record<string, string[]> = {
   contactLists: ["retry", "suppress", "retryWhy", "suppressWhy"],
   activity: ["acknowledged", "resolved", "reopened", "snoozed", "unsnoozed", "ignored", "regressed", "auto_resolved", "assigned", "unassigned", "commented", "escalating", "escalation_ended"],
   table: ["failures", "incidents"],
+  planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],
   loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "page"],
 };
 
