@@ -45,7 +45,8 @@ export function CommandPalette() {
     router.push(href);
   };
   const typed = input.trim();
-  const incidentId = /^#?\d+$/.test(typed) ? typed.replace("#", "") : null;
+  // "#123" is always an incident; bare digits are one only while short enough to be an id rather than a phone number.
+  const incidentId = /^#\d+$/.test(typed) || /^\d{1,8}$/.test(typed) ? typed.replace("#", "") : null;
   const digits = typed.replace(/[\s()+-]/g, "");
   const looksLikePhone = /^\d{4,}$/.test(digits);
   const lines = (facets.data?.lines ?? []).filter((l) => l.line !== null);

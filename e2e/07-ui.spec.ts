@@ -127,7 +127,8 @@ test("the command palette goes to an incident by id and searches a phone number"
 
   await page.keyboard.press("Control+k");
   await page.getByTestId("palette-input").fill("3104560003");
-  await page.getByRole("option", { name: /3104560003/ }).click();
+  await expect(page.getByRole("option", { name: /Incident/ })).toHaveCount(0);
+  await page.getByRole("option", { name: /Failures of phone 3104560003/ }).click();
   await expect(page).toHaveURL(/\/failures\?.*q=3104560003/);
   await expect(page.getByTestId("failures-table-total")).toHaveText("1 failure");
 
