@@ -176,6 +176,7 @@ for (const locale of ["en", "es"] as const) {
       test.setTimeout(120_000);
       await setLocale(request, baseURL, locale);
       await page.emulateMedia({ colorScheme: scheme });
+      const found: string[] = [];
       for (const target of AXE_PAGES) {
         const path = target === "incident" ? incidentPath : target === "failure" ? failurePath : target;
         await page.goto(path);
@@ -183,8 +184,9 @@ for (const locale of ["en", "es"] as const) {
         await page.waitForLoadState("networkidle");
         const results = await new AxeBuilder({ page }).analyze();
         const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-        expect(serious.map((v) => `${path}: ${v.id} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
+        found.push(...serious.map((v) => `${path}: ${v.id} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`));
       }
+      expect(found).toEqual([]);
     });
   }
 }

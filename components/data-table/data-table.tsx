@@ -104,7 +104,7 @@ export function DataTable<Row>({
                   return (
                     <th key={header.id} aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : undefined}>
                       {sortable ? (
-                        <button type="button" className="inline-flex cursor-pointer items-center gap-1 rounded-sm text-xs font-semibold hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
+                        <button type="button" data-slot="sort" className="inline-flex cursor-pointer items-center gap-1 rounded-sm text-xs font-semibold hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
                           {flexRender(header.column.columnDef.header, header.getContext())}
                           {dir === "asc" ? <ChevronUpIcon className="size-3.5" aria-hidden /> : dir === "desc" ? <ChevronDownIcon className="size-3.5" aria-hidden /> : <ChevronsUpDownIcon className="size-3.5 opacity-50" aria-hidden />}
                         </button>

@@ -42,7 +42,13 @@ export function MultiSelect({
   return (
     <Popover open={open} onOpenChange={setOpen}>
       <PopoverTrigger asChild>
-        <Button variant="outline" size="sm" role="combobox" aria-expanded={open} data-testid={testId} className="max-w-full justify-between font-normal sm:max-w-[260px]">
+        <Button
+          variant="outline"
+          size="sm"
+          role="combobox"
+          aria-expanded={open}
+          aria-label={`${label}: ${typeof summary === "string" ? summary : (selected[0] ?? "")}`}
+          data-testid={testId} className="max-w-full justify-between font-normal sm:max-w-[260px]">
           <span className="truncate">
             <span className="text-muted-foreground">{label}:</span> {summary}
           </span>
