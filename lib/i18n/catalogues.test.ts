@@ -8,6 +8,7 @@ import { LOCALES } from "@/lib/i18n/locales";
 import { INCIDENT_STATUSES } from "@/lib/incidents/statuses";
 import { FIELD_MAPPING_KEYS } from "@/lib/ingest/field-mapping-keys";
 import { INCIDENT_ACTION_NAMES } from "@/lib/incidents/transitions";
+import { AUDIT_ACTIONS } from "@/lib/auth/audit";
 import { ROLES } from "@/lib/auth/roles";
 import { REASONS } from "@/lib/reasons";
 
@@ -73,6 +74,7 @@ const COMPUTED: Record<string, string[]> = {
   contactLists: ["retry", "suppress", "retryWhy", "suppressWhy"],
   activity: ["acknowledged", "resolved", "reopened", "snoozed", "unsnoozed", "ignored", "regressed", "auto_resolved", "assigned", "unassigned", "commented", "escalating", "escalation_ended"],
   table: ["failures", "incidents"],
+  auditActions: Object.keys(AUDIT_ACTIONS),
   mappedFields: [...FIELD_MAPPING_KEYS],
   planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],
   loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "page"],
