@@ -6,7 +6,7 @@ import { useRouter } from "next/navigation";
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList } from "@/components/ui/command";
+import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList, containsFilter } from "@/components/ui/command";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
 import type { Facets } from "@/lib/queries/facets";
 import { NAV_LINKS } from "./nav-links";
@@ -63,7 +63,7 @@ export function CommandPalette() {
         <DialogContent className="overflow-hidden p-0" closeLabel={t("close")}>
           <DialogTitle className="sr-only">{t("title")}</DialogTitle>
           <DialogDescription className="sr-only">{t("description")}</DialogDescription>
-          <Command label={t("title")}>
+          <Command label={t("title")} filter={containsFilter}>
             <CommandInput placeholder={t("placeholder")} value={input} onValueChange={setInput} data-testid="palette-input" />
             <CommandList>
               <CommandEmpty>{facets.isError ? t("loadFailed") : t("empty")}</CommandEmpty>

@@ -119,7 +119,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           <dd>{f.sessionId ?? "—"}</dd>
           <dt>{t("incident")}</dt>
           <dd className="flex items-center gap-2">
-            <Link href={`/incidents/${f.incidentId}`}>#{f.incidentId}</Link> <IncidentStatus incident={{ status: f.incidentStatus, regressed: false, escalating: false }} />
+            <Link href={`/incidents/${f.incidentId}`}>#{f.incidentId}</Link> <IncidentStatus incident={{ status: f.incidentStatus, regressed: false, escalating: false }} testIds={false} />
           </dd>
           <dt>{t("eventType")}</dt>
           <dd>{f.eventType}</dd>

@@ -91,7 +91,7 @@ function useColumns(tz: string): ColumnDef<FailureItem, unknown>[] {
       cell: ({ row }) => (
         // The row opens the failure drawer; the status opens its incident instead.
         <Link href={`/incidents/${row.original.incidentId}`} className="rounded-full no-underline" onClick={(e) => e.stopPropagation()} data-testid="incident-link">
-          <IncidentStatus incident={{ status: row.original.incidentStatus, regressed: false, escalating: false }} />
+          <IncidentStatus incident={{ status: row.original.incidentStatus, regressed: false, escalating: false }} testIds={false} />
         </Link>
       ),
     },

@@ -4,7 +4,7 @@ import { CheckIcon, ChevronsUpDownIcon } from "lucide-react";
 import { useFormatter, useTranslations } from "next-intl";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList } from "@/components/ui/command";
+import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList, containsFilter } from "@/components/ui/command";
 import { Popover, PopoverContent, PopoverTrigger } from "@/components/ui/popover";
 import { cn } from "@/lib/utils";
 
@@ -56,7 +56,7 @@ export function MultiSelect({
         </Button>
       </PopoverTrigger>
       <PopoverContent className="w-[min(320px,calc(100vw-2rem))] p-0" data-testid={testId ? `${testId}-menu` : undefined}>
-        <Command label={label}>
+        <Command label={label} filter={containsFilter}>
           {searchable && <CommandInput placeholder={t("search", { what: label.toLowerCase() })} />}
           <CommandList>
             <CommandEmpty>{options.length === 0 ? t("noValues") : t("noMatch")}</CommandEmpty>

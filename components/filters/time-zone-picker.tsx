@@ -4,7 +4,7 @@ import { CheckIcon, ChevronsUpDownIcon, GlobeIcon } from "lucide-react";
 import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList } from "@/components/ui/command";
+import { Command, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList, containsFilter } from "@/components/ui/command";
 import { Popover, PopoverContent, PopoverTrigger } from "@/components/ui/popover";
 
 const TIME_ZONES: string[] = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : ["UTC"];
@@ -24,7 +24,7 @@ export function TimeZonePicker({ value, onChange }: { value: string; onChange: (
         </Button>
       </PopoverTrigger>
       <PopoverContent className="w-[min(300px,calc(100vw-2rem))] p-0">
-        <Command label={t("timeZone")}>
+        <Command label={t("timeZone")} filter={containsFilter}>
           <CommandInput placeholder={t("searchTimeZone")} />
           <CommandList>
             <CommandEmpty>{t("noMatch")}</CommandEmpty>

@@ -13,12 +13,16 @@ const STATUS_VARIANT: Record<Status, "destructive" | "warning" | "success" | "se
   ignored: "muted",
 };
 
-/** Status, plus "regressed" when a failure reopened it after it was resolved, and "escalating". */
-export function IncidentStatus({ incident }: { incident: Pick<IncidentItem, "status" | "regressed" | "escalating"> }) {
+/**
+ * Status, plus "regressed" when a failure reopened it after it was resolved, and "escalating".
+ * `testIds` is off where the status only links to its incident (failure rows), so each incident
+ * view has one status to find.
+ */
+export function IncidentStatus({ incident, testIds = true }: { incident: Pick<IncidentItem, "status" | "regressed" | "escalating">; testIds?: boolean }) {
   const t = useTranslations("incidentStatus");
   return (
     <span className="inline-flex flex-wrap items-center gap-1 whitespace-nowrap">
-      <Badge variant={STATUS_VARIANT[incident.status]} data-testid="incident-status" data-status={incident.status}>
+      <Badge variant={STATUS_VARIANT[incident.status]} data-testid={testIds ? "incident-status" : undefined} data-status={incident.status}>
         {t(incident.status)}
       </Badge>
       {incident.regressed && (

@@ -58,3 +58,10 @@ export function CommandItem({ className, ...props }: React.ComponentProps<typeof
     />
   );
 }
+
+/** Substring matching (value or keywords) instead of cmdk's fuzzy score: "9001" finds the line ending in 9001, not every number with those digits in order. */
+export function containsFilter(value: string, search: string, keywords?: string[]): number {
+  const needle = search.trim().toLowerCase();
+  if (!needle) return 1;
+  return [value, ...(keywords ?? [])].some((text) => text.toLowerCase().includes(needle)) ? 1 : 0;
+}

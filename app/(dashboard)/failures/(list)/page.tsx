@@ -4,8 +4,8 @@ import { FailuresTable } from "@/components/failures/failures-table";
 import { failuresQueryKey } from "@/lib/query-keys";
 import { parseFailurePage } from "@/lib/queries/failure-page";
 import { listFailures } from "@/lib/queries/failures";
-import { InvalidFilters } from "../invalid-filters";
-import { pageFilters, prefetchPagedList, type SearchParams } from "../page-filters";
+import { InvalidFilters } from "../../invalid-filters";
+import { pageFilters, prefetchPagedList, type SearchParams } from "../../page-filters";
 import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";

@@ -7,8 +7,8 @@ import { hasRole } from "@/lib/auth/roles";
 import { parseIncidentPage } from "@/lib/queries/incident-page";
 import { listIncidents } from "@/lib/queries/incidents";
 import { incidentsQueryKey } from "@/lib/query-keys";
-import { InvalidFilters } from "../invalid-filters";
-import { pageFilters, prefetchPagedList, type SearchParams } from "../page-filters";
+import { InvalidFilters } from "../../invalid-filters";
+import { pageFilters, prefetchPagedList, type SearchParams } from "../../page-filters";
 
 export const dynamic = "force-dynamic";
 

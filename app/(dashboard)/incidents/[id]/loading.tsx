@@ -1,5 +1,0 @@
-import { RouteLoading } from "@/components/route-states";
-
-export default function Loading() {
-  return <RouteLoading />;
-}
