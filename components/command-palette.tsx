@@ -54,7 +54,7 @@ export function CommandPalette() {
 
   return (
     <>
-      <Button variant="outline" size="sm" onClick={() => setOpen(true)} data-testid="palette-open" aria-keyshortcuts="Control+K Meta+K">
+      <Button variant="outline" size="sm" onClick={() => setOpen(true)} data-testid="palette-open" aria-label={t("open")} aria-keyshortcuts="Control+K Meta+K">
         <SearchIcon aria-hidden />
         <span className="hidden sm:inline">{t("open")}</span>
         <kbd className="hidden lg:inline">Ctrl K</kbd>

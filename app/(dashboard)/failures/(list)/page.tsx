@@ -1,11 +1,13 @@
 import { HydrationBoundary } from "@tanstack/react-query";
 import { getTranslations } from "next-intl/server";
 import { FailuresTable } from "@/components/failures/failures-table";
+import { Panel } from "@/components/panel-boundary";
 import { failuresQueryKey } from "@/lib/query-keys";
+import { yieldToStream } from "@/lib/server-yield";
 import { parseFailurePage } from "@/lib/queries/failure-page";
 import { listFailures } from "@/lib/queries/failures";
 import { InvalidFilters } from "../../invalid-filters";
-import { pageFilters, prefetchPagedList, type SearchParams } from "../../page-filters";
+import { pageFilters, prefetchPagedList, type PageFilters, type SearchParams } from "../../page-filters";
 import { requirePageUser } from "@/lib/auth/page";
 
 export const dynamic = "force-dynamic";
@@ -15,11 +17,23 @@ export default async function FailuresPage({ searchParams }: { searchParams: Sea
   const t = await getTranslations("nav");
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
+  return (
+    <>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("failures")}</h1>
+      <Panel what="failures" height={360}>
+        <FailuresPanel searchParams={searchParams} page={page} />
+      </Panel>
+    </>
+  );
+}
+
+/** The table, streamed in after the page shell with its own loading and error state. */
+async function FailuresPanel({ searchParams, page }: { searchParams: SearchParams; page: Extract<PageFilters, { ok: true }> }) {
+  await yieldToStream();
   const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: listFailures });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>
-      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("failures")}</h1>
       <FailuresTable serverTz={page.tz} />
     </HydrationBoundary>
   );
