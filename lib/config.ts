@@ -65,6 +65,10 @@ const settingsSchema = z
       .pipe(z.string().regex(/^\d+$/, "must be a whole number of days").optional())
       .transform((v) => (v === undefined ? undefined : Number(v)))
       .pipe(z.number().int().min(1, "must be at least 1").optional()),
+    /** Alerts by e-mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…` (TLS). */
+    SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional()),
+    /** The From address of alert e-mails. */
+    ALERTS_FROM: optionalString.transform((v) => v ?? "Faultline <faultline@localhost>"),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
+import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, emptySketch } from "@/lib/hll";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 
@@ -129,7 +130,11 @@ export class WriteBatch {
   private readonly incidents = new Map<string, IncidentDelta>();
   private readonly sketches = new Map<string, { kind: "hour" | "day"; bucket: number; reason: string; registers: Uint8Array; dirty: boolean }>();
 
-  constructor(private readonly s: Statements) {}
+  constructor(
+    private readonly s: Statements,
+    /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
+    readonly alerts: AlertOutbox,
+  ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
     const key = `${table}|${args.join("|")}`;
@@ -145,6 +150,7 @@ export class WriteBatch {
     if (!delta) {
       const found = this.s.findIncident.get(reason, lineKey, templateKey) as { id: number; status: string } | undefined;
       const id = found?.id ?? (this.s.insertIncident.get(reason, lineKey, templateKey, e.occurredAt, e.occurredAt, e.receivedAt) as { id: number }).id;
+      if (!found) this.alerts.incidentOpened(id);
       delta = { id, status: found?.status ?? "open", failures: 0, contacts: 0, acknowledgedFailures: 0, firstSeen: e.occurredAt, lastSeen: e.occurredAt, reopenedAt: e.receivedAt };
       this.incidents.set(key, delta);
     }
@@ -167,8 +173,10 @@ export class WriteBatch {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     for (const d of this.incidents.values()) {
       if (d.failures) this.s.countIncidentFailures.run(d.failures, d.contacts, d.firstSeen, d.lastSeen, d.acknowledgedFailures, d.reopenedAt, d.id);
+      if (d.failures && d.status === "resolved") this.alerts.incidentRegressed(d.id);
     }
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
+    this.alerts.flush();
   }
 }
 
@@ -225,7 +233,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
-  return new WriteBatch(statements(sqlite));
+  return new WriteBatch(statements(sqlite), new AlertOutbox(sqlite));
 }
 
 /**
@@ -247,7 +255,10 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
     }
     accepted++;
     if (e.failure) recordFailure(s, batch, row.id, e, e.failure);
-    if (e.templateStatus) s.insertTemplateStatus.run(row.id, e.templateStatus.template, e.templateStatus.status, e.occurredAt, e.receivedAt);
+    if (e.templateStatus) {
+      s.insertTemplateStatus.run(row.id, e.templateStatus.template, e.templateStatus.status, e.occurredAt, e.receivedAt);
+      batch.alerts.templateStatus(e.templateStatus.template, e.templateStatus.status);
+    }
   }
   return { accepted, duplicates };
 }

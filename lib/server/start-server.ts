@@ -2,6 +2,7 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { closeDb, getDb } from "@/db/client";
+import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
@@ -103,6 +104,10 @@ export async function startServer(): Promise<http.Server> {
   else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
-  exitGracefully(server, stopRetention);
+  const stopAlerts = startAlerts(handle.sqlite);
+  exitGracefully(server, () => {
+    stopRetention();
+    stopAlerts();
+  });
   return server;
 }

@@ -1,0 +1,7 @@
+import { parseId, rotateChannelSecret } from "@/lib/alerts/channels";
+import { jsonRoute } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+/** A new signing secret for a webhook channel, shown once: {"secret":"whsec_…"}. */
+export const POST = jsonRoute({ role: "admin" }, async (_request, _user, { params }: { params: Promise<{ id: string }> }) => rotateChannelSecret(parseId((await params).id)));
