@@ -22,6 +22,8 @@ export const GROUP_ABOVE = 5;
 /** At most this many notifications in one grouped message. */
 const GROUP_MAX = 50;
 const POLL_MS = 500;
+/** Messages one channel may send in one turn before others' results are recorded. */
+const MAX_MESSAGES_PER_TURN = 100;
 
 interface DueRow {
   id: string;
@@ -125,7 +127,20 @@ export class AlertDispatcher {
     return [first];
   }
 
+  /**
+   * Sends the channel's due messages one after another (its pacing allowing) — a burst to a
+   * webhook drains in one go rather than one message per tick.
+   */
   private async dispatchChannel(channelId: number, now: number): Promise<void> {
+    for (let sent = 0; sent < MAX_MESSAGES_PER_TURN && !this.stopped; sent++) {
+      if (!(await this.sendNext(channelId, now))) return;
+      now = this.now();
+      if ((this.nextAllowedAt.get(channelId) ?? 0) > now) return;
+    }
+  }
+
+  /** Sends the channel's next message; false when there was nothing to send. */
+  private async sendNext(channelId: number, now: number): Promise<boolean> {
     const channel = this.sqlite
       .prepare(`SELECT id, name, type, url, recipients, secret, enabled FROM alert_channels WHERE id = ?`)
       .get(channelId) as ChannelRow | undefined;
@@ -133,11 +148,11 @@ export class AlertDispatcher {
       this.sqlite
         .prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'held')`)
         .run(channelId);
-      return;
+      return false;
     }
-    if (!channel.enabled) return; // paused: they wait for the channel to be enabled again
+    if (!channel.enabled) return false; // paused: they wait for the channel to be enabled again
     const rows = this.nextBatch(channel, now);
-    if (!rows.length) return;
+    if (!rows.length) return false;
     let messageId = rows[0]!.id;
     if (rows.length > 1) {
       messageId = rows[0]!.group_id ?? `grp_${randomBytes(16).toString("base64url")}`;
@@ -147,8 +162,9 @@ export class AlertDispatcher {
     const message: OutgoingMessage = { id: messageId, notifications: rows.map((r) => JSON.parse(r.payload) as Notification) };
     this.nextAllowedAt.set(channelId, now + PACING_MS[channel.type]);
     const result = await sendMessage(channel, message, now);
-    if (this.stopped || !this.sqlite.open) return;
+    if (this.stopped || !this.sqlite.open) return false;
     this.record(channel, rows, result, this.now());
+    return true;
   }
 
   private record(channel: ChannelRow, rows: DueRow[], result: SendResult, now: number): void {

@@ -54,7 +54,9 @@ export function getRule(id: number, db: Db = getDb().db): RuleSummary {
 
 /** Changes some fields of a rule; the result is validated as a whole. */
 export function updateRule(id: number, input: unknown, now = Date.now(), db: Db = getDb().db): RuleSummary {
-  const { id: _id, createdAt: _c, updatedAt: _u, ...current } = getRule(id, db);
+  const stored = db.select().from(alertRules).where(eq(alertRules.id, id)).get();
+  if (!stored) throw new NotFoundError(`No alert rule with id ${id}.`);
+  const current = { ...(JSON.parse(stored.definition) as RuleDefinition), enabled: stored.enabled };
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw new InvalidInputError("The body must be a JSON object.", undefined, "invalid_json");
   const rule = parseRule({ ...current, ...input }, db);
   const row = db
