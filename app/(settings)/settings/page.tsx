@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
+import { FailingChannelsBanner } from "@/components/alerts/failing-banner";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
+import { listChannels } from "@/lib/alerts/channels";
 import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { WebhookPanel } from "@/components/settings/webhook-panel";
@@ -37,6 +39,7 @@ export default async function SettingsPage() {
       </section>
       {adminData && (
         <>
+          <FailingChannelsBanner channels={listChannels()} />
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
