@@ -87,7 +87,7 @@ export function evaluateTimedRules(sqlite: Database.Database, now = Date.now()):
   return notified;
 }
 
-/** Runs evaluateTimedRules every EVALUATE_EVERY_MS; returns the stopper. */
+/** Runs evaluateTimedRules a second after start, then every EVALUATE_EVERY_MS; returns the stopper. */
 export function scheduleAlertEvaluation(sqlite: Database.Database): () => void {
   const run = () => {
     try {
@@ -96,7 +96,12 @@ export function scheduleAlertEvaluation(sqlite: Database.Database): () => void {
       logger().error({ err }, "alert rule evaluation failed");
     }
   };
+  const first = setTimeout(run, 1000);
   const timer = setInterval(run, EVALUATE_EVERY_MS);
+  first.unref();
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
