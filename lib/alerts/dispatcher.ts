@@ -162,7 +162,8 @@ export class AlertDispatcher {
     const message: OutgoingMessage = { id: messageId, notifications: rows.map((r) => JSON.parse(r.payload) as Notification) };
     this.nextAllowedAt.set(channelId, now + PACING_MS[channel.type]);
     const result = await sendMessage(channel, message, now);
-    if (this.stopped || !this.sqlite.open) return false;
+    // A send that completes during a graceful shutdown is still recorded while the database is open.
+    if (!this.sqlite.open) return false;
     this.record(channel, rows, result, this.now());
     return true;
   }

@@ -4,7 +4,6 @@ import { countBy, countTotal } from "@/lib/queries/counts";
 import { DAY_MS, MINUTE_MS } from "@/lib/time/zoned";
 import { digestNotification, windowNotification } from "./notification";
 import { enabledRules, enqueueNotification, type StoredRule } from "./outbox";
-import { ruleFilters } from "./rule-schema";
 import { lastDigestTime } from "./schedule";
 
 /**
@@ -28,7 +27,7 @@ export interface WindowCounts {
 /** Failures matching the rule in its window ending at `now` (and a week earlier, for change rules). */
 export function windowCounts(sqlite: Database.Database, rule: StoredRule, now: number): WindowCounts {
   const d = rule.definition;
-  const filters = ruleFilters(d.filter);
+  const filters = rule.filters;
   const minutes = d.trigger === "change" ? d.change!.windowMinutes : d.threshold!.windowMinutes;
   const from = now - minutes * MINUTE_MS;
   const count = countTotal(sqlite, filters, from, now);
@@ -59,7 +58,7 @@ function evaluateWindowRule(sqlite: Database.Database, rule: StoredRule, now: nu
 export function digestSummary(sqlite: Database.Database, rule: StoredRule, to: number) {
   const from = to - DAY_MS;
   const byReason = new Map<string, number>();
-  for (const r of countBy(sqlite, ruleFilters(rule.definition.filter), from, to, "line")) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
+  for (const r of countBy(sqlite, rule.filters, from, to, "line")) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
   const rows = [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
   const openIncidents = sqlite.prepare(`SELECT count(*) FROM incidents WHERE status IN ('open', 'acknowledged')`).pluck().get() as number;
   return { from, to, total: rows.reduce((s, r) => s + r.count, 0), openIncidents, byReason: rows };

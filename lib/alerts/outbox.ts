@@ -17,16 +17,44 @@ export const SILENCED_INCIDENT_STATUSES = new Set(["snoozed", "ignored"]);
 export interface StoredRule {
   id: number;
   definition: RuleDefinition;
+  /** The definition's filter, parsed once. */
+  filters: Filters;
+}
+
+function prepareStatements(sqlite: Database.Database) {
+  return {
+    lastNotified: sqlite.prepare(`SELECT last_notified_at FROM alert_rule_state WHERE rule_id = ? AND scope = ?`).pluck(),
+    markNotified: sqlite.prepare(
+      `INSERT INTO alert_rule_state (rule_id, scope, last_notified_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_notified_at = excluded.last_notified_at`,
+    ),
+    enabledChannels: sqlite.prepare(`SELECT id FROM alert_channels WHERE enabled = 1 AND id IN (SELECT value FROM json_each(?))`).pluck(),
+    insertDelivery: sqlite.prepare(
+      `INSERT INTO alert_deliveries (id, rule_id, channel_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    ),
+    enabledRules: sqlite.prepare(`SELECT id, definition FROM alert_rules WHERE enabled = 1 AND trigger IN (SELECT value FROM json_each(?)) ORDER BY id`),
+    incident: sqlite.prepare(`SELECT id, reason, line_key, template_key, status, failures FROM incidents WHERE id = ?`),
+  };
+}
+
+const statementsByDb = new WeakMap<Database.Database, ReturnType<typeof prepareStatements>>();
+function statements(sqlite: Database.Database) {
+  let s = statementsByDb.get(sqlite);
+  if (!s) {
+    s = prepareStatements(sqlite);
+    statementsByDb.set(sqlite, s);
+  }
+  return s;
 }
 
 export const newDeliveryId = () => `msg_${randomBytes(16).toString("base64url")}`;
 
 /** Enabled rules with one of the triggers. */
 export function enabledRules(sqlite: Database.Database, triggers: readonly Trigger[]): StoredRule[] {
-  const rows = sqlite
-    .prepare(`SELECT id, definition FROM alert_rules WHERE enabled = 1 AND trigger IN (${triggers.map(() => "?").join(", ")}) ORDER BY id`)
-    .all(...triggers) as Array<{ id: number; definition: string }>;
-  return rows.map((r) => ({ id: r.id, definition: JSON.parse(r.definition) as RuleDefinition }));
+  const rows = statements(sqlite).enabledRules.all(JSON.stringify(triggers)) as Array<{ id: number; definition: string }>;
+  return rows.map((r) => {
+    const definition = JSON.parse(r.definition) as RuleDefinition;
+    return { id: r.id, definition, filters: ruleFilters(definition.filter) };
+  });
 }
 
 const unknownAware = (values: string[]) => values.map((v) => (v === UNKNOWN ? "" : v));
@@ -48,20 +76,14 @@ export function scopeMatches(filters: Filters, scope: { reason?: string; line?: 
  * inside the caller's transaction. Returns whether anything was written.
  */
 export function enqueueNotification(sqlite: Database.Database, rule: StoredRule, scope: string, notification: Notification, now: number): boolean {
-  const last = sqlite.prepare(`SELECT last_notified_at FROM alert_rule_state WHERE rule_id = ? AND scope = ?`).pluck().get(rule.id, scope) as number | undefined;
+  const s = statements(sqlite);
+  const last = s.lastNotified.get(rule.id, scope) as number | undefined;
   if (last !== undefined && now - last < rule.definition.repeatMinutes * 60_000) return false;
-  const channels = sqlite
-    .prepare(`SELECT id FROM alert_channels WHERE enabled = 1 AND id IN (${rule.definition.channelIds.map(() => "?").join(", ")})`)
-    .pluck()
-    .all(...rule.definition.channelIds) as number[];
+  const channels = s.enabledChannels.all(JSON.stringify(rule.definition.channelIds)) as number[];
   if (!channels.length) return false;
-  sqlite
-    .prepare(`INSERT INTO alert_rule_state (rule_id, scope, last_notified_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_notified_at = excluded.last_notified_at`)
-    .run(rule.id, scope, now);
+  s.markNotified.run(rule.id, scope, now);
   const heldUntil = quietHoursEnd(rule.definition.quietHours, now);
-  const insert = sqlite.prepare(
-    `INSERT INTO alert_deliveries (id, rule_id, channel_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-  );
+  const insert = s.insertDelivery;
   const payload = JSON.stringify(notification);
   for (const channelId of channels) {
     insert.run(newDeliveryId(), rule.id, channelId, notification.type, payload, heldUntil === null ? "pending" : "held", heldUntil ?? now, now);
@@ -72,7 +94,7 @@ export function enqueueNotification(sqlite: Database.Database, rule: StoredRule,
 const ruleRef = (rule: StoredRule) => ({ id: rule.id, name: rule.definition.name });
 
 function readIncident(sqlite: Database.Database, id: number): IncidentRowForAlert | undefined {
-  return sqlite.prepare(`SELECT id, reason, line_key, template_key, status, failures FROM incidents WHERE id = ?`).get(id) as IncidentRowForAlert | undefined;
+  return statements(sqlite).incident.get(id) as IncidentRowForAlert | undefined;
 }
 
 type IncidentEvent = "incident_opened" | "incident_regressed" | "incident_escalating";
@@ -83,7 +105,7 @@ function notifyIncident(sqlite: Database.Database, rules: StoredRule[], trigger:
   if (!incident || SILENCED_INCIDENT_STATUSES.has(incident.status)) return;
   for (const rule of rules) {
     if (rule.definition.trigger !== trigger) continue;
-    if (!scopeMatches(ruleFilters(rule.definition.filter), { reason: incident.reason, line: incident.line_key, template: incident.template_key })) continue;
+    if (!scopeMatches(rule.filters, { reason: incident.reason, line: incident.line_key, template: incident.template_key })) continue;
     enqueueNotification(sqlite, rule, `incident:${incident.id}:${trigger}`, incidentNotification(INCIDENT_TYPES[trigger], incident, ruleRef(rule), now), now);
   }
 }
@@ -131,7 +153,7 @@ export class AlertOutbox {
       for (const rule of rules) {
         const d = rule.definition;
         if (d.trigger !== "template_status" || !d.templateStatuses?.includes(status)) continue;
-        if (!scopeMatches(ruleFilters(d.filter), { template })) continue;
+        if (!scopeMatches(rule.filters, { template })) continue;
         enqueueNotification(this.sqlite, rule, `template:${template}:${status}`, templateNotification(template, status, ruleRef(rule), now), now);
       }
     }

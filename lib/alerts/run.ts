@@ -1,14 +1,19 @@
-import type Database from "better-sqlite3";
+import { openBackgroundConnection } from "@/db/client";
 import { AlertDispatcher } from "./dispatcher";
 import { scheduleAlertEvaluation } from "./evaluate";
 
-/** Starts the alerts dispatcher and the timed-rule evaluator (server start); returns the stopper. */
-export function startAlerts(sqlite: Database.Database): () => void {
+/**
+ * Starts the alerts dispatcher and the timed-rule evaluator (server start) on their own
+ * connection; returns the stopper, which closes it.
+ */
+export function startAlerts(): () => void {
+  const sqlite = openBackgroundConnection();
   const dispatcher = new AlertDispatcher(sqlite);
   dispatcher.start();
   const stopEvaluation = scheduleAlertEvaluation(sqlite);
   return () => {
     stopEvaluation();
     dispatcher.stop();
+    sqlite.close();
   };
 }

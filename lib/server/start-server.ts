@@ -104,7 +104,7 @@ export async function startServer(): Promise<http.Server> {
   else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
-  const stopAlerts = startAlerts(handle.sqlite);
+  const stopAlerts = startAlerts();
   exitGracefully(server, () => {
     stopRetention();
     stopAlerts();
