@@ -423,7 +423,7 @@ export const alertDeliveries = sqliteTable(
   },
   (t) => [
     index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt),
-    index("alert_deliveries_channel_idx").on(t.channelId, t.status, t.createdAt),
+    index("alert_deliveries_channel_idx").on(t.channelId, t.status, t.nextAttemptAt),
     index("alert_deliveries_created_idx").on(t.createdAt),
   ],
 );

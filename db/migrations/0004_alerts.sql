@@ -32,7 +32,7 @@ CREATE TABLE `alert_deliveries` (
 );
 --> statement-breakpoint
 CREATE INDEX `alert_deliveries_due_idx` ON `alert_deliveries` (`status`,`next_attempt_at`);--> statement-breakpoint
-CREATE INDEX `alert_deliveries_channel_idx` ON `alert_deliveries` (`channel_id`,`status`,`created_at`);--> statement-breakpoint
+CREATE INDEX `alert_deliveries_channel_idx` ON `alert_deliveries` (`channel_id`,`status`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `alert_deliveries_created_idx` ON `alert_deliveries` (`created_at`);--> statement-breakpoint
 CREATE TABLE `alert_rule_state` (
 	`rule_id` integer NOT NULL,

@@ -44,6 +44,17 @@ export interface DispatcherOptions {
   pollMs?: number;
 }
 
+function prepareStatements(sqlite: Database.Database) {
+  return {
+    dueChannels: sqlite.prepare(`SELECT DISTINCT channel_id FROM alert_deliveries WHERE status IN ('pending', 'held') AND next_attempt_at <= ?`).pluck(),
+    due: sqlite.prepare(
+      `SELECT id, payload, status, group_id, attempts, first_attempt_at FROM alert_deliveries
+       WHERE channel_id = ? AND status IN ('pending', 'held') AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?`,
+    ),
+    channel: sqlite.prepare(`SELECT id, name, type, url, recipients, secret, enabled FROM alert_channels WHERE id = ?`),
+  };
+}
+
 export class AlertDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -52,6 +63,7 @@ export class AlertDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly pollMs: number;
+  private readonly sql: ReturnType<typeof prepareStatements>;
 
   constructor(
     private readonly sqlite: Database.Database,
@@ -59,6 +71,7 @@ export class AlertDispatcher {
   ) {
     this.now = options.now ?? Date.now;
     this.pollMs = options.pollMs ?? POLL_MS;
+    this.sql = prepareStatements(sqlite);
   }
 
   start(): void {
@@ -89,10 +102,7 @@ export class AlertDispatcher {
   /** One pass: starts a send for every channel with something due that is neither busy nor paced. */
   tick(): void {
     const now = this.now();
-    const channels = this.sqlite
-      .prepare(`SELECT DISTINCT channel_id FROM alert_deliveries WHERE status IN ('pending', 'held') AND next_attempt_at <= ?`)
-      .pluck()
-      .all(now) as number[];
+    const channels = this.sql.dueChannels.all(now) as number[];
     for (const channelId of channels) {
       if (this.busy.has(channelId) || (this.nextAllowedAt.get(channelId) ?? 0) > now) continue;
       this.busy.add(channelId);
@@ -108,17 +118,12 @@ export class AlertDispatcher {
 
   /** The rows that go out together in the channel's next message. */
   private nextBatch(channel: ChannelRow, now: number): DueRow[] {
-    const due = this.sqlite
-      .prepare(
-        `SELECT id, payload, status, group_id, attempts, first_attempt_at FROM alert_deliveries
-         WHERE channel_id = ? AND status IN ('pending', 'held') AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ${GROUP_MAX + 1}`,
-      )
-      .all(channel.id, now) as DueRow[];
+    // Webhook receivers get each notification under its own id; people get bursts grouped.
+    const due = this.sql.due.all(channel.id, now, channel.type === "webhook" ? 1 : GROUP_MAX + 1) as DueRow[];
     const first = due[0];
     if (!first) return [];
     // A group that failed is retried as the same group, under the same id.
     if (first.group_id) return due.filter((r) => r.group_id === first.group_id);
-    // Webhook receivers get each notification under its own id; people get bursts grouped.
     if (channel.type === "webhook") return [first];
     const ungrouped = due.filter((r) => !r.group_id);
     const released = ungrouped.filter((r) => r.status === "held");
@@ -141,9 +146,7 @@ export class AlertDispatcher {
 
   /** Sends the channel's next message; false when there was nothing to send. */
   private async sendNext(channelId: number, now: number): Promise<boolean> {
-    const channel = this.sqlite
-      .prepare(`SELECT id, name, type, url, recipients, secret, enabled FROM alert_channels WHERE id = ?`)
-      .get(channelId) as ChannelRow | undefined;
+    const channel = this.sql.channel.get(channelId) as ChannelRow | undefined;
     if (!channel) {
       this.sqlite
         .prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'held')`)
