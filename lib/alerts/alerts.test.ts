@@ -435,6 +435,21 @@ describe("delivery", () => {
     expect(later.find((c) => c.id === hook.id)!.failing).toBe(true);
   });
 
+  it("gives up on a receiver that does not answer within 10 s and retries it after 30 s", async () => {
+    const channel = await createChannel({ type: "teams", name: "slow", url: receiver.url("/slow") });
+    await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
+    receiver.script("/slow", { status: 200, hang: true });
+    await sendTreble(failureEvent({ timestamp: isoNow() }));
+    const started = Date.now();
+    await dispatch();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_900);
+    expect(deliveries()[0]).toMatchObject({ status: "pending", attempts: 1, next_attempt_at: clock + 30_000 });
+    expect(deliveries()[0]!.last_error).toContain("timed out after 10 s");
+    clock += 30_000;
+    await dispatch();
+    expect(deliveries()[0]).toMatchObject({ status: "delivered", attempts: 2 });
+  }, 20_000);
+
   it("paces Slack to 1 message/s and groups more than 5 pending into one message", async () => {
     const channel = await createChannel({ type: "slack", name: "s", url: receiver.url("/paced") });
     await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
