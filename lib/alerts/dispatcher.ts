@@ -27,6 +27,7 @@ const MAX_MESSAGES_PER_TURN = 100;
 
 interface DueRow {
   id: string;
+  created_at: number;
   payload: string;
   status: "pending" | "held";
   group_id: string | null;
@@ -47,10 +48,25 @@ export interface DispatcherOptions {
 function prepareStatements(sqlite: Database.Database) {
   return {
     dueChannels: sqlite.prepare(`SELECT DISTINCT channel_id FROM alert_deliveries WHERE status IN ('pending', 'held') AND next_attempt_at <= ?`).pluck(),
+    // One status at a time, so the (channel_id, status, next_attempt_at) index yields rows in order
+    // and a long backlog is never sorted per send.
     due: sqlite.prepare(
-      `SELECT id, payload, status, group_id, attempts, first_attempt_at FROM alert_deliveries
-       WHERE channel_id = ? AND status IN ('pending', 'held') AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?`,
+      `SELECT id, payload, status, group_id, attempts, first_attempt_at, created_at FROM alert_deliveries
+       WHERE channel_id = ? AND status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
     ),
+    setGroup: sqlite.prepare(`UPDATE alert_deliveries SET group_id = ? WHERE id = ?`),
+    delivered: sqlite.prepare(
+      `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
+         first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ? AND status IN ('pending', 'held')`,
+    ),
+    attempted: sqlite.prepare(
+      `UPDATE alert_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, first_attempt_at = coalesce(first_attempt_at, ?)
+       WHERE id = ? AND status IN ('pending', 'held')`,
+    ),
+    channelSucceeded: sqlite.prepare(`UPDATE alert_channels SET last_success_at = ?, failing_since = NULL WHERE id = ?`),
+    channelFailed: sqlite.prepare(`UPDATE alert_channels SET last_error = ?, last_error_at = ?, failing_since = coalesce(failing_since, ?) WHERE id = ?`),
+    channelGone: sqlite.prepare(`UPDATE alert_channels SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`),
+    failChannelBacklog: sqlite.prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = ? WHERE channel_id = ? AND status IN ('pending', 'held')`),
     channel: sqlite.prepare(`SELECT id, name, type, url, recipients, secret, enabled FROM alert_channels WHERE id = ?`),
   };
 }
@@ -119,7 +135,10 @@ export class AlertDispatcher {
   /** The rows that go out together in the channel's next message. */
   private nextBatch(channel: ChannelRow, now: number): DueRow[] {
     // Webhook receivers get each notification under its own id; people get bursts grouped.
-    const due = this.sql.due.all(channel.id, now, channel.type === "webhook" ? 1 : GROUP_MAX + 1) as DueRow[];
+    const limit = channel.type === "webhook" ? 1 : GROUP_MAX + 1;
+    const pending = this.sql.due.all(channel.id, "pending", now, limit) as DueRow[];
+    const held = channel.type === "webhook" && pending.length ? [] : (this.sql.due.all(channel.id, "held", now, limit) as DueRow[]);
+    const due = [...held, ...pending].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1)).slice(0, limit);
     const first = due[0];
     if (!first) return [];
     // A group that failed is retried as the same group, under the same id.
@@ -148,9 +167,7 @@ export class AlertDispatcher {
   private async sendNext(channelId: number, now: number): Promise<boolean> {
     const channel = this.sql.channel.get(channelId) as ChannelRow | undefined;
     if (!channel) {
-      this.sqlite
-        .prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'held')`)
-        .run(channelId);
+      this.sql.failChannelBacklog.run("channel deleted", channelId);
       return false;
     }
     if (!channel.enabled) return false; // paused: they wait for the channel to be enabled again
@@ -159,8 +176,7 @@ export class AlertDispatcher {
     let messageId = rows[0]!.id;
     if (rows.length > 1) {
       messageId = rows[0]!.group_id ?? `grp_${randomBytes(16).toString("base64url")}`;
-      const setGroup = this.sqlite.prepare(`UPDATE alert_deliveries SET group_id = ? WHERE id = ?`);
-      this.sqlite.transaction(() => rows.forEach((r) => setGroup.run(messageId, r.id)))();
+      this.sqlite.transaction(() => rows.forEach((r) => this.sql.setGroup.run(messageId, r.id)))();
     }
     const message: OutgoingMessage = { id: messageId, notifications: rows.map((r) => JSON.parse(r.payload) as Notification) };
     this.nextAllowedAt.set(channelId, now + PACING_MS[channel.type]);
@@ -175,34 +191,20 @@ export class AlertDispatcher {
     const firstAttemptAt = Math.min(...rows.map((r) => r.first_attempt_at ?? now));
     const attempts = Math.max(...rows.map((r) => r.attempts)) + 1;
     const ids = rows.map((r) => r.id);
-    const inIds = `id IN (${ids.map(() => "?").join(", ")})`;
+    const sql = this.sql;
     this.sqlite.transaction(() => {
       if (result.ok) {
-        this.sqlite
-          .prepare(
-            `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
-               first_attempt_at = coalesce(first_attempt_at, ?) WHERE ${inIds} AND status IN ('pending', 'held')`,
-          )
-          .run(now, now, ...ids);
-        this.sqlite.prepare(`UPDATE alert_channels SET last_success_at = ?, failing_since = NULL WHERE id = ?`).run(now, channel.id);
+        for (const id of ids) sql.delivered.run(now, now, id);
+        sql.channelSucceeded.run(now, channel.id);
         return;
       }
       const retryAt = result.retryable ? nextRetryAt(attempts, firstAttemptAt, now, result.retryAfterMs) : null;
-      this.sqlite
-        .prepare(
-          `UPDATE alert_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, first_attempt_at = coalesce(first_attempt_at, ?)
-           WHERE ${inIds} AND status IN ('pending', 'held')`,
-        )
-        .run(retryAt === null ? "failed" : "pending", retryAt ?? now, result.error, firstAttemptAt, ...ids);
-      this.sqlite
-        .prepare(`UPDATE alert_channels SET last_error = ?, last_error_at = ?, failing_since = coalesce(failing_since, ?) WHERE id = ?`)
-        .run(result.error, now, now, channel.id);
+      for (const id of ids) sql.attempted.run(retryAt === null ? "failed" : "pending", retryAt ?? now, result.error, firstAttemptAt, id);
+      sql.channelFailed.run(result.error, now, now, channel.id);
       if (result.gone) {
         // 410 Gone: the receiver was removed on purpose. Stop sending to it at all.
-        this.sqlite.prepare(`UPDATE alert_channels SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`).run(`The receiver answered 410 Gone; disabled.`, now, channel.id);
-        this.sqlite
-          .prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = ? WHERE channel_id = ? AND status IN ('pending', 'held')`)
-          .run("channel disabled: the receiver answered 410 Gone", channel.id);
+        sql.channelGone.run("The receiver answered 410 Gone; disabled.", now, channel.id);
+        sql.failChannelBacklog.run("channel disabled: the receiver answered 410 Gone", channel.id);
       }
     })();
     if (!result.ok) logger().warn({ channelId: channel.id, deliveries: ids.length, error: result.error, retrying: result.retryable && !result.gone }, "alert delivery failed");
