@@ -5,8 +5,10 @@
 //    rule notifying a signed-webhook receiver on loopback; time from the webhook's 200 to the
 //    receiver getting the notification (target p95 ≤ 2 s).
 // 2. Ingest throughput with 20 enabled rules (every trigger, two channels) against none, in the
-//    same run, alternating, autocannon at 16 connections, a new event per request, some opening
-//    incidents and some hsm.status changes so the outbox does real work (target ≥ 0.9×).
+//    same run, alternating rounds on fresh databases holding the base traffic's incidents,
+//    autocannon at 16 connections, a new event per request; 1 % open a new incident and 0.5 %
+//    are hsm.status changes, so the outbox and the dispatcher do real work (target ≥ 0.9×,
+//    medians of the rounds).
 // Results go to stdout and bench-results/alerts-<timestamp>.json; non-zero exit if a target is missed.
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -17,6 +19,8 @@ import autocannon from "autocannon";
 import { openDatabase } from "@/db/client";
 import { createChannel } from "@/lib/alerts/channels";
 import { createRule } from "@/lib/alerts/rules";
+import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { storeEvents } from "@/lib/ingest/store";
 import { AlertReceiver } from "@/lib/testing/alert-receiver";
 import { freePort, HOST, startServer } from "./harness";
 
@@ -51,10 +55,37 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** A fresh database with the given setup applied through the same lib verbs as the API. */
-function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>["db"]) => void): string {
+const REASONS = ["FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_RATE_LIMIT", "INVALID_PHONE", "FAILURE_BY_DISABLED_HSM", "FAILURE_BY_SPAM_RATE_LIMIT", "MISSING_PARAMETER"];
+
+/**
+ * The load: failures over 6 reasons × 100 lines × 4 templates (incidents that already exist),
+ * except 1 event in 100 for a new line (a new incident: notified) and 1 in 200 an hsm.status
+ * change (every other one PAUSED: notified).
+ */
+function benchEvent(id: string, i: number): Record<string, unknown> {
+  const timestamp = new Date().toISOString();
+  if (i % 200 === 100) return { event_type: "hsm.status", event_id: id, timestamp, hsm: { name: `bench_tpl_${i % 4}`, status: i % 400 === 100 ? "PAUSED" : "APPROVED" } };
+  const line = i % 100 === 0 ? `+5739${String(i).padStart(8, "0")}` : `+5731000000${String(i % 100).padStart(2, "0")}`;
+  return { event_type: "deployment.failure", event_id: id, timestamp, failure_reason: REASONS[i % 6], line, hsm: { name: `bench_tpl_${i % 4}` }, user: { country_code: "57", cellphone: String(3_000_000_000 + i) } };
+}
+
+/**
+ * A fresh database with the given setup applied through the same lib verbs as the API, and
+ * (for throughput) the base traffic's incidents already open, as on a server that has been running.
+ */
+function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>["db"]) => void, warm = false): string {
   const file = path.join(dir, `${name}.db`);
   const handle = openDatabase(file);
+  if (warm) {
+    const events = Array.from({ length: 1200 }, (_, i) => benchEvent(`warm-${i}`, i * 100 + 1 + (i % 99))).filter((e) => e.event_type === "deployment.failure");
+    storeEvents(
+      handle,
+      events.map((e) => {
+        const payload = JSON.stringify(e);
+        return prepareEvent(JSON.parse(payload), payload, Date.now());
+      }),
+    );
+  }
   setup(handle.db);
   handle.sqlite.close();
   return file;
@@ -65,7 +96,7 @@ function twentyRules(db: ReturnType<typeof openDatabase>["db"]): void {
   const hook = createChannel({ type: "webhook", name: "bench hook", url: receiver.url("/bench-hook") }, Date.now(), db).id;
   const slack = createChannel({ type: "slack", name: "bench slack", url: receiver.url("/bench-slack") }, Date.now(), db).id;
   const channelIds = [hook, slack];
-  const reasons = ["FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_RATE_LIMIT", "INVALID_PHONE", "FAILURE_BY_DISABLED_HSM", "FAILURE_BY_SPAM_RATE_LIMIT", "MISSING_PARAMETER"];
+  const reasons = REASONS;
   const rules: Array<Record<string, unknown>> = [
     ...reasons.map((reason) => ({ trigger: "incident_opened", filter: { reason } })),
     ...reasons.slice(0, 3).map((reason) => ({ trigger: "incident_regressed", filter: { reason } })),
@@ -123,7 +154,7 @@ interface Point {
 }
 
 async function measureThroughput(label: string, withRules: boolean, round: number): Promise<Point> {
-  const db = freshDatabase(`${label}-${round}`, withRules ? twentyRules : () => {});
+  const db = freshDatabase(`${label}-${round}`, withRules ? twentyRules : () => {}, true);
   const port = await freePort();
   const server = await startServer(port, db, SECRET);
   let n = 0;
@@ -140,19 +171,7 @@ async function measureThroughput(label: string, withRules: boolean, round: numbe
           method: "POST",
           setupRequest: (request) => {
             const i = n++;
-            // 1 in 200 events is a template status change; failures spread over 6 reasons × 100 lines × 4 templates.
-            const event =
-              i % 200 === 0
-                ? { event_type: "hsm.status", event_id: `${label}-${round}-${i}`, timestamp: new Date().toISOString(), hsm: { name: `bench_tpl_${i % 4}`, status: i % 400 === 0 ? "PAUSED" : "APPROVED" } }
-                : {
-                    event_type: "deployment.failure",
-                    event_id: `${label}-${round}-${i}`,
-                    timestamp: new Date().toISOString(),
-                    failure_reason: ["FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_RATE_LIMIT", "INVALID_PHONE", "FAILURE_BY_DISABLED_HSM", "FAILURE_BY_SPAM_RATE_LIMIT", "MISSING_PARAMETER"][i % 6],
-                    line: `+5731000000${String(i % 100).padStart(2, "0")}`,
-                    hsm: { name: `bench_tpl_${i % 4}` },
-                    user: { country_code: "57", cellphone: String(3_000_000_000 + i) },
-                  };
+            const event = benchEvent(`${label}-${round}-${i}`, i);
             request.body = JSON.stringify(event);
             return request;
           },
