@@ -35,6 +35,7 @@ test("create a channel and a rule in Settings, send a webhook, see the delivery 
   await expect(page.getByTestId("rule-preview")).toHaveText("Would have sent 0 notifications in the last 7 days.");
   await rules.getByRole("button", { name: "Create rule" }).click();
   await expect(rules.locator("tbody tr").filter({ hasText: "E2E experiment numbers" })).toContainText("reason=FAILURE_BY_EXPERIMENT_NUMBER");
+  await page.screenshot({ path: "test-results/alerts-settings.png", fullPage: true });
 
   // The receiver refuses the first delivery (400: no retry), then accepts.
   receiver.script("/e2e-alerts", { status: 400 });
