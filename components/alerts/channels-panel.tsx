@@ -164,21 +164,23 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
                   <span className="muted">—</span>
                 )}
               </td>
-              <td className="actions">
-                <button type="button" className="link" disabled={busy} onClick={() => void test(c)}>
-                  Send test
-                </button>
-                <button type="button" className="link" disabled={busy} onClick={() => void toggle(c)}>
-                  {c.enabled ? "Pause" : "Resume"}
-                </button>
-                {c.type === "webhook" && (
-                  <button type="button" className="link" disabled={busy} onClick={() => void rotate(c)}>
-                    Rotate secret
+              <td>
+                <div className="actions">
+                  <button type="button" className="link" disabled={busy} onClick={() => void test(c)}>
+                    Send test
                   </button>
-                )}
-                <button type="button" className="link" disabled={busy} onClick={() => void remove(c)}>
-                  Delete
-                </button>
+                  <button type="button" className="link" disabled={busy} onClick={() => void toggle(c)}>
+                    {c.enabled ? "Pause" : "Resume"}
+                  </button>
+                  {c.type === "webhook" && (
+                    <button type="button" className="link" disabled={busy} onClick={() => void rotate(c)}>
+                      Rotate secret
+                    </button>
+                  )}
+                  <button type="button" className="link" disabled={busy} onClick={() => void remove(c)}>
+                    Delete
+                  </button>
+                </div>
               </td>
             </tr>
           ))}

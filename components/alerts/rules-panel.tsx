@@ -224,7 +224,7 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
         )}
         {draft.trigger === "template_status" && text("templateStatuses", "Statuses", "PAUSED,DISABLED,REJECTED", 24)}
         {draft.trigger === "digest" && text("digestTime", "Send at (HH:MM)", "08:00", 5)}
-        {text("tz", "Time zone", "America/Bogota", 16)}
+        {(draft.trigger === "digest" || draft.quiet) && text("tz", "Time zone", "America/Bogota", 16)}
         {text("repeatMinutes", "Not again within (minutes)", "", 5)}
         <label>
           <input type="checkbox" aria-label="Quiet hours" checked={draft.quiet} onChange={(e) => set("quiet", e.target.checked)} /> Quiet hours
@@ -273,13 +273,15 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
               <td>{r.repeatMinutes ? `${r.repeatMinutes} min` : "—"}</td>
               <td>{r.quietHours ? `${r.quietHours.start}–${r.quietHours.end} ${r.quietHours.tz}` : "—"}</td>
               <td>{r.enabled ? "enabled" : "paused"}</td>
-              <td className="actions">
-                <button type="button" className="link" disabled={busy} onClick={() => void toggle(r)}>
-                  {r.enabled ? "Pause" : "Enable"}
-                </button>
-                <button type="button" className="link" disabled={busy} onClick={() => void remove(r)}>
-                  Delete
-                </button>
+              <td>
+                <div className="actions">
+                  <button type="button" className="link" disabled={busy} onClick={() => void toggle(r)}>
+                    {r.enabled ? "Pause" : "Enable"}
+                  </button>
+                  <button type="button" className="link" disabled={busy} onClick={() => void remove(r)}>
+                    Delete
+                  </button>
+                </div>
               </td>
             </tr>
           ))}
