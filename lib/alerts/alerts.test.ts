@@ -60,7 +60,7 @@ afterAll(async () => {
 beforeEach(() => {
   clearIntakeTables();
   const sqlite = getDb().sqlite;
-  for (const t of ["alert_deliveries", "alert_rule_state", "alert_rules", "alert_channels"]) sqlite.prepare(`DELETE FROM ${t}`).run();
+  for (const t of ["alert_deliveries", "alert_rule_state", "alert_rules", "alert_channels", "audit_log"]) sqlite.prepare(`DELETE FROM ${t}`).run();
   receiver.requests.length = 0;
   mail.mails.length = 0;
   mail.refuseWith = null;
@@ -190,6 +190,10 @@ describe("rules API", () => {
     await bad({ trigger: "change", change: { percent: 50, windowMinutes: 0, minCount: 1 } }, "change.windowMinutes");
 
     expect((await deleteRuleRoute(req(`/api/alerts/rules/${rule.id}`, "DELETE"), params({ id: String(rule.id) }))).status).toBe(200);
+    const audit = getDb().sqlite.prepare(`SELECT action, actor_email, target FROM audit_log WHERE action LIKE 'alert_%' ORDER BY id`).all() as Array<{ action: string; actor_email: string; target: string }>;
+    expect(audit.map((a) => a.action)).toEqual(["alert_channel_created", "alert_rule_created", "alert_rule_changed", "alert_rule_deleted"]);
+    expect(audit.every((a) => a.actor_email === admin.user.email)).toBe(true);
+    expect(audit[1]!.target).toBe(`alert rule #${rule.id} "rule"`);
     expectError(await answer(await getRuleRoute(req(`/api/alerts/rules/${rule.id}`, "GET"), params({ id: String(rule.id) }))), 404);
   });
 

@@ -2,12 +2,20 @@ import { randomBytes } from "node:crypto";
 import { desc, eq } from "drizzle-orm";
 import { getDb, type Db } from "@/db/client";
 import { alertChannels, alertDeliveries } from "@/db/schema";
+import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { DeliveryFailedError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import { parseInput } from "@/lib/validate";
 import { testNotification } from "./notification";
 import { newDeliveryId } from "./outbox";
 import { channelPatchSchema, channelSchema, type ChannelType } from "./rule-schema";
 import { sendMessage } from "./send";
+
+/** Who changes alert settings, from where (for the audit log), and when. */
+export interface AlertsActor {
+  actor: Actor;
+  ip: string | null;
+  now?: number;
+}
 
 /** A channel failing this long is flagged to admins. */
 export const FAILING_FLAG_MS = 24 * 3_600_000;
@@ -63,6 +71,8 @@ function summarize(c: ChannelRecord, now: number): ChannelSummary {
   };
 }
 
+const channelTarget = (c: { id: number; name: string }) => `alert channel #${c.id} "${c.name}"`;
+
 const newSigningSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
 
 export function parseId(id: string, what = "id"): number {
@@ -77,23 +87,28 @@ function findChannel(db: Db, id: number): ChannelRecord {
 }
 
 /** Creates a channel; a webhook channel's signing secret is in the answer, once. */
-export function createChannel(input: unknown, now = Date.now(), db: Db = getDb().db): ChannelSummary & { secret?: string } {
+export function createChannel(input: unknown, by: AlertsActor, db: Db = getDb().db): ChannelSummary & { secret?: string } {
   const c = parseInput(channelSchema, input);
+  const now = by.now ?? Date.now();
   const secret = c.type === "webhook" ? newSigningSecret() : null;
-  const row = db
-    .insert(alertChannels)
-    .values({
-      name: c.name,
-      type: c.type,
-      url: c.type === "email" ? null : c.url,
-      recipients: c.type === "email" ? JSON.stringify(c.to) : null,
-      secret,
-      enabled: c.enabled,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const inserted = tx
+      .insert(alertChannels)
+      .values({
+        name: c.name,
+        type: c.type,
+        url: c.type === "email" ? null : c.url,
+        recipients: c.type === "email" ? JSON.stringify(c.to) : null,
+        secret,
+        enabled: c.enabled,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    recordAudit(tx, { actor: by.actor, action: "alert_channel_created", target: channelTarget(inserted), detail: inserted.type, ip: by.ip, at: now });
+    return inserted;
+  });
   return secret ? { ...summarize(row, now), secret } : summarize(row, now);
 }
 
@@ -107,33 +122,39 @@ export function listChannels(now = Date.now(), db: Db = getDb().db): ChannelSumm
 }
 
 /** Renames, pauses (`enabled: false`), resumes, or re-points a channel. */
-export function updateChannel(id: number, input: unknown, now = Date.now(), db: Db = getDb().db): ChannelSummary {
+export function updateChannel(id: number, input: unknown, by: AlertsActor, db: Db = getDb().db): ChannelSummary {
   const patch = parseInput(channelPatchSchema, input);
+  const now = by.now ?? Date.now();
   const current = findChannel(db, id);
   if (patch.url !== undefined && current.type === "email") throw new InvalidInputError("url does not apply to e-mail channels", [{ path: "url", message: "not for e-mail channels" }], "invalid_input");
   if (patch.to !== undefined && current.type !== "email") throw new InvalidInputError("to applies to e-mail channels only", [{ path: "to", message: "e-mail channels only" }], "invalid_input");
-  const row = db
-    .update(alertChannels)
-    .set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.url !== undefined && { url: patch.url }),
-      ...(patch.to !== undefined && { recipients: JSON.stringify(patch.to) }),
-      ...(patch.enabled !== undefined && { enabled: patch.enabled }),
-      // Whoever changes it by hand takes over from the server's own 410 pause and failure flag.
-      ...((patch.enabled === true || patch.url !== undefined) && { disabledReason: null, failingSince: null }),
-      updatedAt: now,
-    })
-    .where(eq(alertChannels.id, id))
-    .returning()
-    .get()!;
+  const row = db.transaction((tx) => {
+    const updated = tx
+      .update(alertChannels)
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.url !== undefined && { url: patch.url }),
+        ...(patch.to !== undefined && { recipients: JSON.stringify(patch.to) }),
+        ...(patch.enabled !== undefined && { enabled: patch.enabled }),
+        // Whoever changes it by hand takes over from the server's own 410 pause and failure flag.
+        ...((patch.enabled === true || patch.url !== undefined) && { disabledReason: null, failingSince: null }),
+        updatedAt: now,
+      })
+      .where(eq(alertChannels.id, id))
+      .returning()
+      .get()!;
+    recordAudit(tx, { actor: by.actor, action: "alert_channel_changed", target: channelTarget(updated), detail: Object.keys(patch).join(", "), ip: by.ip, at: now });
+    return updated;
+  });
   return summarize(row, now);
 }
 
 /** Deletes a channel; what was still waiting for it is marked failed. */
-export function deleteChannel(id: number, db: Db = getDb().db): void {
+export function deleteChannel(id: number, by: AlertsActor, db: Db = getDb().db): void {
   db.transaction((tx) => {
-    const deleted = tx.delete(alertChannels).where(eq(alertChannels.id, id)).returning({ id: alertChannels.id }).get();
+    const deleted = tx.delete(alertChannels).where(eq(alertChannels.id, id)).returning().get();
     if (!deleted) throw new NotFoundError(`No alert channel with id ${id}.`);
+    recordAudit(tx, { actor: by.actor, action: "alert_channel_deleted", target: channelTarget(deleted), ip: by.ip, at: by.now ?? Date.now() });
     tx.update(alertDeliveries)
       .set({ status: "failed", lastError: "channel deleted" })
       .where(eq(alertDeliveries.channelId, id))
@@ -142,11 +163,15 @@ export function deleteChannel(id: number, db: Db = getDb().db): void {
 }
 
 /** A new signing secret for a webhook channel (the old one stops signing at once). */
-export function rotateChannelSecret(id: number, now = Date.now(), db: Db = getDb().db): { secret: string } {
+export function rotateChannelSecret(id: number, by: AlertsActor, db: Db = getDb().db): { secret: string } {
+  const now = by.now ?? Date.now();
   const current = findChannel(db, id);
   if (current.type !== "webhook") throw new InvalidInputError("Only webhook channels have a signing secret.", [{ path: "id", message: "not a webhook channel" }], "invalid_input");
   const secret = newSigningSecret();
-  db.update(alertChannels).set({ secret, updatedAt: now }).where(eq(alertChannels.id, id)).run();
+  db.transaction((tx) => {
+    tx.update(alertChannels).set({ secret, updatedAt: now }).where(eq(alertChannels.id, id)).run();
+    recordAudit(tx, { actor: by.actor, action: "alert_channel_secret_rotated", target: channelTarget(current), ip: by.ip, at: now });
+  });
   return { secret };
 }
 

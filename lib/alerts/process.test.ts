@@ -8,6 +8,7 @@ import { AlertReceiver } from "@/lib/testing/alert-receiver";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { ensureProductionBuild, startServerProcess, type ServerProcess } from "@/lib/testing/server-process";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { createChannel } from "./channels";
 import { createRule } from "./rules";
 
@@ -53,12 +54,13 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 20_000)
 }
 
 const INCIDENTS = 12;
+const SYSTEM = { actor: SYSTEM_ACTOR, ip: null };
 
 it("delivers every pending notification after kill -9 and a restart, none twice per id", async () => {
   // Channel and rule written before the server starts, through the same lib verbs the API uses.
   const setup = openDatabase(dbFile);
-  const channel = createChannel({ type: "webhook", name: "receiver", url: receiver.url("/kill") }, Date.now(), setup.db);
-  createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channel.id] }, Date.now(), setup.db);
+  const channel = createChannel({ type: "webhook", name: "receiver", url: receiver.url("/kill") }, SYSTEM, setup.db);
+  createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channel.id] }, SYSTEM, setup.db);
   setup.sqlite.close();
 
   // Three deliveries succeed; then the receiver stops answering, so the rest wait in the outbox.

@@ -20,6 +20,13 @@ export const AUDIT_ACTIONS = {
   incident_acknowledged: "Acknowledged an incident",
   incident_resolved: "Resolved an incident",
   incident_reopened: "Reopened an incident",
+  alert_channel_created: "Created an alert channel",
+  alert_channel_changed: "Changed an alert channel",
+  alert_channel_deleted: "Deleted an alert channel",
+  alert_channel_secret_rotated: "Rotated an alert channel's signing secret",
+  alert_rule_created: "Created an alert rule",
+  alert_rule_changed: "Changed an alert rule",
+  alert_rule_deleted: "Deleted an alert rule",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { openDatabase } from "@/db/client";
 import { createChannel } from "@/lib/alerts/channels";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { createRule } from "@/lib/alerts/rules";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents } from "@/lib/ingest/store";
@@ -30,6 +31,7 @@ const { values } = parseArgs({
 const seconds = Math.min(60, Math.max(2, Number(values.duration)));
 const rounds = Math.min(5, Math.max(1, Number(values.rounds)));
 const notifications = Math.min(500, Math.max(10, Number(values.notifications)));
+const SYSTEM = { actor: SYSTEM_ACTOR, ip: null };
 const SECRET = "faultline-bench-secret-0123456789";
 const CONNECTIONS = 16;
 const TARGET_P95_MS = 2000;
@@ -93,8 +95,8 @@ function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>
 
 /** Twenty rules covering every trigger, on a webhook and a Slack-shaped channel. */
 function twentyRules(db: ReturnType<typeof openDatabase>["db"]): void {
-  const hook = createChannel({ type: "webhook", name: "bench hook", url: receiver.url("/bench-hook") }, Date.now(), db).id;
-  const slack = createChannel({ type: "slack", name: "bench slack", url: receiver.url("/bench-slack") }, Date.now(), db).id;
+  const hook = createChannel({ type: "webhook", name: "bench hook", url: receiver.url("/bench-hook") }, SYSTEM, db).id;
+  const slack = createChannel({ type: "slack", name: "bench slack", url: receiver.url("/bench-slack") }, SYSTEM, db).id;
   const channelIds = [hook, slack];
   const reasons = REASONS;
   const rules: Array<Record<string, unknown>> = [
@@ -113,13 +115,13 @@ function twentyRules(db: ReturnType<typeof openDatabase>["db"]): void {
     { trigger: "incident_escalating" },
   ];
   if (rules.length !== 20) throw new Error(`expected 20 rules, have ${rules.length}`);
-  rules.forEach((r, i) => createRule({ name: `bench rule ${i + 1}`, channelIds, ...r }, Date.now(), db));
+  rules.forEach((r, i) => createRule({ name: `bench rule ${i + 1}`, channelIds, ...r }, SYSTEM, db));
 }
 
 async function measureLatency(): Promise<{ p50: number; p95: number; max: number; received: number }> {
   const db = freshDatabase("latency", (d) => {
-    const channelId = createChannel({ type: "webhook", name: "latency", url: receiver.url("/latency") }, Date.now(), d).id;
-    createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channelId] }, Date.now(), d);
+    const channelId = createChannel({ type: "webhook", name: "latency", url: receiver.url("/latency") }, SYSTEM, d).id;
+    createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channelId] }, SYSTEM, d);
   });
   const port = await freePort();
   const server = await startServer(port, db, SECRET);
