@@ -27,7 +27,7 @@ import { notifyIncidentEscalating } from "./outbox";
 // Alerts end to end in one process: Treble events through the real webhook listener, the API
 // routes called as a script would, the dispatcher sending to real receivers on loopback (an HTTP
 // server, an SMTP server), signatures verified with the reference `standardwebhooks` package.
-const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, PUBLIC_URL: "https://faultline.example.com", SMTP_URL: undefined, ALERTS_FROM: "Faultline <alerts@faultline.example.com>" });
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, PUBLIC_URL: "https://faultline.example.com", SMTP_URL: undefined, ALERTS_FROM: "Faultline <alerts@faultline.example.com>", LOG_LEVEL: "silent" });
 
 const receiver = new AlertReceiver();
 const mail = new MailReceiver();

@@ -1,7 +1,7 @@
 import { getSettings } from "@/lib/config";
 import { filtersToSearchParams, UNKNOWN } from "@/lib/filters";
 import { REASON_CLASS_LABELS, reasonInfo, type ReasonClass } from "@/lib/reasons";
-import type { RuleFilter } from "./rule-schema";
+import { ruleFilters, type RuleFilter } from "./rule-schema";
 
 /**
  * What a notification says, independent of the channel: stored in the outbox as JSON and
@@ -124,7 +124,7 @@ export function templateNotification(template: string, status: string, rule: { i
 
 /** The failures view of a rule's filter in a window. */
 export function failuresUrl(filter: RuleFilter, from: number, to: number): string {
-  const params = filtersToSearchParams({ reason: split(filter.reason), class: split(filter.class) as never, line: split(filter.line), template: split(filter.template), from: iso(from), to: iso(to) });
+  const params = filtersToSearchParams({ ...ruleFilters(filter), from: iso(from), to: iso(to) });
   return `${publicBase()}/failures?${params.toString()}`;
 }
 const split = (v: string | undefined) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []);
