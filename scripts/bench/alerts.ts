@@ -79,7 +79,10 @@ function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>
   const file = path.join(dir, `${name}.db`);
   const handle = openDatabase(file);
   if (warm) {
-    const events = Array.from({ length: 1200 }, (_, i) => benchEvent(`warm-${i}`, i * 100 + 1 + (i % 99))).filter((e) => e.event_type === "deployment.failure");
+    // Every (reason, line, template) of the base traffic: its pattern repeats every 300 events.
+    const events = Array.from({ length: 600 }, (_, i) => (i % 100 === 0 ? null : benchEvent(`warm-${i}`, i))).filter((e) => e !== null && e.event_type === "deployment.failure") as Array<
+      Record<string, unknown>
+    >;
     storeEvents(
       handle,
       events.map((e) => {
