@@ -516,6 +516,33 @@ describe("delivery", () => {
   });
 });
 
+describe("off the webhook's path", () => {
+  it("keeps answering webhooks promptly while a receiver hangs on a delivery", async () => {
+    const channel = await createChannel({ type: "webhook", name: "stuck", url: receiver.url("/stuck") });
+    await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
+    receiver.script("/stuck", { status: 200, hang: true });
+    const live = new AlertDispatcher(getDb().sqlite);
+    live.start();
+    try {
+      await sendTreble(failureEvent({ timestamp: isoNow(), failure_reason: "INVALID_POLL" }));
+      await receiver.waitFor(() => receiver.on("/stuck").length === 1, 5000);
+      const slowest = { ms: 0 };
+      for (let i = 0; i < 20; i++) {
+        const started = Date.now();
+        expect(await sendTreble(failureEvent({ timestamp: isoNow(), line: `+5730055500${String(i).padStart(2, "0")}` }))).toBe(200);
+        slowest.ms = Math.max(slowest.ms, Date.now() - started);
+      }
+      // The two sides overlapped: the delivery was still unanswered while all 20 webhooks were.
+      expect(receiver.on("/stuck")[0]!.answered).toBeNull();
+      expect(slowest.ms).toBeLessThan(1000);
+      expect(deliveries().filter((d) => d.status === "pending")).toHaveLength(21);
+    } finally {
+      live.stop();
+      await live.idle();
+    }
+  }, 20_000);
+});
+
 describe("deliveries API", () => {
   it("lists newest first with a keyset cursor, and 'retry now' resends a failed delivery", async () => {
     const channel = await createChannel({ type: "webhook", name: "h", url: receiver.url("/log") });
