@@ -479,6 +479,19 @@ describe("delivery", () => {
     expect(new Set(rows.map((d) => d.group_id)).size).toBe(1);
   });
 
+  it("groups a burst to an e-mail channel into one message", async () => {
+    const channel = await createChannel({ type: "email", name: "mail", to: ["ops@example.com"] });
+    await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
+    const reasons = ["FAILURE", "REVOKED", "MISSING_PARAMETER", "PARAMETER_MISMATCH", "CHARACTER_LIMIT_BODY", "CHARACTER_LIMIT_HEADER"];
+    await sendTreble(reasons.map((r) => failureEvent({ timestamp: isoNow(), failure_reason: r })));
+    await dispatch();
+    expect(mail.mails).toHaveLength(1);
+    expect(mail.mails[0]!.raw).toMatch(/^Subject: \[Faultline\] 6 Faultline notifications/m);
+    const text = mail.mails[0]!.raw.replace(/=\r?\n/g, ""); // quoted-printable soft line breaks
+    for (const r of reasons) expect(text).toContain(r);
+    expect(deliveries().every((d) => d.status === "delivered")).toBe(true);
+  });
+
   it("quiet hours hold notifications and send them grouped when the hours end — none dropped", async () => {
     const channel = await createChannel({ type: "slack", name: "s", url: receiver.url("/quiet") });
     const now = new Date();
