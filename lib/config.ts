@@ -80,6 +80,10 @@ const settingsSchema = z
     AUDIT_RETENTION_DAYS: count(365).pipe(z.number().int().min(1, "must be at least 1")),
     /** Open connections one client address may hold at once; 0 = no limit. */
     MAX_CONNECTIONS_PER_IP: count(256),
+    /** Alerts by e-mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…` (TLS). */
+    SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional()),
+    /** The From address of alert e-mails. */
+    ALERTS_FROM: optionalString.transform((v) => v ?? "Faultline <faultline@localhost>"),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

@@ -80,3 +80,9 @@ export class TooManyRequestsError extends AppError {
     super(message, undefined, { "Retry-After": String(retryAfterSeconds) });
   }
 }
+
+/** A receiver we sent to (an alert channel) refused or could not be reached. */
+export class DeliveryFailedError extends AppError {
+  readonly status = 502;
+  readonly code = "delivery_failed";
+}

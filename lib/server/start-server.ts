@@ -2,6 +2,7 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { closeDb, getDb } from "@/db/client";
+import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { scheduleAuthPruning } from "@/lib/auth/prune";
@@ -122,10 +123,12 @@ export async function startServer(): Promise<http.Server> {
   const redeployWorker = startRedeployWorker();
   const stopAuthPruning = scheduleAuthPruning(handle.db, settings.AUDIT_RETENTION_DAYS);
   const stopIncidentTimers = scheduleIncidentTimers(handle);
+  const stopAlerts = startAlerts();
   exitGracefully(server, () => {
     stopRetention();
     stopAuthPruning();
     stopIncidentTimers();
+    stopAlerts();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
   });
