@@ -8,8 +8,8 @@ export type Cell = string | number | null | undefined;
 export interface RowSource {
   columns: string[];
   chunks: Iterator<Cell[][]>;
-  /** Releases the database connection; called once, after the last row, an error or a cancel. */
-  close(): void;
+  /** Releases what the export created on its connection; called once, after the last row, an error or a cancel. */
+  close?(): void;
 }
 
 /**
@@ -83,7 +83,7 @@ export function csvStream(source: RowSource, options: { bom: boolean }): Readabl
   const release = () => {
     if (closed) return;
     closed = true;
-    source.close();
+    source.close?.();
   };
   let first = (options.bom ? UTF8_BOM : "") + csvRecord(source.columns);
   return new ReadableStream<Uint8Array>(

@@ -80,3 +80,9 @@ export class TooManyRequestsError extends AppError {
     super(message, undefined, { "Retry-After": String(retryAfterSeconds) });
   }
 }
+
+/** A read ran past QUERY_TIMEOUT_MS and was cancelled. */
+export class QueryTimeoutError extends AppError {
+  readonly status = 503;
+  readonly code = "query_timeout";
+}

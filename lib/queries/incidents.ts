@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3";
 import { z } from "zod";
-import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
@@ -106,8 +105,7 @@ export interface IncidentList {
  * given), keyset-paginated by (sort column, id). Counters move as failures arrive, so a page
  * boundary by count can shift between requests; by time it only grows at one end.
  */
-export function listIncidents(filters: Filters, page: IncidentPage, now = Date.now()): IncidentList {
-  const { sqlite } = getDb();
+export function listIncidents(sqlite: Database.Database, filters: Filters, page: IncidentPage, now = Date.now()): IncidentList {
   const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now));
   const col = SORT_COLUMN[page.sort];
   const order = page.dir === "desc" ? "DESC" : "ASC";
@@ -162,9 +160,8 @@ export interface IncidentDetail extends IncidentItem {
 export const incidentIdSchema = z.coerce.number({ message: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer");
 
 /** One incident with its reason's meaning and its activity log; NotFoundError for an unknown id. */
-export function getIncident(idInput: unknown): IncidentDetail {
+export function getIncident(sqlite: Database.Database, idInput: unknown): IncidentDetail {
   const id = parseInput(z.object({ id: incidentIdSchema }), { id: idInput }).id;
-  const { sqlite } = getDb();
   const row = findIncidentRow(sqlite, id);
   if (!row) throw new NotFoundError(`No incident with id ${id}.`);
   const activity = sqlite

@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 
 export interface TemplateStatusChange {
   template: string;
@@ -9,9 +9,9 @@ export interface TemplateStatusChange {
 }
 
 /** Status changes of a template received through `hsm.status` events, oldest first. */
-export function getTemplateStatusHistory(template: string): TemplateStatusChange[] {
-  const rows = getDb()
-    .sqlite.prepare(
+export function getTemplateStatusHistory(sqlite: Database.Database, template: string): TemplateStatusChange[] {
+  const rows = sqlite
+    .prepare(
       `SELECT template, status, occurred_at, received_at FROM template_status_events
        WHERE template = ? ORDER BY occurred_at, id LIMIT 1000`,
     )

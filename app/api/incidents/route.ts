@@ -1,12 +1,12 @@
 import { parseFilters } from "@/lib/filters";
 import { jsonRoute } from "@/lib/http/route";
 import { parseIncidentPage } from "@/lib/queries/incident-page";
-import { listIncidents } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
 /** The shared filter parameters (status defaults to open,acknowledged) + sort, dir, limit, cursor. */
-export const GET = jsonRoute({ role: "viewer" }, (request) => {
+export const GET = jsonRoute({ role: "viewer" }, (request, user) => {
   const params = new URL(request.url).searchParams;
-  return listIncidents(parseFilters(params), parseIncidentPage(params));
+  return runRead("incidents", { filters: parseFilters(params), page: parseIncidentPage(params) }, { user: user.id });
 });
