@@ -6,7 +6,9 @@ import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { ensureWebhookSecret, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
+import { scheduleOptimize } from "@/lib/ops/optimize";
 import { scheduleRetention } from "@/lib/ops/retention";
+import { closeReadPool, readPool } from "@/lib/read/pool";
 import { createAppServer } from "./app-server";
 
 /** How long a graceful shutdown may wait for in-flight requests before exiting anyway. */
@@ -31,13 +33,13 @@ function loadSettings(): Settings {
  * checkpoint the WAL into the database file and truncate it, close, exit 0. Past the grace period
  * the process exits 1 with requests still open (their senders retry: nothing was acknowledged).
  */
-function exitGracefully(server: http.Server, stopRetention: () => void): void {
+function exitGracefully(server: http.Server, stopTimers: () => void): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger().info({ signal }, "shutting down: finishing in-flight requests");
-    stopRetention();
+    stopTimers();
     const force = setTimeout(() => {
       logger().error("shutdown grace period over; exiting with requests still open");
       process.exit(1);
@@ -46,6 +48,7 @@ function exitGracefully(server: http.Server, stopRetention: () => void): void {
     server.close(() => {
       let code = 0;
       try {
+        closeReadPool();
         getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
         closeDb();
         logger().info("database checkpointed and closed; exiting");
@@ -76,6 +79,10 @@ export async function startServer(): Promise<http.Server> {
   const secret = ensureWebhookSecret(handle);
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 
+  // Read workers (dashboard reads off this thread) start with the server, not on the first click.
+  readPool();
+  const stopOptimize = scheduleOptimize(handle.sqlite);
+
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
   await app.prepare();
@@ -103,6 +110,9 @@ export async function startServer(): Promise<http.Server> {
   else if (admin === "unset" && countUsers(handle.db) === 0) log.info({ setupUrl: `${base}/setup` }, "no account yet: open /setup to create the first admin");
 
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
-  exitGracefully(server, stopRetention);
+  exitGracefully(server, () => {
+    stopRetention();
+    stopOptimize();
+  });
   return server;
 }
