@@ -17,6 +17,7 @@ import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./r
 export const MAX_HEAVY_READS_PER_USER = 2;
 /** What a refused user is told to wait: heavy reads mostly finish within a second or two. */
 const RETRY_AFTER_SECONDS = 1;
+const RESPAWN_PAUSE_MS = 1_000;
 /** Reads of a few rows by key: not counted against the per-user cap. */
 const LIGHT_READS: ReadonlySet<ReadName> = new Set<ReadName>(["failure", "incident", "templateStatusHistory", "hasReceivedEvents", "latestFailureId"]);
 
@@ -25,6 +26,11 @@ export interface ReadPoolOptions {
   /** Worker threads for queries (exports get one each besides). */
   size: number;
   timeoutMs: number;
+  /**
+   * The worker's source module when not in production (tests: lib/testing/slow-read-worker.ts);
+   * production always runs the built dist/read-worker.mjs.
+   */
+  workerEntry?: string;
 }
 
 export interface ReadCaller {
@@ -41,10 +47,10 @@ function timeoutError(timeoutMs: number): QueryTimeoutError {
  * The worker's script: the bundle of lib/read/worker.ts built beside the server in production
  * (a real file, outside Next's bundles), its source through tsx elsewhere (tests, `next dev`).
  */
-function workerScript(options: WorkerOptions): { file: string; workerData: unknown } {
+function workerScript(options: WorkerOptions, entry?: string): { file: string; workerData: unknown } {
   const root = process.cwd();
   if (process.env.NODE_ENV === "production") return { file: path.join(root, "dist", "read-worker.mjs"), workerData: options };
-  return { file: path.join(root, "lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: path.join(root, "lib", "read", "worker.ts") } };
+  return { file: path.join(root, "lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? path.join(root, "lib", "read", "worker.ts") } };
 }
 
 let nextRequestId = 1;
@@ -54,14 +60,25 @@ class ReadWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (err: Error) => void }>();
   dead = false;
+  /** Whether it ever opened its connection (one that dies at birth is not replaced at once). */
+  started = false;
+  /** Resolves once the worker has opened its connection (rejects if it dies first). */
+  readonly ready: Promise<void>;
 
-  constructor(options: WorkerOptions, onDeath: (worker: ReadWorker) => void) {
-    const script = workerScript(options);
+  constructor(options: WorkerOptions, entry: string | undefined, onDeath: (worker: ReadWorker) => void) {
+    const script = workerScript(options, entry);
     this.worker = new Worker(script.file, { workerData: script.workerData });
     // An idle pool never keeps the process alive (tests, CLI scripts).
     this.worker.unref();
+    let started!: { resolve: () => void; reject: (err: Error) => void };
+    this.ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    // Nobody may be waiting for it: a worker that dies at birth is reported by its requests.
+    this.ready.catch(() => {});
     this.worker.on("message", (message: FromWorker) => {
-      if (message.type === "ready") return;
+      if (message.type === "ready") {
+        this.started = true;
+        return started.resolve();
+      }
       const waiting = this.pending.get(message.id);
       if (!waiting) return;
       this.pending.delete(message.id);
@@ -71,6 +88,7 @@ class ReadWorker {
     const die = (err: Error) => {
       if (this.dead) return;
       this.dead = true;
+      started.reject(err);
       for (const waiting of this.pending.values()) waiting.reject(err);
       this.pending.clear();
       onDeath(this);
@@ -122,19 +140,25 @@ export class ReadPool {
     for (let i = 0; i < Math.max(1, options.size); i++) this.spawn();
   }
 
+
   private spawn(): void {
-    const worker = new ReadWorker({ databasePath: this.options.databasePath }, (dead) => this.forget(dead));
+    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, (dead) => this.forget(dead));
     this.workers.add(worker);
     this.idle.push(worker);
     this.dispatch();
   }
 
-  /** A worker died or was stopped: a fresh one takes its place. */
+  /**
+   * A worker died or was stopped: a fresh one takes its place, after a pause when it died before
+   * it could open the database (no crash loop; queued reads meet their deadline meanwhile).
+   */
   private forget(worker: ReadWorker): void {
     if (!this.workers.delete(worker)) return;
     const at = this.idle.indexOf(worker);
     if (at >= 0) this.idle.splice(at, 1);
-    if (!this.closed) this.spawn();
+    if (this.closed) return;
+    if (worker.started) this.spawn();
+    else setTimeout(() => !this.closed && this.spawn(), RESPAWN_PAUSE_MS).unref();
   }
 
   /** Heavy reads in flight per user; throws 429 past the cap. Returns the release. */
@@ -157,6 +181,11 @@ export class ReadPool {
       if (left > 0) this.heavyByUser.set(user, left);
       else this.heavyByUser.delete(user);
     };
+  }
+
+  /** Resolves once every worker has started (the server waits for it before it listens). */
+  async ready(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.ready));
   }
 
   /** Heavy reads `user` has in flight (queued, running or streaming). */
@@ -221,11 +250,16 @@ export class ReadPool {
     });
   }
 
-  async read<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
-    const release = this.takeSlot(!LIGHT_READS.has(name), caller);
+  read<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
+    return this.readByName(name, args, caller) as Promise<ReadResult<N>>;
+  }
+
+  /** `read` for a name known only at run time (a test worker's); every read but LIGHT_READS is heavy. */
+  async readByName(name: string, args: unknown, caller: ReadCaller = {}): Promise<unknown> {
+    const release = this.takeSlot(!LIGHT_READS.has(name as ReadName), caller);
     try {
       const answer = await this.run({ type: "read", name, args });
-      return (answer as Extract<FromWorker, { type: "result" }>).value as ReadResult<N>;
+      return (answer as Extract<FromWorker, { type: "result" }>).value;
     } finally {
       release();
     }
@@ -239,7 +273,7 @@ export class ReadPool {
   async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
     if (this.closed) throw new Error("read pool is closed");
     const release = this.takeSlot(true, options);
-    const worker = new ReadWorker({ databasePath: this.options.databasePath }, () => {});
+    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, () => {});
     let finished = false;
     const finish = () => {
       if (finished) return;
@@ -330,6 +364,12 @@ export function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, caller: 
 /** Opens a named CSV export streamed from its own worker. */
 export function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }) {
   return readPool().openExport(name, args, options);
+}
+
+/** Makes `pool` the process's read pool, closing the one before (tests). */
+export function useReadPool(pool: ReadPool): void {
+  closeReadPool();
+  (globalThis as WithPool)[POOL] = pool;
 }
 
 export function closeReadPool(): void {

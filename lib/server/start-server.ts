@@ -80,7 +80,7 @@ export async function startServer(): Promise<http.Server> {
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 
   // Read workers (dashboard reads off this thread) start with the server, not on the first click.
-  readPool();
+  await readPool().ready();
   const stopOptimize = scheduleOptimize(handle.sqlite);
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
