@@ -47,7 +47,24 @@ test("Export CSV on the failures table downloads exactly the table's rows", asyn
   expect(records.length - 1).toBe(COUNT);
   // Formula injection arrives neutralised.
   expect(records.some((r) => r.includes("'=HYPERLINK(\"http://evil.example\")"))).toBe(true);
-  await expect(page.getByTestId("export-failures-done")).toHaveText(`Saved ${COUNT} rows`);
+  await expect(page.getByTestId("export-failures-done")).toContainText(`Downloading ${COUNT} rows`);
+});
+
+test("the browser downloads the server's stream itself: the page fetches only the count", async ({ page }) => {
+  await page.goto(`/failures?range=24h&template=${TEMPLATE}`);
+  await expect(page.getByTestId("failures-table-total")).toHaveText(`${COUNT} failures`);
+  const exportRequests: Array<{ url: string; type: string }> = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/api/failures/export")) exportRequests.push({ url: request.url(), type: request.resourceType() });
+  });
+  const { records } = await download(page, "export-failures");
+  expect(records.length - 1).toBe(COUNT);
+  // The count comes first (the page shows it), through fetch; the file itself is never a fetch
+  // (no script holds its bytes): the browser's download streams it to disk.
+  expect(exportRequests.map((r) => new URL(r.url).searchParams.get("count"))).toEqual(["1", null]);
+  expect(exportRequests[0]!.type).toBe("fetch");
+  expect(exportRequests[1]!.type).not.toBe("fetch");
+  await expect(page.getByTestId("export-failures-done")).toContainText(`Downloading ${COUNT} rows`);
 });
 
 test("the overview offers retry and suppression lists with their counts", async ({ page }) => {
