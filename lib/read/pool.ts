@@ -48,9 +48,11 @@ function timeoutError(timeoutMs: number): QueryTimeoutError {
  * (a real file, outside Next's bundles), its source through tsx elsewhere (tests, `next dev`).
  */
 function workerScript(options: WorkerOptions, entry?: string): { file: string; workerData: unknown } {
+  // Run-time paths Next must neither bundle nor trace (turbopackIgnore).
   const root = process.cwd();
-  if (process.env.NODE_ENV === "production") return { file: path.join(root, "dist", "read-worker.mjs"), workerData: options };
-  return { file: path.join(root, "lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? path.join(root, "lib", "read", "worker.ts") } };
+  const at = (...parts: string[]) => path.join(/* turbopackIgnore: true */ root, ...parts);
+  if (process.env.NODE_ENV === "production") return { file: at("dist", "read-worker.mjs"), workerData: options };
+  return { file: at("lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? at("lib", "read", "worker.ts") } };
 }
 
 let nextRequestId = 1;
@@ -67,7 +69,7 @@ class ReadWorker {
 
   constructor(options: WorkerOptions, entry: string | undefined, onDeath: (worker: ReadWorker) => void) {
     const script = workerScript(options, entry);
-    this.worker = new Worker(script.file, { workerData: script.workerData });
+    this.worker = new Worker(/* turbopackIgnore: true */ script.file, { workerData: script.workerData });
     // An idle pool never keeps the process alive (tests, CLI scripts).
     this.worker.unref();
     let started!: { resolve: () => void; reject: (err: Error) => void };
