@@ -41,20 +41,6 @@ export function getDb(): DbHandle {
   return handle;
 }
 
-/**
- * A separate read-only connection for long reads that stream out over many event-loop turns
- * (CSV exports). better-sqlite3 refuses writes on a connection while one of its iterators is
- * open, so such reads must never use the process-wide connection that ingest writes through.
- * Temporary tables and sorts spill to disk rather than memory. The caller closes it.
- */
-export function openReadConnection(): Database.Database {
-  getDb(); // the schema exists and is migrated before anyone reads it
-  const sqlite = new Database(getSettings().DATABASE_PATH, { readonly: true, fileMustExist: true });
-  sqlite.pragma("busy_timeout = 5000");
-  sqlite.pragma("temp_store = FILE");
-  return sqlite;
-}
-
 /** Closes the process-wide connection (graceful shutdown, tests). */
 export function closeDb(): void {
   if (!handle) return;
