@@ -9,7 +9,7 @@ import { getFacets } from "@/lib/queries/facets";
 import type { FailurePage } from "@/lib/queries/failure-page";
 import { getFailure, listFailures } from "@/lib/queries/failures";
 import type { IncidentPage } from "@/lib/queries/incident-page";
-import { getIncident, listIncidents } from "@/lib/queries/incidents";
+import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
 import { getStats, type StatsOptions } from "@/lib/queries/stats";
 import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
 import { getTemplateStatusHistory } from "@/lib/queries/templates";
@@ -28,6 +28,7 @@ export const READS = {
   failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage }) => listIncidents(db, a.filters, a.page),
   incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
+  matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number }) => matchingIncidentIds(db, a.filters, a.now),
   templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
   latestFailureId: (db: Database.Database) => latestFailureId(db),
