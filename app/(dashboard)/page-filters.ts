@@ -1,7 +1,7 @@
 import { dehydrate, QueryClient, type DehydratedState } from "@tanstack/react-query";
 import { cookies } from "next/headers";
 import { filtersToSearchParams, parseFilters, TZ_COOKIE, type Filters } from "@/lib/filters";
-import { AppError, QueryTimeoutError, TooManyRequestsError } from "@/lib/http/errors";
+import { AppError } from "@/lib/http/errors";
 import { pagedListQueryString } from "@/lib/query-keys";
 import { isValidTimeZone } from "@/lib/time/zoned";
 
@@ -38,7 +38,7 @@ export async function prefetchRead<T>(read: Promise<T>): Promise<T | undefined> 
   try {
     return await read;
   } catch (err) {
-    if (err instanceof QueryTimeoutError || err instanceof TooManyRequestsError) return undefined;
+    if (err instanceof AppError && (err.code === "query_timeout" || err.status === 429)) return undefined;
     throw err;
   }
 }

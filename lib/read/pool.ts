@@ -4,7 +4,7 @@ import { getDb } from "@/db/client";
 import { getSettings } from "@/lib/config";
 import { QueryTimeoutError, TooManyRequestsError } from "@/lib/http/errors";
 import { logger } from "@/lib/log";
-import { fromWire, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
+import { asLocalError, fromWire, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
 
 /**
@@ -358,14 +358,25 @@ export function readPool(): ReadPool {
   return g[POOL];
 }
 
-/** Runs a named read (lib/read/reads.ts) off the main thread. */
-export function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
-  return readPool().read(name, args, caller);
+/**
+ * Runs a named read (lib/read/reads.ts) off the main thread. Its typed errors (503 query_timeout,
+ * 429, a read's own 400/404) are rethrown as this module copy's, for this copy's error mapping.
+ */
+export async function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
+  try {
+    return await readPool().read(name, args, caller);
+  } catch (err) {
+    throw asLocalError(err);
+  }
 }
 
-/** Opens a named CSV export streamed from its own worker. */
-export function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }) {
-  return readPool().openExport(name, args, options);
+/** Opens a named CSV export streamed from its own worker (errors as runRead's). */
+export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }) {
+  try {
+    return await readPool().openExport(name, args, options);
+  } catch (err) {
+    throw asLocalError(err);
+  }
 }
 
 /** Makes `pool` the process's read pool, closing the one before (tests). */

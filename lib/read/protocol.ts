@@ -28,8 +28,18 @@ export type WireError =
   | { app: true; status: number; code: string; message: string; details?: ErrorDetail[]; headers?: Record<string, string> }
   | { app: false; message: string; code?: string; stack?: string };
 
+/**
+ * A typed error, possibly of another copy of lib/http/errors.ts: the server's bundle and Next's
+ * each hold one, and the read pool is shared by both (so `instanceof` alone cannot tell).
+ */
+function isAppErrorLike(err: unknown): err is AppError {
+  if (err instanceof AppError) return true;
+  const e = err as { status?: unknown; code?: unknown } | null;
+  return err instanceof Error && typeof e?.status === "number" && typeof e.code === "string";
+}
+
 export function toWire(err: unknown): WireError {
-  if (err instanceof AppError) return { app: true, status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers };
+  if (isAppErrorLike(err)) return { app: true, status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers };
   const e = err as { message?: unknown; code?: unknown; stack?: unknown } | null;
   return {
     app: false,
@@ -48,6 +58,11 @@ class WorkerAppError extends AppError {
     this.status = wire.status;
     this.code = wire.code;
   }
+}
+
+/** `err` as this module copy's AppError when it is a typed error of another copy; else as is. */
+export function asLocalError(err: unknown): unknown {
+  return !(err instanceof AppError) && isAppErrorLike(err) ? fromWire(toWire(err)) : err;
 }
 
 export function fromWire(wire: WireError): Error {
