@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import os from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { csvStream } from "@/lib/export/csv";
@@ -6,6 +8,22 @@ import { toWire, type FromWorker, type ToWorker, type WorkerOptions } from "./pr
 import { EXPORTS } from "./reads";
 
 export type Read = (db: Database.Database, args: unknown) => unknown;
+
+/** Scheduling niceness of a read thread: the webhook's thread (nice 0) gets ~10× its CPU share. */
+const READ_THREAD_NICE = 10;
+
+/**
+ * Lowers this thread's CPU priority, so that on a busy machine the thread answering webhooks is
+ * scheduled first. Linux applies setpriority() to a thread id alone; elsewhere nothing is done.
+ */
+function deferToWebhooks(): void {
+  try {
+    const tid = Number(fs.readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) os.setPriority(tid, READ_THREAD_NICE);
+  } catch {
+    // No /proc/thread-self (not Linux): the threads share the CPU evenly.
+  }
+}
 
 /**
  * The body of a read worker: one read-only connection of its own, answering one message at a
@@ -17,6 +35,7 @@ export type Read = (db: Database.Database, args: unknown) => unknown;
 export function serveReads(reads: Record<string, Read>): void {
   const port = parentPort!;
   const options = workerData as WorkerOptions;
+  deferToWebhooks();
   const sqlite = new Database(options.databasePath, { readonly: true, fileMustExist: true });
   sqlite.pragma("busy_timeout = 5000");
   // Contact lists materialise into temporary tables; large ones spill to disk rather than memory.
