@@ -38,7 +38,7 @@ async function expectRows(page: Page, expected: string[]): Promise<void> {
 }
 
 /** Opens the list and walks Next to the third page; returns each page's rows. */
-async function walkToThirdPage(page: Page): Promise<string[][]> {
+async function walkToThirdPage(page: Page): Promise<[string[], string[], string[]]> {
   await page.goto(LIST);
   await expect(page.getByTestId("failures-table-total")).toHaveText(`${COUNT} failures`);
   const first = await shown(page, 25);
