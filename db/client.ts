@@ -63,20 +63,6 @@ export function getDb(): DbHandle {
 }
 
 /**
- * A separate read-only connection for long reads that stream out over many event-loop turns
- * (CSV exports). better-sqlite3 refuses writes on a connection while one of its iterators is
- * open, so such reads must never use the process-wide connection that ingest writes through.
- * Temporary tables and sorts spill to disk rather than memory. The caller closes it.
- */
-export function openReadConnection(): Database.Database {
-  getDb(); // the schema exists and is migrated before anyone reads it
-  const sqlite = new Database(getSettings().DATABASE_PATH, { readonly: true, fileMustExist: true });
-  sqlite.pragma("busy_timeout = 5000");
-  sqlite.pragma("temp_store = FILE");
-  return sqlite;
-}
-
-/**
  * A second read-write connection for background work on the server's thread (the alerts
  * dispatcher and evaluator). Its commits skip the fsync (synchronous=NORMAL): what it records —
  * a delivery's outcome, a timed rule's notification — may be lost only to a power cut, which

@@ -81,10 +81,9 @@ export const failures = sqliteTable(
   // One index per way the failures table is filtered or sorted; each ends in occurred_at so a
   // keyset page is an index range scan. (rowid is implicitly the last index column.)
   (t) => [
+    // Also what deleting a raw event checks its foreign key with (a scan per check without it).
     uniqueIndex("failures_raw_event_id_idx").on(t.rawEventId),
     index("failures_occurred_at_idx").on(t.occurredAt),
-    // Deleting a raw event checks its foreign key here; without the index each check scans the table.
-    index("failures_raw_event_idx").on(t.rawEventId),
     index("failures_reason_idx").on(t.reason, t.occurredAt),
     index("failures_line_idx").on(t.line, t.occurredAt),
     index("failures_template_idx").on(t.template, t.occurredAt),

@@ -3,12 +3,10 @@ import { headers } from "next/headers";
 import { QuarantineBanner } from "@/components/events/quarantine-banner";
 import { UnavailableTemplates } from "@/components/events/unavailable-templates";
 import { Onboarding } from "@/components/onboarding";
-import { countQuarantined } from "@/lib/queries/quarantine";
-import { getStats } from "@/lib/queries/stats";
-import { hasReceivedEvents } from "@/lib/queries/summary";
+import { runRead } from "@/lib/read/pool";
 import { statsQueryKey } from "@/lib/query-keys";
 import { Overview } from "./overview";
-import { pageFilters, type SearchParams } from "./page-filters";
+import { pageFilters, prefetchRead, type SearchParams } from "./page-filters";
 import { InvalidFilters } from "./invalid-filters";
 import { requirePageUser } from "@/lib/auth/page";
 
@@ -16,20 +14,20 @@ export const dynamic = "force-dynamic";
 
 export default async function OverviewPage({ searchParams }: { searchParams: SearchParams }) {
   const user = await requirePageUser();
-  if (!hasReceivedEvents()) {
+  if (!(await runRead("hasReceivedEvents", undefined))) {
     const h = await headers();
     const proto = h.get("x-forwarded-proto") ?? "http";
     return <Onboarding origin={`${proto}://${h.get("host") ?? "localhost:3000"}`} />;
   }
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const stats = getStats(page.filters, { defaultTz: page.tz, afterId: undefined });
-  const openedAtFailureId = stats.latestFailureId;
+  const stats = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: user.id }));
+  const openedAtFailureId = stats?.latestFailureId ?? (await runRead("latestFailureId", undefined));
   const queryClient = new QueryClient();
-  queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
+  if (stats) queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <QuarantineBanner count={countQuarantined()} admin={user.role === "admin"} />
+      <QuarantineBanner count={await runRead("quarantineCount", undefined)} admin={user.role === "admin"} />
       <UnavailableTemplates serverTz={page.tz} />
       <Overview serverTz={page.tz} openedAtFailureId={openedAtFailureId} />
     </HydrationBoundary>

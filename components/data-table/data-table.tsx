@@ -142,10 +142,10 @@ export function DataTable<Row>({
         </table>
       )}
       <div className="pager">
-        <button type="button" onClick={paging.onFirst} disabled={!paging.hasPrevious}>
+        <button type="button" onClick={paging.onFirst} disabled={!paging.hasPrevious} data-testid={`${testId}-first`}>
           « First
         </button>
-        <button type="button" onClick={paging.onPrevious} disabled={!paging.hasPrevious}>
+        <button type="button" onClick={paging.onPrevious} disabled={!paging.hasPrevious} data-testid={`${testId}-previous`}>
           ‹ Previous
         </button>
         <button type="button" onClick={paging.onNext} disabled={!paging.hasNext} data-testid={`${testId}-next`}>

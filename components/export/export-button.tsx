@@ -1,64 +1,52 @@
 "use client";
 
-import { useRef, useState } from "react";
-import { downloadCsv } from "./download-csv";
+import { useState } from "react";
+import { startCsvDownload } from "./download-csv";
 
-type State = { phase: "idle" } | { phase: "running"; rows: number } | { phase: "done"; rows: number } | { phase: "error"; message: string };
+type State = { phase: "idle" } | { phase: "counting" } | { phase: "started"; rows: number } | { phase: "error"; message: string };
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
 /**
- * A CSV export of `href` (an /api/…/export URL): shows the rows received so far while it runs,
- * can be cancelled, and saves the file when complete. `expected` is what the view says it holds.
+ * A CSV export of `href` (an /api/…/export URL), downloaded by the browser itself (streamed to
+ * disk; its download list shows progress and can cancel). The button first counts the rows, so
+ * it says how many the file holds; `expected` is what the view says meanwhile.
  */
 export function ExportButton({ href, label, testId, expected }: { href: string; label: string; testId: string; expected?: number }) {
   const [state, setState] = useState<State>({ phase: "idle" });
-  const controller = useRef<AbortController | null>(null);
 
   const start = async () => {
-    const abort = new AbortController();
-    controller.current = abort;
-    setState({ phase: "running", rows: 0 });
+    setState({ phase: "counting" });
     try {
-      const { rows } = await downloadCsv(href, abort.signal, ({ rows }) => setState({ phase: "running", rows }));
-      setState({ phase: "done", rows });
+      const { rows } = await startCsvDownload(href);
+      setState({ phase: "started", rows });
     } catch (err) {
-      setState(abort.signal.aborted ? { phase: "idle" } : { phase: "error", message: (err as Error).message });
-    } finally {
-      controller.current = null;
+      setState({ phase: "error", message: (err as Error).message });
     }
   };
 
   return (
     <span className="export-control" data-testid={testId}>
-      {state.phase === "running" ? (
-        <>
-          <span role="status" data-testid={`${testId}-progress`}>
-            Exporting… {fmt(state.rows)}
-            {expected !== undefined ? ` of ${fmt(expected)}` : ""} rows
-          </span>{" "}
-          <button type="button" onClick={() => controller.current?.abort()} data-testid={`${testId}-cancel`}>
-            Cancel
-          </button>
-        </>
-      ) : (
-        <>
-          <button type="button" onClick={() => void start()} data-testid={`${testId}-start`}>
-            {label}
-          </button>
-          {state.phase === "done" && (
-            <span className="muted small" role="status" data-testid={`${testId}-done`}>
-              {" "}
-              Saved {fmt(state.rows)} rows
-            </span>
-          )}
-          {state.phase === "error" && (
-            <span className="error-inline" role="alert">
-              {" "}
-              {state.message}
-            </span>
-          )}
-        </>
+      <button type="button" onClick={() => void start()} disabled={state.phase === "counting"} data-testid={`${testId}-start`}>
+        {label}
+      </button>
+      {state.phase === "counting" && (
+        <span className="muted small" role="status" data-testid={`${testId}-progress`}>
+          {" "}
+          Preparing{expected !== undefined ? ` ${fmt(expected)} rows` : ""}…
+        </span>
+      )}
+      {state.phase === "started" && (
+        <span className="muted small" role="status" data-testid={`${testId}-done`}>
+          {" "}
+          Downloading {fmt(state.rows)} rows: your browser saves the file as it arrives (see its downloads)
+        </span>
+      )}
+      {state.phase === "error" && (
+        <span className="error-inline" role="alert" data-testid={`${testId}-error`}>
+          {" "}
+          {state.message}
+        </span>
       )}
     </span>
   );

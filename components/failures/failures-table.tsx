@@ -3,9 +3,9 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
-import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
+import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { DataTable } from "@/components/data-table/data-table";
-import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
+import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { ExportButton } from "@/components/export/export-button";
 import { useFilters } from "@/components/filters/use-filters";
 import { useHasRole } from "@/components/session-role";
@@ -21,7 +21,7 @@ const pageParsers = {
   sort: parseAsStringLiteral(FAILURE_SORTS).withDefault("time"),
   dir: parseAsStringLiteral(["asc", "desc"] as const).withDefault("desc"),
   limit: parseAsInteger.withDefault(50),
-  cursor: parseAsString,
+  ...pagePositionParsers,
   failure: parseAsInteger,
 };
 

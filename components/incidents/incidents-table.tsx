@@ -3,10 +3,10 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
-import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
+import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
-import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
+import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { useFilters } from "@/components/filters/use-filters";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams } from "@/lib/filters";
@@ -29,7 +29,7 @@ const pageParsers = {
   sort: parseAsStringLiteral(INCIDENT_SORTS).withDefault("lastSeen"),
   dir: parseAsStringLiteral(["asc", "desc"] as const).withDefault("desc"),
   limit: parseAsInteger.withDefault(50),
-  cursor: parseAsString,
+  ...pagePositionParsers,
 };
 
 export const ACTION_LABELS: Record<IncidentAction, string> = {

@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import { openReadConnection } from "@/db/client";
 import { InvalidInputError } from "@/lib/http/errors";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { REASONS, reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -116,18 +115,21 @@ type Row = [rowid: number, countryCode: string | null, cellphone: string | null,
 
 const iso = (t: number) => new Date(t).toISOString();
 
-export function countContactExport(which: ContactList, request: ExportRequest): number {
-  const sqlite = openReadConnection();
+/** Drops the list's temporary table: the connection outlives the export (a pooled read worker's). */
+function dropList(sqlite: Database.Database): void {
+  sqlite.exec("DROP TABLE IF EXISTS temp.contact_list");
+}
+
+export function countContactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): number {
   try {
     materialise(sqlite, which, request);
     return sqlite.prepare("SELECT count(*) FROM contact_list").pluck().get() as number;
   } finally {
-    sqlite.close();
+    dropList(sqlite);
   }
 }
 
-export function contactExport(which: ContactList, request: ExportRequest): { filename: string; source: RowSource } {
-  const sqlite = openReadConnection();
+export function contactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): { filename: string; source: RowSource } {
   try {
     materialise(sqlite, which, request);
     const keys = which === "retry" ? sessionKeys(sqlite) : [];
@@ -148,10 +150,10 @@ export function contactExport(which: ContactList, request: ExportRequest): { fil
     const chunks = chunkedRows<Row, number>((rowid) => chunk.all(rowid) as Row[], (r) => r[0], 0, toCells);
     return {
       filename: exportFilename(which === "retry" ? "retry-list" : "suppression-list", request.window, request.filters),
-      source: { columns, chunks, close: () => sqlite.close() },
+      source: { columns, chunks, close: () => dropList(sqlite) },
     };
   } catch (err) {
-    sqlite.close();
+    dropList(sqlite);
     throw err;
   }
 }

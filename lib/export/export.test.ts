@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { parseFilters } from "@/lib/filters";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
@@ -11,8 +11,8 @@ import { DAY, loadFailureDataset, mixIncidentStatuses, seededRandom } from "@/li
 import { failureEvent, nextEventId } from "@/lib/testing/fixtures";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
-import { csvRecord, csvStream, STRINGIFY_OPTIONS, type Cell } from "./csv";
-import { failureExport } from "./failures";
+import { readPool, streamExport } from "@/lib/read/pool";
+import { csvRecord, STRINGIFY_OPTIONS, type Cell } from "./csv";
 import { parseExportRequest } from "./options";
 
 const tempDb = setupTempDatabase();
@@ -69,7 +69,7 @@ function tableRows(query: Record<string, string>): FailureItem[] {
   const items: FailureItem[] = [];
   let cursor: string | undefined;
   do {
-    const page = listFailures(filters, { sort: "time", dir: "desc", limit: 500, cursor });
+    const page = listFailures(getDb().sqlite, filters, { sort: "time", dir: "desc", limit: 500, cursor });
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -209,17 +209,17 @@ describe("GET /api/failures/export", () => {
     expect(kolkata.rows[0]!.at(-1)).toBe("2020-07-03T15:30:00.000+05:30");
   });
 
-  it("cancelling a download releases its connection while ingest keeps writing", async () => {
+  it("cancelling a download ends its worker and frees the user's slot while ingest keeps writing", async () => {
     const request = parseExportRequest(new URLSearchParams(ALL), NOW);
-    const { source } = failureExport(request);
-    const close = vi.spyOn(source, "close");
-    const reader = csvStream(source, { bom: false }).getReader();
+    const { body } = await streamExport("failures", { request }, { user: "cancelling-user", bom: false });
+    const reader = body.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
+    expect(readPool().heavyReadsOf("cancelling-user")).toBe(1);
     // Mid-export, the webhook's connection writes as usual.
     store([failureEvent({ timestamp: "2020-08-01T00:00:00.000Z" })]);
     await reader.cancel();
-    expect(close).toHaveBeenCalledTimes(1);
+    expect(readPool().heavyReadsOf("cancelling-user")).toBe(0);
   });
 });
 

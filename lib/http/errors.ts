@@ -86,3 +86,9 @@ export class DeliveryFailedError extends AppError {
   readonly status = 502;
   readonly code = "delivery_failed";
 }
+
+/** A read ran past QUERY_TIMEOUT_MS and was cancelled. */
+export class QueryTimeoutError extends AppError {
+  readonly status = 503;
+  readonly code = "query_timeout";
+}

@@ -10,7 +10,9 @@ import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
+import { scheduleOptimize } from "@/lib/ops/optimize";
 import { scheduleRetention } from "@/lib/ops/retention";
+import { closeReadPool, readPool } from "@/lib/read/pool";
 import { startRedeployWorker } from "@/lib/redeploy/worker";
 import { createAppServer } from "./app-server";
 
@@ -51,6 +53,7 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
     server.close(() => {
       let code = 0;
       try {
+        closeReadPool();
         getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
         closeDb();
         logger().info("database checkpointed and closed; exiting");
@@ -85,6 +88,10 @@ export async function startServer(): Promise<http.Server> {
   let setupCode: string | null = null;
   if (countUsers(handle.db) === 0) setupCode = issueSetupCode(handle.db);
   else discardSetupCode(handle.db);
+
+  // Read workers (dashboard reads off this thread) start with the server, not on the first click.
+  await readPool().ready();
+  const stopOptimize = scheduleOptimize(handle.sqlite);
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
@@ -131,6 +138,7 @@ export async function startServer(): Promise<http.Server> {
     stopAlerts();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
+    stopOptimize();
   });
   return server;
 }

@@ -2,7 +2,7 @@ import { HydrationBoundary } from "@tanstack/react-query";
 import { FailuresTable } from "@/components/failures/failures-table";
 import { failuresQueryKey } from "@/lib/query-keys";
 import { parseFailurePage } from "@/lib/queries/failure-page";
-import { listFailures } from "@/lib/queries/failures";
+import { runRead } from "@/lib/read/pool";
 import { InvalidFilters } from "../invalid-filters";
 import { pageFilters, prefetchPagedList, type SearchParams } from "../page-filters";
 import { requirePageUser } from "@/lib/auth/page";
@@ -10,10 +10,10 @@ import { requirePageUser } from "@/lib/auth/page";
 export const dynamic = "force-dynamic";
 
 export default async function FailuresPage({ searchParams }: { searchParams: SearchParams }) {
-  await requirePageUser();
+  const user = await requirePageUser();
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: listFailures });
+  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: (filters, paging) => runRead("failures", { filters, page: paging }, { user: user.id }) });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>

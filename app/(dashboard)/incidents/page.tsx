@@ -4,7 +4,7 @@ import { IncidentsTable } from "@/components/incidents/incidents-table";
 import { requirePageUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/auth/roles";
 import { parseIncidentPage } from "@/lib/queries/incident-page";
-import { listIncidents } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 import { incidentsQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "../invalid-filters";
 import { pageFilters, prefetchPagedList, type SearchParams } from "../page-filters";
@@ -15,7 +15,7 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Se
   const user = await requirePageUser();
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: (filters, paging) => listIncidents(filters, paging, user.id) });
+  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: (filters, paging) => runRead("incidents", { filters, page: paging, viewerId: user.id }, { user: user.id }) });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>

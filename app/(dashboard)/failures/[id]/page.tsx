@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { FailureDetail } from "@/components/failures/failure-detail";
 import { filtersToSearchParams } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
-import { getFailure } from "@/lib/queries/failures";
+import { runRead } from "@/lib/read/pool";
 import { failureQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
@@ -12,14 +12,14 @@ import { requirePageUser } from "@/lib/auth/page";
 export const dynamic = "force-dynamic";
 
 export default async function FailurePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
-  await requirePageUser();
+  const user = await requirePageUser();
   const { id } = await params;
   if (!/^\d{1,15}$/.test(id)) notFound();
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
   const queryClient = new QueryClient();
   try {
-    queryClient.setQueryData(failureQueryKey(Number(id)), getFailure(Number(id)));
+    queryClient.setQueryData(failureQueryKey(Number(id)), await runRead("failure", { id: Number(id) }, { user: user.id }));
   } catch (err) {
     if (err instanceof NotFoundError) notFound();
     throw err;

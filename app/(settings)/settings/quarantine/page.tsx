@@ -2,20 +2,20 @@ import type { Metadata } from "next";
 import { QuarantineList } from "@/components/settings/quarantine-list";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { requirePageUser } from "@/lib/auth/page";
-import { listQuarantined } from "@/lib/queries/quarantine";
+import { runRead } from "@/lib/read/pool";
 import { settingsTimeZone } from "../time-zone";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Quarantine · Faultline" };
 
 export default async function QuarantinePage() {
-  await requirePageUser("admin");
+  const user = await requirePageUser("admin");
   const tz = await settingsTimeZone();
   return (
     <>
       <h1 className="page-title">Settings</h1>
       <SettingsTabs current="quarantine" admin />
-      <QuarantineList firstPage={listQuarantined({ limit: "50" })} tz={tz} />
+      <QuarantineList firstPage={await runRead("quarantined", { limit: "50" }, { user: user.id })} tz={tz} />
     </>
   );
 }
