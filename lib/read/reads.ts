@@ -15,6 +15,7 @@ import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
 import { countQuarantined, listQuarantined } from "@/lib/queries/quarantine";
 import { listClosedSessions } from "@/lib/queries/sessions";
 import { getTemplateStatusHistory, getUnavailableTemplates } from "@/lib/queries/templates";
+import { pickCandidates } from "@/lib/redeploy/candidates";
 
 /**
  * Every read the dashboard makes, by name: plain functions of (read-only connection, arguments)
@@ -36,6 +37,7 @@ export const READS = {
   closedSessions: (db: Database.Database, a: { filters: Filters; page: { limit?: string | null; cursor?: string | null }; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
   quarantineCount: (db: Database.Database) => countQuarantined(db),
   quarantined: (db: Database.Database, a: { limit?: string | null; cursor?: string | null }) => listQuarantined(db, a),
+  redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
   latestFailureId: (db: Database.Database) => latestFailureId(db),
   failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
