@@ -561,3 +561,12 @@ export const redeployFollowUps = sqliteTable(
   },
   (t) => [index("redeploy_follow_ups_plan_idx").on(t.planId, t.reason)],
 );
+
+// ── Line labels ─────────────────────────────────────────────────────────────────────────────
+
+/** A team's own name for a sending line ("Ventas CO"), keyed by the line as failures store it. */
+export const lineLabels = sqliteTable("line_labels", {
+  line: text("line").primaryKey(),
+  label: text("label").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

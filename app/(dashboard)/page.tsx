@@ -3,6 +3,7 @@ import { headers } from "next/headers";
 import { QuarantineBanner } from "@/components/events/quarantine-banner";
 import { UnavailableTemplates } from "@/components/events/unavailable-templates";
 import { Onboarding } from "@/components/onboarding";
+import { labelStats } from "@/lib/lines/labels";
 import { countQuarantined } from "@/lib/queries/quarantine";
 import { getStats } from "@/lib/queries/stats";
 import { hasReceivedEvents } from "@/lib/queries/summary";
@@ -23,7 +24,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
   }
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const stats = getStats(page.filters, { defaultTz: page.tz, afterId: undefined });
+  const stats = labelStats(getStats(page.filters, { defaultTz: page.tz, afterId: undefined }));
   const openedAtFailureId = stats.latestFailureId;
   const queryClient = new QueryClient();
   queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });

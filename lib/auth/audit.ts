@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = {
   incident_regressed: "An incident regressed",
   incident_auto_resolved: "Auto-resolved an incident",
   incident_settings_changed: "Changed the incident settings",
+  line_label_changed: "Renamed a line",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -1,11 +1,12 @@
 import type Database from "better-sqlite3";
 import { openReadConnection } from "@/db/client";
+import { readLineLabels } from "@/lib/lines/labels";
 import type { Where } from "@/lib/queries/failure-filter";
 import { incidentConditions, incidentStatuses } from "@/lib/queries/incident-filter";
 import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
 import { exportFilename, type ExportRequest } from "./options";
 
-/** The columns of GET /api/incidents/export: the incident fields of the incidents API, in order. */
+/** The columns of GET /api/incidents/export: the incident fields of the incidents API, in order, then `line_label`. */
 export const INCIDENT_COLUMNS = [
   "id",
   "reason",
@@ -78,6 +79,7 @@ export function incidentExport(request: ExportRequest, viewerId: string | null =
   try {
     const where = incidentConditionsOf(request, viewerId);
     const upperId = maxId(sqlite, "incidents");
+    const labels = readLineLabels(sqlite);
     const chunk = sqlite
       .prepare(
         `SELECT i.id, i.reason, i.line_key, i.template_key, i.status, i.regressed, i.failures, i.contacts, i.first_seen, i.last_seen,
@@ -100,12 +102,13 @@ export function incidentExport(request: ExportRequest, viewerId: string | null =
           snoozed ? iso(r[17]) : null,
           snoozed ? r[18] : null,
           snoozed ? (r[19] ? "true" : "false") : null,
+          labels.get(r[2]),
         ];
       },
     );
     return {
       filename: exportFilename("incidents", request.window, request.filters),
-      source: { columns: [...INCIDENT_COLUMNS], chunks, close: () => sqlite.close() },
+      source: { columns: [...INCIDENT_COLUMNS, "line_label"], chunks, close: () => sqlite.close() },
     };
   } catch (err) {
     sqlite.close();

@@ -1,6 +1,7 @@
 import { parseFilters } from "@/lib/filters";
 import { InvalidInputError } from "@/lib/http/errors";
 import { jsonRoute } from "@/lib/http/route";
+import { labelStats } from "@/lib/lines/labels";
 import { getStats } from "@/lib/queries/stats";
 
 export const dynamic = "force-dynamic";
@@ -11,5 +12,5 @@ export const GET = jsonRoute({ role: "viewer" }, (request) => {
   if (afterId !== null && !/^\d{1,15}$/.test(afterId)) {
     throw new InvalidInputError("afterId must be a failure id", [{ path: "afterId", message: "must be a non-negative integer" }], "invalid_parameter");
   }
-  return getStats(parseFilters(params), { afterId: afterId === null ? undefined : Number(afterId) });
+  return labelStats(getStats(parseFilters(params), { afterId: afterId === null ? undefined : Number(afterId) }));
 });
