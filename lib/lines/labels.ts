@@ -24,23 +24,33 @@ export interface LineLabelItem {
 /** line → label, for every labelled line. */
 export type LineLabelMap = ReadonlyMap<string, string>;
 
-// The map lives on globalThis: the webhook server's bundle and Next's bundle each load this
+// The cache lives on globalThis: the webhook server's bundle and Next's bundle each load this
 // module, and a rename through one must not leave the other showing the old name.
 const CACHE_KEY = Symbol.for("faultline.lineLabels");
-type CacheHolder = { [CACHE_KEY]?: LineLabelMap };
+interface Cached {
+  items: LineLabelItem[];
+  map: LineLabelMap;
+}
+type CacheHolder = { [CACHE_KEY]?: Cached };
 const holder = globalThis as CacheHolder;
 
 /**
  * Every label, read once and then kept in memory (a few rows at most: one per sending line)
- * until a rename replaces it. Callers label whole pages from this map, never row by row.
+ * until a rename replaces it. Callers label whole pages from it, never row by row.
  */
+function cached(): Cached {
+  const hit = holder[CACHE_KEY];
+  if (hit) return hit;
+  const rows = getDb().db.select().from(lineLabelsTable).orderBy(asc(lineLabelsTable.line)).all();
+  const items = rows.map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updatedAt).toISOString() }));
+  const fresh = { items, map: new Map(items.map((i) => [i.line, i.label])) };
+  holder[CACHE_KEY] = fresh;
+  return fresh;
+}
+
+/** line → label for every labelled line (cached; replaced on every rename). */
 export function lineLabels(): LineLabelMap {
-  const cached = holder[CACHE_KEY];
-  if (cached) return cached;
-  const rows = getDb().db.select({ line: lineLabelsTable.line, label: lineLabelsTable.label }).from(lineLabelsTable).all();
-  const map = new Map(rows.map((r) => [r.line, r.label]));
-  holder[CACHE_KEY] = map;
-  return map;
+  return cached().map;
 }
 
 /** The label of one line (as failures store it), or null. */
@@ -59,10 +69,9 @@ export function withLineLabels<T extends { line: string | null }>(items: readonl
   return items.map((item) => ({ ...item, label: item.line ? (labels.get(item.line) ?? null) : null }));
 }
 
-/** Every labelled line, by line. */
+/** Every labelled line, by line (GET /api/lines). */
 export function listLineLabels(): { items: LineLabelItem[] } {
-  const rows = getDb().db.select().from(lineLabelsTable).orderBy(asc(lineLabelsTable.line)).all();
-  return { items: rows.map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updatedAt).toISOString() })) };
+  return { items: cached().items };
 }
 
 const inputSchema = z.object({
