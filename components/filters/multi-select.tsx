@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { matchesSearch } from "@/lib/option-search";
 
 export interface Option {
   value: string;
@@ -8,16 +9,6 @@ export interface Option {
   count?: number;
   /** More text a search matches beyond the label (e.g. a line's stored number). */
   keywords?: string;
-}
-
-/** Whether an option matches what was typed: any word of its label or keywords; digits also match the number however it is spaced. */
-export function optionMatches(option: Option, typed: string): boolean {
-  const query = typed.trim().toLowerCase();
-  if (!query) return true;
-  const text = `${option.label} ${option.keywords ?? ""}`.toLowerCase();
-  if (text.includes(query)) return true;
-  const digits = query.replace(/[\s\-().+]/g, "");
-  return /^\d+$/.test(digits) && text.replace(/\D/g, "").includes(digits);
 }
 
 /** A dropdown of checkboxes; the summary names what is chosen. */
@@ -38,7 +29,7 @@ export function MultiSelect({
   searchable?: boolean;
 }) {
   const [search, setSearch] = useState("");
-  const shown = searchable ? options.filter((o) => optionMatches(o, search)) : options;
+  const shown = searchable ? options.filter((o) => matchesSearch(`${o.label} ${o.keywords ?? ""}`, search)) : options;
   const toggle = (value: string) =>
     onChange(selected.includes(value) ? selected.filter((v) => v !== value) : [...selected, value]);
   const summary = selected.length === 0 ? "All" : selected.length === 1 ? (options.find((o) => o.value === selected[0])?.label ?? selected[0]) : `${selected.length} selected`;
