@@ -48,5 +48,9 @@ export function LineName({ line, label }: { line: string | null; label?: string 
 
 /** A contact's phone formatted for humans; the stored value in the title. */
 export function PhoneNumber({ phone }: { phone: string }) {
-  return <span title={phone}>{formatPhone(phone)}</span>;
+  return (
+    <span className="phone" title={phone}>
+      {formatPhone(phone)}
+    </span>
+  );
 }

@@ -33,6 +33,7 @@ test("a line named on its page shows by name on the overview, in the line filter
   await expect(page.getByTestId("slice-name")).toHaveText(FORMATTED);
   await page.getByTestId("line-rename").click();
   await page.getByTestId("line-rename-input").fill(`  ${LABEL}  `);
+  await page.screenshot({ path: "test-results/line-label-rename.png" });
   await page.getByTestId("line-rename-save").click();
   await expect(page.getByTestId("slice-name")).toHaveText(`${LABEL} ${FORMATTED}`);
   // The failures table of the page names it too.
@@ -41,6 +42,7 @@ test("a line named on its page shows by name on the overview, in the line filter
   // The overview's line breakdown names it.
   await page.goto(`/?range=24h&template=${TEMPLATE}`);
   await expect(page.getByTestId("bars-line")).toContainText(`${LABEL} (${FORMATTED})`);
+  await page.screenshot({ path: "test-results/line-label-overview.png", fullPage: true });
 
   // The line filter offers it by name and finds it by name or by digits.
   await page.goto(`/failures?range=24h&template=${TEMPLATE}`);
@@ -53,6 +55,7 @@ test("a line named on its page shows by name on the overview, in the line filter
   await filter.getByRole("checkbox", { name: `${LABEL} (${FORMATTED})` }).check();
   await expect.poll(() => new URL(page.url()).searchParams.get("line")).toBe(LINE);
   await expect(filter.locator("summary")).toContainText(LABEL);
+  await page.screenshot({ path: "test-results/line-label-failures.png" });
   await expect(page.getByTestId("failures-table-total")).toHaveText(`${COUNT} failures`);
 
   // The CSV keeps the E.164 line and ends with its name.
