@@ -34,7 +34,7 @@ export function LineName({ line, label }: { line: string | null; label?: string 
   const number = formatPhone(line);
   if (!name) {
     return (
-      <span className="line-name" title={line} data-line={line}>
+      <span className="line-name line-number" title={line} data-line={line}>
         {number}
       </span>
     );
