@@ -639,3 +639,11 @@ export const alertRuleState = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.ruleId, t.scope] })],
 );
+// ── Line labels ─────────────────────────────────────────────────────────────────────────────
+
+/** A team's own name for a sending line ("Ventas CO"), keyed by the line as failures store it. */
+export const lineLabels = sqliteTable("line_labels", {
+  line: text("line").primaryKey(),
+  label: text("label").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -13,7 +13,8 @@ import { fetchJson } from "@/lib/api-client";
 import { drillHref } from "@/lib/charts/drilldown";
 import { formatChange, SERIES_COLORS, shapeTimeline, topN } from "@/lib/charts/shape";
 import { UNKNOWN } from "@/lib/filters";
-import type { Stats } from "@/lib/queries/stats";
+import type { LabelledStats } from "@/lib/lines/labels";
+import { lineText } from "@/lib/phone-format";
 import { statsQueryKey } from "@/lib/query-keys";
 import { formatInTimeZone } from "@/lib/time/format";
 
@@ -28,7 +29,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
   const [topCount, setTopCount] = useState(8);
   const stats = useQuery({
     queryKey: statsQueryKey(queryString, openedAtFailureId),
-    queryFn: () => fetchJson<Stats>(`/api/stats?${queryString}&afterId=${openedAtFailureId}`),
+    queryFn: () => fetchJson<LabelledStats>(`/api/stats?${queryString}&afterId=${openedAtFailureId}`),
     refetchInterval: LIVE_REFRESH_MS,
     refetchIntervalInBackground: false,
     placeholderData: (previous) => previous,
@@ -61,7 +62,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
     ...row,
     color: row.isOther ? "#b8c0cc" : SERIES_COLORS[data.byReason.find((r) => r.reason === row.key)?.reasonClass ?? "unrecognised"],
   }));
-  const lineBars: BarRow[] = topN(data.byLine, topCount, (l) => l.line, (l) => l.count, (key) => key ?? "unknown").map((row) => ({
+  const lineBars: BarRow[] = topN(data.byLine, topCount, (l) => l.line, (l) => l.count, (key) => lineText(key, data.byLine.find((l) => l.line === key)?.label)).map((row) => ({
     ...row,
     color: row.isOther ? "#b8c0cc" : "#2f5bea",
   }));

@@ -3,6 +3,7 @@ import { headers } from "next/headers";
 import { QuarantineBanner } from "@/components/events/quarantine-banner";
 import { UnavailableTemplates } from "@/components/events/unavailable-templates";
 import { Onboarding } from "@/components/onboarding";
+import { labelStats } from "@/lib/lines/labels";
 import { runRead } from "@/lib/read/pool";
 import { statsQueryKey } from "@/lib/query-keys";
 import { Overview } from "./overview";
@@ -21,7 +22,8 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
   }
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
-  const stats = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: user.id }));
+  const read = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: user.id }));
+  const stats = read && labelStats(read);
   const openedAtFailureId = stats?.latestFailureId ?? (await runRead("latestFailureId", undefined));
   const queryClient = new QueryClient();
   if (stats) queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });

@@ -1,4 +1,5 @@
 import { AppHeader } from "@/components/app-header";
+import { LineLabelsSeed } from "@/components/line-labels-seed";
 import { requirePageUser } from "@/lib/auth/page";
 
 /** Signed-in pages without the dashboard's filter bar. */
@@ -7,7 +8,9 @@ export default async function SettingsLayout({ children }: { children: React.Rea
   return (
     <>
       <AppHeader user={user} />
-      <main>{children}</main>
+      <main>
+        <LineLabelsSeed>{children}</LineLabelsSeed>
+      </main>
     </>
   );
 }

@@ -7,6 +7,7 @@ import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import type { ClosedSessionPage } from "@/lib/queries/sessions";
 import { formatInTimeZone } from "@/lib/time/format";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 const SHOWN = 20;
 
@@ -49,8 +50,12 @@ export function ClosedSessions({ serverTz, fixed }: { serverTz: string; fixed: P
                 <tr key={s.id} data-testid="closed-session-row">
                   <td>{formatInTimeZone(Date.parse(s.closedAt), tz, "full")}</td>
                   <td>{s.externalId ?? <span className="muted">—</span>}</td>
-                  <td>{s.phoneE164 ?? ([s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="muted">unknown</span>)}</td>
-                  {!fixed.line && <td>{s.line ?? <span className="muted">unknown</span>}</td>}
+                  <td>{s.phoneE164 ? <PhoneNumber phone={s.phoneE164} /> : [s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="muted">unknown</span>}</td>
+                  {!fixed.line && (
+                    <td>
+                      <LineName line={s.line} />
+                    </td>
+                  )}
                   {!fixed.template && <td>{s.template ?? <span className="muted">none</span>}</td>}
                   <td className="num">{s.messageCount ?? "—"}</td>
                 </tr>

@@ -10,6 +10,7 @@ import { UNKNOWN } from "@/lib/filters";
 import type { FailureDetail as Detail } from "@/lib/queries/failures";
 import { formatInTimeZone } from "@/lib/time/format";
 import { failureQueryKey } from "@/lib/query-keys";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 function prettyJson(text: string): string {
   try {
@@ -70,7 +71,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           </dd>
           <dt>Line</dt>
           <dd>
-            {f.line ?? "unknown"} · <Link href={withFilter("line", f.line ?? UNKNOWN)}>all failures on this line</Link>
+            <LineName line={f.line} /> · <Link href={withFilter("line", f.line ?? UNKNOWN)}>all failures on this line</Link>
             {f.line && (
               <>
                 {" "}
@@ -90,7 +91,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           </dd>
           <dt>Contact</dt>
           <dd>
-            {f.phoneE164 ?? ([f.countryCode, f.cellphone].filter(Boolean).join(" ") || "unknown")}
+            {f.phoneE164 ? <PhoneNumber phone={f.phoneE164} /> : [f.countryCode, f.cellphone].filter(Boolean).join(" ") || "unknown"}
             {(f.phoneE164 ?? f.cellphone) && (
               <>
                 {" "}

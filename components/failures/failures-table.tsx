@@ -16,6 +16,7 @@ import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
 import { formatInTimeZone } from "@/lib/time/format";
 import { FailureDetail } from "./failure-detail";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 const pageParsers = {
   sort: parseAsStringLiteral(FAILURE_SORTS).withDefault("time"),
@@ -47,7 +48,7 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
         </span>
       ),
     },
-    { id: "line", header: "Line", accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => row.original.line ?? <span className="muted">unknown</span> },
+    { id: "line", header: "Line", accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => <LineName line={row.original.line} /> },
     {
       id: "template",
       header: "Template",
@@ -59,7 +60,10 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
       id: "contact",
       header: "Contact",
       enableSorting: false,
-      cell: ({ row }) => row.original.phoneE164 ?? row.original.cellphone ?? <span className="muted">unknown</span>,
+      cell: ({ row }) => {
+        const phone = row.original.phoneE164 ?? row.original.cellphone;
+        return phone ? <PhoneNumber phone={phone} /> : <span className="muted">unknown</span>;
+      },
     },
     {
       id: "campaign",

@@ -5,7 +5,8 @@ import { useState } from "react";
 import { fetchJson } from "@/lib/api-client";
 import { RANGE_PRESETS, UNKNOWN, type RangePreset } from "@/lib/filters";
 import { INCIDENT_STATUSES } from "@/lib/incidents/statuses";
-import type { Facets } from "@/lib/queries/facets";
+import type { LabelledFacets } from "@/lib/lines/labels";
+import { formatPhone, lineText } from "@/lib/phone-format";
 import { REASON_CLASS_LABELS, REASON_CLASSES, REASONS } from "@/lib/reasons";
 import { formatInTimeZone, localInputToIso } from "@/lib/time/format";
 import { MultiSelect } from "./multi-select";
@@ -20,7 +21,7 @@ export function FilterBar({ serverTz }: { serverTz: string }) {
   const { filters, tz, queryString, setFilters } = useFilters(serverTz);
   const facets = useQuery({
     queryKey: facetsQueryKey(queryString),
-    queryFn: () => fetchJson<Facets>(`/api/facets?${queryString}`),
+    queryFn: () => fetchJson<LabelledFacets>(`/api/facets?${queryString}`),
   });
   const custom = Boolean(filters.from || filters.to);
   const [search, setSearch] = useState(filters.q ?? "");
@@ -123,7 +124,13 @@ export function FilterBar({ serverTz }: { serverTz: string }) {
         <MultiSelect
           label="Line"
           testId="filter-line"
-          options={(facets.data?.lines ?? []).map((l) => ({ value: l.line ?? UNKNOWN, label: l.line ?? "unknown", count: l.count }))}
+          searchable
+          options={(facets.data?.lines ?? []).map((l) => ({
+            value: l.line ?? UNKNOWN,
+            label: lineText(l.line, l.label),
+            count: l.count,
+            keywords: l.line ? `${l.line} ${formatPhone(l.line)}` : undefined,
+          }))}
           selected={filters.line}
           onChange={(v) => void setFilters({ line: v.length ? v : null })}
         />

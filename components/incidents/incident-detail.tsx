@@ -18,6 +18,7 @@ import { ACTION_LABELS, INCIDENTS_REFRESH_MS } from "./incidents-table";
 import { NoteDialog } from "./note-dialog";
 import { DEFAULT_SNOOZE, describeSnooze, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
 import { useAssign, useAssignees, useComment, useIncidentAction } from "./use-incident-action";
+import { LineName } from "@/components/line-name";
 
 const SHORTCUT_OF: Record<IncidentAction, string> = { acknowledge: "a", resolve: "r", reopen: "o", snooze: "s", unsnooze: "u", ignore: "i" };
 const SHORTCUTS = Object.fromEntries(Object.entries(SHORTCUT_OF).map(([action, key]) => [key, action as IncidentAction]));
@@ -160,7 +161,9 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
           </h2>
           <dl className="fields">
             <dt>Line</dt>
-            <dd>{d.line ?? "unknown"}</dd>
+            <dd>
+              <LineName line={d.line} />
+            </dd>
             <dt>Template</dt>
             <dd>{d.template ?? "unknown"}</dd>
             <dt>Failures / contacts</dt>

@@ -21,6 +21,7 @@ import { IncidentTabs } from "./incident-tabs";
 import { NoteDialog } from "./note-dialog";
 import { DEFAULT_SNOOZE, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
 import { postBulk, useAssignees, useBulkAction, type BulkRequest } from "./use-incident-action";
+import { LineName } from "@/components/line-name";
 
 /** Like the overview: new failures and other people's actions show up without a reload. */
 export const INCIDENTS_REFRESH_MS = 10_000;
@@ -83,7 +84,7 @@ function columns(tz: string, select: { enabled: boolean; isSelected: (id: number
         </span>
       ),
     },
-    { id: "line", header: "Line", enableSorting: false, cell: ({ row }) => row.original.line ?? unknown },
+    { id: "line", header: "Line", enableSorting: false, cell: ({ row }) => <LineName line={row.original.line} /> },
     { id: "template", header: "Template", enableSorting: false, cell: ({ row }) => row.original.template ?? unknown },
     // TanStack Table offers sorting only on columns with an accessor; the server does the sorting.
     { id: "count", header: "Failures", accessorFn: (r) => r.count, enableSorting: true, cell: ({ row }) => row.original.count.toLocaleString("en-US") },

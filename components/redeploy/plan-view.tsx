@@ -9,6 +9,7 @@ import { redeployPlanQueryKey } from "@/lib/query-keys";
 import type { PlanContactSample, PlanDetail } from "@/lib/redeploy/plans";
 import { canTransition, FINAL_PLAN_STATUSES, type PlanStatus } from "@/lib/redeploy/states";
 import { formatInTimeZone } from "@/lib/time/format";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 const STATUS_LABELS: Record<PlanStatus, string> = { draft: "Dry run", sending: "Sending", paused: "Paused", done: "Done", failed: "Failed", cancelled: "Cancelled" };
 const n = (v: number) => v.toLocaleString("en-US");
@@ -37,12 +38,14 @@ function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: st
       <tbody>
         {rows.map((c) => (
           <tr key={c.contact}>
-            <td>{c.contact}</td>
+            <td>
+              <PhoneNumber phone={c.contact} />
+            </td>
             <td>
               <code>{c.reason}</code>
             </td>
             <td>{c.pollId ?? "—"}</td>
-            <td>{c.line ?? "—"}</td>
+            <td>{c.line ? <LineName line={c.line} /> : "—"}</td>
             <td>
               <Link href={`/failures?q=${encodeURIComponent(c.contact.replace(/\D/g, ""))}&range=90d`}>{formatInTimeZone(Date.parse(c.failedAt), tz, "full")}</Link>
             </td>
@@ -94,7 +97,14 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       <p className="muted">
         From {source}; {p.include.map((c) => (c === "retry_later" ? "retry later" : "fix then retry")).join(" and ")} failures; send{" "}
         {p.sendAt === "now" ? "now" : p.sendAt === "earliest" ? "at the earliest time a retry can work" : `at ${time(p.sendAt)}`}
-        {p.line ? `, all from line ${p.line}` : ", each on the line it failed on"}. Made by {p.createdBy ?? "—"}, {time(p.createdAt)}.
+        {p.line ? (
+          <>
+            , all from line <LineName line={p.line} />
+          </>
+        ) : (
+          ", each on the line it failed on"
+        )}
+        . Made by {p.createdBy ?? "—"}, {time(p.createdAt)}.
       </p>
       {p.error && (
         <p className="query-error" role="alert" data-testid="plan-error">
@@ -264,7 +274,9 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
             <tbody>
               {p.byLine.map((r) => (
                 <tr key={r.line ?? ""}>
-                  <td>{r.line ?? "unknown"}</td>
+                  <td>
+                    <LineName line={r.line} />
+                  </td>
                   <td className="num">{n(r.contacts)}</td>
                 </tr>
               ))}

@@ -44,6 +44,7 @@ export const AUDIT_ACTIONS = {
   alert_rule_created: "Created an alert rule",
   alert_rule_changed: "Changed an alert rule",
   alert_rule_deleted: "Deleted an alert rule",
+  line_label_changed: "Renamed a line",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { readLineLabels } from "@/lib/lines/labels";
 import { countFailures } from "@/lib/queries/failures";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { reasonInfo } from "@/lib/reasons";
@@ -6,7 +7,7 @@ import { tzOffsetMs } from "@/lib/time/zoned";
 import { chunkedRows, isoFormatter, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
 import { exportFilename, type ExportRequest } from "./options";
 
-/** The documented columns of GET /api/failures/export, in order (`occurred_at_local` with `tz`). */
+/** The documented columns of GET /api/failures/export, in order (then `occurred_at_local` with `tz`, then `line_label`). */
 export const FAILURE_COLUMNS = [
   "event_id",
   "occurred_at",
@@ -72,6 +73,7 @@ export function failureExport(sqlite: Database.Database, request: ExportRequest)
   // Incident statuses as the export starts, looked up in memory: incidents are few (one per
   // reason × line × template), and a join per row costs ~0.7 s per million rows.
   const statuses = new Map(sqlite.prepare("SELECT id, status FROM incidents").raw(true).all() as Array<[number, string]>);
+  const labels = readLineLabels(sqlite);
   const raw = rawConditions(filters);
   // The cursor's time bounds the index range scan; the row value breaks ties on equal times.
   const chunk = sqlite
@@ -89,6 +91,7 @@ export function failureExport(sqlite: Database.Database, request: ExportRequest)
     const info = reasonInfo(r[4]);
     const cells: Cell[] = [r[1], occurred(r[2]), received(r[3]), r[4], info?.label ?? r[4], info?.reasonClass, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], statuses.get(r[13])];
     if (local) cells.push(local(r[2]));
+    cells.push(labels.get(r[5]));
     return cells;
   };
   const chunks = chunkedRows<Row, [number, number]>(
@@ -100,6 +103,6 @@ export function failureExport(sqlite: Database.Database, request: ExportRequest)
   );
   return {
     filename: exportFilename("failures", window, filters),
-    source: { columns: tz ? [...FAILURE_COLUMNS, "occurred_at_local"] : [...FAILURE_COLUMNS], chunks },
+    source: { columns: [...FAILURE_COLUMNS, ...(tz ? ["occurred_at_local"] : []), "line_label"], chunks },
   };
 }

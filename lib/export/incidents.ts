@@ -1,10 +1,11 @@
 import type Database from "better-sqlite3";
+import { readLineLabels } from "@/lib/lines/labels";
 import type { Where } from "@/lib/queries/failure-filter";
 import { incidentConditions, incidentStatuses } from "@/lib/queries/incident-filter";
 import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
 import { exportFilename, type ExportRequest } from "./options";
 
-/** The columns of GET /api/incidents/export: the incident fields of the incidents API, in order. */
+/** The columns of GET /api/incidents/export: the incident fields of the incidents API, in order, then `line_label`. */
 export const INCIDENT_COLUMNS = [
   "id",
   "reason",
@@ -70,6 +71,7 @@ export function countIncidentExport(sqlite: Database.Database, request: ExportRe
 export function incidentExport(sqlite: Database.Database, request: ExportRequest, viewerId: string | null = null): { filename: string; source: RowSource } {
   const where = incidentConditionsOf(request, viewerId);
   const upperId = maxId(sqlite, "incidents");
+  const labels = readLineLabels(sqlite);
   const chunk = sqlite
     .prepare(
       `SELECT i.id, i.reason, i.line_key, i.template_key, i.status, i.regressed, i.failures, i.contacts, i.first_seen, i.last_seen,
@@ -92,11 +94,12 @@ export function incidentExport(sqlite: Database.Database, request: ExportRequest
         snoozed ? iso(r[17]) : null,
         snoozed ? r[18] : null,
         snoozed ? (r[19] ? "true" : "false") : null,
+        labels.get(r[2]),
       ];
     },
   );
   return {
     filename: exportFilename("incidents", request.window, request.filters),
-    source: { columns: [...INCIDENT_COLUMNS], chunks },
+    source: { columns: [...INCIDENT_COLUMNS, "line_label"], chunks },
   };
 }

@@ -1,4 +1,6 @@
 import { ClosedSessions } from "@/components/events/closed-sessions";
+import { LineName } from "@/components/line-name";
+import { RenameLine } from "@/components/lines/rename-line";
 import { SliceView } from "@/components/slice-view";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
@@ -14,7 +16,11 @@ export default async function LinePage({ params, searchParams }: { params: Promi
   return (
     <>
       <h1 className="page-title">
-        Line <span data-testid="slice-name">{line}</span>
+        Line{" "}
+        <span data-testid="slice-name">
+          <LineName line={line} />
+        </span>
+        <RenameLine line={line} />
       </h1>
       <SliceView serverTz={page.tz} fixed={{ line: [line] }} />
       <ClosedSessions serverTz={page.tz} fixed={{ line: [line] }} />
