@@ -6,6 +6,7 @@ import { NuqsAdapter } from "nuqs/adapters/next/app";
 import { useState } from "react";
 import { Toaster } from "@/components/ui/sonner";
 import { TooltipProvider } from "@/components/ui/tooltip";
+import { ApiError } from "@/lib/api-client";
 
 export function Providers({ children }: { children: React.ReactNode }) {
   const [client] = useState(
@@ -15,7 +16,9 @@ export function Providers({ children }: { children: React.ReactNode }) {
           queries: {
             // Server-prefetched data is fresh for a moment; live views set their own interval.
             staleTime: 5_000,
-            retry: 1,
+            // One more try for a glitch; never for a refusal or a read that ran past its deadline
+            // (the panel shows the server's message: narrow the window or the filters).
+            retry: (failures, error) => failures < 1 && !(error instanceof ApiError && (error.status < 500 || error.code === "query_timeout")),
           },
         },
       }),

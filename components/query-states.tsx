@@ -19,6 +19,8 @@ export type Loadable =
   | "plan"
   | "closedSessions"
   | "templateStatuses"
+  | "deliveries"
+  | "alerts"
   | "page";
 
 /** Loading, error and empty states shared by every data view: never a silent "0". */

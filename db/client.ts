@@ -63,16 +63,20 @@ export function getDb(): DbHandle {
 }
 
 /**
- * A separate read-only connection for long reads that stream out over many event-loop turns
- * (CSV exports). better-sqlite3 refuses writes on a connection while one of its iterators is
- * open, so such reads must never use the process-wide connection that ingest writes through.
- * Temporary tables and sorts spill to disk rather than memory. The caller closes it.
+ * A second read-write connection for background work on the server's thread (the alerts
+ * dispatcher and evaluator). Its commits skip the fsync (synchronous=NORMAL): what it records —
+ * a delivery's outcome, a timed rule's notification — may be lost only to a power cut, which
+ * means a notification sent again under its same id or re-evaluated, never a lost event; and the
+ * webhook's fsync-bound commits do not pay for one more fsync per notification. Used from the
+ * same thread as the main connection, so the two never wait on each other's locks.
  */
-export function openReadConnection(): Database.Database {
-  getDb(); // the schema exists and is migrated before anyone reads it
-  const sqlite = new Database(getSettings().DATABASE_PATH, { readonly: true, fileMustExist: true });
+export function openBackgroundConnection(): Database.Database {
+  getDb(); // migrated before use
+  const sqlite = new Database(getSettings().DATABASE_PATH, { fileMustExist: true });
+  sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
-  sqlite.pragma("temp_store = FILE");
+  sqlite.pragma("temp_store = MEMORY");
+  sqlite.pragma("foreign_keys = ON");
   return sqlite;
 }
 

@@ -81,10 +81,9 @@ export const failures = sqliteTable(
   // One index per way the failures table is filtered or sorted; each ends in occurred_at so a
   // keyset page is an index range scan. (rowid is implicitly the last index column.)
   (t) => [
+    // Also what deleting a raw event checks its foreign key with (a scan per check without it).
     uniqueIndex("failures_raw_event_id_idx").on(t.rawEventId),
     index("failures_occurred_at_idx").on(t.occurredAt),
-    // Deleting a raw event checks its foreign key here; without the index each check scans the table.
-    index("failures_raw_event_idx").on(t.rawEventId),
     index("failures_reason_idx").on(t.reason, t.occurredAt),
     index("failures_line_idx").on(t.line, t.occurredAt),
     index("failures_template_idx").on(t.template, t.occurredAt),
@@ -563,3 +562,90 @@ export const redeployFollowUps = sqliteTable(
   },
   (t) => [index("redeploy_follow_ups_plan_idx").on(t.planId, t.reason)],
 );
+
+// ── Alerts (lib/alerts) ──────────────────────────────────────────────────────────────────────
+
+/** Where notifications go: a signed webhook, a Slack or Teams incoming webhook, or e-mail. */
+export const alertChannels = sqliteTable("alert_channels", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  type: text("type", { enum: ["webhook", "slack", "teams", "email"] }).notNull(),
+  /** The receiver's URL (webhook, slack, teams); null for e-mail. */
+  url: text("url"),
+  /** JSON array of recipient addresses (e-mail); null otherwise. */
+  recipients: text("recipients"),
+  /** Standard Webhooks signing secret (`whsec_…`), webhook channels only. */
+  secret: text("secret"),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  /** Why the server paused it (e.g. the receiver answered 410 Gone); null when paused by a person or enabled. */
+  disabledReason: text("disabled_reason"),
+  lastSuccessAt: integer("last_success_at"),
+  lastErrorAt: integer("last_error_at"),
+  lastError: text("last_error"),
+  /** When its current run of failed attempts began; null after a success. */
+  failingSince: integer("failing_since"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** What should notify whom: a trigger, a filter, its parameters (JSON) and its channels. */
+export const alertRules = sqliteTable("alert_rules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  trigger: text("trigger").notNull(),
+  /** The rule as accepted by the API (lib/alerts/rule-schema.ts), JSON. */
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * The outbox: one row per notification and channel, written in the same transaction as the
+ * change that caused it. `id` is the stable delivery id receivers deduplicate on.
+ */
+export const alertDeliveries = sqliteTable(
+  "alert_deliveries",
+  {
+    id: text("id").primaryKey(),
+    ruleId: integer("rule_id"),
+    channelId: integer("channel_id").notNull(),
+    type: text("type").notNull(),
+    /** The notification (lib/alerts/notification.ts), JSON; rendered per channel when sent. */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed", "held"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    /** When it was first tried; retries stop 24 h after it. */
+    firstAttemptAt: integer("first_attempt_at"),
+    lastError: text("last_error"),
+    /** Id of the grouped message it went out in, when it was sent grouped. */
+    groupId: text("group_id"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("alert_deliveries_channel_idx").on(t.channelId, t.status, t.nextAttemptAt),
+    index("alert_deliveries_created_idx").on(t.createdAt),
+  ],
+);
+
+/** When a rule last notified about a scope (an incident, a template, the rule's window): repeat suppression. */
+export const alertRuleState = sqliteTable(
+  "alert_rule_state",
+  {
+    ruleId: integer("rule_id").notNull(),
+    scope: text("scope").notNull(),
+    lastNotifiedAt: integer("last_notified_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.scope] })],
+);
+// ── Line labels ─────────────────────────────────────────────────────────────────────────────
+
+/** A team's own name for a sending line ("Ventas CO"), keyed by the line as failures store it. */
+export const lineLabels = sqliteTable("line_labels", {
+  line: text("line").primaryKey(),
+  label: text("label").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

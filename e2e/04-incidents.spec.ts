@@ -31,7 +31,7 @@ test("acknowledge from the list, after a confirmation that states the exact coun
   const row = page.getByTestId("incidents-table-row");
   await expect(row).toHaveCount(1);
   await expect(row).toContainText("FAILURE_BY_DISABLED_HSM");
-  await expect(row).toContainText("+573004440001");
+  await expect(row).toContainText("+57 300 444 0001");
   await expect(row.getByTestId("incident-status")).toHaveText("open");
 
   await page.getByRole("button", { name: /^Failures/ }).click();

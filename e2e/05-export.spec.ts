@@ -47,7 +47,24 @@ test("Export CSV on the failures table downloads exactly the table's rows", asyn
   expect(records.length - 1).toBe(COUNT);
   // Formula injection arrives neutralised.
   expect(records.some((r) => r.includes("'=HYPERLINK(\"http://evil.example\")"))).toBe(true);
-  await expect(page.getByTestId("export-failures-done")).toHaveText(`Saved ${COUNT} rows`);
+  await expect(page.getByTestId("export-failures-done")).toContainText(`Downloading ${COUNT} rows`);
+});
+
+test("the browser downloads the server's stream itself: the page fetches only the count", async ({ page }) => {
+  await page.goto(`/failures?range=24h&template=${TEMPLATE}`);
+  await expect(page.getByTestId("failures-table-total")).toHaveText(`${COUNT} failures`);
+  const exportRequests: Array<{ url: string; type: string }> = [];
+  page.on("request", (request) => {
+    if (request.url().includes("/api/failures/export")) exportRequests.push({ url: request.url(), type: request.resourceType() });
+  });
+  const { records } = await download(page, "export-failures");
+  expect(records.length - 1).toBe(COUNT);
+  // The page fetched the count only (it shows it); the file itself was never a request of the
+  // page (no script held its bytes): the browser's download streamed it to disk.
+  expect(exportRequests).toHaveLength(1);
+  expect(new URL(exportRequests[0]!.url).searchParams.get("count")).toBe("1");
+  expect(exportRequests[0]!.type).toBe("fetch");
+  await expect(page.getByTestId("export-failures-done")).toContainText(`Downloading ${COUNT} rows`);
 });
 
 test("the overview offers retry and suppression lists with their counts", async ({ page }) => {

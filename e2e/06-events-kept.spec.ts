@@ -86,5 +86,5 @@ test("the template page says the template is paused and lists the sessions close
   await expect(sessions.getByTestId("closed-session-row")).toContainText("conv-e2e-1");
   await page.screenshot({ path: "test-results/template-paused.png", fullPage: true });
   await page.goto(`/lines/${encodeURIComponent(LINE)}?range=24h`);
-  await expect(page.getByTestId("closed-sessions").getByTestId("closed-session-row")).toContainText("+573051112233");
+  await expect(page.getByTestId("closed-sessions").getByTestId("closed-session-row")).toContainText("+57 305 111 2233");
 });

@@ -80,6 +80,14 @@ const settingsSchema = z
     AUDIT_RETENTION_DAYS: count(365).pipe(z.number().int().min(1, "must be at least 1")),
     /** Open connections one client address may hold at once; 0 = no limit. */
     MAX_CONNECTIONS_PER_IP: count(256),
+    /** Alerts by e-mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…` (TLS). */
+    SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional()),
+    /** The From address of alert e-mails. */
+    ALERTS_FROM: optionalString.transform((v) => v ?? "Faultline <faultline@localhost>"),
+    /** A dashboard read (query, count, export chunk) running longer than this is cancelled: 503 query_timeout. */
+    QUERY_TIMEOUT_MS: count(10_000).pipe(z.number().int().min(1, "must be at least 1")),
+    /** Worker threads for dashboard reads, off the webhook's thread (exports get one each besides). More than the per-user cap of 2, so one user cannot take them all. */
+    READ_WORKERS: count(3).pipe(z.number().int().min(1, "must be at least 1").max(16, "must be at most 16")),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */
     LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()).transform((v) => v ?? "info"),
   })

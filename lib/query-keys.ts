@@ -27,3 +27,5 @@ export function pagedListQueryString(
 }
 export const redeployPlanQueryKey = (id: number) => ["redeploy-plan", id] as const;
 export const redeployPlansQueryKey = () => ["redeploy-plans"] as const;
+/** Every line's label (GET /api/lines), shared by every <LineName>. */
+export const lineLabelsQueryKey = () => ["line-labels"] as const;

@@ -35,9 +35,11 @@ try {
     });
     if (nextBuild.status !== 0) process.exitCode = nextBuild.status ?? 1;
     else {
+      // The server, and the read worker it starts (a file of its own: a worker thread runs a file).
       await build({
-        entryPoints: ["scripts/server.ts"],
-        outfile: "dist/server.mjs",
+        entryPoints: { server: "scripts/server.ts", "read-worker": "lib/read/worker.ts" },
+        outdir: "dist",
+        outExtension: { ".js": ".mjs" },
         bundle: true,
         platform: "node",
         format: "esm",
@@ -47,7 +49,7 @@ try {
         logLevel: "warning",
       });
       fs.writeFileSync(STAMP_FILE, JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
-      console.log("Built .next and dist/server.mjs");
+      console.log("Built .next, dist/server.mjs and dist/read-worker.mjs");
     }
   }
 } finally {

@@ -2,6 +2,7 @@ import { cookies } from "next/headers";
 import { Suspense } from "react";
 import { AppHeader } from "@/components/app-header";
 import { FilterBar } from "@/components/filters/filter-bar";
+import { LineLabelsSeed } from "@/components/line-labels-seed";
 import { RoleProvider } from "@/components/session-role";
 import { requirePageUser } from "@/lib/auth/page";
 import { TZ_COOKIE } from "@/lib/filters";
@@ -15,10 +16,12 @@ export default async function DashboardLayout({ children }: { children: React.Re
     <RoleProvider role={user.role}>
       <AppHeader user={user} />
       <main className="mx-auto w-full max-w-[1200px] px-3 py-4 sm:px-6 sm:py-6">
-        <Suspense>
-          <FilterBar serverTz={serverTz} />
-        </Suspense>
-        {children}
+        <LineLabelsSeed>
+          <Suspense>
+            <FilterBar serverTz={serverTz} />
+          </Suspense>
+          {children}
+        </LineLabelsSeed>
       </main>
     </RoleProvider>
   );

@@ -18,7 +18,8 @@ import { fetchJson } from "@/lib/api-client";
 import { drillHref } from "@/lib/charts/drilldown";
 import { SERIES_COLORS, shapeTimeline, topN } from "@/lib/charts/shape";
 import { UNKNOWN } from "@/lib/filters";
-import type { Stats } from "@/lib/queries/stats";
+import type { LabelledStats } from "@/lib/lines/labels";
+import { lineText } from "@/lib/phone-format";
 import { statsQueryKey } from "@/lib/query-keys";
 
 /** How often the overview refreshes itself (paused while the tab is hidden). */
@@ -45,7 +46,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
   const [topCount, setTopCount] = useState(8);
   const stats = useQuery({
     queryKey: statsQueryKey(queryString, openedAtFailureId),
-    queryFn: () => fetchJson<Stats>(`/api/stats?${queryString}&afterId=${openedAtFailureId}`),
+    queryFn: () => fetchJson<LabelledStats>(`/api/stats?${queryString}&afterId=${openedAtFailureId}`),
     refetchInterval: LIVE_REFRESH_MS,
     refetchIntervalInBackground: false,
     placeholderData: (previous) => previous,
@@ -76,7 +77,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
     ...row,
     color: row.isOther ? OTHER_BAR : SERIES_COLORS[data.byReason.find((r) => r.reason === row.key)?.reasonClass ?? "unrecognised"],
   }));
-  const lineBars: BarRow[] = topN(data.byLine, topCount, (l) => l.line, (l) => l.count, (key) => key ?? t("unknown"), other).map((row) => ({
+  const lineBars: BarRow[] = topN(data.byLine, topCount, (l) => l.line, (l) => l.count, (key) => (key ? lineText(key, data.byLine.find((l) => l.line === key)?.label) : t("unknown")), other).map((row) => ({
     ...row,
     color: row.isOther ? OTHER_BAR : "var(--chart-1)",
   }));

@@ -30,6 +30,20 @@ export async function pageFilters(searchParams: SearchParams): Promise<PageFilte
 }
 
 /**
+ * A page's prefetch through the read pool, or undefined when the read ran past its deadline or
+ * the user has too many heavy reads running: the page renders anyway, and its client asks again
+ * and shows why in the panel.
+ */
+export async function prefetchRead<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof AppError && (err.code === "query_timeout" || err.status === 429)) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Prefetches the first view of a keyset-paged list (failures, incidents) under the page's
  * filters, keyed exactly as its client table will ask. An invalid paging parameter in the URL
  * comes back as a message instead.
@@ -40,7 +54,7 @@ export async function prefetchPagedList<Paging extends { sort: string; dir: stri
   list: {
     parsePaging: (params: URLSearchParams) => Paging;
     queryKey: (queryString: string) => readonly unknown[];
-    load: (filters: Filters, paging: Paging) => unknown;
+    load: (filters: Filters, paging: Paging) => Promise<unknown>;
   },
 ): Promise<{ ok: true; state: DehydratedState } | { ok: false; message: string }> {
   const params = new URLSearchParams();
@@ -49,7 +63,8 @@ export async function prefetchPagedList<Paging extends { sort: string; dir: stri
   try {
     const paging = list.parsePaging(params);
     const key = list.queryKey(pagedListQueryString(page.filters, page.tz, {}, { ...paging, cursor: paging.cursor ?? null }));
-    queryClient.setQueryData(key, list.load({ ...page.filters, tz: page.tz }, paging));
+    const data = await prefetchRead(list.load({ ...page.filters, tz: page.tz }, paging));
+    if (data !== undefined) queryClient.setQueryData(key, data);
   } catch (err) {
     if (err instanceof AppError) return { ok: false, message: err.message };
     throw err;

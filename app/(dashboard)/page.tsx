@@ -6,20 +6,18 @@ import { Onboarding } from "@/components/onboarding";
 import { Panel } from "@/components/panel-boundary";
 import { Skeleton } from "@/components/query-states";
 import { requirePageUser } from "@/lib/auth/page";
-import { countQuarantined } from "@/lib/queries/quarantine";
-import { getStats } from "@/lib/queries/stats";
-import { hasReceivedEvents } from "@/lib/queries/summary";
+import { labelStats } from "@/lib/lines/labels";
+import { runRead } from "@/lib/read/pool";
 import { statsQueryKey } from "@/lib/query-keys";
-import { yieldToStream } from "@/lib/server-yield";
 import { InvalidFilters } from "./invalid-filters";
 import { Overview } from "./overview";
-import { pageFilters, type PageFilters, type SearchParams } from "./page-filters";
+import { pageFilters, prefetchRead, type PageFilters, type SearchParams } from "./page-filters";
 
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage({ searchParams }: { searchParams: SearchParams }) {
   const user = await requirePageUser();
-  if (!hasReceivedEvents()) {
+  if (!(await runRead("hasReceivedEvents", undefined))) {
     const h = await headers();
     const proto = h.get("x-forwarded-proto") ?? "http";
     return <Onboarding origin={`${proto}://${h.get("host") ?? "localhost:3000"}`} />;
@@ -28,12 +26,12 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
   if (!page.ok) return <InvalidFilters message={page.message} />;
   return (
     <>
-      <QuarantineBanner count={countQuarantined()} admin={user.role === "admin"} />
+      <QuarantineBanner count={await runRead("quarantineCount", undefined)} admin={user.role === "admin"} />
       <Panel what="templateStatuses" fallback={null}>
         <UnavailableTemplates serverTz={page.tz} />
       </Panel>
       <Panel what="overview" fallback={<OverviewSkeleton />}>
-        <OverviewPanel page={page} />
+        <OverviewPanel page={page} userId={user.id} />
       </Panel>
     </>
   );
@@ -49,12 +47,12 @@ function OverviewSkeleton() {
 }
 
 /** Tiles, timeline and breakdowns: streamed in after the shell, with their own loading and error states. */
-async function OverviewPanel({ page }: { page: Extract<PageFilters, { ok: true }> }) {
-  await yieldToStream();
-  const stats = getStats(page.filters, { defaultTz: page.tz, afterId: undefined });
-  const openedAtFailureId = stats.latestFailureId;
+async function OverviewPanel({ page, userId }: { page: Extract<PageFilters, { ok: true }>; userId: string }) {
+  const read = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: userId }));
+  const stats = read && labelStats(read);
+  const openedAtFailureId = stats?.latestFailureId ?? (await runRead("latestFailureId", undefined));
   const queryClient = new QueryClient();
-  queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
+  if (stats) queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <Overview serverTz={page.tz} openedAtFailureId={openedAtFailureId} />

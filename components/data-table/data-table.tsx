@@ -149,10 +149,10 @@ export function DataTable<Row>({
         </TableScroll>
       )}
       <div className="mt-2.5 flex justify-end gap-2">
-        <Button type="button" variant="outline" size="sm" onClick={paging.onFirst} disabled={!paging.hasPrevious}>
+        <Button type="button" variant="outline" size="sm" onClick={paging.onFirst} disabled={!paging.hasPrevious} data-testid={`${testId}-first`}>
           <ChevronFirstIcon aria-hidden /> {t("first")}
         </Button>
-        <Button type="button" variant="outline" size="sm" onClick={paging.onPrevious} disabled={!paging.hasPrevious}>
+        <Button type="button" variant="outline" size="sm" onClick={paging.onPrevious} disabled={!paging.hasPrevious} data-testid={`${testId}-previous`}>
           <ChevronLeftIcon aria-hidden /> {t("previous")}
         </Button>
         <Button type="button" variant="outline" size="sm" onClick={paging.onNext} disabled={!paging.hasNext} data-testid={`${testId}-next`}>

@@ -10,6 +10,7 @@ import { useFormatTime } from "@/components/use-format-time";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import type { ClosedSessionPage } from "@/lib/queries/sessions";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 const SHOWN = 20;
 
@@ -56,8 +57,12 @@ export function ClosedSessions({ serverTz, fixed }: { serverTz: string; fixed: P
                   <tr key={s.id} data-testid="closed-session-row">
                     <td className="whitespace-nowrap">{time.full(s.closedAt)}</td>
                     <td>{s.externalId ?? none}</td>
-                    <td>{s.phoneE164 ?? ([s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="text-muted-foreground">{t("unknown")}</span>)}</td>
-                    {!fixed.line && <td>{s.line ?? <span className="text-muted-foreground">{t("unknown")}</span>}</td>}
+                    <td>{s.phoneE164 ? <PhoneNumber phone={s.phoneE164} /> : [s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="text-muted-foreground">{t("unknown")}</span>}</td>
+                    {!fixed.line && (
+                      <td>
+                        <LineName line={s.line} />
+                      </td>
+                    )}
                     {!fixed.template && <td>{s.template ?? <span className="text-muted-foreground">{t("noTemplate")}</span>}</td>}
                     <td className="text-right tabular-nums">{s.messageCount ?? "—"}</td>
                   </tr>

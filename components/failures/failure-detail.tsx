@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
 import { IncidentStatus } from "@/components/incidents/incident-badges";
+import { LineName, PhoneNumber } from "@/components/line-name";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { ReasonClassBadge } from "@/components/reason-class-badge";
 import { ReasonRetry } from "@/components/reason-retry";
@@ -77,7 +78,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           </dd>
           <dt>{t("line")}</dt>
           <dd>
-            {f.line ?? t("unknown")} · <Link href={withFilter("line", f.line ?? UNKNOWN)}>{t("allOnLine")}</Link>
+            <LineName line={f.line} /> · <Link href={withFilter("line", f.line ?? UNKNOWN)}>{t("allOnLine")}</Link>
             {f.line && (
               <>
                 {" "}
@@ -97,7 +98,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
           </dd>
           <dt>{t("contact")}</dt>
           <dd>
-            {f.phoneE164 ?? ([f.countryCode, f.cellphone].filter(Boolean).join(" ") || t("unknown"))}
+            {f.phoneE164 ? <PhoneNumber phone={f.phoneE164} /> : [f.countryCode, f.cellphone].filter(Boolean).join(" ") || t("unknown")}
             {(f.phoneE164 ?? f.cellphone) && (
               <>
                 {" "}

@@ -4,9 +4,9 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
 import { useTranslations } from "next-intl";
-import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
+import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { DataTable } from "@/components/data-table/data-table";
-import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
+import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { ExportButton } from "@/components/export/export-button";
 import { useFilters } from "@/components/filters/use-filters";
 import { IncidentStatus } from "@/components/incidents/incident-badges";
@@ -21,12 +21,13 @@ import { failuresQueryKey, pagedListQueryString } from "@/lib/query-keys";
 import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
 import { FailureDetail } from "./failure-detail";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 const pageParsers = {
   sort: parseAsStringLiteral(FAILURE_SORTS).withDefault("time"),
   dir: parseAsStringLiteral(["asc", "desc"] as const).withDefault("desc"),
   limit: parseAsInteger.withDefault(50),
-  cursor: parseAsString,
+  ...pagePositionParsers,
   failure: parseAsInteger,
 };
 
@@ -60,7 +61,7 @@ function useColumns(tz: string): ColumnDef<FailureItem, unknown>[] {
         </span>
       ),
     },
-    { id: "line", header: t("line"), accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => row.original.line ?? unknown },
+    { id: "line", header: t("line"), accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => <LineName line={row.original.line} /> },
     {
       id: "template",
       header: t("template"),
@@ -72,7 +73,10 @@ function useColumns(tz: string): ColumnDef<FailureItem, unknown>[] {
       id: "contact",
       header: t("contact"),
       enableSorting: false,
-      cell: ({ row }) => row.original.phoneE164 ?? row.original.cellphone ?? unknown,
+      cell: ({ row }) => {
+        const phone = row.original.phoneE164 ?? row.original.cellphone;
+        return phone ? <PhoneNumber phone={phone} /> : unknown;
+      },
     },
     {
       id: "campaign",

@@ -12,7 +12,8 @@ import { useReasonText } from "@/components/use-reason-text";
 import { fetchJson } from "@/lib/api-client";
 import { RANGE_PRESETS, UNKNOWN, type RangePreset } from "@/lib/filters";
 import { INCIDENT_STATUSES } from "@/lib/incidents/statuses";
-import type { Facets } from "@/lib/queries/facets";
+import type { LabelledFacets } from "@/lib/lines/labels";
+import { formatPhone, lineText } from "@/lib/phone-format";
 import { facetsQueryKey } from "@/lib/query-keys";
 import { REASON_CLASSES, REASONS } from "@/lib/reasons";
 import { formatInTimeZone, localInputToIso } from "@/lib/time/format";
@@ -97,7 +98,7 @@ function FilterControls({ serverTz, stacked = false }: { serverTz: string; stack
   const { filters, tz, queryString, setFilters } = useFilters(serverTz);
   const facets = useQuery({
     queryKey: facetsQueryKey(queryString),
-    queryFn: () => fetchJson<Facets>(`/api/facets?${queryString}`),
+    queryFn: () => fetchJson<LabelledFacets>(`/api/facets?${queryString}`),
   });
   const custom = Boolean(filters.from || filters.to);
   const [search, setSearch] = useState(filters.q ?? "");
@@ -174,7 +175,12 @@ function FilterControls({ serverTz, stacked = false }: { serverTz: string; stack
         <MultiSelect
           label={t("line")}
           testId="filter-line"
-          options={(facets.data?.lines ?? []).map((l) => ({ value: l.line ?? UNKNOWN, label: l.line ?? t("unknown"), count: l.count }))}
+          options={(facets.data?.lines ?? []).map((l) => ({
+            value: l.line ?? UNKNOWN,
+            label: l.line ? lineText(l.line, l.label) : t("unknown"),
+            count: l.count,
+            keywords: l.line ? [l.line, formatPhone(l.line), ...(l.label ? [l.label] : [])] : [t("unknown")],
+          }))}
           selected={filters.line}
           onChange={(v) => void setFilters({ line: v.length ? v : null })}
         />

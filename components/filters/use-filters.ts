@@ -1,7 +1,8 @@
 "use client";
 
 import { useQueryStates } from "nuqs";
-import { useEffect, useMemo, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useSyncExternalStore } from "react";
+import { pagePositionParsers } from "@/components/data-table/use-keyset-paging";
 import { filtersToSearchParams, filterUrlParsers, TZ_COOKIE, type Filters } from "@/lib/filters";
 
 const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -26,12 +27,19 @@ export interface UseFilters {
   tz: string;
   /** Query string of every filter with the effective tz: the key of every query. */
   queryString: string;
-  setFilters: ReturnType<typeof useQueryStates<typeof filterUrlParsers>>[1];
+  /** Changes filters; a paged list's position (cursor and trail) restarts at its first page. */
+  setFilters: (changes: FilterChanges) => Promise<URLSearchParams>;
 }
+
+type FilterChanges = Exclude<Parameters<ReturnType<typeof useQueryStates<typeof filterUrlParsers>>[1]>[0], (...args: never[]) => unknown>;
+
+const urlParsers = { ...filterUrlParsers, ...pagePositionParsers };
 
 /** The dashboard filters, kept in the URL (each change is a history entry). */
 export function useFilters(serverTz = "UTC"): UseFilters {
-  const [state, setFilters] = useQueryStates(filterUrlParsers, { history: "push" });
+  const [state, setUrl] = useQueryStates(urlParsers, { history: "push" });
+  // One history entry: Back returns to the old filters with their page.
+  const setFilters = useCallback((changes: FilterChanges) => setUrl({ ...changes, cursor: null, prev: null }), [setUrl]);
   const browserTz = useBrowserTimeZone(serverTz);
   return useMemo(() => {
     const filters: Filters = {

@@ -24,6 +24,7 @@ import { INCIDENTS_REFRESH_MS } from "./incidents-table";
 import { NoteDialog } from "./note-dialog";
 import { DEFAULT_SNOOZE, SnoozeChoice, snoozeBody, useDescribeSnooze, type SnoozeChoiceState } from "./snooze-choice";
 import { useAssign, useAssignees, useComment, useIncidentAction } from "./use-incident-action";
+import { LineName } from "@/components/line-name";
 
 const SHORTCUT_OF: Record<IncidentAction, string> = { acknowledge: "a", resolve: "r", reopen: "o", snooze: "s", unsnooze: "u", ignore: "i" };
 const SHORTCUTS = Object.fromEntries(Object.entries(SHORTCUT_OF).map(([action, key]) => [key, action as IncidentAction]));
@@ -176,7 +177,9 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
           </CardTitle>
           <dl className="m-0 grid grid-cols-1 gap-x-3 gap-y-1.5 sm:grid-cols-[180px_1fr] [&_dd]:m-0 [&_dd]:mb-1 [&_dd]:break-words [&_dt]:text-muted-foreground">
             <dt>{t("line")}</dt>
-            <dd>{d.line ?? t("unknown")}</dd>
+            <dd>
+              <LineName line={d.line} />
+            </dd>
             <dt>{t("template")}</dt>
             <dd>{d.template ?? t("unknown")}</dd>
             <dt>{t("failuresContacts")}</dt>

@@ -4,10 +4,10 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
 import { useFormatter, useTranslations } from "next-intl";
-import { parseAsInteger, parseAsString, parseAsStringLiteral, useQueryStates } from "nuqs";
+import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
-import { useKeysetPaging } from "@/components/data-table/use-keyset-paging";
+import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { useFilters } from "@/components/filters/use-filters";
 import { Button } from "@/components/ui/button";
 import { NativeSelect } from "@/components/ui/input";
@@ -24,6 +24,7 @@ import { IncidentTabs } from "./incident-tabs";
 import { NoteDialog } from "./note-dialog";
 import { DEFAULT_SNOOZE, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
 import { postBulk, useAssignees, useBulkAction, type BulkRequest } from "./use-incident-action";
+import { LineName } from "@/components/line-name";
 
 /** Like the overview: new failures and other people's actions show up without a reload. */
 export const INCIDENTS_REFRESH_MS = 10_000;
@@ -32,7 +33,7 @@ const pageParsers = {
   sort: parseAsStringLiteral(INCIDENT_SORTS).withDefault("lastSeen"),
   dir: parseAsStringLiteral(["asc", "desc"] as const).withDefault("desc"),
   limit: parseAsInteger.withDefault(50),
-  cursor: parseAsString,
+  ...pagePositionParsers,
 };
 
 
@@ -75,7 +76,7 @@ function useColumns(tz: string, select: { enabled: boolean; isSelected: (id: num
         </span>
       ),
     },
-    { id: "line", header: t("line"), enableSorting: false, cell: ({ row }) => row.original.line ?? unknown },
+    { id: "line", header: t("line"), enableSorting: false, cell: ({ row }) => <LineName line={row.original.line} /> },
     { id: "template", header: t("template"), enableSorting: false, cell: ({ row }) => row.original.template ?? unknown },
     // TanStack Table offers sorting only on columns with an accessor; the server does the sorting.
     { id: "count", header: t("failures"), accessorFn: (r) => r.count, enableSorting: true, cell: ({ row }) => format.number(row.original.count) },

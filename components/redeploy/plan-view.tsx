@@ -12,6 +12,7 @@ import { canTransition, FINAL_PLAN_STATUSES, type PlanStatus } from "@/lib/redep
 import { TableScroll } from "@/components/ui/table";
 import { useFormatTime } from "@/components/use-format-time";
 import { useReasonText } from "@/components/use-reason-text";
+import { LineName, PhoneNumber } from "@/components/line-name";
 
 
 export function PlanStatusBadge({ status }: { status: PlanStatus }) {
@@ -42,12 +43,14 @@ function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: st
       <tbody>
         {rows.map((c) => (
           <tr key={c.contact}>
-            <td>{c.contact}</td>
+            <td>
+              <PhoneNumber phone={c.contact} />
+            </td>
             <td>
               <code>{c.reason}</code>
             </td>
             <td>{c.pollId ?? "—"}</td>
-            <td>{c.line ?? "—"}</td>
+            <td>{c.line ? <LineName line={c.line} /> : "—"}</td>
             <td>
               <Link href={`/failures?q=${encodeURIComponent(c.contact.replace(/\D/g, ""))}&range=90d`}>{time.full(c.failedAt)}</Link>
             </td>
@@ -109,7 +112,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
           classes: p.include.length === 2 ? "both" : (p.include[0] ?? "retry_later"),
           send: p.sendAt === "now" || p.sendAt === "earliest" ? p.sendAt : "at",
           at: p.sendAt === "now" || p.sendAt === "earliest" ? "" : time(p.sendAt),
-          line: p.line ?? "",
+          lineName: () => <LineName line={p.line} />,
           hasLine: p.line ? "yes" : "no",
           by: p.createdBy ?? "—",
           made: time(p.createdAt),
@@ -294,7 +297,9 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
             <tbody>
               {p.byLine.map((r) => (
                 <tr key={r.line ?? ""}>
-                  <td>{r.line ?? t("unknown")}</td>
+                  <td>
+                    <LineName line={r.line} />
+                  </td>
                   <td className="text-right tabular-nums">{n(r.contacts)}</td>
                 </tr>
               ))}

@@ -2,24 +2,21 @@ import Link from "next/link";
 import { getTranslations } from "next-intl/server";
 import { tabLinkClass, tabsListClass } from "@/components/ui/tabs";
 
-/** Settings sub-navigation; the quarantine and the audit log are for admins only. */
-export async function SettingsTabs({ current, admin }: { current: "general" | "quarantine" | "audit"; admin: boolean }) {
+/** Settings sub-navigation; the quarantine, alerts, the delivery log and the audit log are for admins only. */
+export async function SettingsTabs({ current, admin }: { current: "general" | "quarantine" | "alerts" | "deliveries" | "audit"; admin: boolean }) {
   const t = await getTranslations("settings");
+  const tab = (href: string, key: typeof current, label: string) => (
+    <Link href={href} className={tabLinkClass} aria-current={current === key ? "page" : undefined}>
+      {label}
+    </Link>
+  );
   return (
     <nav className={`${tabsListClass} mb-4`} aria-label={t("sections")}>
-      <Link href="/settings" className={tabLinkClass} aria-current={current === "general" ? "page" : undefined}>
-        {t("general")}
-      </Link>
-      {admin && (
-        <Link href="/settings/quarantine" className={tabLinkClass} aria-current={current === "quarantine" ? "page" : undefined}>
-          {t("quarantine")}
-        </Link>
-      )}
-      {admin && (
-        <Link href="/settings/audit" className={tabLinkClass} aria-current={current === "audit" ? "page" : undefined}>
-          {t("audit")}
-        </Link>
-      )}
+      {tab("/settings", "general", t("general"))}
+      {admin && tab("/settings/quarantine", "quarantine", t("quarantine"))}
+      {admin && tab("/settings/alerts", "alerts", t("alerts"))}
+      {admin && tab("/settings/alerts/deliveries", "deliveries", t("deliveries"))}
+      {admin && tab("/settings/audit", "audit", t("audit"))}
     </nav>
   );
 }

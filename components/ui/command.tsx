@@ -2,6 +2,7 @@
 
 import { Command as CommandPrimitive } from "cmdk";
 import { SearchIcon } from "lucide-react";
+import { matchesSearch } from "@/lib/option-search";
 import { cn } from "@/lib/utils";
 
 export function Command({ className, ...props }: React.ComponentProps<typeof CommandPrimitive>) {
@@ -59,9 +60,10 @@ export function CommandItem({ className, ...props }: React.ComponentProps<typeof
   );
 }
 
-/** Substring matching (value or keywords) instead of cmdk's fuzzy score: "9001" finds the line ending in 9001, not every number with those digits in order. */
+/**
+ * Substring matching (value or keywords, digits however spaced) instead of cmdk's fuzzy score:
+ * "9001" finds the line ending in 9001, not every number with those digits in order.
+ */
 export function containsFilter(value: string, search: string, keywords?: string[]): number {
-  const needle = search.trim().toLowerCase();
-  if (!needle) return 1;
-  return [value, ...(keywords ?? [])].some((text) => text.toLowerCase().includes(needle)) ? 1 : 0;
+  return [value, ...(keywords ?? [])].some((text) => matchesSearch(text, search)) ? 1 : 0;
 }

@@ -37,6 +37,14 @@ export const AUDIT_ACTIONS = {
   incident_regressed: "An incident regressed",
   incident_auto_resolved: "Auto-resolved an incident",
   incident_settings_changed: "Changed the incident settings",
+  alert_channel_created: "Created an alert channel",
+  alert_channel_changed: "Changed an alert channel",
+  alert_channel_deleted: "Deleted an alert channel",
+  alert_channel_secret_rotated: "Rotated an alert channel's signing secret",
+  alert_rule_created: "Created an alert rule",
+  alert_rule_changed: "Changed an alert rule",
+  alert_rule_deleted: "Deleted an alert rule",
+  line_label_changed: "Renamed a line",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { openReadConnection } from "@/db/client";
 import { InvalidInputError } from "@/lib/http/errors";
+import { readLineLabels } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { REASONS, reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
@@ -14,14 +14,16 @@ import { exportFilename, type ContactList, type ExportRequest } from "./options"
  * - retry: one row per contact whose latest failure in the view (window + filters) is of class
  *   "retry later" or "fix then retry", and who has no "do not contact" failure at all (any time,
  *   any filter). Columns: RETRY_COLUMNS, then one per key of that latest failure's
- *   user_session_keys (the union of keys over the list, in order of first appearance).
+ *   user_session_keys (the union of keys over the list, in order of first appearance), then line_label.
  * - suppress: one row per contact with a "do not contact" failure in the view; the row is its
- *   latest such failure (SUPPRESS_COLUMNS).
+ *   latest such failure (SUPPRESS_COLUMNS, then line_label).
  */
 export const RETRY_COLUMNS = ["country_code", "cellphone", "phone_e164", "last_reason", "last_failed_at", "template", "line"] as const;
 export const SUPPRESS_COLUMNS = ["country_code", "cellphone", "phone_e164", "reason", "reason_label", "failed_at", "template", "line"] as const;
 /** More distinct session keys than this is not a list anyone re-deploys: narrow the filters. */
 export const MAX_SESSION_KEY_COLUMNS = 200;
+/** The line's name (PUT /api/lines/{line}/label), last in both lists, after any session keys. */
+const LINE_LABEL_COLUMN = "line_label";
 
 /** The reason codes of some classes. */
 export const codesOf = (...classes: ReasonClass[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => r.code);
@@ -116,21 +118,25 @@ type Row = [rowid: number, countryCode: string | null, cellphone: string | null,
 
 const iso = (t: number) => new Date(t).toISOString();
 
-export function countContactExport(which: ContactList, request: ExportRequest): number {
-  const sqlite = openReadConnection();
+/** Drops the list's temporary table: the connection outlives the export (a pooled read worker's). */
+function dropList(sqlite: Database.Database): void {
+  sqlite.exec("DROP TABLE IF EXISTS temp.contact_list");
+}
+
+export function countContactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): number {
   try {
     materialise(sqlite, which, request);
     return sqlite.prepare("SELECT count(*) FROM contact_list").pluck().get() as number;
   } finally {
-    sqlite.close();
+    dropList(sqlite);
   }
 }
 
-export function contactExport(which: ContactList, request: ExportRequest): { filename: string; source: RowSource } {
-  const sqlite = openReadConnection();
+export function contactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): { filename: string; source: RowSource } {
   try {
     materialise(sqlite, which, request);
     const keys = which === "retry" ? sessionKeys(sqlite) : [];
+    const labels = readLineLabels(sqlite);
     const chunk = sqlite
       .prepare(
         `SELECT rowid, country_code, cellphone, phone_e164, reason, occurred_at, template, line${which === "retry" ? ", user_session_keys" : ""}
@@ -138,20 +144,20 @@ export function contactExport(which: ContactList, request: ExportRequest): { fil
       )
       .raw(true);
     const toCells = (r: Row): Cell[] => {
-      if (which === "suppress") return [r[1], r[2], r[3], r[4], reasonInfo(r[4])?.label ?? r[4], iso(r[5]), r[6], r[7]];
+      if (which === "suppress") return [r[1], r[2], r[3], r[4], reasonInfo(r[4])?.label ?? r[4], iso(r[5]), r[6], r[7], labels.get(r[7])];
       const values = sessionKeyValues(r[8] ?? null);
-      return [r[1], r[2], r[3], r[4], iso(r[5]), r[6], r[7], ...keys.map((k) => values.get(k))];
+      return [r[1], r[2], r[3], r[4], iso(r[5]), r[6], r[7], ...keys.map((k) => values.get(k)), labels.get(r[7])];
     };
     // A session key named like a fixed column keeps its values apart under a prefixed name.
-    const fixed: readonly string[] = which === "retry" ? RETRY_COLUMNS : SUPPRESS_COLUMNS;
-    const columns = [...fixed, ...keys.map((k) => (fixed.includes(k) ? `user_session_keys.${k}` : k))];
+    const fixed: readonly string[] = [...(which === "retry" ? RETRY_COLUMNS : SUPPRESS_COLUMNS), LINE_LABEL_COLUMN];
+    const columns = [...fixed.slice(0, -1), ...keys.map((k) => (fixed.includes(k) ? `user_session_keys.${k}` : k)), LINE_LABEL_COLUMN];
     const chunks = chunkedRows<Row, number>((rowid) => chunk.all(rowid) as Row[], (r) => r[0], 0, toCells);
     return {
       filename: exportFilename(which === "retry" ? "retry-list" : "suppression-list", request.window, request.filters),
-      source: { columns, chunks, close: () => sqlite.close() },
+      source: { columns, chunks, close: () => dropList(sqlite) },
     };
   } catch (err) {
-    sqlite.close();
+    dropList(sqlite);
     throw err;
   }
 }

@@ -8,8 +8,8 @@ export type Cell = string | number | null | undefined;
 export interface RowSource {
   columns: string[];
   chunks: Iterator<Cell[][]>;
-  /** Releases the database connection; called once, after the last row, an error or a cancel. */
-  close(): void;
+  /** Releases what the export created on its connection; called once, after the last row, an error or a cancel. */
+  close?(): void;
 }
 
 /**
@@ -64,8 +64,8 @@ function quotedRecord(cells: readonly Cell[]): string {
 
 /**
  * Rows per read statement and per stream chunk: short reads (an export never keeps a read open
- * for long), ~2–3 ms of work between two turns of the event loop (so webhooks served by the
- * same process wait little), and rows that die young.
+ * for long), ~2–3 ms of work per chunk (what each pull of the HTTP response asks of the export's
+ * worker), and rows that die young.
  */
 export const READ_CHUNK_ROWS = 500;
 const UTF8_BOM = "\uFEFF";
@@ -83,18 +83,14 @@ export function csvStream(source: RowSource, options: { bom: boolean }): Readabl
   const release = () => {
     if (closed) return;
     closed = true;
-    source.close();
+    source.close?.();
   };
   let first = (options.bom ? UTF8_BOM : "") + csvRecord(source.columns);
   return new ReadableStream<Uint8Array>(
     {
       // One read chunk per pull, formatted and handed over at once: its rows never outlive the
       // pull, so they are collected young and memory stays flat whatever the export's size.
-      async pull(controller) {
-        // Yield to the event loop before each chunk. A fast client never pushes back, and the
-        // response's reads resolve as microtasks, so without this one export would hold the
-        // process until it ended: the webhook (served by the same process) waited 15 s.
-        await new Promise((resolve) => setImmediate(resolve));
+      pull(controller) {
         if (closed) return;
         let next: IteratorResult<Cell[][]>;
         try {

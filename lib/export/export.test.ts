@@ -1,9 +1,10 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { parseFilters } from "@/lib/filters";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { setLineLabel } from "@/lib/lines/labels";
 import { storeEvents } from "@/lib/ingest/store";
 import { listFailures, type FailureItem } from "@/lib/queries/failures";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
@@ -11,8 +12,8 @@ import { DAY, loadFailureDataset, mixIncidentStatuses, seededRandom } from "@/li
 import { failureEvent, nextEventId } from "@/lib/testing/fixtures";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
-import { csvRecord, csvStream, STRINGIFY_OPTIONS, type Cell } from "./csv";
-import { failureExport } from "./failures";
+import { readPool, streamExport } from "@/lib/read/pool";
+import { csvRecord, STRINGIFY_OPTIONS, type Cell } from "./csv";
 import { parseExportRequest } from "./options";
 
 const tempDb = setupTempDatabase();
@@ -27,6 +28,14 @@ const CRAFTED = { from: "2020-03-01T00:00:00.000Z", to: "2020-04-01T00:00:00.000
 
 let operator: TestUser;
 let viewer: TestUser;
+
+/** Named lines (PUT /api/lines/{line}/label): the exports carry the name in a last `line_label` column. */
+const LABELS: Record<string, string> = {
+  "+573001110001": "Ventas CO",
+  "+573001110002": "Cobranza, \"Bogotá\"",
+  "+573001112233": "=Soporte",
+};
+const labelOf = (line: string | null) => (line ? (LABELS[line] ?? null) : null);
 
 /** Stores events as the webhook would, received 1.5 s after they occurred. */
 function store(events: Array<Record<string, unknown>>): void {
@@ -69,7 +78,7 @@ function tableRows(query: Record<string, string>): FailureItem[] {
   const items: FailureItem[] = [];
   let cursor: string | undefined;
   do {
-    const page = listFailures(filters, { sort: "time", dir: "desc", limit: 500, cursor });
+    const page = listFailures(getDb().sqlite, filters, { sort: "time", dir: "desc", limit: 500, cursor });
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -94,6 +103,7 @@ const expectedRecord = (f: FailureItem) =>
     f.phoneE164,
     f.incidentId,
     f.incidentStatus,
+    labelOf(f.line),
   ].map(neutral);
 
 beforeAll(async () => {
@@ -101,6 +111,7 @@ beforeAll(async () => {
   viewer = await createTestUser("viewer");
   loadFailureDataset({ now: NOW, count: 5000 });
   mixIncidentStatuses();
+  for (const [line, label] of Object.entries(LABELS)) setLineLabel(line, { label }, { actor: { id: operator.user.id, email: operator.user.email }, ip: null });
 });
 
 describe("GET /api/failures/export", () => {
@@ -137,6 +148,7 @@ describe("GET /api/failures/export", () => {
         "phone_e164",
         "incident_id",
         "incident_status",
+        "line_label",
       ]);
       expect(expected.length).toBeGreaterThan(0);
       expect(rows).toEqual(expected.map(expectedRecord));
@@ -202,24 +214,25 @@ describe("GET /api/failures/export", () => {
     expect(plain.rows).toHaveLength(1);
 
     const zoned = await exportCsv("failures", { ...query, tz: "America/Bogota", bom: "1" });
-    expect(zoned.header.at(-1)).toBe("occurred_at_local");
+    // line_label stays last: after occurred_at_local.
+    expect(zoned.header.slice(-2)).toEqual(["occurred_at_local", "line_label"]);
     expect(zoned.rows[0]![1]).toBe("2020-07-03T10:00:00.000Z");
-    expect(zoned.rows[0]!.at(-1)).toBe("2020-07-03T05:00:00.000-05:00");
+    expect(zoned.rows[0]!.slice(-2)).toEqual(["2020-07-03T05:00:00.000-05:00", "'=Soporte"]);
     const kolkata = await exportCsv("failures", { ...query, tz: "Asia/Kolkata" });
-    expect(kolkata.rows[0]!.at(-1)).toBe("2020-07-03T15:30:00.000+05:30");
+    expect(kolkata.rows[0]!.at(-2)).toBe("2020-07-03T15:30:00.000+05:30");
   });
 
-  it("cancelling a download releases its connection while ingest keeps writing", async () => {
+  it("cancelling a download ends its worker and frees the user's slot while ingest keeps writing", async () => {
     const request = parseExportRequest(new URLSearchParams(ALL), NOW);
-    const { source } = failureExport(request);
-    const close = vi.spyOn(source, "close");
-    const reader = csvStream(source, { bom: false }).getReader();
+    const { body } = await streamExport("failures", { request }, { user: "cancelling-user", bom: false });
+    const reader = body.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
+    expect(readPool().heavyReadsOf("cancelling-user")).toBe(1);
     // Mid-export, the webhook's connection writes as usual.
     store([failureEvent({ timestamp: "2020-08-01T00:00:00.000Z" })]);
     await reader.cancel();
-    expect(close).toHaveBeenCalledTimes(1);
+    expect(readPool().heavyReadsOf("cancelling-user")).toBe(0);
   });
 });
 
@@ -255,6 +268,7 @@ describe("GET /api/incidents/export", () => {
       "snoozeUntil",
       "snoozeFailuresLeft",
       "snoozeUntilEscalating",
+      "line_label",
     ]);
     const expected = getDb()
       .sqlite.prepare(
@@ -266,7 +280,8 @@ describe("GET /api/incidents/export", () => {
     expect(rows.map((r) => [r[0], r[1], r[2], r[4], r[6], r[8]])).toEqual(
       expected.map((i) => [String(i.id), i.reason, neutral(i.line_key), i.status, String(i.failures), new Date(i.first_seen as number).toISOString()]),
     );
-    expect(rows.map((r) => r.slice(15))).toEqual(
+    expect(rows.map((r) => r[20])).toEqual(expected.map(() => 'Cobranza, "Bogotá"'));
+    expect(rows.map((r) => r.slice(15, 20))).toEqual(
       expected.map((i) => (i.id === chosen ? ["true", operator.user.email, "", "7", "false"] : [i.escalating ? "true" : "false", "", "", "", ""])),
     );
     // Without a status, the list's default: "Needs attention" (open).
@@ -327,12 +342,12 @@ describe("GET /api/contacts/export", () => {
   it("retry: latest failure in range retryable, no do-not-contact failure ever, session keys as columns", async () => {
     const { header, rows } = await exportCsv("contacts", { list: "retry", ...CRAFTED });
     // Keys in order of first appearance, newest contact first; a key named like a column is prefixed.
-    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "last_reason", "last_failed_at", "template", "line", "customer_id", "'=cmd", "user_session_keys.line", "score", "segment"]);
+    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "last_reason", "last_failed_at", "template", "line", "customer_id", "'=cmd", "user_session_keys.line", "score", "segment", "line_label"]);
     const list = byPhone(header, rows);
     expect(Object.keys(list).sort()).toEqual(["'+573110000003", "'+573110000005", "'+573110000007"]);
     expect(list["'+573110000003"]).toMatchObject({ cellphone: "3110000003", last_reason: "FAILURE_BY_RATE_LIMIT", last_failed_at: at(4), template: "recordatorio_pago_v3", customer_id: "C-1", segment: "vip", "'=cmd": "" });
     expect(list["'+573110000005"]).toMatchObject({ last_reason: "FAILURE_BY_DISABLED_HSM", customer_id: "E-1", "'=cmd": "'=1+1", "user_session_keys.line": "L-5", score: "7", segment: "" });
-    expect(list["'+573110000007"]).toMatchObject({ last_reason: "COMPANY_RATE_LIMIT" });
+    expect(list["'+573110000007"]).toMatchObject({ last_reason: "COMPANY_RATE_LIMIT", line: "'+573001112233", line_label: "'=Soporte" });
     // Newest first.
     expect(rows.map((r) => r[4])).toEqual([at(8), at(6), at(4)]);
     expect(((await (await get("contacts", { list: "retry", ...CRAFTED, count: "1" })).json()) as { rows: number }).rows).toBe(3);
@@ -340,11 +355,11 @@ describe("GET /api/contacts/export", () => {
 
   it("suppress: every contact with a do-not-contact failure in the view, its latest one", async () => {
     const { header, rows } = await exportCsv("contacts", { list: "suppress", ...CRAFTED });
-    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "reason", "reason_label", "failed_at", "template", "line"]);
+    expect(header).toEqual(["country_code", "cellphone", "phone_e164", "reason", "reason_label", "failed_at", "template", "line", "line_label"]);
     const list = byPhone(header, rows);
     expect(Object.keys(list).sort()).toEqual(["'+573110000001", "'+573110000008"]);
     expect(list["'+573110000001"]).toMatchObject({ reason: "FAILURE_BY_OPTOUT_CONTACT", reason_label: "Contact opted out", failed_at: at(2) });
-    expect(list["'+573110000008"]).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", failed_at: at(9) });
+    expect(list["'+573110000008"]).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", failed_at: at(9), line_label: "'=Soporte" });
     // The filters apply: a class that excludes do-not-contact leaves nobody.
     expect((await exportCsv("contacts", { list: "suppress", ...CRAFTED, class: "retry_later" })).rows).toEqual([]);
   });

@@ -1,12 +1,11 @@
-import { csvStream, type RowSource } from "@/lib/export/csv";
-
 /**
- * A CSV download: the export streamed as the client reads it, with a file name that survives
- * every browser (an ASCII fallback plus the exact UTF-8 name per RFC 6266).
+ * A CSV download: the export's byte stream (see streamExport in lib/read/pool.ts) sent as the
+ * client reads it, with a file name that survives every browser (an ASCII fallback plus the
+ * exact UTF-8 name per RFC 6266).
  */
-export function csvResponse(exp: { filename: string; source: RowSource }, options: { bom: boolean }): Response {
+export function csvResponse(exp: { filename: string; body: ReadableStream<Uint8Array> }): Response {
   const ascii = exp.filename.normalize("NFKD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "_");
-  return new Response(csvStream(exp.source, options), {
+  return new Response(exp.body, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exp.filename)}`,

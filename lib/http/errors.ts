@@ -80,3 +80,15 @@ export class TooManyRequestsError extends AppError {
     super(message, undefined, { "Retry-After": String(retryAfterSeconds) });
   }
 }
+
+/** A receiver we sent to (an alert channel) refused or could not be reached. */
+export class DeliveryFailedError extends AppError {
+  readonly status = 502;
+  readonly code = "delivery_failed";
+}
+
+/** A read ran past QUERY_TIMEOUT_MS and was cancelled. */
+export class QueryTimeoutError extends AppError {
+  readonly status = 503;
+  readonly code = "query_timeout";
+}

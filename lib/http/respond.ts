@@ -45,3 +45,8 @@ export function toResponse(answer: JsonAnswer): Response {
 export function errorResponse(err: unknown): Response {
   return toResponse(errorToAnswer(err));
 }
+
+/** 201 Created with a JSON body (uncacheable, like every JSON answer of the API). */
+export function created(body: unknown): Response {
+  return Response.json(body, { status: 201, headers: { "Cache-Control": "no-store" } });
+}

@@ -77,7 +77,7 @@ const COMPUTED: Record<string, string[]> = {
   auditActions: Object.keys(AUDIT_ACTIONS),
   mappedFields: [...FIELD_MAPPING_KEYS],
   planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],
-  loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "page"],
+  loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "deliveries", "alerts", "page"],
 };
 
 describe("message catalogues", () => {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import type { IncidentStatus } from "./statuses";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
@@ -102,16 +103,7 @@ function prepareStatements(sqlite: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
-const statementsByDb = new WeakMap<Database.Database, Statements>();
-
-function statements(sqlite: Database.Database): Statements {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = prepareStatements(sqlite);
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection(prepareStatements);
 
 /** A failure as its incident counts it. */
 export interface CountedFailure {
@@ -122,12 +114,22 @@ export interface CountedFailure {
   contact: string | null;
 }
 
+/** Hears of the changes the server makes at ingest (alerts), inside the same transaction. */
+export interface IncidentListener {
+  incidentOpened(id: number): void;
+  incidentRegressed(id: number): void;
+  incidentEscalating(id: number): void;
+}
+
 /** The incidents one ingest transaction touches; one per transaction (or group commit). */
 export class IncidentTallies {
   private readonly byKey = new Map<string, IncidentTally>();
   private readonly s: Statements;
 
-  constructor(sqlite: Database.Database) {
+  constructor(
+    sqlite: Database.Database,
+    private readonly listener?: IncidentListener,
+  ) {
     this.s = statements(sqlite);
   }
 
@@ -138,6 +140,7 @@ export class IncidentTallies {
     if (!tally) {
       const found = this.s.find.get(reason, lineKey, templateKey) as StoredIncident | undefined;
       const id = found?.id ?? (this.s.insert.get(reason, lineKey, templateKey, occurredAt, occurredAt, receivedAt) as { id: number }).id;
+      if (!found) this.listener?.incidentOpened(id);
       tally = {
         id,
         status: found?.status ?? "open",
@@ -217,6 +220,7 @@ export class IncidentTallies {
     this.transition(tally, "regress", failureId, at, null);
     tally.regressed = true;
     tally.reopened++;
+    this.listener?.incidentRegressed(tally.id);
   }
 
   /** snoozed → open: its failures arrived, or it started escalating. */
@@ -233,6 +237,7 @@ export class IncidentTallies {
     tally.escalatingSince = at;
     const usual = Math.floor(tally.hourThreshold ?? 0);
     this.s.activity.run(tally.id, at, "escalating", `${tally.hourFailures} failures this hour (escalates above ${usual}, and from 20)`, failureId);
+    this.listener?.incidentEscalating(tally.id);
     if (tally.status === "snoozed" && tally.snoozeUntilEscalating) this.wake(tally, failureId, at, "it started escalating");
   }
 

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { parseFilters } from "@/lib/filters";
 import { InvalidInputError } from "@/lib/http/errors";
-import { findIncidentRow, matchingIncidentIds } from "@/lib/queries/incidents";
+import { findIncidentRow } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 import { parseInput } from "@/lib/validate";
 import { applyAction, noteSchema, type ActingUser, type ActionParams } from "./apply";
 import { applyAssign, assigneeSchema, findAssignee, type Assignee } from "./assign";
@@ -46,17 +47,19 @@ export interface BulkResult {
  * selected incident gets the same conditional UPDATE (plus activity and audit rows) as a single
  * action. Selection is either `ids`, or `filter` — the dashboard's URL parameters, matched as in
  * lib/queries/incident-filter.ts (status defaults to open, as on /incidents; `assignee=me` is the
- * caller), evaluated inside the transaction so the count is exact.
+ * caller). A filter may look through the window's failures, so it is evaluated by a read worker
+ * (deadline and per-user cap included), never on the thread that answers webhooks; the counts
+ * stay exact, as each UPDATE is conditional on the incident's status at that moment.
  */
-export function bulkAction(body: unknown, by: ActingUser, now = Date.now()): BulkResult {
+export async function bulkAction(body: unknown, by: ActingUser, now = Date.now()): Promise<BulkResult> {
   const input = parseInput(bulkSchema, body);
   const filters = input.filter && parseBulkFilter(input.filter);
+  const ids = filters ? await runRead("matchingIncidentIds", { filters, now, viewerId: by.actor.id }, { user: by.actor.id ?? undefined }) : [...new Set(input.ids)];
   const handle = getDb();
   const params: ActionParams = { note: input.note, snooze: input.snooze && snoozeCondition(input.snooze, now, "snooze.until") };
   const run = () => {
     // Inside the transaction: a user disabled meanwhile is refused, not assigned.
     const assignee: Assignee | null | undefined = input.userId === undefined ? undefined : input.userId === null ? null : findAssignee(handle.sqlite, input.userId);
-    const ids = filters ? matchingIncidentIds(handle.sqlite, filters, now, by.actor.id) : [...new Set(input.ids)];
     let updated = 0;
     for (const id of ids) {
       if (input.dryRun) {

@@ -96,7 +96,7 @@ describe("the state machine", () => {
         if (canTake(action, status)) {
           const after = verb(id, { note: "n" }, by);
           expect(after.status).toBe(EXPECTED_TARGET[action]);
-          expect(getIncident(id).status).toBe(EXPECTED_TARGET[action]);
+          expect(getIncident(getDb().sqlite, id).status).toBe(EXPECTED_TARGET[action]);
           expect(activity(id)).toHaveLength(1);
           expect(audit(id)).toHaveLength(1);
         } else {
@@ -116,7 +116,7 @@ describe("the state machine", () => {
     expect(acked).toMatchObject({ status: "acknowledged", acknowledgedBy: "op@test.example", newSinceAck: 0, count: 3, contacts: 3 });
     expect(Date.parse(acked.acknowledgedAt!)).toBeGreaterThan(Date.now() - 5000);
     ingest(2);
-    expect(getIncident(id)).toMatchObject({ status: "acknowledged", newSinceAck: 2, count: 5 });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "acknowledged", newSinceAck: 2, count: 5 });
 
     const resolved = resolveIncident(String(id), { note: "template resubmitted" }, by);
     expect(resolved).toMatchObject({ status: "resolved", resolvedBy: "op@test.example", note: "template resubmitted", regressed: false });
@@ -141,7 +141,7 @@ describe("the state machine", () => {
     // A batch of three failures: one regression, recorded with the first of them.
     ingest(3);
     const failureIds = getDb().sqlite.prepare("SELECT id FROM failures WHERE incident_id = ? ORDER BY id").pluck().all(id) as number[];
-    const detail = getIncident(id);
+    const detail = getIncident(getDb().sqlite, id);
     expect(detail).toMatchObject({ status: "open", regressed: true, reopenedCount: 1, count: 5 });
     expect(detail.activity[0]).toMatchObject({ action: "regressed", actor: null, failureId: failureIds[2] });
     expect(activity(id).filter((a) => a.action === "regressed")).toHaveLength(1);
@@ -155,7 +155,7 @@ describe("the state machine", () => {
     const id = ingest();
     acknowledgeIncident(id, {}, by);
     ingest(4);
-    expect(getIncident(id)).toMatchObject({ status: "acknowledged", newSinceAck: 4, regressed: false });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "acknowledged", newSinceAck: 4, regressed: false });
   });
 
   it("refuses an unknown id (404) and bad input (400, naming the field)", () => {
@@ -170,6 +170,6 @@ describe("the state machine", () => {
       expect((err as InvalidInputError).details?.[0]?.path).toBe("note");
     }
     expect(() => resolveIncident(id, { note: "x".repeat(2001) }, by)).toThrow(/note/);
-    expect(getIncident(id).status).toBe("open");
+    expect(getIncident(getDb().sqlite, id).status).toBe("open");
   });
 });

@@ -91,7 +91,7 @@ describe("snooze", () => {
       expect(err, JSON.stringify(body)).toBeInstanceOf(InvalidInputError);
       expect((err as InvalidInputError).details?.[0]?.path, JSON.stringify(body)).toBe(path);
     }
-    expect(getIncident(id).status).toBe("open");
+    expect(getIncident(getDb().sqlite, id).status).toBe("open");
     expect(activity(id)).toEqual([]);
 
     resolveIncident(id, {}, by);
@@ -107,12 +107,12 @@ describe("snooze by failures, counted at ingest", () => {
     const id = incidentId();
     snoozeIncident(id, { failures: 5 }, by);
     storeEvents(getDb(), failures(4));
-    expect(getIncident(id)).toMatchObject({ status: "snoozed", count: 6, snooze: { failuresLeft: 1 } });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "snoozed", count: 6, snooze: { failuresLeft: 1 } });
 
     // One request of three: the first of them is the fifth; the other two count on the open incident.
     storeEvents(getDb(), failures(3));
     const ids = failureIds(id);
-    const detail = getIncident(id);
+    const detail = getIncident(getDb().sqlite, id);
     expect(detail).toMatchObject({ status: "open", count: 9, snooze: null, regressed: false });
     expect(activity(id).at(-1)).toEqual({ actor: null, action: "unsnoozed", note: "the failures it waited for arrived", failureId: ids[6] });
     expect(systemAudit(id)).toEqual([{ actor: null, action: "incident_unsnoozed" }]);
@@ -143,7 +143,7 @@ describe("snooze by failures, counted at ingest", () => {
     expect(transactions).toBe(1); // all three requests in one transaction
     const ids = failureIds(id);
     expect(ids).toHaveLength(7);
-    expect(getIncident(id)).toMatchObject({ status: "open", count: 7 });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "open", count: 7 });
     // The third further failure is the first of the second request.
     expect(activity(id).filter((a) => a.action === "unsnoozed")).toEqual([{ actor: null, action: "unsnoozed", note: "the failures it waited for arrived", failureId: ids[3] }]);
   });
@@ -153,9 +153,9 @@ describe("snooze by failures, counted at ingest", () => {
     const id = incidentId();
     ignoreIncident(id, { note: "test line" }, by);
     storeEvents(getDb(), failures(30));
-    expect(getIncident(id)).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
     expect(runIncidentTimers(getDb(), Date.now() + 1000 * HOUR)).toEqual({ autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false });
-    expect(getIncident(id).status).toBe("ignored");
+    expect(getIncident(getDb().sqlite, id).status).toBe("ignored");
     expect(reopenIncident(id, {}, by).status).toBe("open");
   });
 });
@@ -175,17 +175,17 @@ describe("timers, with a controllable clock", () => {
     // 24 h after the first failure: only it is due (strictly older than 24 h).
     expect(runIncidentTimers(getDb(), t0 - 3 * HOUR + 24 * HOUR)).toMatchObject({ autoResolved: 0 });
     expect(runIncidentTimers(getDb(), t0 - 3 * HOUR + 24 * HOUR + 1)).toMatchObject({ autoResolved: 1 });
-    expect(getIncident(stale)).toMatchObject({ status: "resolved", resolvedBy: null, regressed: false });
+    expect(getIncident(getDb().sqlite, stale)).toMatchObject({ status: "resolved", resolvedBy: null, regressed: false });
     expect(activity(stale)).toEqual([{ actor: null, action: "auto_resolved", note: "no failure for 24 hours", failureId: null }]);
     expect(systemAudit(stale)).toEqual([{ actor: null, action: "incident_auto_resolved" }]);
 
     expect(runIncidentTimers(getDb(), t0 + 23 * HOUR)).toMatchObject({ autoResolved: 1 });
-    expect(getIncident(acked).status).toBe("resolved");
-    expect(getIncident(snoozed).status).toBe("snoozed"); // a snooze is waited out, not resolved
+    expect(getIncident(getDb().sqlite, acked).status).toBe("resolved");
+    expect(getIncident(getDb().sqlite, snoozed).status).toBe("snoozed"); // a snooze is waited out, not resolved
 
     // A later failure regresses it, as for a person's resolve.
     storeEvents(getDb(), failures(1, t0, { failure_reason: "INVALID_PHONE" }));
-    expect(getIncident(stale)).toMatchObject({ status: "open", regressed: true });
+    expect(getIncident(getDb().sqlite, stale)).toMatchObject({ status: "open", regressed: true });
   });
 
   it("follows the setting: a longer period waits longer, null never resolves", () => {
@@ -199,7 +199,7 @@ describe("timers, with a controllable clock", () => {
     expect(runIncidentTimers(getDb(), t0 + 10_000 * HOUR).autoResolved).toBe(0);
     updateIncidentSettings({ autoResolveAfterHours: 1 }, by);
     expect(runIncidentTimers(getDb(), t0 + 1).autoResolved).toBe(1);
-    expect(getIncident(id).status).toBe("resolved");
+    expect(getIncident(getDb().sqlite, id).status).toBe("resolved");
     for (const bad of [{ autoResolveAfterHours: 0 }, { autoResolveAfterHours: 721 }, { autoResolveAfterHours: 2.5 }, { autoResolveAfterHours: "24" }, {}, { autoResolveAfterHours: 24, x: 1 }]) {
       expect(() => updateIncidentSettings(bad, by), JSON.stringify(bad)).toThrow(InvalidInputError);
     }
@@ -222,9 +222,9 @@ describe("timers, with a controllable clock", () => {
     const id = incidentId();
     snoozeIncident(id, { hours: 2 }, by, t0);
     expect(runIncidentTimers(getDb(), t0 + 2 * HOUR - 1).unsnoozed).toBe(0);
-    expect(getIncident(id).status).toBe("snoozed");
+    expect(getIncident(getDb().sqlite, id).status).toBe("snoozed");
     expect(runIncidentTimers(getDb(), t0 + 2 * HOUR).unsnoozed).toBe(1);
-    expect(getIncident(id)).toMatchObject({ status: "open", snooze: null });
+    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "open", snooze: null });
     expect(activity(id).at(-1)).toEqual({ actor: null, action: "unsnoozed", note: "the snooze time passed", failureId: null });
     expect(systemAudit(id)).toEqual([{ actor: null, action: "incident_unsnoozed" }]);
   });
@@ -238,9 +238,9 @@ describe("timers, with a controllable clock", () => {
     const stop = scheduleIncidentTimers(getDb(), { everyMs: 20, clock: () => now });
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(getIncident(id).status).toBe("snoozed");
+      expect(getIncident(getDb().sqlite, id).status).toBe("snoozed");
       now = t0 + 5 * HOUR;
-      await vi.waitFor(() => expect(getIncident(id).status).toBe("open"), { timeout: 2000, interval: 20 });
+      await vi.waitFor(() => expect(getIncident(getDb().sqlite, id).status).toBe("open"), { timeout: 2000, interval: 20 });
     } finally {
       stop();
     }

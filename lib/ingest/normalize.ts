@@ -145,7 +145,7 @@ const digitsOf = (s: string) => s.replace(/\D/g, "");
 const PHONE_LIKE = /^\+?[\d\s\-().]+$/;
 
 /** `+<digits>` for a phone-like value of 6–15 digits; the trimmed text otherwise. */
-function normalizeLine(text: string): string {
+export function normalizeLine(text: string): string {
   if (!PHONE_LIKE.test(text)) return text;
   const digits = digitsOf(text);
   return digits.length >= 6 && digits.length <= 15 ? `+${digits}` : text;

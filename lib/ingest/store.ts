@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
+import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, emptySketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
@@ -86,16 +88,7 @@ function prepareStatements(sqlite: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
-const statementsByDb = new WeakMap<Database.Database, Statements>();
-
-function statements(sqlite: Database.Database): Statements {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = prepareStatements(sqlite);
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection(prepareStatements);
 
 /**
  * What one transaction adds to counters, gathered in memory and written once at its end: each
@@ -110,6 +103,8 @@ export class WriteBatch {
     private readonly s: Statements,
     /** Incident counters and the server's own transitions (lib/incidents/at-ingest.ts). */
     readonly incidents: IncidentTallies,
+    /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
+    readonly alerts: AlertOutbox,
   ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
@@ -135,6 +130,7 @@ export class WriteBatch {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
+    this.alerts.flush();
   }
 }
 
@@ -184,7 +180,8 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
-  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite));
+  const alerts = new AlertOutbox(sqlite);
+  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts);
 }
 
 /**
@@ -198,6 +195,7 @@ export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, 
   if (e.templateStatus) {
     const t = e.templateStatus;
     s.insertTemplateStatus.run(rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds);
+    batch.alerts.templateStatus(t.template, t.status);
   }
   if (e.sessionClose) {
     const c = e.sessionClose;

@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { countBy, type CountRow } from "./counts";
 
@@ -14,8 +14,7 @@ const sortDesc = <T extends { count: number }>(rows: T[]) => rows.sort((a, b) =>
  * Values for the filter pickers with their counts in the window. Each dimension is counted
  * under every other filter but its own, so a picker still offers the values it would add.
  */
-export function getFacets(filters: Filters, now = Date.now()): Facets {
-  const { sqlite } = getDb();
+export function getFacets(sqlite: Database.Database, filters: Filters, now = Date.now()): Facets {
   const { from, to } = resolveWindow(filters, now);
   const tallyOf = (rows: CountRow[], pick: (r: CountRow) => string) => {
     const totals = new Map<string, number>();

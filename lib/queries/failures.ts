@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
@@ -99,8 +99,7 @@ export interface FailureList {
 }
 
 /** The total for a filter: from the rollups when they can answer, else counted from raw rows. */
-export function countFailures(filters: Filters, from: number, to: number): number {
-  const { sqlite } = getDb();
+export function countFailures(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
   if (rollupsCanAnswer(filters)) return countTotal(sqlite, filters, from, to);
   const raw = rawConditions(filters);
   const row = sqlite
@@ -113,8 +112,7 @@ export function countFailures(filters: Filters, from: number, to: number): numbe
  * One page of failures, keyset-paginated (no OFFSET): the cursor holds the sort key of the last
  * row, so every page is an index range scan whatever its depth.
  */
-export function listFailures(filters: Filters, page: FailurePage, now = Date.now()): FailureList {
-  const { sqlite } = getDb();
+export function listFailures(sqlite: Database.Database, filters: Filters, page: FailurePage, now = Date.now()): FailureList {
   const { from, to } = resolveWindow(filters, now);
   const raw = rawConditions(filters);
   const desc = page.dir === "desc";
@@ -163,7 +161,7 @@ export function listFailures(filters: Filters, page: FailurePage, now = Date.now
             last.id,
           ]);
   }
-  return { items: pageRows.map(toItem), nextCursor, total: countFailures(filters, from, to) };
+  return { items: pageRows.map(toItem), nextCursor, total: countFailures(sqlite, filters, from, to) };
 }
 
 export interface FailureDetail extends FailureItem {
@@ -179,8 +177,7 @@ export interface FailureDetail extends FailureItem {
 }
 
 /** One failure with its raw payload and what its reason means. */
-export function getFailure(id: number): FailureDetail {
-  const { sqlite } = getDb();
+export function getFailure(sqlite: Database.Database, id: number): FailureDetail {
   const row = sqlite
     .prepare(
       `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.event_type, r.occurred_at_from_receipt, r.sent_occurred_at

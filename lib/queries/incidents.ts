@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3";
 import { z } from "zod";
-import { getDb } from "@/db/client";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
 import { ASSIGNED_TO_ME_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
@@ -144,8 +143,7 @@ export interface IncidentList {
  * `assignee=me` means. Counters move as failures arrive, so a page boundary by count can shift
  * between requests; by time it only grows at one end.
  */
-export function listIncidents(filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): IncidentList {
-  const { sqlite } = getDb();
+export function listIncidents(sqlite: Database.Database, filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): IncidentList {
   const window = resolveWindow(filters, now);
   const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId);
   const col = SORT_COLUMN[page.sort];
@@ -227,9 +225,8 @@ export interface IncidentDetail extends IncidentItem {
 export const incidentIdSchema = z.coerce.number({ message: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer");
 
 /** One incident with its reason's meaning and its activity log; NotFoundError for an unknown id. */
-export function getIncident(idInput: unknown): IncidentDetail {
+export function getIncident(sqlite: Database.Database, idInput: unknown): IncidentDetail {
   const id = parseInput(z.object({ id: incidentIdSchema }), { id: idInput }).id;
-  const { sqlite } = getDb();
   const row = findIncidentRow(sqlite, id);
   if (!row) throw new NotFoundError(`No incident with id ${id}.`);
   const activity = sqlite

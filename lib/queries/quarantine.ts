@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { InvalidInputError } from "@/lib/http/errors";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -26,12 +26,12 @@ const pageSchema = z.object({
 });
 
 /** How many events are quarantined now (the overview's banner). */
-export function countQuarantined(): number {
-  return getDb().sqlite.prepare("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL").pluck().get() as number;
+export function countQuarantined(sqlite: Database.Database): number {
+  return sqlite.prepare("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL").pluck().get() as number;
 }
 
 /** Quarantined events, newest first, keyset-paginated by id. Input from the query string. */
-export function listQuarantined(input: { limit?: string | null; cursor?: string | null }): QuarantinePage {
+export function listQuarantined(sqlite: Database.Database, input: { limit?: string | null; cursor?: string | null }): QuarantinePage {
   const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -40,8 +40,8 @@ export function listQuarantined(input: { limit?: string | null; cursor?: string 
   }
   const { limit, cursor } = parsed.data;
   const before = cursor ? decodeCursor<[number]>(cursor, (key) => key.length === 1 && Number.isSafeInteger(key[0]))[0] : Number.MAX_SAFE_INTEGER;
-  const rows = getDb()
-    .sqlite.prepare(
+  const rows = sqlite
+    .prepare(
       `SELECT id, received_at, event_type, problems, payload FROM raw_events
        WHERE problems IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?`,
     )
@@ -53,5 +53,5 @@ export function listQuarantined(input: { limit?: string | null; cursor?: string 
     problems: JSON.parse(r.problems) as ErrorDetail[],
     payload: r.payload,
   }));
-  return { items, nextCursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null, total: countQuarantined() };
+  return { items, nextCursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null, total: countQuarantined(sqlite) };
 }

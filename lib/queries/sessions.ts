@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 import { resolveWindow, UNKNOWN, type Filters } from "@/lib/filters";
 import { InvalidInputError } from "@/lib/http/errors";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -49,7 +49,7 @@ const keys = (values: string[]) => values.map((v) => (v === UNKNOWN ? "" : v));
  * newest first, keyset-paginated. The other filters (reason, class, status, phone) describe
  * failures and do not apply to sessions.
  */
-export function listClosedSessions(filters: Filters, input: { limit?: string | null; cursor?: string | null }, now = Date.now()): ClosedSessionPage {
+export function listClosedSessions(sqlite: Database.Database, filters: Filters, input: { limit?: string | null; cursor?: string | null }, now = Date.now()): ClosedSessionPage {
   const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -68,7 +68,6 @@ export function listClosedSessions(filters: Filters, input: { limit?: string | n
     where.push(`template IN (SELECT value FROM json_each(?))`);
     params.push(JSON.stringify(keys(filters.template)));
   }
-  const { sqlite } = getDb();
   const total = sqlite.prepare(`SELECT count(*) FROM closed_sessions WHERE ${where.join(" AND ")}`).pluck().get(...params) as number;
   if (cursor) {
     const [t, id] = decodeCursor<[number, number]>(cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger));

@@ -261,7 +261,7 @@ function statsFor(query: string): Stats {
   const q = query
     .replace("PHONE_MIDDLE", phone.slice(4, 11))
     .replace("PHONE_SPACED", encodeURIComponent(`+${phone.slice(1, 3)} ${phone.slice(3, 6)} ${phone.slice(6)}`));
-  return getStats(parseFilters(new URLSearchParams(q)), { now: NOW, defaultTz: "UTC" });
+  return getStats(sqlite(), parseFilters(new URLSearchParams(q)), { now: NOW, defaultTz: "UTC" });
 }
 
 describe("getStats equals plain SQL over the raw failures", () => {
@@ -287,20 +287,24 @@ describe("getStats equals plain SQL over the raw failures", () => {
   }
 
   it("ignores failures at or after `to` and counts those at `from`", () => {
-    const stats = getStats(parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM)}&to=${at(CUSTOM_TO)}`)), { now: NOW });
-    const justInside = getStats(parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM)}&to=${at(CUSTOM_TO + 1)}`)), { now: NOW });
-    const shifted = getStats(parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM + 1)}&to=${at(CUSTOM_TO)}`)), { now: NOW });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM)}&to=${at(CUSTOM_TO)}`)), { now: NOW });
+    const justInside = getStats(sqlite(), parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM)}&to=${at(CUSTOM_TO + 1)}`)), { now: NOW });
+    const shifted = getStats(sqlite(), parseFilters(new URLSearchParams(`from=${at(CUSTOM_FROM + 1)}&to=${at(CUSTOM_TO)}`)), { now: NOW });
     expect(justInside.total).toBe(stats.total + 1); // the failure exactly at CUSTOM_TO
     expect(shifted.total).toBe(stats.total - 1); // the failure exactly at CUSTOM_FROM
   });
 
   it("counts failures stored after a given id with the same filters", () => {
     const maxId = (sqlite().prepare("SELECT max(id) AS n FROM failures").get() as { n: number }).n;
-    const stats = getStats(parseFilters(new URLSearchParams(`line=${encodeURIComponent(L1)}`)), { now: NOW, afterId: maxId - 200 });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams(`line=${encodeURIComponent(L1)}`)), { now: NOW, afterId: maxId - 200 });
     expect(stats.latestFailureId).toBe(maxId);
-    const expected = (sqlite().prepare("SELECT count(*) AS n FROM failures WHERE id > ? AND line = ?").get(maxId - 200, L1) as { n: number }).n;
+    // Bounded in time like every read: what occurred since the window began.
+    const expected = (
+      sqlite().prepare("SELECT count(*) AS n FROM failures WHERE id > ? AND line = ? AND occurred_at >= ?").get(maxId - 200, L1, Date.parse(stats.window.from)) as { n: number }
+    ).n;
+    expect(expected).toBeGreaterThan(0);
     expect(stats.newSinceAfterId).toBe(expected);
-    expect(getStats(parseFilters(new URLSearchParams()), { now: NOW }).newSinceAfterId).toBeNull();
+    expect(getStats(sqlite(), parseFilters(new URLSearchParams()), { now: NOW }).newSinceAfterId).toBeNull();
   });
 });
 
@@ -316,7 +320,7 @@ function wallClock(ms: number, tz: string): { date: string; hour: number; minute
 
 describe("timeline buckets", () => {
   it("cuts 90 days in America/Bogota into local days starting at 05:00 UTC", () => {
-    const stats = getStats(parseFilters(new URLSearchParams("range=90d&tz=America/Bogota")), { now: NOW });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams("range=90d&tz=America/Bogota")), { now: NOW });
     expect(stats.bucketUnit).toBe("day");
     expect(stats.window.tz).toBe("America/Bogota");
     // 90 × 24 h starting mid-day covers 91 local days.
@@ -336,7 +340,7 @@ describe("timeline buckets", () => {
   });
 
   it("cuts 7 days in Asia/Kolkata into local hours starting at half past UTC hours", () => {
-    const stats = getStats(parseFilters(new URLSearchParams("range=7d&tz=Asia/Kolkata")), { now: NOW });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams("range=7d&tz=Asia/Kolkata")), { now: NOW });
     expect(stats.bucketUnit).toBe("hour");
     // 168 h starting at :47 past a local hour (15:17 UTC = 20:47 IST) touch 169 local hours.
     expect(stats.timeline).toHaveLength(7 * 24 + 1);
@@ -349,14 +353,14 @@ describe("timeline buckets", () => {
   });
 
   it("cuts 30 days in Asia/Kolkata into local days starting at 18:30 UTC", () => {
-    const stats = getStats(parseFilters(new URLSearchParams("range=30d&tz=Asia/Kolkata")), { now: NOW });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams("range=30d&tz=Asia/Kolkata")), { now: NOW });
     expect(stats.bucketUnit).toBe("day");
     expect(stats.timeline).toHaveLength(31);
     for (const p of stats.timeline) expect(p.bucket).toMatch(/T18:30:00\.000Z$/);
   });
 
   it("uses minute buckets up to 3 hours, in the default time zone", () => {
-    const stats = getStats(parseFilters(new URLSearchParams("range=1h")), { now: NOW, defaultTz: "Asia/Kolkata" });
+    const stats = getStats(sqlite(), parseFilters(new URLSearchParams("range=1h")), { now: NOW, defaultTz: "Asia/Kolkata" });
     expect(stats.bucketUnit).toBe("minute");
     expect(stats.window.tz).toBe("Asia/Kolkata");
     // 60 minutes starting at :17:23 touch 61 minute buckets.
@@ -365,13 +369,13 @@ describe("timeline buckets", () => {
   });
 
   it("has 25 local hours on the day New York falls back, and a 23-hour day when it springs forward", () => {
-    const fall = getStats(parseFilters(new URLSearchParams("from=2026-11-01T04:00:00Z&to=2026-11-02T05:00:00Z&tz=America/New_York")), { now: NOW });
+    const fall = getStats(sqlite(), parseFilters(new URLSearchParams("from=2026-11-01T04:00:00Z&to=2026-11-02T05:00:00Z&tz=America/New_York")), { now: NOW });
     expect(fall.bucketUnit).toBe("hour");
     expect(fall.timeline).toHaveLength(25);
     for (let i = 1; i < 25; i++) expect(wallClock(Date.parse(fall.timeline[i]!.bucket), "America/New_York").minute).toBe(0);
     // Two buckets start at 01:00 local: one in EDT, then one in EST.
     expect(fall.timeline.filter((p) => wallClock(Date.parse(p.bucket), "America/New_York").hour === 1)).toHaveLength(2);
-    const spring = getStats(parseFilters(new URLSearchParams("from=2026-03-01T05:00:00Z&to=2026-03-15T04:00:00Z&tz=America/New_York")), { now: NOW });
+    const spring = getStats(sqlite(), parseFilters(new URLSearchParams("from=2026-03-01T05:00:00Z&to=2026-03-15T04:00:00Z&tz=America/New_York")), { now: NOW });
     expect(spring.bucketUnit).toBe("day");
     const starts = spring.timeline.map((p) => p.bucket);
     expect(starts).toHaveLength(14);

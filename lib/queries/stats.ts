@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import { getDb } from "@/db/client";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -8,6 +7,7 @@ import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/li
 import { countBy, countTotal, type CountRow } from "./counts";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
+import { latestFailureId } from "./summary";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
 export function countContactsExactly(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
@@ -324,17 +324,27 @@ function countOpenIncidents(sqlite: Database.Database, filters: Filters, from: n
   return (sqlite.prepare(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`).get(...cond.params) as { n: number }).n;
 }
 
-/** Failures matching the filters (time aside) whose id is above `afterId`. */
-function countAfter(sqlite: Database.Database, filters: Filters, afterId: number): number {
+/**
+ * Failures matching the filters whose id is above `afterId` and that occurred since the window
+ * began: time-bounded like every read, so an old or zero `afterId` cannot scan all history.
+ */
+function countAfter(sqlite: Database.Database, filters: Filters, afterId: number, from: number): number {
   const raw = rawConditions(filters);
-  return (sqlite.prepare(`SELECT count(*) AS n FROM failures f WHERE f.id > ? AND ${and(raw.sql)}`).get(afterId, ...raw.params) as { n: number }).n;
+  return (
+    sqlite.prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.id > ? AND ${and(raw.sql)}`).get(from, afterId, ...raw.params) as { n: number }
+  ).n;
+}
+
+export interface StatsOptions {
+  now?: number;
+  defaultTz?: string;
+  afterId?: number;
 }
 
 /** Everything the overview shows for a filter: totals, breakdowns and the timeline. */
-export function getStats(filters: Filters, options: { now?: number; defaultTz?: string; afterId?: number } = {}): Stats {
+export function getStats(sqlite: Database.Database, filters: Filters, options: StatsOptions = {}): Stats {
   const now = options.now ?? Date.now();
   const defaultTz = options.defaultTz ?? "UTC";
-  const { sqlite } = getDb();
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
   const byLineRows = countBy(sqlite, filters, from, to, "line");
@@ -359,7 +369,7 @@ export function getStats(filters: Filters, options: { now?: number; defaultTz?: 
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
     openIncidents: countOpenIncidents(sqlite, filters, from, to),
-    latestFailureId: (sqlite.prepare("SELECT coalesce(max(id), 0) AS id FROM failures").get() as { id: number }).id,
-    newSinceAfterId: options.afterId === undefined ? null : countAfter(sqlite, filters, options.afterId),
+    latestFailureId: latestFailureId(sqlite),
+    newSinceAfterId: options.afterId === undefined ? null : countAfter(sqlite, filters, options.afterId, from),
   };
 }

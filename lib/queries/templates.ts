@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import type Database from "better-sqlite3";
 import { UNAVAILABLE_TEMPLATE_STATUSES, type UnavailableTemplateStatus } from "@/lib/template-status";
 
 export interface TemplateStatusChange {
@@ -19,9 +19,9 @@ export interface UnavailableTemplate {
 }
 
 /** Status changes of a template received through `hsm.status` events, oldest first. */
-export function getTemplateStatusHistory(template: string): TemplateStatusChange[] {
-  const rows = getDb()
-    .sqlite.prepare(
+export function getTemplateStatusHistory(sqlite: Database.Database, template: string): TemplateStatusChange[] {
+  const rows = sqlite
+    .prepare(
       `SELECT template, status, occurred_at, received_at, affected_conversation_ids FROM template_status_events
        WHERE template = ? ORDER BY occurred_at, id LIMIT 1000`,
     )
@@ -36,9 +36,9 @@ export function getTemplateStatusHistory(template: string): TemplateStatusChange
 }
 
 /** Templates whose latest status (by event time) is PAUSED, DISABLED or REJECTED, most recent first. */
-export function getUnavailableTemplates(): UnavailableTemplate[] {
-  const rows = getDb()
-    .sqlite.prepare(
+export function getUnavailableTemplates(sqlite: Database.Database): UnavailableTemplate[] {
+  const rows = sqlite
+    .prepare(
       `SELECT template, status, occurred_at FROM (
          SELECT template, status, occurred_at,
                 row_number() OVER (PARTITION BY template ORDER BY occurred_at DESC, id DESC) AS latest

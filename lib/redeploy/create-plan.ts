@@ -2,12 +2,14 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { recordAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
-import { CONTACT, DO_NOT_CONTACT_CONTACTS_SQL, DO_NOT_CONTACT_REASONS, codesOf } from "@/lib/export/contacts";
+import { codesOf } from "@/lib/export/contacts";
 import { parseFilters, resolveWindow } from "@/lib/filters";
 import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { rawConditions } from "@/lib/queries/failure-filter";
+import { runRead } from "@/lib/read/pool";
 import { parseInput } from "@/lib/validate";
+import type { Candidate } from "./candidates";
 import { MAX_USERS_PER_CALL, normalizeLine, sessionKeysFor } from "./payload";
 import { findPlanRow, reasonLabel, toPlanDetail, type PlanContactSample, type PlanDetail, type PlanSource, type PlanSummary } from "./plans";
 import { requireRedeployAvailable } from "./settings";
@@ -43,19 +45,6 @@ const createSchema = z
     if ((v.filter === undefined) === (v.incidentId === undefined)) ctx.addIssue({ code: "custom", path: ["filter"], message: "give either filter or incidentId" });
   });
 
-interface Candidate {
-  id: number;
-  contact: string;
-  reason: string;
-  poll_id: string | null;
-  country_code: string | null;
-  cellphone: string | null;
-  line: string;
-  user_session_keys: string | null;
-  occurred_at: number;
-  dnc: number;
-  retried: number;
-}
 
 interface Chosen {
   c: Candidate;
@@ -90,10 +79,12 @@ const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[
  * Makes a draft plan — the dry run — from a filtered view or an incident: each contact whose
  * latest failure in the view is of an included class, minus every contact with a "do not
  * contact" failure ever, contacts whose (poll, reason) was already re-deployed, and contacts
- * without a phone to send to; contacts without a poll_id are counted and listed apart. Read and
- * written in one immediate transaction, so the counts are exactly who the plan holds.
+ * without a phone to send to; contacts without a poll_id are counted and listed apart. The view is
+ * read by a read worker (it may look through a long window: never on the webhook's thread), as of
+ * one snapshot; the plan is then written in one short transaction, so its counts are exactly who
+ * it holds. Sending re-checks "do not contact" and already-retried contacts.
  */
-export function createPlan(input: unknown, by: ActingUser, now = Date.now()): PlanDetail {
+export async function createPlan(input: unknown, by: ActingUser, now = Date.now()): Promise<PlanDetail> {
   const handle = getDb();
   requireRedeployAvailable(handle);
   const body = parseInput(createSchema, input);
@@ -117,44 +108,22 @@ export function createPlan(input: unknown, by: ActingUser, now = Date.now()): Pl
   }
   const reasons = codesOf(...body.include);
 
+  const picked = await runRead("redeployCandidates", { view, reasons, maxContacts }, { user: by.actor.id ?? undefined });
+  const { doNotContact, alreadyRetried, noPhone, eligible, withoutPoll } = picked;
+  const chosen: Chosen[] = picked.eligibleFirst.map((c) => {
+    const { keys, line } = sessionKeysFor(c.user_session_keys, c.line, body.line);
+    return { c, keys: JSON.stringify(keys), line, eta: etaFor(sendAt, c.reason, c.occurred_at, now) };
+  });
+  if (eligible > maxContacts) {
+    throw new InvalidInputError(
+      `${eligible} contacts would be re-deployed; a plan holds at most ${maxContacts} (REDEPLOY_MAX_CONTACTS). Narrow the view.`,
+      [{ path: "filter", message: `more than ${maxContacts} contacts` }],
+      "too_many_contacts",
+    );
+  }
+
   return handle.sqlite
     .transaction(() => {
-      const upperId = handle.sqlite.prepare("SELECT coalesce(max(id), 0) FROM failures").pluck().get() as number;
-      const candidates = handle.sqlite
-        .prepare(
-          `SELECT l.*, l.contact IN (${DO_NOT_CONTACT_CONTACTS_SQL}) AS dnc,
-             EXISTS (SELECT 1 FROM redeploy_retried r WHERE r.contact = l.contact AND r.poll_id = l.poll_id AND r.reason = l.reason) AS retried
-           FROM (SELECT f.id, ${CONTACT} AS contact, f.reason, f.poll_id, f.country_code, f.cellphone, f.line, f.user_session_keys, f.occurred_at,
-                   row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
-                 FROM failures f WHERE ${view.sql} AND f.id <= ? AND ${CONTACT} IS NOT NULL) l
-           WHERE l.n = 1 AND l.reason IN (${reasons.map(() => "?").join(", ")})
-           ORDER BY l.occurred_at DESC, l.id DESC`,
-        )
-        .iterate(...DO_NOT_CONTACT_REASONS, upperId, ...view.params, upperId, ...reasons) as IterableIterator<Candidate>;
-
-      const chosen: Chosen[] = [];
-      const withoutPoll: Candidate[] = [];
-      let doNotContact = 0;
-      let alreadyRetried = 0;
-      let noPhone = 0;
-      let eligible = 0;
-      for (const c of candidates) {
-        if (c.dnc) doNotContact++;
-        else if (!c.cellphone || !c.country_code) noPhone++;
-        else if (!c.poll_id) withoutPoll.push(c);
-        else if (c.retried) alreadyRetried++;
-        else if (++eligible <= maxContacts) {
-          const { keys, line } = sessionKeysFor(c.user_session_keys, c.line, body.line);
-          chosen.push({ c, keys: JSON.stringify(keys), line, eta: etaFor(sendAt, c.reason, c.occurred_at, now) });
-        }
-      }
-      if (eligible > maxContacts) {
-        throw new InvalidInputError(
-          `${eligible} contacts would be re-deployed; a plan holds at most ${maxContacts} (REDEPLOY_MAX_CONTACTS). Narrow the view.`,
-          [{ path: "filter", message: `more than ${maxContacts} contacts` }],
-          "too_many_contacts",
-        );
-      }
 
       // Batches: one poll each (the poll is in the URL), at most MAX_USERS_PER_CALL users.
       const byPollContacts = new Map<string, Chosen[]>();

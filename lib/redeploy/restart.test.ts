@@ -56,7 +56,7 @@ it("kill -9 mid-plan: after a restart the plan resumes and no recorded batch is 
   });
   storeEvents(getDb(), events);
   const by = { actor: SYSTEM_ACTOR, ip: null };
-  const plan = createPlan({ filter: { template: "camp_restart" } }, by);
+  const plan = await createPlan({ filter: { template: "camp_restart" } }, by);
   expect(plan.batches.map((b) => b.size)).toEqual([500, 500, 201]);
 
   // The first call is answered; the second hangs, and the worker is killed while it waits.

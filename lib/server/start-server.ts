@@ -2,6 +2,7 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { closeDb, getDb } from "@/db/client";
+import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { scheduleAuthPruning } from "@/lib/auth/prune";
@@ -9,7 +10,9 @@ import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
+import { scheduleOptimize } from "@/lib/ops/optimize";
 import { scheduleRetention } from "@/lib/ops/retention";
+import { closeReadPool, readPool } from "@/lib/read/pool";
 import { startRedeployWorker } from "@/lib/redeploy/worker";
 import { createAppServer } from "./app-server";
 
@@ -50,6 +53,7 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
     server.close(() => {
       let code = 0;
       try {
+        closeReadPool();
         getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
         closeDb();
         logger().info("database checkpointed and closed; exiting");
@@ -84,6 +88,10 @@ export async function startServer(): Promise<http.Server> {
   let setupCode: string | null = null;
   if (countUsers(handle.db) === 0) setupCode = issueSetupCode(handle.db);
   else discardSetupCode(handle.db);
+
+  // Read workers (dashboard reads off this thread) start with the server, not on the first click.
+  await readPool().ready();
+  const stopOptimize = scheduleOptimize(handle.sqlite);
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
@@ -122,12 +130,15 @@ export async function startServer(): Promise<http.Server> {
   const redeployWorker = startRedeployWorker();
   const stopAuthPruning = scheduleAuthPruning(handle.db, settings.AUDIT_RETENTION_DAYS);
   const stopIncidentTimers = scheduleIncidentTimers(handle);
+  const stopAlerts = startAlerts();
   exitGracefully(server, () => {
     stopRetention();
     stopAuthPruning();
     stopIncidentTimers();
+    stopAlerts();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
+    stopOptimize();
   });
   return server;
 }

@@ -52,9 +52,10 @@ export function rowCounts(): RowCounts {
   return { raw: count("raw_events"), failures: count("failures"), templateStatus: count("template_status_events") };
 }
 
-/** Tables that hold no received data: drizzle's bookkeeping, generated settings, accounts and access. */
+/** Tables that hold no received data: drizzle's bookkeeping, generated settings, line names, accounts and access. */
 const NON_DATA_TABLES = new Set([
   "settings",
+  "line_labels",
   "__drizzle_migrations",
   "users",
   "sessions",

@@ -6,6 +6,8 @@ import { FieldMappingPanel } from "@/components/settings/field-mapping-panel";
 import { IncidentSettingsPanel } from "@/components/settings/incident-settings-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { readFieldMapping } from "@/lib/ingest/field-mapping";
+import { FailingChannelsBanner } from "@/components/alerts/failing-banner";
+import { listChannels } from "@/lib/alerts/channels";
 import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { WebhookPanel } from "@/components/settings/webhook-panel";
@@ -49,6 +51,7 @@ export default async function SettingsPage() {
       </section>
       {adminData && (
         <>
+          <FailingChannelsBanner channels={listChannels()} />
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <FieldMappingPanel initial={readFieldMapping(getDb())} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />

@@ -1,11 +1,11 @@
 import { parseFilters } from "@/lib/filters";
 import { jsonRoute } from "@/lib/http/route";
-import { listClosedSessions } from "@/lib/queries/sessions";
+import { runRead } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
 /** Sessions closed in the window (same filters as everywhere; line and template apply): ?limit=1..500&cursor=. */
-export const GET = jsonRoute({ role: "viewer" }, (request) => {
+export const GET = jsonRoute({ role: "viewer" }, (request, user) => {
   const params = new URL(request.url).searchParams;
-  return listClosedSessions(parseFilters(params), { limit: params.get("limit"), cursor: params.get("cursor") });
+  return runRead("closedSessions", { filters: parseFilters(params), page: { limit: params.get("limit"), cursor: params.get("cursor") }, now: Date.now() }, { user: user.id });
 });

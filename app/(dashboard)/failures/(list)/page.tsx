@@ -3,9 +3,8 @@ import { getTranslations } from "next-intl/server";
 import { FailuresTable } from "@/components/failures/failures-table";
 import { Panel } from "@/components/panel-boundary";
 import { failuresQueryKey } from "@/lib/query-keys";
-import { yieldToStream } from "@/lib/server-yield";
 import { parseFailurePage } from "@/lib/queries/failure-page";
-import { listFailures } from "@/lib/queries/failures";
+import { runRead } from "@/lib/read/pool";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, prefetchPagedList, type PageFilters, type SearchParams } from "../../page-filters";
 import { requirePageUser } from "@/lib/auth/page";
@@ -13,7 +12,7 @@ import { requirePageUser } from "@/lib/auth/page";
 export const dynamic = "force-dynamic";
 
 export default async function FailuresPage({ searchParams }: { searchParams: SearchParams }) {
-  await requirePageUser();
+  const user = await requirePageUser();
   const t = await getTranslations("nav");
   const page = await pageFilters(searchParams);
   if (!page.ok) return <InvalidFilters message={page.message} />;
@@ -21,16 +20,15 @@ export default async function FailuresPage({ searchParams }: { searchParams: Sea
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("failures")}</h1>
       <Panel what="failures" height={360}>
-        <FailuresPanel searchParams={searchParams} page={page} />
+        <FailuresPanel searchParams={searchParams} page={page} userId={user.id} />
       </Panel>
     </>
   );
 }
 
 /** The table, streamed in after the page shell with its own loading and error state. */
-async function FailuresPanel({ searchParams, page }: { searchParams: SearchParams; page: Extract<PageFilters, { ok: true }> }) {
-  await yieldToStream();
-  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: listFailures });
+async function FailuresPanel({ searchParams, page, userId }: { searchParams: SearchParams; page: Extract<PageFilters, { ok: true }>; userId: string }) {
+  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseFailurePage, queryKey: failuresQueryKey, load: (filters, paging) => runRead("failures", { filters, page: paging }, { user: userId }) });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>

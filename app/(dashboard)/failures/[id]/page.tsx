@@ -4,7 +4,7 @@ import { getTranslations } from "next-intl/server";
 import { FailureDetail } from "@/components/failures/failure-detail";
 import { filtersToSearchParams } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
-import { getFailure } from "@/lib/queries/failures";
+import { runRead } from "@/lib/read/pool";
 import { failureQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
@@ -13,7 +13,7 @@ import { requirePageUser } from "@/lib/auth/page";
 export const dynamic = "force-dynamic";
 
 export default async function FailurePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
-  await requirePageUser();
+  const user = await requirePageUser();
   const t = await getTranslations("failures");
   const { id } = await params;
   if (!/^\d{1,15}$/.test(id)) notFound();
@@ -21,7 +21,7 @@ export default async function FailurePage({ params, searchParams }: { params: Pr
   if (!page.ok) return <InvalidFilters message={page.message} />;
   const queryClient = new QueryClient();
   try {
-    queryClient.setQueryData(failureQueryKey(Number(id)), getFailure(Number(id)));
+    queryClient.setQueryData(failureQueryKey(Number(id)), await runRead("failure", { id: Number(id) }, { user: user.id }));
   } catch (err) {
     if (err instanceof NotFoundError) notFound();
     throw err;

@@ -6,9 +6,8 @@ import { Panel } from "@/components/panel-boundary";
 import { requirePageUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/auth/roles";
 import { parseIncidentPage } from "@/lib/queries/incident-page";
-import { listIncidents } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 import { incidentsQueryKey } from "@/lib/query-keys";
-import { yieldToStream } from "@/lib/server-yield";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, prefetchPagedList, type PageFilters, type SearchParams } from "../../page-filters";
 
@@ -32,8 +31,7 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Se
 
 /** The table, streamed in after the page shell with its own loading and error state. */
 async function IncidentsPanel({ searchParams, page, userId, canAct }: { searchParams: SearchParams; page: Extract<PageFilters, { ok: true }>; userId: string; canAct: boolean }) {
-  await yieldToStream();
-  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: (filters, paging) => listIncidents(filters, paging, userId) });
+  const prefetched = await prefetchPagedList(searchParams, page, { parsePaging: parseIncidentPage, queryKey: incidentsQueryKey, load: (filters, paging) => runRead("incidents", { filters, page: paging, viewerId: userId }, { user: userId }) });
   if (!prefetched.ok) return <InvalidFilters message={prefetched.message} />;
   return (
     <HydrationBoundary state={prefetched.state}>

@@ -4,7 +4,7 @@ import { IncidentDetailView } from "@/components/incidents/incident-detail";
 import { requirePageUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/auth/roles";
 import { AppError } from "@/lib/http/errors";
-import { getIncident } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 import { incidentQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "../../invalid-filters";
 import { pageFilters, type SearchParams } from "../../page-filters";
@@ -18,7 +18,7 @@ export default async function IncidentPage({ params, searchParams }: { params: P
   const queryClient = new QueryClient();
   let incident;
   try {
-    incident = getIncident((await params).id);
+    incident = await runRead("incident", { id: (await params).id }, { user: user.id });
   } catch (err) {
     // An unknown or malformed id is a page that does not exist.
     if (err instanceof AppError) notFound();

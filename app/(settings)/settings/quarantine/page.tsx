@@ -3,7 +3,7 @@ import { getTranslations } from "next-intl/server";
 import { QuarantineList } from "@/components/settings/quarantine-list";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { requirePageUser } from "@/lib/auth/page";
-import { listQuarantined } from "@/lib/queries/quarantine";
+import { runRead } from "@/lib/read/pool";
 import { settingsTimeZone } from "../time-zone";
 
 export const dynamic = "force-dynamic";
@@ -13,14 +13,14 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 export default async function QuarantinePage() {
-  await requirePageUser("admin");
+  const user = await requirePageUser("admin");
   const tz = await settingsTimeZone();
   const t = await getTranslations("settings");
   return (
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="quarantine" admin />
-      <QuarantineList firstPage={listQuarantined({ limit: "50" })} tz={tz} />
+      <QuarantineList firstPage={await runRead("quarantined", { limit: "50" }, { user: user.id })} tz={tz} />
     </>
   );
 }

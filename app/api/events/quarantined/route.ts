@@ -1,10 +1,10 @@
 import { jsonRoute } from "@/lib/http/route";
-import { listQuarantined } from "@/lib/queries/quarantine";
+import { runRead } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
 /** Quarantined events, newest first: ?limit=1..500&cursor=. */
-export const GET = jsonRoute({ role: "admin" }, (request) => {
+export const GET = jsonRoute({ role: "admin" }, (request, user) => {
   const params = new URL(request.url).searchParams;
-  return listQuarantined({ limit: params.get("limit"), cursor: params.get("cursor") });
+  return runRead("quarantined", { limit: params.get("limit"), cursor: params.get("cursor") }, { user: user.id });
 });

@@ -1,13 +1,13 @@
-import { countFailureExport, failureExport } from "@/lib/export/failures";
 import { parseExportRequest } from "@/lib/export/options";
 import { csvResponse } from "@/lib/http/csv-response";
 import { responseRoute } from "@/lib/http/route";
+import { runRead, streamExport } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
 /** The failures of the dashboard's filters as CSV; `count=1` answers `{ rows }` instead. */
-export const GET = responseRoute({ role: "operator" }, (request) => {
+export const GET = responseRoute({ role: "operator" }, async (request, user) => {
   const exportRequest = parseExportRequest(new URL(request.url).searchParams);
-  if (exportRequest.count) return Response.json({ rows: countFailureExport(exportRequest) }, { headers: { "Cache-Control": "no-store" } });
-  return csvResponse(failureExport(exportRequest), exportRequest);
+  if (exportRequest.count) return Response.json({ rows: await runRead("failureExportCount", { request: exportRequest }, { user: user.id }) }, { headers: { "Cache-Control": "no-store" } });
+  return csvResponse(await streamExport("failures", { request: exportRequest }, { user: user.id, bom: exportRequest.bom }));
 });

@@ -1,6 +1,8 @@
 import { jsonRoute } from "@/lib/http/route";
-import { getIncident } from "@/lib/queries/incidents";
+import { runRead } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute({ role: "viewer" }, async (_request, _user, { params }: { params: Promise<{ id: string }> }) => getIncident((await params).id));
+export const GET = jsonRoute({ role: "viewer" }, async (_request, user, { params }: { params: Promise<{ id: string }> }) =>
+  runRead("incident", { id: (await params).id }, { user: user.id }),
+);

@@ -14,5 +14,5 @@ export const GET = jsonRoute({ role: "operator" }, (request) => {
 
 /** Creates a draft plan (the dry run). Body: {filter|incidentId, include?, sendAt?, line?} → 201. */
 export const POST = responseRoute({ role: "operator" }, async (request, user) =>
-  Response.json(createPlan(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }), { status: 201, headers: { "Cache-Control": "no-store" } }),
+  Response.json(await createPlan(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }), { status: 201, headers: { "Cache-Control": "no-store" } }),
 );

@@ -1,0 +1,149 @@
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { lineLabel, lineLabels } from "@/lib/lines/labels";
+import { createTestUser, type TestUser } from "@/lib/testing/auth";
+import { DATASET_LINES, DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
+import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { expectError, type WebhookAnswer } from "@/lib/testing/webhook-client";
+import { GET as getLines } from "./route";
+import { PUT } from "./[line]/label/route";
+
+const tempDb = setupTempDatabase();
+afterAll(() => tempDb.cleanup());
+
+const NOW = Date.now();
+const users = {} as Record<"viewer" | "operator" | "admin", TestUser>;
+
+beforeAll(async () => {
+  for (const role of ["viewer", "operator", "admin"] as const) users[role] = await createTestUser(role);
+  loadFailureDataset({ now: NOW, seed: 5, count: 600 });
+});
+
+type Answer = WebhookAnswer;
+/** Status and body only, to compare whole answers. */
+const plain = (answer: Answer) => ({ status: answer.status, json: answer.json });
+
+/** PUT /api/lines/{line}/label as Next calls it: the segment arrives percent-decoded. */
+async function putLabel(line: string, body: unknown, headers: Record<string, string> = users.operator.headers): Promise<Answer> {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const response = await PUT(
+    new Request(`http://localhost:3000/api/lines/${encodeURIComponent(line)}/label`, { method: "PUT", headers: { "content-type": "application/json", ...headers }, body: text }),
+    { params: Promise.resolve({ line }) },
+  );
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+async function getJson(path: string, headers: Record<string, string> = users.viewer.headers): Promise<Answer> {
+  const modules: Record<string, () => Promise<{ GET: (request: Request) => Promise<Response> }>> = {
+    stats: () => import("@/app/api/stats/route"),
+    facets: () => import("@/app/api/facets/route"),
+    failures: () => import("@/app/api/failures/export/route"),
+    incidents: () => import("@/app/api/incidents/export/route"),
+  };
+  const name = path.split("?")[0]!.split("/")[2]!;
+  const { GET } = await modules[name]!();
+  const response = await GET(new Request(`http://localhost:3000${path}`, { headers }));
+  return { status: response.status, headers: response.headers, json: response.headers.get("content-type")?.startsWith("text/csv") ? await response.text() : await response.json() };
+}
+
+const auditRows = () =>
+  getDb().sqlite.prepare("SELECT actor_email AS actor, target, detail FROM audit_log WHERE action = 'line_label_changed' ORDER BY id").all() as Array<{ actor: string; target: string; detail: string }>;
+
+describe("PUT /api/lines/{line}/label", () => {
+  it("answers 401 without credentials and 403 to a viewer, changing nothing", async () => {
+    expectError(await putLabel(DATASET_LINES[0], { label: "Ventas CO" }, {}), 401, "unauthorized");
+    expectError(await putLabel(DATASET_LINES[0], { label: "Ventas CO" }, users.viewer.headers), 403, "forbidden");
+    expect(lineLabel(DATASET_LINES[0])).toBeNull();
+    expect(auditRows()).toEqual([]);
+  });
+
+  it("names a line (trimmed), renames it, and audits who did it", async () => {
+    expect(plain(await putLabel(DATASET_LINES[0], { label: "  Ventas CO  " }))).toEqual({ status: 200, json: { line: DATASET_LINES[0], label: "Ventas CO" } });
+    expect(plain(await putLabel(DATASET_LINES[0], { label: "Ventas Colombia" }, users.admin.headers))).toEqual({ status: 200, json: { line: DATASET_LINES[0], label: "Ventas Colombia" } });
+    expect(lineLabel(DATASET_LINES[0])).toBe("Ventas Colombia");
+    expect(auditRows()).toEqual([
+      { actor: users.operator.user.email, target: DATASET_LINES[0], detail: '(none) → "Ventas CO"' },
+      { actor: users.admin.user.email, target: DATASET_LINES[0], detail: '"Ventas CO" → "Ventas Colombia"' },
+    ]);
+  });
+
+  it("keys the label by the line as failures store it, however the number is written", async () => {
+    const answer = await putLabel("57 300 111 0002", { label: "Cobranza" });
+    expect(plain(answer)).toEqual({ status: 200, json: { line: "+573001110002", label: "Cobranza" } });
+    expect(lineLabel("+573001110002")).toBe("Cobranza");
+  });
+
+  it("accepts 60 characters and refuses more, empty, blank, missing or non-string labels with 400", async () => {
+    const sixty = "Línea de cobranza — Bogotá, Medellín y Cali (principal) ñ".padEnd(60, "x");
+    expect(sixty).toHaveLength(60);
+    expect((await putLabel(DATASET_LINES[2], { label: sixty })).json).toEqual({ line: DATASET_LINES[2], label: sixty });
+    for (const body of [{ label: `${sixty}y` }, { label: "" }, { label: "   " }, {}, { label: 42 }, { label: ["x"] }, { label: "a\u0000b" }]) {
+      const error = expectError(await putLabel(DATASET_LINES[2], body), 400, "invalid_input");
+      expect(error.details?.[0]?.path).toBe("label");
+    }
+    expectError(await putLabel(DATASET_LINES[2], "not json"), 400, "invalid_json");
+    expectError(await putLabel("   ", { label: "x" }), 400, "invalid_input");
+    expect(lineLabel(DATASET_LINES[2])).toBe(sixty);
+  });
+
+  it("clears a label with null (and clearing an unnamed line is harmless)", async () => {
+    await putLabel(DATASET_LINES[3], { label: "Soporte MX" });
+    expect(plain(await putLabel(DATASET_LINES[3], { label: null }))).toEqual({ status: 200, json: { line: DATASET_LINES[3], label: null } });
+    expect(lineLabel(DATASET_LINES[3])).toBeNull();
+    expect(plain(await putLabel(DATASET_LINES[3], { label: null }))).toEqual({ status: 200, json: { line: DATASET_LINES[3], label: null } });
+    expect(auditRows().slice(-2).map((r) => r.detail)).toEqual(['"Soporte MX" → (none)', "(none) → (none)"]);
+  });
+});
+
+describe("GET /api/lines", () => {
+  it("lists every labelled line to any signed-in user", async () => {
+    const anonymous = await getLines(new Request("http://localhost:3000/api/lines"));
+    expectError({ status: anonymous.status, headers: anonymous.headers, json: await anonymous.json() }, 401, "unauthorized");
+    const response = await getLines(new Request("http://localhost:3000/api/lines", { headers: users.viewer.headers }));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { items: Array<{ line: string; label: string; updatedAt: string }> };
+    expect(body.items.map((i) => [i.line, i.label])).toEqual([
+      [DATASET_LINES[0], "Ventas Colombia"],
+      ["+573001110002", "Cobranza"],
+      [DATASET_LINES[2], lineLabel(DATASET_LINES[2])],
+    ]);
+    for (const item of body.items) expect(Date.parse(item.updatedAt)).toBeGreaterThan(NOW - DAY);
+  });
+});
+
+describe("labels where lines are served", () => {
+  const window = `from=${new Date(NOW - 100 * DAY).toISOString()}&to=${new Date(NOW + 1000).toISOString()}`;
+
+  it("/api/stats byLine and /api/facets lines carry label, null when none", async () => {
+    const expected = (line: string | null) => (line ? (lineLabels().get(line) ?? null) : null);
+    const stats = (await getJson(`/api/stats?${window}`)).json as { byLine: Array<{ line: string | null; label: string | null }> };
+    expect(stats.byLine.length).toBeGreaterThan(3);
+    for (const item of stats.byLine) expect(item).toHaveProperty("label", expected(item.line));
+    expect(stats.byLine.find((i) => i.line === DATASET_LINES[0])?.label).toBe("Ventas Colombia");
+    expect(stats.byLine.find((i) => i.line === DATASET_LINES[4])?.label).toBeNull();
+    const facets = (await getJson(`/api/facets?${window}`)).json as { lines: Array<{ line: string | null; label: string | null }> };
+    for (const item of facets.lines) expect(item).toHaveProperty("label", expected(item.line));
+    expect(facets.lines.find((i) => i.line === "+573001110002")?.label).toBe("Cobranza");
+  });
+
+  it("a rename shows on the next read (the cached map is replaced, not patched)", async () => {
+    await putLabel(DATASET_LINES[4], { label: "Argentina" });
+    const stats = (await getJson(`/api/stats?${window}`)).json as { byLine: Array<{ line: string | null; label: string | null }> };
+    expect(stats.byLine.find((i) => i.line === DATASET_LINES[4])?.label).toBe("Argentina");
+    await putLabel(DATASET_LINES[4], { label: null });
+    const facets = (await getJson(`/api/facets?${window}`)).json as { lines: Array<{ line: string | null; label: string | null }> };
+    expect(facets.lines.find((i) => i.line === DATASET_LINES[4])?.label).toBeNull();
+  });
+
+  it("CSV exports end with line_label", async () => {
+    for (const path of [`/api/failures/export?${window}&line=${encodeURIComponent(DATASET_LINES[0])}`, `/api/incidents/export?${window}&status=open,acknowledged,resolved,snoozed,ignored&line=${encodeURIComponent(DATASET_LINES[0])}`]) {
+      const answer = await getJson(path, users.operator.headers);
+      expect(answer.status).toBe(200);
+      const [header, ...rows] = parse(answer.json as string) as string[][];
+      expect(header!.at(-1)).toBe("line_label");
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row.at(-1)).toBe("Ventas Colombia");
+    }
+  });
+});

@@ -1,0 +1,1 @@
+DROP INDEX `failures_raw_event_idx`;

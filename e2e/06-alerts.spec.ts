@@ -1,0 +1,72 @@
+import { expect, test } from "@playwright/test";
+import { Webhook } from "standardwebhooks";
+import { AlertReceiver } from "../lib/testing/alert-receiver";
+import { E2E_WEBHOOK_SECRET } from "../playwright.config";
+
+// Settings → Alerts end to end: a signed-webhook channel pointing at a real receiver on loopback,
+// a rule, a Treble webhook that opens an incident, the delivery in the log, and "Retry now".
+const receiver = new AlertReceiver();
+
+test.describe.configure({ mode: "serial" });
+test.beforeAll(async () => {
+  await receiver.start();
+});
+test.afterAll(async () => {
+  await receiver.stop();
+});
+
+test("create a channel and a rule in Settings, send a webhook, see the delivery in the log and retry it", async ({ page, request }) => {
+  await page.goto("/settings/alerts");
+  const channels = page.getByTestId("channels-panel");
+  await channels.getByLabel("Channel type").selectOption("webhook");
+  await channels.getByLabel("Channel name").fill("E2E receiver");
+  await channels.getByLabel("Channel URL").fill(receiver.url("/e2e-alerts"));
+  await channels.getByRole("button", { name: "Add channel" }).click();
+  const secret = (await page.getByTestId("channel-secret").locator("pre").textContent())!.trim();
+  expect(secret).toMatch(/^whsec_/);
+  await expect(channels.locator("tbody tr").filter({ hasText: "E2E receiver" })).toContainText("Webhook (signed)");
+
+  const rules = page.getByTestId("rules-panel");
+  await rules.getByLabel("Rule name").fill("E2E experiment numbers");
+  await rules.getByLabel("Trigger").selectOption("incident_opened");
+  await rules.getByLabel("Notify E2E receiver").check();
+  await rules.getByLabel("Reason").fill("FAILURE_BY_EXPERIMENT_NUMBER");
+  await rules.getByLabel("Line", { exact: true }).fill("+573009990013");
+  await expect(page.getByTestId("rule-preview")).toHaveText("Would have sent 0 notifications in the last 7 days.");
+  await rules.getByRole("button", { name: "Create rule" }).click();
+  await expect(rules.locator("tbody tr").filter({ hasText: "E2E experiment numbers" })).toContainText("reason=FAILURE_BY_EXPERIMENT_NUMBER");
+  await page.screenshot({ path: "test-results/alerts-settings.png", fullPage: true });
+
+  // The receiver refuses the first delivery (400: no retry), then accepts.
+  receiver.script("/e2e-alerts", { status: 400 });
+  const sent = await request.post(`/api/webhooks/treble?token=${E2E_WEBHOOK_SECRET}`, {
+    data: {
+      event_type: "deployment.failure",
+      event_id: `alerts-e2e-${Date.now()}`,
+      timestamp: new Date().toISOString(),
+      failure_reason: "FAILURE_BY_EXPERIMENT_NUMBER",
+      line: "+573009990013",
+      hsm: { name: "e2e_alerts_probe" },
+      user: { country_code: "57", cellphone: "3109990013" },
+    },
+  });
+  expect(sent.status()).toBe(200);
+  await receiver.waitFor(() => receiver.on("/e2e-alerts").length === 1, 10_000);
+
+  await page.goto("/settings/alerts/deliveries");
+  const row = page.getByTestId("delivery-row").filter({ hasText: "incident.opened" });
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute("data-status", "failed");
+  await expect(row).toContainText("HTTP 400");
+  await expect(row).toContainText("E2E receiver");
+  await expect(row).toContainText("E2E experiment numbers");
+  await row.getByRole("button", { name: "Retry now" }).click();
+  await expect(row).toHaveAttribute("data-status", "delivered", { timeout: 15_000 });
+  await page.screenshot({ path: "test-results/alerts-delivery-log.png", fullPage: true });
+
+  const [refused, delivered] = receiver.on("/e2e-alerts");
+  expect(refused!.headers["webhook-id"]).toBe(delivered!.headers["webhook-id"]);
+  const body = new Webhook(secret).verify(delivered!.body, delivered!.headers) as { type: string; incident: { reason: string; line: string } };
+  expect(body.type).toBe("incident.opened");
+  expect(body.incident).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", line: "+573009990013" });
+});

@@ -1,0 +1,132 @@
+import type Database from "better-sqlite3";
+import { asc } from "drizzle-orm";
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import { lineLabels as lineLabelsTable } from "@/db/schema";
+import { recordAudit } from "@/lib/auth/audit";
+import type { ActingUser } from "@/lib/incidents/apply";
+import { normalizeLine } from "@/lib/ingest/normalize";
+import { FIELD_MAX_LENGTH } from "@/lib/ingest/limits";
+import type { Facets } from "@/lib/queries/facets";
+import type { Stats } from "@/lib/queries/stats";
+import { parseInput } from "@/lib/validate";
+
+/** Longest label, in characters (after trimming). */
+export const LINE_LABEL_MAX_LENGTH = 60;
+
+export interface LineLabelItem {
+  line: string;
+  label: string;
+  /** ISO 8601 UTC. */
+  updatedAt: string;
+}
+
+/** line → label, for every labelled line. */
+export type LineLabelMap = ReadonlyMap<string, string>;
+
+// The cache lives on globalThis: the webhook server's bundle and Next's bundle each load this
+// module, and a rename through one must not leave the other showing the old name.
+const CACHE_KEY = Symbol.for("faultline.lineLabels");
+interface Cached {
+  items: LineLabelItem[];
+  map: LineLabelMap;
+}
+type CacheHolder = { [CACHE_KEY]?: Cached };
+const holder = globalThis as CacheHolder;
+
+/**
+ * Every label, read once and then kept in memory (a few rows at most: one per sending line)
+ * until a rename replaces it. Callers label whole pages from it, never row by row.
+ */
+function cached(): Cached {
+  const hit = holder[CACHE_KEY];
+  if (hit) return hit;
+  const rows = getDb().db.select().from(lineLabelsTable).orderBy(asc(lineLabelsTable.line)).all();
+  const items = rows.map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updatedAt).toISOString() }));
+  const fresh = { items, map: new Map(items.map((i) => [i.line, i.label])) };
+  holder[CACHE_KEY] = fresh;
+  return fresh;
+}
+
+/** line → label for every labelled line (cached; replaced on every rename). */
+export function lineLabels(): LineLabelMap {
+  return cached().map;
+}
+
+/** The label of one line (as failures store it), or null. */
+export function lineLabel(line: string | null | undefined): string | null {
+  return line ? (lineLabels().get(line) ?? null) : null;
+}
+
+/** Forgets the cached map (after a write, or when a test swaps the database). */
+export function invalidateLineLabels(): void {
+  delete holder[CACHE_KEY];
+}
+
+/** Each item with `label` beside its `line` (null when the line has none). One map read for all. */
+export function withLineLabels<T extends { line: string | null }>(items: readonly T[]): Array<T & { label: string | null }> {
+  const labels = lineLabels();
+  return items.map((item) => ({ ...item, label: item.line ? (labels.get(item.line) ?? null) : null }));
+}
+
+/** Every labelled line, by line (GET /api/lines). */
+export function listLineLabels(): { items: LineLabelItem[] } {
+  return { items: cached().items };
+}
+
+const inputSchema = z.object({
+  line: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(FIELD_MAX_LENGTH.line, `must be at most ${FIELD_MAX_LENGTH.line} characters`)
+    // The same key ingest stores: "+57 310 456 7890" and "573104567890" name the line "+573104567890".
+    .transform(normalizeLine),
+  label: z
+    .string({ message: `must be a string of 1–${LINE_LABEL_MAX_LENGTH} characters, or null` })
+    .trim()
+    .min(1, "must not be empty (send null to remove the label)")
+    .max(LINE_LABEL_MAX_LENGTH, `must be at most ${LINE_LABEL_MAX_LENGTH} characters`)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), "must not contain control characters")
+    .nullable(),
+});
+
+/**
+ * Names a line (body {"label": "…"}) or removes its name ({"label": null}). Answers the line as
+ * stored and its label now; the change is audited with the old and new names.
+ */
+export function setLineLabel(line: unknown, body: unknown, by: ActingUser, now = Date.now()): { line: string; label: string | null } {
+  const hasLabel = typeof body === "object" && body !== null && "label" in body;
+  const input = parseInput(inputSchema, { line, label: hasLabel ? (body as { label: unknown }).label : undefined });
+  const { sqlite } = getDb();
+  sqlite
+    .transaction(() => {
+      const before = sqlite.prepare("SELECT label FROM line_labels WHERE line = ?").pluck().get(input.line) as string | undefined;
+      if (input.label === null) sqlite.prepare("DELETE FROM line_labels WHERE line = ?").run(input.line);
+      else {
+        sqlite
+          .prepare("INSERT INTO line_labels (line, label, updated_at) VALUES (?, ?, ?) ON CONFLICT (line) DO UPDATE SET label = excluded.label, updated_at = excluded.updated_at")
+          .run(input.line, input.label, now);
+      }
+      const detail = `${before === undefined ? "(none)" : JSON.stringify(before)} → ${input.label === null ? "(none)" : JSON.stringify(input.label)}`;
+      recordAudit(getDb().db, { actor: by.actor, action: "line_label_changed", target: input.line, detail, ip: by.ip, at: now });
+    })
+    .immediate();
+  invalidateLineLabels();
+  return { line: input.line, label: input.label };
+}
+
+/** /api/stats as served: each `byLine` item carries its line's label. */
+export type LabelledStats = Omit<Stats, "byLine"> & { byLine: Array<Stats["byLine"][number] & { label: string | null }> };
+
+/** /api/facets as served: each line carries its label. */
+export type LabelledFacets = Omit<Facets, "lines"> & { lines: Array<Facets["lines"][number] & { label: string | null }> };
+
+// Labels are added after the query (which may run off this thread) from this thread's cached map.
+export const labelStats = (stats: Stats): LabelledStats => ({ ...stats, byLine: withLineLabels(stats.byLine) });
+export const labelFacets = (facets: Facets): LabelledFacets => ({ ...facets, lines: withLineLabels(facets.lines) });
+
+/** The label map read through a given connection (a CSV export's own snapshot), one query for the whole file. */
+export function readLineLabels(sqlite: Database.Database): LineLabelMap {
+  return new Map(sqlite.prepare("SELECT line, label FROM line_labels").raw(true).all() as Array<[string, string]>);
+}

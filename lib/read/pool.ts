@@ -1,0 +1,392 @@
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { getDb } from "@/db/client";
+import { getSettings } from "@/lib/config";
+import { QueryTimeoutError, TooManyRequestsError } from "@/lib/http/errors";
+import { logger } from "@/lib/log";
+import { asLocalError, fromWire, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
+import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
+
+/**
+ * The read path, off the thread that answers webhooks: a small pool of worker threads, each
+ * with its own read-only connection, runs the reads of lib/read/reads.ts; exports stream from a
+ * worker of their own. Every read has a deadline (QUERY_TIMEOUT_MS, from the moment it is asked,
+ * queueing included) and each user may have at most MAX_HEAVY_READS_PER_USER heavy reads at once.
+ */
+
+export const MAX_HEAVY_READS_PER_USER = 2;
+/** What a refused user is told to wait: heavy reads mostly finish within a second or two. */
+const RETRY_AFTER_SECONDS = 1;
+const RESPAWN_PAUSE_MS = 1_000;
+/** Reads of a few rows by key: not counted against the per-user cap. */
+const LIGHT_READS: ReadonlySet<ReadName> = new Set<ReadName>(["failure", "incident", "templateStatusHistory", "unavailableTemplates", "quarantineCount", "hasReceivedEvents", "latestFailureId"]);
+
+export interface ReadPoolOptions {
+  databasePath: string;
+  /** Worker threads for queries (exports get one each besides). */
+  size: number;
+  timeoutMs: number;
+  /**
+   * The worker's source module when not in production (tests: lib/testing/slow-read-worker.ts);
+   * production always runs the built dist/read-worker.mjs.
+   */
+  workerEntry?: string;
+}
+
+export interface ReadCaller {
+  /** Who asks (user id): heavy reads are capped per user. Omitted for the server's own reads. */
+  user?: string;
+}
+
+function timeoutError(timeoutMs: number): QueryTimeoutError {
+  const seconds = Math.round(timeoutMs / 100) / 10;
+  return new QueryTimeoutError(`This query took longer than ${seconds} s and was stopped. Narrow the time window or the filters, then retry.`);
+}
+
+/**
+ * The worker's script: the bundle of lib/read/worker.ts built beside the server in production
+ * (a real file, outside Next's bundles), its source through tsx elsewhere (tests, `next dev`).
+ */
+function workerScript(options: WorkerOptions, entry?: string): { file: string; workerData: unknown } {
+  // Run-time paths Next must neither bundle nor trace (turbopackIgnore).
+  const root = process.cwd();
+  const at = (...parts: string[]) => path.join(/* turbopackIgnore: true */ root, ...parts);
+  if (process.env.NODE_ENV === "production") return { file: at("dist", "read-worker.mjs"), workerData: options };
+  return { file: at("lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? at("lib", "read", "worker.ts") } };
+}
+
+let nextRequestId = 1;
+
+/** One worker thread and its requests in flight. */
+class ReadWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (err: Error) => void }>();
+  dead = false;
+  /** Whether it ever opened its connection (one that dies at birth is not replaced at once). */
+  started = false;
+  /** Resolves once the worker has opened its connection (rejects if it dies first). */
+  readonly ready: Promise<void>;
+
+  constructor(options: WorkerOptions, entry: string | undefined, onDeath: (worker: ReadWorker) => void) {
+    const script = workerScript(options, entry);
+    this.worker = new Worker(/* turbopackIgnore: true */ script.file, { workerData: script.workerData });
+    // An idle pool never keeps the process alive (tests, CLI scripts).
+    this.worker.unref();
+    let started!: { resolve: () => void; reject: (err: Error) => void };
+    this.ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    // Nobody may be waiting for it: a worker that dies at birth is reported by its requests.
+    this.ready.catch(() => {});
+    this.worker.on("message", (message: FromWorker) => {
+      if (message.type === "ready") {
+        this.started = true;
+        return started.resolve();
+      }
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      if (message.type === "error") waiting.reject(fromWire(message.error));
+      else waiting.resolve(message);
+    });
+    const die = (err: Error) => {
+      if (this.dead) return;
+      this.dead = true;
+      started.reject(err);
+      for (const waiting of this.pending.values()) waiting.reject(err);
+      this.pending.clear();
+      onDeath(this);
+    };
+    this.worker.on("error", (err) => {
+      logger().error({ err }, "read worker failed");
+      die(err);
+    });
+    this.worker.on("exit", (code) => die(new Error(`read worker exited (${code})`)));
+  }
+
+  request(message: WorkerRequest): Promise<FromWorker> {
+    if (this.dead) return Promise.reject(new Error("read worker is gone"));
+    const id = nextRequestId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id } as ToWorker);
+    });
+  }
+
+  /**
+   * Stops the worker. A statement inside SQLite cannot be interrupted from here: the thread ends
+   * when it returns (every read is bounded in time by its window), meanwhile it answers nothing.
+   */
+  terminate(): void {
+    this.dead = true;
+    for (const waiting of this.pending.values()) waiting.reject(new Error("read worker terminated"));
+    this.pending.clear();
+    void this.worker.terminate();
+  }
+}
+
+interface Job {
+  message: WorkerRequest;
+  resolve: (m: FromWorker) => void;
+  reject: (err: Error) => void;
+  worker?: ReadWorker;
+  settled: boolean;
+}
+
+export class ReadPool {
+  private readonly idle: ReadWorker[] = [];
+  private readonly workers = new Set<ReadWorker>();
+  private readonly queue: Job[] = [];
+  private readonly heavyByUser = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly options: ReadPoolOptions) {
+    for (let i = 0; i < Math.max(1, options.size); i++) this.spawn();
+  }
+
+
+  private spawn(): void {
+    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, (dead) => this.forget(dead));
+    this.workers.add(worker);
+    this.idle.push(worker);
+    this.dispatch();
+  }
+
+  /**
+   * A worker died or was stopped: a fresh one takes its place, after a pause when it died before
+   * it could open the database (no crash loop; queued reads meet their deadline meanwhile).
+   */
+  private forget(worker: ReadWorker): void {
+    if (!this.workers.delete(worker)) return;
+    const at = this.idle.indexOf(worker);
+    if (at >= 0) this.idle.splice(at, 1);
+    if (this.closed) return;
+    if (worker.started) this.spawn();
+    else setTimeout(() => !this.closed && this.spawn(), RESPAWN_PAUSE_MS).unref();
+  }
+
+  /** Heavy reads in flight per user; throws 429 past the cap. Returns the release. */
+  private takeSlot(heavy: boolean, caller: ReadCaller): () => void {
+    const user = caller.user;
+    if (!heavy || user === undefined) return () => {};
+    const running = this.heavyByUser.get(user) ?? 0;
+    if (running >= MAX_HEAVY_READS_PER_USER) {
+      throw new TooManyRequestsError(
+        `You already have ${MAX_HEAVY_READS_PER_USER} heavy reads running; retry in ${RETRY_AFTER_SECONDS} s.`,
+        RETRY_AFTER_SECONDS,
+      );
+    }
+    this.heavyByUser.set(user, running + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.heavyByUser.get(user) ?? 1) - 1;
+      if (left > 0) this.heavyByUser.set(user, left);
+      else this.heavyByUser.delete(user);
+    };
+  }
+
+  /** Resolves once every worker has started (the server waits for it before it listens). */
+  async ready(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.ready));
+  }
+
+  /** Heavy reads `user` has in flight (queued, running or streaming). */
+  heavyReadsOf(user: string): number {
+    return this.heavyByUser.get(user) ?? 0;
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) {
+      const worker = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      job.worker = worker;
+      worker.request(job.message).then(
+        (m) => this.settle(job, () => job.resolve(m)),
+        (err: Error) => this.settle(job, () => job.reject(err)),
+      );
+    }
+  }
+
+  private settle(job: Job, answer: () => void): void {
+    const worker = job.worker!;
+    if (!job.settled) {
+      job.settled = true;
+      answer();
+    }
+    if (!worker.dead && this.workers.has(worker)) {
+      this.idle.push(worker);
+      this.dispatch();
+    }
+  }
+
+  /** Runs one message on a pooled worker, cancelled (worker stopped and replaced) past the deadline. */
+  private run(message: WorkerRequest): Promise<FromWorker> {
+    if (this.closed) return Promise.reject(new Error("read pool is closed"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (job.settled) return;
+        job.settled = true;
+        const queued = this.queue.indexOf(job);
+        if (queued >= 0) this.queue.splice(queued, 1);
+        if (job.worker) {
+          job.worker.terminate();
+          this.forget(job.worker);
+        }
+        logger().warn({ read: message.type === "read" ? message.name : message.type, timeoutMs: this.options.timeoutMs }, "read cancelled at its deadline");
+        reject(timeoutError(this.options.timeoutMs));
+      }, this.options.timeoutMs);
+      const job: Job = {
+        message,
+        settled: false,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  read<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
+    return this.readByName(name, args, caller) as Promise<ReadResult<N>>;
+  }
+
+  /** `read` for a name known only at run time (a test worker's); every read but LIGHT_READS is heavy. */
+  async readByName(name: string, args: unknown, caller: ReadCaller = {}): Promise<unknown> {
+    const release = this.takeSlot(!LIGHT_READS.has(name as ReadName), caller);
+    try {
+      const answer = await this.run({ type: "read", name, args });
+      return (answer as Extract<FromWorker, { type: "result" }>).value;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A CSV export streamed from a worker of its own: each pull of the returned body asks the
+   * worker for one chunk (so a slow client holds back the reads), each within the deadline. The
+   * worker ends with the stream: at its end, on an error, or when the client goes away.
+   */
+  async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
+    if (this.closed) throw new Error("read pool is closed");
+    const release = this.takeSlot(true, options);
+    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, () => {});
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      worker.terminate();
+      release();
+    };
+    const timed = async (message: WorkerRequest): Promise<FromWorker> => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          logger().warn({ export: name, timeoutMs: this.options.timeoutMs }, "export cancelled at its deadline");
+          finish();
+          reject(timeoutError(this.options.timeoutMs));
+        }, this.options.timeoutMs);
+      });
+      try {
+        return await Promise.race([worker.request(message), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    let filename: string;
+    try {
+      const opened = (await timed({ type: "export", name, args, bom: options.bom })) as Extract<FromWorker, { type: "opened" }>;
+      filename = opened.filename;
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const { bytes } = (await timed({ type: "pull" })) as Extract<FromWorker, { type: "chunk" }>;
+            if (bytes) controller.enqueue(bytes);
+            else {
+              finish();
+              controller.close();
+            }
+          } catch (err) {
+            finish();
+            controller.error(err);
+          }
+        },
+        cancel: finish,
+      },
+      // One chunk ahead at most.
+      { highWaterMark: 1 },
+    );
+    return { filename, body };
+  }
+
+  /** Stops every worker (shutdown, tests). */
+  close(): void {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) {
+      job.settled = true;
+      job.reject(new Error("read pool is closed"));
+    }
+    for (const worker of this.workers) worker.terminate();
+    this.workers.clear();
+    this.idle.length = 0;
+  }
+}
+
+// One pool per process, shared by the server and by Next's route bundles (each has its own copy
+// of this module).
+const POOL = Symbol.for("faultline.readPool");
+type WithPool = typeof globalThis & { [POOL]?: ReadPool };
+
+/** The process's read pool, started on first use (after migrations: workers only read). */
+export function readPool(): ReadPool {
+  const g = globalThis as WithPool;
+  if (!g[POOL]) {
+    const settings = getSettings();
+    getDb();
+    g[POOL] = new ReadPool({ databasePath: settings.DATABASE_PATH, size: settings.READ_WORKERS, timeoutMs: settings.QUERY_TIMEOUT_MS });
+  }
+  return g[POOL];
+}
+
+/**
+ * Runs a named read (lib/read/reads.ts) off the main thread. Its typed errors (503 query_timeout,
+ * 429, a read's own 400/404) are rethrown as this module copy's, for this copy's error mapping.
+ */
+export async function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
+  try {
+    return await readPool().read(name, args, caller);
+  } catch (err) {
+    throw asLocalError(err);
+  }
+}
+
+/** Opens a named CSV export streamed from its own worker (errors as runRead's). */
+export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }) {
+  try {
+    return await readPool().openExport(name, args, options);
+  } catch (err) {
+    throw asLocalError(err);
+  }
+}
+
+/** Makes `pool` the process's read pool, closing the one before (tests). */
+export function useReadPool(pool: ReadPool): void {
+  closeReadPool();
+  (globalThis as WithPool)[POOL] = pool;
+}
+
+export function closeReadPool(): void {
+  const g = globalThis as WithPool;
+  g[POOL]?.close();
+  delete g[POOL];
+}

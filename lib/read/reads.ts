@@ -1,0 +1,60 @@
+import type Database from "better-sqlite3";
+import { contactExport, countContactExport } from "@/lib/export/contacts";
+import { countFailureExport, failureExport } from "@/lib/export/failures";
+import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
+import type { ContactList, ExportRequest } from "@/lib/export/options";
+import type { RowSource } from "@/lib/export/csv";
+import type { Filters } from "@/lib/filters";
+import { getFacets } from "@/lib/queries/facets";
+import type { FailurePage } from "@/lib/queries/failure-page";
+import { getFailure, listFailures } from "@/lib/queries/failures";
+import type { IncidentPage } from "@/lib/queries/incident-page";
+import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
+import { getStats, type StatsOptions } from "@/lib/queries/stats";
+import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
+import { countQuarantined, listQuarantined } from "@/lib/queries/quarantine";
+import { listClosedSessions } from "@/lib/queries/sessions";
+import { getTemplateStatusHistory, getUnavailableTemplates } from "@/lib/queries/templates";
+import { pickCandidates } from "@/lib/redeploy/candidates";
+
+/**
+ * Every read the dashboard makes, by name: plain functions of (read-only connection, arguments)
+ * that run inside a read worker (lib/read/worker.ts), never on the thread that answers webhooks.
+ * Arguments and results cross threads by structured clone: plain data only.
+ * To route a new query through the pool, add one line here (and to LIGHT_READS in pool.ts when
+ * it reads a handful of rows by key).
+ */
+export const READS = {
+  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => getStats(db, a.filters, a.options),
+  facets: (db: Database.Database, a: { filters: Filters }) => getFacets(db, a.filters),
+  failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
+  failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
+  incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
+  incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
+  matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
+  templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
+  unavailableTemplates: (db: Database.Database) => getUnavailableTemplates(db),
+  closedSessions: (db: Database.Database, a: { filters: Filters; page: { limit?: string | null; cursor?: string | null }; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
+  quarantineCount: (db: Database.Database) => countQuarantined(db),
+  quarantined: (db: Database.Database, a: { limit?: string | null; cursor?: string | null }) => listQuarantined(db, a),
+  redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
+  hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
+  latestFailureId: (db: Database.Database) => latestFailureId(db),
+  failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
+  incidentExportCount: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => countIncidentExport(db, a.request, a.viewerId),
+  contactExportCount: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => countContactExport(db, a.list, a.request),
+} satisfies Record<string, (db: Database.Database, args: never) => unknown>;
+
+export type ReadName = keyof typeof READS;
+export type ReadArgs<N extends ReadName> = Parameters<(typeof READS)[N]> extends [Database.Database, infer A] ? A : undefined;
+export type ReadResult<N extends ReadName> = ReturnType<(typeof READS)[N]>;
+
+/** CSV downloads, streamed from a worker of their own (see streamExport in pool.ts). */
+export const EXPORTS = {
+  failures: (db: Database.Database, a: { request: ExportRequest }) => failureExport(db, a.request),
+  incidents: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => incidentExport(db, a.request, a.viewerId),
+  contacts: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => contactExport(db, a.list, a.request),
+} satisfies Record<string, (db: Database.Database, args: never) => { filename: string; source: RowSource }>;
+
+export type ExportName = keyof typeof EXPORTS;
+export type ExportArgs<N extends ExportName> = Parameters<(typeof EXPORTS)[N]>[1];

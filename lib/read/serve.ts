@@ -1,0 +1,84 @@
+import fs from "node:fs";
+import os from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { csvStream } from "@/lib/export/csv";
+import { NotFoundError } from "@/lib/http/errors";
+import { toWire, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol";
+import { EXPORTS } from "./reads";
+
+export type Read = (db: Database.Database, args: unknown) => unknown;
+
+/** Scheduling niceness of a read thread: the webhook's thread (nice 0) gets ~10× its CPU share. */
+const READ_THREAD_NICE = 10;
+
+/**
+ * Lowers this thread's CPU priority, so that on a busy machine the thread answering webhooks is
+ * scheduled first. Linux applies setpriority() to a thread id alone; elsewhere nothing is done.
+ */
+function deferToWebhooks(): void {
+  try {
+    const tid = Number(fs.readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) os.setPriority(tid, READ_THREAD_NICE);
+  } catch {
+    // No /proc/thread-self (not Linux): the threads share the CPU evenly.
+  }
+}
+
+/**
+ * The body of a read worker: one read-only connection of its own, answering one message at a
+ * time with `reads` (by name) and EXPORTS. Reads run here so the main thread (which answers
+ * webhooks) never waits on them. A worker serving an export holds that one export open and
+ * streams it on demand (`pull`), one chunk per message: the HTTP response's backpressure reaches
+ * the database reads.
+ */
+export function serveReads(reads: Record<string, Read>): void {
+  const port = parentPort!;
+  const options = workerData as WorkerOptions;
+  deferToWebhooks();
+  const sqlite = new Database(options.databasePath, { readonly: true, fileMustExist: true });
+  sqlite.pragma("busy_timeout = 5000");
+  // Contact lists materialise into temporary tables; large ones spill to disk rather than memory.
+  sqlite.pragma("temp_store = FILE");
+
+  const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  const named = <T>(table: Record<string, T>, name: string): T => {
+    if (!Object.hasOwn(table, name)) throw new NotFoundError(`No read named ${name}.`);
+    return table[name]!;
+  };
+  /** The export this worker streams (an export worker serves one, then ends). */
+  let open: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  async function handle(message: ToWorker): Promise<void> {
+    try {
+      if (message.type === "read") {
+        send({ type: "result", id: message.id, value: named(reads, message.name)(sqlite, message.args) });
+      } else if (message.type === "export") {
+        const start = named(EXPORTS, message.name) as (db: Database.Database, args: unknown) => ReturnType<(typeof EXPORTS)["failures"]>;
+        const exp = start(sqlite, message.args);
+        open = csvStream(exp.source, { bom: message.bom }).getReader();
+        send({ type: "opened", id: message.id, filename: exp.filename });
+      } else {
+        if (!open) throw new NotFoundError("No export open.");
+        const { done, value } = await open.read();
+        if (done) {
+          open = undefined;
+          send({ type: "chunk", id: message.id, bytes: null });
+        } else {
+          // A copy that owns its buffer, handed over without copying again.
+          const bytes = value.slice();
+          send({ type: "chunk", id: message.id, bytes }, [bytes.buffer]);
+        }
+      }
+    } catch (err) {
+      send({ type: "error", id: message.id, error: toWire(err) });
+    }
+  }
+
+  // Messages are handled strictly in turn (an export pull awaits its stream).
+  let queue = Promise.resolve();
+  port.on("message", (message: ToWorker) => {
+    queue = queue.then(() => handle(message));
+  });
+  send({ type: "ready" });
+}

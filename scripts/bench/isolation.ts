@@ -1,0 +1,197 @@
+// npm run bench:isolation [-- --rows 500000] [--db <file>] [--seconds 20] [--clients 4]
+//
+// Isolation benchmark (issue 11, "looking never blinds listening"): seeds a database (reused when
+// --db already holds enough rows, the same files bench:queries and bench:export use), starts the
+// production server on it and posts a webhook every 20 ms (on a fixed schedule, whatever the
+// answers take): first idle, then while --clients clients (each its own operator) loop over the
+// heavy reads below, a full CSV export among them. Prints webhook p50/p99/max idle and under load,
+// their ratio, errors and timeouts, and what the heavy reads answered (200, 503 query_timeout…).
+// Targets (judged at 10M rows): webhook p99 under load ≤ 50 ms and ≤ 3× idle, 0 errors, 0 timeouts.
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
+
+const SECRET = "bench-isolation-secret-0123456789";
+const WEBHOOK_EVERY_MS = 20;
+/** Treble's patience: a webhook not answered within this is a timeout. */
+const WEBHOOK_TIMEOUT_MS = 5_000;
+const P99_TARGET_MS = 50;
+const RATIO_TARGET = 3;
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "500000" },
+    db: { type: "string" },
+    seconds: { type: "string", default: "20" },
+    clients: { type: "string", default: "4" },
+  },
+});
+const rows = Number(values.rows);
+const seconds = Number(values.seconds);
+const clients = Number(values.clients);
+if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
+if (!Number.isFinite(seconds) || seconds < 2 || seconds > 600) throw new Error("--seconds must be 2…600");
+if (!Number.isInteger(clients) || clients < 1 || clients > 32) throw new Error("--clients must be 1…32");
+const dbFile = path.resolve(values.db ?? `bench-results/queries-${rows}.db`);
+
+const pct = (samples: number[], p: number) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+};
+
+interface WebhookRun {
+  latencies: number[];
+  errors: string[];
+  timeouts: number;
+}
+
+/** Posts a failure every WEBHOOK_EVERY_MS until `stop` resolves; every answer must be a 200. */
+async function webhooks(port: number, stop: Promise<unknown>): Promise<WebhookRun> {
+  const run: WebhookRun = { latencies: [], errors: [], timeouts: 0 };
+  const inFlight: Array<Promise<void>> = [];
+  let n = 0;
+  const post = async () => {
+    const i = n++;
+    const started = performance.now();
+    try {
+      const response = await fetch(`http://${HOST}:${port}/api/webhooks/treble?token=${SECRET}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          event_type: "deployment.failure",
+          event_id: `bench-isolation-${process.pid}-${Date.now()}-${i}`,
+          timestamp: new Date().toISOString(),
+          failure_reason: "FAILURE_BY_RATE_LIMIT",
+          line: "+573001110001",
+          hsm: { name: "bench" },
+          user: { country_code: "57", cellphone: "3001234567" },
+        }),
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) run.errors.push(`HTTP ${response.status}`);
+      else run.latencies.push(performance.now() - started);
+    } catch (err) {
+      if ((err as Error).name === "TimeoutError") run.timeouts++;
+      else run.errors.push((err as Error).message);
+    }
+  };
+  const timer = setInterval(() => inFlight.push(post()), WEBHOOK_EVERY_MS);
+  await stop;
+  clearInterval(timer);
+  await Promise.all(inFlight);
+  return run;
+}
+
+interface ReadTally {
+  statuses: Map<number | string, number>;
+  durations: number[];
+}
+
+async function main(): Promise<number> {
+  ensureSeeded(dbFile, rows);
+  const db = new Database(dbFile, { readonly: true });
+  const total = db.prepare("SELECT count(*) FROM failures").pluck().get() as number;
+  const busiest = db.prepare("SELECT line, template FROM failures WHERE line <> '' AND template <> '' GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1").get() as { line: string; template: string };
+  db.close();
+  const tokens = Array.from({ length: clients }, (_, i) => benchToken(dbFile, { email: `bench-isolation-${i}@faultline.local`, role: "operator", tokenName: "bench:isolation" }));
+  const heavyReads = [
+    "/api/stats?range=90d&q=3",
+    "/api/facets?range=90d&q=3",
+    "/api/contacts/export?list=retry&range=90d&count=1",
+    "/api/stats?range=90d&tz=Asia/Kolkata",
+    `/api/stats?range=90d&line=${encodeURIComponent(busiest.line)}&template=${encodeURIComponent(busiest.template)}`,
+    "/api/failures/export?range=90d",
+  ];
+  const port = await freePort();
+  const server = await startServer(port, dbFile, SECRET);
+  const problems: string[] = [];
+  try {
+    const phase = () => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    // Warm up (code paths, page cache) with one round of the reads, then the idle baseline.
+    for (const url of heavyReads) await (await fetch(`http://${HOST}:${port}${url}`, { headers: { Authorization: `Bearer ${tokens[0]}` } })).arrayBuffer();
+    const idle = await webhooks(port, phase());
+
+    const tallies = new Map<string, ReadTally>(heavyReads.map((url) => [url, { statuses: new Map(), durations: [] }]));
+    let loading = true;
+    const client = async (token: string, offset: number) => {
+      for (let i = offset; loading; i++) {
+        const url = heavyReads[i % heavyReads.length]!;
+        const tally = tallies.get(url)!;
+        const started = performance.now();
+        let status: number | string;
+        try {
+          const response = await fetch(`http://${HOST}:${port}${url}`, { headers: { Authorization: `Bearer ${token}` } });
+          await response.arrayBuffer(); // a full CSV export is read to its end
+          status = response.status;
+        } catch (err) {
+          status = (err as Error).message;
+        }
+        tally.durations.push(performance.now() - started);
+        tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
+      }
+    };
+    const loadEnds = phase().then(() => (loading = false));
+    const readers = tokens.map((token, i) => client(token, i));
+    const underLoad = await webhooks(port, loadEnds);
+    await Promise.all(readers);
+
+    const line = (label: string, run: WebhookRun) =>
+      console.log(
+        `${label.padEnd(22)} p50 ${pct(run.latencies, 50).toFixed(1)} ms  p99 ${pct(run.latencies, 99).toFixed(1)} ms  max ${Math.max(...run.latencies).toFixed(1)} ms  (${run.latencies.length} answered, ${run.errors.length} errors, ${run.timeouts} timeouts)`,
+      );
+    console.log(`\nIsolation benchmark on ${total.toLocaleString("en-US")} failures (production server, a webhook every ${WEBHOOK_EVERY_MS} ms, ${seconds} s per phase, ${clients} clients)\n`);
+    line("webhook idle", idle);
+    line("webhook under load", underLoad);
+    const ratio = pct(underLoad.latencies, 99) / pct(idle.latencies, 99);
+    console.log(`ratio p99 load/idle    ${ratio.toFixed(2)}× (target ≤ ${RATIO_TARGET}× and p99 ≤ ${P99_TARGET_MS} ms, at 10M rows)\n`);
+    console.log("heavy reads meanwhile (answers; mean and max time):");
+    for (const [url, t] of tallies) {
+      const answers = [...t.statuses].map(([s, n]) => `${s}×${n}`).join(" ");
+      const mean = t.durations.reduce((a, b) => a + b, 0) / Math.max(1, t.durations.length);
+      console.log(`  ${url.padEnd(70)} ${answers.padEnd(18)} mean ${(mean / 1000).toFixed(2)} s  max ${(Math.max(0, ...t.durations) / 1000).toFixed(2)} s`);
+    }
+    const errors = [...idle.errors, ...underLoad.errors];
+    if (errors.length) problems.push(`${errors.length} webhook errors: ${[...new Set(errors)].slice(0, 5).join("; ")}`);
+    if (idle.timeouts + underLoad.timeouts) problems.push(`${idle.timeouts + underLoad.timeouts} webhook timeouts (> ${WEBHOOK_TIMEOUT_MS} ms)`);
+    if (rows >= 10_000_000) {
+      if (pct(underLoad.latencies, 99) > P99_TARGET_MS) problems.push(`webhook p99 under load ${pct(underLoad.latencies, 99).toFixed(1)} ms > ${P99_TARGET_MS} ms`);
+      if (ratio > RATIO_TARGET) problems.push(`webhook p99 under load ${ratio.toFixed(2)}× idle > ${RATIO_TARGET}×`);
+    }
+    fs.mkdirSync("bench-results", { recursive: true });
+    const out = path.join("bench-results", `isolation-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          rows: total,
+          seconds,
+          clients,
+          webhook: {
+            idle: { p50: pct(idle.latencies, 50), p99: pct(idle.latencies, 99), max: Math.max(...idle.latencies), answered: idle.latencies.length, errors: idle.errors.length, timeouts: idle.timeouts },
+            load: { p50: pct(underLoad.latencies, 50), p99: pct(underLoad.latencies, 99), max: Math.max(...underLoad.latencies), answered: underLoad.latencies.length, errors: underLoad.errors.length, timeouts: underLoad.timeouts },
+            ratioP99: ratio,
+          },
+          reads: Object.fromEntries([...tallies].map(([url, t]) => [url, { statuses: Object.fromEntries(t.statuses), durationsMs: t.durations }])),
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`\nResults written to ${out}`);
+  } finally {
+    server.kill("SIGTERM");
+  }
+  for (const p of problems) console.error(`FAIL: ${p}`);
+  return problems.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
