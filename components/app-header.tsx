@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { getTranslations } from "next-intl/server";
 import { Suspense } from "react";
+import { signOutAction } from "@/app/auth-actions";
 import type { AuthUser } from "@/lib/auth/session";
 import { CommandPalette } from "./command-palette";
 import { MobileNav, NavLinks } from "./nav-links";
@@ -25,7 +26,10 @@ export async function AppHeader({ user }: { user: AuthUser }) {
         </nav>
         <div className="ml-auto flex items-center gap-1 sm:gap-2">
           <CommandPalette />
-          <UserMenu email={user.email} role={user.role} />
+          {/* Imported here, on the server, so every signed-in page serves the module's actions
+              itself: Next would otherwise forward one posted to this page to another route with
+              an extra internal request, which the sign-in rate limit would count twice. */}
+          <UserMenu email={user.email} role={user.role} signOut={signOutAction} />
         </div>
       </div>
     </header>

@@ -7,7 +7,6 @@ import { useLocale, useTranslations } from "next-intl";
 import { useTheme } from "next-themes";
 import { useTransition } from "react";
 import { toast } from "sonner";
-import { signOutAction } from "@/app/auth-actions";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import {
@@ -62,7 +61,8 @@ export function ThemeToggle() {
   );
 }
 
-export function UserMenu({ email, role }: { email: string; role: Role }) {
+/** `signOut` is the sign-out server action, handed down by the server header (see AppHeader). */
+export function UserMenu({ email, role, signOut }: { email: string; role: Role; signOut: () => Promise<void> }) {
   const t = useTranslations("userMenu");
   const tRole = useTranslations("roles");
   const locale = useLocale();
@@ -105,7 +105,7 @@ export function UserMenu({ email, role }: { email: string; role: Role }) {
             {t("account")}
           </Link>
         </DropdownMenuItem>
-        <form action={signOutAction}>
+        <form action={signOut}>
           <DropdownMenuItem asChild>
             <button type="submit" className="w-full">
               <LogOutIcon aria-hidden /> {t("signOut")}
