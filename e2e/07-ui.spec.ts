@@ -2,6 +2,9 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { ADMIN_STATE, E2E_WEBHOOK_SECRET } from "../playwright.config";
 
+/** README screenshots are refreshed with UPDATE_SCREENSHOTS=1; other runs keep theirs with the test results. */
+const screenshotPath = (name: string) => (process.env.UPDATE_SCREENSHOTS ? `docs/screenshots/${name}.png` : `test-results/screenshots/${name}.png`);
+
 // The interface in three languages, light and dark, on a phone, and checked by axe: against the
 // real server, with failures sent through the real webhook.
 const LINE = "+573001119001";
@@ -83,7 +86,7 @@ test("Accept-Language alone picks Spanish", async ({ browser }) => {
   await expect(page.locator('[data-reason="FAILURE_BY_RATE_LIMIT"]')).toContainText("Límite de envío de WhatsApp");
   await page.goto("/incidents");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Incidentes");
-  await page.screenshot({ path: "docs/screenshots/incidents-es.png", fullPage: true });
+  await page.screenshot({ path: screenshotPath("incidents-es"), fullPage: true });
   await context.close();
 });
 
@@ -93,7 +96,7 @@ test("dark mode follows the toggle and is remembered", async ({ page }) => {
   await expect(page.getByTestId("overview")).toBeVisible();
   await expect(page.locator("html")).not.toHaveClass(/dark/);
   const lightBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  await page.screenshot({ path: "docs/screenshots/overview-light.png", fullPage: true });
+  await page.screenshot({ path: screenshotPath("overview-light"), fullPage: true });
 
   await page.getByTestId("user-menu").click();
   await page.getByTestId("theme-dark").click();
@@ -104,7 +107,7 @@ test("dark mode follows the toggle and is remembered", async ({ page }) => {
   await expect(page.locator("html")).toHaveClass(/dark/);
   await expect(page.getByTestId("overview")).toBeVisible();
   await page.keyboard.press("Escape");
-  await page.screenshot({ path: "docs/screenshots/overview-dark.png", fullPage: true });
+  await page.screenshot({ path: screenshotPath("overview-dark"), fullPage: true });
 
   // "System" follows the operating system's preference again.
   await page.getByTestId("user-menu").click();
@@ -158,7 +161,7 @@ for (const path of ["/", "/failures", "/incidents", "incident"]) {
     await page.waitForLoadState("networkidle");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    if (path === "/") await page.screenshot({ path: "docs/screenshots/overview-phone.png", fullPage: true });
+    if (path === "/") await page.screenshot({ path: screenshotPath("overview-phone"), fullPage: true });
     if (path === "/failures") {
       // The filter bar folds into a sheet.
       await page.getByTestId("filters-open").click();

@@ -134,7 +134,7 @@ export function FailureDetail({ id, tz, filterQuery }: { id: number; tz: string;
       </Card>
       <Card>
         <CardTitle>{t("rawPayload")}</CardTitle>
-        <pre data-testid="raw-payload" className="max-h-96 whitespace-pre-wrap break-all">
+        <pre data-testid="raw-payload" className="max-h-96 whitespace-pre-wrap break-all" tabIndex={0}>
           {prettyJson(f.rawPayload)}
         </pre>
       </Card>

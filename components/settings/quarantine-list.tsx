@@ -87,7 +87,7 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
           {t("empty")}
         </p>
       ) : (
-        <div className="overflow-x-auto">
+        <div className="overflow-x-auto" tabIndex={0}>
         <table className="min-w-[720px]">
           <thead>
             <tr>
@@ -115,7 +115,7 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
                   </ul>
                 </td>
                 <td>
-                  <pre className="max-h-60 overflow-auto text-xs break-all whitespace-pre-wrap sm:min-w-[380px]" data-testid="quarantined-payload">
+                  <pre className="max-h-60 overflow-auto text-xs break-all whitespace-pre-wrap sm:min-w-[380px]" data-testid="quarantined-payload" tabIndex={0}>
                     {prettyJson(e.payload)}
                   </pre>
                 </td>

@@ -99,7 +99,7 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
           {t("create")}
         </button>
       </form>
-      <div className="overflow-x-auto">
+      <div className="overflow-x-auto" tabIndex={0}>
       <table className="min-w-[640px]">
         <thead>
           <tr>

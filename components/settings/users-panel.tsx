@@ -55,7 +55,7 @@ export function UsersPanel({ initialUsers, currentUserId }: { initialUsers: User
   return (
     <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="users-panel">
       <h2 className="mb-3">{t("title")}</h2>
-      <div className="overflow-x-auto">
+      <div className="overflow-x-auto" tabIndex={0}>
       <table className="min-w-[560px]">
         <thead>
           <tr>

@@ -51,7 +51,7 @@ export default async function RedeployPage() {
             {t("noPlan")}
           </p>
         ) : (
-          <div className="overflow-x-auto">
+          <div className="overflow-x-auto" tabIndex={0}>
           <table data-testid="plans-table" className="min-w-[640px]">
             <thead>
               <tr>
