@@ -1,4 +1,4 @@
-// npm run bench:queries [-- --rows 1000000 | --rows 10000000] [--db <file>] [--reps 20]
+// npm run bench:queries [-- --rows 1000000 | --rows 10000000] [--db <file>] [--reps 20] [--only q=]
 //
 // Dashboard query benchmark (issues 4 and 11, "Every filter fast"): seeds a database with
 // realistic skewed history (scripts/seed-demo.ts; reused when --db already holds enough rows),
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     db: { type: "string" },
     reps: { type: "string", default: "20" },
     "baseline-reps": { type: "string", default: "3" },
+    /** Only the filters whose name starts with this (e.g. `q=` or `tz=`): re-measure a few rows. */
+    only: { type: "string" },
   },
 });
 const rows = Number(values.rows);
@@ -199,7 +201,7 @@ async function main(): Promise<number> {
   const base = `http://${HOST}:${port}`;
   try {
     const now = Date.now();
-    const filters = matrixFilters(raw, now - WINDOWS["90d"], now);
+    const filters = matrixFilters(raw, now - WINDOWS["90d"], now).filter((f) => !values.only || f.name.startsWith(values.only));
     for (const f of filters) {
       for (const [name, span] of Object.entries(WINDOWS) as Array<[WindowName, number]>) {
         // Pin the window so the API and the baseline count the same rows.
