@@ -3,6 +3,7 @@
 import { isAPIError } from "better-auth/api";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { getDb } from "@/db/client";
 import { ACCOUNT_DISABLED, getAuth, SIGN_IN_LOCKED } from "@/lib/auth/auth";
 import { clientIp } from "@/lib/auth/client-ip";
@@ -33,10 +34,11 @@ async function signIn(email: string, password: string): Promise<FormState | null
   } catch (err) {
     if (!isAPIError(err)) throw err;
     const body = (err.body ?? {}) as { code?: string; message?: string; lockedUntil?: string };
-    if (body.code === SIGN_IN_LOCKED) return { error: "Too many failed sign-ins.", lockedUntil: body.lockedUntil, email };
-    if (body.code === ACCOUNT_DISABLED) return { error: body.message, email };
-    if (err.statusCode === 401) return { error: "Wrong e-mail or password.", email };
-    return { error: body.message ?? "Could not sign in.", email };
+    const t = await getTranslations("auth");
+    if (body.code === SIGN_IN_LOCKED) return { error: t("tooMany"), lockedUntil: body.lockedUntil, email };
+    if (body.code === ACCOUNT_DISABLED) return { error: t("disabled"), email };
+    if (err.statusCode === 401) return { error: t("wrongPassword"), email };
+    return { error: body.message ?? t("couldNotSignIn"), email };
   }
 }
 
@@ -50,7 +52,8 @@ export async function signInAction(_state: FormState, form: FormData): Promise<F
 export async function setupAction(_state: FormState, form: FormData): Promise<FormState> {
   const email = field(form, "email");
   const password = field(form, "password");
-  if (password !== field(form, "confirm")) return { error: "The two passwords differ.", email };
+  const t = await getTranslations("auth");
+  if (password !== field(form, "confirm")) return { error: t("passwordsDiffer"), email };
   try {
     await setUpFirstAdmin(getDb().db, { email, name: field(form, "name") || undefined, password }, field(form, "code"), { ip: clientIp(await headers()) });
   } catch (err) {

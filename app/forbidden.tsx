@@ -1,18 +1,19 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
+import { AuthCard } from "@/components/auth-card";
 
-export const metadata: Metadata = { title: "Not allowed · Faultline" };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("auth");
+  return { title: `${t("forbidden")} · Faultline` };
+}
 
 /** 403 (forbidden() in a page or action), e.g. /setup without the code from the start log. */
-export default function Forbidden() {
+export default async function Forbidden() {
+  const t = await getTranslations("auth");
   return (
-    <main className="auth-page">
-      <section className="panel auth-card" data-testid="forbidden">
-        <h1>Not allowed</h1>
-        <p className="muted">
-          Setting up a new Faultline server? Open the setup URL printed in its start log (<code>/setup?code=…</code>); each
-          start prints a new one until the first admin exists.
-        </p>
-      </section>
-    </main>
+    <AuthCard data-testid="forbidden">
+      <h1>{t("forbidden")}</h1>
+      <p className="text-muted-foreground">{t.rich("forbiddenHint", { code: (chunks) => <code>{chunks}</code> })}</p>
+    </AuthCard>
   );
 }

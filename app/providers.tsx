@@ -1,8 +1,11 @@
 "use client";
 
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { ThemeProvider } from "next-themes";
 import { NuqsAdapter } from "nuqs/adapters/next/app";
 import { useState } from "react";
+import { Toaster } from "@/components/ui/sonner";
+import { TooltipProvider } from "@/components/ui/tooltip";
 import { ApiError } from "@/lib/api-client";
 
 export function Providers({ children }: { children: React.ReactNode }) {
@@ -21,8 +24,16 @@ export function Providers({ children }: { children: React.ReactNode }) {
       }),
   );
   return (
-    <NuqsAdapter>
-      <QueryClientProvider client={client}>{children}</QueryClientProvider>
-    </NuqsAdapter>
+    // Dark mode follows the system until the user picks one; the choice is kept in localStorage.
+    <ThemeProvider attribute="class" defaultTheme="system" enableSystem disableTransitionOnChange storageKey="faultline-theme">
+      <NuqsAdapter>
+        <QueryClientProvider client={client}>
+          <TooltipProvider delayDuration={300}>
+            {children}
+            <Toaster richColors closeButton position="bottom-right" />
+          </TooltipProvider>
+        </QueryClientProvider>
+      </NuqsAdapter>
+    </ThemeProvider>
   );
 }

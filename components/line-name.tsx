@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { fetchJson } from "@/lib/api-client";
 import type { LineLabelItem } from "@/lib/lines/labels";
 import { formatPhone } from "@/lib/phone-format";
@@ -28,20 +29,21 @@ export function useLineLabels(): ReadonlyMap<string, string> {
  * sent) is in the title and in every link and filter; `label` overrides the page's label map.
  */
 export function LineName({ line, label }: { line: string | null; label?: string | null }) {
+  const t = useTranslations("lineName");
   const labels = useLineLabels();
-  if (!line) return <span className="muted">unknown</span>;
+  if (!line) return <span className="text-muted-foreground">{t("unknown")}</span>;
   const name = label === undefined ? (labels.get(line) ?? null) : label;
   const number = formatPhone(line);
   if (!name) {
     return (
-      <span className="line-name line-number" title={line} data-line={line}>
+      <span className="whitespace-nowrap" title={line} data-line={line}>
         {number}
       </span>
     );
   }
   return (
     <span className="line-name" title={line} data-line={line}>
-      <span className="line-label">{name}</span> <span className="line-number">{number}</span>
+      <span className="font-semibold">{name}</span> <span className="whitespace-nowrap text-muted-foreground">{number}</span>
     </span>
   );
 }
@@ -49,7 +51,7 @@ export function LineName({ line, label }: { line: string | null; label?: string 
 /** A contact's phone formatted for humans; the stored value in the title. */
 export function PhoneNumber({ phone }: { phone: string }) {
   return (
-    <span className="phone" title={phone}>
+    <span className="whitespace-nowrap" title={phone}>
       {formatPhone(phone)}
     </span>
   );

@@ -342,6 +342,8 @@ export const users = sqliteTable("users", {
   role: text("role", { enum: ROLES }).notNull().default("viewer"),
   /** A disabled user cannot sign in, has no sessions, and their API tokens are refused. */
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** The interface language the user chose ("en" | "es" | "pt-BR"); null follows cookie / browser. */
+  locale: text("locale"),
 });
 
 export const sessions = sqliteTable(

@@ -40,8 +40,8 @@ test.describe("signed out", () => {
     await page.goto("/login?next=%2Freasons");
     await signIn(page, E2E_ADMIN);
     await expect(page).toHaveURL(/\/reasons$/);
-    await page.getByTestId("user-menu").locator("summary").click();
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByTestId("user-menu").click();
+    await page.getByRole("menuitem", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login$/);
     await page.goto("/");
     await expect(page).toHaveURL(/\/login$/);

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-const INPUTS = ["app", "components", "lib", "db", "proxy.ts", "scripts/server.ts", "next.config.ts", "package-lock.json", "tsconfig.json", "postcss.config.mjs"];
+const INPUTS = ["app", "components", "lib", "db", "proxy.ts", "scripts/server.ts", "next.config.ts", "package-lock.json", "tsconfig.json", "postcss.config.mjs", "i18n", "messages"];
 const SKIP = /(^|\/)(node_modules|\.next)(\/|$)|\.test\.tsx?$/;
 
 function* files(entry) {

@@ -15,7 +15,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
   return (
     <RoleProvider role={user.role}>
       <AppHeader user={user} />
-      <main>
+      <main className="mx-auto w-full max-w-[1200px] px-3 py-4 sm:px-6 sm:py-6">
         <LineLabelsSeed>
           <Suspense>
             <FilterBar serverTz={serverTz} />

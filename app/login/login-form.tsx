@@ -1,44 +1,50 @@
 "use client";
 
+import { useFormatter, useTranslations } from "next-intl";
 import { useActionState } from "react";
+import { Button } from "@/components/ui/button";
+import { Input, Label } from "@/components/ui/input";
 import { signInAction, type FormState } from "../auth-actions";
 
-/** "14:32 (in 12 minutes)" in the browser's own time zone. */
-function lockedUntilText(iso: string): string {
+/** "14:32" and how many minutes from now, in the browser's own time zone. */
+function lockedUntilParts(iso: string, format: ReturnType<typeof useFormatter>): { time: string; minutes: number } {
   const until = new Date(iso);
-  const minutes = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000));
-  const time = until.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-  return `${time} (in ${minutes} minute${minutes === 1 ? "" : "s"})`;
+  return {
+    time: format.dateTime(until, { hour: "2-digit", minute: "2-digit", timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    minutes: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000)),
+  };
 }
 
 export function LoginForm({ next }: { next: string }) {
+  const t = useTranslations("auth");
+  const format = useFormatter();
   const [state, action, pending] = useActionState<FormState, FormData>(signInAction, {});
+  const lockedUntilText = (iso: string) => t("lockedTime", lockedUntilParts(iso, format));
   return (
-    <form action={action} className="auth-form">
+    <form action={action} className="flex flex-col gap-3">
       <input type="hidden" name="next" value={next} />
-      <label>
-        E-mail
-        <input type="email" name="email" autoComplete="username" required defaultValue={state.email} autoFocus />
-      </label>
-      <label>
-        Password
-        <input type="password" name="password" autoComplete="current-password" required />
-      </label>
+      <Label>
+        {t("email")}
+        <Input type="email" name="email" autoComplete="username" required defaultValue={state.email} autoFocus />
+      </Label>
+      <Label>
+        {t("password")}
+        <Input type="password" name="password" autoComplete="current-password" required />
+      </Label>
       {state.error && (
-        <p className="error-inline" role="alert" data-testid="sign-in-error">
+        <p className="text-destructive" role="alert" data-testid="sign-in-error">
           {state.error}
           {state.lockedUntil && (
             <>
               {" "}
-              Sign-ins from this address are locked until{" "}
-              <time dateTime={state.lockedUntil}>{lockedUntilText(state.lockedUntil)}</time>.
+              {t.rich("lockedUntil", { time: lockedUntilText(state.lockedUntil), when: (chunks) => <time dateTime={state.lockedUntil}>{chunks}</time> })}
             </>
           )}
         </p>
       )}
-      <button type="submit" className="primary" disabled={pending}>
-        {pending ? "Signing in…" : "Sign in"}
-      </button>
+      <Button type="submit" disabled={pending}>
+        {pending ? t("signingIn") : t("signIn")}
+      </Button>
     </form>
   );
 }

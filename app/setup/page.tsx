@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
+import { getTranslations } from "next-intl/server";
+import { AuthCard } from "@/components/auth-card";
 import { getDb } from "@/db/client";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import { isValidSetupCode } from "@/lib/auth/setup-code";
@@ -7,7 +9,10 @@ import { countUsers } from "@/lib/auth/users";
 import { SetupForm } from "./setup-form";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Set up · Faultline" };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("auth");
+  return { title: `${t("setUpTitle")} · Faultline` };
+}
 
 /**
  * First run only, and only with the one-time code from the start log (403 without it): creates the
@@ -18,16 +23,12 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
   const raw = (await searchParams).code;
   const code = typeof raw === "string" ? raw : null;
   if (!isValidSetupCode(getDb().db, code)) forbidden();
+  const t = await getTranslations("auth");
   return (
-    <main className="auth-page">
-      <section className="panel auth-card">
-        <h1>Welcome to Faultline</h1>
-        <p className="muted">
-          Create the first admin account. This page closes for good once it exists; more people are added under Settings
-          afterwards.
-        </p>
-        <SetupForm minPasswordLength={MIN_PASSWORD_LENGTH} code={code!} />
-      </section>
-    </main>
+    <AuthCard>
+      <h1>{t("welcome")}</h1>
+      <p className="mb-4 text-muted-foreground">{t("setUpHint")}</p>
+      <SetupForm minPasswordLength={MIN_PASSWORD_LENGTH} code={code!} />
+    </AuthCard>
   );
 }

@@ -71,19 +71,19 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
     });
 
   return (
-    <section className="panel" data-testid="channels-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="channels-panel">
       <h2>Channels</h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         Where notifications go. Webhooks are signed per Standard Webhooks (<code>webhook-id</code>, <code>webhook-timestamp</code>,{" "}
         <code>webhook-signature</code>); Slack and Teams take their incoming-webhook / Workflows URL; e-mail goes out over <code>SMTP_URL</code>.
       </p>
       {secret && (
-        <div className="token-once" data-testid="channel-secret">
+        <div className="my-2.5 rounded-lg border border-warning-foreground/30 bg-warning px-3.5 py-2.5 text-warning-foreground" data-testid="channel-secret">
           <p>
             <strong>Signing secret — copy it now: it is not shown again.</strong>
           </p>
           <pre>{secret}</pre>
-          <div className="actions">
+          <div className="my-2.5 flex flex-wrap items-center gap-2.5">
             <button type="button" onClick={() => void navigator.clipboard.writeText(secret)}>
               Copy secret
             </button>
@@ -94,7 +94,7 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
         </div>
       )}
       <form
-        className="inline-form"
+        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
         data-testid="channel-form"
         onSubmit={(e) => {
           e.preventDefault();
@@ -119,7 +119,7 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
         </button>
       </form>
       {type === "email" && !props.smtpConfigured && (
-        <p className="error-inline" role="alert">
+        <p className="text-destructive" role="alert">
           SMTP_URL is not set: e-mail notifications wait (and retry) until it is.
         </p>
       )}
@@ -138,7 +138,7 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
         <tbody>
           {channels.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={7} className="text-muted-foreground">
                 No channels yet: add one above, then a rule.
               </td>
             </tr>
@@ -151,33 +151,33 @@ export function ChannelsPanel(props: { channels: ChannelSummary[]; onChange: (ch
                 <code>{c.url ?? c.to?.join(", ")}</code>
               </td>
               <td>
-                {c.enabled ? "active" : <span className="status status-open">{c.disabledReason ? "disabled" : "paused"}</span>}
-                {c.disabledReason && <div className="muted">{c.disabledReason}</div>}
+                {c.enabled ? "active" : <span className="inline-flex rounded-full border border-destructive/40 bg-destructive/10 px-2 py-0.5 text-xs text-destructive">{c.disabledReason ? "disabled" : "paused"}</span>}
+                {c.disabledReason && <div className="text-muted-foreground">{c.disabledReason}</div>}
               </td>
-              <td>{c.lastSuccessAt ? <When iso={c.lastSuccessAt} tz={props.tz} /> : <span className="muted">never</span>}</td>
+              <td>{c.lastSuccessAt ? <When iso={c.lastSuccessAt} tz={props.tz} /> : <span className="text-muted-foreground">never</span>}</td>
               <td>
                 {c.lastError ? (
                   <>
-                    <When iso={c.lastErrorAt} tz={props.tz} /> <span className="error-inline">{c.lastError}</span>
+                    <When iso={c.lastErrorAt} tz={props.tz} /> <span className="text-destructive">{c.lastError}</span>
                   </>
                 ) : (
-                  <span className="muted">—</span>
+                  <span className="text-muted-foreground">—</span>
                 )}
               </td>
               <td>
-                <div className="actions">
-                  <button type="button" className="link" disabled={busy} onClick={() => void test(c)}>
+                <div className="my-2.5 flex flex-wrap items-center gap-2.5">
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void test(c)}>
                     Send test
                   </button>
-                  <button type="button" className="link" disabled={busy} onClick={() => void toggle(c)}>
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void toggle(c)}>
                     {c.enabled ? "Pause" : "Resume"}
                   </button>
                   {c.type === "webhook" && (
-                    <button type="button" className="link" disabled={busy} onClick={() => void rotate(c)}>
+                    <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void rotate(c)}>
                       Rotate secret
                     </button>
                   )}
-                  <button type="button" className="link" disabled={busy} onClick={() => void remove(c)}>
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void remove(c)}>
                     Delete
                   </button>
                 </div>

@@ -17,10 +17,10 @@ const PAGE_SIZE = 100;
 const deliveriesKey = ["alert-deliveries"] as const;
 
 const STATUS_CLASS: Record<DeliveryItem["status"], string> = {
-  delivered: "status status-resolved",
-  pending: "status status-acknowledged",
-  held: "status status-acknowledged",
-  failed: "status status-open",
+  delivered: "inline-flex rounded-full border border-success/40 bg-success/10 px-2 py-0.5 text-xs text-success",
+  pending: "inline-flex rounded-full border border-warning-foreground/30 bg-warning px-2 py-0.5 text-xs text-warning-foreground",
+  held: "inline-flex rounded-full border border-warning-foreground/30 bg-warning px-2 py-0.5 text-xs text-warning-foreground",
+  failed: "inline-flex rounded-full border border-destructive/40 bg-destructive/10 px-2 py-0.5 text-xs text-destructive",
 };
 
 /** The delivery log: newest first, refreshed every 5 s, older pages on demand, "Retry now" per row. */
@@ -55,9 +55,9 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
     });
 
   return (
-    <section className="panel" data-testid="delivery-log">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="delivery-log">
       <h2>Delivery log</h2>
-      <p className="muted">
+      <p className="text-muted-foreground">
         Every notification per channel, with its stable id (the <code>webhook-id</code> receivers deduplicate on). Pending ones retry after 30 s, 2 min,
         10 min, 1 h, 3 h, 6 h, then every 6 h for 24 h; held ones wait for the rule&apos;s quiet hours to end. Refreshes every 5 s.
       </p>
@@ -80,7 +80,7 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
         <tbody>
           {items.length === 0 && (
             <tr>
-              <td colSpan={10} className="muted">
+              <td colSpan={10} className="text-muted-foreground">
                 Nothing sent yet. Send a test from Settings → Alerts, or wait for a rule to fire.
               </td>
             </tr>
@@ -91,17 +91,17 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
                 <When iso={d.createdAt} tz={props.tz} />
               </td>
               <td>{d.type}</td>
-              <td>{d.ruleId === null ? <span className="muted">—</span> : (props.rules[d.ruleId] ?? `#${d.ruleId}`)}</td>
+              <td>{d.ruleId === null ? <span className="text-muted-foreground">—</span> : (props.rules[d.ruleId] ?? `#${d.ruleId}`)}</td>
               <td>{props.channels[d.channelId] ?? `#${d.channelId}`}</td>
               <td>
                 <span className={STATUS_CLASS[d.status]}>{d.status}</span>
-                {d.groupId && <div className="muted">grouped</div>}
+                {d.groupId && <div className="text-muted-foreground">grouped</div>}
               </td>
               <td>{d.attempts}</td>
               <td>
-                {d.lastError && <span className="error-inline">{d.lastError}</span>}
+                {d.lastError && <span className="text-destructive">{d.lastError}</span>}
                 {d.nextAttemptAt && (
-                  <div className="muted">
+                  <div className="text-muted-foreground">
                     next: <When iso={d.nextAttemptAt} tz={props.tz} />
                   </div>
                 )}
@@ -114,7 +114,7 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
               </td>
               <td>
                 {d.status !== "delivered" && (
-                  <button type="button" className="link" disabled={busy} onClick={() => void retry(d)}>
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void retry(d)}>
                     Retry now
                   </button>
                 )}
@@ -124,7 +124,7 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
         </tbody>
       </table>
       {cursor && (
-        <div className="actions">
+        <div className="my-2.5 flex flex-wrap items-center gap-2.5">
           <button type="button" disabled={busy} onClick={() => void loadOlder()}>
             Load older
           </button>

@@ -158,19 +158,19 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
   );
 
   return (
-    <section className="panel" data-testid="rules-panel">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="rules-panel">
       <h2>Rules</h2>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         <button type="button" disabled={busy || props.channels.length === 0} onClick={() => void addRecommended()}>
           Add recommended rules
         </button>
-        <span className="muted">
+        <span className="text-muted-foreground">
           Template status changes; new FAILURE_BY_DISABLED_HSM / FAILURE_BY_SPAM_RATE_LIMIT incidents at once; thresholds on FAILURE_BY_TIER_CAPACITY and
           FAILURE_BY_RATE_LIMIT; a daily digest — to every enabled channel.
         </span>
       </div>
       <form
-        className="inline-form"
+        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
         data-testid="rule-form"
         onSubmit={(e) => {
           e.preventDefault();
@@ -186,9 +186,9 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
             </option>
           ))}
         </select>
-        <fieldset className="inline-form">
+        <fieldset className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold">
           <legend>Notify</legend>
-          {props.channels.length === 0 && <span className="muted">Add a channel first.</span>}
+          {props.channels.length === 0 && <span className="text-muted-foreground">Add a channel first.</span>}
           {props.channels.map((c) => (
             <label key={c.id}>
               <input
@@ -233,7 +233,7 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
           <>
             {text("quietStart", "from", "22:00", 5)}
             {text("quietEnd", "to", "07:00", 5)}
-            <span className="muted">held, then sent grouped when they end</span>
+            <span className="text-muted-foreground">held, then sent grouped when they end</span>
           </>
         )}
         <button type="submit" disabled={busy}>
@@ -241,7 +241,7 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
         </button>
       </form>
       {preview && (
-        <p data-testid="rule-preview" className={preview.error ? "error-inline" : "muted"}>
+        <p data-testid="rule-preview" className={preview.error ? "text-destructive" : "text-muted-foreground"}>
           {preview.text}
         </p>
       )}
@@ -260,7 +260,7 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
         <tbody>
           {rules.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={7} className="text-muted-foreground">
                 No rules yet.
               </td>
             </tr>
@@ -274,11 +274,11 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
               <td>{r.quietHours ? `${r.quietHours.start}–${r.quietHours.end} ${r.quietHours.tz}` : "—"}</td>
               <td>{r.enabled ? "enabled" : "paused"}</td>
               <td>
-                <div className="actions">
-                  <button type="button" className="link" disabled={busy} onClick={() => void toggle(r)}>
+                <div className="my-2.5 flex flex-wrap items-center gap-2.5">
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void toggle(r)}>
                     {r.enabled ? "Pause" : "Enable"}
                   </button>
-                  <button type="button" className="link" disabled={busy} onClick={() => void remove(r)}>
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void remove(r)}>
                     Delete
                   </button>
                 </div>

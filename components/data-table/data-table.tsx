@@ -7,7 +7,13 @@ import {
   type ColumnDef,
   type SortingState,
 } from "@tanstack/react-table";
-import { QueryError, Skeleton } from "@/components/query-states";
+import { ChevronDownIcon, ChevronFirstIcon, ChevronLeftIcon, ChevronRightIcon, ChevronsUpDownIcon, ChevronUpIcon } from "lucide-react";
+import { useTranslations } from "next-intl";
+import { QueryError, Skeleton, type Loadable } from "@/components/query-states";
+import { Button } from "@/components/ui/button";
+import { NativeSelect } from "@/components/ui/input";
+import { TableScroll } from "@/components/ui/table";
+import { cn } from "@/lib/utils";
 
 export interface ServerPaging {
   total: number | undefined;
@@ -51,9 +57,10 @@ export function DataTable<Row>({
   onRowClick?: (row: Row) => void;
   rowKey: (row: Row) => string;
   emptyMessage: string;
-  what: string;
+  what: Extract<Loadable, "failures" | "incidents">;
   testId: string;
 }) {
+  const t = useTranslations("table");
   // The app does not use the React Compiler; TanStack Table's unmemoizable API is fine here.
   // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({
@@ -69,26 +76,25 @@ export function DataTable<Row>({
   });
 
   return (
-    <div className="data-table" data-testid={testId}>
-      <div className="table-meta">
-        <span data-testid={`${testId}-total`}>
-          {paging.total === undefined ? "…" : `${paging.total.toLocaleString("en-US")} ${what}`}
-        </span>
-        <label className="muted small">
-          Rows per page{" "}
-          <select value={paging.pageSize} onChange={(e) => paging.onPageSize(Number(e.target.value))} aria-label="Rows per page">
+    <div className="min-w-0 rounded-lg border bg-card p-3 shadow-xs" data-testid={testId}>
+      <div className="mb-2 flex flex-wrap items-center justify-between gap-2 font-semibold">
+        <span data-testid={`${testId}-total`}>{paging.total === undefined ? "…" : t(what, { count: paging.total })}</span>
+        <label className="flex items-center gap-2 text-xs font-normal text-muted-foreground">
+          {t("rowsPerPage")}
+          <NativeSelect className="h-8" value={paging.pageSize} onChange={(e) => paging.onPageSize(Number(e.target.value))} aria-label={t("rowsPerPage")}>
             {paging.pageSizes.map((n) => (
               <option key={n} value={n}>
                 {n}
               </option>
             ))}
-          </select>
+          </NativeSelect>
         </label>
       </div>
       {error ? (
         <QueryError error={error} onRetry={onRetry} what={what} />
       ) : (
-        <table>
+        <TableScroll>
+        <table className="min-w-[640px]">
           <thead>
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id}>
@@ -98,9 +104,9 @@ export function DataTable<Row>({
                   return (
                     <th key={header.id} aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : undefined}>
                       {sortable ? (
-                        <button type="button" className="sort" onClick={header.column.getToggleSortingHandler()}>
+                        <button type="button" data-slot="sort" className="inline-flex cursor-pointer items-center gap-1 rounded-sm text-xs font-semibold hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
                           {flexRender(header.column.columnDef.header, header.getContext())}
-                          <span aria-hidden="true">{dir === "asc" ? " ▲" : dir === "desc" ? " ▼" : " ↕"}</span>
+                          {dir === "asc" ? <ChevronUpIcon className="size-3.5" aria-hidden /> : dir === "desc" ? <ChevronDownIcon className="size-3.5" aria-hidden /> : <ChevronsUpDownIcon className="size-3.5 opacity-50" aria-hidden />}
                         </button>
                       ) : (
                         flexRender(header.column.columnDef.header, header.getContext())
@@ -115,12 +121,12 @@ export function DataTable<Row>({
             {isPending ? (
               <tr>
                 <td colSpan={columns.length}>
-                  <Skeleton height={160} label={`Loading ${what}`} />
+                  <Skeleton height={160} what={what} />
                 </td>
               </tr>
             ) : table.getRowModel().rows.length === 0 ? (
               <tr>
-                <td colSpan={columns.length} className="muted empty" data-testid={`${testId}-empty`}>
+                <td colSpan={columns.length} className="p-8 text-center text-muted-foreground" data-testid={`${testId}-empty`}>
                   {emptyMessage}
                 </td>
               </tr>
@@ -128,7 +134,7 @@ export function DataTable<Row>({
               table.getRowModel().rows.map((row) => (
                 <tr
                   key={row.id}
-                  className={onRowClick ? "clickable" : undefined}
+                  className={cn(onRowClick && "cursor-pointer hover:bg-accent/50")}
                   onClick={onRowClick ? () => onRowClick(row.original) : undefined}
                   data-testid={`${testId}-row`}
                 >
@@ -140,17 +146,18 @@ export function DataTable<Row>({
             )}
           </tbody>
         </table>
+        </TableScroll>
       )}
-      <div className="pager">
-        <button type="button" onClick={paging.onFirst} disabled={!paging.hasPrevious} data-testid={`${testId}-first`}>
-          « First
-        </button>
-        <button type="button" onClick={paging.onPrevious} disabled={!paging.hasPrevious} data-testid={`${testId}-previous`}>
-          ‹ Previous
-        </button>
-        <button type="button" onClick={paging.onNext} disabled={!paging.hasNext} data-testid={`${testId}-next`}>
-          Next ›
-        </button>
+      <div className="mt-2.5 flex justify-end gap-2">
+        <Button type="button" variant="outline" size="sm" onClick={paging.onFirst} disabled={!paging.hasPrevious} data-testid={`${testId}-first`}>
+          <ChevronFirstIcon aria-hidden /> {t("first")}
+        </Button>
+        <Button type="button" variant="outline" size="sm" onClick={paging.onPrevious} disabled={!paging.hasPrevious} data-testid={`${testId}-previous`}>
+          <ChevronLeftIcon aria-hidden /> {t("previous")}
+        </Button>
+        <Button type="button" variant="outline" size="sm" onClick={paging.onNext} disabled={!paging.hasNext} data-testid={`${testId}-next`}>
+          {t("next")} <ChevronRightIcon aria-hidden />
+        </Button>
       </div>
     </div>
   );

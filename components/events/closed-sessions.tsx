@@ -1,74 +1,82 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useFormatter, useTranslations } from "next-intl";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
+import { Card, CardTitle } from "@/components/ui/card";
+import { TableScroll } from "@/components/ui/table";
+import { useFormatTime } from "@/components/use-format-time";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import type { ClosedSessionPage } from "@/lib/queries/sessions";
-import { formatInTimeZone } from "@/lib/time/format";
 import { LineName, PhoneNumber } from "@/components/line-name";
 
 const SHOWN = 20;
 
 /** Sessions (conversations) Treble closed in the window on this line or template, beside its failures. */
 export function ClosedSessions({ serverTz, fixed }: { serverTz: string; fixed: Pick<Partial<Filters>, "line" | "template"> }) {
+  const t = useTranslations("sessions");
+  const format = useFormatter();
   const { filters, tz } = useFilters(serverTz);
+  const time = useFormatTime(tz);
   const queryString = filtersToSearchParams({ range: filters.range, from: filters.from, to: filters.to, line: filters.line, template: filters.template, ...fixed, tz }).toString();
   const sessions = useQuery({
     queryKey: ["closed-sessions", queryString],
     queryFn: () => fetchJson<ClosedSessionPage>(`/api/sessions?${queryString}&limit=${SHOWN}`),
     refetchInterval: 30_000,
   });
+  const none = <span className="text-muted-foreground">—</span>;
   return (
-    <section className="panel closed-sessions" data-testid="closed-sessions">
-      <h2>
-        Sessions closed{" "}
-        {sessions.data && <span className="muted small">{sessions.data.total.toLocaleString("en-US")} in the window · session.close events · {tz}</span>}
-      </h2>
+    <Card className="mt-5" data-testid="closed-sessions">
+      <CardTitle>
+        {t("title")} {sessions.data && <span className="text-xs font-normal text-muted-foreground">{t("inWindow", { count: sessions.data.total, tz })}</span>}
+      </CardTitle>
       {sessions.isPending ? (
-        <Skeleton height={80} label="Loading sessions" />
+        <Skeleton height={80} what="closedSessions" />
       ) : sessions.isError ? (
-        <QueryError error={sessions.error} onRetry={() => void sessions.refetch()} what="the closed sessions" />
+        <QueryError error={sessions.error} onRetry={() => void sessions.refetch()} what="closedSessions" />
       ) : sessions.data.items.length === 0 ? (
-        <p className="muted">No session.close events in this window.</p>
+        <p className="text-muted-foreground">{t("none")}</p>
       ) : (
         <>
-          <table>
-            <thead>
-              <tr>
-                <th>Closed ({tz})</th>
-                <th>Session</th>
-                <th>Contact</th>
-                {!fixed.line && <th>Line</th>}
-                {!fixed.template && <th>Template</th>}
-                <th className="num">Messages</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.items.map((s) => (
-                <tr key={s.id} data-testid="closed-session-row">
-                  <td>{formatInTimeZone(Date.parse(s.closedAt), tz, "full")}</td>
-                  <td>{s.externalId ?? <span className="muted">—</span>}</td>
-                  <td>{s.phoneE164 ? <PhoneNumber phone={s.phoneE164} /> : [s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="muted">unknown</span>}</td>
-                  {!fixed.line && (
-                    <td>
-                      <LineName line={s.line} />
-                    </td>
-                  )}
-                  {!fixed.template && <td>{s.template ?? <span className="muted">none</span>}</td>}
-                  <td className="num">{s.messageCount ?? "—"}</td>
+          <TableScroll>
+            <table className="min-w-[560px]">
+              <thead>
+                <tr>
+                  <th>{t("closed", { tz })}</th>
+                  <th>{t("session")}</th>
+                  <th>{t("contact")}</th>
+                  {!fixed.line && <th>{t("line")}</th>}
+                  {!fixed.template && <th>{t("template")}</th>}
+                  <th className="text-right">{t("messages")}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {sessions.data.items.map((s) => (
+                  <tr key={s.id} data-testid="closed-session-row">
+                    <td className="whitespace-nowrap">{time.full(s.closedAt)}</td>
+                    <td>{s.externalId ?? none}</td>
+                    <td>{s.phoneE164 ? <PhoneNumber phone={s.phoneE164} /> : [s.countryCode, s.cellphone].filter(Boolean).join(" ") || <span className="text-muted-foreground">{t("unknown")}</span>}</td>
+                    {!fixed.line && (
+                      <td>
+                        <LineName line={s.line} />
+                      </td>
+                    )}
+                    {!fixed.template && <td>{s.template ?? <span className="text-muted-foreground">{t("noTemplate")}</span>}</td>}
+                    <td className="text-right tabular-nums">{s.messageCount ?? "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
           {sessions.data.total > sessions.data.items.length && (
-            <p className="muted small">
-              The latest {sessions.data.items.length} of {sessions.data.total.toLocaleString("en-US")}; all through <code>GET /api/sessions</code>.
+            <p className="text-xs text-muted-foreground">
+              {t.rich("latestOf", { shown: sessions.data.items.length, total: format.number(sessions.data.total), code: (chunks) => <code>{chunks}</code> })}
             </p>
           )}
         </>
       )}
-    </section>
+    </Card>
   );
 }

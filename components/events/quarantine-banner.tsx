@@ -1,20 +1,19 @@
 import Link from "next/link";
+import { getTranslations } from "next-intl/server";
 
 /** On the overview while any event is quarantined: received and kept, but not counted. */
-export function QuarantineBanner({ count, admin }: { count: number; admin: boolean }) {
+export async function QuarantineBanner({ count, admin }: { count: number; admin: boolean }) {
+  const t = await getTranslations("quarantineBanner");
   if (count === 0) return null;
-  const events = count === 1 ? "1 received event is" : `${count.toLocaleString("en-US")} received events are`;
   return (
-    <div className="banner banner-warning" role="status" data-testid="quarantine-banner">
-      <strong>{events} quarantined</strong>: kept verbatim but not counted as failures, because their fields could not be read.{" "}
-      {admin ? (
-        <>
-          <Link href="/settings/quarantine">Review them</Link>, map their fields under <Link href="/settings#field-mapping">Settings</Link>, then
-          re-process.
-        </>
-      ) : (
-        "An admin can review them, map their fields and re-process them."
-      )}
+    <div className="mb-4 rounded-lg border border-warning-foreground/30 bg-warning px-4 py-3 text-warning-foreground" role="status" data-testid="quarantine-banner">
+      <strong>{t("title", { count })}</strong>: {t("why")}{" "}
+      {admin
+        ? t.rich("adminHint", {
+            review: (chunks) => <Link href="/settings/quarantine">{chunks}</Link>,
+            settings: (chunks) => <Link href="/settings#field-mapping">{chunks}</Link>,
+          })
+        : t("viewerHint")}
     </div>
   );
 }

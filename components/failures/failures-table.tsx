@@ -3,18 +3,23 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { DataTable } from "@/components/data-table/data-table";
 import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { ExportButton } from "@/components/export/export-button";
 import { useFilters } from "@/components/filters/use-filters";
+import { IncidentStatus } from "@/components/incidents/incident-badges";
 import { useHasRole } from "@/components/session-role";
+import { Sheet, SheetContent, SheetTitle } from "@/components/ui/sheet";
+import { buttonVariants } from "@/components/ui/button";
+import { useFormatTime } from "@/components/use-format-time";
+import { useReasonText } from "@/components/use-reason-text";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams, type Filters } from "@/lib/filters";
 import { failuresQueryKey, pagedListQueryString } from "@/lib/query-keys";
 import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import type { FailureItem, FailureList } from "@/lib/queries/failures";
-import { formatInTimeZone } from "@/lib/time/format";
 import { FailureDetail } from "./failure-detail";
 import { LineName, PhoneNumber } from "@/components/line-name";
 
@@ -26,68 +31,71 @@ const pageParsers = {
   failure: parseAsInteger,
 };
 
-function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
+function useColumns(tz: string): ColumnDef<FailureItem, unknown>[] {
+  const t = useTranslations("failures");
+  const time = useFormatTime(tz);
+  const reasonText = useReasonText();
+  const unknown = <span className="text-muted-foreground">{t("unknown")}</span>;
   return [
     {
       id: "time",
-      header: `Time (${tz})`,
+      header: t("time", { tz }),
       // An accessor makes the column sortable for TanStack Table; the server does the sorting.
       accessorFn: (row) => row.occurredAt,
       enableSorting: true,
-      cell: ({ row }) => <span title={row.original.occurredAt}>{formatInTimeZone(Date.parse(row.original.occurredAt), tz, "full")}</span>,
-    },
-    {
-      id: "reason",
-      header: "Reason",
-      accessorFn: (row) => row.reason,
-      enableSorting: true,
       cell: ({ row }) => (
-        <span className="reason-cell">
-          {row.original.reasonLabel}
-          <code>{row.original.reason}</code>
+        <span title={row.original.occurredAt} className="whitespace-nowrap">
+          {time.full(row.original.occurredAt)}
         </span>
       ),
     },
-    { id: "line", header: "Line", accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => <LineName line={row.original.line} /> },
+    {
+      id: "reason",
+      header: t("reason"),
+      accessorFn: (row) => row.reason,
+      enableSorting: true,
+      cell: ({ row }) => (
+        <span>
+          {reasonText.label(row.original.reason)}
+          <code className="block text-[11px] text-muted-foreground">{row.original.reason}</code>
+        </span>
+      ),
+    },
+    { id: "line", header: t("line"), accessorFn: (row) => row.line, enableSorting: true, cell: ({ row }) => <LineName line={row.original.line} /> },
     {
       id: "template",
-      header: "Template",
+      header: t("template"),
       accessorFn: (row) => row.template,
       enableSorting: true,
-      cell: ({ row }) => row.original.template ?? <span className="muted">unknown</span>,
+      cell: ({ row }) => row.original.template ?? unknown,
     },
     {
       id: "contact",
-      header: "Contact",
+      header: t("contact"),
       enableSorting: false,
       cell: ({ row }) => {
         const phone = row.original.phoneE164 ?? row.original.cellphone;
-        return phone ? <PhoneNumber phone={phone} /> : <span className="muted">unknown</span>;
+        return phone ? <PhoneNumber phone={phone} /> : unknown;
       },
     },
     {
       id: "campaign",
-      header: "Campaign (poll / deployment)",
+      header: t("campaign"),
       enableSorting: false,
       cell: ({ row }) => (
-        <span className="small">
+        <span className="text-xs">
           {row.original.pollId ?? "—"} / {row.original.deploymentId ?? "—"}
         </span>
       ),
     },
     {
       id: "incident",
-      header: "Incident",
+      header: t("incident"),
       enableSorting: false,
       cell: ({ row }) => (
         // The row opens the failure drawer; the status opens its incident instead.
-        <Link
-          href={`/incidents/${row.original.incidentId}`}
-          className={`status status-${row.original.incidentStatus}`}
-          onClick={(e) => e.stopPropagation()}
-          data-testid="incident-link"
-        >
-          {row.original.incidentStatus}
+        <Link href={`/incidents/${row.original.incidentId}`} className="rounded-full no-underline" onClick={(e) => e.stopPropagation()} data-testid="incident-link">
+          <IncidentStatus incident={{ status: row.original.incidentStatus, regressed: false, escalating: false }} testIds={false} />
         </Link>
       ),
     },
@@ -99,7 +107,9 @@ function columns(tz: string): ColumnDef<FailureItem, unknown>[] {
  * paginated by the server; a row opens its detail in a drawer that has its own URL.
  */
 export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixed?: Partial<Filters> }) {
+  const t = useTranslations("failures");
   const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
+  const columns = useColumns(tz);
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
   const { limit, sorting, onSortingChange, paging } = useKeysetPaging(page, setPage, "time");
   const queryString = pagedListQueryString(filters, tz, fixed, { ...page, limit });
@@ -116,14 +126,14 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
   return (
     <>
       {canExport && (
-        <div className="table-toolbar">
-          <ExportButton href={exportHref} label="Export CSV" testId="export-failures" expected={list.data?.total} />
+        <div className="mb-2 flex justify-end gap-2">
+          <ExportButton href={exportHref} label={t("exportCsv")} testId="export-failures" expected={list.data?.total} />
         </div>
       )}
       <DataTable
         testId="failures-table"
         what="failures"
-        columns={columns(tz)}
+        columns={columns}
         rows={list.data?.items}
         isPending={list.isPending}
         error={list.isError ? list.error : null}
@@ -132,26 +142,24 @@ export function FailuresTable({ serverTz, fixed = {} }: { serverTz: string; fixe
         sorting={sorting}
         onSortingChange={onSortingChange}
         onRowClick={(row) => void setPage({ failure: row.id })}
-        emptyMessage="No failures match these filters in this range."
+        emptyMessage={t("empty")}
         paging={paging(list.data)}
       />
-      {page.failure !== null && (
-        <>
-          <div className="drawer-backdrop" onClick={() => void setPage({ failure: null })} />
-          <aside className="drawer" role="dialog" aria-label="Failure detail" data-testid="failure-drawer">
-            <div className="drawer-header">
-              <h2>Failure #{page.failure}</h2>
-              <span>
-                <Link href={`/failures/${page.failure}?${filterQuery}`}>Open as page</Link>{" "}
-                <button type="button" onClick={() => void setPage({ failure: null })} aria-label="Close">
-                  ✕
-                </button>
-              </span>
-            </div>
-            <FailureDetail id={page.failure} tz={tz} filterQuery={filterQuery} />
-          </aside>
-        </>
-      )}
+      <Sheet open={page.failure !== null} onOpenChange={(open) => !open && void setPage({ failure: null })}>
+        <SheetContent side="right" closeLabel={t("close")} aria-describedby={undefined} data-testid="failure-drawer">
+          {page.failure !== null && (
+            <>
+              <div className="flex flex-wrap items-center gap-3 pr-8">
+                <SheetTitle>{t("failureNumber", { id: page.failure })}</SheetTitle>
+                <Link href={`/failures/${page.failure}?${filterQuery}`} className={buttonVariants({ variant: "outline", size: "sm" })}>
+                  {t("openAsPage")}
+                </Link>
+              </div>
+              <FailureDetail id={page.failure} tz={tz} filterQuery={filterQuery} />
+            </>
+          )}
+        </SheetContent>
+      </Sheet>
     </>
   );
 }

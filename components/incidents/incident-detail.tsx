@@ -2,21 +2,27 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useFormatter, useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
+import { toast } from "sonner";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { RedeployLauncher } from "@/components/redeploy/redeploy-launcher";
 import { SliceView } from "@/components/slice-view";
+import { Button } from "@/components/ui/button";
+import { Card, CardTitle } from "@/components/ui/card";
+import { NativeSelect, Textarea } from "@/components/ui/input";
+import { useFormatTime } from "@/components/use-format-time";
+import { useReasonText } from "@/components/use-reason-text";
 import { fetchJson } from "@/lib/api-client";
 import { UNKNOWN } from "@/lib/filters";
 import { canTake, INCIDENT_ACTION_NAMES, type IncidentAction } from "@/lib/incidents/transitions";
 import type { IncidentActivityItem, IncidentDetail } from "@/lib/queries/incidents";
 import { incidentQueryKey } from "@/lib/query-keys";
-import { formatInTimeZone } from "@/lib/time/format";
 import { IncidentStatus } from "./incident-badges";
-import { ACTION_LABELS, INCIDENTS_REFRESH_MS } from "./incidents-table";
+import { INCIDENTS_REFRESH_MS } from "./incidents-table";
 import { NoteDialog } from "./note-dialog";
-import { DEFAULT_SNOOZE, describeSnooze, SnoozeChoice, snoozeBody, type SnoozeChoiceState } from "./snooze-choice";
+import { DEFAULT_SNOOZE, SnoozeChoice, snoozeBody, useDescribeSnooze, type SnoozeChoiceState } from "./snooze-choice";
 import { useAssign, useAssignees, useComment, useIncidentAction } from "./use-incident-action";
 import { LineName } from "@/components/line-name";
 
@@ -25,22 +31,22 @@ const SHORTCUTS = Object.fromEntries(Object.entries(SHORTCUT_OF).map(([action, k
 /** Actions that open a dialog (a note, or what wakes the snooze) before they are taken. */
 const WITH_DIALOG: ReadonlySet<IncidentAction> = new Set(["resolve", "snooze"]);
 
-/** How each activity entry reads ("<action> by <actor>"). */
-const ACTIVITY_LABELS: Record<IncidentActivityItem["action"], string> = {
-  acknowledged: "acknowledged",
-  resolved: "resolved",
-  reopened: "reopened",
-  snoozed: "snoozed",
-  unsnoozed: "unsnoozed",
-  ignored: "ignored",
-  regressed: "regressed",
-  auto_resolved: "auto-resolved",
-  assigned: "assigned",
-  unassigned: "unassigned",
-  commented: "commented",
-  escalating: "started escalating",
-  escalation_ended: "stopped escalating",
-};
+/** Activity entries, each read through the "activity" messages ("<action> by <actor>"). */
+const ACTIVITY_ACTIONS: ReadonlySet<IncidentActivityItem["action"]> = new Set([
+  "acknowledged",
+  "resolved",
+  "reopened",
+  "snoozed",
+  "unsnoozed",
+  "ignored",
+  "regressed",
+  "auto_resolved",
+  "assigned",
+  "unassigned",
+  "commented",
+  "escalating",
+  "escalation_ended",
+]);
 
 /** Keys typed into a form field are text, not shortcuts. */
 function isTyping(target: EventTarget | null): boolean {
@@ -54,7 +60,14 @@ function isTyping(target: EventTarget | null): boolean {
  * template). Polls, so a regression, a wake-up or an escalation shows up without a reload.
  */
 export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id: number; serverTz: string; canAct: boolean; currentUserId: string }) {
+  const t = useTranslations("incident");
+  const tAction = useTranslations("incidentActions");
+  const tActivity = useTranslations("activity");
+  const format = useFormatter();
+  const reasonText = useReasonText();
   const { tz } = useFilters(serverTz);
+  const formatTime = useFormatTime(tz);
+  const describeSnooze = useDescribeSnooze((iso) => formatTime.full(iso));
   const incident = useQuery({
     queryKey: incidentQueryKey(id),
     queryFn: () => fetchJson<IncidentDetail>(`/api/incidents/${id}`),
@@ -74,7 +87,7 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
   const run = (action: IncidentAction) => {
     if (!status || !canTake(action, status) || busy) return;
     if (action === "resolve" || action === "snooze") setDialog(action);
-    else act.mutate({ id, action });
+    else act.mutate({ id, action }, { onSuccess: () => toast.success(t("done", { action: tAction(action), id })) });
   };
   const assignToMe = () => {
     if (!busy && incident.data?.assignee?.id !== currentUserId) assign.mutate({ id, userId: currentUserId });
@@ -98,137 +111,150 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
     return () => window.removeEventListener("keydown", onKey);
   });
 
-  if (incident.isPending) return <Skeleton height={200} label="Loading incident" />;
-  if (incident.isError) return <QueryError error={incident.error} onRetry={() => void incident.refetch()} what="the incident" />;
+  if (incident.isPending) return <Skeleton height={200} what="incident" />;
+  if (incident.isError) return <QueryError error={incident.error} onRetry={() => void incident.refetch()} what="incident" />;
   const d = incident.data;
-  const time = (iso: string | null) => (iso ? formatInTimeZone(Date.parse(iso), tz, "full") : "—");
+  const time = (iso: string | null) => (iso ? formatTime.full(iso) : "—");
   const error = [act, assign].find((m) => m.isError)?.error;
   const snoozeRequest = snoozeBody(snooze);
 
   return (
     <div data-testid="incident-detail">
-      <h1 className="page-title">
-        Incident #{d.id} <IncidentStatus incident={d} />
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">
+        {t("title", { id: d.id })} <IncidentStatus incident={d} />
       </h1>
       {canAct && (
-        <div className="actions" data-testid="incident-actions">
+        <div className="my-2.5 flex flex-wrap items-center gap-2.5" data-testid="incident-actions">
           {INCIDENT_ACTION_NAMES.map((action) => (
-            <button
+            <Button
               key={action}
               type="button"
-              className={canTake(action, d.status) ? "primary" : undefined}
+              size="sm"
+              variant={canTake(action, d.status) ? "default" : "outline"}
               disabled={!canTake(action, d.status) || busy}
               onClick={() => run(action)}
               data-testid={`action-${action}`}
+              aria-keyshortcuts={SHORTCUT_OF[action]}
             >
-              {ACTION_LABELS[action]}
+              {tAction(action)}
               {WITH_DIALOG.has(action) ? "…" : ""} <kbd>{SHORTCUT_OF[action]}</kbd>
-            </button>
+            </Button>
           ))}
           <RedeployLauncher source={{ incidentId: d.id }} />
-          <button type="button" onClick={assignToMe} disabled={busy || d.assignee?.id === currentUserId} data-testid="assign-to-me">
-            Assign to me <kbd>m</kbd>
-          </button>
+          <Button type="button" variant="outline" size="sm" onClick={assignToMe} disabled={busy || d.assignee?.id === currentUserId} data-testid="assign-to-me" aria-keyshortcuts="m">
+            {t("assignToMe")} <kbd>m</kbd>
+          </Button>
           <label>
-            <span className="sr-only">Assignee</span>
-            <select
-              aria-label="Assignee"
+            <span className="sr-only">{t("assignee")}</span>
+            <NativeSelect
+              className="h-8"
+              aria-label={t("assignee")}
               data-testid="assignee-select"
               value={d.assignee?.id ?? ""}
               disabled={busy}
-              onChange={(e) => assign.mutate({ id, userId: e.target.value || null })}
+              onChange={(e) => assign.mutate({ id, userId: e.target.value || null }, { onSuccess: () => toast.success(t("assigneeSaved")) })}
             >
-              <option value="">Unassigned</option>
+              <option value="">{t("unassigned")}</option>
               {d.assignee && !assignees.data?.some((u) => u.id === d.assignee?.id) && <option value={d.assignee.id}>{d.assignee.email}</option>}
               {assignees.data?.map((u) => (
                 <option key={u.id} value={u.id}>
                   {u.email}
                 </option>
               ))}
-            </select>
+            </NativeSelect>
           </label>
           {error && (
-            <span className="error-inline" role="alert">
+            <span className="text-destructive" role="alert">
               {error.message}
             </span>
           )}
         </div>
       )}
-      <div className="slice-summary">
-        <section className="panel">
-          <h2>
-            {d.reasonLabel} <code>{d.reason}</code>
-          </h2>
-          <dl className="fields">
-            <dt>Line</dt>
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-[2fr_1fr]">
+        <Card>
+          <CardTitle>
+            {reasonText.label(d.reason)} <code className="text-xs font-normal text-muted-foreground">{d.reason}</code>
+          </CardTitle>
+          <dl className="m-0 grid grid-cols-1 gap-x-3 gap-y-1.5 sm:grid-cols-[180px_1fr] [&_dd]:m-0 [&_dd]:mb-1 [&_dd]:break-words [&_dt]:text-muted-foreground">
+            <dt>{t("line")}</dt>
             <dd>
               <LineName line={d.line} />
             </dd>
-            <dt>Template</dt>
-            <dd>{d.template ?? "unknown"}</dd>
-            <dt>Failures / contacts</dt>
+            <dt>{t("template")}</dt>
+            <dd>{d.template ?? t("unknown")}</dd>
+            <dt>{t("failuresContacts")}</dt>
             <dd>
-              <span data-testid="incident-count">{d.count.toLocaleString("en-US")}</span> / {d.contacts.toLocaleString("en-US")}
+              <span data-testid="incident-count">{format.number(d.count)}</span> / {format.number(d.contacts)}
             </dd>
-            <dt>First / last seen ({tz})</dt>
+            <dt>{t("firstLastSeen", { tz })}</dt>
             <dd>
               {time(d.firstSeen)} / {time(d.lastSeen)}
             </dd>
-            <dt>Assignee</dt>
+            <dt>{t("assignee")}</dt>
             <dd data-testid="incident-assignee">{d.assignee ? `${d.assignee.name} <${d.assignee.email}>` : "—"}</dd>
             {d.snooze && (
               <>
-                <dt>Snoozed</dt>
-                <dd data-testid="incident-snooze">{describeSnooze(d.snooze, (iso) => time(iso))}</dd>
+                <dt>{t("snoozed")}</dt>
+                <dd data-testid="incident-snooze">{describeSnooze(d.snooze)}</dd>
               </>
             )}
             {d.escalating && (
               <>
-                <dt>Escalating since</dt>
+                <dt>{t("escalatingSince")}</dt>
                 <dd>{time(d.escalatingSince)}</dd>
               </>
             )}
             {d.status === "acknowledged" && (
               <>
-                <dt>New since acknowledged</dt>
-                <dd data-testid="new-since-ack">{d.newSinceAck.toLocaleString("en-US")}</dd>
+                <dt>{t("newSinceAck")}</dt>
+                <dd data-testid="new-since-ack">{format.number(d.newSinceAck)}</dd>
               </>
             )}
-            <dt>Acknowledged</dt>
+            <dt>{t("acknowledged")}</dt>
             <dd>{d.acknowledgedBy ? `${d.acknowledgedBy}, ${time(d.acknowledgedAt)}` : "—"}</dd>
-            <dt>Resolved</dt>
-            <dd>{d.resolvedAt ? `${d.resolvedBy ?? "Faultline (auto-resolve)"}, ${time(d.resolvedAt)}` : "—"}</dd>
-            <dt>Resolution note</dt>
+            <dt>{t("resolved")}</dt>
+            <dd>{d.resolvedAt ? `${d.resolvedBy ?? t("autoResolve")}, ${time(d.resolvedAt)}` : "—"}</dd>
+            <dt>{t("resolutionNote")}</dt>
             <dd data-testid="incident-note">{d.note ?? "—"}</dd>
-            <dt>Times reopened</dt>
+            <dt>{t("timesReopened")}</dt>
             <dd>{d.reopenedCount}</dd>
           </dl>
-        </section>
-        <section className="panel" data-testid="incident-reason">
-          <h2>What it means</h2>
-          <p>{d.meaning ?? "A reason outside Treble's documented list; check the raw payloads of its failures."}</p>
-          <h2>What to do</h2>
-          <p>{d.action ?? "Look at a few failures' raw payloads and ask Treble's support what the reason means."}</p>
-        </section>
+        </Card>
+        <Card data-testid="incident-reason">
+          <CardTitle>{t("whatItMeans")}</CardTitle>
+          <p>{reasonText.meaning(d.reason) ?? t("unknownMeaning")}</p>
+          <CardTitle className="mt-3">{t("whatToDo")}</CardTitle>
+          <p>{reasonText.action(d.reason) ?? t("unknownAction")}</p>
+        </Card>
       </div>
-      <section className="panel">
-        <h2>Activity</h2>
+      <Card>
+        <CardTitle>{t("activity")}</CardTitle>
         {d.activity.length === 0 ? (
-          <p className="muted">Nothing yet: nobody has acted on it or commented, and it has not changed by itself.</p>
+          <p className="text-muted-foreground">{t("noActivity")}</p>
         ) : (
-          <ol className="activity" data-testid="incident-activity">
+          <ol className="m-0 flex list-decimal flex-col gap-1.5 pl-5" data-testid="incident-activity">
             {d.activity.map((a) => (
               <li key={a.id} data-testid="activity-item">
-                <span className="muted">{time(a.at)}</span> <strong>{ACTIVITY_LABELS[a.action] ?? a.action}</strong> by {a.actor ?? "Faultline"}
-                {a.failureId !== null && <> (<Link href={`/failures/${a.failureId}`}>failure #{a.failureId}</Link>)</>}
-                {a.note && <q>{a.note}</q>}
+                <span className="text-muted-foreground">{time(a.at)}</span>{" "}
+                {t.rich("activityBy", {
+                  action: ACTIVITY_ACTIONS.has(a.action) ? tActivity(a.action) : a.action,
+                  actor: a.actor ?? "Faultline",
+                  strong: (chunks) => <strong>{chunks}</strong>,
+                })}
+                {a.failureId !== null && (
+                  <>
+                    {" "}
+                    (<Link href={`/failures/${a.failureId}`}>{t("failureLink", { id: a.failureId })}</Link>)
+                  </>
+                )}
+                {a.note && <q className="ml-1.5 text-muted-foreground">{a.note}</q>}
               </li>
             ))}
           </ol>
         )}
         {canAct && (
           <form
-            className="comment-form"
+            className="mt-3 flex flex-col gap-2"
             onSubmit={(e) => {
               e.preventDefault();
               const text = commentText.trim();
@@ -236,43 +262,64 @@ export function IncidentDetailView({ id, serverTz, canAct, currentUserId }: { id
             }}
           >
             <label>
-              <span className="sr-only">Comment</span>
-              <textarea aria-label="Comment" placeholder="Add a comment…" value={commentText} onChange={(e) => setCommentText(e.target.value)} maxLength={2000} rows={2} />
+              <span className="sr-only">{t("comment")}</span>
+              <Textarea aria-label={t("comment")} placeholder={t("addComment")} value={commentText} onChange={(e) => setCommentText(e.target.value)} maxLength={2000} rows={2} />
             </label>
-            <div className="actions">
-              <button type="submit" disabled={comment.isPending || !commentText.trim()} data-testid="comment-submit">
-                {comment.isPending ? "Saving…" : "Comment"}
-              </button>
+            <div className="flex flex-wrap items-center gap-2.5">
+              <Button type="submit" size="sm" disabled={comment.isPending || !commentText.trim()} data-testid="comment-submit">
+                {comment.isPending ? t("saving") : t("commentButton")}
+              </Button>
               {comment.isError && (
-                <span className="error-inline" role="alert">
+                <span className="text-destructive" role="alert">
                   {comment.error.message}
                 </span>
               )}
             </div>
           </form>
         )}
-      </section>
+      </Card>
       <SliceView serverTz={serverTz} fixed={{ reason: [d.reason], line: [d.line ?? UNKNOWN], template: [d.template ?? UNKNOWN], class: [], status: [] }} />
       {dialog === "resolve" && (
         <NoteDialog
-          title={`Resolve incident #${d.id}`}
-          confirmLabel="Resolve"
+          title={t("resolveTitle", { id: d.id })}
+          confirmLabel={tAction("resolve")}
           busy={act.isPending}
           error={act.isError ? act.error.message : null}
           onCancel={() => setDialog(null)}
-          onConfirm={(note) => act.mutate({ id, action: "resolve", note: note || undefined }, { onSuccess: () => setDialog(null) })}
+          onConfirm={(note) =>
+            act.mutate(
+              { id, action: "resolve", note: note || undefined },
+              {
+                onSuccess: () => {
+                  setDialog(null);
+                  toast.success(t("done", { action: tAction("resolve"), id }));
+                },
+              },
+            )
+          }
         />
       )}
       {dialog === "snooze" && (
         <NoteDialog
-          title={`Snooze incident #${d.id}`}
-          confirmLabel="Snooze"
+          title={t("snoozeTitle", { id: d.id })}
+          confirmLabel={tAction("snooze")}
           busy={act.isPending || !snoozeRequest}
           error={act.isError ? act.error.message : null}
           onCancel={() => setDialog(null)}
-          onConfirm={(note) => snoozeRequest && act.mutate({ id, action: "snooze", note: note || undefined, snooze: snoozeRequest }, { onSuccess: () => setDialog(null) })}
+          onConfirm={(note) =>
+            snoozeRequest &&
+            act.mutate(
+              { id, action: "snooze", note: note || undefined, snooze: snoozeRequest },
+              {
+                onSuccess: () => {
+                  setDialog(null);
+                  toast.success(t("done", { action: tAction("snooze"), id }));
+                },
+              },
+            )
+          }
         >
-          <p className="muted small">It leaves “Needs attention” and comes back by itself when this happens.</p>
+          <p className="text-xs text-muted-foreground">{t("snoozeHint")}</p>
           <SnoozeChoice value={snooze} onChange={setSnooze} />
         </NoteDialog>
       )}

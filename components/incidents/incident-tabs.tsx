@@ -1,20 +1,23 @@
 "use client";
 
+import { useFormatter, useTranslations } from "next-intl";
 import { useQueryState } from "nuqs";
+import { NativeSelect } from "@/components/ui/input";
+import { tabLinkClass, tabsListClass } from "@/components/ui/tabs";
 import { useFilters } from "@/components/filters/use-filters";
 import { ASSIGNED_TO_ME_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
 import type { IncidentCounts } from "@/lib/queries/incidents";
 import { useAssignees } from "./use-incident-action";
 
-type Tab = { key: string; label: string; status: IncidentStatus[] | null; assignee: string | null; count: (c: IncidentCounts) => number };
+type Tab = { key: "attention" | "acknowledged" | "snoozed" | "resolved" | "ignored" | "mine"; status: IncidentStatus[] | null; assignee: string | null; count: (c: IncidentCounts) => number };
 
 const TABS: Tab[] = [
-  { key: "attention", label: "Needs attention", status: null, assignee: null, count: (c) => c.open },
-  { key: "acknowledged", label: "Acknowledged", status: ["acknowledged"], assignee: null, count: (c) => c.acknowledged },
-  { key: "snoozed", label: "Snoozed", status: ["snoozed"], assignee: null, count: (c) => c.snoozed },
-  { key: "resolved", label: "Resolved", status: ["resolved"], assignee: null, count: (c) => c.resolved },
-  { key: "ignored", label: "Ignored", status: ["ignored"], assignee: null, count: (c) => c.ignored },
-  { key: "mine", label: "Assigned to me", status: [...ASSIGNED_TO_ME_STATUSES], assignee: "me", count: (c) => c.assignedToMe },
+  { key: "attention", status: null, assignee: null, count: (c) => c.open },
+  { key: "acknowledged", status: ["acknowledged"], assignee: null, count: (c) => c.acknowledged },
+  { key: "snoozed", status: ["snoozed"], assignee: null, count: (c) => c.snoozed },
+  { key: "resolved", status: ["resolved"], assignee: null, count: (c) => c.resolved },
+  { key: "ignored", status: ["ignored"], assignee: null, count: (c) => c.ignored },
+  { key: "mine", status: [...ASSIGNED_TO_ME_STATUSES], assignee: "me", count: (c) => c.assignedToMe },
 ];
 
 const sameStatuses = (a: readonly string[], b: readonly string[] | null) => (b === null ? a.length === 0 : a.length === b.length && b.every((s) => a.includes(s)));
@@ -25,17 +28,21 @@ const sameStatuses = (a: readonly string[], b: readonly string[] | null) => (b =
  * Beside them, the assignee filter: anyone, me, nobody or a named person.
  */
 export function IncidentTabs({ counts }: { counts: IncidentCounts | undefined }) {
+  const t = useTranslations("incidentTabs");
+  const format = useFormatter();
   const { filters, setFilters } = useFilters();
   // Another view starts at its first page.
   const [, setCursor] = useQueryState("cursor", { history: "push" });
   const assignees = useAssignees();
-  const active = TABS.find((t) => sameStatuses(filters.status, t.status) && (filters.assignee ?? null) === t.assignee);
+  const active = TABS.find((tab) => sameStatuses(filters.status, tab.status) && (filters.assignee ?? null) === tab.assignee);
   return (
-    <nav className="incident-tabs" aria-label="Incident views" data-testid="incident-tabs">
+    <nav className="mb-3 flex flex-wrap items-center gap-2" aria-label={t("views")} data-testid="incident-tabs">
+      <div className={tabsListClass}>
       {TABS.map((tab) => (
         <a
           key={tab.key}
           href="#"
+          className={tabLinkClass}
           aria-current={active?.key === tab.key ? "page" : undefined}
           data-testid={`tab-${tab.key}`}
           onClick={(e) => {
@@ -44,27 +51,33 @@ export function IncidentTabs({ counts }: { counts: IncidentCounts | undefined })
             void setCursor(null);
           }}
         >
-          {tab.label}
-          <span className="count" data-testid={`tab-${tab.key}-count`}>
-            {counts ? tab.count(counts).toLocaleString("en-US") : "…"}
+          {t(tab.key)}
+          <span className="tabular-nums" data-testid={`tab-${tab.key}-count`}>
+            {counts ? format.number(tab.count(counts)) : "…"}
           </span>
         </a>
       ))}
-      <label className="assignee-filter">
-        Assignee
-        <select aria-label="Assignee filter" value={filters.assignee ?? ""} onChange={(e) => {
+      </div>
+      <label className="ml-auto inline-flex items-center gap-1.5">
+        {t("assignee")}
+        <NativeSelect
+          className="h-8"
+          aria-label={t("assigneeFilter")}
+          value={filters.assignee ?? ""}
+          onChange={(e) => {
             void setFilters({ assignee: e.target.value || null });
             void setCursor(null);
-          }}>
-          <option value="">Anyone</option>
-          <option value="me">Me</option>
-          <option value="none">Nobody</option>
+          }}
+        >
+          <option value="">{t("anyone")}</option>
+          <option value="me">{t("me")}</option>
+          <option value="none">{t("nobody")}</option>
           {assignees.data?.map((u) => (
             <option key={u.id} value={u.id}>
               {u.email}
             </option>
           ))}
-        </select>
+        </NativeSelect>
       </label>
     </nav>
   );

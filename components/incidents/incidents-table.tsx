@@ -3,19 +3,22 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
+import { useFormatter, useTranslations } from "next-intl";
 import { parseAsInteger, parseAsStringLiteral, useQueryStates } from "nuqs";
 import { useState } from "react";
 import { DataTable } from "@/components/data-table/data-table";
 import { pagePositionParsers, useKeysetPaging } from "@/components/data-table/use-keyset-paging";
 import { useFilters } from "@/components/filters/use-filters";
+import { Button } from "@/components/ui/button";
+import { NativeSelect } from "@/components/ui/input";
+import { useFormatTime } from "@/components/use-format-time";
+import { useReasonText } from "@/components/use-reason-text";
 import { fetchJson } from "@/lib/api-client";
 import { filtersToSearchParams } from "@/lib/filters";
 import { BULK_ACTIONS, type BulkActionName } from "@/lib/incidents/bulk-actions";
-import type { IncidentAction } from "@/lib/incidents/transitions";
 import { INCIDENT_SORTS } from "@/lib/queries/incident-page";
 import type { IncidentItem, IncidentList } from "@/lib/queries/incidents";
 import { pagedListQueryString, incidentsQueryKey } from "@/lib/query-keys";
-import { formatInTimeZone } from "@/lib/time/format";
 import { IncidentStatus } from "./incident-badges";
 import { IncidentTabs } from "./incident-tabs";
 import { NoteDialog } from "./note-dialog";
@@ -33,76 +36,65 @@ const pageParsers = {
   ...pagePositionParsers,
 };
 
-export const ACTION_LABELS: Record<IncidentAction, string> = {
-  acknowledge: "Acknowledge",
-  resolve: "Resolve",
-  reopen: "Reopen",
-  snooze: "Snooze",
-  unsnooze: "Unsnooze",
-  ignore: "Ignore",
-};
-const BULK_LABELS: Record<BulkActionName, string> = { ...ACTION_LABELS, assign: "Assign" };
-/** What the bulk result says was done. */
-const BULK_DONE: Record<BulkActionName, string> = {
-  acknowledge: "Acknowledged",
-  resolve: "Resolved",
-  reopen: "Reopened",
-  snooze: "Snoozed",
-  unsnooze: "Unsnoozed",
-  ignore: "Ignored",
-  assign: "Assigned",
-};
 
-const unknown = <span className="muted">unknown</span>;
-
-function columns(tz: string, select: { enabled: boolean; isSelected: (id: number) => boolean; toggle: (id: number) => void }): ColumnDef<IncidentItem, unknown>[] {
-  const time = (iso: string) => <span title={iso}>{formatInTimeZone(Date.parse(iso), tz, "full")}</span>;
+function useColumns(tz: string, select: { enabled: boolean; isSelected: (id: number) => boolean; toggle: (id: number) => void }): ColumnDef<IncidentItem, unknown>[] {
+  const t = useTranslations("incidents");
+  const format = useFormatter();
+  const formatTime = useFormatTime(tz);
+  const reasonText = useReasonText();
+  const unknown = <span className="text-muted-foreground">{t("unknown")}</span>;
+  const time = (iso: string) => (
+    <span title={iso} className="whitespace-nowrap">
+      {formatTime.full(iso)}
+    </span>
+  );
   const all: Array<ColumnDef<IncidentItem, unknown> | false> = [
     select.enabled && {
       id: "select",
-      header: () => <span className="sr-only">Select</span>,
+      header: () => <span className="sr-only">{t("select")}</span>,
       enableSorting: false,
       cell: ({ row }) => (
         <input
           type="checkbox"
-          aria-label={`Select incident ${row.original.id}`}
+          aria-label={t("selectIncident", { id: row.original.id })}
+          className="size-4 cursor-pointer accent-primary"
           checked={select.isSelected(row.original.id)}
           onClick={(e) => e.stopPropagation()}
           onChange={() => select.toggle(row.original.id)}
         />
       ),
     },
-    { id: "status", header: "Status", enableSorting: false, cell: ({ row }) => <IncidentStatus incident={row.original} /> },
+    { id: "status", header: t("status"), enableSorting: false, cell: ({ row }) => <IncidentStatus incident={row.original} /> },
     {
       id: "reason",
-      header: "Reason",
+      header: t("reason"),
       enableSorting: false,
       cell: ({ row }) => (
-        <span className="reason-cell">
-          {row.original.reasonLabel}
-          <code>{row.original.reason}</code>
+        <span>
+          {reasonText.label(row.original.reason)}
+          <code className="block text-[11px] text-muted-foreground">{row.original.reason}</code>
         </span>
       ),
     },
-    { id: "line", header: "Line", enableSorting: false, cell: ({ row }) => <LineName line={row.original.line} /> },
-    { id: "template", header: "Template", enableSorting: false, cell: ({ row }) => row.original.template ?? unknown },
+    { id: "line", header: t("line"), enableSorting: false, cell: ({ row }) => <LineName line={row.original.line} /> },
+    { id: "template", header: t("template"), enableSorting: false, cell: ({ row }) => row.original.template ?? unknown },
     // TanStack Table offers sorting only on columns with an accessor; the server does the sorting.
-    { id: "count", header: "Failures", accessorFn: (r) => r.count, enableSorting: true, cell: ({ row }) => row.original.count.toLocaleString("en-US") },
-    { id: "contacts", header: "Contacts", enableSorting: false, cell: ({ row }) => row.original.contacts.toLocaleString("en-US") },
-    { id: "firstSeen", header: `First seen (${tz})`, accessorFn: (r) => r.firstSeen, enableSorting: true, cell: ({ row }) => time(row.original.firstSeen) },
-    { id: "lastSeen", header: `Last seen (${tz})`, accessorFn: (r) => r.lastSeen, enableSorting: true, cell: ({ row }) => time(row.original.lastSeen) },
+    { id: "count", header: t("failures"), accessorFn: (r) => r.count, enableSorting: true, cell: ({ row }) => format.number(row.original.count) },
+    { id: "contacts", header: t("contacts"), enableSorting: false, cell: ({ row }) => format.number(row.original.contacts) },
+    { id: "firstSeen", header: t("firstSeen", { tz }), accessorFn: (r) => r.firstSeen, enableSorting: true, cell: ({ row }) => time(row.original.firstSeen) },
+    { id: "lastSeen", header: t("lastSeen", { tz }), accessorFn: (r) => r.lastSeen, enableSorting: true, cell: ({ row }) => time(row.original.lastSeen) },
     {
       id: "assignee",
-      header: "Assignee",
+      header: t("assignee"),
       enableSorting: false,
-      cell: ({ row }) => (row.original.assignee ? <span title={row.original.assignee.email}>{row.original.assignee.name}</span> : <span className="muted">—</span>),
+      cell: ({ row }) => (row.original.assignee ? <span title={row.original.assignee.email}>{row.original.assignee.name}</span> : <span className="text-muted-foreground">—</span>),
     },
     {
       id: "acknowledgedBy",
-      header: "Acknowledged by",
+      header: t("acknowledgedBy"),
       enableSorting: false,
       // Kept as history after a resolve; an open incident (new or reopened) is nobody's yet.
-      cell: ({ row }) => (row.original.status === "open" ? null : row.original.acknowledgedBy) ?? <span className="muted">—</span>,
+      cell: ({ row }) => (row.original.status === "open" ? null : row.original.acknowledgedBy) ?? <span className="text-muted-foreground">—</span>,
     },
   ];
   return all.filter((c): c is ColumnDef<IncidentItem, unknown> => Boolean(c));
@@ -124,6 +116,9 @@ interface Selection {
  */
 export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: string; canAct: boolean; currentUserId: string }) {
   const router = useRouter();
+  const t = useTranslations("incidents");
+  const tAction = useTranslations("incidentActions");
+  const format = useFormatter();
   const { filters, tz, queryString: filterQuery } = useFilters(serverTz);
   const [page, setPage] = useQueryStates(pageParsers, { history: "push" });
   const { limit, sorting, onSortingChange, paging } = useKeysetPaging(page, setPage, "lastSeen");
@@ -144,6 +139,7 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
   const assignees = useAssignees();
 
   const total = list.data?.total;
+  const columns = useColumns(tz, { enabled: canAct, isSelected: (id) => selection.allMatching || selection.ids.includes(id), toggle: (id) => toggle(id) });
   const selectedCount = selection.allMatching ? (total ?? 0) : selection.ids.length;
   const toggle = (id: number) =>
     setSelection({ view: filterQuery, allMatching: false, ids: selection.ids.includes(id) ? selection.ids.filter((x) => x !== id) : [...selection.ids, id] });
@@ -174,8 +170,7 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
       { ...pending.request, note: note || undefined, ...(pending.request.action === "snooze" && snoozeRequest && { snooze: snoozeRequest }) },
       {
         onSuccess: (result) => {
-          const why = pending.request.action === "assign" ? "already assigned so" : "their status did not allow it";
-          setMessage(`${BULK_DONE[pending.request.action]} ${result.updated.toLocaleString("en-US")} incident${result.updated === 1 ? "" : "s"}${result.skipped ? `; ${result.skipped.toLocaleString("en-US")} skipped (${why})` : ""}.`);
+          setMessage(t("bulkResult", { action: pending.request.action, updated: result.updated, skipped: result.skipped }));
           setPending(null);
           setSelection({ view: filterQuery, ids: [], allMatching: false });
         },
@@ -188,34 +183,32 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
     <>
       <IncidentTabs counts={list.data?.counts} />
       {!filters.status.length && (
-        <p className="muted small" data-testid="default-status-note">
-          Needs attention: open incidents, including regressed and escalating ones. Acknowledged, snoozed, resolved and ignored ones are under their tabs.
+        <p className="mb-3 text-xs text-muted-foreground" data-testid="default-status-note">
+          {t("defaultNote")}
         </p>
       )}
       {canAct && (
-        <div className="actions bulk-bar" data-testid="bulk-bar">
+        <div className="mb-3 flex flex-wrap items-center gap-2.5 rounded-lg border bg-card px-3 py-2 shadow-xs" data-testid="bulk-bar">
           <span>
-            {selection.allMatching ? (
-              <>All <strong data-testid="selected-count">{selectedCount.toLocaleString("en-US")}</strong> incidents matching the filters are selected.</>
-            ) : (
-              <><strong data-testid="selected-count">{selectedCount}</strong> selected.</>
-            )}
+            {selection.allMatching
+              ? t.rich("allSelected", { count: selectedCount, strong: (chunks) => <strong data-testid="selected-count">{chunks}</strong> })
+              : t.rich("someSelected", { count: selectedCount, strong: (chunks) => <strong data-testid="selected-count">{chunks}</strong> })}
           </span>
           {total !== undefined && total > 0 && !selection.allMatching && (
-            <button type="button" className="link" data-testid="select-all-matching" onClick={() => setSelection({ view: filterQuery, ids: [], allMatching: true })}>
-              Select all matching the filter ({total.toLocaleString("en-US")})
-            </button>
+            <Button type="button" variant="link" size="sm" data-testid="select-all-matching" onClick={() => setSelection({ view: filterQuery, ids: [], allMatching: true })}>
+              {t("selectAllMatching", { total: format.number(total) })}
+            </Button>
           )}
           {selectedCount > 0 && (
             <>
               {BULK_ACTIONS.map((action) => (
-                <button key={action} type="button" onClick={() => prepare(action)} data-testid={`bulk-${action}`}>
-                  {BULK_LABELS[action]}…
-                </button>
+                <Button key={action} type="button" variant="outline" size="sm" onClick={() => prepare(action)} data-testid={`bulk-${action}`}>
+                  {tAction(action)}…
+                </Button>
               ))}
-              <button type="button" className="link" onClick={() => setSelection({ view: filterQuery, ids: [], allMatching: false })}>
-                Clear selection
-              </button>
+              <Button type="button" variant="link" size="sm" onClick={() => setSelection({ view: filterQuery, ids: [], allMatching: false })}>
+                {t("clearSelection")}
+              </Button>
             </>
           )}
           {message && (
@@ -228,7 +221,7 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
       <DataTable
         testId="incidents-table"
         what="incidents"
-        columns={columns(tz, { enabled: canAct, isSelected: (id) => selection.allMatching || selection.ids.includes(id), toggle })}
+        columns={columns}
         rows={list.data?.items}
         isPending={list.isPending}
         error={list.isError ? list.error : null}
@@ -237,13 +230,13 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
         sorting={sorting}
         onSortingChange={onSortingChange}
         onRowClick={(row) => router.push(`/incidents/${row.id}?${filterQuery}`)}
-        emptyMessage="No incidents match these filters in this range."
+        emptyMessage={t("empty")}
         paging={paging(list.data)}
       />
       {pending && (
         <NoteDialog
-          title={`${BULK_LABELS[pending.request.action]} incidents`}
-          confirmLabel={pending.count ? `${BULK_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")}` : "Counting…"}
+          title={t("bulkTitle", { action: tAction(pending.request.action) })}
+          confirmLabel={pending.count ? `${tAction(pending.request.action)} ${format.number(pending.count.updated)}` : t("counting")}
           busy={bulk.isPending || !pending.count || pending.count.updated === 0 || (pending.request.action === "snooze" && !snoozeRequest)}
           error={pending.error}
           onConfirm={confirm}
@@ -251,22 +244,28 @@ export function IncidentsTable({ serverTz, canAct, currentUserId }: { serverTz: 
         >
           {pending.request.action === "snooze" && <SnoozeChoice value={snooze} onChange={setSnooze} />}
           {pending.request.action === "assign" && (
-            <label className="inline-form">
-              Assign to
-              <select aria-label="Assign to" value={pending.request.userId ?? ""} onChange={(e) => prepare("assign", e.target.value || null)}>
-                <option value="">Nobody (unassign)</option>
+            <label className="flex flex-wrap items-center gap-2">
+              {t("assignTo")}
+              <NativeSelect aria-label={t("assignTo")} value={pending.request.userId ?? ""} onChange={(e) => prepare("assign", e.target.value || null)}>
+                <option value="">{t("nobody")}</option>
                 {assignees.data?.map((u) => (
                   <option key={u.id} value={u.id}>
-                    {u.id === currentUserId ? `Me (${u.email})` : u.email}
+                    {u.id === currentUserId ? t("me", { email: u.email }) : u.email}
                   </option>
                 ))}
-              </select>
+              </NativeSelect>
             </label>
           )}
           <p data-testid="bulk-confirm-count">
             {pending.count
-              ? `${BULK_LABELS[pending.request.action]} ${pending.count.updated.toLocaleString("en-US")} of ${(pending.count.updated + pending.count.skipped).toLocaleString("en-US")} selected incident${pending.count.updated + pending.count.skipped === 1 ? "" : "s"}${pending.count.skipped ? `; ${pending.count.skipped.toLocaleString("en-US")} will be skipped because ${pending.request.action === "assign" ? "they are already assigned so" : "their status does not allow it"}` : ""}.`
-              : "Counting the incidents this will change…"}
+              ? t("bulkConfirm", {
+                  action: tAction(pending.request.action),
+                  kind: pending.request.action === "assign" ? "assign" : "status",
+                  updated: pending.count.updated,
+                  selected: pending.count.updated + pending.count.skipped,
+                  skipped: pending.count.skipped,
+                })
+              : t("countingChanges")}
           </p>
         </NoteDialog>
       )}

@@ -1,6 +1,10 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Label, Textarea } from "@/components/ui/input";
 
 /** A modal confirmation with an optional note (for resolving, and for every bulk action). */
 export function NoteDialog({
@@ -20,48 +24,42 @@ export function NoteDialog({
   onConfirm: (note: string) => void;
   onCancel: () => void;
 }) {
+  const t = useTranslations("noteDialog");
   const [note, setNote] = useState("");
   return (
-    <>
-      <div className="drawer-backdrop" onClick={onCancel} />
-      <div
-        className="modal panel"
-        role="dialog"
-        aria-modal="true"
-        aria-label={title}
-        data-testid="note-dialog"
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onCancel();
-        }}
-      >
-        <h2>{title}</h2>
+    <Dialog open onOpenChange={(open) => !open && onCancel()}>
+      <DialogContent data-testid="note-dialog" closeLabel={t("cancel")}>
+        <DialogHeader>
+          <DialogTitle>{title}</DialogTitle>
+          <DialogDescription className="sr-only">{t("description")}</DialogDescription>
+        </DialogHeader>
         {children}
         <form
-          className="auth-form"
+          className="flex flex-col gap-3"
           onSubmit={(e) => {
             e.preventDefault();
             onConfirm(note);
           }}
         >
-          <label>
-            Note (optional)
-            <textarea value={note} onChange={(e) => setNote(e.target.value)} maxLength={2000} rows={3} autoFocus />
-          </label>
+          <Label>
+            {t("note")}
+            <Textarea value={note} onChange={(e) => setNote(e.target.value)} maxLength={2000} rows={3} autoFocus />
+          </Label>
           {error && (
-            <p className="error-inline" role="alert">
+            <p className="text-destructive" role="alert">
               {error}
             </p>
           )}
-          <div className="actions">
-            <button type="submit" className="primary" disabled={busy} data-testid="note-dialog-confirm">
-              {busy ? "Working…" : confirmLabel}
-            </button>
-            <button type="button" className="link" onClick={onCancel}>
-              Cancel
-            </button>
-          </div>
+          <DialogFooter>
+            <Button type="button" variant="ghost" onClick={onCancel}>
+              {t("cancel")}
+            </Button>
+            <Button type="submit" disabled={busy} data-testid="note-dialog-confirm">
+              {busy ? t("working") : confirmLabel}
+            </Button>
+          </DialogFooter>
         </form>
-      </div>
-    </>
+      </DialogContent>
+    </Dialog>
   );
 }

@@ -34,8 +34,8 @@ export function RenameLine({ line }: { line: string }) {
   if (!allowed) return null;
   if (draft === null) {
     return (
-      <span className="line-rename">
-        <button type="button" className="link" onClick={() => setDraft(current ?? "")} data-testid="line-rename">
+      <span className="ml-2.5 inline-flex items-center gap-1.5 text-sm font-normal">
+        <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" onClick={() => setDraft(current ?? "")} data-testid="line-rename">
           Rename
         </button>
       </span>
@@ -43,7 +43,7 @@ export function RenameLine({ line }: { line: string }) {
   }
   return (
     <form
-      className="line-rename"
+      className="ml-2.5 inline-flex items-center gap-1.5 text-sm font-normal"
       onSubmit={(e) => {
         e.preventDefault();
         save.mutate(draft.trim() === "" ? null : draft);
@@ -59,19 +59,19 @@ export function RenameLine({ line }: { line: string }) {
         autoFocus
         data-testid="line-rename-input"
       />
-      <button type="submit" className="primary" disabled={save.isPending} data-testid="line-rename-save">
+      <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={save.isPending} data-testid="line-rename-save">
         Save
       </button>
       {current && (
-        <button type="button" className="link" disabled={save.isPending} onClick={() => save.mutate(null)} data-testid="line-rename-clear">
+        <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={save.isPending} onClick={() => save.mutate(null)} data-testid="line-rename-clear">
           Remove name
         </button>
       )}
-      <button type="button" className="link" onClick={() => setDraft(null)}>
+      <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" onClick={() => setDraft(null)}>
         Cancel
       </button>
       {save.isError && (
-        <span className="error-inline" role="alert">
+        <span className="text-destructive" role="alert">
           {save.error.message}
         </span>
       )}

@@ -2,37 +2,42 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useFormatter, useTranslations } from "next-intl";
 import { useState } from "react";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { fetchJson } from "@/lib/api-client";
 import { redeployPlanQueryKey } from "@/lib/query-keys";
 import type { PlanContactSample, PlanDetail } from "@/lib/redeploy/plans";
 import { canTransition, FINAL_PLAN_STATUSES, type PlanStatus } from "@/lib/redeploy/states";
-import { formatInTimeZone } from "@/lib/time/format";
+import { TableScroll } from "@/components/ui/table";
+import { useFormatTime } from "@/components/use-format-time";
+import { useReasonText } from "@/components/use-reason-text";
 import { LineName, PhoneNumber } from "@/components/line-name";
 
-const STATUS_LABELS: Record<PlanStatus, string> = { draft: "Dry run", sending: "Sending", paused: "Paused", done: "Done", failed: "Failed", cancelled: "Cancelled" };
-const n = (v: number) => v.toLocaleString("en-US");
 
 export function PlanStatusBadge({ status }: { status: PlanStatus }) {
+  const t = useTranslations("planStatus");
   return (
-    <span className={`status plan-status-${status}`} data-testid="plan-status">
-      {STATUS_LABELS[status]}
+    <span className="inline-flex rounded-full border px-2 py-0.5 text-xs" data-testid="plan-status" data-status={status}>
+      {t(status)}
     </span>
   );
 }
 
 function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: string; testId: string }) {
+  const t = useTranslations("plan");
+  const time = useFormatTime(tz);
   return (
-    <table data-testid={testId}>
+    <TableScroll>
+    <table data-testid={testId} className="min-w-[640px]">
       <thead>
         <tr>
-          <th>Phone</th>
-          <th>Reason</th>
-          <th>Poll</th>
-          <th>Line</th>
-          <th>Failed ({tz})</th>
-          <th>Send at</th>
+          <th>{t("phone")}</th>
+          <th>{t("reason")}</th>
+          <th>{t("poll")}</th>
+          <th>{t("line")}</th>
+          <th>{t("failed", { tz })}</th>
+          <th>{t("sendAt")}</th>
         </tr>
       </thead>
       <tbody>
@@ -47,13 +52,14 @@ function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: st
             <td>{c.pollId ?? "—"}</td>
             <td>{c.line ? <LineName line={c.line} /> : "—"}</td>
             <td>
-              <Link href={`/failures?q=${encodeURIComponent(c.contact.replace(/\D/g, ""))}&range=90d`}>{formatInTimeZone(Date.parse(c.failedAt), tz, "full")}</Link>
+              <Link href={`/failures?q=${encodeURIComponent(c.contact.replace(/\D/g, ""))}&range=90d`}>{time.full(c.failedAt)}</Link>
             </td>
-            <td>{c.eta ? formatInTimeZone(Date.parse(c.eta), tz, "full") : "now"}</td>
+            <td>{c.eta ? time.full(c.eta) : t("now")}</td>
           </tr>
         ))}
       </tbody>
     </table>
+    </TableScroll>
   );
 }
 
@@ -62,6 +68,11 @@ function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: st
  * confirmation, then live progress, per-batch results, and who failed again afterwards.
  */
 export function PlanView({ id, tz }: { id: number; tz: string }) {
+  const t = useTranslations("plan");
+  const format = useFormatter();
+  const formatTime = useFormatTime(tz);
+  const reasonText = useReasonText();
+  const n = (v: number) => format.number(v);
   const queryClient = useQueryClient();
   const plan = useQuery({
     queryKey: redeployPlanQueryKey(id),
@@ -76,86 +87,87 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
     onSuccess: (data) => queryClient.setQueryData(redeployPlanQueryKey(id), data),
   });
 
-  if (plan.isPending) return <Skeleton height={240} label="Loading plan" />;
-  if (plan.isError) return <QueryError error={plan.error} onRetry={() => void plan.refetch()} what="the plan" />;
+  if (plan.isPending) return <Skeleton height={240} what="plan" />;
+  if (plan.isError) return <QueryError error={plan.error} onRetry={() => void plan.refetch()} what="plan" />;
   const p = plan.data;
-  const time = (iso: string | null) => (iso ? `${formatInTimeZone(Date.parse(iso), tz, "full")} ${tz}` : "—");
-  const source = "incidentId" in p.source ? (
-    <Link href={`/incidents/${p.source.incidentId}`}>incident #{p.source.incidentId}</Link>
-  ) : (
-    <Link href={`/?${new URLSearchParams(p.source.filter).toString()}`}>the view {new URLSearchParams(p.source.filter).toString() || "(last 24 h)"}</Link>
-  );
+  const time = (iso: string | null) => (iso ? `${formatTime.full(iso)} ${tz}` : "—");
+  const source =
+    "incidentId" in p.source ? (
+      <Link href={`/incidents/${p.source.incidentId}`}>{t("sourceIncident", { id: p.source.incidentId })}</Link>
+    ) : (
+      <Link href={`/?${new URLSearchParams(p.source.filter).toString()}`}>{t("sourceView", { view: new URLSearchParams(p.source.filter).toString() || t("last24h") })}</Link>
+    );
   const delivered = p.progress.contactsSent;
   const pct = p.contacts ? Math.round((delivered / p.contacts) * 100) : 0;
   const handled = p.progress.batches - p.progress.byStatus.pending - p.progress.byStatus.sending;
 
   return (
     <div data-testid="plan-view">
-      <h1 className="page-title">
-        Re-deployment plan #{p.id} <PlanStatusBadge status={p.status} />
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">
+        {t("title", { id: p.id })} <PlanStatusBadge status={p.status} />
       </h1>
-      <p className="muted">
-        From {source}; {p.include.map((c) => (c === "retry_later" ? "retry later" : "fix then retry")).join(" and ")} failures; send{" "}
-        {p.sendAt === "now" ? "now" : p.sendAt === "earliest" ? "at the earliest time a retry can work" : `at ${time(p.sendAt)}`}
-        {p.line ? (
-          <>
-            , all from line <LineName line={p.line} />
-          </>
-        ) : (
-          ", each on the line it failed on"
-        )}
-        . Made by {p.createdBy ?? "—"}, {time(p.createdAt)}.
+      <p className="text-muted-foreground">
+        {t.rich("summary", {
+          source: () => source,
+          classes: p.include.length === 2 ? "both" : (p.include[0] ?? "retry_later"),
+          send: p.sendAt === "now" || p.sendAt === "earliest" ? p.sendAt : "at",
+          at: p.sendAt === "now" || p.sendAt === "earliest" ? "" : time(p.sendAt),
+          lineName: () => <LineName line={p.line} />,
+          hasLine: p.line ? "yes" : "no",
+          by: p.createdBy ?? "—",
+          made: time(p.createdAt),
+        })}
       </p>
       {p.error && (
-        <p className="query-error" role="alert" data-testid="plan-error">
+        <p className="mb-4 rounded-lg border border-destructive/40 bg-destructive/10 px-4 py-3" role="alert" data-testid="plan-error">
           {p.error}
         </p>
       )}
 
-      <div className="tiles">
-        <div className="tile">
-          <div className="muted">Contacts to send</div>
+      <div className="mb-5 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-5">
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-xs text-muted-foreground">{t("contactsToSend")}</div>
           <strong data-testid="plan-contacts">{n(p.contacts)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Without poll_id (cannot be re-deployed)</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-xs text-muted-foreground">{t("withoutPoll")}</div>
           <strong data-testid="plan-without-poll">{n(p.withoutPoll)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Left out: do not contact</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-xs text-muted-foreground">{t("leftOutDnc")}</div>
           <strong data-testid="plan-excluded-dnc">{n(p.excluded.doNotContact)}</strong>
         </div>
-        <div className="tile">
-          <div className="muted">Left out: already re-deployed</div>
+        <div className="block rounded-lg border bg-card p-4 shadow-xs">
+          <div className="text-xs text-muted-foreground">{t("leftOutRetried")}</div>
           <strong data-testid="plan-excluded-retried">{n(p.excluded.alreadyRetried)}</strong>
         </div>
         {p.excluded.noPhone > 0 && (
-          <div className="tile">
-            <div className="muted">Left out: no cellphone or country code</div>
+          <div className="block rounded-lg border bg-card p-4 shadow-xs">
+            <div className="text-xs text-muted-foreground">{t("leftOutNoPhone")}</div>
             <strong>{n(p.excluded.noPhone)}</strong>
           </div>
         )}
       </div>
 
       {p.status === "draft" && (
-        <section className="panel" data-testid="plan-confirm">
-          <h2>Send</h2>
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-confirm">
+          <h2 className="mb-2">{t("send")}</h2>
           {p.contacts === 0 ? (
-            <p>Nobody to send: every contact of this view is left out (see above).</p>
+            <p>{t("nobody")}</p>
           ) : (
             <form
-              className="inline-form"
+              className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
               onSubmit={(e) => {
                 e.preventDefault();
                 act.mutate({ action: "send", body: { confirm: Number(typed) } });
               }}
             >
               <label>
-                Type <strong>{p.contacts}</strong> to send WhatsApp messages to {n(p.contacts)} contacts in {p.progress.batches} calls to Treble{" "}
-                <input value={typed} onChange={(e) => setTyped(e.target.value.trim())} inputMode="numeric" aria-label="Number of contacts, to confirm" data-testid="plan-confirm-input" />
+                {t.rich("typeToSend", { count: p.contacts, contacts: n(p.contacts), calls: p.progress.batches, strong: (chunks) => <strong>{chunks}</strong> })}{" "}
+                <input value={typed} onChange={(e) => setTyped(e.target.value.trim())} inputMode="numeric" aria-label={t("confirmLabel")} data-testid="plan-confirm-input" />
               </label>
-              <button type="submit" className="primary" disabled={typed !== String(p.contacts) || act.isPending} data-testid="plan-send">
-                Send to {n(p.contacts)} contacts
+              <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={typed !== String(p.contacts) || act.isPending} data-testid="plan-send">
+                {t("sendTo", { contacts: n(p.contacts) })}
               </button>
             </form>
           )}
@@ -163,65 +175,76 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       )}
 
       {p.status !== "draft" && (
-        <section className="panel" data-testid="plan-progress">
-          <h2>Progress</h2>
-          <progress max={p.contacts || 1} value={delivered} style={{ width: "100%" }} aria-label="Contacts sent" />
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-progress">
+          <h2 className="mb-2">{t("progress")}</h2>
+          <progress max={p.contacts || 1} value={delivered} className="w-full accent-primary" aria-label={t("contactsSent")} />
           <p>
-            <strong data-testid="plan-sent">{n(delivered)}</strong> of {n(p.contacts)} contacts sent ({pct}%) · {handled} of {p.progress.batches} batches handled
-            {p.progress.contactsSkipped ? ` · ${n(p.progress.contactsSkipped)} left out at send time (new "do not contact" failure)` : ""}
-            {p.sentBy ? ` · confirmed by ${p.sentBy}, ${time(p.sentAt)}` : ""}
-            {p.finishedAt ? ` · ended ${time(p.finishedAt)}` : ""}
+            {t.rich("sent", {
+              sent: n(delivered),
+              total: n(p.contacts),
+              pct: format.number(pct / 100, { style: "percent" }),
+              handled,
+              batches: p.progress.batches,
+              strong: (chunks) => <strong data-testid="plan-sent">{chunks}</strong>,
+            })}
+            {p.progress.contactsSkipped ? ` · ${t("skippedAtSend", { count: n(p.progress.contactsSkipped) })}` : ""}
+            {p.sentBy ? ` · ${t("confirmedBy", { by: p.sentBy, at: time(p.sentAt) })}` : ""}
+            {p.finishedAt ? ` · ${t("ended", { at: time(p.finishedAt) })}` : ""}
           </p>
         </section>
       )}
 
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         {canTransition("pause", p.status) && (
           <button type="button" disabled={act.isPending} onClick={() => act.mutate({ action: "pause" })} data-testid="plan-pause">
-            Pause
+            {t("pause")}
           </button>
         )}
         {canTransition("resume", p.status) && (
-          <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate({ action: "resume" })} data-testid="plan-resume">
-            Resume
+          <button type="button" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={act.isPending} onClick={() => act.mutate({ action: "resume" })} data-testid="plan-resume">
+            {t("resume")}
           </button>
         )}
         {canTransition("cancel", p.status) && (
           <button
             type="button"
             disabled={act.isPending}
-            onClick={() => window.confirm("Cancel this plan? Batches not yet sent will never be sent.") && act.mutate({ action: "cancel" })}
+            onClick={() => window.confirm(t("confirmCancel")) && act.mutate({ action: "cancel" })}
             data-testid="plan-cancel"
           >
-            Cancel plan
+            {t("cancel")}
           </button>
         )}
         {act.isError && (
-          <span className="error-inline" role="alert">
+          <span className="text-destructive" role="alert">
             {act.error.message}
           </span>
         )}
       </div>
 
       {p.status !== "draft" && (
-        <section className="panel" data-testid="plan-follow-up">
-          <h2>Failed again</h2>
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="plan-follow-up">
+          <h2 className="mb-2">{t("failedAgain")}</h2>
           {p.followUp.contacts === 0 ? (
-            <p className="muted">No failure received for its contacts since they were re-deployed.</p>
+            <p className="text-muted-foreground">{t("noFollowUp")}</p>
           ) : (
             <>
               <p>
-                <strong data-testid="plan-failed-again">{n(p.followUp.contacts)}</strong> of {n(delivered)} re-deployed contacts failed again ({n(p.followUp.failures)}{" "}
-                failures):
+                {t.rich("failedAgainCount", {
+                  contacts: n(p.followUp.contacts),
+                  delivered: n(delivered),
+                  failures: p.followUp.failures,
+                  strong: (chunks) => <strong data-testid="plan-failed-again">{chunks}</strong>,
+                })}
               </p>
               <table>
                 <tbody>
                   {p.followUp.byReason.map((r) => (
                     <tr key={r.reason}>
                       <td>
-                        {r.label} <code>{r.reason}</code>
+                        {reasonText.label(r.reason)} <code>{r.reason}</code>
                       </td>
-                      <td className="num">{n(r.contacts)}</td>
+                      <td className="text-right tabular-nums">{n(r.contacts)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -231,30 +254,30 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
         </section>
       )}
 
-      <div className="breakdowns">
-        <section className="panel">
-          <h2>By poll</h2>
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+          <h2 className="mb-2">{t("byPoll")}</h2>
           <table data-testid="plan-by-poll">
             <thead>
               <tr>
                 <th>poll_id</th>
-                <th className="num">Contacts</th>
-                <th className="num">Calls</th>
+                <th className="text-right tabular-nums">{t("contacts")}</th>
+                <th className="text-right tabular-nums">{t("calls")}</th>
               </tr>
             </thead>
             <tbody>
               {p.byPoll.map((r) => (
                 <tr key={r.pollId}>
                   <td>{r.pollId}</td>
-                  <td className="num">{n(r.contacts)}</td>
-                  <td className="num">{r.batches}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{r.batches}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </section>
-        <section className="panel">
-          <h2>By reason</h2>
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+          <h2 className="mb-2">{t("byReason")}</h2>
           <table data-testid="plan-by-reason">
             <tbody>
               {p.byReason.map((r) => (
@@ -262,14 +285,14 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                   <td>
                     {r.label} <code>{r.reason}</code>
                   </td>
-                  <td className="num">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </section>
-        <section className="panel">
-          <h2>By line</h2>
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+          <h2 className="mb-2">{t("byLine")}</h2>
           <table data-testid="plan-by-line">
             <tbody>
               {p.byLine.map((r) => (
@@ -277,7 +300,7 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                   <td>
                     <LineName line={r.line} />
                   </td>
-                  <td className="num">{n(r.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
                 </tr>
               ))}
             </tbody>
@@ -286,50 +309,52 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
       </div>
 
       {p.batches.length > 0 && (
-        <section className="panel">
-          <h2>Batches</h2>
-          <table data-testid="plan-batches">
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+          <h2 className="mb-2">{t("batches")}</h2>
+          <TableScroll>
+          <table data-testid="plan-batches" className="min-w-[760px]">
             <thead>
               <tr>
-                <th className="num">#</th>
+                <th className="text-right tabular-nums">#</th>
                 <th>poll_id</th>
-                <th className="num">Contacts</th>
-                <th>Status</th>
-                <th className="num">Attempts</th>
-                <th>Treble id / batch_id</th>
-                <th className="num">Conversations</th>
-                <th>Message</th>
+                <th className="text-right tabular-nums">{t("contacts")}</th>
+                <th>{t("status")}</th>
+                <th className="text-right tabular-nums">{t("attempts")}</th>
+                <th>{t("trebleIds")}</th>
+                <th className="text-right tabular-nums">{t("conversations")}</th>
+                <th>{t("message")}</th>
               </tr>
             </thead>
             <tbody>
               {p.batches.map((b) => (
                 <tr key={b.seq} data-testid="plan-batch">
-                  <td className="num">{b.seq}</td>
+                  <td className="text-right tabular-nums">{b.seq}</td>
                   <td>{b.pollId}</td>
-                  <td className="num">{n(b.size)}</td>
+                  <td className="text-right tabular-nums">{n(b.size)}</td>
                   <td>
-                    <span className={`status batch-status-${b.status}`}>{b.status.replace("_", " ")}</span>
-                    {b.httpStatus ? <span className="muted small"> HTTP {b.httpStatus}</span> : null}
+                    <span className="inline-flex rounded-full border px-2 py-0.5 text-xs" data-status={b.status}>{b.status.replace("_", " ")}</span>
+                    {b.httpStatus ? <span className="text-xs text-muted-foreground"> HTTP {b.httpStatus}</span> : null}
                   </td>
-                  <td className="num">{b.attempts}</td>
+                  <td className="text-right tabular-nums">{b.attempts}</td>
                   <td>{b.id ? `${b.id} / ${b.batchId ?? "—"}` : "—"}</td>
-                  <td className="num">{b.conversationsId.length ? n(b.conversationsId.length) : "—"}</td>
-                  <td className="small">{b.message ?? ""}</td>
+                  <td className="text-right tabular-nums">{b.conversationsId.length ? n(b.conversationsId.length) : "—"}</td>
+                  <td className="text-xs">{b.message ?? ""}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          </TableScroll>
         </section>
       )}
 
-      <section className="panel">
-        <h2>Sample ({p.sample.length} of {n(p.contacts)})</h2>
-        {p.sample.length ? <ContactsTable rows={p.sample} tz={tz} testId="plan-sample" /> : <p className="muted">No contact.</p>}
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+        <h2 className="mb-2">{t("sample", { shown: p.sample.length, total: n(p.contacts) })}</h2>
+        {p.sample.length ? <ContactsTable rows={p.sample} tz={tz} testId="plan-sample" /> : <p className="text-muted-foreground">{t("noContact")}</p>}
       </section>
       {p.withoutPoll > 0 && (
-        <section className="panel">
-          <h2>Without poll_id ({n(p.withoutPoll)}, not sent)</h2>
-          <p className="muted">Treble deploys to a poll; these failures did not say which, so they cannot be re-deployed from here.</p>
+        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+          <h2 className="mb-2">{t("withoutPollTitle", { count: n(p.withoutPoll) })}</h2>
+          <p className="text-muted-foreground">{t("withoutPollWhy")}</p>
           <ContactsTable rows={p.withoutPollSample} tz={tz} testId="plan-without-poll-sample" />
         </section>
       )}

@@ -1,17 +1,26 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
+import { SendIcon } from "lucide-react";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
+import { Input, Label } from "@/components/ui/input";
 import { fetchJson } from "@/lib/api-client";
 
 export type PlanSourceInput = { incidentId: number } | { filter: Record<string, string> };
+
+const choice = "flex items-start gap-2 font-normal";
 
 /**
  * "Re-deploy contacts…": asks what to include, when to send and from which line, then creates
  * the plan — a dry run that sends nothing — and opens it, where the count is typed to send.
  */
-export function RedeployLauncher({ source, label = "Re-deploy contacts…" }: { source: PlanSourceInput; label?: string }) {
+export function RedeployLauncher({ source, label }: { source: PlanSourceInput; label?: string }) {
+  const t = useTranslations("redeployLauncher");
+  const tClass = useTranslations("reasonClasses");
   const router = useRouter();
   const [open, setOpen] = useState(false);
   const [retryLater, setRetryLater] = useState(true);
@@ -34,76 +43,72 @@ export function RedeployLauncher({ source, label = "Re-deploy contacts…" }: { 
     onSuccess: (plan) => router.push(`/redeploy/${plan.id}`),
   });
 
-  if (!open) {
-    return (
-      <button type="button" onClick={() => setOpen(true)} data-testid="redeploy-open">
-        {label}
-      </button>
-    );
-  }
-  const close = () => {
-    setOpen(false);
-    create.reset();
-  };
   return (
-    <>
-      <div className="drawer-backdrop" onClick={close} />
-      <div className="modal panel" role="dialog" aria-modal="true" aria-label="Re-deploy contacts" data-testid="redeploy-dialog" onKeyDown={(e) => e.key === "Escape" && close()}>
-        <h2>Re-deploy contacts through Treble</h2>
-        <p className="muted">
-          A dry run first: nothing is sent until you confirm on the plan page. Contacts with any &ldquo;do not contact&rdquo; failure, and contacts already
-          re-deployed for the same failure, are always left out.
-        </p>
+    <Dialog
+      open={open}
+      onOpenChange={(next) => {
+        setOpen(next);
+        if (!next) create.reset();
+      }}
+    >
+      <DialogTrigger asChild>
+        <Button type="button" variant="outline" size="sm" data-testid="redeploy-open">
+          <SendIcon aria-hidden /> {label ?? t("open")}
+        </Button>
+      </DialogTrigger>
+      <DialogContent data-testid="redeploy-dialog" closeLabel={t("cancel")}>
+        <DialogHeader>
+          <DialogTitle>{t("title")}</DialogTitle>
+          <DialogDescription>{t("dryRunFirst")}</DialogDescription>
+        </DialogHeader>
         <form
-          className="auth-form"
+          className="flex flex-col gap-4"
           onSubmit={(e) => {
             e.preventDefault();
             create.mutate();
           }}
         >
-          <fieldset>
-            <legend>Contacts whose latest failure is</legend>
-            <label>
-              <input type="checkbox" checked={retryLater} onChange={(e) => setRetryLater(e.target.checked)} /> Retry later
+          <fieldset className="flex flex-col gap-1.5">
+            <legend className="mb-1 font-medium">{t("latestFailureIs")}</legend>
+            <label className={choice}>
+              <input type="checkbox" checked={retryLater} onChange={(e) => setRetryLater(e.target.checked)} /> {tClass("retry_later")}
             </label>
-            <label>
-              <input type="checkbox" checked={fixed} onChange={(e) => setFixed(e.target.checked)} data-testid="redeploy-include-fixed" /> Fix, then retry —
-              I confirm the cause is fixed
-            </label>
-          </fieldset>
-          <fieldset>
-            <legend>Send</legend>
-            <label>
-              <input type="radio" name="sendAt" checked={sendAt === "now"} onChange={() => setSendAt("now")} /> Now
-            </label>
-            <label>
-              <input type="radio" name="sendAt" checked={sendAt === "earliest"} onChange={() => setSendAt("earliest")} /> At the earliest time a retry can
-              work (e.g. 24 h after a tier or rate limit failure)
-            </label>
-            <label>
-              <input type="radio" name="sendAt" checked={sendAt === "at"} onChange={() => setSendAt("at")} /> At{" "}
-              <input type="datetime-local" value={at} onChange={(e) => (setAt(e.target.value), setSendAt("at"))} aria-label="Send at (your local time)" />
+            <label className={choice}>
+              <input type="checkbox" checked={fixed} onChange={(e) => setFixed(e.target.checked)} data-testid="redeploy-include-fixed" /> {t("fixedConfirm")}
             </label>
           </fieldset>
-          <label>
-            Move every contact to this line (optional; otherwise each keeps the line it failed on)
-            <input type="text" value={line} onChange={(e) => setLine(e.target.value)} placeholder="+573001112233" inputMode="tel" />
-          </label>
+          <fieldset className="flex flex-col gap-1.5">
+            <legend className="mb-1 font-medium">{t("send")}</legend>
+            <label className={choice}>
+              <input type="radio" name="sendAt" checked={sendAt === "now"} onChange={() => setSendAt("now")} /> {t("now")}
+            </label>
+            <label className={choice}>
+              <input type="radio" name="sendAt" checked={sendAt === "earliest"} onChange={() => setSendAt("earliest")} /> {t("earliest")}
+            </label>
+            <label className={`${choice} items-center`}>
+              <input type="radio" name="sendAt" checked={sendAt === "at"} onChange={() => setSendAt("at")} /> {t("at")}
+              <Input type="datetime-local" className="h-8 w-auto" value={at} onChange={(e) => (setAt(e.target.value), setSendAt("at"))} aria-label={t("atLabel")} />
+            </label>
+          </fieldset>
+          <Label>
+            {t("moveLine")}
+            <Input type="text" value={line} onChange={(e) => setLine(e.target.value)} placeholder="+573001112233" inputMode="tel" />
+          </Label>
           {create.isError && (
-            <p className="error-inline" role="alert">
+            <p className="text-destructive" role="alert">
               {create.error.message}
             </p>
           )}
-          <div className="actions">
-            <button type="submit" className="primary" disabled={create.isPending || (!retryLater && !fixed)} data-testid="redeploy-dry-run">
-              {create.isPending ? "Counting…" : "Dry run"}
-            </button>
-            <button type="button" className="link" onClick={close}>
-              Cancel
-            </button>
-          </div>
+          <DialogFooter>
+            <Button type="button" variant="ghost" onClick={() => setOpen(false)}>
+              {t("cancel")}
+            </Button>
+            <Button type="submit" disabled={create.isPending || (!retryLater && !fixed)} data-testid="redeploy-dry-run">
+              {create.isPending ? t("counting") : t("dryRun")}
+            </Button>
+          </DialogFooter>
         </form>
-      </div>
-    </>
+      </DialogContent>
+    </Dialog>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { fetchJson } from "@/lib/api-client";
 import type { AuditItem, AuditPage } from "@/lib/auth/audit";
@@ -7,6 +8,8 @@ import { When } from "./when";
 
 /** The audit log, newest first, with older pages on demand. */
 export function AuditTable({ firstPage, tz }: { firstPage: AuditPage; tz: string }) {
+  const t = useTranslations("audit");
+  const tAction = useTranslations("auditActions");
   const [items, setItems] = useState<AuditItem[]>(firstPage.items);
   const [nextBefore, setNextBefore] = useState(firstPage.nextBefore);
   const [error, setError] = useState<string | null>(null);
@@ -28,17 +31,18 @@ export function AuditTable({ firstPage, tz }: { firstPage: AuditPage; tz: string
   }
 
   return (
-    <section className="panel" data-testid="audit-log">
-      <h2>Audit log</h2>
-      <table>
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="audit-log">
+      <h2 className="mb-3">{t("title")}</h2>
+      <div className="overflow-x-auto">
+      <table className="min-w-[720px]">
         <thead>
           <tr>
-            <th>When ({tz})</th>
-            <th>Who</th>
-            <th>What</th>
-            <th>Target</th>
-            <th>Detail</th>
-            <th>From</th>
+            <th>{t("when", { tz })}</th>
+            <th>{t("who")}</th>
+            <th>{t("what")}</th>
+            <th>{t("target")}</th>
+            <th>{t("detail")}</th>
+            <th>{t("from")}</th>
           </tr>
         </thead>
         <tbody>
@@ -47,24 +51,25 @@ export function AuditTable({ firstPage, tz }: { firstPage: AuditPage; tz: string
               <td>
                 <When iso={a.at} tz={tz} />
               </td>
-              <td>{a.actorEmail ?? <span className="muted">system</span>}</td>
-              <td>{a.actionLabel}</td>
+              <td>{a.actorEmail ?? <span className="text-muted-foreground">{t("system")}</span>}</td>
+              <td>{tAction.has(a.action) ? tAction(a.action) : a.actionLabel}</td>
               <td>{a.target}</td>
               <td>{a.detail}</td>
-              <td>{a.ip ?? <span className="muted">—</span>}</td>
+              <td>{a.ip ?? <span className="text-muted-foreground">—</span>}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      </div>
       {nextBefore !== null && (
-        <div className="pager">
+        <div className="mt-2.5 flex justify-end gap-2">
           <button type="button" onClick={() => void older()} disabled={busy}>
-            Older entries
+            {t("older")}
           </button>
         </div>
       )}
       {error && (
-        <p role="alert" className="error-inline">
+        <p role="alert" className="text-destructive">
           {error}
         </p>
       )}

@@ -1,6 +1,8 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { toast } from "sonner";
 import { fetchJson } from "@/lib/api-client";
 import type { IncidentSettings } from "@/lib/incidents/settings";
 
@@ -8,6 +10,7 @@ const MAX_HOURS = 720;
 
 /** Incident settings (admins): how long an incident may stay quiet before the server resolves it. */
 export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }) {
+  const t = useTranslations("incidentSettings");
   const [saved, setSaved] = useState(initial);
   const [enabled, setEnabled] = useState(initial.autoResolveAfterHours !== null);
   const [hours, setHours] = useState(String(initial.autoResolveAfterHours ?? 24));
@@ -28,7 +31,8 @@ export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }
         body: JSON.stringify({ autoResolveAfterHours: value }),
       });
       setSaved(next);
-      setMessage({ text: "Saved.", error: false });
+      setMessage({ text: t("saved"), error: false });
+      toast.success(t("saved"));
     } catch (err) {
       setMessage({ text: err instanceof Error ? err.message : String(err), error: true });
     } finally {
@@ -37,39 +41,36 @@ export function IncidentSettingsPanel({ initial }: { initial: IncidentSettings }
   }
 
   return (
-    <section className="panel" data-testid="incident-settings-panel">
-      <h2>Incidents</h2>
-      <p className="muted">
-        An open or acknowledged incident whose latest failure (by event time) is older than this is resolved by Faultline; a later failure reopens it as
-        regressed. Snoozed and ignored incidents are left alone. Checked every 30 seconds.
-      </p>
-      <form className="inline-form" onSubmit={save}>
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="incident-settings-panel">
+      <h2 className="mb-2">{t("title")}</h2>
+      <p className="text-muted-foreground">{t("explain")}</p>
+      <form className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold" onSubmit={save}>
         <label>
-          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Auto-resolve after
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> {t("autoResolveAfter")}
         </label>
         <input
           type="number"
           min={1}
           max={MAX_HOURS}
-          aria-label="Auto-resolve after hours"
+          aria-label={t("hoursLabel")}
           value={hours}
           disabled={!enabled}
           onChange={(e) => setHours(e.target.value)}
           style={{ width: 90 }}
         />
-        hours without a failure
-        <button type="submit" className="primary" disabled={busy || !valid}>
-          {busy ? "Saving…" : "Save"}
+        {t("hoursWithout")}
+        <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={busy || !valid}>
+          {busy ? t("saving") : t("save")}
         </button>
-        {!valid && <span className="error-inline">Between 1 and {MAX_HOURS} hours.</span>}
+        {!valid && <span className="text-destructive">{t("between", { max: MAX_HOURS })}</span>}
         {message && (
-          <span className={message.error ? "error-inline" : "muted"} role="status">
+          <span className={message.error ? "text-destructive" : "text-muted-foreground"} role="status">
             {message.text}
           </span>
         )}
       </form>
-      <p className="muted small" data-testid="auto-resolve-current">
-        Now: {saved.autoResolveAfterHours === null ? "never auto-resolve" : `auto-resolve after ${saved.autoResolveAfterHours} hours`}.
+      <p className="text-xs text-muted-foreground" data-testid="auto-resolve-current">
+        {saved.autoResolveAfterHours === null ? t("nowNever") : t("nowAfter", { hours: saved.autoResolveAfterHours })}
       </p>
     </section>
   );

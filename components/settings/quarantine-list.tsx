@@ -1,7 +1,9 @@
 "use client";
 
 import Link from "next/link";
+import { useFormatter, useTranslations } from "next-intl";
 import { useState } from "react";
+import { toast } from "sonner";
 import { fetchJson } from "@/lib/api-client";
 import type { ReprocessResult } from "@/lib/ingest/reprocess";
 import type { QuarantinedEvent, QuarantinePage } from "@/lib/queries/quarantine";
@@ -17,6 +19,8 @@ function prettyJson(text: string): string {
 
 /** Quarantined events (newest first) with their problems and raw payloads, and re-processing. */
 export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; tz: string }) {
+  const t = useTranslations("quarantine");
+  const format = useFormatter();
   const [items, setItems] = useState<QuarantinedEvent[]>(firstPage.items);
   const [nextCursor, setNextCursor] = useState(firstPage.nextCursor);
   const [total, setTotal] = useState(firstPage.total);
@@ -55,44 +59,42 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
       setItems(page.items);
       setNextCursor(page.nextCursor);
       setTotal(page.total);
-      setMessage({
-        kind: "ok",
-        text: `Re-processed ${result.processed}: ${result.accepted} became failures (or statuses, sessions), ${result.stillQuarantined} still quarantined.`,
-      });
+      const text = t("reprocessed", { processed: result.processed, accepted: result.accepted, still: result.stillQuarantined });
+      setMessage({ kind: "ok", text });
+      toast.success(text);
     });
 
   return (
-    <section className="panel" data-testid="quarantine-list">
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="quarantine-list">
       <h2>
-        Quarantined events <span className="muted small" data-testid="quarantine-total">{total.toLocaleString("en-US")}</span>
+        {t("title")} <span className="text-xs text-muted-foreground" data-testid="quarantine-total">{format.number(total)}</span>
       </h2>
-      <p className="muted">
-        Authenticated events whose fields could not be read are kept here verbatim and answered 200, so Treble never drops them; they are not
-        counted as failures. Map their fields under <Link href="/settings#field-mapping">Settings → Field mapping</Link>, then re-process them: those
-        that now pass become failures as if they had just arrived, at their original receipt time.
+      <p className="text-muted-foreground">
+        {t.rich("explain", { mapping: (chunks) => <Link href="/settings#field-mapping">{chunks}</Link> })}
       </p>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         <button type="button" onClick={() => void reprocess()} disabled={busy || total === 0} data-testid="reprocess">
-          Re-process quarantined events
+          {t("reprocess")}
         </button>
       </div>
       {message && (
-        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "error-inline" : "muted"} data-testid="reprocess-message">
+        <p role={message.kind === "error" ? "alert" : "status"} className={message.kind === "error" ? "text-destructive" : "text-muted-foreground"} data-testid="reprocess-message">
           {message.text}
         </p>
       )}
       {items.length === 0 ? (
-        <p className="muted" data-testid="quarantine-empty">
-          Nothing is quarantined: every event received was read.
+        <p className="text-muted-foreground" data-testid="quarantine-empty">
+          {t("empty")}
         </p>
       ) : (
-        <table>
+        <div className="overflow-x-auto">
+        <table className="min-w-[720px]">
           <thead>
             <tr>
-              <th>Received ({tz})</th>
-              <th>Event type</th>
-              <th>Problems</th>
-              <th>Payload (as received)</th>
+              <th>{t("received", { tz })}</th>
+              <th>{t("eventType")}</th>
+              <th>{t("problems")}</th>
+              <th>{t("payload")}</th>
             </tr>
           </thead>
           <tbody>
@@ -100,11 +102,11 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
               <tr key={e.id} data-testid="quarantined-row">
                 <td>
                   <When iso={e.receivedAt} tz={tz} />
-                  <div className="muted small">#{e.id}</div>
+                  <div className="text-xs text-muted-foreground">#{e.id}</div>
                 </td>
-                <td>{e.eventType ? <code>{e.eventType}</code> : <span className="muted">unreadable</span>}</td>
+                <td>{e.eventType ? <code>{e.eventType}</code> : <span className="text-muted-foreground">{t("unreadable")}</span>}</td>
                 <td>
-                  <ul className="status-history">
+                  <ul className="m-0 pl-5">
                     {e.problems.map((p, i) => (
                       <li key={i}>
                         {p.path && <code>{p.path}</code>} {p.message}
@@ -113,7 +115,7 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
                   </ul>
                 </td>
                 <td>
-                  <pre className="payload" data-testid="quarantined-payload">
+                  <pre className="max-h-60 overflow-auto text-xs break-all whitespace-pre-wrap sm:min-w-[380px]" data-testid="quarantined-payload">
                     {prettyJson(e.payload)}
                   </pre>
                 </td>
@@ -121,11 +123,12 @@ export function QuarantineList({ firstPage, tz }: { firstPage: QuarantinePage; t
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {nextCursor !== null && (
-        <div className="pager">
+        <div className="mt-2.5 flex justify-end gap-2">
           <button type="button" onClick={() => void more()} disabled={busy}>
-            Older events
+            {t("older")}
           </button>
         </div>
       )}

@@ -1,11 +1,15 @@
 "use client";
 
+import { useFormatter, useTranslations } from "next-intl";
 import { useState } from "react";
+import { toast } from "sonner";
 import { fetchJson } from "@/lib/api-client";
 import type { RedeploySettings } from "@/lib/redeploy/settings";
 
 /** Admins: turn re-deployment on or off, and enter (or remove) the Treble API key, shown masked. */
 export function RedeployPanel({ initial }: { initial: RedeploySettings }) {
+  const t = useTranslations("redeploySettings");
+  const format = useFormatter();
   const [settings, setSettings] = useState(initial);
   const [key, setKey] = useState("");
   const [message, setMessage] = useState<string | null>(null);
@@ -18,6 +22,7 @@ export function RedeployPanel({ initial }: { initial: RedeploySettings }) {
       setSettings(await fetchJson<RedeploySettings>("/api/redeploy/settings", { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }));
       setKey("");
       setMessage(done);
+      toast.success(done);
     } catch (err) {
       setMessage(err instanceof Error ? err.message : String(err));
     } finally {
@@ -27,41 +32,40 @@ export function RedeployPanel({ initial }: { initial: RedeploySettings }) {
 
   const { apiKey } = settings;
   return (
-    <section className="panel" data-testid="redeploy-panel">
-      <h2>Re-deployment</h2>
-      <p className="muted">
-        Lets operators send retry plans to Treble&apos;s deployment API ({settings.apiUrl}), at most {settings.maxContacts.toLocaleString("en-US")} contacts per
-        plan.
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="redeploy-panel">
+      <h2 className="mb-2">{t("title")}</h2>
+      <p className="text-muted-foreground">
+        {t("explain", { url: settings.apiUrl, max: format.number(settings.maxContacts) })}
       </p>
       <label>
-        <input type="checkbox" checked={settings.enabled} disabled={busy} onChange={(e) => void save({ enabled: e.target.checked }, e.target.checked ? "Re-deployment enabled." : "Re-deployment disabled.")} data-testid="redeploy-enabled" />{" "}
-        Re-deployment enabled
+        <input type="checkbox" checked={settings.enabled} disabled={busy} onChange={(e) => void save({ enabled: e.target.checked }, e.target.checked ? t("enabledDone") : t("disabledDone"))} data-testid="redeploy-enabled" />{" "}
+        {t("enabled")}
       </label>
-      <dl className="fields">
-        <dt>Treble API key</dt>
+      <dl className="m-0 grid grid-cols-1 gap-x-3 gap-y-1.5 sm:grid-cols-[180px_1fr] [&_dd]:m-0 [&_dd]:break-words [&_dt]:text-muted-foreground">
+        <dt>{t("apiKey")}</dt>
         <dd data-testid="redeploy-key">
-          {apiKey.masked ? `${apiKey.masked} (${apiKey.source === "env" ? "from TREBLE_API_KEY" : "stored encrypted"})` : apiKey.unreadable ? "stored, but unreadable with the current SECRET_KEY: enter it again" : "none"}
+          {apiKey.masked ? t("masked", { key: apiKey.masked, source: apiKey.source === "env" ? "env" : "stored" }) : apiKey.unreadable ? t("unreadable") : t("none")}
         </dd>
       </dl>
       {apiKey.source === "env" ? (
-        <p className="muted">TREBLE_API_KEY is set: change it in the environment.</p>
+        <p className="text-muted-foreground">{t("fromEnv")}</p>
       ) : !settings.canStoreKey ? (
-        <p className="muted">Set SECRET_KEY (at least 16 characters) to store a key here, encrypted; or set TREBLE_API_KEY.</p>
+        <p className="text-muted-foreground">{t("needSecret")}</p>
       ) : (
         <form
-          className="inline-form"
+          className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
           onSubmit={(e) => {
             e.preventDefault();
-            if (key.trim()) void save({ apiKey: key.trim() }, "API key saved.");
+            if (key.trim()) void save({ apiKey: key.trim() }, t("saved"));
           }}
         >
-          <input type="password" value={key} onChange={(e) => setKey(e.target.value)} placeholder="ak_…" autoComplete="off" aria-label="Treble API key" />
-          <button type="submit" className="primary" disabled={busy || !key.trim()}>
-            Save key
+          <input type="password" value={key} onChange={(e) => setKey(e.target.value)} placeholder="ak_…" autoComplete="off" aria-label={t("apiKey")} />
+          <button type="submit" className="inline-flex h-9 cursor-pointer items-center rounded-md bg-primary px-4 text-sm font-medium text-primary-foreground hover:bg-primary/90 disabled:cursor-default disabled:opacity-50" disabled={busy || !key.trim()}>
+            {t("save")}
           </button>
           {apiKey.masked && (
-            <button type="button" disabled={busy} onClick={() => window.confirm("Remove the stored Treble API key? Plans being sent will pause.") && void save({ apiKey: null }, "API key removed.")}>
-              Remove key
+            <button type="button" disabled={busy} onClick={() => window.confirm(t("confirmRemove")) && void save({ apiKey: null }, t("removed"))}>
+              {t("remove")}
             </button>
           )}
         </form>

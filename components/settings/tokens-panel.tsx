@@ -1,6 +1,8 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { toast } from "sonner";
 import { fetchJson } from "@/lib/api-client";
 import type { TokenSummary } from "@/lib/auth/tokens";
 import type { UserSummary } from "@/lib/auth/users";
@@ -9,6 +11,8 @@ import { When } from "./when";
 
 /** API tokens for scripts: created here (shown once), listed with their last use, revoked. */
 export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserSummary[]; currentUserId: string; tz: string }) {
+  const t = useTranslations("tokens");
+  const tRole = useTranslations("roles");
   const [tokens, setTokens] = useState(props.initialTokens);
   const [users] = useUsers(props.users);
   const [created, setCreated] = useState<string | null>(null);
@@ -20,7 +24,10 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
     setMessage(null);
     try {
       const text = await action();
-      if (text) setMessage({ text, error: false });
+      if (text) {
+        setMessage({ text, error: false });
+        toast.success(text);
+      }
     } catch (err) {
       setMessage({ text: err instanceof Error ? err.message : String(err), error: true });
     } finally {
@@ -44,93 +51,99 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
 
   const revoke = (token: TokenSummary) =>
     run(async () => {
-      if (!window.confirm(`Revoke "${token.name}"? Scripts using it stop working at once.`)) return null;
+      if (!window.confirm(t("confirmRevoke", { name: token.name }))) return null;
       await fetchJson(`/api/tokens/${token.id}`, { method: "DELETE" });
-      setTokens((list) => list.map((t) => (t.id === token.id ? { ...t, revokedAt: new Date().toISOString() } : t)));
-      return `Revoked "${token.name}".`;
+      setTokens((list) => list.map((x) => (x.id === token.id ? { ...x, revokedAt: new Date().toISOString() } : x)));
+      return t("revoked", { name: token.name });
     });
 
   return (
-    <section className="panel" data-testid="tokens-panel">
-      <h2>API tokens</h2>
-      <p className="muted">
-        Scripts send <code>Authorization: Bearer &lt;token&gt;</code> to any <code>/api</code> endpoint and act with the role of the
-        token&apos;s owner.
-      </p>
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="tokens-panel">
+      <h2 className="mb-2">{t("title")}</h2>
+      <p className="text-muted-foreground">{t.rich("explain", { code: (chunks) => <code>{chunks}</code> })}</p>
       {created && (
-        <div className="token-once" data-testid="new-token">
+        <div className="my-2.5 rounded-lg border border-warning-foreground/30 bg-warning px-3.5 py-2.5 text-warning-foreground" data-testid="new-token">
           <p>
-            <strong>Copy this token now: it is not shown again.</strong>
+            <strong>{t("copyNow")}</strong>
           </p>
           <pre>{created}</pre>
-          <div className="actions">
+          <div className="my-2.5 flex flex-wrap items-center gap-2.5">
             <button type="button" onClick={() => void navigator.clipboard.writeText(created)}>
-              Copy token
+              {t("copy")}
             </button>
             <button type="button" onClick={() => setCreated(null)}>
-              Done
+              {t("done")}
             </button>
           </div>
         </div>
       )}
       <form
-        className="inline-form"
+        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
         onSubmit={(e) => {
           e.preventDefault();
           void create(e.currentTarget);
         }}
       >
-        <input type="text" name="name" placeholder="Name, e.g. nightly export" aria-label="Token name" required maxLength={100} />
+        <input type="text" name="name" placeholder={t("namePlaceholder")} aria-label={t("name")} required maxLength={100} />
         <label>
-          acting as{" "}
-          <select name="userId" defaultValue={props.currentUserId} aria-label="Token owner">
+          {t("actingAs")}{" "}
+          <select name="userId" defaultValue={props.currentUserId} aria-label={t("owner")}>
             {users.filter((u) => !u.disabled).map((u) => (
               <option key={u.id} value={u.id}>
-                {u.email} ({u.role})
+                {u.email} ({tRole(u.role)})
               </option>
             ))}
           </select>
         </label>
         <button type="submit" disabled={busy}>
-          Create token
+          {t("create")}
         </button>
       </form>
-      <table>
+      <div className="overflow-x-auto">
+      <table className="min-w-[640px]">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Token</th>
-            <th>Acts as</th>
-            <th>Created ({props.tz})</th>
-            <th>Last used</th>
-            <th>Status</th>
-            <th />
+            <th>{t("nameColumn")}</th>
+            <th>{t("token")}</th>
+            <th>{t("actsAs")}</th>
+            <th>{t("created", { tz: props.tz })}</th>
+            <th>{t("lastUsed")}</th>
+            <th>{t("status")}</th>
+            <th>
+              <span className="sr-only">{t("actions")}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {tokens.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
-                No API tokens yet.
+              <td colSpan={7} className="text-muted-foreground">
+                {t("none")}
               </td>
             </tr>
           )}
-          {tokens.map((t) => (
-            <tr key={t.id} data-testid={`token-row-${t.id}`}>
-              <td>{t.name}</td>
+          {tokens.map((token) => (
+            <tr key={token.id} data-testid={`token-row-${token.id}`}>
+              <td>{token.name}</td>
               <td>
-                <code>{t.prefix}…</code>
+                <code>{token.prefix}…</code>
               </td>
-              <td>{t.ownerEmail}</td>
+              <td>{token.ownerEmail}</td>
               <td>
-                <When iso={t.createdAt} tz={props.tz} />
+                <When iso={token.createdAt} tz={props.tz} />
               </td>
-              <td>{t.lastUsedAt ? <When iso={t.lastUsedAt} tz={props.tz} /> : <span className="muted">never</span>}</td>
-              <td>{t.revokedAt ? <span className="status status-open">revoked</span> : "active"}</td>
+              <td>{token.lastUsedAt ? <When iso={token.lastUsedAt} tz={props.tz} /> : <span className="text-muted-foreground">{t("never")}</span>}</td>
               <td>
-                {!t.revokedAt && (
-                  <button type="button" className="link" disabled={busy} onClick={() => void revoke(t)}>
-                    Revoke
+                {token.revokedAt ? (
+                  <span className="inline-flex rounded-full border border-destructive/40 bg-destructive/10 px-2 py-0.5 text-xs text-destructive">{t("revokedBadge")}</span>
+                ) : (
+                  t("active")
+                )}
+              </td>
+              <td>
+                {!token.revokedAt && (
+                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void revoke(token)}>
+                    {t("revoke")}
                   </button>
                 )}
               </td>
@@ -138,8 +151,9 @@ export function TokensPanel(props: { initialTokens: TokenSummary[]; users: UserS
           ))}
         </tbody>
       </table>
+      </div>
       {message && (
-        <p role={message.error ? "alert" : "status"} className={message.error ? "error-inline" : "muted"}>
+        <p role={message.error ? "alert" : "status"} className={message.error ? "text-destructive" : "text-muted-foreground"}>
           {message.text}
         </p>
       )}

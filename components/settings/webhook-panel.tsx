@@ -1,6 +1,8 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
+import { toast } from "sonner";
 import { fetchJson } from "@/lib/api-client";
 import { WEBHOOK_GRACE_HOURS } from "@/lib/ingest/webhook-grace";
 import { When } from "./when";
@@ -12,10 +14,9 @@ interface Status {
   url: string;
 }
 
-const GRACE_LABELS: Record<(typeof WEBHOOK_GRACE_HOURS)[number], string> = { 0: "none (refuse it at once)", 1: "1 hour", 24: "24 hours", 168: "7 days" };
-
 /** The webhook URL to paste into Treble (revealed on demand), and rotation of its secret. */
 export function WebhookPanel(props: { source: "env" | "database"; previousValidUntil: string | null; tz: string }) {
+  const t = useTranslations("webhook");
   const [status, setStatus] = useState<Status | null>(null);
   const [grace, setGrace] = useState<number>(24);
   const [message, setMessage] = useState<string | null>(null);
@@ -44,66 +45,66 @@ export function WebhookPanel(props: { source: "env" | "database"; previousValidU
     run(async () => {
       const { url } = status ?? (await load());
       await navigator.clipboard.writeText(url);
-      setMessage("Webhook URL copied.");
+      setMessage(t("copied"));
+      toast.success(t("copied"));
     });
 
   const rotate = () =>
     run(async () => {
-      const hint = grace > 0 ? `The current secret keeps working for ${GRACE_LABELS[grace as keyof typeof GRACE_LABELS]}.` : "The current secret stops working at once.";
-      if (!window.confirm(`Rotate the webhook secret? ${hint} Update the URL in Treble's webhook center afterwards.`)) return;
+      if (!window.confirm(t("confirmRotate", { hours: grace }))) return;
       setStatus(await fetchJson<Status>("/api/webhook-secret", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ graceHours: grace }) }));
-      setMessage("Secret rotated: paste the new URL into Treble's webhook center.");
+      setMessage(t("rotated"));
+      toast.success(t("rotated"));
     });
 
   return (
-    <section className="panel" data-testid="webhook-panel">
-      <h2>Webhook</h2>
-      <p>Paste this URL into the &ldquo;Webhook URL&rdquo; field of Treble&apos;s webhook center:</p>
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="webhook-panel">
+      <h2 className="mb-2">{t("title")}</h2>
+      <p>{t("paste")}</p>
       <pre data-testid="webhook-url">{status ? status.url : "…/api/webhooks/treble?token=••••••••"}</pre>
-      <div className="actions">
+      <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         {!status && (
           <button type="button" onClick={() => run(async () => void (await load()))} disabled={busy}>
-            Reveal URL and secret
+            {t("reveal")}
           </button>
         )}
         <button type="button" onClick={copy} disabled={busy}>
-          Copy URL
+          {t("copy")}
         </button>
       </div>
       {status && (
         <p>
-          Secret: <code data-testid="webhook-secret">{status.secret}</code>
+          {t("secret")} <code data-testid="webhook-secret">{status.secret}</code>
         </p>
       )}
       {previousValidUntil && (
         <p data-testid="previous-secret">
-          The previous secret is still accepted until <When iso={previousValidUntil} tz={props.tz} /> ({props.tz}).
+          {t.rich("previousUntil", { tz: props.tz, when: () => <When iso={previousValidUntil} tz={props.tz} /> })}
         </p>
       )}
       {props.source === "env" ? (
-        <p className="muted" data-testid="webhook-env">
-          The secret comes from the <code>WEBHOOK_SECRET</code> environment variable: rotate it by changing the variable and restarting
-          the server.
+        <p className="text-muted-foreground" data-testid="webhook-env">
+          {t.rich("fromEnv", { code: (chunks) => <code>{chunks}</code> })}
         </p>
       ) : (
-        <div className="actions">
+        <div className="my-2.5 flex flex-wrap items-center gap-2.5">
           <label>
-            Keep the current secret working for{" "}
+            {t("keepFor")}{" "}
             <select value={grace} onChange={(e) => setGrace(Number(e.target.value))} data-testid="grace-select">
               {WEBHOOK_GRACE_HOURS.map((h) => (
                 <option key={h} value={h}>
-                  {GRACE_LABELS[h]}
+                  {t("grace", { hours: h })}
                 </option>
               ))}
             </select>
           </label>
           <button type="button" onClick={rotate} disabled={busy}>
-            Rotate secret
+            {t("rotate")}
           </button>
         </div>
       )}
       {message && (
-        <p role="status" className="muted">
+        <p role="status" className="text-muted-foreground">
           {message}
         </p>
       )}

@@ -1,11 +1,14 @@
-import { formatInTimeZone } from "@/lib/time/format";
+"use client";
 
-/** An instant as wall-clock time in `tz`, with the exact instant on hover. */
+import { useFormatTime } from "@/components/use-format-time";
+
+/** An instant as date and time in `tz` and the user's language, with the exact instant on hover. */
 export function When({ iso, tz }: { iso: string | null; tz: string }) {
-  if (!iso) return <span className="muted">—</span>;
+  const time = useFormatTime(tz);
+  if (!iso) return <span className="text-muted-foreground">—</span>;
   return (
     <time dateTime={iso} title={iso}>
-      {formatInTimeZone(Date.parse(iso), tz, "full")}
+      {time.full(iso)}
     </time>
   );
 }

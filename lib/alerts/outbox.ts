@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
 import { incidentNotification, templateNotification, type IncidentRowForAlert, type Notification } from "./notification";
 import { ruleFilters, type RuleDefinition, type Trigger } from "./rule-schema";
@@ -37,15 +38,7 @@ function prepareStatements(sqlite: Database.Database) {
   };
 }
 
-const statementsByDb = new WeakMap<Database.Database, ReturnType<typeof prepareStatements>>();
-function statements(sqlite: Database.Database) {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = prepareStatements(sqlite);
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection(prepareStatements);
 
 export const newDeliveryId = () => `msg_${randomBytes(16).toString("base64url")}`;
 

@@ -9,8 +9,3 @@ export function hasRole(role: Role, minimum: Role): boolean {
   return RANK[role] >= RANK[minimum];
 }
 
-export const ROLE_LABELS: Record<Role, string> = {
-  admin: "Admin — everything, plus users, API tokens and the webhook secret",
-  operator: "Operator — read, act on incidents (acknowledge, resolve, snooze, ignore, assign, comment) and export",
-  viewer: "Viewer — read only",
-};

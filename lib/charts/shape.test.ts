@@ -1,6 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TimelinePoint } from "@/lib/queries/stats";
-import { formatChange, seriesOf, SERIES, SERIES_COLORS, SERIES_LABELS, shapeTimeline, topN } from "./shape";
+import { seriesOf, SERIES, SERIES_COLORS, shapeTimeline, topN } from "./shape";
 
 const point = (bucket: string, counts: Record<string, number>): TimelinePoint => ({ bucket, counts });
 
@@ -73,10 +75,12 @@ describe("seriesOf", () => {
     expect(seriesOf("SOMETHING_NEW")).toBe("unrecognised");
   });
 
-  it("has a colour and a label for every series", () => {
+  it("has a theme colour (a CSS variable of app/globals.css) for every series", () => {
+    const css = fs.readFileSync(path.join(process.cwd(), "app", "globals.css"), "utf8");
     for (const s of SERIES) {
-      expect(SERIES_COLORS[s]).toMatch(/^#[0-9a-f]{6}$/i);
-      expect(SERIES_LABELS[s].length).toBeGreaterThan(0);
+      const variable = /^var\((--[a-z_]+)\)$/.exec(SERIES_COLORS[s])?.[1];
+      expect(variable, s).toBeDefined();
+      expect(css).toContain(`${variable}:`);
     }
   });
 });
@@ -116,11 +120,3 @@ describe("topN", () => {
   });
 });
 
-describe("formatChange", () => {
-  it("signs the percentage and shows a dash without a base", () => {
-    expect(formatChange(12.5)).toBe("+12.5%");
-    expect(formatChange(-3)).toBe("−3%");
-    expect(formatChange(0)).toBe("0%");
-    expect(formatChange(null)).toBe("—");
-  });
-});

@@ -57,36 +57,34 @@ export interface TopNRow {
   isOther: boolean;
 }
 
-/** The N largest items and one "other" bar summing the rest (left out when nothing remains). */
-export function topN<T>(items: T[], n: number, keyOf: (item: T) => string | null, countOf: (item: T) => number, labelOf: (key: string | null) => string): TopNRow[] {
+/**
+ * The N largest items and one "other" bar summing the rest (left out when nothing remains);
+ * `otherLabel` names that bar from how many items it sums.
+ */
+export function topN<T>(
+  items: T[],
+  n: number,
+  keyOf: (item: T) => string | null,
+  countOf: (item: T) => number,
+  labelOf: (key: string | null) => string,
+  otherLabel: (hidden: number) => string = (hidden) => `Other (${hidden})`,
+): TopNRow[] {
   const sorted = [...items].sort((a, b) => countOf(b) - countOf(a));
   const rows: TopNRow[] = sorted.slice(0, n).map((item) => ({ key: keyOf(item), label: labelOf(keyOf(item)), count: countOf(item), isOther: false }));
   const rest = sorted.slice(n);
   if (rest.length) {
-    rows.push({ key: null, label: `Other (${rest.length})`, count: rest.reduce((sum, item) => sum + countOf(item), 0), isOther: true });
+    rows.push({ key: null, label: otherLabel(rest.length), count: rest.reduce((sum, item) => sum + countOf(item), 0), isOther: true });
   }
   return rows;
 }
 
-/** Percent change as shown on the KPI tile: "+12.5%", "−3%", or "—" when there is no base. */
-export function formatChange(changePct: number | null): string {
-  if (changePct === null) return "—";
-  if (changePct === 0) return "0%";
-  return `${changePct > 0 ? "+" : "−"}${Math.abs(changePct)}%`;
-}
 
 export const SERIES_COLORS: Record<Series | ReasonClass, string> = {
-  retry_later: "#e8a33d",
-  fix_then_retry: "#d9534f",
-  do_not_contact: "#6f42c1",
-  no_action: "#8a94a3",
-  unrecognised: "#3d3d3d",
+  // CSS variables from app/globals.css, so the colours follow light and dark mode.
+  retry_later: "var(--retry_later)",
+  fix_then_retry: "var(--fix_then_retry)",
+  do_not_contact: "var(--do_not_contact)",
+  no_action: "var(--no_action)",
+  unrecognised: "var(--unknown)",
 };
 
-export const SERIES_LABELS: Record<Series, string> = {
-  retry_later: "Retry later",
-  fix_then_retry: "Fix, then retry",
-  do_not_contact: "Do not contact",
-  no_action: "No action",
-  unrecognised: "Unrecognised",
-};

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import { z } from "zod";
 import type { DbHandle } from "@/db/client";
 import { recordAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
@@ -69,16 +70,10 @@ export function transitionSet(transition: SqlTransition): string {
  */
 const updateSql = (action: IncidentAction) => `UPDATE incidents SET ${transitionSet(action)} WHERE id = @id AND ${statusAllows(action)} RETURNING id`;
 
-const statementsByDb = new WeakMap<Database.Database, { update: Map<IncidentAction, Database.Statement>; activity: Database.Statement }>();
-
-function statements(sqlite: Database.Database) {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = { update: new Map(), activity: sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id") };
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection((sqlite) => ({
+  update: new Map<IncidentAction, Database.Statement>(),
+  activity: sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id"),
+}));
 
 function updateStatement(sqlite: Database.Database, action: IncidentAction): Database.Statement {
   const s = statements(sqlite);

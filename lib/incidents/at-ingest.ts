@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import type { IncidentStatus } from "./statuses";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
@@ -102,16 +103,7 @@ function prepareStatements(sqlite: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
-const statementsByDb = new WeakMap<Database.Database, Statements>();
-
-function statements(sqlite: Database.Database): Statements {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = prepareStatements(sqlite);
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection(prepareStatements);
 
 /** A failure as its incident counts it. */
 export interface CountedFailure {

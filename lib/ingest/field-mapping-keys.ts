@@ -6,13 +6,13 @@ export type FieldMapping = Record<FieldMappingKey, string[]>;
 export const MAX_PATHS_PER_FIELD = 20;
 export const MAX_PATH_LENGTH = 200;
 
-/** What each key maps, and the built-in names tried after the mapped paths. */
-export const FIELD_MAPPING_HELP: Record<FieldMappingKey, { label: string; builtIn: string }> = {
-  reason: { label: "Failure reason", builtIn: "failure_reason, reason, failure_type, error_code" },
-  line: { label: "Line (sending number)", builtIn: "line, company.cellphone, sender, deployment_squad session key" },
-  template: { label: "Template", builtIn: "hsm.name, hsm_name, template, template_name (hsm.status: name first)" },
-  contact: { label: "Contact cellphone", builtIn: "user.cellphone, cellphone" },
-  countryCode: { label: "Contact country code", builtIn: "user.country_code, country_code" },
-  timestamp: { label: "Event time", builtIn: "timestamp" },
-  eventId: { label: "Event id (dedupe key)", builtIn: "event_id" },
+/** The built-in names tried after the mapped paths (each key's label is in the message catalogues). */
+export const FIELD_MAPPING_HELP: Record<FieldMappingKey, { builtIn: string }> = {
+  reason: { builtIn: "failure_reason, reason, failure_type, error_code" },
+  line: { builtIn: "line, company.cellphone, sender, deployment_squad session key" },
+  template: { builtIn: "hsm.name, hsm_name, template, template_name (hsm.status: name first)" },
+  contact: { builtIn: "user.cellphone, cellphone" },
+  countryCode: { builtIn: "user.country_code, country_code" },
+  timestamp: { builtIn: "timestamp" },
+  eventId: { builtIn: "event_id" },
 };

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { AlertOutbox } from "@/lib/alerts/outbox";
@@ -92,16 +93,7 @@ function prepareStatements(sqlite: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
-const statementsByDb = new WeakMap<Database.Database, Statements>();
-
-function statements(sqlite: Database.Database): Statements {
-  let s = statementsByDb.get(sqlite);
-  if (!s) {
-    s = prepareStatements(sqlite);
-    statementsByDb.set(sqlite, s);
-  }
-  return s;
-}
+const statements = perConnection(prepareStatements);
 
 /**
  * What one transaction adds to counters, gathered in memory and written once at its end: each

@@ -1,84 +1,88 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { getFormatter, getTranslations } from "next-intl/server";
 import { PlanStatusBadge } from "@/components/redeploy/plan-view";
 import { requirePageUser } from "@/lib/auth/page";
 import { listPlans } from "@/lib/redeploy/plans";
 import { redeploySettings } from "@/lib/redeploy/settings";
-import { formatInTimeZone } from "@/lib/time/format";
 import { settingsTimeZone } from "../settings/time-zone";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Re-deploy · Faultline" };
-
-const n = (v: number) => v.toLocaleString("en-US");
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("nav");
+  return { title: `${t("redeploy")} · Faultline` };
+}
 
 export default async function RedeployPage() {
   const user = await requirePageUser("operator");
   const tz = await settingsTimeZone();
+  const t = await getTranslations("redeploy");
+  const tNav = await getTranslations("nav");
+  const format = await getFormatter();
+  const n = (v: number) => format.number(v);
   const settings = redeploySettings();
   const { items } = listPlans({ limit: "100" });
   const unavailable = !settings.enabled
-    ? "Re-deployment is disabled by an admin."
+    ? t("disabled")
     : !settings.apiKey.masked
-      ? "No Treble API key yet: set TREBLE_API_KEY, or an admin enters it under Settings."
+      ? t("noKey")
       : null;
   return (
     <>
-      <h1 className="page-title">Re-deploy</h1>
-      <section className="panel" data-testid="redeploy-status">
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{tNav("redeploy")}</h1>
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="redeploy-status">
         <p>
-          Send the contacts worth retrying back through Treble&apos;s deployment API. Make a plan from an{" "}
-          <Link href="/incidents">incident</Link> or from any filtered view (&ldquo;Re-deploy contacts…&rdquo; beside the retry list on the{" "}
-          <Link href="/">overview</Link>): a dry run shows exactly who would be sent; you type the count to send it.
+          {t.rich("intro", { incident: (chunks) => <Link href="/incidents">{chunks}</Link>, overview: (chunks) => <Link href="/">{chunks}</Link> })}
         </p>
         {unavailable ? (
-          <p className="query-error" role="alert">
-            {unavailable} {user.role === "admin" && <Link href="/settings">Open Settings</Link>}
+          <p className="mt-3 rounded-lg border border-destructive/40 bg-destructive/10 px-4 py-3" role="alert">
+            {unavailable} {user.role === "admin" && <Link href="/settings">{t("openSettings")}</Link>}
           </p>
         ) : (
-          <p className="muted">
-            API key {settings.apiKey.masked} ({settings.apiKey.source === "env" ? "TREBLE_API_KEY" : "set in Settings"}) · {settings.apiUrl} · at most{" "}
-            {n(settings.maxContacts)} contacts per plan.
+          <p className="text-muted-foreground">
+            {t("keyStatus", { key: settings.apiKey.masked ?? "", source: settings.apiKey.source, url: settings.apiUrl, max: n(settings.maxContacts) })}
           </p>
         )}
       </section>
-      <section className="panel">
-        <h2>Plans</h2>
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+        <h2 className="mb-3">{t("plans")}</h2>
         {items.length === 0 ? (
-          <p className="muted" data-testid="plans-empty">
-            No plan yet.
+          <p className="text-muted-foreground" data-testid="plans-empty">
+            {t("noPlan")}
           </p>
         ) : (
-          <table data-testid="plans-table">
+          <div className="overflow-x-auto">
+          <table data-testid="plans-table" className="min-w-[640px]">
             <thead>
               <tr>
-                <th className="num">#</th>
-                <th>Status</th>
-                <th>From</th>
-                <th className="num">Contacts</th>
-                <th className="num">Sent</th>
-                <th>Made ({tz})</th>
-                <th>By</th>
+                <th className="text-right tabular-nums">#</th>
+                <th>{t("status")}</th>
+                <th>{t("from")}</th>
+                <th className="text-right tabular-nums">{t("contacts")}</th>
+                <th className="text-right tabular-nums">{t("sent")}</th>
+                <th>{t("made", { tz })}</th>
+                <th>{t("by")}</th>
               </tr>
             </thead>
             <tbody>
               {items.map((p) => (
                 <tr key={p.id}>
-                  <td className="num">
+                  <td className="text-right tabular-nums">
                     <Link href={`/redeploy/${p.id}`}>#{p.id}</Link>
                   </td>
                   <td>
                     <PlanStatusBadge status={p.status} />
                   </td>
-                  <td>{"incidentId" in p.source ? `incident #${p.source.incidentId}` : new URLSearchParams(p.source.filter).toString() || "last 24 h"}</td>
-                  <td className="num">{n(p.contacts)}</td>
-                  <td className="num">{n(p.progress.contactsSent)}</td>
-                  <td>{formatInTimeZone(Date.parse(p.createdAt), tz, "full")}</td>
+                  <td>{"incidentId" in p.source ? t("fromIncident", { id: p.source.incidentId }) : new URLSearchParams(p.source.filter).toString() || t("last24h")}</td>
+                  <td className="text-right tabular-nums">{n(p.contacts)}</td>
+                  <td className="text-right tabular-nums">{n(p.progress.contactsSent)}</td>
+                  <td>{format.dateTime(Date.parse(p.createdAt), { timeZone: tz, dateStyle: "medium", timeStyle: "medium" })}</td>
                   <td>{p.createdBy ?? "—"}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          </div>
         )}
       </section>
     </>

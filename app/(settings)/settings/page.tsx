@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { RedeployPanel } from "@/components/settings/redeploy-panel";
 import { getDb } from "@/db/client";
 import { FieldMappingPanel } from "@/components/settings/field-mapping-panel";
@@ -11,7 +12,6 @@ import { TokensPanel } from "@/components/settings/tokens-panel";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { WebhookPanel } from "@/components/settings/webhook-panel";
 import { requirePageUser } from "@/lib/auth/page";
-import { ROLE_LABELS } from "@/lib/auth/roles";
 import { listApiTokens } from "@/lib/auth/tokens";
 import { listUsers } from "@/lib/auth/users";
 import { getIncidentSettings } from "@/lib/incidents/settings";
@@ -20,29 +20,34 @@ import { redeploySettings } from "@/lib/redeploy/settings";
 import { settingsTimeZone } from "./time-zone";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Settings · Faultline" };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("nav");
+  return { title: `${t("settings")} · Faultline` };
+}
 
 export default async function SettingsPage() {
   const user = await requirePageUser();
+  const t = await getTranslations("settings");
+  const tRole = await getTranslations("roleDescriptions");
   const admin = user.role === "admin";
   const tz = await settingsTimeZone();
   // Admin-only data is read only for admins; everyone else gets neither the data nor the controls.
   const adminData = admin ? { ...webhookSecretStatus(), users: listUsers() } : null;
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="general" admin={admin} />
-      <section className="panel" data-testid="account-panel">
-        <h2>Your account</h2>
-        <dl className="fields">
-          <dt>E-mail</dt>
+      <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="account-panel">
+        <h2 className="mb-3">{t("account")}</h2>
+        <dl className="m-0 grid grid-cols-1 gap-x-3 gap-y-1.5 sm:grid-cols-[180px_1fr] [&_dd]:m-0 [&_dd]:break-words [&_dt]:text-muted-foreground">
+          <dt>{t("email")}</dt>
           <dd>{user.email}</dd>
-          <dt>Name</dt>
+          <dt>{t("name")}</dt>
           <dd>{user.name}</dd>
-          <dt>Role</dt>
-          <dd data-testid="account-role">{ROLE_LABELS[user.role]}</dd>
+          <dt>{t("role")}</dt>
+          <dd data-testid="account-role">{tRole(user.role)}</dd>
         </dl>
-        {!admin && <p className="muted">Users, API tokens, the webhook secret and the field mapping are managed by admins.</p>}
+        {!admin && <p className="text-muted-foreground">{t("adminsManage")}</p>}
       </section>
       {adminData && (
         <>

@@ -1,5 +1,6 @@
 import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
 import { notFound } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { FailureDetail } from "@/components/failures/failure-detail";
 import { filtersToSearchParams } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
@@ -13,6 +14,7 @@ export const dynamic = "force-dynamic";
 
 export default async function FailurePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: SearchParams }) {
   const user = await requirePageUser();
+  const t = await getTranslations("failures");
   const { id } = await params;
   if (!/^\d{1,15}$/.test(id)) notFound();
   const page = await pageFilters(searchParams);
@@ -26,7 +28,7 @@ export default async function FailurePage({ params, searchParams }: { params: Pr
   }
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <h1 className="page-title">Failure #{id}</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("failureNumber", { id })}</h1>
       <FailureDetail id={Number(id)} tz={page.tz} filterQuery={filtersToSearchParams(page.filters).toString()} />
     </HydrationBoundary>
   );

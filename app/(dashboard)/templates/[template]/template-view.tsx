@@ -1,20 +1,32 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { ClosedSessions } from "@/components/events/closed-sessions";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError } from "@/components/query-states";
 import { SliceView } from "@/components/slice-view";
+import { Card, CardTitle } from "@/components/ui/card";
+import { useFormatTime } from "@/components/use-format-time";
 import { fetchJson } from "@/lib/api-client";
 import type { TemplateStatusChange } from "@/lib/queries/templates";
 import { isUnavailableTemplateStatus } from "@/lib/template-status";
 import { formatInTimeZone } from "@/lib/time/format";
 
-const STATUS_COLORS: Record<string, string> = { DISABLED: "#b42318", PAUSED: "#b54708", REJECTED: "#b42318", APPROVED: "#027a48", PENDING_DELETION: "#667085" };
+/** Theme colours (CSS variables), readable in light and dark mode. */
+const STATUS_COLORS: Record<string, string> = {
+  DISABLED: "var(--destructive)",
+  PAUSED: "var(--retry_later)",
+  REJECTED: "var(--destructive)",
+  APPROVED: "var(--success)",
+  PENDING_DELETION: "var(--muted-foreground)",
+};
 
 /** A template's failures with its status history (from `hsm.status` events) drawn on the trend. */
 export function TemplateView({ serverTz, template }: { serverTz: string; template: string }) {
+  const t = useTranslations("template");
   const { tz } = useFilters(serverTz);
+  const time = useFormatTime(tz);
   const history = useQuery({
     queryKey: ["template-status", template],
     queryFn: () => fetchJson<{ items: TemplateStatusChange[] }>(`/api/templates/${encodeURIComponent(template)}/status-history`),
@@ -25,41 +37,35 @@ export function TemplateView({ serverTz, template }: { serverTz: string; templat
   return (
     <>
       {unavailable && (
-        <div className="banner banner-danger" role="status" data-testid="template-unavailable">
-          <strong>
-            This template is {unavailable.status} now
-          </strong>{" "}
-          (since {formatInTimeZone(Date.parse(unavailable.at), tz, "full")} {tz}): Meta will not send it, and deployments using it fail with
-          FAILURE_BY_DISABLED_HSM.{" "}
-          {unavailable.status === "PAUSED"
-            ? "A paused template comes back by itself (3 h the first time, 6 h the second; the third red rating disables it)."
-            : "It must be edited and approved again, or the campaign switched to another template."}
+        <div className="mb-4 rounded-lg border border-destructive/40 bg-destructive/10 px-4 py-3" role="status" data-testid="template-unavailable">
+          <strong>{t("unavailableNow", { status: unavailable.status })}</strong> {t("unavailableWhy", { since: `${time.full(unavailable.at)} ${tz}` })}{" "}
+          {unavailable.status === "PAUSED" ? t("pausedHint") : t("disabledHint")}
         </div>
       )}
-      <section className="panel" data-testid="template-status-history">
-        <h2>Status history</h2>
+      <Card data-testid="template-status-history">
+        <CardTitle>{t("statusHistory")}</CardTitle>
         {history.isError ? (
-          <QueryError error={history.error} onRetry={() => void history.refetch()} what="the status history" />
+          <QueryError error={history.error} onRetry={() => void history.refetch()} what="statusHistory" />
         ) : history.isPending ? (
-          <p className="muted">Loading…</p>
+          <p className="text-muted-foreground">{t("loading")}</p>
         ) : items.length === 0 ? (
-          <p className="muted">No hsm.status events received for this template.</p>
+          <p className="text-muted-foreground">{t("noStatus")}</p>
         ) : (
-          <ul className="status-history">
+          <ul className="m-0 list-disc pl-5">
             {items.map((s) => (
               <li key={`${s.at}-${s.status}`}>
-                <strong style={{ color: STATUS_COLORS[s.status] }}>{s.status}</strong> at {formatInTimeZone(Date.parse(s.at), tz, "full")} {tz}
+                <strong style={{ color: STATUS_COLORS[s.status] }}>{s.status}</strong> {t("at", { at: `${time.full(s.at)} ${tz}` })}
                 {s.affectedConversationIds && s.affectedConversationIds.length > 0 && (
-                  <span className="muted small" title={s.affectedConversationIds.join(", ")}>
+                  <span className="text-xs text-muted-foreground" title={s.affectedConversationIds.join(", ")}>
                     {" "}
-                    · {s.affectedConversationIds.length} affected conversation{s.affectedConversationIds.length === 1 ? "" : "s"}
+                    · {t("affectedConversations", { count: s.affectedConversationIds.length })}
                   </span>
                 )}
               </li>
             ))}
           </ul>
         )}
-      </section>
+      </Card>
       <SliceView
         serverTz={serverTz}
         fixed={{ template: [template] }}

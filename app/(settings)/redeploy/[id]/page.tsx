@@ -2,6 +2,7 @@ import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { PlanView } from "@/components/redeploy/plan-view";
 import { requirePageUser } from "@/lib/auth/page";
 import { AppError } from "@/lib/http/errors";
@@ -10,11 +11,15 @@ import { getPlan } from "@/lib/redeploy/plans";
 import { settingsTimeZone } from "../../settings/time-zone";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Re-deployment plan · Faultline" };
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const t = await getTranslations("plan");
+  return { title: `${t("title", { id: (await params).id })} · Faultline` };
+}
 
 export default async function PlanPage({ params }: { params: Promise<{ id: string }> }) {
   await requirePageUser("operator");
   const tz = await settingsTimeZone();
+  const t = await getTranslations("plan");
   let plan;
   try {
     plan = getPlan((await params).id);
@@ -26,8 +31,8 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
   queryClient.setQueryData(redeployPlanQueryKey(plan.id), plan);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <p className="small">
-        <Link href="/redeploy">← All re-deployment plans</Link>
+      <p className="text-xs">
+        <Link href="/redeploy">← {t("allPlans")}</Link>
       </p>
       <PlanView id={plan.id} tz={tz} />
     </HydrationBoundary>

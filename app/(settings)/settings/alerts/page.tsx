@@ -16,10 +16,10 @@ export default async function AlertsPage() {
   const settings = getSettings();
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Settings</h1>
       <SettingsTabs current="alerts" admin />
       {!settings.PUBLIC_URL && (
-        <div className="query-error" role="alert" data-testid="public-url-warning">
+        <div className="mb-4 rounded-lg border border-destructive/40 bg-destructive/10 px-4 py-3" role="alert" data-testid="public-url-warning">
           <strong>PUBLIC_URL is not set:</strong> links in notifications point at <code>http://localhost:{settings.PORT}</code>, which recipients cannot open. Set
           PUBLIC_URL to the address people use to reach Faultline.
         </div>

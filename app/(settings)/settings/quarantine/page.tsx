@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { QuarantineList } from "@/components/settings/quarantine-list";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { requirePageUser } from "@/lib/auth/page";
@@ -6,14 +7,18 @@ import { runRead } from "@/lib/read/pool";
 import { settingsTimeZone } from "../time-zone";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Quarantine · Faultline" };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("settings");
+  return { title: `${t("quarantine")} · Faultline` };
+}
 
 export default async function QuarantinePage() {
   const user = await requirePageUser("admin");
   const tz = await settingsTimeZone();
+  const t = await getTranslations("settings");
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="quarantine" admin />
       <QuarantineList firstPage={await runRead("quarantined", { limit: "50" }, { user: user.id })} tz={tz} />
     </>

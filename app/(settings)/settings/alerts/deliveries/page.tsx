@@ -17,7 +17,7 @@ export default async function DeliveriesPage() {
   const channels = listChannels();
   return (
     <>
-      <h1 className="page-title">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Settings</h1>
       <SettingsTabs current="deliveries" admin />
       <FailingChannelsBanner channels={channels} />
       <DeliveryLog
