@@ -89,7 +89,24 @@ export const failures = sqliteTable(
     index("failures_template_idx").on(t.template, t.occurredAt),
     index("failures_phone_idx").on(t.phoneE164, t.occurredAt),
     index("failures_incident_idx").on(t.incidentId, t.occurredAt),
+    // Phone search (lib/queries/failure-filter.ts) finds contacts without an E.164 number by cellphone.
+    index("failures_cellphone_idx").on(t.cellphone, t.occurredAt).where(sql`${t.phoneE164} IS NULL`),
   ],
+);
+
+/**
+ * Every distinct (E.164, cellphone) pair failures carry ("" = none), added at ingest: what phone
+ * search looks digits up in, through the trigram index `contact_phones_fts` (FTS5, external
+ * content, created in migration fast_filters), instead of LIKE over every failure of the window.
+ */
+export const contactPhones = sqliteTable(
+  "contact_phones",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    phoneE164: text("phone_e164").notNull(),
+    cellphone: text("cellphone").notNull(),
+  },
+  (t) => [uniqueIndex("contact_phones_pair_idx").on(t.phoneE164, t.cellphone)],
 );
 
 
@@ -211,6 +228,8 @@ const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name:
   );
 
 export const rollupHourReason = rollupTable("rollup_hour_reason", {});
+/** Quarter hours × reasons: local hours and days of zones whose offset is not whole hours (Asia/Kolkata, Asia/Kathmandu). */
+export const rollupQuarterReason = rollupTable("rollup_quarter_reason", {});
 /** Days × reasons: long day-bucketed timelines read days, plus a few hours to shift to local days. */
 export const rollupDayReason = rollupTable("rollup_day_reason", {});
 export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line").notNull() });

@@ -72,9 +72,17 @@ const EVENT_TABLES = [
   "template_status_events",
   "failures",
   "incidents",
+  "rollup_quarter_reason",
   "rollup_hour_reason",
+  "rollup_day_reason",
+  "rollup_hour_line",
+  "rollup_hour_template",
+  "rollup_day_line",
+  "rollup_day_template",
   "rollup_hour",
   "rollup_day",
+  "contact_sketch_hour",
+  "contact_sketch_day",
   "raw_events",
 ];
 

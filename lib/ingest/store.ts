@@ -23,11 +23,13 @@ export interface StoreResult {
   quarantined: number;
 }
 
+const QUARTER_MS = 900_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** The rollup tables and the dimensions (beside bucket and reason) each is keyed by. */
 const ROLLUPS = {
+  rollup_quarter_reason: [],
   rollup_hour_reason: [],
   rollup_day_reason: [],
   rollup_hour_line: ["line"],
@@ -60,6 +62,9 @@ function prepareStatements(sqlite: Database.Database) {
          country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys, incident_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
+    // Phone search: a pair new to contact_phones also enters its trigram index (rare once contacts repeat).
+    insertPhone: sqlite.prepare(`INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`).pluck(),
+    indexPhone: sqlite.prepare(`INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)`),
     // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
     linkRedeployFollowUp: sqlite.prepare(
       `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
@@ -97,6 +102,7 @@ const statements = perConnection(prepareStatements);
  */
 export class WriteBatch {
   private readonly rollups = new Map<string, { table: RollupTable; args: Array<string | number>; n: number }>();
+  private readonly phones = new Set<string>();
   private readonly sketches = new Map<string, { kind: "hour" | "day"; bucket: number; reason: string; registers: Uint8Array; dirty: boolean }>();
 
   constructor(
@@ -112,6 +118,17 @@ export class WriteBatch {
     const entry = this.rollups.get(key);
     if (entry) entry.n++;
     else this.rollups.set(key, { table, args, n: 1 });
+  }
+
+  /** Records the contact's (E.164, cellphone) pair for phone search, once per batch. */
+  addPhone(phoneE164: string | null, cellphone: string | null): void {
+    if (phoneE164 === null && cellphone === null) return;
+    const pair = [phoneE164 ?? "", cellphone ?? ""] as const;
+    const key = `${pair[0]}|${pair[1]}`;
+    if (this.phones.has(key)) return;
+    this.phones.add(key);
+    const id = this.s.insertPhone.get(...pair) as number | undefined;
+    if (id !== undefined) this.s.indexPhone.run(id, ...pair);
   }
 
   addContact(kind: "hour" | "day", bucket: number, reason: string, contact: string): void {
@@ -161,8 +178,11 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.incidents.count(incident, { id: failure.id, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
   if (contact) s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
 
+  batch.addPhone(f.phoneE164, f.cellphone);
+
   const hour = e.occurredAt - (e.occurredAt % HOUR_MS);
   const day = e.occurredAt - (e.occurredAt % DAY_MS);
+  batch.countRollup("rollup_quarter_reason", [e.occurredAt - (e.occurredAt % QUARTER_MS), f.reason]);
   batch.countRollup("rollup_hour_reason", [hour, f.reason]);
   batch.countRollup("rollup_day_reason", [day, f.reason]);
   batch.countRollup("rollup_hour_line", [hour, f.reason, line]);

@@ -24,6 +24,7 @@ export interface PurgeResult {
 }
 
 const BUCKET_TABLES = [
+  "rollup_quarter_reason",
   "rollup_hour_reason",
   "rollup_day_reason",
   "rollup_hour_line",

@@ -50,22 +50,61 @@ export function dimensionConditions(filters: Filters, cols: { reason: string; li
   return { sql: parts.join(" AND "), params };
 }
 
+/**
+ * Whether the filters select a few incidents better than any one column does: a status, or a
+ * line with a template. Their failures are then read by incident (failures_incident_idx).
+ */
+function narrowsToIncidents(filters: Filters): boolean {
+  return filters.status.length > 0 || (filters.line.length > 0 && filters.template.length > 0);
+}
+
+/** The dimension filters as the set of incidents whose (reason, line, template) they allow. */
+function incidentIdCondition(filters: Filters): Where {
+  const dims = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
+  const statuses = filters.status.length ? `i.status IN (${placeholders(filters.status.length)})` : "";
+  return { sql: `f.incident_id IN (SELECT i.id FROM incidents i WHERE ${and(dims.sql, statuses)})`, params: [...dims.params, ...filters.status] };
+}
+
 /** Conditions on `failures f` (time excluded). */
 export function rawConditions(filters: Filters): Where {
-  const dims = dimensionConditions(filters, {
-    reason: "f.reason",
-    line: "f.line",
-    template: "f.template",
-  });
+  const dims = narrowsToIncidents(filters)
+    ? incidentIdCondition(filters)
+    : dimensionConditions(filters, {
+        reason: "f.reason",
+        line: "f.line",
+        template: "f.template",
+      });
   const parts = dims.sql ? [dims.sql] : [];
   const params = [...dims.params];
   const digits = phoneDigits(filters.q);
   if (filters.q && !digits) parts.push("0");
   else if (digits) {
-    parts.push("(f.phone_e164 = ? OR f.phone_e164 LIKE ? OR f.cellphone LIKE ?)");
-    params.push(`+${digits}`, `%${digits}%`, `%${digits}%`);
+    const phone = phoneCondition(digits);
+    parts.push(phone.sql);
+    params.push(...phone.params);
   }
   return { sql: parts.join(" AND "), params };
+}
+
+/** Digits from which the trigram index narrows a phone search (fewer match most contacts anyway). */
+export const PHONE_INDEX_MIN_DIGITS = 3;
+
+/**
+ * A failure matches a phone search when its E.164 number or its cellphone contains the digits.
+ * From 3 digits the candidates come from the trigram index over contact_phones (every distinct
+ * pair failures carry) and failures are fetched by their phone (failures_phone_idx, or
+ * failures_cellphone_idx for contacts without E.164); the LIKE on the row keeps the answer exact.
+ */
+function phoneCondition(digits: string): Where {
+  const pattern = `%${digits}%`;
+  const match = "(f.phone_e164 LIKE ? OR f.cellphone LIKE ?)";
+  if (digits.length < PHONE_INDEX_MIN_DIGITS) return { sql: match, params: [pattern, pattern] };
+  const pairs = `SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?`;
+  return {
+    sql: `${match} AND (f.phone_e164 IN (SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> '')
+      OR (f.phone_e164 IS NULL AND f.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
+    params: [pattern, pattern, pattern, pattern, pattern, pattern],
+  };
 }
 
 /**

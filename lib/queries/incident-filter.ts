@@ -1,6 +1,6 @@
 import type { Filters } from "@/lib/filters";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
-import { and, dimensionConditions, rawConditions, type Where } from "./failure-filter";
+import { and, dimensionConditions, phoneDigits, PHONE_INDEX_MIN_DIGITS, rawConditions, type Where } from "./failure-filter";
 
 /** What /incidents shows when the URL names no status: "Needs attention" (open, incl. regressed and escalating). */
 export const DEFAULT_INCIDENT_STATUSES: readonly IncidentStatus[] = ["open"];
@@ -30,9 +30,17 @@ export function incidentConditions(filters: Filters, statuses: readonly Incident
     dims.sql,
     `i.status IN (${statuses.map(() => "?").join(", ")})`,
     ...assignee.sql,
-    `EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`,
+    searchesFewPhones(filters)
+      ? // The phone index finds the few matching failures once; probing it per incident would not.
+        `i.id IN (SELECT f.incident_id FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`
+      : `EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`,
   );
   return { sql, params: [...dims.params, ...statuses, ...assignee.params, window.from, window.to, ...phone.params] };
+}
+
+/** A phone search the trigram index narrows (lib/queries/failure-filter.ts). */
+function searchesFewPhones(filters: Filters): boolean {
+  return (phoneDigits(filters.q)?.length ?? 0) >= PHONE_INDEX_MIN_DIGITS;
 }
 
 /** `assignee=me|none|<user id>`; `me` without a known viewer matches nothing. */

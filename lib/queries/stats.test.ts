@@ -139,6 +139,14 @@ function samplePhone(): string {
   return row.phone_e164;
 }
 
+/** Digits of a stored cellphone whose contact has no E.164 number (searched through failures_cellphone_idx). */
+function cellphoneOnly(): string {
+  const row = sqlite()
+    .prepare("SELECT cellphone FROM failures WHERE phone_e164 IS NULL AND cellphone GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]*' GROUP BY cellphone ORDER BY count(*) DESC LIMIT 1")
+    .get() as { cellphone: string };
+  return row.cellphone.slice(2, 8);
+}
+
 // Reason classes spelled out from Treble's documentation (not read from lib/reasons).
 const DO_NOT_CONTACT = ["INVALID_PHONE", "FAILURE_BY_BLOCKED_CONTACT", "FAILURE_BY_OPTOUT_CONTACT", "FAILURE_BY_EXPERIMENT_NUMBER", "FAILURE_BY_UNABLE_TO_CONTACT"];
 const FIX_THEN_RETRY = ["MISSING_PARAMETER", "PARAMETER_MISMATCH", "INVALID_POLL", "CHARACTER_LIMIT_HEADER", "CHARACTER_LIMIT_BODY", "FAILURE_BY_DISABLED_HSM"];
@@ -253,6 +261,36 @@ const CASES: Case[] = [
   { name: "Kolkata, hour buckets", query: `range=7d&tz=Asia/Kolkata&line=${encodeURIComponent(`(unknown),${L2}`)}`, expect: () => ({ ...ago(7 * DAY), lines: ["", L2] }) },
   { name: "Kolkata, day buckets", query: "range=30d&tz=Asia/Kolkata", expect: () => ago(30 * DAY) },
   { name: "Kathmandu, day buckets, status", query: "range=90d&tz=Asia/Kathmandu&status=acknowledged", expect: () => ({ ...ago(90 * DAY), statuses: ["acknowledged"] }) },
+  { name: "Kolkata, hour buckets, unfiltered", query: "range=7d&tz=Asia/Kolkata", expect: () => ago(7 * DAY) },
+  { name: "Kolkata, 24h, class", query: "range=24h&tz=Asia/Kolkata&class=retry_later", expect: () => ({ ...ago(DAY), reasons: ["FAILURE", "FAILURE_BY_HUMAN_HANDOVER", "FAILURE_BY_RATE_LIMIT", "COMPANY_RATE_LIMIT", "FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_SPAM_RATE_LIMIT"] }) },
+  { name: "Kolkata, 90 days, reason", query: "range=90d&tz=Asia/Kolkata&reason=FAILURE_BY_RATE_LIMIT,INVALID_PHONE", expect: () => ({ ...ago(90 * DAY), reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE"] }) },
+  { name: "Kathmandu (+5:45), 90 days, unfiltered", query: "range=90d&tz=Asia/Kathmandu", expect: () => ago(90 * DAY) },
+  { name: "Kathmandu (+5:45), hour buckets", query: "range=7d&tz=Asia/Kathmandu", expect: () => ago(7 * DAY) },
+  { name: "St John's (−3:30), day buckets, custom window", query: `from=${at(CUSTOM_FROM)}&to=${at(CUSTOM_TO)}&tz=America/St_Johns`, expect: () => custom },
+  { name: "Chatham (+12:45), 30 days", query: "range=30d&tz=Pacific/Chatham", expect: () => ago(30 * DAY) },
+  {
+    name: "Adelaide (+9:30 → +10:30) across its DST change, day buckets",
+    query: "from=2026-09-28T03:10:00Z&to=2026-10-10T11:47:00Z&tz=Australia/Adelaide",
+    expect: () => ({ from: Date.parse("2026-09-28T03:10:00Z"), to: Date.parse("2026-10-10T11:47:00Z") }),
+  },
+  {
+    name: "Adelaide across its DST change, hour buckets",
+    query: "from=2026-10-02T03:10:00Z&to=2026-10-06T11:47:00Z&tz=Australia/Adelaide",
+    expect: () => ({ from: Date.parse("2026-10-02T03:10:00Z"), to: Date.parse("2026-10-06T11:47:00Z") }),
+  },
+  {
+    name: "Kolkata, line + template + status, day buckets",
+    query: `range=90d&tz=Asia/Kolkata&line=${encodeURIComponent(L1)}&template=${encodeURIComponent(`${T1},${T2}`)}&status=open,acknowledged`,
+    expect: () => ({ ...ago(90 * DAY), lines: [L1], templates: [T1, T2], statuses: ["open", "acknowledged"] }),
+  },
+  { name: "phone search, three digits, 90 days", query: "range=90d&q=305", expect: () => ({ ...ago(90 * DAY), phone: "305" }) },
+  { name: "phone search, three digits + class, Kolkata", query: "range=30d&q=555&class=do_not_contact&tz=Asia/Kolkata", expect: () => ({ ...ago(30 * DAY), phone: "555", reasons: DO_NOT_CONTACT }) },
+  { name: "phone search, one digit", query: "range=7d&q=3", expect: () => ({ ...ago(7 * DAY), phone: "3" }) },
+  {
+    name: "phone search of a contact without E.164 (cellphone only)",
+    query: "range=90d&q=CELLPHONE_ONLY",
+    expect: () => ({ ...ago(90 * DAY), phone: cellphoneOnly() }),
+  },
   { name: "New York across the DST change", query: "from=2026-10-29T10:10:00Z&to=2026-11-04T03:33:00Z&tz=America/New_York", expect: () => ({ from: Date.parse("2026-10-29T10:10:00Z"), to: Date.parse("2026-11-04T03:33:00Z") }) },
 ];
 
@@ -260,6 +298,7 @@ function statsFor(query: string): Stats {
   const phone = samplePhone();
   const q = query
     .replace("PHONE_MIDDLE", phone.slice(4, 11))
+    .replace("CELLPHONE_ONLY", cellphoneOnly())
     .replace("PHONE_SPACED", encodeURIComponent(`+${phone.slice(1, 3)} ${phone.slice(3, 6)} ${phone.slice(6)}`));
   return getStats(sqlite(), parseFilters(new URLSearchParams(q)), { now: NOW, defaultTz: "UTC" });
 }

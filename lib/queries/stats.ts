@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
-import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
+import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/lib/hll";
 import { countBy, countTotal, type CountRow } from "./counts";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
@@ -128,7 +128,18 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
     params.push(a, b, ...raw.params);
   };
   const hourly = hourlyTable(filters);
-  if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
+  if (slotMs === QUARTER_HOUR_MS && hourly?.table === "rollup_hour_reason") {
+    // Quarter hours from their rollup, the minutes at either edge from raw rows.
+    const [a, b] = [ceilTo(from, QUARTER_HOUR_MS), floorTo(to, QUARTER_HOUR_MS)];
+    if (a >= b) rawPart(from, to);
+    else {
+      const cond = rollupConditions(filters, hourly.has);
+      selects.push(`SELECT r.bucket AS at, r.reason AS reason, r.failures AS n FROM rollup_quarter_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`);
+      params.push(a, b, ...cond.params);
+      if (from < a) rawPart(from, a);
+      if (b < to) rawPart(b, to);
+    }
+  } else if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
     const parts = splitWindow(from, to, false);
     const { table } = hourly;
@@ -167,10 +178,13 @@ export function timeline(
   unit: BucketUnit,
 ): TimelinePoint[] {
   const starts = bucketStarts(tz, unit, from, to);
-  // Hourly rollups serve hour and day buckets when local hours start on UTC hours.
-  const slotMs = unit !== "minute" && hoursAlignWithUtc(tz, from, to) ? HOUR_MS : MINUTE_MS;
+  const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
+  // Hourly rollups serve hour and day buckets when local hours start on UTC hours; in zones a
+  // half or three quarters of an hour off UTC, the quarter-hour reason rollup serves reason filters.
+  const slotMs =
+    unit === "minute" ? MINUTE_MS : hoursAlignWithUtc(tz, from, to) ? HOUR_MS : reasonsOnly && offsetsAlignTo(QUARTER_HOUR_MS, tz, from, to) ? QUARTER_HOUR_MS : MINUTE_MS;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
-  if (unit === "day" && slotMs === HOUR_MS && hourlyTable(filters)?.table === "rollup_hour_reason" && localDaysFromDayRollups(sqlite, filters, from, to, starts, points)) {
+  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && localDaysFromDayRollups(sqlite, filters, from, to, starts, points)) {
     return points;
   }
   if (unit === "day" && slotMs === HOUR_MS) {
@@ -205,9 +219,10 @@ function addCounts(into: ReasonCounts, rows: Iterable<{ reason: string; n: numbe
 /**
  * Day buckets of the reason-only timeline from daily rollups: the count of a local day [s, e) is
  * P(e) − P(s), where P(b) (failures before instant b) is whole UTC days up to the UTC midnight
- * nearest b, plus or minus the hours between that midnight and b. So a 90-day timeline reads
- * ~90 daily rows and a few hours per day (at most 12) per reason instead of 2,160 hourly rows.
- * Fills `points` and returns true; returns false when the window holds no whole hour.
+ * nearest b, plus or minus the whole hours and then quarter hours between that midnight and b
+ * (local days start on quarter hours in every zone). So a 90-day timeline reads ~90 daily rows
+ * and at most 12 hours and 3 quarters per day and reason, instead of 2,160 hourly rows.
+ * Fills `points` and returns true; returns false when the window holds no whole quarter hour.
  */
 function localDaysFromDayRollups(
   sqlite: Database.Database,
@@ -217,33 +232,46 @@ function localDaysFromDayRollups(
   starts: number[],
   points: TimelinePoint[],
 ): boolean {
-  const hourStart = Math.ceil(from / HOUR_MS) * HOUR_MS;
-  const hourEnd = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (hourStart >= hourEnd) return false;
+  const alignedStart = ceilTo(from, QUARTER_HOUR_MS);
+  const alignedEnd = floorTo(to, QUARTER_HOUR_MS);
+  if (alignedStart >= alignedEnd) return false;
   const cond = rollupConditions(filters, { line: false, template: false });
-  const boundaries = [hourStart, ...starts.filter((b) => b > hourStart && b < hourEnd), hourEnd];
+  const boundaries = [alignedStart, ...starts.filter((b) => b > alignedStart && b < alignedEnd), alignedEnd];
 
-  // Each boundary's nearest UTC midnight, and the hour span between them.
+  // Each boundary's nearest UTC midnight, and the span between them in hours and quarters.
   const anchors = boundaries.map((b) => {
-    const day = Math.floor(b / DAY_MS) * DAY_MS;
+    const day = floorTo(b, DAY_MS);
     if (b - day <= 12 * HOUR_MS) return { anchor: day, span: [day, b] as const, sign: 1 };
     return { anchor: day + DAY_MS, span: [b, day + DAY_MS] as const, sign: -1 };
+  });
+  const spans = { rollup_hour_reason: [] as number[][], rollup_quarter_reason: [] as number[][] };
+  anchors.forEach(({ span: [x, y] }, k) => {
+    const [h0, h1] = [ceilTo(x, HOUR_MS), floorTo(y, HOUR_MS)];
+    if (h0 < h1) {
+      spans.rollup_hour_reason.push([k, h0, h1]);
+      if (x < h0) spans.rollup_quarter_reason.push([k, x, h0]);
+      if (h1 < y) spans.rollup_quarter_reason.push([k, h1, y]);
+    } else if (x < y) spans.rollup_quarter_reason.push([k, x, y]);
   });
   const firstDay = anchors[0]!.anchor;
   const lastDay = anchors.at(-1)!.anchor;
   const dayRows = sqlite
     .prepare(`SELECT r.bucket AS day, r.reason, r.failures AS n FROM rollup_day_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
     .all(firstDay, lastDay, ...cond.params) as Array<{ day: number; reason: string; n: number }>;
-  const spans = anchors.map((a, k) => ({ ...a, k })).filter((a) => a.span[0] < a.span[1]);
-  const hourRows = spans.length
-    ? (sqlite
-        .prepare(
-          spans
-            .map(() => `SELECT ? AS k, r.reason AS reason, sum(r.failures) AS n FROM rollup_hour_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 2`)
-            .join(" UNION ALL "),
-        )
-        .all(...spans.flatMap((a) => [a.k, a.span[0], a.span[1], ...cond.params])) as Array<{ k: number; reason: string; n: number }>)
-    : [];
+  // All spans of a table in one statement (spans as a JSON parameter, each a PK range).
+  const spanRows = Object.entries(spans).flatMap(([table, list]) =>
+    list.length
+      ? (sqlite
+          .prepare(
+            `WITH s(k, a, b) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))
+             SELECT s.k AS k, r.reason AS reason, sum(r.failures) AS n FROM s JOIN ${table} r ON r.bucket >= s.a AND r.bucket < s.b
+             WHERE ${and(cond.sql)} GROUP BY 1, 2`,
+          )
+          .all(JSON.stringify(list), ...cond.params) as Array<{ k: number; reason: string; n: number }>)
+      : [],
+  );
+  const spanCounts = new Map<number, Array<{ reason: string; n: number }>>();
+  for (const row of spanRows) spanCounts.set(row.k, [...(spanCounts.get(row.k) ?? []), row]);
 
   // P(boundary) relative to the first anchor, per reason.
   const before: ReasonCounts[] = [];
@@ -252,26 +280,26 @@ function localDaysFromDayRollups(
   anchors.forEach((a, k) => {
     while (dayIndex < dayRows.length && dayRows[dayIndex]!.day < a.anchor) addCounts(running, [dayRows[dayIndex++]!]);
     const p: ReasonCounts = new Map(running);
-    addCounts(p, hourRows.filter((h) => h.k === k), a.sign);
+    addCounts(p, spanCounts.get(k) ?? [], a.sign);
     before.push(p);
   });
   const at = (b: number) => before[boundaries.indexOf(b)]!;
 
   starts.forEach((start, i) => {
-    const left = Math.max(start, hourStart);
-    const right = Math.min(starts[i + 1] ?? to, hourEnd);
+    const left = Math.max(start, alignedStart);
+    const right = Math.min(starts[i + 1] ?? to, alignedEnd);
     if (left >= right) return;
     const counts = new Map(at(right));
     addCounts(counts, Array.from(at(left), ([reason, n]) => ({ reason, n })), -1);
     for (const [reason, n] of counts) if (n) points[i]!.counts[reason] = (points[i]!.counts[reason] ?? 0) + n;
   });
 
-  // Partial hours at the window's edges, from raw rows, into the first and last buckets.
+  // Partial quarter hours at the window's edges, from raw rows, into the first and last buckets.
   const raw = rawConditions(filters);
   const edge = sqlite.prepare(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`);
   for (const [a, b, i] of [
-    [from, hourStart, 0],
-    [hourEnd, to, points.length - 1],
+    [from, alignedStart, 0],
+    [alignedEnd, to, points.length - 1],
   ] as const) {
     if (a >= b) continue;
     for (const { reason, n } of edge.all(a, b, ...raw.params) as Array<{ reason: string; n: number }>) {
@@ -280,6 +308,9 @@ function localDaysFromDayRollups(
   }
   return true;
 }
+
+const ceilTo = (t: number, unit: number) => Math.ceil(t / unit) * unit;
+const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
 
 export interface NamedCount {
   count: number;

@@ -69,9 +69,17 @@ const NON_DATA_TABLES = new Set([
 /** Every table that holds received or derived data (whatever the schema grows to hold). */
 export function dataTables(): string[] {
   const rows = getDb()
-    .sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string }>;
-  return rows.map((r) => r.name).filter((name) => !NON_DATA_TABLES.has(name));
+    .sqlite.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as Array<{ name: string; sql: string }>;
+  // A full-text index's shadow tables (<name>_data, _idx, …) belong to it, not to the data.
+  const virtual = rows.filter((r) => r.sql.startsWith("CREATE VIRTUAL TABLE")).map((r) => r.name);
+  return rows.map((r) => r.name).filter((name) => !NON_DATA_TABLES.has(name) && !virtual.some((v) => name.startsWith(`${v}_`)));
+}
+
+/** Full-text indexes (FTS5 virtual tables): emptied with their 'delete-all' command, not DELETE. */
+function fullTextTables(): Set<string> {
+  const rows = getDb().sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'").pluck().all() as string[];
+  return new Set(rows);
 }
 
 /** Rows in every data table, by table name. */
@@ -88,7 +96,8 @@ export function clearIntakeTables(): void {
   sqlite.pragma("foreign_keys = OFF");
   try {
     sqlite.transaction(() => {
-      for (const t of dataTables()) sqlite.prepare(`DELETE FROM "${t}"`).run();
+      const fullText = fullTextTables();
+      for (const t of dataTables()) sqlite.prepare(fullText.has(t) ? `INSERT INTO "${t}" ("${t}") VALUES ('delete-all')` : `DELETE FROM "${t}"`).run();
     })();
   } finally {
     sqlite.pragma("foreign_keys = ON");

@@ -148,5 +148,12 @@ export function bucketStarts(tz: string, unit: BucketUnit, from: number, to: num
 
 /** Whether every local hour in [from, to) starts on a UTC hour (false for e.g. Asia/Kolkata). */
 export function hoursAlignWithUtc(tz: string, from: number, to: number): boolean {
-  return tzOffsetMs(tz, from) % HOUR_MS === 0 && tzOffsetMs(tz, to) % HOUR_MS === 0;
+  return offsetsAlignTo(HOUR_MS, tz, from, to);
+}
+
+export const QUARTER_HOUR_MS = 15 * MINUTE_MS;
+
+/** Whether local bucket edges in [from, to) fall on UTC multiples of `grain` (quarter hours: every zone in use, Asia/Kolkata and Asia/Kathmandu included). */
+export function offsetsAlignTo(grain: number, tz: string, from: number, to: number): boolean {
+  return tzOffsetMs(tz, from) % grain === 0 && tzOffsetMs(tz, to) % grain === 0;
 }

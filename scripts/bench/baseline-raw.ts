@@ -1,11 +1,13 @@
 // Benchmark baseline (b): raw node:http + prepared statements, close to the limit of one Node
 // process — read the body, JSON.parse, one transaction inserting the raw_events + failures rows
-// (one fsync per request under synchronous=FULL), answer. Started by scripts/bench/ingest.ts.
+// (one fsync per request under synchronous=FULL, none with BASELINE_SYNCHRONOUS=NORMAL), answer. Started by scripts/bench/ingest.ts.
 import http from "node:http";
 import { closeOnSignal, HEALTH_PATH, openBaselineDatabase, prepareInserter, readSettings, toRows, WEBHOOK_PATH } from "./baseline-common";
 
 const settings = readSettings();
 const handle = openBaselineDatabase(settings.databasePath);
+// BASELINE_SYNCHRONOUS=NORMAL: the near-limit receiver (no fsync per commit in WAL mode).
+if (process.env.BASELINE_SYNCHRONOUS === "NORMAL") handle.sqlite.pragma("synchronous = NORMAL");
 const inserter = prepareInserter(handle.sqlite);
 const insertOne = handle.sqlite.transaction((rows: Parameters<typeof inserter.insert>[0]) => inserter.insert(rows));
 

@@ -3,10 +3,12 @@
 // Ingest benchmark (issue 2, "Benchmark"): the production server (dist/server.mjs) against two
 // baselines receiving the same deployment.failure payload into the same tables — a minimal
 // Express 5 receiver (scripts/bench/baseline-express.ts) and raw node:http + prepared statements
-// (scripts/bench/baseline-raw.ts). Each target runs alone, in its own process on its own fresh
+// (scripts/bench/baseline-raw.ts), the latter twice: with Faultline's synchronous=FULL and with
+// synchronous=NORMAL (the near-limit of a hand-written receiver, issue 11). Each target runs alone, in its own process on its own fresh
 // database, driven by autocannon at 1, 16 and 64 connections. Afterwards every database is checked
 // against what the load generator saw, and the targets are judged:
-//   faultline ≥ 1.0× express and ≥ 0.5× raw (req/s at 64 connections), faultline p99 ≤ 20 ms.
+//   faultline ≥ 1.0× express, ≥ 0.5× raw and ≥ 0.5× raw-normal (req/s at 64 connections),
+//   faultline p99 ≤ 20 ms.
 // Results go to stdout and to bench-results/ingest-<timestamp>.json; the exit code is non-zero if
 // any check fails.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -54,12 +56,14 @@ const HOST = "127.0.0.1";
 const WEBHOOK_PATH = "/api/webhooks/treble";
 const HEALTH_PATH = "/api/health";
 
-type TargetName = "faultline" | "express" | "raw";
+type TargetName = "faultline" | "express" | "raw" | "raw-normal";
 
 interface TargetDef {
   name: TargetName;
   /** Arguments to `node`: spawning node directly makes the child's PID the server's own. */
   nodeArgs: string[];
+  /** Extra environment for the target. */
+  env?: Record<string, string>;
 }
 
 const TARGETS: readonly TargetDef[] = [
@@ -67,6 +71,7 @@ const TARGETS: readonly TargetDef[] = [
   // --import tsx (rather than the tsx CLI) keeps a single process: the PID we stop is the server.
   { name: "express", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-express.ts"] },
   { name: "raw", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-raw.ts"] },
+  { name: "raw-normal", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-raw.ts"], env: { BASELINE_SYNCHRONOUS: "NORMAL" } },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -504,7 +509,7 @@ async function benchTarget(def: TargetDef, dir: string, options: Options): Promi
   console.log(`\n▶ ${def.name}: node ${def.nodeArgs.join(" ")} on ${HOST}:${port}, database ${databasePath}`);
   // node writes the profile when the process exits, which the graceful SIGTERM path does.
   const profileArgs = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${def.name}.cpuprofile`] : [];
-  const child = startChild(def.name, [...profileArgs, ...def.nodeArgs], childEnv(port, databasePath));
+  const child = startChild(def.name, [...profileArgs, ...def.nodeArgs], { ...childEnv(port, databasePath), ...def.env });
   try {
     await waitUntilReady(child, port);
     console.log(`  ready (pid ${child.pid}); warm-up ${options.warmupSeconds} s at ${WARMUP_CONNECTIONS} connections`);
@@ -558,17 +563,19 @@ function find(points: PointResult[], target: TargetName, connections: number): P
   return points.find((p) => p.target === target && p.connections === connections);
 }
 
-function judge(points: PointResult[], rowChecks: RowCheck[]): { checks: Check[]; ratios: Array<{ connections: number; vsExpress: number; vsRaw: number }> } {
+function judge(points: PointResult[], rowChecks: RowCheck[]): { checks: Check[]; ratios: Array<{ connections: number; vsExpress: number; vsRaw: number; vsRawNormal: number }> } {
   const checks: Check[] = [];
   const ratios = CONNECTIONS.map((connections) => {
     const f = find(points, "faultline", connections)?.reqPerSec ?? Number.NaN;
     const e = find(points, "express", connections)?.reqPerSec ?? Number.NaN;
     const r = find(points, "raw", connections)?.reqPerSec ?? Number.NaN;
-    return { connections, vsExpress: f / e, vsRaw: f / r };
+    const n = find(points, "raw-normal", connections)?.reqPerSec ?? Number.NaN;
+    return { connections, vsExpress: f / e, vsRaw: f / r, vsRawNormal: f / n };
   });
   const at64 = ratios.find((r) => r.connections === TARGET_CONNECTIONS);
   const vsExpress = at64?.vsExpress ?? Number.NaN;
   const vsRaw = at64?.vsRaw ?? Number.NaN;
+  const vsRawNormal = at64?.vsRawNormal ?? Number.NaN;
   checks.push({
     name: `faultline ≥ ${MIN_RATIO_EXPRESS.toFixed(1)}× express at ${TARGET_CONNECTIONS} connections`,
     ok: vsExpress >= MIN_RATIO_EXPRESS,
@@ -578,6 +585,11 @@ function judge(points: PointResult[], rowChecks: RowCheck[]): { checks: Check[];
     name: `faultline ≥ ${MIN_RATIO_RAW.toFixed(1)}× raw at ${TARGET_CONNECTIONS} connections`,
     ok: vsRaw >= MIN_RATIO_RAW,
     detail: `${fmt(vsRaw, 2)}×`,
+  });
+  checks.push({
+    name: `faultline ≥ ${MIN_RATIO_RAW.toFixed(1)}× raw-normal (synchronous=NORMAL) at ${TARGET_CONNECTIONS} connections`,
+    ok: vsRawNormal >= MIN_RATIO_RAW,
+    detail: `${fmt(vsRawNormal, 2)}×`,
   });
   for (const p of points.filter((x) => x.target === "faultline")) {
     checks.push({
@@ -659,8 +671,8 @@ async function main(): Promise<number> {
   console.log("\nRatios (req/s)\n");
   console.log(
     table([
-      ["connections", "faultline/express", "faultline/raw"],
-      ...ratios.map((r) => [String(r.connections), `${fmt(r.vsExpress, 2)}×`, `${fmt(r.vsRaw, 2)}×`]),
+      ["connections", "faultline/express", "faultline/raw", "faultline/raw-normal"],
+      ...ratios.map((r) => [String(r.connections), `${fmt(r.vsExpress, 2)}×`, `${fmt(r.vsRaw, 2)}×`, `${fmt(r.vsRawNormal, 2)}×`]),
     ]),
   );
   console.log("\nStored rows vs 2xx answers (warm-up included)\n");

@@ -60,10 +60,11 @@ function derivedState() {
        FROM failures ORDER BY dedupe_key`,
     ),
     incidents: all("SELECT reason, line_key, template_key, status, first_seen, last_seen, failures, contacts FROM incidents ORDER BY reason, line_key, template_key"),
-    rollups: ["rollup_hour_reason", "rollup_day_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_day"].map((t) =>
+    rollups: ["rollup_quarter_reason", "rollup_hour_reason", "rollup_day_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_day"].map((t) =>
       all(`SELECT * FROM ${t} ORDER BY 1, 2, 3`),
     ),
     sketches: all("SELECT bucket, reason, hex(registers) AS r FROM contact_sketch_hour ORDER BY 1, 2"),
+    phones: all("SELECT p.phone_e164, p.cellphone, x.rowid IS NOT NULL AS indexed FROM contact_phones p LEFT JOIN contact_phones_fts x ON x.rowid = p.id ORDER BY 1, 2"),
     contacts: all("SELECT i.reason, c.contact FROM incident_contacts c JOIN incidents i ON i.id = c.incident_id ORDER BY 1, 2"),
   };
 }
