@@ -297,7 +297,7 @@ describe("ingest triggers (outbox written in the event's transaction)", () => {
     expect(card.attachments[0]!.content.type).toBe("AdaptiveCard");
     const facts = card.attachments[0]!.content.body.find((b) => b.type === "FactSet")!.facts!;
     expect(facts).toContainEqual({ title: "Reason", value: expect.stringContaining("(FAILURE_BY_SPAM_RATE_LIMIT)") });
-    expect(facts).toContainEqual({ title: "Line", value: "+573001112233" });
+    expect(facts).toContainEqual({ title: "Line", value: "+57 300 111 2233" });
     expect(facts).toContainEqual({ title: "Count", value: String(8 * 24 * 2 + 20) });
     expect(card.attachments[0]!.content.actions[0]!.url).toBe(`https://faultline.example.com/incidents/${incidentId}`);
   });

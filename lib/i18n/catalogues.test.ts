@@ -38,7 +38,8 @@ function sources(dir: string): string[] {
   });
 }
 const root = path.join(__dirname, "..", "..");
-const files = [...sources(path.join(root, "app")), ...sources(path.join(root, "components"))];
+// lib/ too: alert messages and e-mails are written there, in their channel's language (translatorFor).
+const files = [...sources(path.join(root, "app")), ...sources(path.join(root, "components")), ...sources(path.join(root, "lib"))];
 
 /** Keys the code asks for literally (t("key") on a translator bound to a namespace), and namespaces addressed with computed keys. */
 function usage() {
@@ -47,7 +48,7 @@ function usage() {
   for (const file of files) {
     const text = fs.readFileSync(file, "utf8");
     // A translator's calls run from its declaration to the next declaration of the same name.
-    const declarations = [...text.matchAll(/const (\w+) = (?:await )?(?:useTranslations|getTranslations)\("([\w.]+)"\)/g)];
+    const declarations = [...text.matchAll(/const (\w+) = (?:await )?(?:useTranslations|getTranslations|translatorFor)\("([\w.]+)"[,)]/g)];
     declarations.forEach((d, i) => {
       const [, name, namespace] = d as unknown as [string, string, string];
       const end = declarations.slice(i + 1).find((next) => next[1] === name)?.index ?? text.length;
