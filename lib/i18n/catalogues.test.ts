@@ -11,6 +11,8 @@ import { INCIDENT_ACTION_NAMES } from "@/lib/incidents/transitions";
 import { AUDIT_ACTIONS } from "@/lib/auth/audit";
 import { ROLES } from "@/lib/auth/roles";
 import { REASONS } from "@/lib/reasons";
+import { NOTIFICATION_TYPES } from "@/lib/alerts/notification";
+import { CHANNEL_TYPES, TRIGGERS } from "@/lib/alerts/rule-schema";
 
 // Every message key exists in all three catalogues, every key the code asks for exists, no key
 // goes unused, and every message is valid ICU in every language.
@@ -77,6 +79,10 @@ const COMPUTED: Record<string, string[]> = {
   table: ["failures", "incidents"],
   auditActions: Object.keys(AUDIT_ACTIONS),
   mappedFields: [...FIELD_MAPPING_KEYS],
+  alertChannelTypes: [...CHANNEL_TYPES],
+  alertTriggers: [...TRIGGERS],
+  deliveryStatus: ["pending", "delivered", "failed", "held"],
+  notificationTypes: NOTIFICATION_TYPES.map((t) => t.replace(".", "_")),
   planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],
   loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "deliveries", "alerts", "page"],
 };
