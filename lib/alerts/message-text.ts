@@ -90,6 +90,7 @@ export function alertWriter(locale: Locale, channelName: string, labels: LineLab
   };
 
   function describe(n: Notification): NotificationText {
+    // Rows written before notifications carried a zone are shown in UTC.
     const when = dates(n.timeZone ?? "UTC");
     const facts: Fact[] = [];
     const base = { reasonLabel: null, lineLabel: null, digestLabels: [] as string[] };
