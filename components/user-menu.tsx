@@ -19,11 +19,8 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "@/components/ui/dropdown-menu";
-import { isLocale, LOCALES } from "@/lib/i18n/locales";
+import { isLocale, LANGUAGE_NAMES, LOCALES } from "@/lib/i18n/locales";
 import type { Role } from "@/lib/auth/roles";
-
-/** Each language named in itself, so a user who cannot read the current one still finds theirs. */
-const LANGUAGE_NAMES: Record<(typeof LOCALES)[number], string> = { en: "English", es: "Español", "pt-BR": "Português (Brasil)" };
 
 /** Stores the user's language on their account (and the cookie), then re-renders in it. */
 export function useChangeLocale() {

@@ -595,6 +595,8 @@ export const alertChannels = sqliteTable("alert_channels", {
   recipients: text("recipients"),
   /** Standard Webhooks signing secret (`whsec_…`), webhook channels only. */
   secret: text("secret"),
+  /** The language its messages are written in (lib/i18n/locales.ts). */
+  locale: text("locale").notNull().default("en"),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   /** Why the server paused it (e.g. the receiver answered 410 Gone); null when paused by a person or enabled. */
   disabledReason: text("disabled_reason"),

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { Webhook } from "standardwebhooks";
 import { AlertReceiver } from "../lib/testing/alert-receiver";
-import { E2E_WEBHOOK_SECRET } from "../playwright.config";
+import { ADMIN_STATE, E2E_WEBHOOK_SECRET } from "../playwright.config";
 
 // Settings → Alerts end to end: a signed-webhook channel pointing at a real receiver on loopback,
 // a rule, a Treble webhook that opens an incident, the delivery in the log, and "Retry now".
@@ -69,4 +69,38 @@ test("create a channel and a rule in Settings, send a webhook, see the delivery 
   const body = new Webhook(secret).verify(delivered!.body, delivered!.headers) as { type: string; incident: { reason: string; line: string } };
   expect(body.type).toBe("incident.opened");
   expect(body.incident).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", line: "+573009990013" });
+});
+
+test("Settings → Alerts in Spanish: the page, a channel whose messages are in Spanish, its test message, and the delivery log", async ({ browser }) => {
+  // The browser speaks Colombian Spanish; the account has no language of its own.
+  const context = await browser.newContext({ storageState: ADMIN_STATE, locale: "es-CO" });
+  const page = await context.newPage();
+  await page.goto("/settings/alerts");
+  await expect(page.locator("html")).toHaveAttribute("lang", "es");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ajustes");
+  const channels = page.getByTestId("channels-panel");
+  await expect(channels.getByRole("heading", { level: 2 })).toHaveText("Canales");
+  await expect(page.getByTestId("rules-panel").getByRole("heading", { level: 2 })).toHaveText("Reglas");
+  await expect(page.getByTestId("channel-locale")).toHaveValue("es");
+
+  await channels.getByLabel("Tipo de canal").selectOption("slack");
+  await channels.getByLabel("Nombre del canal").fill("Ventas Slack");
+  await channels.getByLabel("URL del canal").fill(receiver.url("/e2e-slack-es"));
+  await channels.getByRole("button", { name: "Agregar canal" }).click();
+  const row = channels.locator("tbody tr").filter({ hasText: "Ventas Slack" });
+  await expect(row).toContainText("Español");
+  await expect(row).toContainText("activo");
+  await row.getByRole("button", { name: "Enviar prueba" }).click();
+  await expect(channels.getByRole("status")).toHaveText('Prueba enviada a "Ventas Slack": el receptor respondió 200.');
+  const slack = JSON.parse(receiver.on("/e2e-slack-es")[0]!.body) as { text: string; blocks: Array<{ type: string; elements?: Array<{ text: { text: string } }> }> };
+  expect(slack.text).toBe("Notificación de prueba de Faultline para Ventas Slack");
+  expect(slack.blocks.find((b) => b.type === "actions")!.elements![0]!.text.text).toBe("Abrir en Faultline");
+  await page.screenshot({ path: "test-results/alerts-settings-es.png", fullPage: true });
+
+  await page.goto("/settings/alerts/deliveries");
+  await expect(page.getByTestId("delivery-log").getByRole("heading", { level: 2 })).toHaveText("Registro de envíos");
+  const delivery = page.getByTestId("delivery-row").filter({ hasText: "Ventas Slack" });
+  await expect(delivery).toContainText("Prueba");
+  await expect(delivery).toContainText("entregada");
+  await context.close();
 });

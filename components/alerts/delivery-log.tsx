@@ -1,11 +1,13 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { QueryError } from "@/components/query-states";
 import { When } from "@/components/settings/when";
 import { fetchJson } from "@/lib/api-client";
 import type { DeliveryItem } from "@/lib/alerts/deliveries";
+import { AdminPanel, ItemTable, RowActions } from "./admin-list";
 import { ActionMessage, useAction } from "./use-action";
 
 interface Page {
@@ -25,6 +27,9 @@ const STATUS_CLASS: Record<DeliveryItem["status"], string> = {
 
 /** The delivery log: newest first, refreshed every 5 s, older pages on demand, "Retry now" per row. */
 export function DeliveryLog(props: { firstPage: Page; channels: Record<number, string>; rules: Record<number, string>; tz: string }) {
+  const t = useTranslations("alertSettings");
+  const tStatus = useTranslations("deliveryStatus");
+  const tType = useTranslations("notificationTypes");
   const client = useQueryClient();
   const first = useQuery({
     queryKey: deliveriesKey,
@@ -51,86 +56,59 @@ export function DeliveryLog(props: { firstPage: Page; channels: Record<number, s
       await fetchJson(`/api/alerts/deliveries/${encodeURIComponent(d.id)}/retry`, { method: "POST" });
       setOlder([]);
       await client.invalidateQueries({ queryKey: deliveriesKey });
-      return `Delivery ${d.id} is due now.`;
+      return t("dueNow", { id: d.id });
     });
 
   return (
-    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="delivery-log">
-      <h2>Delivery log</h2>
-      <p className="text-muted-foreground">
-        Every notification per channel, with its stable id (the <code>webhook-id</code> receivers deduplicate on). Pending ones retry after 30 s, 2 min,
-        10 min, 1 h, 3 h, 6 h, then every 6 h for 24 h; held ones wait for the rule&apos;s quiet hours to end. Refreshes every 5 s.
-      </p>
+    <AdminPanel title={t("deliveryLog")} testId="delivery-log">
+      <p className="text-muted-foreground">{t.rich("deliveryLogIntro", { code: (chunks) => <code>{chunks}</code> })}</p>
       {first.isError && <QueryError error={first.error} onRetry={() => void first.refetch()} what="deliveries" />}
-      <table>
-        <thead>
-          <tr>
-            <th>Created ({props.tz})</th>
-            <th>Type</th>
-            <th>Rule</th>
-            <th>Channel</th>
-            <th>Status</th>
-            <th>Attempts</th>
-            <th>Last error / next attempt</th>
-            <th>Delivered</th>
-            <th>Id</th>
-            <th />
+      <ItemTable
+        headers={[t("created", { tz: props.tz }), t("type"), t("rule"), t("channel"), t("status"), t("attempts"), t("lastErrorNext"), t("delivered"), t("id"), ""]}
+        empty={t("nothingSent")}
+        isEmpty={items.length === 0}
+      >
+        {items.map((d) => (
+          <tr key={d.id} data-testid="delivery-row" data-status={d.status}>
+            <td>
+              <When iso={d.createdAt} tz={props.tz} />
+            </td>
+            <td>
+              {tType(d.type.replace(".", "_"))} <code className="text-xs">{d.type}</code>
+            </td>
+            <td>{d.ruleId === null ? <span className="text-muted-foreground">—</span> : (props.rules[d.ruleId] ?? `#${d.ruleId}`)}</td>
+            <td>{props.channels[d.channelId] ?? `#${d.channelId}`}</td>
+            <td>
+              <span className={STATUS_CLASS[d.status]}>{tStatus(d.status)}</span>
+              {d.groupId && <div className="text-muted-foreground">{t("grouped")}</div>}
+            </td>
+            <td>{d.attempts}</td>
+            <td>
+              {d.lastError && <span className="text-destructive">{d.lastError}</span>}
+              {d.nextAttemptAt && (
+                <div className="text-muted-foreground">
+                  {t("next")} <When iso={d.nextAttemptAt} tz={props.tz} />
+                </div>
+              )}
+            </td>
+            <td>
+              <When iso={d.deliveredAt} tz={props.tz} />
+            </td>
+            <td>
+              <code>{d.id}</code>
+            </td>
+            <td>{d.status !== "delivered" && <RowActions busy={busy} actions={[{ label: t("retryNow"), onClick: () => void retry(d) }]} />}</td>
           </tr>
-        </thead>
-        <tbody>
-          {items.length === 0 && (
-            <tr>
-              <td colSpan={10} className="text-muted-foreground">
-                Nothing sent yet. Send a test from Settings → Alerts, or wait for a rule to fire.
-              </td>
-            </tr>
-          )}
-          {items.map((d) => (
-            <tr key={d.id} data-testid="delivery-row" data-status={d.status}>
-              <td>
-                <When iso={d.createdAt} tz={props.tz} />
-              </td>
-              <td>{d.type}</td>
-              <td>{d.ruleId === null ? <span className="text-muted-foreground">—</span> : (props.rules[d.ruleId] ?? `#${d.ruleId}`)}</td>
-              <td>{props.channels[d.channelId] ?? `#${d.channelId}`}</td>
-              <td>
-                <span className={STATUS_CLASS[d.status]}>{d.status}</span>
-                {d.groupId && <div className="text-muted-foreground">grouped</div>}
-              </td>
-              <td>{d.attempts}</td>
-              <td>
-                {d.lastError && <span className="text-destructive">{d.lastError}</span>}
-                {d.nextAttemptAt && (
-                  <div className="text-muted-foreground">
-                    next: <When iso={d.nextAttemptAt} tz={props.tz} />
-                  </div>
-                )}
-              </td>
-              <td>
-                <When iso={d.deliveredAt} tz={props.tz} />
-              </td>
-              <td>
-                <code>{d.id}</code>
-              </td>
-              <td>
-                {d.status !== "delivered" && (
-                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void retry(d)}>
-                    Retry now
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ItemTable>
       {cursor && (
         <div className="my-2.5 flex flex-wrap items-center gap-2.5">
           <button type="button" disabled={busy} onClick={() => void loadOlder()}>
-            Load older
+            {t("loadOlder")}
           </button>
         </div>
       )}
       <ActionMessage message={message} />
-    </section>
+    </AdminPanel>
   );
 }

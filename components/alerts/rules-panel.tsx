@@ -1,21 +1,13 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import { ApiError, fetchJson } from "@/lib/api-client";
 import type { ChannelSummary } from "@/lib/alerts/channels";
 import { TRIGGERS, type Trigger } from "@/lib/alerts/rule-schema";
 import type { RuleSummary } from "@/lib/alerts/rules";
+import { AdminPanel, InlineForm, ItemTable, RowActions } from "./admin-list";
 import { ActionMessage, useAction } from "./use-action";
-
-const TRIGGER_LABELS: Record<Trigger, string> = {
-  incident_opened: "A new incident opens",
-  incident_regressed: "A resolved incident regresses",
-  incident_escalating: "An incident escalates",
-  template_status: "A template changes status (hsm.status)",
-  threshold: "Failures reach a threshold",
-  change: "Failures rise against last week",
-  digest: "Daily digest",
-};
 
 interface Draft {
   name: string;
@@ -78,26 +70,34 @@ function ruleBody(d: Draft) {
   };
 }
 
-function describeRule(r: RuleSummary): string {
-  const f = Object.entries(r.filter)
-    .filter(([, v]) => v)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-  const extra =
-    r.trigger === "threshold"
-      ? `≥ ${r.threshold?.count} in ${r.threshold?.windowMinutes} min`
-      : r.trigger === "change"
-        ? `+${r.change?.percent}% vs last week over ${r.change?.windowMinutes} min (≥ ${r.change?.minCount})`
-        : r.trigger === "template_status"
-          ? (r.templateStatuses ?? []).join(", ")
-          : r.trigger === "digest"
-            ? `${r.digest?.time} ${r.digest?.tz}`
-            : "";
-  return [TRIGGER_LABELS[r.trigger], extra, f && `(${f})`].filter(Boolean).join(" — ");
+/** A rule in one line: its trigger, its parameters, its filter. */
+function useDescribeRule() {
+  const t = useTranslations("alertSettings");
+  const tTrigger = useTranslations("alertTriggers");
+  return (r: RuleSummary): string => {
+    const f = Object.entries(r.filter)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    const extra =
+      r.trigger === "threshold" && r.threshold
+        ? t("thresholdSummary", { count: r.threshold.count, minutes: r.threshold.windowMinutes })
+        : r.trigger === "change" && r.change
+          ? t("changeSummary", { percent: r.change.percent, minutes: r.change.windowMinutes, minCount: r.change.minCount })
+          : r.trigger === "template_status"
+            ? (r.templateStatuses ?? []).join(", ")
+            : r.trigger === "digest" && r.digest
+              ? `${r.digest.time} ${r.digest.tz}`
+              : "";
+    return [tTrigger(r.trigger), extra, f && `(${f})`].filter(Boolean).join(" — ");
+  };
 }
 
 /** Rule editor with a live 7-day preview, the rule list, and the recommended presets. */
 export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSummary[]; tz: string }) {
+  const t = useTranslations("alertSettings");
+  const tTrigger = useTranslations("alertTriggers");
+  const describeRule = useDescribeRule();
   const [rules, setRules] = useState(props.rules);
   const [draft, setDraft] = useState(() => emptyDraft(props.tz));
   const [preview, setPreview] = useState<{ text: string; error: boolean } | null>(null);
@@ -108,11 +108,11 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
     const body = ruleBody(draft);
     const timer = setTimeout(() => {
       fetchJson<{ notifications: number; days: number }>("/api/alerts/rules/preview", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-        .then((p) => setPreview({ text: `Would have sent ${p.notifications} notification${p.notifications === 1 ? "" : "s"} in the last ${p.days} days.`, error: false }))
-        .catch((err: unknown) => setPreview({ text: err instanceof ApiError ? err.message : "Preview unavailable.", error: true }));
+        .then((p) => setPreview({ text: t("preview", { count: p.notifications, days: p.days }), error: false }))
+        .catch((err: unknown) => setPreview({ text: err instanceof ApiError ? err.message : t("previewUnavailable"), error: true }));
     }, 400);
     return () => clearTimeout(timer);
-  }, [draft]);
+  }, [draft, t]);
 
   const reload = async () => setRules((await fetchJson<{ items: RuleSummary[] }>("/api/alerts/rules")).items);
 
@@ -121,22 +121,22 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
       const created = await fetchJson<RuleSummary>("/api/alerts/rules", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...ruleBody(draft), name: draft.name }) });
       setDraft(emptyDraft(props.tz));
       await reload();
-      return `Created rule "${created.name}".`;
+      return t("ruleCreated", { name: created.name });
     });
 
   const toggle = (r: RuleSummary) =>
     run(async () => {
       await fetchJson(`/api/alerts/rules/${r.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ enabled: !r.enabled }) });
       await reload();
-      return r.enabled ? `Paused "${r.name}".` : `Enabled "${r.name}".`;
+      return r.enabled ? t("paused", { name: r.name }) : t("ruleEnabled", { name: r.name });
     });
 
   const remove = (r: RuleSummary) =>
     run(async () => {
-      if (!window.confirm(`Delete the rule "${r.name}"?`)) return null;
+      if (!window.confirm(t("confirmDeleteRule", { name: r.name }))) return null;
       await fetchJson(`/api/alerts/rules/${r.id}`, { method: "DELETE" });
       await reload();
-      return `Deleted "${r.name}".`;
+      return t("deleted", { name: r.name });
     });
 
   const addRecommended = () =>
@@ -147,7 +147,7 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
         body: JSON.stringify({ tz: props.tz }),
       });
       await reload();
-      return items.length ? `Added ${items.length} recommended rules.` : "The recommended rules are already there.";
+      return items.length ? t("recommendedAdded", { count: items.length }) : t("recommendedThere");
     });
 
   const text = (key: keyof Draft, label: string, placeholder = "", size = 14) => (
@@ -158,42 +158,31 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
   );
 
   return (
-    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5" data-testid="rules-panel">
-      <h2>Rules</h2>
+    <AdminPanel title={t("rules")} testId="rules-panel">
       <div className="my-2.5 flex flex-wrap items-center gap-2.5">
         <button type="button" disabled={busy || props.channels.length === 0} onClick={() => void addRecommended()}>
-          Add recommended rules
+          {t("addRecommended")}
         </button>
-        <span className="text-muted-foreground">
-          Template status changes; new FAILURE_BY_DISABLED_HSM / FAILURE_BY_SPAM_RATE_LIMIT incidents at once; thresholds on FAILURE_BY_TIER_CAPACITY and
-          FAILURE_BY_RATE_LIMIT; a daily digest — to every enabled channel.
-        </span>
+        <span className="text-muted-foreground">{t("recommendedWhat")}</span>
       </div>
-      <form
-        className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold"
-        data-testid="rule-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void create();
-        }}
-      >
-        <h3>New rule</h3>
-        <input type="text" aria-label="Rule name" placeholder="Name" required maxLength={100} value={draft.name} onChange={(e) => set("name", e.target.value)} />
-        <select aria-label="Trigger" value={draft.trigger} onChange={(e) => set("trigger", e.target.value as Trigger)}>
-          {TRIGGERS.map((t) => (
-            <option key={t} value={t}>
-              {TRIGGER_LABELS[t]}
+      <InlineForm testId="rule-form" onSubmit={() => void create()}>
+        <h3>{t("newRule")}</h3>
+        <input type="text" aria-label={t("ruleName")} placeholder={t("name")} required maxLength={100} value={draft.name} onChange={(e) => set("name", e.target.value)} />
+        <select aria-label={t("trigger")} value={draft.trigger} onChange={(e) => set("trigger", e.target.value as Trigger)}>
+          {TRIGGERS.map((trigger) => (
+            <option key={trigger} value={trigger}>
+              {tTrigger(trigger)}
             </option>
           ))}
         </select>
         <fieldset className="my-3.5 flex flex-wrap items-center gap-2 [&_h3]:basis-full [&_h3]:font-semibold">
-          <legend>Notify</legend>
-          {props.channels.length === 0 && <span className="text-muted-foreground">Add a channel first.</span>}
+          <legend>{t("notify")}</legend>
+          {props.channels.length === 0 && <span className="text-muted-foreground">{t("addChannelFirst")}</span>}
           {props.channels.map((c) => (
             <label key={c.id}>
               <input
                 type="checkbox"
-                aria-label={`Notify ${c.name}`}
+                aria-label={t("notifyChannel", { name: c.name })}
                 checked={draft.channelIds.includes(c.id)}
                 onChange={(e) => set("channelIds", e.target.checked ? [...draft.channelIds, c.id] : draft.channelIds.filter((id) => id !== c.id))}
               />{" "}
@@ -203,91 +192,70 @@ export function RulesPanel(props: { rules: RuleSummary[]; channels: ChannelSumma
         </fieldset>
         {draft.trigger !== "digest" && (
           <>
-            {text("reason", "Reason", "e.g. FAILURE_BY_TIER_CAPACITY")}
-            {text("class", "Class", "retry_later,…", 10)}
-            {text("line", "Line", "+57…", 12)}
-            {text("template", "Template", "welcome_v2", 12)}
+            {text("reason", t("reason"), t("reasonPlaceholder"))}
+            {text("class", t("class"), "retry_later,…", 10)}
+            {text("line", t("line"), "+57…", 12)}
+            {text("template", t("template"), "welcome_v2", 12)}
           </>
         )}
         {draft.trigger === "threshold" && (
           <>
-            {text("count", "At least (failures)", "", 5)}
-            {text("windowMinutes", "in the last (minutes)", "", 5)}
+            {text("count", t("atLeast"), "", 5)}
+            {text("windowMinutes", t("inTheLast"), "", 5)}
           </>
         )}
         {draft.trigger === "change" && (
           <>
-            {text("percent", "Rise of at least (%)", "", 5)}
-            {text("windowMinutes", "over the last (minutes)", "", 5)}
-            {text("minCount", "with at least (failures)", "", 5)}
+            {text("percent", t("riseOf"), "", 5)}
+            {text("windowMinutes", t("overTheLast"), "", 5)}
+            {text("minCount", t("withAtLeast"), "", 5)}
           </>
         )}
-        {draft.trigger === "template_status" && text("templateStatuses", "Statuses", "PAUSED,DISABLED,REJECTED", 24)}
-        {draft.trigger === "digest" && text("digestTime", "Send at (HH:MM)", "08:00", 5)}
-        {(draft.trigger === "digest" || draft.quiet) && text("tz", "Time zone", "America/Bogota", 16)}
-        {text("repeatMinutes", "Not again within (minutes)", "", 5)}
+        {draft.trigger === "template_status" && text("templateStatuses", t("statuses"), "PAUSED,DISABLED,REJECTED", 24)}
+        {draft.trigger === "digest" && text("digestTime", t("sendAt"), "08:00", 5)}
+        {(draft.trigger === "digest" || draft.quiet) && text("tz", t("timeZone"), "America/Bogota", 16)}
+        {text("repeatMinutes", t("notAgainWithin"), "", 5)}
         <label>
-          <input type="checkbox" aria-label="Quiet hours" checked={draft.quiet} onChange={(e) => set("quiet", e.target.checked)} /> Quiet hours
+          <input type="checkbox" aria-label={t("quietHours")} checked={draft.quiet} onChange={(e) => set("quiet", e.target.checked)} /> {t("quietHours")}
         </label>
         {draft.quiet && (
           <>
-            {text("quietStart", "from", "22:00", 5)}
-            {text("quietEnd", "to", "07:00", 5)}
-            <span className="text-muted-foreground">held, then sent grouped when they end</span>
+            {text("quietStart", t("from"), "22:00", 5)}
+            {text("quietEnd", t("to"), "07:00", 5)}
+            <span className="text-muted-foreground">{t("quietWhat")}</span>
           </>
         )}
         <button type="submit" disabled={busy}>
-          Create rule
+          {t("createRule")}
         </button>
-      </form>
+      </InlineForm>
       {preview && (
         <p data-testid="rule-preview" className={preview.error ? "text-destructive" : "text-muted-foreground"}>
           {preview.text}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>When</th>
-            <th>Channels</th>
-            <th>Repeat</th>
-            <th>Quiet hours</th>
-            <th>Status</th>
-            <th />
+      <ItemTable headers={[t("name"), t("when"), t("channels"), t("repeat"), t("quietHours"), t("status"), ""]} empty={t("noRules")} isEmpty={rules.length === 0}>
+        {rules.map((r) => (
+          <tr key={r.id} data-testid={`rule-row-${r.id}`}>
+            <td>{r.name}</td>
+            <td>{describeRule(r)}</td>
+            <td>{r.channelIds.map((id) => props.channels.find((c) => c.id === id)?.name ?? t("deletedChannel", { id })).join(", ")}</td>
+            <td>{r.repeatMinutes ? t("minutes", { count: r.repeatMinutes }) : "—"}</td>
+            <td>{r.quietHours ? `${r.quietHours.start}–${r.quietHours.end} ${r.quietHours.tz}` : "—"}</td>
+            <td>{r.enabled ? t("enabled") : t("pausedStatus")}</td>
+            <td>
+              <RowActions
+                busy={busy}
+                actions={[
+                  { label: r.enabled ? t("pause") : t("enable"), onClick: () => void toggle(r) },
+                  { label: t("delete"), onClick: () => void remove(r) },
+                ]}
+              />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {rules.length === 0 && (
-            <tr>
-              <td colSpan={7} className="text-muted-foreground">
-                No rules yet.
-              </td>
-            </tr>
-          )}
-          {rules.map((r) => (
-            <tr key={r.id} data-testid={`rule-row-${r.id}`}>
-              <td>{r.name}</td>
-              <td>{describeRule(r)}</td>
-              <td>{r.channelIds.map((id) => props.channels.find((c) => c.id === id)?.name ?? `#${id} (deleted)`).join(", ")}</td>
-              <td>{r.repeatMinutes ? `${r.repeatMinutes} min` : "—"}</td>
-              <td>{r.quietHours ? `${r.quietHours.start}–${r.quietHours.end} ${r.quietHours.tz}` : "—"}</td>
-              <td>{r.enabled ? "enabled" : "paused"}</td>
-              <td>
-                <div className="my-2.5 flex flex-wrap items-center gap-2.5">
-                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void toggle(r)}>
-                    {r.enabled ? "Pause" : "Enable"}
-                  </button>
-                  <button type="button" className="cursor-pointer text-primary underline-offset-4 hover:underline" disabled={busy} onClick={() => void remove(r)}>
-                    Delete
-                  </button>
-                </div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ItemTable>
       <ActionMessage message={message} />
-    </section>
+    </AdminPanel>
   );
 }

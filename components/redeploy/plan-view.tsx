@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useFormatter, useTranslations } from "next-intl";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { QueryError, Skeleton } from "@/components/query-states";
 import { fetchJson } from "@/lib/api-client";
 import { redeployPlanQueryKey } from "@/lib/query-keys";
@@ -23,6 +23,59 @@ export function PlanStatusBadge({ status }: { status: PlanStatus }) {
     </span>
   );
 }
+
+interface CountRow {
+  key: string;
+  label: ReactNode;
+  /** Right-aligned figures after the label. */
+  counts: ReactNode[];
+}
+
+/** A label column and figures: the plan's contacts by poll, by reason, by line, and the follow-up by reason. */
+function CountTable({ rows, header, testId }: { rows: CountRow[]; header?: string[]; testId?: string }) {
+  return (
+    <table data-testid={testId}>
+      {header && (
+        <thead>
+          <tr>
+            {header.map((h, i) => (
+              <th key={h} className={i ? "text-right tabular-nums" : undefined}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+      )}
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.key}>
+            <td>{r.label}</td>
+            {r.counts.map((c, i) => (
+              <td key={i} className="text-right tabular-nums">
+                {c}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CountSection({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
+      <h2 className="mb-2">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+const ReasonCell = ({ label, code }: { label: string; code: string }) => (
+  <>
+    {label} <code>{code}</code>
+  </>
+);
 
 function ContactsTable({ rows, tz, testId }: { rows: PlanContactSample[]; tz: string; testId: string }) {
   const t = useTranslations("plan");
@@ -237,75 +290,26 @@ export function PlanView({ id, tz }: { id: number; tz: string }) {
                   strong: (chunks) => <strong data-testid="plan-failed-again">{chunks}</strong>,
                 })}
               </p>
-              <table>
-                <tbody>
-                  {p.followUp.byReason.map((r) => (
-                    <tr key={r.reason}>
-                      <td>
-                        {reasonText.label(r.reason)} <code>{r.reason}</code>
-                      </td>
-                      <td className="text-right tabular-nums">{n(r.contacts)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <CountTable rows={p.followUp.byReason.map((r) => ({ key: r.reason, label: <ReasonCell label={reasonText.label(r.reason)} code={r.reason} />, counts: [n(r.contacts)] }))} />
             </>
           )}
         </section>
       )}
 
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
-        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
-          <h2 className="mb-2">{t("byPoll")}</h2>
-          <table data-testid="plan-by-poll">
-            <thead>
-              <tr>
-                <th>poll_id</th>
-                <th className="text-right tabular-nums">{t("contacts")}</th>
-                <th className="text-right tabular-nums">{t("calls")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.byPoll.map((r) => (
-                <tr key={r.pollId}>
-                  <td>{r.pollId}</td>
-                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
-                  <td className="text-right tabular-nums">{r.batches}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
-          <h2 className="mb-2">{t("byReason")}</h2>
-          <table data-testid="plan-by-reason">
-            <tbody>
-              {p.byReason.map((r) => (
-                <tr key={r.reason}>
-                  <td>
-                    {r.label} <code>{r.reason}</code>
-                  </td>
-                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-        <section className="mb-5 min-w-0 rounded-lg border bg-card p-4 shadow-xs sm:p-5">
-          <h2 className="mb-2">{t("byLine")}</h2>
-          <table data-testid="plan-by-line">
-            <tbody>
-              {p.byLine.map((r) => (
-                <tr key={r.line ?? ""}>
-                  <td>
-                    <LineName line={r.line} />
-                  </td>
-                  <td className="text-right tabular-nums">{n(r.contacts)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <CountSection title={t("byPoll")}>
+          <CountTable
+            testId="plan-by-poll"
+            header={["poll_id", t("contacts"), t("calls")]}
+            rows={p.byPoll.map((r) => ({ key: r.pollId, label: r.pollId, counts: [n(r.contacts), r.batches] }))}
+          />
+        </CountSection>
+        <CountSection title={t("byReason")}>
+          <CountTable testId="plan-by-reason" rows={p.byReason.map((r) => ({ key: r.reason, label: <ReasonCell label={r.label} code={r.reason} />, counts: [n(r.contacts)] }))} />
+        </CountSection>
+        <CountSection title={t("byLine")}>
+          <CountTable testId="plan-by-line" rows={p.byLine.map((r) => ({ key: r.line ?? "", label: <LineName line={r.line} />, counts: [n(r.contacts)] }))} />
+        </CountSection>
       </div>
 
       {p.batches.length > 0 && (

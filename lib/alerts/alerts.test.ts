@@ -13,10 +13,13 @@ import { DELETE as deleteRuleRoute, GET as getRuleRoute, PATCH as patchRuleRoute
 import { POST as previewRoute } from "@/app/api/alerts/rules/preview/route";
 import { POST as recommendedRoute } from "@/app/api/alerts/rules/recommended/route";
 import { getDb } from "@/db/client";
+import { setUserLocale } from "@/lib/i18n/user-locale";
 import { resolveIncident } from "@/lib/incidents/resolve";
+import { setLineLabel } from "@/lib/lines/labels";
 import { snoozeIncident } from "@/lib/incidents/snooze";
 import { reasonInfo } from "@/lib/reasons";
-import { AlertReceiver, MailReceiver } from "@/lib/testing/alert-receiver";
+import { AlertReceiver, MailReceiver, mailHeader, mailPart } from "@/lib/testing/alert-receiver";
+import es from "@/messages/es.json";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { failureEvent, nextEventId } from "@/lib/testing/fixtures";
 import { clearIntakeTables, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
@@ -168,6 +171,58 @@ describe("channels API", () => {
   });
 });
 
+describe("channel language", () => {
+  it("takes the locale given, else the creating admin's language, else English; PATCH changes it; anything else is a 400 naming locale", async () => {
+    expect(await createChannel({ type: "slack", name: "pt", url: receiver.url("/pt"), locale: "pt-BR" })).toMatchObject({ locale: "pt-BR" });
+    expect(await createChannel({ type: "slack", name: "default", url: receiver.url("/d") })).toMatchObject({ locale: "en" });
+    setUserLocale(getDb().db, admin.user.id, { locale: "es" });
+    try {
+      const mine = await createChannel({ type: "email", name: "mine", to: ["ops@example.com"] });
+      expect(mine).toMatchObject({ locale: "es" });
+      const changed = await answer(await patchChannelRoute(req(`/api/alerts/channels/${mine.id}`, "PATCH", { locale: "pt-BR" }), params({ id: String(mine.id) })));
+      expect(changed).toMatchObject({ status: 200, json: { locale: "pt-BR" } });
+      const refused = expectError(await answer(await patchChannelRoute(req(`/api/alerts/channels/${mine.id}`, "PATCH", { locale: "pt-PT" }), params({ id: String(mine.id) }))), 400, "invalid_input");
+      expect(refused.details?.[0]).toEqual({ path: "locale", message: "must be one of en, es, pt-BR" });
+    } finally {
+      setUserLocale(getDb().db, admin.user.id, { locale: null });
+    }
+    for (const locale of ["fr", "ES", "", null, 3]) {
+      const refused = expectError(await answer(await createChannelRoute(req("/api/alerts/channels", "POST", { type: "webhook", name: "x", url: receiver.url("/x"), locale }))), 400, "invalid_input");
+      expect(refused.details?.[0]?.path).toBe("locale");
+    }
+    const listed = (await answer(await listChannelsRoute(req("/api/alerts/channels", "GET")))).json.items as Array<{ name: string; locale: string }>;
+    expect(Object.fromEntries(listed.map((c) => [c.name, c.locale]))).toEqual({ pt: "pt-BR", default: "en", mine: "pt-BR" });
+  });
+
+  it("an e-mail channel in Spanish: a real SMTP delivery with the subject, text and HTML in Spanish, the named line and its formatted number", async () => {
+    setLineLabel("+573001112233", { label: "Ventas CO" }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
+    try {
+      const channel = await createChannel({ type: "email", name: "ventas", to: ["ventas@example.com"], locale: "es" });
+      await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
+      await sendTreble(failureEvent({ timestamp: isoNow(), failure_reason: "FAILURE_BY_DISABLED_HSM", line: "+573001112233", hsm: { name: "promo_nov" } }));
+      await dispatch();
+      expect(deliveries()[0]).toMatchObject({ status: "delivered" });
+      const raw = mail.mails[0]!.raw;
+      const reason = es.reasonCatalogue.FAILURE_BY_DISABLED_HSM;
+      expect(mailHeader(raw, "Subject")).toBe(`[Faultline] Nuevo incidente: ${reason.label} (FAILURE_BY_DISABLED_HSM) en línea Ventas CO (+57 300 111 2233), plantilla promo_nov`);
+      expect(mailHeader(raw, "Content-Language")).toBe("es");
+      const text = mailPart(raw, "text/plain")!;
+      expect(text).toContain(`Qué significa: ${reason.meaning}`);
+      expect(text).toContain(`Qué hacer: ${reason.action}`);
+      expect(text).toContain("Línea: Ventas CO (+57 300 111 2233)");
+      expect(text).toContain("Plantilla: promo_nov");
+      expect(text).toMatch(/Cuándo: \d{1,2} [a-z]{3,4} \d{4}, \d{2}:\d{2}\sUTC/);
+      expect(text).toContain("Abrir en Faultline: https://faultline.example.com/incidents/");
+      expect(text).not.toMatch(/What it means|Open in Faultline/);
+      const html = mailPart(raw, "text/html")!;
+      expect(html).toContain('<html lang="es">');
+      expect(html).toContain("<th align=\"left\">Línea</th><td>Ventas CO (+57 300 111 2233)</td>");
+    } finally {
+      setLineLabel("+573001112233", { label: null }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
+    }
+  });
+});
+
 describe("rules API", () => {
   it("creates, reads, changes and deletes rules; invalid bodies name the field", async () => {
     const channel = await createChannel({ type: "webhook", name: "h", url: receiver.url("/h") });
@@ -297,7 +352,7 @@ describe("ingest triggers (outbox written in the event's transaction)", () => {
     expect(card.attachments[0]!.content.type).toBe("AdaptiveCard");
     const facts = card.attachments[0]!.content.body.find((b) => b.type === "FactSet")!.facts!;
     expect(facts).toContainEqual({ title: "Reason", value: expect.stringContaining("(FAILURE_BY_SPAM_RATE_LIMIT)") });
-    expect(facts).toContainEqual({ title: "Line", value: "+573001112233" });
+    expect(facts).toContainEqual({ title: "Line", value: "+57 300 111 2233" });
     expect(facts).toContainEqual({ title: "Count", value: String(8 * 24 * 2 + 20) });
     expect(card.attachments[0]!.content.actions[0]!.url).toBe(`https://faultline.example.com/incidents/${incidentId}`);
   });

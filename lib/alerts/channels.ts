@@ -4,6 +4,8 @@ import { getDb, type Db } from "@/db/client";
 import { alertChannels, alertDeliveries } from "@/db/schema";
 import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { DeliveryFailedError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import { DEFAULT_LOCALE, isLocale, type Locale } from "@/lib/i18n/locales";
+import { getUserLocale } from "@/lib/i18n/user-locale";
 import { parseInput } from "@/lib/validate";
 import { testNotification } from "./notification";
 import { newDeliveryId } from "./outbox";
@@ -27,6 +29,8 @@ export interface ChannelSummary {
   /** The receiver's URL with its secret parts masked; null for e-mail. */
   url: string | null;
   to: string[] | null;
+  /** The language its messages are written in. */
+  locale: Locale;
   enabled: boolean;
   disabledReason: string | null;
   lastSuccessAt: string | null;
@@ -60,6 +64,7 @@ function summarize(c: ChannelRecord, now: number): ChannelSummary {
     type: c.type,
     url: c.url === null ? null : maskUrl(c.url),
     to: c.recipients === null ? null : (JSON.parse(c.recipients) as string[]),
+    locale: isLocale(c.locale) ? c.locale : DEFAULT_LOCALE,
     enabled: c.enabled,
     disabledReason: c.disabledReason,
     lastSuccessAt: iso(c.lastSuccessAt),
@@ -86,10 +91,14 @@ function findChannel(db: Db, id: number): ChannelRecord {
   return row;
 }
 
-/** Creates a channel; a webhook channel's signing secret is in the answer, once. */
+/**
+ * Creates a channel; a webhook channel's signing secret is in the answer, once. Its messages are
+ * written in `locale` when given, else in the creating admin's language, else English.
+ */
 export function createChannel(input: unknown, by: AlertsActor, db: Db = getDb().db): ChannelSummary & { secret?: string } {
   const c = parseInput(channelSchema, input);
   const now = by.now ?? Date.now();
+  const locale = c.locale ?? (by.actor.id ? getUserLocale(db, by.actor.id) : null) ?? DEFAULT_LOCALE;
   const secret = c.type === "webhook" ? newSigningSecret() : null;
   const row = db.transaction((tx) => {
     const inserted = tx
@@ -100,6 +109,7 @@ export function createChannel(input: unknown, by: AlertsActor, db: Db = getDb().
         url: c.type === "email" ? null : c.url,
         recipients: c.type === "email" ? JSON.stringify(c.to) : null,
         secret,
+        locale,
         enabled: c.enabled,
         createdAt: now,
         updatedAt: now,
@@ -121,7 +131,7 @@ export function listChannels(now = Date.now(), db: Db = getDb().db): ChannelSumm
     .map((c) => summarize(c, now));
 }
 
-/** Renames, pauses (`enabled: false`), resumes, or re-points a channel. */
+/** Renames, pauses (`enabled: false`), resumes, re-points a channel, or changes its language. */
 export function updateChannel(id: number, input: unknown, by: AlertsActor, db: Db = getDb().db): ChannelSummary {
   const patch = parseInput(channelPatchSchema, input);
   const now = by.now ?? Date.now();
@@ -135,6 +145,7 @@ export function updateChannel(id: number, input: unknown, by: AlertsActor, db: D
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.url !== undefined && { url: patch.url }),
         ...(patch.to !== undefined && { recipients: JSON.stringify(patch.to) }),
+        ...(patch.locale !== undefined && { locale: patch.locale }),
         ...(patch.enabled !== undefined && { enabled: patch.enabled }),
         // Whoever changes it by hand takes over from the server's own 410 pause and failure flag.
         ...((patch.enabled === true || patch.url !== undefined) && { disabledReason: null, failingSince: null }),
@@ -182,7 +193,7 @@ export function rotateChannelSecret(id: number, by: AlertsActor, db: Db = getDb(
 export async function testChannel(id: number, now = Date.now(), db: Db = getDb().db): Promise<{ ok: true; status: number }> {
   const channel = findChannel(db, id);
   const deliveryId = newDeliveryId();
-  const notification = testNotification(channel.name, now);
+  const notification = testNotification(now);
   const result = await sendMessage(channel, { id: deliveryId, notifications: [notification] }, now);
   const done = Date.now();
   db.transaction((tx) => {

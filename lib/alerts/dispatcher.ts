@@ -67,7 +67,7 @@ function prepareStatements(sqlite: Database.Database) {
     channelFailed: sqlite.prepare(`UPDATE alert_channels SET last_error = ?, last_error_at = ?, failing_since = coalesce(failing_since, ?) WHERE id = ?`),
     channelGone: sqlite.prepare(`UPDATE alert_channels SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`),
     failChannelBacklog: sqlite.prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = ? WHERE channel_id = ? AND status IN ('pending', 'held')`),
-    channel: sqlite.prepare(`SELECT id, name, type, url, recipients, secret, enabled FROM alert_channels WHERE id = ?`),
+    channel: sqlite.prepare(`SELECT id, name, type, url, recipients, secret, locale, enabled FROM alert_channels WHERE id = ?`),
   };
 }
 

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { logger } from "@/lib/log";
 import { countBy, countTotal } from "@/lib/queries/counts";
 import { DAY_MS, MINUTE_MS } from "@/lib/time/zoned";
-import { digestNotification, windowNotification } from "./notification";
+import { digestNotification, ruleSource, windowNotification } from "./notification";
 import { enabledRules, enqueueNotification, type StoredRule } from "./outbox";
 import { lastDigestTime } from "./schedule";
 
@@ -17,7 +17,6 @@ const WEEK_MS = 7 * DAY_MS;
 /** A digest whose time passed longer ago than this (server down) is skipped, not sent late. */
 const DIGEST_GRACE_MS = 6 * 60 * MINUTE_MS;
 
-const ruleRef = (rule: StoredRule) => ({ id: rule.id, name: rule.definition.name });
 
 export interface WindowCounts {
   count: number;
@@ -50,7 +49,7 @@ function evaluateWindowRule(sqlite: Database.Database, rule: StoredRule, now: nu
   const d = rule.definition;
   const minutes = d.trigger === "change" ? d.change!.windowMinutes : d.threshold!.windowMinutes;
   const type = d.trigger === "change" ? "change.exceeded" : "threshold.exceeded";
-  const n = windowNotification(type, ruleRef(rule), d.filter, { from: now - minutes * MINUTE_MS, to: now, count: c.count, previousCount: c.previousCount }, now);
+  const n = windowNotification(type, ruleSource(rule), d.filter, { from: now - minutes * MINUTE_MS, to: now, count: c.count, previousCount: c.previousCount }, now);
   return sqlite.transaction(() => enqueueNotification(sqlite, rule, "window", n, now))();
 }
 
@@ -70,7 +69,7 @@ function evaluateDigestRule(sqlite: Database.Database, rule: StoredRule, created
   const scope = `digest:${at}`;
   const sent = sqlite.prepare(`SELECT 1 FROM alert_rule_state WHERE rule_id = ? AND scope = ?`).get(rule.id, scope);
   if (sent) return false;
-  const n = digestNotification(ruleRef(rule), digestSummary(sqlite, rule, at), now);
+  const n = digestNotification(ruleSource(rule), digestSummary(sqlite, rule, at), now);
   return sqlite.transaction(() => enqueueNotification(sqlite, { ...rule, definition: { ...rule.definition, repeatMinutes: 0 } }, scope, n, now))();
 }
 

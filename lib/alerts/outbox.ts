@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
 import { perConnection } from "@/db/statements";
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
-import { incidentNotification, templateNotification, type IncidentRowForAlert, type Notification } from "./notification";
+import { incidentNotification, ruleSource, templateNotification, type IncidentRowForAlert, type Notification } from "./notification";
 import { ruleFilters, type RuleDefinition, type Trigger } from "./rule-schema";
 import { quietHoursEnd } from "./schedule";
 import type { IncidentListener } from "@/lib/incidents/at-ingest";
@@ -85,7 +85,6 @@ export function enqueueNotification(sqlite: Database.Database, rule: StoredRule,
   return true;
 }
 
-const ruleRef = (rule: StoredRule) => ({ id: rule.id, name: rule.definition.name });
 
 function readIncident(sqlite: Database.Database, id: number): IncidentRowForAlert | undefined {
   return statements(sqlite).incident.get(id) as IncidentRowForAlert | undefined;
@@ -100,7 +99,7 @@ function notifyIncident(sqlite: Database.Database, rules: StoredRule[], trigger:
   for (const rule of rules) {
     if (rule.definition.trigger !== trigger) continue;
     if (!scopeMatches(rule.filters, { reason: incident.reason, line: incident.line_key, template: incident.template_key })) continue;
-    enqueueNotification(sqlite, rule, `incident:${incident.id}:${trigger}`, incidentNotification(INCIDENT_TYPES[trigger], incident, ruleRef(rule), now), now);
+    enqueueNotification(sqlite, rule, `incident:${incident.id}:${trigger}`, incidentNotification(INCIDENT_TYPES[trigger], incident, ruleSource(rule), now), now);
   }
 }
 
@@ -145,7 +144,7 @@ export class AlertOutbox implements IncidentListener {
         const d = rule.definition;
         if (d.trigger !== "template_status" || !d.templateStatuses?.includes(status)) continue;
         if (!scopeMatches(rule.filters, { template })) continue;
-        enqueueNotification(this.sqlite, rule, `template:${template}:${status}`, templateNotification(template, status, ruleRef(rule), now), now);
+        enqueueNotification(this.sqlite, rule, `template:${template}:${status}`, templateNotification(template, status, ruleSource(rule), now), now);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { filtersSchema, type Filters } from "@/lib/filters";
+import { LOCALES } from "@/lib/i18n/locales";
 import { isValidTimeZone } from "@/lib/time/zoned";
 
 /**
@@ -99,18 +100,21 @@ const httpUrl = z
   }, "must be an http or https URL");
 
 const name = z.string().trim().min(1, "is required").max(100, "must be at most 100 characters");
+/** The language the channel's messages are written in; when left out, the creating admin's. */
+const locale = z.enum(LOCALES, { message: `must be one of ${LOCALES.join(", ")}` });
 
 export const channelSchema = z.discriminatedUnion(
   "type",
   [
-    z.object({ type: z.literal("webhook"), name, url: httpUrl, enabled: z.boolean().default(true) }).strict(),
-    z.object({ type: z.literal("slack"), name, url: httpUrl, enabled: z.boolean().default(true) }).strict(),
-    z.object({ type: z.literal("teams"), name, url: httpUrl, enabled: z.boolean().default(true) }).strict(),
+    z.object({ type: z.literal("webhook"), name, url: httpUrl, locale: locale.optional(), enabled: z.boolean().default(true) }).strict(),
+    z.object({ type: z.literal("slack"), name, url: httpUrl, locale: locale.optional(), enabled: z.boolean().default(true) }).strict(),
+    z.object({ type: z.literal("teams"), name, url: httpUrl, locale: locale.optional(), enabled: z.boolean().default(true) }).strict(),
     z
       .object({
         type: z.literal("email"),
         name,
         to: z.array(z.email("must be e-mail addresses")).min(1, "needs at least one address").max(50, "at most 50 addresses"),
+        locale: locale.optional(),
         enabled: z.boolean().default(true),
       })
       .strict(),
@@ -122,6 +126,7 @@ export type ChannelInput = z.output<typeof channelSchema>;
 export const channelPatchSchema = z
   .object({
     name: name.optional(),
+    locale: locale.optional(),
     enabled: z.boolean().optional(),
     url: httpUrl.optional(),
     to: z.array(z.email("must be e-mail addresses")).min(1, "needs at least one address").max(50).optional(),

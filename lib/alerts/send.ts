@@ -2,6 +2,9 @@ import http from "node:http";
 import https from "node:https";
 import nodemailer, { type Transporter } from "nodemailer";
 import { getSettings } from "@/lib/config";
+import { DEFAULT_LOCALE, isLocale } from "@/lib/i18n/locales";
+import { lineLabels } from "@/lib/lines/labels";
+import { alertWriter, type AlertWriter } from "./message-text";
 import { emailMessage, signatureHeaders, slackBody, teamsBody, webhookBody, type OutgoingMessage } from "./render";
 import { parseRetryAfter } from "./schedule";
 import type { ChannelType } from "./rule-schema";
@@ -14,6 +17,8 @@ export interface ChannelTarget {
   url: string | null;
   recipients: string | null;
   secret: string | null;
+  /** The language its messages are written in. */
+  locale: string;
 }
 
 export type SendResult =
@@ -111,10 +116,10 @@ function transporter(url: string): Transporter {
   return mailer.transporter;
 }
 
-async function sendEmail(recipients: string[], message: OutgoingMessage): Promise<SendResult> {
+async function sendEmail(recipients: string[], message: OutgoingMessage, writer: AlertWriter): Promise<SendResult> {
   const { SMTP_URL, ALERTS_FROM } = getSettings();
   if (!SMTP_URL) return { ok: false, status: null, error: "SMTP_URL is not set", retryable: true, retryAfterMs: null, gone: false };
-  const { subject, text, html } = emailMessage(message);
+  const { subject, text, html, language } = emailMessage(message, writer);
   try {
     const info = (await transporter(SMTP_URL).sendMail({
       from: ALERTS_FROM,
@@ -123,7 +128,7 @@ async function sendEmail(recipients: string[], message: OutgoingMessage): Promis
       text,
       html,
       messageId: `<${message.id}@faultline>`,
-      headers: { "X-Faultline-Delivery": message.id },
+      headers: { "X-Faultline-Delivery": message.id, "Content-Language": language },
     })) as { response?: string };
     const code = Number(/^(\d{3})/.exec(info.response ?? "")?.[1] ?? 250);
     return { ok: true, status: code };
@@ -135,19 +140,20 @@ async function sendEmail(recipients: string[], message: OutgoingMessage): Promis
   }
 }
 
-/** Sends one message to a channel; never throws. */
+/** Sends one message to a channel, written in the channel's language with the current line labels; never throws. */
 export async function sendMessage(channel: ChannelTarget, message: OutgoingMessage, now = Date.now()): Promise<SendResult> {
+  const writer = alertWriter(isLocale(channel.locale) ? channel.locale : DEFAULT_LOCALE, channel.name, lineLabels());
   switch (channel.type) {
     case "webhook": {
       // Webhook channels receive one notification per message (grouping is for people).
-      const body = webhookBody(message.id, message.notifications[0]!);
+      const body = webhookBody(message.id, message.notifications[0]!, writer);
       return post(channel.url!, body, signatureHeaders(channel.secret!, message.id, body, Math.floor(now / 1000)), now);
     }
     case "slack":
-      return post(channel.url!, slackBody(message), {}, now);
+      return post(channel.url!, slackBody(message, writer), {}, now);
     case "teams":
-      return post(channel.url!, teamsBody(message), {}, now);
+      return post(channel.url!, teamsBody(message, writer), {}, now);
     case "email":
-      return sendEmail(JSON.parse(channel.recipients ?? "[]") as string[], message);
+      return sendEmail(JSON.parse(channel.recipients ?? "[]") as string[], message, writer);
   }
 }

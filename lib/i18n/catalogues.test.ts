@@ -11,6 +11,8 @@ import { INCIDENT_ACTION_NAMES } from "@/lib/incidents/transitions";
 import { AUDIT_ACTIONS } from "@/lib/auth/audit";
 import { ROLES } from "@/lib/auth/roles";
 import { REASONS } from "@/lib/reasons";
+import { NOTIFICATION_TYPES } from "@/lib/alerts/notification";
+import { CHANNEL_TYPES, TRIGGERS } from "@/lib/alerts/rule-schema";
 
 // Every message key exists in all three catalogues, every key the code asks for exists, no key
 // goes unused, and every message is valid ICU in every language.
@@ -38,7 +40,8 @@ function sources(dir: string): string[] {
   });
 }
 const root = path.join(__dirname, "..", "..");
-const files = [...sources(path.join(root, "app")), ...sources(path.join(root, "components"))];
+// lib/ too: alert messages and e-mails are written there, in their channel's language (translatorFor).
+const files = [...sources(path.join(root, "app")), ...sources(path.join(root, "components")), ...sources(path.join(root, "lib"))];
 
 /** Keys the code asks for literally (t("key") on a translator bound to a namespace), and namespaces addressed with computed keys. */
 function usage() {
@@ -47,7 +50,7 @@ function usage() {
   for (const file of files) {
     const text = fs.readFileSync(file, "utf8");
     // A translator's calls run from its declaration to the next declaration of the same name.
-    const declarations = [...text.matchAll(/const (\w+) = (?:await )?(?:useTranslations|getTranslations)\("([\w.]+)"\)/g)];
+    const declarations = [...text.matchAll(/const (\w+) = (?:await )?(?:useTranslations|getTranslations|translatorFor)\("([\w.]+)"[,)]/g)];
     declarations.forEach((d, i) => {
       const [, name, namespace] = d as unknown as [string, string, string];
       const end = declarations.slice(i + 1).find((next) => next[1] === name)?.index ?? text.length;
@@ -76,6 +79,10 @@ const COMPUTED: Record<string, string[]> = {
   table: ["failures", "incidents"],
   auditActions: Object.keys(AUDIT_ACTIONS),
   mappedFields: [...FIELD_MAPPING_KEYS],
+  alertChannelTypes: [...CHANNEL_TYPES],
+  alertTriggers: [...TRIGGERS],
+  deliveryStatus: ["pending", "delivered", "failed", "held"],
+  notificationTypes: NOTIFICATION_TYPES.map((t) => t.replace(".", "_")),
   planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],
   loadable: ["overview", "timeline", "statusHistory", "counts", "incident", "incidents", "failure", "failures", "trend", "plan", "closedSessions", "templateStatuses", "deliveries", "alerts", "page"],
 };

@@ -2,6 +2,8 @@
 export const LOCALES = ["en", "es", "pt-BR"] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = "en";
+/** Each language named in itself, so a user who cannot read the current one still finds theirs. */
+export const LANGUAGE_NAMES: Record<Locale, string> = { en: "English", es: "Español", "pt-BR": "Português (Brasil)" };
 /** Remembers the language of a browser (signed in or not) when the user has not stored one. */
 export const LOCALE_COOKIE = "faultline-locale";
 

@@ -92,6 +92,36 @@ export interface ReceivedMail {
   raw: string;
 }
 
+/** Bytes written as `=XX` (quoted-printable, and Q encoded words) back to text. */
+const hexBytes = (s: string) => Buffer.from(s.replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1").toString("utf8");
+
+/** A header of a received mail, unfolded, with RFC 2047 encoded words (=?UTF-8?Q|B?…?=) decoded. */
+export function mailHeader(raw: string, name: string): string | null {
+  const head = raw.split(/\r\n\r\n/)[0]!.replace(/\r\n[ \t]+/g, " ");
+  const line = head.split("\r\n").find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  if (line === undefined) return null;
+  return line
+    .slice(name.length + 1)
+    .trim()
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toUpperCase() === "B" ? Buffer.from(text, "base64").toString("utf8") : hexBytes(text.replace(/_/g, " ")),
+    );
+}
+
+/** The decoded body of a received mail's part of this content type (quoted-printable or base64). */
+export function mailPart(raw: string, contentType: string): string | null {
+  for (const part of raw.split(/\r\n--[^\r\n]+\r\n/)) {
+    const [head = "", ...rest] = part.split("\r\n\r\n");
+    if (!new RegExp(`^Content-Type: ${contentType}`, "im").test(head)) continue;
+    const body = rest.join("\r\n\r\n").replace(/\r\n--[^\r\n]+--\s*$/, "");
+    if (/Content-Transfer-Encoding: base64/i.test(head)) return Buffer.from(body, "base64").toString("utf8");
+    if (/Content-Transfer-Encoding: quoted-printable/i.test(head)) return hexBytes(body.replace(/=\r\n/g, ""));
+    return body;
+  }
+  return null;
+}
+
 /** A real SMTP server (smtp-server) on loopback, accepting any mail without TLS or auth. */
 export class MailReceiver {
   readonly mails: ReceivedMail[] = [];

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { DeliveryLog } from "@/components/alerts/delivery-log";
 import { FailingChannelsBanner } from "@/components/alerts/failing-banner";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
@@ -9,15 +10,19 @@ import { requirePageUser } from "@/lib/auth/page";
 import { settingsTimeZone } from "../../time-zone";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Alert deliveries · Faultline" };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations("settings");
+  return { title: `${t("deliveries")} · Faultline` };
+}
 
 export default async function DeliveriesPage() {
   await requirePageUser("admin");
   const tz = await settingsTimeZone();
   const channels = listChannels();
+  const t = await getTranslations("settings");
   return (
     <>
-      <h1 className="mt-1 mb-3.5 text-xl font-semibold">Settings</h1>
+      <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="deliveries" admin />
       <FailingChannelsBanner channels={channels} />
       <DeliveryLog
