@@ -23,3 +23,10 @@ export async function connectPg(url: string): Promise<pg.Client> {
   await client.connect();
   return client;
 }
+
+/** The URL without its password, for logs and messages. */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}
