@@ -6,7 +6,6 @@ import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { connectPg } from "./connection";
 import { MIGRATION_LOCK_KEY, migratePostgres, type PgMigrationResult } from "./migrate";
 
-const TSX = path.join(process.cwd(), "node_modules", ".bin", "tsx");
 const WORKER = path.join(process.cwd(), "lib", "testing", "pg-migrate-worker.ts");
 const run = promisify(execFile);
 
@@ -24,7 +23,7 @@ describe("PostgreSQL migrations at start", () => {
     // The test holds the migration lock until all four instances wait on it: they provably overlap.
     const holder = await connectPg(url);
     await holder.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    const instances = Array.from({ length: 4 }, () => run(TSX, [WORKER, url], { cwd: process.cwd(), env: process.env }));
+    const instances = Array.from({ length: 4 }, () => run(process.execPath, ["--import", "tsx", WORKER, url], { cwd: process.cwd(), env: process.env }));
     const waiting = async () =>
       (
         await holder.query<{ n: number }>(
