@@ -3,7 +3,6 @@ import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
-import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { createChannel } from "@/lib/alerts/channels";
 import { createRule } from "@/lib/alerts/rules";
 import { acknowledgeIncident } from "@/lib/incidents/acknowledge";
