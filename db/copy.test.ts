@@ -18,6 +18,7 @@ import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { setupTempDatabase, TEST_SIGNING_SECRET } from "@/lib/testing/temp-db";
 import { copySqliteToPostgres, type CopyReport } from "./copy";
 import { PgEngine } from "./pg/engine";
+import { migratePostgres } from "./pg/migrate";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: undefined, WEBHOOK_SIGNING_SECRET: TEST_SIGNING_SECRET });
 let cluster: PgCluster;
@@ -144,6 +145,15 @@ describe("npm run db:copy", () => {
     // It continued after the last committed key: no row was read again.
     for (const t of resumed.tables) expect({ table: t.table, read: t.read }).toEqual({ table: t.table, read: t.copied });
     await expectSameRows(url, resumed);
+  });
+
+  it("refuses to start when the two schemas differ (different Faultline versions)", async () => {
+    const url = cluster.createDatabase("other_version");
+    await migratePostgres(url);
+    const target = PgEngine.open(url, 1);
+    await target.exec("ALTER TABLE line_labels ADD COLUMN color text");
+    await target.close();
+    await expect(copy(url)).rejects.toThrow(/does not match this SQLite database \(column line_labels\.color is missing in SQLite\)/);
   });
 
   it("exits non-zero with the tables whose counts differ", async () => {

@@ -176,7 +176,7 @@ async function targetTables(target: PgEngine): Promise<TargetTable[]> {
   return ordered;
 }
 
-/** Every SQLite data table and column must have a place in PostgreSQL, or the copy would lose data. */
+/** Both sides must have the same data tables and columns (the same Faultline version), or the copy would lose data. */
 async function checkSourceTables(source: SqliteEngine, tables: TargetTable[]): Promise<void> {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const sqliteTables = await source.query<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations'");
@@ -187,11 +187,13 @@ async function checkSourceTables(source: SqliteEngine, tables: TargetTable[]): P
     if (virtual.some((v) => name === v || name.startsWith(`${v}_`))) continue;
     const table = byName.get(name);
     if (!table) {
-      problems.push(`table ${name} is missing`);
+      problems.push(`table ${name} is missing in PostgreSQL`);
       continue;
     }
-    const cols = await source.query<{ name: string }>("SELECT name FROM pragma_table_info(?)", [name]);
-    for (const c of cols) if (!table.columns.includes(c.name)) problems.push(`column ${name}.${c.name} is missing`);
+    const cols = (await source.query<{ name: string }>("SELECT name FROM pragma_table_info(?)", [name])).map((c) => c.name);
+    for (const c of cols) if (!table.columns.includes(c)) problems.push(`column ${name}.${c} is missing in PostgreSQL`);
+    for (const c of table.columns) if (!cols.includes(c)) problems.push(`column ${name}.${c} is missing in SQLite`);
   }
+  for (const t of tables) if (!sqliteTables.some((s) => s.name === t.name)) problems.push(`table ${t.name} is missing in SQLite`);
   if (problems.length) throw new CopyError(`the PostgreSQL schema does not match this SQLite database (${problems.join("; ")}): update Faultline on both sides first`);
 }
