@@ -193,6 +193,21 @@ describe.each(["sqlite", "postgres"] as const)("engine contract: %s", (name) => 
   });
 });
 
+describe("SQLite engine beside synchronous code on the same connection", () => {
+  it("finishes a transaction that awaits only tx calls before any other macrotask runs", async () => {
+    const engine = engines.sqlite as SqliteEngine;
+    const seenBySyncCode: boolean[] = [];
+    const syncCode = () => seenBySyncCode.push(engine.sqlite.inTransaction);
+    setImmediate(syncCode);
+    setTimeout(syncCode, 0);
+    await engine.transaction(async (tx) => {
+      for (let i = 0; i < 50; i++) await tx.exec("INSERT INTO settings (key, value) VALUES (?, 'x') ON CONFLICT (key) DO NOTHING", [`sync-${i}`]);
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(seenBySyncCode).toEqual([false, false]);
+  });
+});
+
 describe("placeholders for PostgreSQL", () => {
   it("numbers ? outside quoted text, quoted names and comments", () => {
     expect(numberPlaceholders(`SELECT '?', "a?b", ? -- why?\n, ? /* ? */ FROM t WHERE x = ? AND y = 'it''s ?'`)).toBe(
