@@ -14,7 +14,7 @@ import { ensureWebhookSecret } from "@/lib/ingest/webhook-secret";
 import { setLineLabel } from "@/lib/lines/labels";
 import { createTestUser } from "@/lib/testing/auth";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
+import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { setupTempDatabase, TEST_SIGNING_SECRET } from "@/lib/testing/temp-db";
 import { copySqliteToPostgres, type CopyReport } from "./copy";
 import { PgEngine } from "./pg/engine";
@@ -64,7 +64,7 @@ const count = (sql: string) => (getDb().sqlite.prepare(sql).get() as { n: number
 beforeAll(async () => {
   cluster = await startPgCluster();
   await fillSqlite();
-}, 60_000);
+}, CLUSTER_START_TIMEOUT_MS);
 
 afterAll(() => {
   cluster?.stop();
@@ -145,6 +145,18 @@ describe("npm run db:copy", () => {
     // It continued after the last committed key: no row was read again.
     for (const t of resumed.tables) expect({ table: t.table, read: t.read }).toEqual({ table: t.table, read: t.copied });
     await expectSameRows(url, resumed);
+  });
+
+  it("picks up rows added to SQLite after a finished copy, even below the key it reached", async () => {
+    const url = cluster.createDatabase("late_rows");
+    await copy(url);
+    const admin = (getDb().sqlite.prepare("SELECT id, email FROM users WHERE role = 'admin'").get() as { id: string; email: string });
+    // "+1…" sorts before the line labelled earlier ("+57…").
+    setLineLabel("+14155550100", { label: "US" }, { actor: admin, ip: null });
+    const report = await copy(url);
+    expect(report.mismatched).toEqual([]);
+    expect(report.tables.find((t) => t.table === "line_labels")).toMatchObject({ copied: 1, sourceRows: 2, targetRows: 2 });
+    setLineLabel("+14155550100", { label: null }, { actor: admin, ip: null });
   });
 
   it("refuses to start when the two schemas differ (different Faultline versions)", async () => {

@@ -71,8 +71,19 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
     );
     const sourceId = path.resolve(options.from);
     const report: TableCopy[] = [];
+    const count = async (engine: SqliteEngine | PgEngine, table: TargetTable) =>
+      (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM ${quote(table.name)}`))!.n;
     for (const table of tables) {
-      const { read, copied } = await copyTable(source, target, table, sourceId, options);
+      const first = await copyTable(source, target, table, sourceId, options, true);
+      let { read, copied } = first;
+      let [sourceRows, targetRows] = [await count(source, table), await count(target, table)];
+      if (first.resumed && sourceRows !== targetRows) {
+        // Rows added to SQLite since an earlier run, below the key it reached (text keys are not
+        // in insertion order): read the whole table once more; rows already there are skipped.
+        const again = await copyTable(source, target, table, sourceId, options, false);
+        [read, copied] = [read + again.read, copied + again.copied];
+        [sourceRows, targetRows] = [await count(source, table), await count(target, table)];
+      }
       if (table.identity) {
         const column = quote(table.identity);
         await target.exec(
@@ -80,8 +91,7 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
           [table.name, table.identity],
         );
       }
-      const count = async (engine: SqliteEngine | PgEngine) => (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM ${quote(table.name)}`))!.n;
-      report.push({ table: table.name, read, copied, sourceRows: await count(source), targetRows: await count(target) });
+      report.push({ table: table.name, read, copied, sourceRows, targetRows });
     }
     return { tables: report, mismatched: report.filter((t) => t.sourceRows !== t.targetRows) };
   } finally {
@@ -89,7 +99,15 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
   }
 }
 
-async function copyTable(source: SqliteEngine, target: PgEngine, table: TargetTable, sourceId: string, options: CopyOptions): Promise<{ read: number; copied: number }> {
+/** Copies `table` in key order, from the key an earlier run reached when `resume`. */
+async function copyTable(
+  source: SqliteEngine,
+  target: PgEngine,
+  table: TargetTable,
+  sourceId: string,
+  options: CopyOptions,
+  resume: boolean,
+): Promise<{ read: number; copied: number; resumed: boolean }> {
   const batchRows = Math.max(1, Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.floor(MAX_PARAMS / table.columns.length)));
   const columns = table.columns.map(quote).join(", ");
   const key = table.primaryKey.map(quote);
@@ -97,14 +115,17 @@ async function copyTable(source: SqliteEngine, target: PgEngine, table: TargetTa
   const read = (from: Param[] | undefined) =>
     source.query<Row>(`SELECT ${columns} FROM ${quote(table.name)}${from ? ` WHERE ${after}` : ""} ORDER BY ${key.join(", ")} LIMIT ${batchRows}`, from ?? []);
 
-  const progress = await target.one<{ last_key: string }>("SELECT last_key FROM faultline_copy.progress WHERE source = ? AND table_name = ?", [sourceId, table.name]);
+  const progress = resume
+    ? await target.one<{ last_key: string }>("SELECT last_key FROM faultline_copy.progress WHERE source = ? AND table_name = ?", [sourceId, table.name])
+    : undefined;
   let from = progress ? (JSON.parse(progress.last_key) as Param[]) : undefined;
+  const resumed = from !== undefined;
   let copied = 0;
   let readRows = 0;
   for (;;) {
     const rows = await read(from);
     readRows += rows.length;
-    if (rows.length === 0) return { read: readRows, copied };
+    if (rows.length === 0) return { read: readRows, copied, resumed };
     const values = rows.flatMap((row) => table.columns.map((c) => toTarget(row[c], table.integerColumns.has(c))));
     const tuple = `(${table.columns.map(() => "?").join(", ")})`;
     const last = rows.at(-1)!;
@@ -122,7 +143,7 @@ async function copyTable(source: SqliteEngine, target: PgEngine, table: TargetTa
       return inserted.length;
     });
     options.onBatch?.(table.name, copied);
-    if (rows.length < batchRows) return { read: readRows, copied };
+    if (rows.length < batchRows) return { read: readRows, copied, resumed };
   }
 }
 

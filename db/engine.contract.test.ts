@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
+import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { openDatabase } from "./client";
 import type { Engine } from "./engine";
 import { migratePostgres } from "./pg/migrate";
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const url = cluster.createDatabase("contract");
   await migratePostgres(url);
   engines.postgres = PgEngine.open(url);
-});
+}, CLUSTER_START_TIMEOUT_MS);
 
 afterAll(async () => {
   await Promise.all(Object.values(engines).map((e) => e.close()));

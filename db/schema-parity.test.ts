@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
+import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { openDatabase } from "./client";
 import { connectPg } from "./pg/connection";
 import { migratePostgres } from "./pg/migrate";
@@ -40,7 +40,7 @@ let dir: string;
 beforeAll(async () => {
   cluster = await startPgCluster();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-parity-"));
-});
+}, CLUSTER_START_TIMEOUT_MS);
 afterAll(() => {
   cluster?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

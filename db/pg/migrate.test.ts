@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
+import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { connectPg } from "./connection";
 import { MIGRATION_LOCK_KEY, migratePostgres, type PgMigrationResult } from "./migrate";
 
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 let cluster: PgCluster;
 beforeAll(async () => {
   cluster = await startPgCluster();
-});
+}, CLUSTER_START_TIMEOUT_MS);
 afterAll(() => cluster?.stop());
 
 const journal = async () => (await import("@/db/migrations-pg/meta/_journal.json")).entries.length;

@@ -22,6 +22,9 @@ export interface PgCluster {
 
 const ROLE = "faultline";
 
+/** For a beforeAll that starts a cluster (and migrates it): ~1.5 s idle, far more on a loaded machine. */
+export const CLUSTER_START_TIMEOUT_MS = 60_000;
+
 /** The newest PostgreSQL server binaries Debian installed, or undefined when none is installed. */
 export function findPostgresBin(): string | undefined {
   const root = "/usr/lib/postgresql";
