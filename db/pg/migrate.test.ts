@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { connectPg } from "./connection";
 import { MIGRATION_LOCK_KEY, migratePostgres, type PgMigrationResult } from "./migrate";
@@ -55,6 +55,7 @@ describe("PostgreSQL migrations at start", () => {
   it("the server, given DATABASE_URL, migrates PostgreSQL and then stops with one line saying what is not available yet", { timeout: 60_000 }, async () => {
     const url = cluster.createDatabase("server_start");
     const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-start-"));
+    onTestFinished(() => fs.rmSync(sqliteDir, { recursive: true, force: true }));
     const result = await run(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
       cwd: process.cwd(),
       env: { ...process.env, DATABASE_URL: url, DATABASE_PATH: path.join(sqliteDir, "unused.db"), PORT: "3343", HOST: "127.0.0.1", LOG_LEVEL: "info" },
@@ -70,7 +71,6 @@ describe("PostgreSQL migrations at start", () => {
     // It did not fall back to SQLite, and left PostgreSQL migrated.
     expect(fs.existsSync(path.join(sqliteDir, "unused.db"))).toBe(false);
     expect(await migratePostgres(url)).toMatchObject({ applied: 0, total: await journal() });
-    fs.rmSync(sqliteDir, { recursive: true, force: true });
   });
 
   it("is a no-op on an up-to-date database", async () => {
