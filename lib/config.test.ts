@@ -39,3 +39,15 @@ describe("settings for hardening", () => {
     expect(() => parseSettings({ MAX_CONNECTIONS_PER_IP: "many" })).toThrow(/MAX_CONNECTIONS_PER_IP/);
   });
 });
+
+describe("settings for the database", () => {
+  it("uses SQLite at DATABASE_PATH unless DATABASE_URL names a PostgreSQL database", () => {
+    expect(parseSettings({}).DATABASE_PATH).toBe("./data/faultline.db");
+    expect(parseSettings({}).DATABASE_URL).toBeUndefined();
+    expect(parseSettings({ DATABASE_URL: " " }).DATABASE_URL).toBeUndefined();
+    expect(parseSettings({ DATABASE_URL: "postgres://app:secret@db:5432/faultline" }).DATABASE_URL).toBe("postgres://app:secret@db:5432/faultline");
+    expect(parseSettings({ DATABASE_URL: "postgresql://db/faultline" }).DATABASE_URL).toBe("postgresql://db/faultline");
+    expect(() => parseSettings({ DATABASE_URL: "mysql://db/faultline" })).toThrow(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(() => parseSettings({ DATABASE_URL: "./data/faultline.db" })).toThrow(/DATABASE_URL: must be a postgres/);
+  });
+});

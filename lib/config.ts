@@ -22,6 +22,8 @@ const count = (fallback: number) =>
 const settingsSchema = z
   .object({
     DATABASE_PATH: optionalString.transform((v) => v ?? "./data/faultline.db"),
+    /** `postgres://user:pass@host:5432/db` selects PostgreSQL (≥ 14) instead of SQLite at DATABASE_PATH. */
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/, message: "must be a postgres:// or postgresql:// URL" }).optional()),
     PORT: optionalString
       .pipe(z.string().regex(/^\d+$/, "must be a port number").optional())
       .transform((v) => (v === undefined ? 3000 : Number(v)))

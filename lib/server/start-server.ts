@@ -4,6 +4,8 @@ import next from "next";
 import { closeDb, getDb } from "@/db/client";
 import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
+import { withoutPassword } from "@/db/pg/connection";
+import { migratePostgres } from "@/db/pg/migrate";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { scheduleAuthPruning } from "@/lib/auth/prune";
 import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
@@ -74,12 +76,28 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
 }
 
 /**
+ * DATABASE_URL selects PostgreSQL, whose schema, migrations and `db:copy` exist, but whose engine
+ * the webhook path, dashboard, incidents, alerts, timers and sign-in do not run on yet. Serving
+ * from SQLite instead would split a team's data silently: migrate (so the database is ready for
+ * `npm run db:copy`) and stop with one line saying so.
+ */
+async function refusePostgresForNow(url: string): Promise<never> {
+  const migrated = await migratePostgres(url);
+  logger().fatal(
+    { database: withoutPassword(url), migrationsApplied: migrated.applied },
+    "DATABASE_URL selects PostgreSQL: its schema is migrated and `npm run db:copy` fills it, but serving from it (webhook ingest, dashboard reads, incidents, alerts, timers, sign-in) is not available in this version yet; unset DATABASE_URL to run on SQLite at DATABASE_PATH",
+  );
+  process.exit(1);
+}
+
+/**
  * The production server (lib/server/app-server.ts) with Next behind it. Migrations run before
  * the port opens; retention runs on a timer when RETENTION_DAYS is set.
  */
 export async function startServer(): Promise<http.Server> {
   const settings = loadSettings();
   const log = logger();
+  if (settings.DATABASE_URL) await refusePostgresForNow(settings.DATABASE_URL);
   const handle = getDb();
   const secret = webhookSecretAtStart(handle);
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);

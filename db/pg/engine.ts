@@ -1,0 +1,136 @@
+import type pg from "pg";
+import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type Param, type Queryable, type TransactionOptions } from "../engine";
+import { openPgPool } from "./connection";
+
+export const postgresDialect: Dialect = {
+  name: "postgres",
+  jsonArrayValues: (type) => `(SELECT value${type === "integer" ? "::bigint" : ""} FROM json_array_elements_text(?::json) AS value)`,
+  jsonTuples: (types) =>
+    `SELECT ${types.map((t, i) => `(value ->> ${i})${t === "integer" ? "::bigint" : ""} AS c${i}`).join(", ")} FROM json_array_elements(?::json) AS value`,
+  jsonArrayAgg: (expr) => `coalesce(json_agg(${expr}), '[]'::json)::text`,
+  least: (a, b) => `least(${a}, ${b})`,
+  greatest: (a, b) => `greatest(${a}, ${b})`,
+  rowId: "ctid",
+};
+
+/**
+ * `?` placeholders as PostgreSQL's `$1, $2, …`, leaving quoted text, quoted names and comments
+ * alone. Cached per SQL text (lib/ builds a bounded set of statements).
+ */
+export function numberPlaceholders(sql: string): string {
+  let out = "";
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop + 1);
+      i = stop;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      const end = sql.indexOf("\n", i);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const end = sql.indexOf("*/", i + 2);
+      const stop = end === -1 ? sql.length : end + 2;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === "?") {
+      out += `$${++n}`;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const MAX_CACHED_TEXTS = 500;
+
+/** SQLSTATEs after which a transaction succeeds when simply run again. */
+const RETRYABLE = new Set(["40001" /* serialization_failure */, "40P01" /* deadlock_detected */]);
+const MAX_ATTEMPTS = 10;
+
+/** The engine on a node-postgres pool: statements on any pooled connection, a transaction on one. */
+export class PgEngine implements Engine {
+  readonly dialect = postgresDialect;
+  private readonly texts = new Map<string, string>();
+  /** Transactions run again after a serialization failure or deadlock (for tests and metrics). */
+  retries = 0;
+
+  constructor(readonly pool: pg.Pool) {}
+
+  static open(url: string, maxConnections?: number): PgEngine {
+    return new PgEngine(openPgPool(url, maxConnections));
+  }
+
+  async query<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    assertNotInOwnTransaction(this);
+    return (await this.pool.query(this.text(sql), params.map(bindable))).rows as T[];
+  }
+
+  async one<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+
+  async exec(sql: string, params: readonly Param[] = []): Promise<{ changes: number }> {
+    assertNotInOwnTransaction(this);
+    return { changes: (await this.pool.query(this.text(sql), params.map(bindable))).rowCount ?? 0 };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    assertNotInOwnTransaction(this);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let open = true;
+        const run = async (sql: string, params: readonly Param[]) => {
+          if (!open) throw new Error("transaction handle used after its transaction ended");
+          return client.query(this.text(sql), params.map(bindable));
+        };
+        const tx: Queryable = {
+          dialect: this.dialect,
+          query: async (sql, params = []) => (await run(sql, params)).rows,
+          one: async (sql, params = []) => (await run(sql, params)).rows[0],
+          exec: async (sql, params = []) => ({ changes: (await run(sql, params)).rowCount ?? 0 }),
+        };
+        await client.query(`BEGIN ISOLATION LEVEL ${(options.isolation ?? "read committed").toUpperCase()}`);
+        try {
+          const result = await runInTransactionContext(this, () => fn(tx));
+          await client.query("COMMIT");
+          return result;
+        } catch (err) {
+          await client.query("ROLLBACK").catch((rollbackErr: Error) => {
+            broken = rollbackErr;
+          });
+          const code = (err as { code?: unknown }).code;
+          if (broken || typeof code !== "string" || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
+          this.retries++;
+          // A little jitter, so the transactions that collided do not collide again in step.
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        } finally {
+          open = false;
+        }
+      }
+    } finally {
+      // A connection whose rollback failed is not given to anyone else.
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  private text(sql: string): string {
+    let text = this.texts.get(sql);
+    if (text === undefined) {
+      text = numberPlaceholders(sql);
+      if (this.texts.size >= MAX_CACHED_TEXTS) this.texts.delete(this.texts.keys().next().value!);
+      this.texts.set(sql, text);
+    }
+    return text;
+  }
+}
