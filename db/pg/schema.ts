@@ -624,6 +624,8 @@ export const alertChannels = pgTable("alert_channels", {
   recipients: text("recipients"),
   /** Standard Webhooks signing secret (`whsec_…`), webhook channels only. */
   secret: text("secret"),
+  /** The language its messages are written in (a supported locale). */
+  locale: text("locale").notNull().default("en"),
   enabled: flag("enabled").notNull().default(sql`1`),
   /** Why the server paused it (e.g. the receiver answered 410 Gone); null when paused by a person or enabled. */
   disabledReason: text("disabled_reason"),
