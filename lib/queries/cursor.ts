@@ -15,5 +15,5 @@ export function decodeCursor<Key extends Array<string | number>>(cursor: string,
   } catch {
     // fall through to the error below
   }
-  throw new InvalidInputError("cursor is not valid for this list and sort", [{ path: "cursor", message: "invalid cursor" }], "invalid_parameter");
+  throw new InvalidInputError("cursor is not valid for this list and sort", [{ path: "cursor", message: "invalid cursor" }]);
 }

@@ -9,6 +9,7 @@ import { getFacets } from "@/lib/queries/facets";
 import type { FailurePage } from "@/lib/queries/failure-page";
 import { getFailure, listFailures } from "@/lib/queries/failures";
 import type { IncidentPage } from "@/lib/queries/incident-page";
+import type { KeysetPage } from "@/lib/queries/page";
 import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
 import { getStats, type StatsOptions } from "@/lib/queries/stats";
 import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
@@ -34,9 +35,9 @@ export const READS = {
   matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
   templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
   unavailableTemplates: (db: Database.Database) => getUnavailableTemplates(db),
-  closedSessions: (db: Database.Database, a: { filters: Filters; page: { limit?: string | null; cursor?: string | null }; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
+  closedSessions: (db: Database.Database, a: { filters: Filters; page: KeysetPage; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
   quarantineCount: (db: Database.Database) => countQuarantined(db),
-  quarantined: (db: Database.Database, a: { limit?: string | null; cursor?: string | null }) => listQuarantined(db, a),
+  quarantined: (db: Database.Database, a: { page: KeysetPage }) => listQuarantined(db, a.page),
   redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
   latestFailureId: (db: Database.Database) => latestFailureId(db),
