@@ -5,6 +5,7 @@ import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
 import type { ContactList, ExportRequest } from "@/lib/export/options";
 import type { RowSource } from "@/lib/export/csv";
 import type { Filters } from "@/lib/filters";
+import { labelFacets, labelStats } from "@/lib/lines/labels";
 import { getFacets } from "@/lib/queries/facets";
 import type { FailurePage } from "@/lib/queries/failure-page";
 import { getFailure, listFailures } from "@/lib/queries/failures";
@@ -26,8 +27,8 @@ import { pickCandidates } from "@/lib/redeploy/candidates";
  * it reads a handful of rows by key).
  */
 export const READS = {
-  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => getStats(db, a.filters, a.options),
-  facets: (db: Database.Database, a: { filters: Filters }) => getFacets(db, a.filters),
+  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => labelStats(db, getStats(db, a.filters, a.options)),
+  facets: (db: Database.Database, a: { filters: Filters }) => labelFacets(db, getFacets(db, a.filters)),
   failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
   failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),

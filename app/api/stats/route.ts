@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { parseFilters } from "@/lib/filters";
 import { jsonRoute } from "@/lib/http/route";
-import { labelStats } from "@/lib/lines/labels";
 import { runRead } from "@/lib/read/pool";
 import { idParam, parseQuery } from "@/lib/validate";
 
@@ -12,5 +11,5 @@ const statsParams = z.object({ afterId: idParam.optional() });
 
 export const GET = jsonRoute({ role: "viewer" }, async (request, user) => {
   const params = new URL(request.url).searchParams;
-  return labelStats(await runRead("stats", { filters: parseFilters(params), options: parseQuery(statsParams, params) }, { user: user.id }));
+  return runRead("stats", { filters: parseFilters(params), options: parseQuery(statsParams, params) }, { user: user.id });
 });
