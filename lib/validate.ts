@@ -33,6 +33,9 @@ export function parseQuery<T extends z.ZodObject>(schema: T, params: QueryParams
   return refuse(result.error.issues.map((i) => ({ path: i.path[0] === undefined ? "parameters" : String(i.path[0]), message: i.message })));
 }
 
+/** An ISO 8601 instant with a date and a time, such as `2026-11-25T14:02:00Z`. */
+export const isIsoDateTime = (value: string) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+
 /** A row id as a URL carries it (a path segment or a parameter such as `afterId`). */
 export const idParam = z.string().regex(/^\d{1,15}$/, "must be a non-negative integer").transform(Number);
 

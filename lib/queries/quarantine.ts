@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ErrorDetail } from "@/lib/http/errors";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
 import type { KeysetPage } from "./page";
 
 export interface QuarantinedEvent {
@@ -34,12 +34,13 @@ export function listQuarantined(sqlite: Database.Database, page: KeysetPage): Qu
        WHERE problems IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?`,
     )
     .all(before, limit + 1) as Array<{ id: number; received_at: number; event_type: string; problems: string; payload: string }>;
-  const items = rows.slice(0, limit).map((r) => ({
+  const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.id]);
+  const items = pageRows.map((r) => ({
     id: r.id,
     receivedAt: new Date(r.received_at).toISOString(),
     eventType: r.event_type || null,
     problems: JSON.parse(r.problems) as ErrorDetail[],
     payload: r.payload,
   }));
-  return { items, nextCursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null, total: countQuarantined(sqlite) };
+  return { items, nextCursor, total: countQuarantined(sqlite) };
 }

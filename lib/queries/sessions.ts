@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { resolveWindow, UNKNOWN, type Filters } from "@/lib/filters";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
 import type { KeysetPage } from "./page";
 
 export interface ClosedSession {
@@ -65,7 +65,8 @@ export function listClosedSessions(sqlite: Database.Database, filters: Filters, 
   const rows = sqlite
     .prepare(`SELECT * FROM closed_sessions WHERE ${where.join(" AND ")} ORDER BY closed_at DESC, id DESC LIMIT ?`)
     .all(...params, limit + 1) as Row[];
-  const items = rows.slice(0, limit).map((r) => ({
+  const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.closed_at, last.id]);
+  const items = pageRows.map((r) => ({
     id: r.id,
     externalId: r.external_id,
     closedAt: new Date(r.closed_at).toISOString(),
@@ -77,6 +78,5 @@ export function listClosedSessions(sqlite: Database.Database, filters: Filters, 
     phoneE164: r.phone_e164,
     messageCount: r.message_count,
   }));
-  const last = rows.length > limit ? rows[limit - 1]! : undefined;
-  return { items, nextCursor: last ? encodeCursor([last.closed_at, last.id]) : null, total };
+  return { items, nextCursor, total };
 }
