@@ -102,7 +102,7 @@ describe("parseFilters", () => {
     it(`rejects ${query.slice(0, 50)} naming ${field}`, () => {
       const err = errorOf(query);
       expect(err.status).toBe(400);
-      expect(err.code).toBe("invalid_filter");
+      expect(err.code).toBe("invalid_input");
       expect(err.details?.[0]?.path).toBe(field);
       expect(err.message.startsWith(`${field} `), err.message).toBe(true);
       expect(err.details?.[0]?.message.length).toBeGreaterThan(0);
@@ -165,7 +165,7 @@ describe("resolveWindow", () => {
       resolveWindow(parse("from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"), NOW);
     } catch (err) {
       expect((err as InvalidInputError).details?.[0]?.path).toBe("from");
-      expect((err as InvalidInputError).code).toBe("invalid_filter");
+      expect((err as InvalidInputError).code).toBe("invalid_input");
     }
   });
 });

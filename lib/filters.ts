@@ -4,6 +4,7 @@ import { INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses
 import { InvalidInputError } from "@/lib/http/errors";
 import { REASON_CLASSES, REASONS, type ReasonClass } from "@/lib/reasons";
 import { DAY_MS, HOUR_MS, isValidTimeZone } from "@/lib/time/zoned";
+import { parseQuery, type QueryParams } from "@/lib/validate";
 
 /**
  * THE filter schema: one definition of the dashboard's filters, parsed from URL query parameters
@@ -71,24 +72,9 @@ export type Filters = z.infer<typeof filtersSchema>;
 export const FILTER_KEYS = ["range", "from", "to", "tz", "reason", "class", "line", "template", "status", "q", "assignee"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
-type ParamSource = URLSearchParams | Record<string, string | string[] | undefined>;
-
-function get(params: ParamSource, key: string): string | undefined {
-  if (params instanceof URLSearchParams) return params.get(key) ?? undefined;
-  const v = params[key];
-  return Array.isArray(v) ? v.join(",") : v;
-}
-
-/** Parses filters from query parameters; invalid ones → InvalidInputError naming each field. */
-export function parseFilters(params: ParamSource): Filters {
-  const raw = Object.fromEntries(FILTER_KEYS.map((k) => [k, get(params, k)]));
-  const result = filtersSchema.safeParse(raw);
-  if (!result.success) {
-    // Name the query parameter itself (`class`, not the list element `class.0`).
-    const details = result.error.issues.map((i) => ({ path: i.path[0] === undefined ? "filters" : String(i.path[0]), message: i.message }));
-    throw new InvalidInputError(`${details[0]!.path} ${details[0]!.message}`, details, "invalid_filter");
-  }
-  return result.data;
+/** Parses filters from query parameters; invalid ones → InvalidInputError naming each parameter. */
+export function parseFilters(params: QueryParams): Filters {
+  return parseQuery(filtersSchema, params);
 }
 
 /** Query-string form of filters (stable key order; empty values left out). */
@@ -116,7 +102,7 @@ export function resolveWindow(filters: Pick<Filters, "range" | "from" | "to">, n
     const to = filters.to ? Date.parse(filters.to) : now;
     const from = filters.from ? Date.parse(filters.from) : to - RANGE_PRESETS[DEFAULT_RANGE];
     if (to - from > MAX_WINDOW_MS) {
-      throw new InvalidInputError("from/to span more than 400 days", [{ path: "from", message: "window longer than 400 days" }], "invalid_filter");
+      throw new InvalidInputError("from/to span more than 400 days", [{ path: "from", message: "window longer than 400 days" }]);
     }
     return { from, to, preset: null };
   }

@@ -6,7 +6,6 @@ import { Onboarding } from "@/components/onboarding";
 import { Panel } from "@/components/panel-boundary";
 import { Skeleton } from "@/components/query-states";
 import { requirePageUser } from "@/lib/auth/page";
-import { labelStats } from "@/lib/lines/labels";
 import { runRead } from "@/lib/read/pool";
 import { statsQueryKey } from "@/lib/query-keys";
 import { InvalidFilters } from "./invalid-filters";
@@ -48,8 +47,7 @@ function OverviewSkeleton() {
 
 /** Tiles, timeline and breakdowns: streamed in after the shell, with their own loading and error states. */
 async function OverviewPanel({ page, userId }: { page: Extract<PageFilters, { ok: true }>; userId: string }) {
-  const read = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: userId }));
-  const stats = read && labelStats(read);
+  const stats = await prefetchRead(runRead("stats", { filters: page.filters, options: { defaultTz: page.tz } }, { user: userId }));
   const openedAtFailureId = stats?.latestFailureId ?? (await runRead("latestFailureId", undefined));
   const queryClient = new QueryClient();
   if (stats) queryClient.setQueryData(statsQueryKey(page.queryString, openedAtFailureId), { ...stats, newSinceAfterId: 0 });

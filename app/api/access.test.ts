@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLES, hasRole, type Role } from "@/lib/auth/roles";
+import { API_DIR, HTTP_METHODS, PUBLIC_ROUTES, routeFiles } from "@/lib/testing/api-routes";
 import { createTestUser, signInCookie, type TestUser } from "@/lib/testing/auth";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
@@ -11,24 +11,6 @@ import { expectError } from "@/lib/testing/webhook-client";
 // below its minimum 403, and a state change from a browser session without a Faultline Origin 403.
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
 afterAll(() => tempDb.cleanup());
-
-/** The only routes reachable without a Faultline session or API token, and why. */
-const PUBLIC_ROUTES: Record<string, string> = {
-  "health/route.ts": "liveness probe for monitors; says nothing but ok/db/version",
-  "webhooks/treble/route.ts": "Treble's deliveries, authenticated by the webhook secret",
-  "auth/[...all]/route.ts": "better-auth's sign-in, sign-out and session endpoints, used before signing in",
-};
-
-const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
-const API_DIR = path.join(process.cwd(), "app", "api");
-
-function routeFiles(dir = API_DIR): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return routeFiles(full);
-    return entry.name === "route.ts" ? [path.relative(API_DIR, full).split(path.sep).join("/")] : [];
-  });
-}
 
 /** A URL and Next's context for a route file, with placeholder values for its dynamic segments. */
 function requestTarget(file: string): { url: string; context: { params: Promise<Record<string, string | string[]>> } } {

@@ -128,6 +128,6 @@ describe("audit log", () => {
     for (const action of ["user_created", "user_role_changed", "sign_in", "token_created", "token_revoked", "webhook_secret_rotated"]) expect(actions).toContain(action);
     const created = [...items, ...rest].find((i) => i.action === "user_created" && i.target === "carol@test.example")!;
     expect(created).toMatchObject({ actorEmail: "root@test.example", detail: "role operator", ip: "198.51.100.7" });
-    expectError(await answer(await getAudit(send("/api/audit?limit=0", "GET"))), 400, "invalid_parameter");
+    expectError(await answer(await getAudit(send("/api/audit?limit=0", "GET"))), 400, "invalid_input");
   });
 });

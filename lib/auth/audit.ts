@@ -2,7 +2,7 @@ import { desc, lt } from "drizzle-orm";
 import { z } from "zod";
 import { getDb, type Db } from "@/db/client";
 import { auditLog } from "@/db/schema";
-import { InvalidInputError } from "@/lib/http/errors";
+import { parseQuery, type QueryParams } from "@/lib/validate";
 
 /** What the audit log records. */
 export const AUDIT_ACTIONS = {
@@ -111,15 +111,9 @@ const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-/** Newest first, keyset-paginated by id. Input from the query string; throws InvalidInputError. */
-export function listAudit(input: { before?: string | null; limit?: string | null }, db: Db = getDb().db): AuditPage {
-  const parsed = pageSchema.safeParse({ before: input.before ?? undefined, limit: input.limit ?? undefined });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = String(issue.path[0]);
-    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
-  }
-  const { before, limit } = parsed.data;
+/** Newest first, keyset-paginated by id: `before` (an id) and `limit` from the query string; throws InvalidInputError. */
+export function listAudit(params: QueryParams, db: Db = getDb().db): AuditPage {
+  const { before, limit } = parseQuery(pageSchema, params);
   const rows = db
     .select()
     .from(auditLog)

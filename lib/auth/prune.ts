@@ -1,5 +1,6 @@
 import type { Db } from "@/db/client";
 import { logger } from "@/lib/log";
+import { runPeriodically } from "@/lib/ops/periodic";
 import { pruneAudit } from "./audit";
 import { pruneSignInThrottle } from "./lockout";
 
@@ -16,16 +17,8 @@ export function pruneAuthRecords(db: Db, now: number, auditDays: number): { audi
  * without bound (a spray of failed sign-ins from many addresses leaves one record per address).
  */
 export function scheduleAuthPruning(db: Db, auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
-  const run = () => {
-    try {
-      const pruned = pruneAuthRecords(db, Date.now(), auditDays);
-      if (pruned.auditEntries || pruned.throttleRecords) logger().info(pruned, "pruned old audit entries and sign-in throttle records");
-    } catch (err) {
-      logger().warn({ err: (err as Error).message }, "pruning audit entries failed; retrying at the next run");
-    }
-  };
-  run();
-  const timer = setInterval(run, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return runPeriodically("pruning audit entries", everyMs, () => {
+    const pruned = pruneAuthRecords(db, Date.now(), auditDays);
+    if (pruned.auditEntries || pruned.throttleRecords) logger().info(pruned, "pruned old audit entries and sign-in throttle records");
+  });
 }

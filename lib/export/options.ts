@@ -1,18 +1,18 @@
 import { z } from "zod";
 import { filtersToSearchParams, parseFilters, resolveWindow, type Filters, type TimeWindow } from "@/lib/filters";
-import { InvalidInputError } from "@/lib/http/errors";
+import { parseQuery } from "@/lib/validate";
 
 /** Parameters of every /api/…/export route beside the shared filters. */
-const flag = (name: string) => z.enum(["0", "1"], { message: `${name} must be 0 or 1` }).optional().transform((v) => v === "1");
+const flag = z.enum(["0", "1"], { message: "must be 0 or 1" }).optional().transform((v) => v === "1");
 
 export const CONTACT_LISTS = ["retry", "suppress"] as const;
 export type ContactList = (typeof CONTACT_LISTS)[number];
 
 const exportOptionsSchema = z.object({
   /** `bom=1`: start with a UTF-8 byte order mark, so Excel reads the file as UTF-8. */
-  bom: flag("bom"),
+  bom: flag,
   /** `count=1`: answer `{ rows }` (what the download would hold) instead of the CSV. */
-  count: flag("count"),
+  count: flag,
 });
 
 export interface ExportRequest {
@@ -22,27 +22,16 @@ export interface ExportRequest {
   count: boolean;
 }
 
-function parseOrThrow<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const details = result.error.issues.map((i) => ({ path: String(i.path[0] ?? "parameters"), message: i.message }));
-    throw new InvalidInputError(`${details[0]!.path}: ${details[0]!.message}`, details, "invalid_parameter");
-  }
-  return result.data;
-}
-
 /** The filters and export options of an export URL; 400 naming the parameter when one is bad. */
 export function parseExportRequest(params: URLSearchParams, now = Date.now()): ExportRequest {
   const filters = parseFilters(params);
-  const options = parseOrThrow(exportOptionsSchema, { bom: params.get("bom") ?? undefined, count: params.get("count") ?? undefined });
+  const options = parseQuery(exportOptionsSchema, params);
   return { filters, window: resolveWindow(filters, now), ...options };
 }
 
 /** `list=retry|suppress` of the contacts export (required). */
 export function parseContactList(params: URLSearchParams): ContactList {
-  return parseOrThrow(z.object({ list: z.enum(CONTACT_LISTS, { message: `list must be one of ${CONTACT_LISTS.join(", ")}` }) }), {
-    list: params.get("list") ?? undefined,
-  }).list;
+  return parseQuery(z.object({ list: z.enum(CONTACT_LISTS, { message: `must be one of ${CONTACT_LISTS.join(", ")}` }) }), params).list;
 }
 
 const stamp = (t: number) => new Date(t).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-") + "Z";

@@ -23,10 +23,28 @@ export abstract class AppError extends Error {
   }
 }
 
+/**
+ * The codes a 400 answers with. `invalid_input` is every value the caller got wrong (a query
+ * parameter, a path segment, a body field, a filter), always with `details` naming it; the others
+ * each name a refusal of another kind.
+ */
+export const BAD_REQUEST_CODES = {
+  invalid_input: "a parameter or field is not acceptable (details name it)",
+  invalid_json: "the body is not JSON, not a JSON object, or nested too deep",
+  invalid_encoding: "the body is not UTF-8",
+  incomplete_body: "the body ended before its Content-Length",
+  invalid_payload: "a webhook body that is not one event object or a batch of them",
+  confirmation_mismatch: "the typed confirmation does not match",
+  too_many_contacts: "the view holds more contacts than one plan may",
+  too_many_columns: "the contacts carry more session keys than one CSV may",
+} as const;
+export type BadRequestCode = keyof typeof BAD_REQUEST_CODES;
+
 export class InvalidInputError extends AppError {
   readonly status = 400;
   readonly code: string;
-  constructor(message: string, details?: ErrorDetail[], code = "invalid_payload") {
+  // Typed `string` only while lib/alerts/channels.ts still passes "invalid_parameter" (owned elsewhere this session).
+  constructor(message: string, details?: ErrorDetail[], code: BadRequestCode | (string & {}) = "invalid_input") {
     super(message, details);
     this.code = code;
   }

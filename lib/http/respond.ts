@@ -46,7 +46,12 @@ export function errorResponse(err: unknown): Response {
   return toResponse(errorToAnswer(err));
 }
 
-/** 201 Created with a JSON body (uncacheable, like every JSON answer of the API). */
+/** A JSON answer of the API: uncacheable, like every one. */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "Cache-Control": "no-store", ...headers } });
+}
+
+/** 201 Created with a JSON body. */
 export function created(body: unknown): Response {
-  return Response.json(body, { status: 201, headers: { "Cache-Control": "no-store" } });
+  return json(body, 201);
 }

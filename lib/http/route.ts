@@ -1,7 +1,7 @@
 import { requireUser } from "@/lib/auth/access";
 import type { Role } from "@/lib/auth/roles";
 import type { AuthUser } from "@/lib/auth/session";
-import { errorResponse } from "./respond";
+import { errorResponse, json } from "./respond";
 
 export interface RouteOptions {
   /** The least role that may call the route (admin ⊃ operator ⊃ viewer). */
@@ -23,9 +23,7 @@ export function jsonRoute<Context = unknown>(
   options: RouteOptions,
   handler: (request: Request, user: AuthUser, context: Context) => Promise<unknown> | unknown,
 ): JsonRouteHandler<Context> {
-  return responseRoute<Context>(options, async (request, user, context) =>
-    Response.json(await handler(request, user, context), { headers: { "Cache-Control": "no-store" } }),
-  );
+  return responseRoute<Context>(options, async (request, user, context) => json(await handler(request, user, context)));
 }
 
 /**

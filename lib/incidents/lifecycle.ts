@@ -1,6 +1,7 @@
 import type { DbHandle } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { logger } from "@/lib/log";
+import { runPeriodically, yieldToIngest } from "@/lib/ops/periodic";
 import { recordIncidentActivity, transitionSet } from "./apply";
 import { HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { getIncidentSettings } from "./settings";
@@ -78,34 +79,18 @@ export function runIncidentTimers(handle: DbHandle, now: number, batchRows = TIM
 /** How often the server runs the timers (the contract: at least once a minute). */
 export const INCIDENT_TIMERS_EVERY_MS = 30_000;
 
-/** Lets queued webhook commits run between two batches. */
-const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Runs the incident timers now and every `everyMs` after, until the returned function is called;
  * a backlog is worked off in batches with ingest let in between. `clock` is injectable for tests.
  * A failed run (e.g. the database is locked) is logged and retried at the next tick.
  */
 export function scheduleIncidentTimers(handle: DbHandle, { everyMs = INCIDENT_TIMERS_EVERY_MS, clock = Date.now }: { everyMs?: number; clock?: () => number } = {}): () => void {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (;;) {
-        const { more, ...result } = runIncidentTimers(handle, clock());
-        if (result.autoResolved || result.unsnoozed || result.deescalated) logger().info(result, "incident timers");
-        if (!more) break;
-        await yieldToIngest();
-      }
-    } catch (err) {
-      logger().warn({ err: (err as Error).message }, "incident timers failed; retrying at the next run");
-    } finally {
-      running = false;
+  return runPeriodically("incident timers", everyMs, async () => {
+    for (;;) {
+      const { more, ...result } = runIncidentTimers(handle, clock());
+      if (result.autoResolved || result.unsnoozed || result.deescalated) logger().info(result, "incident timers");
+      if (!more) return;
+      await yieldToIngest();
     }
-  };
-  void run();
-  const timer = setInterval(() => void run(), everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  });
 }

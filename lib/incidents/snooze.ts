@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InvalidInputError } from "@/lib/http/errors";
 import { incidentIdSchema, type IncidentItem } from "@/lib/queries/incidents";
-import { parseInput } from "@/lib/validate";
+import { isIsoDateTime, parseInput } from "@/lib/validate";
 import { noteSchema, type ActingUser, type SnoozeCondition } from "./apply";
 import { takeAction } from "./take-action";
 
@@ -18,7 +18,7 @@ export const snoozeConditionSchema = z
     {
       until: z
         .string({ message: "must be an ISO 8601 date-time" })
-        .refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date-time")
+        .refine(isIsoDateTime, "must be an ISO 8601 date-time")
         .optional(),
       hours: z
         .number({ message: `must be a whole number of hours, 1–${MAX_SNOOZE_HOURS}` })

@@ -78,15 +78,15 @@ export function parseWebhookBody(body: Uint8Array, maxBatch: number): ParsedBody
   if (Array.isArray(value) && value.length > maxBatch) {
     throw new InvalidInputError(`A batch holds at most ${maxBatch} events; this one has ${value.length}.`, [
       { path: "", message: `at most ${maxBatch} events` },
-    ]);
+    ], "invalid_payload");
   }
   if (Array.isArray(value) && value.length === 0) {
-    throw new InvalidInputError("The batch is empty.", [{ path: "", message: "at least 1 event" }]);
+    throw new InvalidInputError("The batch is empty.", [{ path: "", message: "at least 1 event" }], "invalid_payload");
   }
   if (!isBatch && (typeof value !== "object" || value === null)) {
     throw new InvalidInputError("Body must be an event object or an array of event objects.", [
       { path: "", message: "must be an object or an array" },
-    ]);
+    ], "invalid_payload");
   }
   const { maxDepth, slices } = scan(text);
   if (maxDepth > MAX_JSON_DEPTH) {
@@ -96,7 +96,7 @@ export function parseWebhookBody(body: Uint8Array, maxBatch: number): ParsedBody
     // Framing, not content: an element that is not an object cannot be an event at all.
     const notObjects = value.flatMap((v, i) => (typeof v === "object" && v !== null && !Array.isArray(v) ? [] : [{ path: `[${i}]`, message: "must be an object" }]));
     if (notObjects.length) {
-      throw new InvalidInputError(`A batch must hold only event objects; ${notObjects[0]!.path} is not one.`, notObjects);
+      throw new InvalidInputError(`A batch must hold only event objects; ${notObjects[0]!.path} is not one.`, notObjects, "invalid_payload");
     }
   }
   if (!isBatch) return { events: [value], texts: [text.trim()], isBatch };

@@ -36,7 +36,9 @@ const holder = globalThis as CacheHolder;
 
 /**
  * Every label, read once and then kept in memory (a few rows at most: one per sending line)
- * until a rename replaces it. Callers label whole pages from it, never row by row.
+ * until a rename through this process replaces it. For this thread's own answers (GET /api/lines,
+ * the labels seeded into pages, alerts); reads in workers label from their own snapshot instead
+ * (readLineLabels), since a rename here cannot reach a worker's memory.
  */
 function cached(): Cached {
   const hit = holder[CACHE_KEY];
@@ -61,12 +63,6 @@ export function lineLabel(line: string | null | undefined): string | null {
 /** Forgets the cached map (after a write, or when a test swaps the database). */
 export function invalidateLineLabels(): void {
   delete holder[CACHE_KEY];
-}
-
-/** Each item with `label` beside its `line` (null when the line has none). One map read for all. */
-export function withLineLabels<T extends { line: string | null }>(items: readonly T[]): Array<T & { label: string | null }> {
-  const labels = lineLabels();
-  return items.map((item) => ({ ...item, label: item.line ? (labels.get(item.line) ?? null) : null }));
 }
 
 /** Every labelled line, by line (GET /api/lines). */
@@ -122,11 +118,17 @@ export type LabelledStats = Omit<Stats, "byLine"> & { byLine: Array<Stats["byLin
 /** /api/facets as served: each line carries its label. */
 export type LabelledFacets = Omit<Facets, "lines"> & { lines: Array<Facets["lines"][number] & { label: string | null }> };
 
-// Labels are added after the query (which may run off this thread) from this thread's cached map.
-export const labelStats = (stats: Stats): LabelledStats => ({ ...stats, byLine: withLineLabels(stats.byLine) });
-export const labelFacets = (facets: Facets): LabelledFacets => ({ ...facets, lines: withLineLabels(facets.lines) });
-
-/** The label map read through a given connection (a CSV export's own snapshot), one query for the whole file. */
+/** The label map read through a given connection: the read's own snapshot, one query for all its rows. */
 export function readLineLabels(sqlite: Database.Database): LineLabelMap {
   return new Map(sqlite.prepare("SELECT line, label FROM line_labels").raw(true).all() as Array<[string, string]>);
 }
+
+/** Each item with `label` beside its `line` (null when the line has none). */
+function withLabels<T extends { line: string | null }>(items: readonly T[], labels: LineLabelMap): Array<T & { label: string | null }> {
+  return items.map((item) => ({ ...item, label: item.line ? (labels.get(item.line) ?? null) : null }));
+}
+
+// Labelled inside the read, from the labels table read in the same snapshot (a handful of rows):
+// whichever worker serves the next read, it shows a rename made on any thread or process.
+export const labelStats = (sqlite: Database.Database, stats: Stats): LabelledStats => ({ ...stats, byLine: withLabels(stats.byLine, readLineLabels(sqlite)) });
+export const labelFacets = (sqlite: Database.Database, facets: Facets): LabelledFacets => ({ ...facets, lines: withLabels(facets.lines, readLineLabels(sqlite)) });

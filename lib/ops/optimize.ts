@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { logger } from "@/lib/log";
+import { runPeriodically } from "./periodic";
 import { HOUR_MS } from "@/lib/time/zoned";
 
 /** How often the planner's statistics are refreshed while the server runs. */
@@ -19,17 +20,9 @@ export function optimizeDatabase(sqlite: Database.Database, everyTable = false):
 
 /** Runs PRAGMA optimize now (every table) and then every OPTIMIZE_EVERY_MS; returns the stop. */
 export function scheduleOptimize(sqlite: Database.Database, everyMs = OPTIMIZE_EVERY_MS): () => void {
-  const run = (everyTable: boolean) => {
-    try {
-      const started = Date.now();
-      optimizeDatabase(sqlite, everyTable);
-      logger().debug({ ms: Date.now() - started }, "PRAGMA optimize done");
-    } catch (err) {
-      logger().warn({ err: (err as Error).message }, "PRAGMA optimize failed; retrying at the next run");
-    }
-  };
-  run(true);
-  const timer = setInterval(() => run(false), everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return runPeriodically("PRAGMA optimize", everyMs, (first) => {
+    const started = Date.now();
+    optimizeDatabase(sqlite, first);
+    logger().debug({ ms: Date.now() - started }, "PRAGMA optimize done");
+  });
 }

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { logger } from "@/lib/log";
+import { runPeriodically, yieldToIngest } from "./periodic";
 
 const DAY_MS = 86_400_000;
 /** Rows per purge transaction: each one holds the write lock for milliseconds, not seconds. */
@@ -35,9 +36,6 @@ const BUCKET_TABLES = [
   "contact_sketch_hour",
   "contact_sketch_day",
 ] as const;
-
-/** Lets queued webhook commits run between two purge transactions. */
-const yieldToIngest = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function purgeStatements(sqlite: Database.Database, limit: number) {
   // Ids travel as one JSON array parameter, so every statement is prepared once.
@@ -119,22 +117,9 @@ const PURGE_EVERY_MS = 60 * 60_000;
  * function is called. A failed run (e.g. the disk is full) is logged and retried at the next tick.
  */
 export function scheduleRetention(sqlite: Database.Database, days: number, everyMs = PURGE_EVERY_MS): () => void {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
+  return runPeriodically("retention purge", everyMs, async () => {
     const cutoff = retentionCutoff(Date.now(), days);
-    try {
-      const purged = await purgeOlderThan(sqlite, cutoff);
-      logger().info({ cutoff: new Date(cutoff).toISOString(), ...purged }, "retention purge done");
-    } catch (err) {
-      logger().warn({ err: (err as Error).message, cutoff: new Date(cutoff).toISOString() }, "retention purge failed; retrying at the next run");
-    } finally {
-      running = false;
-    }
-  };
-  void run();
-  const timer = setInterval(() => void run(), everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+    const purged = await purgeOlderThan(sqlite, cutoff);
+    logger().info({ cutoff: new Date(cutoff).toISOString(), ...purged }, "retention purge done");
+  });
 }

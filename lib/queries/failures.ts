@@ -6,7 +6,7 @@ import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
 import { countTotal } from "./counts";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
 
 export interface FailureItem {
   id: number;
@@ -147,20 +147,9 @@ export function listFailures(sqlite: Database.Database, filters: Filters, page: 
        WHERE ${conditions.join(" AND ")} ORDER BY ${orderBy} LIMIT ?`,
     )
     .all(...params, page.limit + 1) as FailureRow[];
-  const hasMore = rows.length > page.limit;
-  const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
-  const last = pageRows.at(-1);
-  let nextCursor: string | null = null;
-  if (hasMore && last) {
-    nextCursor =
-      page.sort === "time"
-        ? encodeCursor([last.occurred_at, last.id])
-        : encodeCursor([
-            page.sort === "reason" ? last.reason : page.sort === "line" ? last.line : last.template,
-            last.occurred_at,
-            last.id,
-          ]);
-  }
+  const { rows: pageRows, nextCursor } = keysetPage(rows, page.limit, (last) =>
+    page.sort === "time" ? [last.occurred_at, last.id] : [page.sort === "reason" ? last.reason : page.sort === "line" ? last.line : last.template, last.occurred_at, last.id],
+  );
   return { items: pageRows.map(toItem), nextCursor, total: countFailures(sqlite, filters, from, to) };
 }
 

@@ -8,7 +8,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { parseInput } from "@/lib/validate";
 import { incidentConditions, incidentStatuses } from "./incident-filter";
 import type { IncidentPage, IncidentSort } from "./incident-page";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
 
 /** An incident as the API and the UI see it. Times are ISO 8601 UTC; unknown line/template are null. */
 export interface IncidentItem {
@@ -157,13 +157,11 @@ export function listIncidents(sqlite: Database.Database, filters: Filters, page:
   const rows = sqlite
     .prepare(`${INCIDENT_SELECT} WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`)
     .all(...params, page.limit + 1) as IncidentRow[];
-  const hasMore = rows.length > page.limit;
-  const pageRows = rows.slice(0, page.limit);
-  const last = pageRows.at(-1);
   const sortKey = (row: IncidentRow) => (page.sort === "lastSeen" ? row.last_seen : page.sort === "count" ? row.failures : row.first_seen);
+  const { rows: pageRows, nextCursor } = keysetPage(rows, page.limit, (last) => [sortKey(last), last.id]);
   return {
     items: pageRows.map(toIncidentItem),
-    nextCursor: hasMore && last ? encodeCursor([sortKey(last), last.id]) : null,
+    nextCursor,
     total: countIncidents(sqlite, where.sql, where.params),
     counts: countByStatus(sqlite, filters, window, viewerId),
   };

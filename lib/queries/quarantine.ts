@@ -1,8 +1,7 @@
-import { z } from "zod";
 import type Database from "better-sqlite3";
 import type { ErrorDetail } from "@/lib/http/errors";
-import { InvalidInputError } from "@/lib/http/errors";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
+import type { KeysetPage } from "./page";
 
 export interface QuarantinedEvent {
   id: number;
@@ -20,25 +19,14 @@ export interface QuarantinePage {
   total: number;
 }
 
-const pageSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(200).optional(),
-});
-
 /** How many events are quarantined now (the overview's banner). */
 export function countQuarantined(sqlite: Database.Database): number {
   return sqlite.prepare("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL").pluck().get() as number;
 }
 
-/** Quarantined events, newest first, keyset-paginated by id. Input from the query string. */
-export function listQuarantined(sqlite: Database.Database, input: { limit?: string | null; cursor?: string | null }): QuarantinePage {
-  const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = String(issue.path[0]);
-    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
-  }
-  const { limit, cursor } = parsed.data;
+/** Quarantined events, newest first, keyset-paginated by id. */
+export function listQuarantined(sqlite: Database.Database, page: KeysetPage): QuarantinePage {
+  const { limit, cursor } = page;
   const before = cursor ? decodeCursor<[number]>(cursor, (key) => key.length === 1 && Number.isSafeInteger(key[0]))[0] : Number.MAX_SAFE_INTEGER;
   const rows = sqlite
     .prepare(
@@ -46,12 +34,13 @@ export function listQuarantined(sqlite: Database.Database, input: { limit?: stri
        WHERE problems IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?`,
     )
     .all(before, limit + 1) as Array<{ id: number; received_at: number; event_type: string; problems: string; payload: string }>;
-  const items = rows.slice(0, limit).map((r) => ({
+  const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.id]);
+  const items = pageRows.map((r) => ({
     id: r.id,
     receivedAt: new Date(r.received_at).toISOString(),
     eventType: r.event_type || null,
     problems: JSON.parse(r.problems) as ErrorDetail[],
     payload: r.payload,
   }));
-  return { items, nextCursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null, total: countQuarantined(sqlite) };
+  return { items, nextCursor, total: countQuarantined(sqlite) };
 }

@@ -1,8 +1,7 @@
-import { z } from "zod";
 import type Database from "better-sqlite3";
 import { resolveWindow, UNKNOWN, type Filters } from "@/lib/filters";
-import { InvalidInputError } from "@/lib/http/errors";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, keysetPage } from "./cursor";
+import type { KeysetPage } from "./page";
 
 export interface ClosedSession {
   id: number;
@@ -22,11 +21,6 @@ export interface ClosedSessionPage {
   nextCursor: string | null;
   total: number;
 }
-
-const pageSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
-});
 
 interface Row {
   id: number;
@@ -49,14 +43,8 @@ const keys = (values: string[]) => values.map((v) => (v === UNKNOWN ? "" : v));
  * newest first, keyset-paginated. The other filters (reason, class, status, phone) describe
  * failures and do not apply to sessions.
  */
-export function listClosedSessions(sqlite: Database.Database, filters: Filters, input: { limit?: string | null; cursor?: string | null }, now = Date.now()): ClosedSessionPage {
-  const parsed = pageSchema.safeParse({ limit: input.limit ?? undefined, cursor: input.cursor ?? undefined });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = String(issue.path[0]);
-    throw new InvalidInputError(`${path} ${issue.message}`, [{ path, message: issue.message }], "invalid_parameter");
-  }
-  const { limit, cursor } = parsed.data;
+export function listClosedSessions(sqlite: Database.Database, filters: Filters, page: KeysetPage, now = Date.now()): ClosedSessionPage {
+  const { limit, cursor } = page;
   const { from, to } = resolveWindow(filters, now);
   const where = ["closed_at >= ?", "closed_at < ?"];
   const params: unknown[] = [from, to];
@@ -77,7 +65,8 @@ export function listClosedSessions(sqlite: Database.Database, filters: Filters, 
   const rows = sqlite
     .prepare(`SELECT * FROM closed_sessions WHERE ${where.join(" AND ")} ORDER BY closed_at DESC, id DESC LIMIT ?`)
     .all(...params, limit + 1) as Row[];
-  const items = rows.slice(0, limit).map((r) => ({
+  const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.closed_at, last.id]);
+  const items = pageRows.map((r) => ({
     id: r.id,
     externalId: r.external_id,
     closedAt: new Date(r.closed_at).toISOString(),
@@ -89,6 +78,5 @@ export function listClosedSessions(sqlite: Database.Database, filters: Filters, 
     phoneE164: r.phone_e164,
     messageCount: r.message_count,
   }));
-  const last = rows.length > limit ? rows[limit - 1]! : undefined;
-  return { items, nextCursor: last ? encodeCursor([last.closed_at, last.id]) : null, total };
+  return { items, nextCursor, total };
 }

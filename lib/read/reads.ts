@@ -5,10 +5,12 @@ import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
 import type { ContactList, ExportRequest } from "@/lib/export/options";
 import type { RowSource } from "@/lib/export/csv";
 import type { Filters } from "@/lib/filters";
+import { labelFacets, labelStats } from "@/lib/lines/labels";
 import { getFacets } from "@/lib/queries/facets";
 import type { FailurePage } from "@/lib/queries/failure-page";
 import { getFailure, listFailures } from "@/lib/queries/failures";
 import type { IncidentPage } from "@/lib/queries/incident-page";
+import type { KeysetPage } from "@/lib/queries/page";
 import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
 import { getStats, type StatsOptions } from "@/lib/queries/stats";
 import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
@@ -25,8 +27,8 @@ import { pickCandidates } from "@/lib/redeploy/candidates";
  * it reads a handful of rows by key).
  */
 export const READS = {
-  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => getStats(db, a.filters, a.options),
-  facets: (db: Database.Database, a: { filters: Filters }) => getFacets(db, a.filters),
+  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => labelStats(db, getStats(db, a.filters, a.options)),
+  facets: (db: Database.Database, a: { filters: Filters }) => labelFacets(db, getFacets(db, a.filters)),
   failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
   failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
@@ -34,9 +36,9 @@ export const READS = {
   matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
   templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
   unavailableTemplates: (db: Database.Database) => getUnavailableTemplates(db),
-  closedSessions: (db: Database.Database, a: { filters: Filters; page: { limit?: string | null; cursor?: string | null }; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
+  closedSessions: (db: Database.Database, a: { filters: Filters; page: KeysetPage; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
   quarantineCount: (db: Database.Database) => countQuarantined(db),
-  quarantined: (db: Database.Database, a: { limit?: string | null; cursor?: string | null }) => listQuarantined(db, a),
+  quarantined: (db: Database.Database, a: { page: KeysetPage }) => listQuarantined(db, a.page),
   redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
   latestFailureId: (db: Database.Database) => latestFailureId(db),

@@ -6,7 +6,7 @@ import { DO_NOT_CONTACT_CONTACTS_SQL, DO_NOT_CONTACT_REASONS } from "@/lib/expor
 import { ConflictError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { parseInput } from "@/lib/validate";
-import { findPlanRow, planIdSchema, toPlanDetail, type PlanDetail, type PlanRow } from "./plans";
+import { findPlanRow, parsePlanId, toPlanDetail, type PlanDetail, type PlanRow } from "./plans";
 import { requireRedeployAvailable } from "./settings";
 import { PLAN_TRANSITIONS, type PlanTransition } from "./states";
 import { wakeRedeployWorker } from "./wake";
@@ -67,7 +67,7 @@ function conflict(sqlite: Database.Database, t: PlanTransition, id: number): nev
  * so the dry run's count stays exactly who is sent. The worker then sends batch by batch.
  */
 export function sendPlan(id: unknown, body: unknown, by: ActingUser, at = Date.now()): PlanDetail {
-  const planId = parseInput(planIdSchema, id);
+  const planId = parsePlanId(id);
   const { sqlite, db } = getDb();
   const row = findPlanRow(sqlite, planId);
   if (!row) throw new NotFoundError(`No re-deployment plan with id ${planId}.`);
@@ -108,7 +108,7 @@ export function sendPlan(id: unknown, body: unknown, by: ActingUser, at = Date.n
 
 /** pause, resume or cancel, by a person (audited). Cancelling lets a call in flight finish. */
 export function changePlan(t: "pause" | "resume" | "cancel", id: unknown, by: ActingUser, at = Date.now()): PlanDetail {
-  const planId = parseInput(planIdSchema, id);
+  const planId = parsePlanId(id);
   const { sqlite, db } = getDb();
   if (t === "resume") requireRedeployAvailable();
   const result = sqlite

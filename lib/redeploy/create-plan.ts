@@ -8,7 +8,7 @@ import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { rawConditions } from "@/lib/queries/failure-filter";
 import { runRead } from "@/lib/read/pool";
-import { parseInput } from "@/lib/validate";
+import { isIsoDateTime, parseInput } from "@/lib/validate";
 import type { Candidate } from "./candidates";
 import { MAX_USERS_PER_CALL, normalizeLine, sessionKeysFor } from "./payload";
 import { findPlanRow, reasonLabel, toPlanDetail, type PlanContactSample, type PlanDetail, type PlanSource, type PlanSummary } from "./plans";
@@ -29,7 +29,7 @@ const createSchema = z
     sendAt: z
       .string({ message: 'must be "now", "earliest" or an ISO 8601 instant' })
       .default("now")
-      .refine((v) => v === "now" || v === "earliest" || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))), 'must be "now", "earliest" or an ISO 8601 instant'),
+      .refine((v) => v === "now" || v === "earliest" || isIsoDateTime(v), 'must be "now", "earliest" or an ISO 8601 instant'),
     line: z
       .string({ message: "must be a phone number" })
       .optional()

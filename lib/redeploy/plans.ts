@@ -3,7 +3,7 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { NotFoundError } from "@/lib/http/errors";
 import { reasonInfo } from "@/lib/reasons";
-import { parseInput } from "@/lib/validate";
+import { parseInput, parseQuery, type QueryParams } from "@/lib/validate";
 import type { BatchStatus, PlanStatus, RetryableClass } from "./states";
 
 export interface PlanContactSample {
@@ -123,7 +123,10 @@ interface BatchRow {
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 export const reasonLabel = (reason: string) => reasonInfo(reason)?.label ?? reason;
 
-export const planIdSchema = z.coerce.number({ message: "must be a plan id" }).int("must be a plan id").positive("must be a plan id");
+const planIdSchema = z.object({ id: z.coerce.number({ message: "must be a plan id" }).int("must be a plan id").positive("must be a plan id") });
+
+/** A plan's id as a route or a caller gives it; InvalidInputError naming `id`. */
+export const parsePlanId = (id: unknown): number => parseInput(planIdSchema, { id }).id;
 
 function progressOf(sqlite: Database.Database, id: number): PlanProgress {
   const byStatus: Record<BatchStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, unknown: 0, not_sent: 0 };
@@ -204,7 +207,7 @@ export function toPlanDetail(sqlite: Database.Database, row: PlanRow): PlanDetai
 
 /** One plan with its batches and follow-up; NotFoundError for an unknown id. */
 export function getPlan(id: unknown): PlanDetail {
-  const planId = parseInput(planIdSchema, id);
+  const planId = parsePlanId(id);
   const { sqlite } = getDb();
   const row = findPlanRow(sqlite, planId);
   if (!row) throw new NotFoundError(`No re-deployment plan with id ${planId}.`);
@@ -217,8 +220,8 @@ const listSchema = z.object({
 });
 
 /** Newest first (without samples), keyset-paged by id. */
-export function listPlans(input: { before?: string | null; limit?: string | null }): { items: Array<Omit<PlanItem, "sample" | "withoutPollSample">>; nextBefore: number | null } {
-  const { before, limit } = parseInput(listSchema, { before: input.before ?? undefined, limit: input.limit ?? undefined });
+export function listPlans(params: QueryParams): { items: Array<Omit<PlanItem, "sample" | "withoutPollSample">>; nextBefore: number | null } {
+  const { before, limit } = parseQuery(listSchema, params);
   const { sqlite } = getDb();
   const rows = sqlite
     .prepare(`SELECT * FROM redeploy_plans ${before === undefined ? "" : "WHERE id < @before"} ORDER BY id DESC LIMIT @limit`)

@@ -4,7 +4,4 @@ import { jsonRoute } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 /** Newest first; ?before=<id>&limit=<1–500> pages back. */
-export const GET = jsonRoute({ role: "admin" }, (request) => {
-  const params = new URL(request.url).searchParams;
-  return listAudit({ before: params.get("before"), limit: params.get("limit") });
-});
+export const GET = jsonRoute({ role: "admin" }, (request) => listAudit(new URL(request.url).searchParams));

@@ -107,9 +107,9 @@ describe("GET /api/events/quarantined", () => {
   });
 
   it("refuses a bad limit or cursor with 400", async () => {
-    expectError(await call(listQuarantined, "/api/events/quarantined?limit=501"), 400, "invalid_parameter");
-    expectError(await call(listQuarantined, "/api/events/quarantined?limit=0"), 400, "invalid_parameter");
-    expectError(await call(listQuarantined, "/api/events/quarantined?cursor=nope"), 400, "invalid_parameter");
+    expectError(await call(listQuarantined, "/api/events/quarantined?limit=501"), 400, "invalid_input");
+    expectError(await call(listQuarantined, "/api/events/quarantined?limit=0"), 400, "invalid_input");
+    expectError(await call(listQuarantined, "/api/events/quarantined?cursor=nope"), 400, "invalid_input");
   });
 });
 

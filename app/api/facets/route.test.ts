@@ -96,7 +96,7 @@ describe("GET /api/facets", () => {
 
   it("answers 400 naming an invalid filter", async () => {
     const answer = await facets("class=retry_later,later");
-    const error = expectError({ ...answer, headers: new Headers() }, 400, "invalid_filter");
+    const error = expectError({ ...answer, headers: new Headers() }, 400, "invalid_input");
     expect(error.details?.[0]?.path).toBe("class");
   });
 });

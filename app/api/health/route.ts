@@ -1,8 +1,9 @@
 import { checkHealth } from "@/lib/health";
+import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
 export function GET(): Response {
   const health = checkHealth();
-  return Response.json(health, { status: health.ok ? 200 : 503, headers: { "Cache-Control": "no-store" } });
+  return json(health, health.ok ? 200 : 503);
 }

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
-import { lineLabel, lineLabels } from "@/lib/lines/labels";
+import { readLineLabels } from "@/lib/lines/labels";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { DATASET_LINES, DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
@@ -47,6 +47,9 @@ async function getJson(path: string, headers: Record<string, string> = users.vie
   return { status: response.status, headers: response.headers, json: response.headers.get("content-type")?.startsWith("text/csv") ? await response.text() : await response.json() };
 }
 
+/** The label stored for a line now (read from the database, not from any cache). */
+const storedLabel = (line: string | null) => (line ? (readLineLabels(getDb().sqlite).get(line) ?? null) : null);
+
 const auditRows = () =>
   getDb().sqlite.prepare("SELECT actor_email AS actor, target, detail FROM audit_log WHERE action = 'line_label_changed' ORDER BY id").all() as Array<{ actor: string; target: string; detail: string }>;
 
@@ -54,14 +57,14 @@ describe("PUT /api/lines/{line}/label", () => {
   it("answers 401 without credentials and 403 to a viewer, changing nothing", async () => {
     expectError(await putLabel(DATASET_LINES[0], { label: "Ventas CO" }, {}), 401, "unauthorized");
     expectError(await putLabel(DATASET_LINES[0], { label: "Ventas CO" }, users.viewer.headers), 403, "forbidden");
-    expect(lineLabel(DATASET_LINES[0])).toBeNull();
+    expect(storedLabel(DATASET_LINES[0])).toBeNull();
     expect(auditRows()).toEqual([]);
   });
 
   it("names a line (trimmed), renames it, and audits who did it", async () => {
     expect(plain(await putLabel(DATASET_LINES[0], { label: "  Ventas CO  " }))).toEqual({ status: 200, json: { line: DATASET_LINES[0], label: "Ventas CO" } });
     expect(plain(await putLabel(DATASET_LINES[0], { label: "Ventas Colombia" }, users.admin.headers))).toEqual({ status: 200, json: { line: DATASET_LINES[0], label: "Ventas Colombia" } });
-    expect(lineLabel(DATASET_LINES[0])).toBe("Ventas Colombia");
+    expect(storedLabel(DATASET_LINES[0])).toBe("Ventas Colombia");
     expect(auditRows()).toEqual([
       { actor: users.operator.user.email, target: DATASET_LINES[0], detail: '(none) → "Ventas CO"' },
       { actor: users.admin.user.email, target: DATASET_LINES[0], detail: '"Ventas CO" → "Ventas Colombia"' },
@@ -71,7 +74,7 @@ describe("PUT /api/lines/{line}/label", () => {
   it("keys the label by the line as failures store it, however the number is written", async () => {
     const answer = await putLabel("57 300 111 0002", { label: "Cobranza" });
     expect(plain(answer)).toEqual({ status: 200, json: { line: "+573001110002", label: "Cobranza" } });
-    expect(lineLabel("+573001110002")).toBe("Cobranza");
+    expect(storedLabel("+573001110002")).toBe("Cobranza");
   });
 
   it("accepts 60 characters and refuses more, empty, blank, missing or non-string labels with 400", async () => {
@@ -84,13 +87,13 @@ describe("PUT /api/lines/{line}/label", () => {
     }
     expectError(await putLabel(DATASET_LINES[2], "not json"), 400, "invalid_json");
     expectError(await putLabel("   ", { label: "x" }), 400, "invalid_input");
-    expect(lineLabel(DATASET_LINES[2])).toBe(sixty);
+    expect(storedLabel(DATASET_LINES[2])).toBe(sixty);
   });
 
   it("clears a label with null (and clearing an unnamed line is harmless)", async () => {
     await putLabel(DATASET_LINES[3], { label: "Soporte MX" });
     expect(plain(await putLabel(DATASET_LINES[3], { label: null }))).toEqual({ status: 200, json: { line: DATASET_LINES[3], label: null } });
-    expect(lineLabel(DATASET_LINES[3])).toBeNull();
+    expect(storedLabel(DATASET_LINES[3])).toBeNull();
     expect(plain(await putLabel(DATASET_LINES[3], { label: null }))).toEqual({ status: 200, json: { line: DATASET_LINES[3], label: null } });
     expect(auditRows().slice(-2).map((r) => r.detail)).toEqual(['"Soporte MX" → (none)', "(none) → (none)"]);
   });
@@ -106,7 +109,7 @@ describe("GET /api/lines", () => {
     expect(body.items.map((i) => [i.line, i.label])).toEqual([
       [DATASET_LINES[0], "Ventas Colombia"],
       ["+573001110002", "Cobranza"],
-      [DATASET_LINES[2], lineLabel(DATASET_LINES[2])],
+      [DATASET_LINES[2], storedLabel(DATASET_LINES[2])],
     ]);
     for (const item of body.items) expect(Date.parse(item.updatedAt)).toBeGreaterThan(NOW - DAY);
   });
@@ -116,24 +119,35 @@ describe("labels where lines are served", () => {
   const window = `from=${new Date(NOW - 100 * DAY).toISOString()}&to=${new Date(NOW + 1000).toISOString()}`;
 
   it("/api/stats byLine and /api/facets lines carry label, null when none", async () => {
-    const expected = (line: string | null) => (line ? (lineLabels().get(line) ?? null) : null);
     const stats = (await getJson(`/api/stats?${window}`)).json as { byLine: Array<{ line: string | null; label: string | null }> };
     expect(stats.byLine.length).toBeGreaterThan(3);
-    for (const item of stats.byLine) expect(item).toHaveProperty("label", expected(item.line));
+    for (const item of stats.byLine) expect(item).toHaveProperty("label", storedLabel(item.line));
     expect(stats.byLine.find((i) => i.line === DATASET_LINES[0])?.label).toBe("Ventas Colombia");
     expect(stats.byLine.find((i) => i.line === DATASET_LINES[4])?.label).toBeNull();
     const facets = (await getJson(`/api/facets?${window}`)).json as { lines: Array<{ line: string | null; label: string | null }> };
-    for (const item of facets.lines) expect(item).toHaveProperty("label", expected(item.line));
+    for (const item of facets.lines) expect(item).toHaveProperty("label", storedLabel(item.line));
     expect(facets.lines.find((i) => i.line === "+573001110002")?.label).toBe("Cobranza");
   });
 
-  it("a rename shows on the next read (the cached map is replaced, not patched)", async () => {
-    await putLabel(DATASET_LINES[4], { label: "Argentina" });
-    const stats = (await getJson(`/api/stats?${window}`)).json as { byLine: Array<{ line: string | null; label: string | null }> };
-    expect(stats.byLine.find((i) => i.line === DATASET_LINES[4])?.label).toBe("Argentina");
-    await putLabel(DATASET_LINES[4], { label: null });
-    const facets = (await getJson(`/api/facets?${window}`)).json as { lines: Array<{ line: string | null; label: string | null }> };
-    expect(facets.lines.find((i) => i.line === DATASET_LINES[4])?.label).toBeNull();
+  /** The label of DATASET_LINES[4] in six stats and facets answers asked at once (two per user, the per-user cap). */
+  async function labelsOnEveryWorker(): Promise<Array<string | null | undefined>> {
+    const reads = Object.values(users).flatMap((user) => [
+      getJson(`/api/stats?${window}`, user.headers).then((a) => (a.json as { byLine: Array<{ line: string | null; label: string | null }> }).byLine),
+      getJson(`/api/facets?${window}`, user.headers).then((a) => (a.json as { lines: Array<{ line: string | null; label: string | null }> }).lines),
+    ]);
+    return (await Promise.all(reads)).map((items) => items.find((i) => i.line === DATASET_LINES[4])?.label);
+  }
+
+  it("a rename shows on the next read, whichever read worker serves it", async () => {
+    // More reads at once than read workers (READ_WORKERS, 3 by default), so workers are reused
+    // across the rename: one keeping labels from before it would answer the old name.
+    expect(await labelsOnEveryWorker()).toEqual(Array(6).fill(null));
+    expect((await putLabel(DATASET_LINES[4], { label: "Argentina" })).status).toBe(200);
+    expect(await labelsOnEveryWorker()).toEqual(Array(6).fill("Argentina"));
+    expect((await putLabel(DATASET_LINES[4], { label: "Argentina Sur" })).status).toBe(200);
+    expect(await labelsOnEveryWorker()).toEqual(Array(6).fill("Argentina Sur"));
+    expect((await putLabel(DATASET_LINES[4], { label: null })).status).toBe(200);
+    expect(await labelsOnEveryWorker()).toEqual(Array(6).fill(null));
   });
 
   it("CSV exports end with line_label", async () => {

@@ -2,6 +2,7 @@ import { getDb } from "@/db/client";
 import { getUserLocale, setUserLocale } from "@/lib/i18n/user-locale";
 import { LOCALE_COOKIE } from "@/lib/i18n/locales";
 import { readJsonObject } from "@/lib/http/read-json";
+import { json } from "@/lib/http/respond";
 import { jsonRoute, responseRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
@@ -26,5 +27,5 @@ export const PATCH = responseRoute({ role: "viewer" }, async (request, user) => 
   const cookie = result.locale
     ? `${LOCALE_COOKIE}=${result.locale}; Path=/; Max-Age=${YEAR_SECONDS}; SameSite=Lax`
     : `${LOCALE_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax`;
-  return Response.json(result, { headers: { "Cache-Control": "no-store", "Set-Cookie": cookie } });
+  return json(result, 200, { "Set-Cookie": cookie });
 });

@@ -71,8 +71,8 @@ describe("GET /api/sessions", () => {
   });
 
   it("refuses bad filters and paging with 400", async () => {
-    expectError(await get(listSessions, "/api/sessions?range=2y"), 400, "invalid_filter");
-    expectError(await get(listSessions, "/api/sessions?limit=501"), 400, "invalid_parameter");
+    expectError(await get(listSessions, "/api/sessions?range=2y"), 400, "invalid_input");
+    expectError(await get(listSessions, "/api/sessions?limit=501"), 400, "invalid_input");
   });
 });
 

@@ -1,5 +1,6 @@
 import { parseFilters } from "@/lib/filters";
 import { jsonRoute } from "@/lib/http/route";
+import { parseKeysetPage } from "@/lib/queries/page";
 import { runRead } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
@@ -7,5 +8,5 @@ export const dynamic = "force-dynamic";
 /** Sessions closed in the window (same filters as everywhere; line and template apply): ?limit=1..500&cursor=. */
 export const GET = jsonRoute({ role: "viewer" }, (request, user) => {
   const params = new URL(request.url).searchParams;
-  return runRead("closedSessions", { filters: parseFilters(params), page: { limit: params.get("limit"), cursor: params.get("cursor") }, now: Date.now() }, { user: user.id });
+  return runRead("closedSessions", { filters: parseFilters(params), page: parseKeysetPage(params, 50), now: Date.now() }, { user: user.id });
 });

@@ -51,16 +51,16 @@ describe("GET /api/stats", () => {
     expect(body).toMatchObject({ newSinceAfterId: 10, latestFailureId: maxId });
   });
 
-  for (const [query, field, code] of [
-    ["afterId=-3", "afterId", "invalid_parameter"],
-    ["afterId=abc", "afterId", "invalid_parameter"],
-    ["tz=Not/AZone", "tz", "invalid_filter"],
-    ["status=open,closed", "status", "invalid_filter"],
-    ["to=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z", "to", "invalid_filter"],
-    [`template=${"x".repeat(513)}`, "template", "invalid_filter"],
+  for (const [query, field] of [
+    ["afterId=-3", "afterId"],
+    ["afterId=abc", "afterId"],
+    ["tz=Not/AZone", "tz"],
+    ["status=open,closed", "status"],
+    ["to=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z", "to"],
+    [`template=${"x".repeat(513)}`, "template"],
   ] as const) {
     it(`answers 400 naming ${field} for ${query.slice(0, 50)}`, async () => {
-      const error = expectError(await stats(query), 400, code);
+      const error = expectError(await stats(query), 400, "invalid_input");
       expect(error.details?.[0]?.path).toBe(field);
       expect(error.message.startsWith(field)).toBe(true);
     });

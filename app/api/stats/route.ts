@@ -1,16 +1,15 @@
+import { z } from "zod";
 import { parseFilters } from "@/lib/filters";
-import { InvalidInputError } from "@/lib/http/errors";
 import { jsonRoute } from "@/lib/http/route";
-import { labelStats } from "@/lib/lines/labels";
 import { runRead } from "@/lib/read/pool";
+import { idParam, parseQuery } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 
+/** `afterId`: the newest failure the page has shown (the answer counts what came after it). */
+const statsParams = z.object({ afterId: idParam.optional() });
+
 export const GET = jsonRoute({ role: "viewer" }, async (request, user) => {
   const params = new URL(request.url).searchParams;
-  const afterId = params.get("afterId");
-  if (afterId !== null && !/^\d{1,15}$/.test(afterId)) {
-    throw new InvalidInputError("afterId must be a failure id", [{ path: "afterId", message: "must be a non-negative integer" }], "invalid_parameter");
-  }
-  return labelStats(await runRead("stats", { filters: parseFilters(params), options: { afterId: afterId === null ? undefined : Number(afterId) } }, { user: user.id }));
+  return runRead("stats", { filters: parseFilters(params), options: parseQuery(statsParams, params) }, { user: user.id });
 });

@@ -20,7 +20,7 @@ export default async function QuarantinePage() {
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="quarantine" admin />
-      <QuarantineList firstPage={await runRead("quarantined", { limit: "50" }, { user: user.id })} tz={tz} />
+      <QuarantineList firstPage={await runRead("quarantined", { page: { limit: 50 } }, { user: user.id })} tz={tz} />
     </>
   );
 }

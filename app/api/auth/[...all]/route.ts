@@ -1,4 +1,6 @@
 import { getAuth } from "@/lib/auth/auth";
+import { NotFoundError } from "@/lib/http/errors";
+import { errorResponse } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
@@ -11,7 +13,7 @@ const EXPOSED = new Set(["/api/auth/sign-in/email", "/api/auth/sign-out", "/api/
 
 async function handle(request: Request): Promise<Response> {
   if (!EXPOSED.has(new URL(request.url).pathname)) {
-    return Response.json({ error: { code: "not_found", message: "No such endpoint." } }, { status: 404 });
+    return errorResponse(new NotFoundError("No such endpoint."));
   }
   return getAuth().handler(request);
 }

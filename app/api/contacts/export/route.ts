@@ -1,5 +1,6 @@
 import { parseContactList, parseExportRequest } from "@/lib/export/options";
 import { csvResponse } from "@/lib/http/csv-response";
+import { json } from "@/lib/http/respond";
 import { responseRoute } from "@/lib/http/route";
 import { runRead, streamExport } from "@/lib/read/pool";
 
@@ -10,6 +11,6 @@ export const GET = responseRoute({ role: "operator" }, async (request, user) => 
   const params = new URL(request.url).searchParams;
   const list = parseContactList(params);
   const exportRequest = parseExportRequest(params);
-  if (exportRequest.count) return Response.json({ rows: await runRead("contactExportCount", { list, request: exportRequest }, { user: user.id }) }, { headers: { "Cache-Control": "no-store" } });
+  if (exportRequest.count) return json({ rows: await runRead("contactExportCount", { list, request: exportRequest }, { user: user.id }) });
   return csvResponse(await streamExport("contacts", { list, request: exportRequest }, { user: user.id, bom: exportRequest.bom }));
 });

@@ -1,5 +1,6 @@
 import { parseExportRequest } from "@/lib/export/options";
 import { csvResponse } from "@/lib/http/csv-response";
+import { json } from "@/lib/http/respond";
 import { responseRoute } from "@/lib/http/route";
 import { runRead, streamExport } from "@/lib/read/pool";
 
@@ -8,6 +9,6 @@ export const dynamic = "force-dynamic";
 /** The failures of the dashboard's filters as CSV; `count=1` answers `{ rows }` instead. */
 export const GET = responseRoute({ role: "operator" }, async (request, user) => {
   const exportRequest = parseExportRequest(new URL(request.url).searchParams);
-  if (exportRequest.count) return Response.json({ rows: await runRead("failureExportCount", { request: exportRequest }, { user: user.id }) }, { headers: { "Cache-Control": "no-store" } });
+  if (exportRequest.count) return json({ rows: await runRead("failureExportCount", { request: exportRequest }, { user: user.id }) });
   return csvResponse(await streamExport("failures", { request: exportRequest }, { user: user.id, bom: exportRequest.bom }));
 });

@@ -1,7 +1,8 @@
-import { deleteChannel, parseId, updateChannel } from "@/lib/alerts/channels";
+import { deleteChannel, updateChannel } from "@/lib/alerts/channels";
 import { clientIp } from "@/lib/auth/client-ip";
 import { readJsonObject } from "@/lib/http/read-json";
 import { jsonRoute } from "@/lib/http/route";
+import { parseId } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 

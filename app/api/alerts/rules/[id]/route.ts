@@ -1,8 +1,8 @@
-import { parseId } from "@/lib/alerts/channels";
 import { deleteRule, getRule, updateRule } from "@/lib/alerts/rules";
 import { clientIp } from "@/lib/auth/client-ip";
 import { readJsonObject } from "@/lib/http/read-json";
 import { jsonRoute } from "@/lib/http/route";
+import { parseId } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 

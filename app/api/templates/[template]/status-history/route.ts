@@ -1,12 +1,13 @@
-import { InvalidInputError } from "@/lib/http/errors";
+import { z } from "zod";
 import { jsonRoute } from "@/lib/http/route";
 import { runRead } from "@/lib/read/pool";
+import { parseInput } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 
+const templateParam = z.object({ template: z.string().max(512, "must be at most 512 characters") });
+
 export const GET = jsonRoute({ role: "viewer" }, async (_request, user, { params }: { params: Promise<{ template: string }> }) => {
-  const { template } = await params;
-  const name = decodeURIComponent(template);
-  if (name.length > 512) throw new InvalidInputError("template is longer than 512 characters", [{ path: "template", message: "too long" }], "invalid_parameter");
-  return { items: await runRead("templateStatusHistory", { template: name }, { user: user.id }) };
+  const { template } = parseInput(templateParam, { template: decodeURIComponent((await params).template) });
+  return { items: await runRead("templateStatusHistory", { template }, { user: user.id }) };
 });

@@ -1,6 +1,7 @@
-import { parseId, rotateChannelSecret } from "@/lib/alerts/channels";
+import { rotateChannelSecret } from "@/lib/alerts/channels";
 import { clientIp } from "@/lib/auth/client-ip";
 import { jsonRoute } from "@/lib/http/route";
+import { parseId } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 

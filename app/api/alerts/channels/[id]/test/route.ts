@@ -1,5 +1,6 @@
-import { parseId, testChannel } from "@/lib/alerts/channels";
+import { testChannel } from "@/lib/alerts/channels";
 import { jsonRoute } from "@/lib/http/route";
+import { parseId } from "@/lib/validate";
 
 export const dynamic = "force-dynamic";
 
