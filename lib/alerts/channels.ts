@@ -80,11 +80,6 @@ const channelTarget = (c: { id: number; name: string }) => `alert channel #${c.i
 
 const newSigningSecret = () => `whsec_${randomBytes(32).toString("base64")}`;
 
-export function parseId(id: string, what = "id"): number {
-  if (!/^\d{1,15}$/.test(id)) throw new InvalidInputError(`${what} must be a positive integer`, [{ path: what, message: "must be a positive integer" }], "invalid_parameter");
-  return Number(id);
-}
-
 function findChannel(db: Db, id: number): ChannelRecord {
   const row = db.select().from(alertChannels).where(eq(alertChannels.id, id)).get();
   if (!row) throw new NotFoundError(`No alert channel with id ${id}.`);
@@ -136,8 +131,8 @@ export function updateChannel(id: number, input: unknown, by: AlertsActor, db: D
   const patch = parseInput(channelPatchSchema, input);
   const now = by.now ?? Date.now();
   const current = findChannel(db, id);
-  if (patch.url !== undefined && current.type === "email") throw new InvalidInputError("url does not apply to e-mail channels", [{ path: "url", message: "not for e-mail channels" }], "invalid_input");
-  if (patch.to !== undefined && current.type !== "email") throw new InvalidInputError("to applies to e-mail channels only", [{ path: "to", message: "e-mail channels only" }], "invalid_input");
+  if (patch.url !== undefined && current.type === "email") throw new InvalidInputError("url does not apply to e-mail channels", [{ path: "url", message: "not for e-mail channels" }]);
+  if (patch.to !== undefined && current.type !== "email") throw new InvalidInputError("to applies to e-mail channels only", [{ path: "to", message: "e-mail channels only" }]);
   const row = db.transaction((tx) => {
     const updated = tx
       .update(alertChannels)

@@ -42,9 +42,8 @@ export type BadRequestCode = keyof typeof BAD_REQUEST_CODES;
 
 export class InvalidInputError extends AppError {
   readonly status = 400;
-  readonly code: string;
-  // Typed `string` only while lib/alerts/channels.ts still passes "invalid_parameter" (owned elsewhere this session).
-  constructor(message: string, details?: ErrorDetail[], code: BadRequestCode | (string & {}) = "invalid_input") {
+  readonly code: BadRequestCode;
+  constructor(message: string, details?: ErrorDetail[], code: BadRequestCode = "invalid_input") {
     super(message, details);
     this.code = code;
   }
