@@ -55,13 +55,8 @@ export function lineLabels(): LineLabelMap {
   return cached().map;
 }
 
-/** The label of one line (as failures store it), or null. */
-export function lineLabel(line: string | null | undefined): string | null {
-  return line ? (lineLabels().get(line) ?? null) : null;
-}
-
 /** Forgets the cached map (after a write, or when a test swaps the database). */
-export function invalidateLineLabels(): void {
+function invalidateLineLabels(): void {
   delete holder[CACHE_KEY];
 }
 
