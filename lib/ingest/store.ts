@@ -7,6 +7,7 @@ import { addToSketch, emptySketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
 import type { FailureFields, NormalizedEvent } from "./normalize";
+import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -54,8 +55,8 @@ function prepareStatements(sqlite: Database.Database) {
   return {
     addToRollup,
     insertRaw: sqlite.prepare(
-      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, sent_occurred_at, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
+      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
@@ -241,7 +242,7 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,
       e.receivedAt,
-      e.payload,
+      encodePayload(e.payload),
       e.sentOccurredAt,
       problems,
     ) as { id: number } | undefined;
