@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getSettings } from "@/lib/config";
-import { registerPayloadFunctions } from "@/lib/ingest/payload-codec";
+import { registerStorageFunctions } from "./storage-functions";
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -30,8 +30,7 @@ export function openDatabase(file: string): DbHandle {
   sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite, { schema });
-  // Migration compact_storage deflates stored payloads in SQL with this function.
-  registerPayloadFunctions(sqlite);
+  registerStorageFunctions(sqlite);
   migrate(db, { migrationsFolder: migrationsFolder() });
   return { sqlite, db };
 }

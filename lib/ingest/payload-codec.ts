@@ -1,5 +1,4 @@
 import zlib from "node:zlib";
-import type Database from "better-sqlite3";
 import { PAYLOAD_DICTIONARY_V1 } from "./payload-dictionary";
 
 /**
@@ -37,16 +36,4 @@ export function decodePayload(stored: StoredPayload, codec: number): string {
     default:
       throw new Error(`Unknown payload codec ${codec}`);
   }
-}
-
-/**
- * SQL function `faultline_encode_payload(text)` → the stored form with CURRENT_PAYLOAD_CODEC, so a
- * migration can convert rows in SQL (migration compact_storage). Registered on every connection
- * that migrates, before it does.
- */
-export function registerPayloadFunctions(sqlite: Database.Database): void {
-  sqlite.function("faultline_encode_payload", { deterministic: true }, (text: unknown) => {
-    if (typeof text !== "string") throw new TypeError("faultline_encode_payload expects the payload text");
-    return encodePayload(text);
-  });
 }

@@ -3,7 +3,7 @@ import { perConnection } from "@/db/statements";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { AlertOutbox } from "@/lib/alerts/outbox";
-import { addToSketch, emptySketch } from "@/lib/hll";
+import { addToSketch, decodeSketch, emptySketch, encodeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
 import type { FailureFields, NormalizedEvent } from "./normalize";
@@ -137,7 +137,7 @@ export class WriteBatch {
     let entry = this.sketches.get(key);
     if (!entry) {
       const stored = this.s.readSketch[kind].get(bucket, reason) as Buffer | undefined;
-      entry = { kind, bucket, reason, registers: stored ? new Uint8Array(stored) : emptySketch(), dirty: false };
+      entry = { kind, bucket, reason, registers: stored ? decodeSketch(stored) : emptySketch(), dirty: false };
       this.sketches.set(key, entry);
     }
     if (addToSketch(entry.registers, contact)) entry.dirty = true;
@@ -147,7 +147,7 @@ export class WriteBatch {
   flush(): void {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
-    for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
+    for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, encodeSketch(e.registers));
     this.alerts.flush();
   }
 }
