@@ -82,6 +82,8 @@ describe("migration compact_storage", () => {
 
       const indexes = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'raw_events'`).pluck().all();
       expect(indexes).not.toContain("raw_events_received_at_idx");
+      const columns = (sqlite.pragma("table_info(raw_events)") as Array<{ name: string }>).map((c) => c.name);
+      expect(columns).not.toContain("event_id");
     } finally {
       sqlite.close();
     }

@@ -13,10 +13,11 @@ export const rawEvents = sqliteTable(
   "raw_events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    /** `event_id` as sent, or the SHA-256 (hex) of the raw event when the sender gave none. */
+    /**
+     * `event_id` exactly as sent, or `sha256:` + the SHA-256 (hex) of the raw event when the sender
+     * gave none. (No separate event_id column: it would repeat this, and the payload keeps it too.)
+     */
     dedupeKey: text("dedupe_key").notNull(),
-    /** `event_id` exactly as sent; null when absent. */
-    eventId: text("event_id"),
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: integer("occurred_at").notNull(),

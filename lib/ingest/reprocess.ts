@@ -58,7 +58,7 @@ export async function reprocessQuarantined(
     `SELECT id, dedupe_key, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
   );
   const release = sqlite.prepare(
-    `UPDATE raw_events SET event_id = ?, event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
+    `UPDATE raw_events SET event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
      WHERE id = ? AND problems IS NOT NULL`,
   );
   const refresh = sqlite.prepare(`UPDATE raw_events SET problems = ? WHERE id = ? AND problems IS NOT NULL`);
@@ -79,7 +79,7 @@ export async function reprocessQuarantined(
         continue;
       }
       const e = { ...prepared, dedupeKey: row.dedupe_key };
-      if (release.run(e.eventId, e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.sentOccurredAt, row.id).changes === 0) continue;
+      if (release.run(e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.sentOccurredAt, row.id).changes === 0) continue;
       writeDerivedRows(sqlite, row.id, e, batch);
       result.accepted++;
     }

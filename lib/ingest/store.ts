@@ -55,8 +55,8 @@ function prepareStatements(sqlite: Database.Database) {
   return {
     addToRollup,
     insertRaw: sqlite.prepare(
-      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
+      `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
+       VALUES (?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
@@ -237,7 +237,6 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
     const problems = e.problems ? JSON.stringify(e.problems) : null;
     const row = s.insertRaw.get(
       e.dedupeKey,
-      e.eventId,
       e.eventType,
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,

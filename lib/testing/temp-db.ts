@@ -129,7 +129,6 @@ export interface FailureRow {
 export interface RawEventRow {
   id: number;
   dedupe_key: string;
-  event_id: string | null;
   event_type: string;
   occurred_at: number;
   occurred_at_from_receipt: number;
