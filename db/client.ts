@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getSettings } from "@/lib/config";
+import { registerStorageFunctions } from "./storage-functions";
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -29,6 +30,7 @@ export function openDatabase(file: string): DbHandle {
   sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite, { schema });
+  registerStorageFunctions(sqlite);
   migrate(db, { migrationsFolder: migrationsFolder() });
   return { sqlite, db };
 }

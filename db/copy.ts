@@ -50,6 +50,7 @@ interface TargetTable {
   name: string;
   columns: string[];
   integerColumns: Set<string>;
+  byteaColumns: Set<string>;
   primaryKey: string[];
   identity: string | undefined;
 }
@@ -126,7 +127,7 @@ async function copyTable(
     const rows = await read(from);
     readRows += rows.length;
     if (rows.length === 0) return { read: readRows, copied, resumed };
-    const values = rows.flatMap((row) => table.columns.map((c) => toTarget(row[c], table.integerColumns.has(c))));
+    const values = rows.flatMap((row) => table.columns.map((c) => toTarget(row[c], table, c)));
     const tuple = `(${table.columns.map(() => "?").join(", ")})`;
     const last = rows.at(-1)!;
     from = table.primaryKey.map((c) => last[c] as Param);
@@ -148,8 +149,10 @@ async function copyTable(
 }
 
 /** A SQLite value as its PostgreSQL column takes it (SQLite's subsecond defaults leave fractions in integer columns). */
-function toTarget(value: unknown, integerColumn: boolean): Param {
-  if (integerColumn && typeof value === "number" && !Number.isInteger(value)) return Math.round(value);
+function toTarget(value: unknown, table: TargetTable, column: string): Param {
+  if (table.integerColumns.has(column) && typeof value === "number" && !Number.isInteger(value)) return Math.round(value);
+  // SQLite may hold text in a column PostgreSQL keeps as bytea (raw_events.payload with codec 0).
+  if (table.byteaColumns.has(column) && typeof value === "string") return Buffer.from(value, "utf8");
   return value as Param;
 }
 
@@ -171,9 +174,10 @@ async function targetTables(target: PgEngine): Promise<TargetTable[]> {
   );
   const tables = new Map<string, TargetTable>();
   for (const c of columns) {
-    const table = tables.get(c.table_name) ?? { name: c.table_name, columns: [], integerColumns: new Set(), primaryKey: [], identity: undefined };
+    const table = tables.get(c.table_name) ?? { name: c.table_name, columns: [], integerColumns: new Set(), byteaColumns: new Set(), primaryKey: [], identity: undefined };
     table.columns.push(c.column_name);
     if (["bigint", "integer", "smallint"].includes(c.data_type)) table.integerColumns.add(c.column_name);
+    if (c.data_type === "bytea") table.byteaColumns.add(c.column_name);
     if (c.is_identity === "YES") table.identity = c.column_name;
     tables.set(c.table_name, table);
   }

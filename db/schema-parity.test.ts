@@ -9,14 +9,21 @@ import { migratePostgres } from "./pg/migrate";
 
 /**
  * The two engines' migrated schemas side by side: every table, column (name, NOT NULL, type
- * family) and index of SQLite exists in PostgreSQL and the other way round, except the one
- * declared equivalence below. Fails when db/schema.ts changes without db/pg/schema.ts (or its
+ * family) and index of SQLite exists in PostgreSQL and the other way round, except the
+ * declared equivalences below. Fails when db/schema.ts changes without db/pg/schema.ts (or its
  * migrations) following.
  */
 
 /** SQLite's FTS5 trigram table over contact_phones is PostgreSQL's pg_trgm GIN indexes over the same columns. */
 const SQLITE_ONLY_TABLES = new Set(["contact_phones_fts"]);
 const PG_ONLY_INDEXES = new Set(["contact_phones_e164_trgm_idx", "contact_phones_cellphone_trgm_idx"]);
+
+/**
+ * raw_events.payload holds deflated bytes (or text, by payload_codec): SQLite keeps a BLOB as it is
+ * in its TEXT column (dynamic typing; declaring it BLOB would rebuild the largest table), while
+ * PostgreSQL needs bytea.
+ */
+const SQLITE_TEXT_HOLDING_BYTES = new Set(["raw_events.payload"]);
 
 const TYPE_FAMILY: Record<string, string> = {
   integer: "integer",
@@ -54,7 +61,7 @@ function sqliteSchema(): Schema {
     const tables = Object.fromEntries(
       names.map((t) => {
         const cols = sqlite.prepare(`SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)`).all(t) as Array<{ name: string; type: string; nn: number; pk: number }>;
-        return [t, Object.fromEntries(cols.map((c) => [c.name, { notNull: c.nn === 1 || c.pk > 0, family: TYPE_FAMILY[c.type.toLowerCase()] ?? c.type }]))];
+        return [t, Object.fromEntries(cols.map((c) => [c.name, { notNull: c.nn === 1 || c.pk > 0, family: SQLITE_TEXT_HOLDING_BYTES.has(`${t}.${c.name}`) ? "bytes" : (TYPE_FAMILY[c.type.toLowerCase()] ?? c.type) }]))];
       }),
     );
     const indexes = new Set(sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'").pluck().all() as string[]);

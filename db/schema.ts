@@ -13,18 +13,25 @@ export const rawEvents = sqliteTable(
   "raw_events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    /** `event_id` as sent, or the SHA-256 (hex) of the raw event when the sender gave none. */
+    /**
+     * `event_id` exactly as sent, or `sha256:` + the SHA-256 (hex) of the raw event when the sender
+     * gave none. (No separate event_id column: it would repeat this, and the payload keeps it too.)
+     */
     dedupeKey: text("dedupe_key").notNull(),
-    /** `event_id` exactly as sent; null when absent. */
-    eventId: text("event_id"),
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: integer("occurred_at").notNull(),
     /** True when the payload carried no timestamp and `occurredAt` is the receipt time. */
     occurredAtFromReceipt: integer("occurred_at_from_receipt", { mode: "boolean" }).notNull().default(false),
     receivedAt: integer("received_at").notNull(),
-    /** The event's JSON text exactly as received (one element of a batch, byte for byte). */
+    /**
+     * The event's JSON text exactly as received (one element of a batch, byte for byte), stored as
+     * `payloadCodec` says: deflated (a BLOB; SQLite keeps BLOBs as they are in a TEXT column) or
+     * as text. Read it through lib/ingest/payload-codec.ts.
+     */
     payload: text("payload").notNull(),
+    /** How `payload` is stored (lib/ingest/payload-codec.ts); 0 = text as is. */
+    payloadCodec: integer("payload_codec").notNull().default(0),
     /**
      * The event time the sender gave when it lay more than 10 minutes after receipt (clock skew):
      * `occurredAt` is then the receipt time. Null otherwise.
@@ -38,7 +45,6 @@ export const rawEvents = sqliteTable(
   },
   (t) => [
     uniqueIndex("raw_events_dedupe_key_idx").on(t.dedupeKey),
-    index("raw_events_received_at_idx").on(t.receivedAt),
     // Retention purges by event time, oldest first.
     index("raw_events_occurred_at_idx").on(t.occurredAt),
     // Only quarantined events: the quarantine list, its count and re-processing read nothing else.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addToSketch, emptySketch, estimateCardinality, hash32, mergeSketch } from "./hll";
+import { addToSketch, decodeSketch, emptySketch, encodeSketch, estimateCardinality, hash32, HLL_REGISTERS, mergeSketch, mergeStoredSketch } from "./hll";
 
 const fill = (from: number, to: number) => {
   const sketch = emptySketch();
@@ -37,5 +37,25 @@ describe("HyperLogLog", () => {
     const high = Array.from({ length: 1000 }, (_, i) => hash32(String(i)) >= 2 ** 31).filter(Boolean).length;
     expect(high).toBeGreaterThan(400);
     expect(high).toBeLessThan(600);
+  });
+
+  it("stores sketches with few contacts sparse, others dense, and reads both back register for register", () => {
+    for (const n of [0, 1, 40, 300, 2000]) {
+      const sketch = fill(0, n);
+      const stored = encodeSketch(sketch);
+      expect(stored.length < HLL_REGISTERS, `${n} contacts`).toBe(n <= 300);
+      expect(decodeSketch(stored)).toEqual(sketch);
+    }
+    // Sparse entries fit the stored row in its b-tree page (no 4 KiB overflow page per sketch).
+    expect(encodeSketch(fill(0, 400)).length).toBeLessThanOrEqual(900);
+  });
+
+  it("merges stored sketches of either form like the registers they hold", () => {
+    const union = fill(0, 30);
+    mergeSketch(union, fill(20, 5000));
+    const merged = emptySketch();
+    mergeStoredSketch(merged, encodeSketch(fill(0, 30)));
+    mergeStoredSketch(merged, encodeSketch(fill(20, 5000)));
+    expect(merged).toEqual(union);
   });
 });

@@ -44,6 +44,54 @@ export function mergeSketch(into: Uint8Array, from: Uint8Array): void {
   for (let i = 0; i < HLL_REGISTERS; i++) if (from[i]! > into[i]!) into[i] = from[i]!;
 }
 
+/**
+ * Set registers beyond which a sketch is stored dense. Below it the sparse form (2 bytes per set
+ * register) is smaller and, under ~1000 bytes, fits in its table's b-tree page: a dense 1 KiB
+ * sketch spills into an overflow page of its own (4 KiB) in the WITHOUT ROWID sketch tables.
+ */
+const SPARSE_MAX_REGISTERS = 440;
+// A rank is at most 32 - HLL_PRECISION + 1 = 23: 6 bits beside a 10-bit register index.
+const RANK_BITS = 6;
+
+/**
+ * The form a sketch is stored in (contact_sketch_hour/day.registers): the 1 KiB of registers
+ * (dense), or for the many buckets with few contacts, one big-endian 16-bit (index << 6 | rank)
+ * per set register (sparse). The length tells them apart: dense is exactly 1 KiB, sparse shorter.
+ */
+export function encodeSketch(sketch: Uint8Array): Uint8Array {
+  let set = 0;
+  for (let i = 0; i < HLL_REGISTERS; i++) if (sketch[i] !== 0) set++;
+  if (set > SPARSE_MAX_REGISTERS) return sketch;
+  const out = new Uint8Array(set * 2);
+  let o = 0;
+  for (let i = 0; i < HLL_REGISTERS; i++) {
+    const rank = sketch[i]!;
+    if (rank === 0) continue;
+    const entry = (i << RANK_BITS) | rank;
+    out[o++] = entry >>> 8;
+    out[o++] = entry & 0xff;
+  }
+  return out;
+}
+
+/** Register-wise max of a stored sketch (either form, see encodeSketch) into `into`. */
+export function mergeStoredSketch(into: Uint8Array, stored: Uint8Array): void {
+  if (stored.length === HLL_REGISTERS) return mergeSketch(into, stored);
+  for (let o = 0; o + 1 < stored.length; o += 2) {
+    const entry = (stored[o]! << 8) | stored[o + 1]!;
+    const index = entry >>> RANK_BITS;
+    const rank = entry & ((1 << RANK_BITS) - 1);
+    if (rank > into[index]!) into[index] = rank;
+  }
+}
+
+/** A stored sketch as registers, to add items to. */
+export function decodeSketch(stored: Uint8Array): Uint8Array {
+  const sketch = emptySketch();
+  mergeStoredSketch(sketch, stored);
+  return sketch;
+}
+
 /** Estimated number of distinct items, with the small-range (linear counting) correction. */
 export function estimateCardinality(sketch: Uint8Array): number {
   const m = HLL_REGISTERS;

@@ -42,18 +42,21 @@ export const rawEvents = pgTable(
   "raw_events",
   {
     id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
-    /** `event_id` as sent, or the SHA-256 (hex) of the raw event when the sender gave none. */
+    /**
+     * `event_id` exactly as sent, or `sha256:` + the SHA-256 (hex) of the raw event when the sender
+     * gave none (the payload keeps the id as sent too).
+     */
     dedupeKey: text("dedupe_key").notNull(),
-    /** `event_id` exactly as sent; null when absent. */
-    eventId: text("event_id"),
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: bigint("occurred_at", { mode: "number" }).notNull(),
     /** True when the payload carried no timestamp and `occurredAt` is the receipt time. */
     occurredAtFromReceipt: flag("occurred_at_from_receipt").notNull().default(sql`0`),
     receivedAt: bigint("received_at", { mode: "number" }).notNull(),
-    /** The event's JSON text exactly as received (one element of a batch, byte for byte). */
-    payload: text("payload").notNull(),
+    /** The event exactly as received, stored as `payloadCodec` says (lib/ingest/payload-codec.ts). */
+    payload: bytes("payload").notNull(),
+    /** How `payload` is stored; 0 = the UTF-8 text as is. */
+    payloadCodec: integer("payload_codec").notNull().default(0),
     /**
      * The event time the sender gave when it lay more than 10 minutes after receipt (clock skew):
      * `occurredAt` is then the receipt time. Null otherwise.
@@ -67,7 +70,6 @@ export const rawEvents = pgTable(
   },
   (t) => [
     uniqueIndex("raw_events_dedupe_key_idx").on(t.dedupeKey),
-    index("raw_events_received_at_idx").on(t.receivedAt),
     // Retention purges by event time, oldest first.
     index("raw_events_occurred_at_idx").on(t.occurredAt),
     // Only quarantined events: the quarantine list, its count and re-processing read nothing else.

@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { parseInput } from "@/lib/validate";
 import { readFieldMapping } from "./field-mapping";
 import { prepareEvent } from "./handle-webhook";
+import { decodePayload, type StoredPayload } from "./payload-codec";
 import { newWriteBatch, writeDerivedRows } from "./store";
 
 /** Quarantined events per transaction: each holds the write lock for milliseconds. */
@@ -31,7 +32,8 @@ interface QuarantinedRow {
   id: number;
   dedupe_key: string;
   received_at: number;
-  payload: string;
+  payload: StoredPayload;
+  payload_codec: number;
 }
 
 /**
@@ -53,10 +55,10 @@ export async function reprocessQuarantined(
   const mapping = readFieldMapping(handle);
   const limit = by.batchSize ?? REPROCESS_BATCH_EVENTS;
   const next = sqlite.prepare(
-    `SELECT id, dedupe_key, received_at, payload FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
+    `SELECT id, dedupe_key, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
   );
   const release = sqlite.prepare(
-    `UPDATE raw_events SET event_id = ?, event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
+    `UPDATE raw_events SET event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
      WHERE id = ? AND problems IS NOT NULL`,
   );
   const refresh = sqlite.prepare(`UPDATE raw_events SET problems = ? WHERE id = ? AND problems IS NOT NULL`);
@@ -68,7 +70,8 @@ export async function reprocessQuarantined(
     const batch = newWriteBatch(sqlite);
     for (const row of rows) {
       // The payload is one event's JSON text as received: it parsed once, so it parses again.
-      const prepared = prepareEvent(JSON.parse(row.payload), row.payload, row.received_at, mapping);
+      const payload = decodePayload(row.payload, row.payload_codec);
+      const prepared = prepareEvent(JSON.parse(payload), payload, row.received_at, mapping);
       result.processed++;
       if (prepared.problems) {
         refresh.run(JSON.stringify(prepared.problems), row.id);
@@ -76,7 +79,7 @@ export async function reprocessQuarantined(
         continue;
       }
       const e = { ...prepared, dedupeKey: row.dedupe_key };
-      if (release.run(e.eventId, e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.sentOccurredAt, row.id).changes === 0) continue;
+      if (release.run(e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.sentOccurredAt, row.id).changes === 0) continue;
       writeDerivedRows(sqlite, row.id, e, batch);
       result.accepted++;
     }

@@ -3,10 +3,11 @@ import { perConnection } from "@/db/statements";
 import type { DbHandle } from "@/db/client";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { AlertOutbox } from "@/lib/alerts/outbox";
-import { addToSketch, emptySketch } from "@/lib/hll";
+import { addToSketch, decodeSketch, emptySketch, encodeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
 import type { FailureFields, NormalizedEvent } from "./normalize";
+import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -54,8 +55,8 @@ function prepareStatements(sqlite: Database.Database) {
   return {
     addToRollup,
     insertRaw: sqlite.prepare(
-      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, sent_occurred_at, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
+      `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
+       VALUES (?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
@@ -136,7 +137,7 @@ export class WriteBatch {
     let entry = this.sketches.get(key);
     if (!entry) {
       const stored = this.s.readSketch[kind].get(bucket, reason) as Buffer | undefined;
-      entry = { kind, bucket, reason, registers: stored ? new Uint8Array(stored) : emptySketch(), dirty: false };
+      entry = { kind, bucket, reason, registers: stored ? decodeSketch(stored) : emptySketch(), dirty: false };
       this.sketches.set(key, entry);
     }
     if (addToSketch(entry.registers, contact)) entry.dirty = true;
@@ -146,7 +147,7 @@ export class WriteBatch {
   flush(): void {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
-    for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
+    for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, encodeSketch(e.registers));
     this.alerts.flush();
   }
 }
@@ -236,12 +237,11 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
     const problems = e.problems ? JSON.stringify(e.problems) : null;
     const row = s.insertRaw.get(
       e.dedupeKey,
-      e.eventId,
       e.eventType,
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,
       e.receivedAt,
-      e.payload,
+      encodePayload(e.payload),
       e.sentOccurredAt,
       problems,
     ) as { id: number } | undefined;

@@ -59,7 +59,7 @@ describe("backup and restore", () => {
     const restored = new Database(target, { readonly: true });
     try {
       expect(restored.pragma("integrity_check", { simple: true })).toBe("ok");
-      const stored = new Set(restored.prepare("SELECT event_id FROM raw_events").pluck().all() as string[]);
+      const stored = new Set(restored.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as string[]);
       expect(before.filter((id) => !stored.has(id))).toEqual([]);
       const failures = restored.prepare("SELECT count(*) FROM failures").pluck().get() as number;
       // A consistent snapshot: every stored event has its failure row and is counted in the rollups.

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
+import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
@@ -169,12 +170,12 @@ export interface FailureDetail extends FailureItem {
 export function getFailure(sqlite: Database.Database, id: number): FailureDetail {
   const row = sqlite
     .prepare(
-      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.event_type, r.occurred_at_from_receipt, r.sent_occurred_at
+      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.payload_codec, r.event_type, r.occurred_at_from_receipt, r.sent_occurred_at
        FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
        WHERE f.id = ?`,
     )
     .get(id) as
-    | (FailureRow & { user_session_keys: string | null; payload: string; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
+    | (FailureRow & { user_session_keys: string | null; payload: StoredPayload; payload_codec: number; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
     | undefined;
   if (!row) throw new NotFoundError(`No failure with id ${id}.`);
   const info = reasonInfo(row.reason);
@@ -184,7 +185,7 @@ export function getFailure(sqlite: Database.Database, id: number): FailureDetail
     sentOccurredAt: row.sent_occurred_at === null ? null : new Date(row.sent_occurred_at).toISOString(),
     eventType: row.event_type,
     userSessionKeys: row.user_session_keys ? JSON.parse(row.user_session_keys) : null,
-    rawPayload: row.payload,
+    rawPayload: decodePayload(row.payload, row.payload_codec),
     meaning: info?.meaning ?? null,
     action: info?.action ?? null,
   };

@@ -3,7 +3,7 @@ import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
-import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/lib/hll";
+import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { countBy, countTotal, type CountRow } from "./counts";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
@@ -40,7 +40,7 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
   ] as const) {
     for (const [a, b] of spans) {
       const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`).pluck();
-      for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeSketch(sketch, registers);
+      for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeStoredSketch(sketch, registers);
     }
   }
   const raw = rawConditions(filters);

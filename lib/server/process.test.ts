@@ -68,7 +68,7 @@ function checkDatabase(dbFile: string, acked: Set<string>): number {
   const db = new Database(dbFile, { readonly: true });
   try {
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    const ids = db.prepare("SELECT event_id FROM raw_events").pluck().all() as string[];
+    const ids = db.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as string[];
     const stored = new Set(ids);
     expect(stored.size).toBe(ids.length);
     const missing = [...acked].filter((id) => !stored.has(id));
@@ -143,7 +143,7 @@ describe("the production server process", () => {
     const wal = `${dbFile}-wal`;
     expect(fs.existsSync(wal) ? fs.statSync(wal).size : 0).toBe(0);
     const db = new Database(dbFile, { readonly: true });
-    expect(db.prepare("SELECT count(*) FROM raw_events WHERE event_id = 'in-flight-at-sigterm'").pluck().get()).toBe(1);
+    expect(db.prepare("SELECT count(*) FROM raw_events WHERE dedupe_key = 'in-flight-at-sigterm'").pluck().get()).toBe(1);
     db.close();
 
     const lines = server

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { closeDb, getDb } from "@/db/client";
+import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 
 /** A webhook token long enough for the settings schema (≥ 16 characters). */
 export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789";
@@ -128,11 +129,11 @@ export interface FailureRow {
 export interface RawEventRow {
   id: number;
   dedupe_key: string;
-  event_id: string | null;
   event_type: string;
   occurred_at: number;
   occurred_at_from_receipt: number;
   received_at: number;
+  /** The text as received (decoded from its stored form). */
   payload: string;
   sent_occurred_at: number | null;
   /** JSON `[{path,message}]` while quarantined; null once normalised. */
@@ -150,6 +151,9 @@ export interface TemplateStatusRow {
 }
 
 export const failureRows = () => getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as FailureRow[];
-export const rawEventRows = () => getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as RawEventRow[];
+export const rawEventRows = (): RawEventRow[] =>
+  (getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as Array<Omit<RawEventRow, "payload"> & { payload: StoredPayload; payload_codec: number }>).map(
+    ({ payload, payload_codec, ...row }) => ({ ...row, payload: decodePayload(payload, payload_codec) }),
+  );
 export const templateStatusRows = () =>
   getDb().sqlite.prepare("SELECT * FROM template_status_events ORDER BY id").all() as TemplateStatusRow[];

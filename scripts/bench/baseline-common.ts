@@ -36,7 +36,7 @@ export function openBaselineDatabase(file: string): DbHandle {
 
 const KNOWN_REASONS = new Set(REASONS.map((r) => r.code));
 
-type RawRow = [dedupeKey: string, eventId: string, eventType: string, occurredAt: number, fromReceipt: number, receivedAt: number, payload: string];
+type RawRow = [dedupeKey: string, eventType: string, occurredAt: number, fromReceipt: number, receivedAt: number, payload: string];
 type FailureRow = [
   dedupeKey: string,
   occurredAt: number,
@@ -81,7 +81,7 @@ export function toRows(body: unknown, payload: string, receivedAt: number): Even
   const countryCode = str(user.country_code);
   const cellphone = str(user.cellphone);
   return {
-    raw: [eventId, eventId, "deployment.failure", occurredAt, fromReceipt ? 1 : 0, receivedAt, payload],
+    raw: [eventId, "deployment.failure", occurredAt, fromReceipt ? 1 : 0, receivedAt, payload],
     failure: [
       eventId,
       occurredAt,
@@ -124,8 +124,8 @@ export function prepareInserter(sqlite: Database.Database): Inserter {
   const failureColumns = (sqlite.pragma("table_info(failures)") as Array<{ name: string }>).map((c) => c.name);
   const withIncident = failureColumns.includes("incident_id");
   const insertRaw = sqlite.prepare(
-    `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, occurred_at_from_receipt, received_at, payload)
-     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING`,
+    `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING`,
   );
   const insertFailure = withIncident
     ? sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)

@@ -10,19 +10,16 @@
 // Targets: export ≤ 3× the sqlite3 floor, RSS growth ≤ 100 MB.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
+import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
 
 const SECRET = "bench-export-secret-0123456789";
 const RATIO_TARGET = 3;
 const RSS_TARGET_MB = 100;
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, db: { type: "string" } } });
-const rows = Number(values.rows);
-if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
-const dbFile = path.resolve(values.db ?? `bench-results/queries-${rows}.db`);
+const { values } = parseArgs({ options: databaseOptions(1_000_000) });
+const { rows, dbFile } = benchDatabase(values);
 
 
 
@@ -91,12 +88,7 @@ async function webhookLoad<T>(port: number, during: Promise<T>): Promise<{ resul
   return { result: result.value, latencies };
 }
 
-const pct = (samples: number[], p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-};
-
-async function main(): Promise<number> {
+async function main(): Promise<string[]> {
   ensureSeeded(dbFile, rows);
   const hasSqlite3 = spawnSync("sqlite3", ["-version"]).status === 0;
   const token = benchToken(dbFile, { email: "bench-export@faultline.local", role: "operator", tokenName: "bench:export" });
@@ -164,7 +156,7 @@ async function main(): Promise<number> {
     else console.log("sqlite3 -csv  not run: the sqlite3 CLI is not installed (apt-get install -y sqlite3)");
     console.log(`ratio         ${ratio === null ? "n/a" : `${ratio.toFixed(2)}× the floor`} (target ≤ ${RATIO_TARGET}×)`);
     console.log(`server RSS    ${rssBefore.toFixed(0)} MB before, peak ${rssPeak.toFixed(0)} MB: growth ${rssGrowth.toFixed(1)} MB (target ≤ ${RSS_TARGET_MB} MB); ${rssAfterAbort.toFixed(0)} MB after the aborted download`);
-    const line = (label: string, s: number[]) => console.log(`${label.padEnd(34)} p50 ${pct(s, 50).toFixed(1)} ms  p99 ${pct(s, 99).toFixed(1)} ms  max ${Math.max(...s).toFixed(1)} ms  (${s.length} posts)`);
+    const line = (label: string, s: number[]) => console.log(`${label.padEnd(34)} p50 ${percentile(s, 50).toFixed(1)} ms  p99 ${percentile(s, 99).toFixed(1)} ms  max ${Math.max(...s).toFixed(1)} ms  (${s.length} posts)`);
     line("webhook idle", idle);
     line("webhook during the export", duringExport);
     line("webhook during a slow download", duringSlow);
@@ -175,23 +167,11 @@ async function main(): Promise<number> {
     if (ratio !== null && ratio > RATIO_TARGET) problems.push(`export ${ratio.toFixed(2)}× the sqlite3 floor > ${RATIO_TARGET}×`);
     if (rssGrowth > RSS_TARGET_MB) problems.push(`RSS growth ${rssGrowth.toFixed(1)} MB > ${RSS_TARGET_MB} MB`);
     if (!floor) problems.push("sqlite3 CLI missing: no floor measured (apt-get install -y sqlite3)");
-    const out = path.join("bench-results", `export-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(
-      out,
-      JSON.stringify({ rows: span.n, exportSeconds: exported.seconds, floorSeconds: floor?.seconds ?? null, ratio, rssBefore, rssPeak, rssGrowth, rssAfterAbort, connections: { idle: connectionsIdle, slow: connectionsSlow, afterAbort: connectionsAfterAbort }, webhook: { idle, duringExport, duringSlow, afterAbort }, secondExportRows: secondRows }, null, 2),
-    );
-    console.log(`\nResults written to ${out}`);
+    writeResults("export", { rows: span.n, exportSeconds: exported.seconds, floorSeconds: floor?.seconds ?? null, ratio, rssBefore, rssPeak, rssGrowth, rssAfterAbort, connections: { idle: connectionsIdle, slow: connectionsSlow, afterAbort: connectionsAfterAbort }, webhook: { idle, duringExport, duringSlow, afterAbort }, secondExportRows: secondRows });
   } finally {
     server.kill("SIGTERM");
   }
-  for (const p of problems) console.error(`FAIL: ${p}`);
-  return problems.length ? 1 : 0;
+  return problems;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

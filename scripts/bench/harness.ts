@@ -70,3 +70,41 @@ export async function startServer(port: number, dbFile: string, webhookSecret: s
   }
   throw new Error("server did not become healthy");
 }
+
+/** The options every database benchmark takes: `--rows` (seeded failures) and `--db` (the file). */
+export const databaseOptions = (defaultRows: number) => ({ rows: { type: "string", default: String(defaultRows) }, db: { type: "string" } }) as const;
+
+/** Validated `--rows`, and `--db` or the seeded file the query, export and isolation benchmarks share. */
+export function benchDatabase(values: { rows?: string; db?: string }): { rows: number; dbFile: string } {
+  const rows = Number(values.rows);
+  if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
+  return { rows, dbFile: path.resolve(values.db ?? `bench-results/queries-${rows}.db`) };
+}
+
+/** The p-th percentile (nearest rank) of `samples`; NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/** Writes a run's figures to bench-results/<name>-<time>.json and says where. */
+export function writeResults(name: string, results: unknown): void {
+  fs.mkdirSync("bench-results", { recursive: true });
+  const out = path.join("bench-results", `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  fs.writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`\nResults written to ${out}`);
+}
+
+/** Runs a benchmark's `main`, which returns what missed its target: printed as FAIL lines, exit 1. */
+export function runBench(main: () => Promise<string[]>): void {
+  main().then(
+    (problems) => {
+      for (const p of problems) console.error(`FAIL: ${p}`);
+      process.exit(problems.length ? 1 : 0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

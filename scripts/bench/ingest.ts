@@ -464,8 +464,9 @@ function checkRows(target: TargetName, databasePath: string, ledger: Ledger, cou
     let storedAnsweredNon2xx = 0;
     let storedUnanswered = 0;
     let storedForeign = 0;
-    for (const row of db.prepare("SELECT event_id FROM raw_events").iterate() as IterableIterator<{ event_id: string | null }>) {
-      const match = row.event_id === null ? null : ID_PATTERN.exec(row.event_id);
+    // Every bench event has an event_id, which is then its dedupe key.
+    for (const key of db.prepare("SELECT dedupe_key FROM raw_events").pluck().iterate() as IterableIterator<string>) {
+      const match = ID_PATTERN.exec(key);
       const n = match?.[1] === undefined ? -1 : Number(match[1]);
       const status = n < 0 ? 0 : ledger.statusOf(n);
       if (status === OK) storedAnswered2xx++;

@@ -7,11 +7,9 @@
 // heavy reads below, a full CSV export among them. Prints webhook p50/p99/max idle and under load,
 // their ratio, errors and timeouts, and what the heavy reads answered (200, 503 query_timeout…).
 // Targets (judged at 10M rows): webhook p99 under load ≤ 50 ms and ≤ 3× idle, 0 errors, 0 timeouts.
-import fs from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
+import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
 
 const SECRET = "bench-isolation-secret-0123456789";
 const WEBHOOK_EVERY_MS = 20;
@@ -22,24 +20,16 @@ const RATIO_TARGET = 3;
 
 const { values } = parseArgs({
   options: {
-    rows: { type: "string", default: "500000" },
-    db: { type: "string" },
+    ...databaseOptions(500_000),
     seconds: { type: "string", default: "20" },
     clients: { type: "string", default: "4" },
   },
 });
-const rows = Number(values.rows);
+const { rows, dbFile } = benchDatabase(values);
 const seconds = Number(values.seconds);
 const clients = Number(values.clients);
-if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
 if (!Number.isFinite(seconds) || seconds < 2 || seconds > 600) throw new Error("--seconds must be 2…600");
 if (!Number.isInteger(clients) || clients < 1 || clients > 32) throw new Error("--clients must be 1…32");
-const dbFile = path.resolve(values.db ?? `bench-results/queries-${rows}.db`);
-
-const pct = (samples: number[], p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-};
 
 interface WebhookRun {
   latencies: number[];
@@ -90,7 +80,7 @@ interface ReadTally {
   durations: number[];
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<string[]> {
   ensureSeeded(dbFile, rows);
   const db = new Database(dbFile, { readonly: true });
   const total = db.prepare("SELECT count(*) FROM failures").pluck().get() as number;
@@ -140,12 +130,12 @@ async function main(): Promise<number> {
 
     const line = (label: string, run: WebhookRun) =>
       console.log(
-        `${label.padEnd(22)} p50 ${pct(run.latencies, 50).toFixed(1)} ms  p99 ${pct(run.latencies, 99).toFixed(1)} ms  max ${Math.max(...run.latencies).toFixed(1)} ms  (${run.latencies.length} answered, ${run.errors.length} errors, ${run.timeouts} timeouts)`,
+        `${label.padEnd(22)} p50 ${percentile(run.latencies, 50).toFixed(1)} ms  p99 ${percentile(run.latencies, 99).toFixed(1)} ms  max ${Math.max(...run.latencies).toFixed(1)} ms  (${run.latencies.length} answered, ${run.errors.length} errors, ${run.timeouts} timeouts)`,
       );
     console.log(`\nIsolation benchmark on ${total.toLocaleString("en-US")} failures (production server, a webhook every ${WEBHOOK_EVERY_MS} ms, ${seconds} s per phase, ${clients} clients)\n`);
     line("webhook idle", idle);
     line("webhook under load", underLoad);
-    const ratio = pct(underLoad.latencies, 99) / pct(idle.latencies, 99);
+    const ratio = percentile(underLoad.latencies, 99) / percentile(idle.latencies, 99);
     console.log(`ratio p99 load/idle    ${ratio.toFixed(2)}× (target ≤ ${RATIO_TARGET}× and p99 ≤ ${P99_TARGET_MS} ms, at 10M rows)\n`);
     console.log("heavy reads meanwhile (answers; mean and max time):");
     for (const [url, t] of tallies) {
@@ -157,41 +147,24 @@ async function main(): Promise<number> {
     if (errors.length) problems.push(`${errors.length} webhook errors: ${[...new Set(errors)].slice(0, 5).join("; ")}`);
     if (idle.timeouts + underLoad.timeouts) problems.push(`${idle.timeouts + underLoad.timeouts} webhook timeouts (> ${WEBHOOK_TIMEOUT_MS} ms)`);
     if (rows >= 10_000_000) {
-      if (pct(underLoad.latencies, 99) > P99_TARGET_MS) problems.push(`webhook p99 under load ${pct(underLoad.latencies, 99).toFixed(1)} ms > ${P99_TARGET_MS} ms`);
+      if (percentile(underLoad.latencies, 99) > P99_TARGET_MS) problems.push(`webhook p99 under load ${percentile(underLoad.latencies, 99).toFixed(1)} ms > ${P99_TARGET_MS} ms`);
       if (ratio > RATIO_TARGET) problems.push(`webhook p99 under load ${ratio.toFixed(2)}× idle > ${RATIO_TARGET}×`);
     }
-    fs.mkdirSync("bench-results", { recursive: true });
-    const out = path.join("bench-results", `isolation-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(
-      out,
-      JSON.stringify(
-        {
-          rows: total,
-          seconds,
-          clients,
-          webhook: {
-            idle: { p50: pct(idle.latencies, 50), p99: pct(idle.latencies, 99), max: Math.max(...idle.latencies), answered: idle.latencies.length, errors: idle.errors.length, timeouts: idle.timeouts },
-            load: { p50: pct(underLoad.latencies, 50), p99: pct(underLoad.latencies, 99), max: Math.max(...underLoad.latencies), answered: underLoad.latencies.length, errors: underLoad.errors.length, timeouts: underLoad.timeouts },
-            ratioP99: ratio,
-          },
-          reads: Object.fromEntries([...tallies].map(([url, t]) => [url, { statuses: Object.fromEntries(t.statuses), durationsMs: t.durations }])),
-        },
-        null,
-        2,
-      ),
-    );
-    console.log(`\nResults written to ${out}`);
+    writeResults("isolation", {
+      rows: total,
+      seconds,
+      clients,
+      webhook: {
+        idle: { p50: percentile(idle.latencies, 50), p99: percentile(idle.latencies, 99), max: Math.max(...idle.latencies), answered: idle.latencies.length, errors: idle.errors.length, timeouts: idle.timeouts },
+        load: { p50: percentile(underLoad.latencies, 50), p99: percentile(underLoad.latencies, 99), max: Math.max(...underLoad.latencies), answered: underLoad.latencies.length, errors: underLoad.errors.length, timeouts: underLoad.timeouts },
+        ratioP99: ratio,
+      },
+      reads: Object.fromEntries([...tallies].map(([url, t]) => [url, { statuses: Object.fromEntries(t.statuses), durationsMs: t.durations }])),
+    });
   } finally {
     server.kill("SIGTERM");
   }
-  for (const p of problems) console.error(`FAIL: ${p}`);
-  return problems.length ? 1 : 0;
+  return problems;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -8,14 +8,12 @@
 // search, half-hour and 45-minute zones) over 24h, 7d and 90d. Each cell is also answered by
 // plain SQL over the raw failures table — the baseline — and both answers must be equal
 // (totals, breakdowns, every timeline bucket, page ids, incident tab counts). Prints bytes per
-// failure (page_count × page_size ÷ failures). Targets (judged at 10M rows): p95 ≤ 100 ms per
+// failure (page_count × page_size ÷ failures) and the ten largest tables and indexes (dbstat). Targets (judged at 10M rows): p95 ≤ 100 ms per
 // cell, ≤ 50 ms unfiltered.
-import fs from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { REASONS } from "@/lib/reasons";
-import { benchToken, ensureSeeded, freePort, HOST, startServer } from "./harness";
+import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
 
 const WINDOWS = { "24h": 86_400_000, "7d": 7 * 86_400_000, "90d": 90 * 86_400_000 } as const;
 type WindowName = keyof typeof WINDOWS;
@@ -26,25 +24,17 @@ const TARGET_ROWS = 10_000_000;
 
 const { values } = parseArgs({
   options: {
-    rows: { type: "string", default: "1000000" },
-    db: { type: "string" },
+    ...databaseOptions(1_000_000),
     reps: { type: "string", default: "20" },
     "baseline-reps": { type: "string", default: "3" },
     /** Only the filters whose name starts with this (e.g. `q=` or `tz=`): re-measure a few rows. */
     only: { type: "string" },
   },
 });
-const rows = Number(values.rows);
+const { rows, dbFile } = benchDatabase(values);
 const reps = Number(values.reps);
 const baselineReps = Number(values["baseline-reps"]);
-if (!Number.isInteger(rows) || rows < 10_000 || rows > 20_000_000) throw new Error("--rows must be 10000…20000000");
 if (!Number.isInteger(reps) || reps < 5 || reps > 1000) throw new Error("--reps must be 5…1000");
-const dbFile = path.resolve(values.db ?? `bench-results/queries-${rows}.db`);
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 
 
@@ -190,7 +180,41 @@ function plainStats(raw: Database.Database, f: MatrixFilter, from: number, to: n
   return { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason, byLine: group("f.line"), byTemplate: group("f.template"), contacts, timeline };
 }
 
-async function main(): Promise<number> {
+interface StorageReport {
+  failures: number;
+  /** page_count × page_size. */
+  bytes: number;
+  /** Pages on the freelist (space a migration or purge freed; reused before the file grows). */
+  freeBytes: number;
+  /** Tables and indexes by the bytes of their pages (dbstat), largest first. */
+  byName: Array<{ name: string; bytes: number }>;
+}
+
+/** Where the database's bytes go: in all, per failure, and per table or index (SQLite's dbstat). */
+function storageReport(file: string): StorageReport {
+  const db = new Database(file, { readonly: true });
+  try {
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    return {
+      failures: (db.prepare("SELECT count(*) AS n FROM failures").get() as { n: number }).n,
+      bytes: (db.pragma("page_count", { simple: true }) as number) * pageSize,
+      freeBytes: (db.pragma("freelist_count", { simple: true }) as number) * pageSize,
+      byName: db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC").all() as StorageReport["byName"],
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function printStorage(r: StorageReport): void {
+  const perFailure = (bytes: number) => (bytes / r.failures).toFixed(1);
+  const free = r.freeBytes ? `; ${(r.freeBytes / 1e6).toFixed(0)} MB of it free pages (VACUUM returns them)` : "";
+  console.log(`Database: ${(r.bytes / 1e6).toFixed(0)} MB = ${perFailure(r.bytes)} bytes per failure (page_count × page_size ÷ failures)${free}`);
+  console.log("Largest tables and indexes (dbstat):");
+  for (const { name, bytes } of r.byName.slice(0, 10)) console.log(`  ${name.padEnd(40)} ${(bytes / 1e6).toFixed(1).padStart(8)} MB ${perFailure(bytes).padStart(7)} B/failure`);
+}
+
+async function main(): Promise<string[]> {
   ensureSeeded(dbFile, rows);
   authorization = `Bearer ${benchToken(dbFile, { email: "bench@faultline.local", role: "viewer", tokenName: "bench:queries" })}`;
   const port = await freePort();
@@ -299,10 +323,8 @@ async function main(): Promise<number> {
     server.kill("SIGTERM");
   }
 
-  const db = new Database(dbFile, { readonly: true });
-  const stored = (db.prepare("SELECT count(*) AS n FROM failures").get() as { n: number }).n;
-  const bytes = (db.pragma("page_count", { simple: true }) as number) * (db.pragma("page_size", { simple: true }) as number);
-  db.close();
+  const storage = storageReport(dbFile);
+  const stored = storage.failures;
   console.log(`\n\nQuery benchmark on ${stored.toLocaleString("en-US")} failures (${reps} requests per cell; baseline = plain SQL over the raw table, ${baselineReps} runs, in-process, no HTTP; every answer checked equal)\n`);
   console.log(["what".padEnd(26), "filter".padEnd(18), "window", "p50 ms", "p95 ms", "baseline p50", "baseline p95", "speed-up (p50)", "target p95"].join(" | "));
   for (const r of results) {
@@ -317,19 +339,10 @@ async function main(): Promise<number> {
   }
   const over = results.filter((r) => r.timedOut || r.p95 > r.target);
   console.log(`\n${results.length - over.length} of ${results.length} cells within their p95 target${over.length ? ` (over: ${over.map((r) => `${r.what} ${r.filter} ${r.window} ${r.timedOut ? "timeout" : `${r.p95.toFixed(0)} ms`}`).join("; ")})` : ""}`);
-  console.log(`Database: ${(bytes / 1e6).toFixed(0)} MB = ${Math.round(bytes / stored)} bytes per failure (page_count × page_size ÷ failures)`);
-  const out = path.join("bench-results", `queries-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  fs.writeFileSync(out, JSON.stringify({ rows: stored, reps, bytesPerFailure: bytes / stored, results }, null, 2));
-  console.log(`\nResults written to ${out}`);
+  printStorage(storage);
+  writeResults("queries", { rows: stored, reps, bytesPerFailure: storage.bytes / stored, storage, results });
   if (stored < TARGET_ROWS) console.log(`(Targets are judged at ${TARGET_ROWS.toLocaleString("en-US")} rows: run with --rows ${TARGET_ROWS}.)`);
-  for (const p of problems) console.error(`FAIL: ${p}`);
-  return problems.length ? 1 : 0;
+  return problems;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

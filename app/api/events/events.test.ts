@@ -85,7 +85,7 @@ describe("GET /api/events/quarantined", () => {
     expectAccepted(await send(failureEvent()), 1);
 
     const first = await call(listQuarantined, "/api/events/quarantined?limit=2");
-    expect(first.status).toBe(200);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
     const page = first.json as { items: Array<Record<string, unknown>>; nextCursor: string | null; total: number };
     expect(page.total).toBe(3);
     expect(page.items.map((i) => i.payload)).toEqual([texts[2], texts[1]]);
@@ -220,7 +220,7 @@ describe("POST /api/events/reprocess", () => {
     for (let i = 0; i < 5; i++) {
       expectAccepted(await send(failureEvent()), 1);
       answered.push(!reprocessDone);
-      batchesBefore.push(count("SELECT count(*) FROM raw_events WHERE problems IS NULL AND event_id LIKE 'backlog%'"));
+      batchesBefore.push(count("SELECT count(*) FROM raw_events WHERE problems IS NULL AND dedupe_key LIKE 'backlog%'"));
     }
     expect(await running).toEqual({ processed: 600, accepted: 600, stillQuarantined: 0 });
     // Overlap: some webhooks were answered before the re-processing finished, after part of it.

@@ -326,6 +326,29 @@ describe("GET /api/failures/{id}", () => {
     expect(answerB).toMatchObject({ reason: "FAILURE_BY_SOMETHING_NEW", reasonKnown: false, reasonClass: null, meaning: null, action: null, line: null });
   });
 
+  it("gives back unicode and large events exactly as POSTed, though they are stored deflated", async () => {
+    const unicode = `{"event_id":"detail-unicode","failure_reason":"INVALID_PHONE","note":"Señora Müller 東京 👩🏽‍💻 مرحبا","esc":"\\u00e9\\ud83d\\ude00",\r\n "line":"+573001112233"}`;
+    // Large by whitespace and fields Faultline does not read (user_session_keys has its own length limit).
+    const extra = Array.from({ length: 3000 }, (_, i) => ({ campo: i, valor: `valor ${i} — ${"ñ".repeat(i % 7)}` }));
+    const large = JSON.stringify({ ...failureEvent({ event_id: "detail-large" }), extra }, null, "\t");
+    for (const text of [unicode, large]) {
+      const posted = await postWebhook(
+        new Request(`http://localhost:3000/api/webhooks/treble?token=${TEST_WEBHOOK_SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: text }),
+      );
+      expect(await posted.json()).toMatchObject({ accepted: 1, quarantined: 0 });
+    }
+    expect(Buffer.byteLength(large)).toBeGreaterThan(150_000);
+    for (const [key, text] of [["detail-unicode", unicode], ["detail-large", large]] as const) {
+      const row = sqlite()
+        .prepare("SELECT f.id, typeof(r.payload) AS type, length(r.payload) AS bytes FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE f.dedupe_key = ?")
+        .get(key) as { id: number; type: string; bytes: number };
+      expect(row.type).toBe("blob");
+      expect(row.bytes).toBeLessThan(Buffer.byteLength(text));
+      const body = (await detail(String(row.id))).json as Record<string, unknown>;
+      expect(Buffer.from(body.rawPayload as string, "utf8").equals(Buffer.from(text, "utf8"))).toBe(true);
+    }
+  });
+
   it("answers 404 for an unknown id", async () => {
     const error = expectError(await detail("999999999"), 404, "not_found");
     expect(error.message).toContain("999999999");

@@ -1,0 +1,91 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { afterAll, describe, expect, it } from "vitest";
+import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
+import { PAYLOAD_CODEC_DEFLATE_V1 } from "@/lib/ingest/payload-codec";
+import { getFailure } from "@/lib/queries/failures";
+import { listQuarantined } from "@/lib/queries/quarantine";
+import { openDatabase } from "./client";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-compact-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The migrations folder as it was before compact_storage: the database an upgrade starts from. */
+function migrationsBeforeCompactStorage(): string {
+  const source = path.join(process.cwd(), "db", "migrations");
+  const target = path.join(dir, "migrations-before");
+  fs.cpSync(source, target, { recursive: true });
+  const journalFile = path.join(target, "meta", "_journal.json");
+  const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
+  const at = journal.entries.findIndex((e) => e.tag.endsWith("_compact_storage"));
+  expect(at).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, at);
+  fs.writeFileSync(journalFile, JSON.stringify(journal));
+  return target;
+}
+
+const T0 = Date.UTC(2026, 2, 1, 10);
+const texts = {
+  failure: '{ "event_id":"old-1", "failure_reason" : "INVALID_PHONE",\n\t"user":{"country_code":"57","cellphone":"3001234567"}, "note":"Señora 👩🏽‍💻" }',
+  quarantined: '{"event_id":"old-2","failure_reason":42,  "x":"\\u00e9"}',
+};
+
+describe("migration compact_storage", () => {
+  it("converts the payloads and contact sketches of an existing database, which stay readable", () => {
+    const file = path.join(dir, "upgrade.db");
+    const old = new Database(file);
+    migrate(drizzle(old), { migrationsFolder: migrationsBeforeCompactStorage() });
+    const insertRaw = old.prepare(
+      `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, received_at, payload, problems) VALUES (?, ?, 'deployment.failure', ?, ?, ?, ?)`,
+    );
+    const failureRaw = insertRaw.run("old-1", "old-1", T0, T0, texts.failure, null).lastInsertRowid;
+    insertRaw.run("old-2", "old-2", T0, T0, texts.quarantined, '[{"path":"failure_reason","message":"must be text"}]');
+    const incident = old
+      .prepare(`INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, failures, updated_at) VALUES ('INVALID_PHONE', '', '', ?, ?, 1, ?)`)
+      .run(T0, T0, T0).lastInsertRowid;
+    const failureId = old
+      .prepare(
+        `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, country_code, cellphone, phone_e164, incident_id)
+         VALUES (?, 'old-1', ?, ?, 'INVALID_PHONE', 1, '57', '3001234567', '+573001234567', ?)`,
+      )
+      .run(failureRaw, T0, T0, incident).lastInsertRowid;
+    const few = emptySketch();
+    for (let i = 0; i < 40; i++) addToSketch(few, `+57300${i}`);
+    const many = emptySketch();
+    for (let i = 0; i < 5000; i++) addToSketch(many, `+57301${i}`);
+    const insertSketch = old.prepare(`INSERT INTO contact_sketch_hour (bucket, reason, registers) VALUES (?, ?, ?)`);
+    insertSketch.run(T0, "INVALID_PHONE", Buffer.from(few));
+    insertSketch.run(T0, "*", Buffer.from(many));
+    old.close();
+
+    const { sqlite } = openDatabase(file);
+    try {
+      const stored = sqlite.prepare(`SELECT dedupe_key, typeof(payload) AS type, length(payload) AS bytes, payload_codec FROM raw_events ORDER BY id`).all();
+      expect(stored).toEqual([
+        { dedupe_key: "old-1", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
+        { dedupe_key: "old-2", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
+      ]);
+      expect(getFailure(sqlite, Number(failureId)).rawPayload).toBe(texts.failure);
+      expect(listQuarantined(sqlite, { limit: 50 }).items.map((e) => e.payload)).toEqual([texts.quarantined]);
+
+      const sketches = sqlite.prepare(`SELECT reason, registers FROM contact_sketch_hour ORDER BY reason`).all() as Array<{ reason: string; registers: Buffer }>;
+      expect(sketches.map((s) => [s.reason, s.registers.length < HLL_REGISTERS])).toEqual([
+        ["*", false],
+        ["INVALID_PHONE", true],
+      ]);
+      expect(decodeSketch(sketches[0]!.registers)).toEqual(many);
+      expect(decodeSketch(sketches[1]!.registers)).toEqual(few);
+
+      const indexes = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'raw_events'`).pluck().all();
+      expect(indexes).not.toContain("raw_events_received_at_idx");
+      const columns = (sqlite.pragma("table_info(raw_events)") as Array<{ name: string }>).map((c) => c.name);
+      expect(columns).not.toContain("event_id");
+    } finally {
+      sqlite.close();
+    }
+  });
+});
