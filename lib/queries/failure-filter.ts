@@ -1,4 +1,5 @@
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
+import { gramColumn, PHONE_GRAM_MAX_DIGITS } from "@/lib/phone-grams";
 import { DAY_MS, HOUR_MS } from "@/lib/time/zoned";
 
 /**
@@ -19,9 +20,50 @@ export function phoneDigits(q: string | undefined): string | null {
   return digits.length ? digits : null;
 }
 
-/** Whether the rollups can answer these filters (a phone search needs the raw rows). */
+/** The phone-gram counter column that counts this search's failures (one or two digits), or null. */
+export function phoneGramCounter(filters: Pick<Filters, "q">): string | null {
+  const digits = phoneDigits(filters.q);
+  return digits && digits.length <= PHONE_GRAM_MAX_DIGITS ? gramColumn(digits) : null;
+}
+
+/** Whether the rollups can answer these filters (a phone search of three digits or more needs raw rows). */
 export function rollupsCanAnswer(filters: Filters): boolean {
-  return !filters.q;
+  return !filters.q || phoneGramCounter(filters) !== null;
+}
+
+/** A rollup table by the name the plain (unsearched) rollups have. */
+export type RollupName =
+  | "rollup_quarter_reason"
+  | "rollup_hour_reason"
+  | "rollup_day_reason"
+  | "rollup_hour_line"
+  | "rollup_hour_template"
+  | "rollup_day_line"
+  | "rollup_day_template"
+  | "rollup_day";
+
+/** Where a one- or two-digit search finds what each rollup holds; whole days of line or template from the cube. */
+const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
+  rollup_quarter_reason: null,
+  rollup_hour_reason: "phone_gram_hour_reason",
+  rollup_day_reason: "phone_gram_day_reason",
+  rollup_hour_line: "phone_gram_hour_line",
+  rollup_hour_template: "phone_gram_hour_template",
+  rollup_day_line: "phone_gram_day",
+  rollup_day_template: "phone_gram_day",
+  rollup_day: "phone_gram_day",
+};
+
+/**
+ * The table and count column that answer `table` under these filters: the rollup itself, or for
+ * a one- or two-digit phone search its phone-gram counterpart and the gram's counter; null when
+ * the search has no counterpart for it (quarter hours: read raw rows instead).
+ */
+export function rollupSource(filters: Filters, table: RollupName): { table: string; count: string } | null {
+  const counter = phoneGramCounter(filters);
+  if (!counter) return { table, count: "failures" };
+  const gramTable = PHONE_GRAM_TABLES[table];
+  return gramTable ? { table: gramTable, count: counter } : null;
 }
 
 export function dimensionConditions(filters: Filters, cols: { reason: string; line: string; template: string }): Where {
