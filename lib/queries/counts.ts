@@ -72,7 +72,8 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
   }
   if (!selects.length) return [];
   const rows = sqlite
-    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
+    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
     .all(...params) as CountRow[];
   return rows;
 }

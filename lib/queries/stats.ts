@@ -170,7 +170,7 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
   return sqlite
-    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
     .all(...group.params, ...params) as TimedCount[];
 }
 
