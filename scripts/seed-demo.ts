@@ -85,6 +85,8 @@ const EVENT_TABLES = [
   "phone_gram_day_reason",
   "phone_gram_hour_line",
   "phone_gram_hour_template",
+  "phone_gram_day_line",
+  "phone_gram_day_template",
   "phone_gram_day",
   "contact_sketch_hour",
   "contact_sketch_day",

@@ -11,6 +11,8 @@ const TABLES = {
   phone_gram_day_reason: [],
   phone_gram_hour_line: ["line"],
   phone_gram_hour_template: ["template"],
+  phone_gram_day_line: ["line"],
+  phone_gram_day_template: ["template"],
   phone_gram_day: ["line", "template"],
 } as const satisfies Record<string, readonly string[]>;
 type GramTable = keyof typeof TABLES;
@@ -51,6 +53,8 @@ export class PhoneGramTallies {
     this.add("phone_gram_day_reason", [day, reason], grams);
     this.add("phone_gram_hour_line", [hour, reason, line], grams);
     this.add("phone_gram_hour_template", [hour, reason, template], grams);
+    this.add("phone_gram_day_line", [day, reason, line], grams);
+    this.add("phone_gram_day_template", [day, reason, template], grams);
     this.add("phone_gram_day", [day, reason, line, template], grams);
   }
 

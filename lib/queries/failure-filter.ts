@@ -42,15 +42,15 @@ export type RollupName =
   | "rollup_day_template"
   | "rollup_day";
 
-/** Where a one- or two-digit search finds what each rollup holds; whole days of line or template from the cube. */
+/** Where a one- or two-digit search finds what each rollup holds. */
 const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
   rollup_quarter_reason: null,
   rollup_hour_reason: "phone_gram_hour_reason",
   rollup_day_reason: "phone_gram_day_reason",
   rollup_hour_line: "phone_gram_hour_line",
   rollup_hour_template: "phone_gram_hour_template",
-  rollup_day_line: "phone_gram_day",
-  rollup_day_template: "phone_gram_day",
+  rollup_day_line: "phone_gram_day_line",
+  rollup_day_template: "phone_gram_day_template",
   rollup_day: "phone_gram_day",
 };
 
