@@ -134,8 +134,9 @@ export const PHONE_INDEX_MIN_DIGITS = 3;
 /**
  * A failure matches a phone search when its E.164 number or its cellphone contains the digits.
  * From 3 digits the candidates come from the trigram index over contact_phones (every distinct
- * pair failures carry) and failures are fetched by their phone (failures_phone_idx, or
- * failures_cellphone_idx for contacts without E.164); the LIKE on the row keeps the answer exact.
+ * pair failures carry) and failures are fetched by their phone (failures_phone_idx, or by id
+ * through failures_cellphone_idx for contacts without E.164: left to itself the planner reads every
+ * failure without E.164 through failures_phone_idx); the LIKE on the row keeps the answer exact.
  */
 function phoneCondition(digits: string): Where {
   const pattern = `%${digits}%`;
@@ -144,7 +145,8 @@ function phoneCondition(digits: string): Where {
   const pairs = `SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?`;
   return {
     sql: `${match} AND (f.phone_e164 IN (SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> '')
-      OR (f.phone_e164 IS NULL AND f.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
+      OR f.id IN (SELECT c.id FROM failures c INDEXED BY failures_cellphone_idx WHERE c.phone_e164 IS NULL
+        AND c.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
     params: [pattern, pattern, pattern, pattern, pattern, pattern],
   };
 }
