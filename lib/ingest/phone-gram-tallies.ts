@@ -7,13 +7,10 @@ const DAY_MS = 86_400_000;
 
 /** The phone-gram rollup tables (db/schema.ts) and the dimensions beside bucket and reason. */
 const TABLES = {
-  phone_gram_hour_reason: [],
-  phone_gram_day_reason: [],
   phone_gram_hour_line: ["line"],
   phone_gram_hour_template: ["template"],
   phone_gram_day_line: ["line"],
   phone_gram_day_template: ["template"],
-  phone_gram_day: ["line", "template"],
 } as const satisfies Record<string, readonly string[]>;
 type GramTable = keyof typeof TABLES;
 
@@ -49,13 +46,10 @@ export class PhoneGramTallies {
     if (!grams.length) return;
     const hour = occurredAt - (occurredAt % HOUR_MS);
     const day = occurredAt - (occurredAt % DAY_MS);
-    this.add("phone_gram_hour_reason", [hour, reason], grams);
-    this.add("phone_gram_day_reason", [day, reason], grams);
     this.add("phone_gram_hour_line", [hour, reason, line], grams);
     this.add("phone_gram_hour_template", [hour, reason, template], grams);
     this.add("phone_gram_day_line", [day, reason, line], grams);
     this.add("phone_gram_day_template", [day, reason, template], grams);
-    this.add("phone_gram_day", [day, reason, line, template], grams);
   }
 
   private add(table: GramTable, keys: Array<string | number>, grams: number[]): void {

@@ -50,7 +50,7 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
   };
   const rollupPart = (table: RollupName, [a, b]: [number, number], withLine: boolean, withTemplate: boolean) => {
     const cond = rollupConditions(filters, { line: withLine, template: withTemplate });
-    // Every table countBy reads has a phone-gram counterpart (only quarter hours lack one).
+    // Whenever rollupsCanAnswer, every table countBy reads has a phone-gram counterpart.
     const source = rollupSource(filters, table)!;
     selects.push(
       `SELECT r.reason AS reason, r.${dim} AS key, sum(r.${source.count}) AS n FROM ${source.table} r
@@ -59,7 +59,8 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
     params.push(a, b, ...cond.params);
   };
 
-  if (!rollupsCanAnswer(filters)) rawPart([from, to]);
+  // A phone-gram search has no cube: breakdowns across a filtered dimension read raw rows.
+  if (!rollupsCanAnswer(filters) || (needsCube(filters, dim) && !rollupSource(filters, "rollup_day"))) rawPart([from, to]);
   else if (needsCube(filters, dim)) {
     const parts = splitDays(from, to);
     for (const span of parts.days) rollupPart("rollup_day", span, true, true);

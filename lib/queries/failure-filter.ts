@@ -26,9 +26,12 @@ export function phoneGramCounter(filters: Pick<Filters, "q">): string | null {
   return digits && digits.length <= PHONE_GRAM_MAX_DIGITS ? gramColumn(digits) : null;
 }
 
-/** Whether the rollups can answer these filters (a phone search of three digits or more needs raw rows). */
+/**
+ * Whether the rollups can answer these filters: not a phone search of three digits or more, nor
+ * one of one or two digits that also narrows to incidents (the phone-gram rollups keep no cube).
+ */
 export function rollupsCanAnswer(filters: Filters): boolean {
-  return !filters.q || phoneGramCounter(filters) !== null;
+  return !filters.q || (phoneGramCounter(filters) !== null && !narrowsToIncidents(filters));
 }
 
 /** A rollup table by the name the plain (unsearched) rollups have. */
@@ -42,16 +45,16 @@ export type RollupName =
   | "rollup_day_template"
   | "rollup_day";
 
-/** Where a one- or two-digit search finds what each rollup holds. */
+/** Where a one- or two-digit search finds what each rollup holds (reasons alone: summed over lines). */
 const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
   rollup_quarter_reason: null,
-  rollup_hour_reason: "phone_gram_hour_reason",
-  rollup_day_reason: "phone_gram_day_reason",
+  rollup_hour_reason: "phone_gram_hour_line",
+  rollup_day_reason: "phone_gram_day_line",
   rollup_hour_line: "phone_gram_hour_line",
   rollup_hour_template: "phone_gram_hour_template",
   rollup_day_line: "phone_gram_day_line",
   rollup_day_template: "phone_gram_day_template",
-  rollup_day: "phone_gram_day",
+  rollup_day: null,
 };
 
 /**

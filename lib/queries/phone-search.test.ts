@@ -149,7 +149,7 @@ const resolved = (c: (typeof CASES)[number]): Case => ({ ...c, digits: typeof c.
 describe("phone search equals plain SQL", () => {
   it("counts one- and two-digit searches from the phone-gram rollups", () => {
     // Every gram a stored failure's phone holds, counted once per failure: the rollups agree with the rows.
-    const byGram = sqlite().prepare("SELECT sum(g_3) AS g3, sum(g_57) AS g57, sum(g_00) AS g00 FROM phone_gram_day_reason").get();
+    const byGram = sqlite().prepare("SELECT sum(g_3) AS g3, sum(g_57) AS g57, sum(g_00) AS g00 FROM phone_gram_day_template").get();
     const rows = sqlite()
       .prepare(
         `SELECT sum(instr(coalesce(phone_e164, ''), '3') > 0 OR instr(coalesce(cellphone, ''), '3') > 0) AS g3,
@@ -161,7 +161,7 @@ describe("phone search equals plain SQL", () => {
   });
 
   it("the migration's backfill builds the rollups ingest built", () => {
-    const tables = ["phone_gram_hour_reason", "phone_gram_day_reason", "phone_gram_hour_line", "phone_gram_hour_template", "phone_gram_day_line", "phone_gram_day_template", "phone_gram_day"];
+    const tables = ["phone_gram_hour_line", "phone_gram_hour_template", "phone_gram_day_line", "phone_gram_day_template"];
     const snapshot = () => Object.fromEntries(tables.map((t) => [t, sqlite().prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4, 5`).all()]));
     const built = snapshot();
     const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_phone_grams.sql"))!;
