@@ -3,7 +3,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { parseFilters } from "@/lib/filters";
+import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
+import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { reprocessQuarantined } from "@/lib/ingest/reprocess";
+import { storeEvents } from "@/lib/ingest/store";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
@@ -176,7 +181,7 @@ describe("phone search equals plain SQL", () => {
   for (const c of CASES) it(c.name, () => expectEqualToPlainSql(resolved(c)));
 });
 
-describe("phone search after a retention purge and through the webhook", () => {
+describe("phone search after a retention purge, through the webhook and after re-processing", () => {
   it("still equals plain SQL after old days are purged", async () => {
     const cutoff = retentionCutoff(NOW, 45);
     const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
@@ -204,5 +209,20 @@ describe("phone search after a retention purge and through the webhook", () => {
     );
     expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
     for (const c of CASES.filter((x) => x.days <= 7 || x.days === 90)) expectEqualToPlainSql(resolved(c));
+  });
+
+  it("counts quarantined failures once re-processing accepts them", async () => {
+    // The reason sits where only a field mapping finds it: quarantined first, accepted after.
+    const events = Array.from({ length: 12 }, (_, i) => {
+      const body = failureEvent({ timestamp: new Date(NOW - (i + 1) * 3 * 3_600_000).toISOString(), user: { country_code: "57", cellphone: `30${i}5557733` } });
+      delete body.failure_reason;
+      body.outcome = { code: "INVALID_PHONE" };
+      return prepareEvent(body, JSON.stringify(body), NOW);
+    });
+    expect(storeEvents(getDb(), events).quarantined).toBe(12);
+    replaceFieldMapping(getDb(), { reason: ["outcome.code"] }, { actor: SYSTEM_ACTOR, ip: null });
+    clearFieldMappingCache();
+    expect((await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).accepted).toBe(12);
+    for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(resolved(c));
   });
 });
