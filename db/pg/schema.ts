@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../../lib/incidents/statuses";
 import { ROLES } from "../../lib/auth/roles";
 import { BATCH_STATUSES, PLAN_STATUSES } from "../../lib/redeploy/states";
+import { gramColumn, PHONE_GRAMS } from "../../lib/phone-grams";
 import { bigint, customType, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 /*
@@ -272,6 +273,24 @@ export const rollupHourTemplate = rollupTable("rollup_hour_template", { template
 export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });
 export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() });
 export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(), template: text("template").notNull() });
+
+/** Phone-gram rollups: a failures counter per one- or two-digit gram (see db/schema.ts). */
+const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
+  pgTable(
+    name,
+    {
+      bucket: bigint("bucket", { mode: "number" }).notNull(),
+      reason: text("reason").notNull(),
+      ...dims,
+      ...(Object.fromEntries(PHONE_GRAMS.map((g) => [gramColumn(g), integer(gramColumn(g)).notNull().default(0)])) as Record<string, ReturnType<typeof integer>>),
+    },
+    (t) => [primaryKey({ columns: [t.bucket, t.reason, ...Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!)] })],
+  );
+
+export const phoneGramHourLine = phoneGramTable("phone_gram_hour_line", { line: text("line").notNull() });
+export const phoneGramHourTemplate = phoneGramTable("phone_gram_hour_template", { template: text("template").notNull() });
+export const phoneGramDayLine = phoneGramTable("phone_gram_day_line", { line: text("line").notNull() });
+export const phoneGramDayTemplate = phoneGramTable("phone_gram_day_template", { template: text("template").notNull() });
 
 /**
  * HyperLogLog sketches (lib/hll.ts) of the contacts that failed, per bucket and reason, so

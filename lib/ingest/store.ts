@@ -6,6 +6,7 @@ import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, decodeSketch, emptySketch, encodeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
+import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
 
@@ -112,6 +113,8 @@ export class WriteBatch {
     readonly incidents: IncidentTallies,
     /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
     readonly alerts: AlertOutbox,
+    /** Phone search by one or two digits (lib/ingest/phone-gram-tallies.ts). */
+    readonly phoneGrams: PhoneGramTallies,
   ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
@@ -147,6 +150,7 @@ export class WriteBatch {
   flush(): void {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
+    this.phoneGrams.flush();
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, encodeSketch(e.registers));
     this.alerts.flush();
   }
@@ -180,6 +184,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   if (contact) s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
 
   batch.addPhone(f.phoneE164, f.cellphone);
+  batch.phoneGrams.count(e.occurredAt, f.reason, line, template, f.phoneE164, f.cellphone);
 
   const hour = e.occurredAt - (e.occurredAt % HOUR_MS);
   const day = e.occurredAt - (e.occurredAt % DAY_MS);
@@ -202,7 +207,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
   const alerts = new AlertOutbox(sqlite);
-  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts);
+  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts, new PhoneGramTallies(sqlite));
 }
 
 /**

@@ -33,6 +33,10 @@ const BUCKET_TABLES = [
   "rollup_day_line",
   "rollup_day_template",
   "rollup_day",
+  "phone_gram_hour_line",
+  "phone_gram_hour_template",
+  "phone_gram_day_line",
+  "phone_gram_day_template",
   "contact_sketch_hour",
   "contact_sketch_day",
 ] as const;

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Filters } from "@/lib/filters";
 import { DAY_MS } from "@/lib/time/zoned";
-import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
+import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 
 /**
  * Failure counts for a window under the filters, read from the smallest pre-aggregate that
@@ -48,29 +48,33 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
     );
     params.push(a, b, ...raw.params);
   };
-  const rollupPart = (table: string, [a, b]: [number, number], withLine: boolean, withTemplate: boolean) => {
+  const rollupPart = (table: RollupName, [a, b]: [number, number], withLine: boolean, withTemplate: boolean) => {
     const cond = rollupConditions(filters, { line: withLine, template: withTemplate });
+    // Whenever rollupsCanAnswer, every table countBy reads has a phone-gram counterpart.
+    const source = rollupSource(filters, table)!;
     selects.push(
-      `SELECT r.reason AS reason, r.${dim} AS key, sum(r.failures) AS n FROM ${table} r
+      `SELECT r.reason AS reason, r.${dim} AS key, sum(r.${source.count}) AS n FROM ${source.table} r
        WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`,
     );
     params.push(a, b, ...cond.params);
   };
 
-  if (!rollupsCanAnswer(filters)) rawPart([from, to]);
+  // A phone-gram search has no cube: breakdowns across a filtered dimension read raw rows.
+  if (!rollupsCanAnswer(filters) || (needsCube(filters, dim) && !rollupSource(filters, "rollup_day"))) rawPart([from, to]);
   else if (needsCube(filters, dim)) {
     const parts = splitDays(from, to);
     for (const span of parts.days) rollupPart("rollup_day", span, true, true);
     for (const span of parts.raw) rawPart(span);
   } else {
     const parts = splitWindow(from, to);
-    for (const span of parts.days) rollupPart(`rollup_day_${dim}`, span, dim === "line", dim === "template");
-    for (const span of parts.hours) rollupPart(`rollup_hour_${dim}`, span, dim === "line", dim === "template");
+    for (const span of parts.days) rollupPart(dim === "line" ? "rollup_day_line" : "rollup_day_template", span, dim === "line", dim === "template");
+    for (const span of parts.hours) rollupPart(dim === "line" ? "rollup_hour_line" : "rollup_hour_template", span, dim === "line", dim === "template");
     for (const span of parts.raw) rawPart(span);
   }
   if (!selects.length) return [];
   const rows = sqlite
-    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
+    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
     .all(...params) as CountRow[];
   return rows;
 }

@@ -1,4 +1,5 @@
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
+import { gramColumn, PHONE_GRAM_MAX_DIGITS } from "@/lib/phone-grams";
 import { DAY_MS, HOUR_MS } from "@/lib/time/zoned";
 
 /**
@@ -19,9 +20,53 @@ export function phoneDigits(q: string | undefined): string | null {
   return digits.length ? digits : null;
 }
 
-/** Whether the rollups can answer these filters (a phone search needs the raw rows). */
+/** The phone-gram counter column that counts this search's failures (one or two digits), or null. */
+export function phoneGramCounter(filters: Pick<Filters, "q">): string | null {
+  const digits = phoneDigits(filters.q);
+  return digits && digits.length <= PHONE_GRAM_MAX_DIGITS ? gramColumn(digits) : null;
+}
+
+/**
+ * Whether the rollups can answer these filters: not a phone search of three digits or more, nor
+ * one of one or two digits that also narrows to incidents (the phone-gram rollups keep no cube).
+ */
 export function rollupsCanAnswer(filters: Filters): boolean {
-  return !filters.q;
+  return !filters.q || (phoneGramCounter(filters) !== null && !narrowsToIncidents(filters));
+}
+
+/** A rollup table by the name the plain (unsearched) rollups have. */
+export type RollupName =
+  | "rollup_quarter_reason"
+  | "rollup_hour_reason"
+  | "rollup_day_reason"
+  | "rollup_hour_line"
+  | "rollup_hour_template"
+  | "rollup_day_line"
+  | "rollup_day_template"
+  | "rollup_day";
+
+/** Where a one- or two-digit search finds what each rollup holds (reasons alone: summed over lines). */
+const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
+  rollup_quarter_reason: null,
+  rollup_hour_reason: "phone_gram_hour_line",
+  rollup_day_reason: "phone_gram_day_line",
+  rollup_hour_line: "phone_gram_hour_line",
+  rollup_hour_template: "phone_gram_hour_template",
+  rollup_day_line: "phone_gram_day_line",
+  rollup_day_template: "phone_gram_day_template",
+  rollup_day: null,
+};
+
+/**
+ * The table and count column that answer `table` under these filters: the rollup itself, or for
+ * a one- or two-digit phone search its phone-gram counterpart and the gram's counter; null when
+ * the search has no counterpart for it (quarter hours: read raw rows instead).
+ */
+export function rollupSource(filters: Filters, table: RollupName): { table: string; count: string } | null {
+  const counter = phoneGramCounter(filters);
+  if (!counter) return { table, count: "failures" };
+  const gramTable = PHONE_GRAM_TABLES[table];
+  return gramTable ? { table: gramTable, count: counter } : null;
 }
 
 export function dimensionConditions(filters: Filters, cols: { reason: string; line: string; template: string }): Where {
@@ -92,8 +137,9 @@ export const PHONE_INDEX_MIN_DIGITS = 3;
 /**
  * A failure matches a phone search when its E.164 number or its cellphone contains the digits.
  * From 3 digits the candidates come from the trigram index over contact_phones (every distinct
- * pair failures carry) and failures are fetched by their phone (failures_phone_idx, or
- * failures_cellphone_idx for contacts without E.164); the LIKE on the row keeps the answer exact.
+ * pair failures carry) and failures are fetched by their phone (failures_phone_idx, or by id
+ * through failures_cellphone_idx for contacts without E.164: left to itself the planner reads every
+ * failure without E.164 through failures_phone_idx); the LIKE on the row keeps the answer exact.
  */
 function phoneCondition(digits: string): Where {
   const pattern = `%${digits}%`;
@@ -102,7 +148,8 @@ function phoneCondition(digits: string): Where {
   const pairs = `SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?`;
   return {
     sql: `${match} AND (f.phone_e164 IN (SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> '')
-      OR (f.phone_e164 IS NULL AND f.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
+      OR f.id IN (SELECT c.id FROM failures c INDEXED BY failures_cellphone_idx WHERE c.phone_e164 IS NULL
+        AND c.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
     params: [pattern, pattern, pattern, pattern, pattern, pattern],
   };
 }

@@ -5,7 +5,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { countBy, countTotal, type CountRow } from "./counts";
-import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
+import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
 import { latestFailureId } from "./summary";
 
@@ -59,11 +59,23 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
 /** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
 export const EXACT_CONTACTS_LIMIT = 50_000;
 
-/** Affected contacts: exact for small windows or dimension filters, else a sketch estimate. */
+/**
+ * Affected contacts: exact for small windows or dimension filters, else a sketch estimate. A one-
+ * or two-digit phone search is exact while the window's failures (the rows it reads) are few;
+ * beyond, the sketches' estimate of the window's contacts times the share of its failures the
+ * search matches (the digits of a number say nothing about how often it fails).
+ */
 export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
-  const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && !filters.q;
-  if (total <= EXACT_CONTACTS_LIMIT || !sketchable) return { contacts: countContactsExactly(sqlite, filters, from, to), approximate: false };
-  return { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
+  const exactly = () => ({ contacts: countContactsExactly(sqlite, filters, from, to), approximate: false });
+  const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
+  if (!sketchable) return exactly();
+  if (!filters.q) return total <= EXACT_CONTACTS_LIMIT ? exactly() : { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
+  const unsearched = { ...filters, q: undefined };
+  const windowFailures = countTotal(sqlite, unsearched, from, to);
+  if (total === 0) return { contacts: 0, approximate: false };
+  if (windowFailures <= EXACT_CONTACTS_LIMIT) return exactly();
+  const estimate = Math.round((estimateContacts(sqlite, unsearched, from, to) * total) / windowFailures);
+  return { contacts: Math.min(total, estimate), approximate: true };
 }
 
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
@@ -74,7 +86,7 @@ export function bucketUnitFor(spanMs: number): BucketUnit {
 }
 
 /** The hourly rollup that answers a timeline under these filters; null when only raw rows can. */
-function hourlyTable(filters: Filters): { table: string; has: { line: boolean; template: boolean } } | null {
+function hourlyTable(filters: Filters): { table: RollupName; has: { line: boolean; template: boolean } } | null {
   if (!rollupsCanAnswer(filters) || filters.status.length || (filters.line.length && filters.template.length)) return null;
   if (filters.line.length) return { table: "rollup_hour_line", has: { line: true, template: false } };
   if (filters.template.length) return { table: "rollup_hour_template", has: { line: false, template: true } };
@@ -128,13 +140,14 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
     params.push(a, b, ...raw.params);
   };
   const hourly = hourlyTable(filters);
-  if (slotMs === QUARTER_HOUR_MS && hourly?.table === "rollup_hour_reason") {
+  const quarters = rollupSource(filters, "rollup_quarter_reason");
+  if (slotMs === QUARTER_HOUR_MS && hourly?.table === "rollup_hour_reason" && quarters) {
     // Quarter hours from their rollup, the minutes at either edge from raw rows.
     const [a, b] = [ceilTo(from, QUARTER_HOUR_MS), floorTo(to, QUARTER_HOUR_MS)];
     if (a >= b) rawPart(from, to);
     else {
       const cond = rollupConditions(filters, hourly.has);
-      selects.push(`SELECT r.bucket AS at, r.reason AS reason, r.failures AS n FROM rollup_quarter_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`);
+      selects.push(`SELECT r.bucket AS at, r.reason AS reason, r.${quarters.count} AS n FROM ${quarters.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`);
       params.push(a, b, ...cond.params);
       if (from < a) rawPart(from, a);
       if (b < to) rawPart(b, to);
@@ -142,11 +155,11 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
   } else if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
     const parts = splitWindow(from, to, false);
-    const { table } = hourly;
+    const source = rollupSource(filters, hourly.table)!;
     const cond = rollupConditions(filters, hourly.has);
     for (const [a, b] of parts.hours) {
       selects.push(
-        `SELECT r.bucket AS at, r.reason AS reason, r.failures AS n FROM ${table} r
+        `SELECT r.bucket AS at, r.reason AS reason, r.${source.count} AS n FROM ${source.table} r
          WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`,
       );
       params.push(a, b, ...cond.params);
@@ -157,7 +170,7 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
   return sqlite
-    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`)
+    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
     .all(...group.params, ...params) as TimedCount[];
 }
 
@@ -244,7 +257,7 @@ function localDaysFromDayRollups(
     if (b - day <= 12 * HOUR_MS) return { anchor: day, span: [day, b] as const, sign: 1 };
     return { anchor: day + DAY_MS, span: [b, day + DAY_MS] as const, sign: -1 };
   });
-  const spans = { rollup_hour_reason: [] as number[][], rollup_quarter_reason: [] as number[][] };
+  const spans: Record<"rollup_hour_reason" | "rollup_quarter_reason", number[][]> = { rollup_hour_reason: [], rollup_quarter_reason: [] };
   anchors.forEach(({ span: [x, y] }, k) => {
     const [h0, h1] = [ceilTo(x, HOUR_MS), floorTo(y, HOUR_MS)];
     if (h0 < h1) {
@@ -255,21 +268,25 @@ function localDaysFromDayRollups(
   });
   const firstDay = anchors[0]!.anchor;
   const lastDay = anchors.at(-1)!.anchor;
+  const days = rollupSource(filters, "rollup_day_reason")!;
+  const raw = rawConditions(filters);
   const dayRows = sqlite
-    .prepare(`SELECT r.bucket AS day, r.reason, r.failures AS n FROM rollup_day_reason r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
+    .prepare(`SELECT r.bucket AS day, r.reason, r.${days.count} AS n FROM ${days.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
     .all(firstDay, lastDay, ...cond.params) as Array<{ day: number; reason: string; n: number }>;
-  // All spans of a table in one statement (spans as a JSON parameter, each a PK range).
-  const spanRows = Object.entries(spans).flatMap(([table, list]) =>
-    list.length
-      ? (sqlite
-          .prepare(
-            `WITH s(k, a, b) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))
-             SELECT s.k AS k, r.reason AS reason, sum(r.failures) AS n FROM s JOIN ${table} r ON r.bucket >= s.a AND r.bucket < s.b
-             WHERE ${and(cond.sql)} GROUP BY 1, 2`,
-          )
-          .all(JSON.stringify(list), ...cond.params) as Array<{ k: number; reason: string; n: number }>)
-      : [],
-  );
+  // All spans of a table in one statement (spans as a JSON parameter, each a PK range). A phone
+  // search has no quarter-hour rollup: its quarters are counted from raw rows (occurred_at ranges).
+  const spanRows = (Object.entries(spans) as Array<[keyof typeof spans, number[][]]>).flatMap(([table, list]) => {
+    if (!list.length) return [];
+    const source = rollupSource(filters, table);
+    const statement = source
+      ? `SELECT s.k AS k, r.reason AS reason, sum(r.${source.count}) AS n FROM s JOIN ${source.table} r ON r.bucket >= s.a AND r.bucket < s.b
+         WHERE ${and(cond.sql)} GROUP BY 1, 2`
+      : `SELECT s.k AS k, f.reason AS reason, count(*) AS n FROM s JOIN failures f ON f.occurred_at >= s.a AND f.occurred_at < s.b
+         WHERE ${and(raw.sql)} GROUP BY 1, 2`;
+    return sqlite
+      .prepare(`WITH s(k, a, b) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)) ${statement}`)
+      .all(JSON.stringify(list), ...(source ? cond.params : raw.params)) as Array<{ k: number; reason: string; n: number }>;
+  });
   const spanCounts = new Map<number, Array<{ reason: string; n: number }>>();
   for (const row of spanRows) spanCounts.set(row.k, [...(spanCounts.get(row.k) ?? []), row]);
 
@@ -295,7 +312,6 @@ function localDaysFromDayRollups(
   });
 
   // Partial quarter hours at the window's edges, from raw rows, into the first and last buckets.
-  const raw = rawConditions(filters);
   const edge = sqlite.prepare(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`);
   for (const [a, b, i] of [
     [from, alignedStart, 0],

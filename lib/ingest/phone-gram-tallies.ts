@@ -1,0 +1,71 @@
+import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
+import { gramColumn, PHONE_GRAMS, phoneGramPositions } from "@/lib/phone-grams";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** The phone-gram rollup tables (db/schema.ts) and the dimensions beside bucket and reason. */
+const TABLES = {
+  phone_gram_hour_line: ["line"],
+  phone_gram_hour_template: ["template"],
+  phone_gram_day_line: ["line"],
+  phone_gram_day_template: ["template"],
+} as const satisfies Record<string, readonly string[]>;
+type GramTable = keyof typeof TABLES;
+
+const COLUMNS = PHONE_GRAMS.map(gramColumn);
+
+function prepareStatements(sqlite: Database.Database) {
+  return Object.fromEntries(
+    (Object.entries(TABLES) as Array<[GramTable, readonly string[]]>).map(([table, dims]) => {
+      const keys = ["bucket", "reason", ...dims];
+      return [
+        table,
+        sqlite.prepare(
+          `INSERT INTO ${table} (${[...keys, ...COLUMNS].join(", ")}) VALUES (${[...keys, ...COLUMNS].map(() => "?").join(", ")})
+           ON CONFLICT DO UPDATE SET ${COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+        ),
+      ];
+    }),
+  ) as Record<GramTable, Database.Statement>;
+}
+const statements = perConnection(prepareStatements);
+
+/**
+ * The phone-gram counters one ingest transaction adds (lib/phone-grams.ts): gathered in memory,
+ * one counter array per rollup row touched, each row upserted once at the end.
+ */
+export class PhoneGramTallies {
+  private readonly rows = new Map<string, { table: GramTable; keys: Array<string | number>; counts: Uint32Array }>();
+
+  constructor(private readonly sqlite: Database.Database) {}
+
+  count(occurredAt: number, reason: string, line: string, template: string, phoneE164: string | null, cellphone: string | null): void {
+    const grams = phoneGramPositions(phoneE164, cellphone);
+    if (!grams.length) return;
+    const hour = occurredAt - (occurredAt % HOUR_MS);
+    const day = occurredAt - (occurredAt % DAY_MS);
+    this.add("phone_gram_hour_line", [hour, reason, line], grams);
+    this.add("phone_gram_hour_template", [hour, reason, template], grams);
+    this.add("phone_gram_day_line", [day, reason, line], grams);
+    this.add("phone_gram_day_template", [day, reason, template], grams);
+  }
+
+  private add(table: GramTable, keys: Array<string | number>, grams: number[]): void {
+    const key = `${table}\u0000${keys.join("\u0000")}`;
+    let row = this.rows.get(key);
+    if (!row) {
+      row = { table, keys, counts: new Uint32Array(PHONE_GRAMS.length) };
+      this.rows.set(key, row);
+    }
+    for (const g of grams) row.counts[g]!++;
+  }
+
+  /** Writes every touched row; once, inside the transaction, after the last failure. */
+  flush(): void {
+    if (!this.rows.size) return;
+    const s = statements(this.sqlite);
+    for (const { table, keys, counts } of this.rows.values()) s[table].run(...keys, ...counts);
+  }
+}

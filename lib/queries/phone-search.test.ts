@@ -1,0 +1,228 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
+import { parseFilters } from "@/lib/filters";
+import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
+import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { reprocessQuarantined } from "@/lib/ingest/reprocess";
+import { storeEvents } from "@/lib/ingest/store";
+import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
+import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { getFacets } from "./facets";
+import { parseFailurePage } from "./failure-page";
+import { listFailures } from "./failures";
+import { parseIncidentPage } from "./incident-page";
+import { listIncidents } from "./incidents";
+import { getStats } from "./stats";
+
+// Phone search (`q`) of 1, 2, 3 and 5 digits, alone and with other filters and zones, against
+// plain SQL over the raw failures: one or two digits are counted from the phone-gram rollups,
+// three or more through the trigram index. Then again after a retention purge, and after more
+// failures arrive through the real webhook endpoint (so through ingest's group commit).
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
+const sqlite = () => getDb().sqlite;
+
+const server = http.createServer((req, res) => {
+  if (isWebhookRequest(req)) void serveWebhook(req, res);
+  else res.writeHead(404).end();
+});
+let origin = "";
+
+beforeAll(async () => {
+  loadFailureDataset({ now: NOW, seed: 23, count: 4000, exactly: [NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY] });
+  mixIncidentStatuses();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  tempDb.cleanup();
+});
+
+interface Case {
+  name: string;
+  query: string;
+  digits: string;
+  days: number;
+  tz?: string;
+  reasons?: string[];
+  lines?: string[];
+  templates?: string[];
+  statuses?: string[];
+}
+
+const [L1, L2] = DATASET_LINES;
+const [T1] = DATASET_TEMPLATES;
+const DO_NOT_CONTACT = ["INVALID_PHONE", "FAILURE_BY_BLOCKED_CONTACT", "FAILURE_BY_OPTOUT_CONTACT", "FAILURE_BY_UNABLE_TO_CONTACT", "FAILURE_BY_EXPERIMENT_NUMBER"];
+
+/** Five digits out of the busiest number (its middle), as the benchmark searches. */
+const fiveDigits = () => (sqlite().prepare("SELECT phone_e164 FROM failures WHERE phone_e164 IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").pluck().get() as string).slice(-7, -2);
+
+const CASES: Array<Omit<Case, "digits"> & { digits: string | (() => string) }> = [
+  { name: "one digit, 90 days", query: "q=3", digits: "3", days: 90 },
+  { name: "one digit, 24 hours, Asia/Kolkata", query: "q=7", digits: "7", days: 1, tz: "Asia/Kolkata" },
+  { name: "one digit, 30 days (day buckets), Asia/Kolkata", query: "q=0", digits: "0", days: 30, tz: "Asia/Kolkata" },
+  { name: "one digit + class, 7 days, Asia/Kathmandu", query: "q=9&class=do_not_contact", digits: "9", days: 7, tz: "Asia/Kathmandu", reasons: DO_NOT_CONTACT },
+  { name: "two digits typed with a separator, 7 days", query: "q=5-7", digits: "57", days: 7 },
+  { name: "two digits + line, 90 days, America/Bogota", query: `q=30&line=${encodeURIComponent(L1!)}`, digits: "30", days: 90, tz: "America/Bogota", lines: [L1!] },
+  { name: "two digits + template, 30 days", query: `q=12&template=${encodeURIComponent(T1!)}`, digits: "12", days: 30, templates: [T1!] },
+  { name: "two digits + line + template, 90 days", query: `q=45&line=${encodeURIComponent(L2!)}&template=${encodeURIComponent(T1!)}`, digits: "45", days: 90, lines: [L2!], templates: [T1!] },
+  { name: "one digit + status, 90 days, Asia/Kolkata", query: "q=1&status=acknowledged,open", digits: "1", days: 90, tz: "Asia/Kolkata", statuses: ["acknowledged", "open"] },
+  { name: "two digits + reason, 90 days", query: "q=88&reason=FAILURE_BY_RATE_LIMIT,INVALID_PHONE", digits: "88", days: 90, reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE"] },
+  { name: "three digits, 90 days, Asia/Kolkata", query: "q=305", digits: "305", days: 90, tz: "Asia/Kolkata" },
+  { name: "three digits + line, 7 days", query: `q=555&line=${encodeURIComponent(L1!)}`, digits: "555", days: 7, lines: [L1!] },
+  { name: "five digits, 90 days", query: "q=FIVE", digits: fiveDigits, days: 90 },
+  { name: "five digits, 24 hours, Asia/Kolkata", query: "q=FIVE", digits: fiveDigits, days: 1, tz: "Asia/Kolkata" },
+];
+
+/** The plain-SQL reading of a case: failures joined to incidents, every condition spelled out. */
+function where(c: Case, from: number, to: number, drop: { reason?: boolean; line?: boolean; template?: boolean } = {}) {
+  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?", "(instr(coalesce(f.phone_e164, ''), ?) > 0 OR instr(coalesce(f.cellphone, ''), ?) > 0)"];
+  const params: unknown[] = [from, to, c.digits, c.digits];
+  const list = (col: string, values: string[] | undefined) => {
+    if (!values) return;
+    parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
+    params.push(...values);
+  };
+  if (!drop.reason) list("f.reason", c.reasons);
+  if (!drop.line) list("f.line", c.lines);
+  if (!drop.template) list("f.template", c.templates);
+  list("i.status", c.statuses);
+  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
+}
+
+const grouped = (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
+  const w = where(c, from, to, drop);
+  const rows = sqlite().prepare(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`).all(...w.params) as Array<{ k: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+};
+const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
+
+function expectEqualToPlainSql(template: Case): void {
+  const c = { ...template };
+  const from = NOW - c.days * DAY;
+  const params = new URLSearchParams(`from=${new Date(from).toISOString()}&to=${new Date(NOW).toISOString()}&${c.query.replace("FIVE", c.digits)}`);
+  if (c.tz) params.set("tz", c.tz);
+  const filters = parseFilters(params);
+  const w = where(c, from, NOW);
+
+  const stats = getStats(sqlite(), filters, { now: NOW, defaultTz: "UTC" });
+  const total = (sqlite().prepare(`SELECT count(*) AS n ${w.sql}`).get(...w.params) as { n: number }).n;
+  expect(stats.total, "total").toBe(total);
+  expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
+  const previous = where(c, from - (NOW - from), from);
+  expect(stats.previousTotal, "previousTotal").toBe((sqlite().prepare(`SELECT count(*) AS n ${previous.sql}`).get(...previous.params) as { n: number }).n);
+  expect(stats.contactsApproximate).toBe(false);
+  expect(stats.contacts, "contacts").toBe((sqlite().prepare(`SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n ${w.sql}`).get(...w.params) as { n: number }).n);
+  expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(grouped(c, from, NOW, "f.reason"));
+  expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(grouped(c, from, NOW, "f.line"));
+  expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(grouped(c, from, NOW, "f.template"));
+  const starts = stats.timeline.map((p) => Date.parse(p.bucket));
+  stats.timeline.forEach((point, i) => {
+    const bucket = grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
+    expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
+  });
+
+  const facets = getFacets(sqlite(), filters, NOW);
+  expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(grouped(c, from, NOW, "f.line", { line: true }));
+  expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(grouped(c, from, NOW, "f.template", { template: true }));
+  expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(grouped(c, from, NOW, "f.reason", { reason: true }));
+
+  const page = listFailures(sqlite(), filters, parseFailurePage(new URLSearchParams("limit=25")), NOW);
+  expect(page.total, "failures total").toBe(total);
+  const ids = sqlite().prepare(`SELECT f.id ${w.sql} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 25`).pluck().all(...w.params);
+  expect(page.items.map((r) => r.id), "first page").toEqual(ids);
+
+  const incidents = listIncidents(sqlite(), filters, parseIncidentPage(new URLSearchParams()), null, NOW);
+  const tabs = where({ ...c, statuses: undefined }, from, NOW);
+  const byStatus = sqlite().prepare(`SELECT i.status AS k, count(DISTINCT i.id) AS n ${tabs.sql} GROUP BY 1`).all(...tabs.params) as Array<{ k: string; n: number }>;
+  const counts = Object.fromEntries(Object.entries(incidents.counts).filter(([k, n]) => k !== "assignedToMe" && n > 0));
+  expect(counts, "incident tabs").toEqual(Object.fromEntries(byStatus.map((r) => [r.k, r.n])));
+}
+
+const resolved = (c: (typeof CASES)[number]): Case => ({ ...c, digits: typeof c.digits === "function" ? c.digits() : c.digits });
+
+describe("phone search equals plain SQL", () => {
+  it("counts one- and two-digit searches from the phone-gram rollups", () => {
+    // Every gram a stored failure's phone holds, counted once per failure: the rollups agree with the rows.
+    const byGram = sqlite().prepare("SELECT sum(g_3) AS g3, sum(g_57) AS g57, sum(g_00) AS g00 FROM phone_gram_day_template").get();
+    const rows = sqlite()
+      .prepare(
+        `SELECT sum(instr(coalesce(phone_e164, ''), '3') > 0 OR instr(coalesce(cellphone, ''), '3') > 0) AS g3,
+                sum(instr(coalesce(phone_e164, ''), '57') > 0 OR instr(coalesce(cellphone, ''), '57') > 0) AS g57,
+                sum(instr(coalesce(phone_e164, ''), '00') > 0 OR instr(coalesce(cellphone, ''), '00') > 0) AS g00 FROM failures`,
+      )
+      .get();
+    expect(byGram).toEqual(rows);
+  });
+
+  it("the migration's backfill builds the rollups ingest built", () => {
+    const tables = ["phone_gram_hour_line", "phone_gram_hour_template", "phone_gram_day_line", "phone_gram_day_template"];
+    const snapshot = () => Object.fromEntries(tables.map((t) => [t, sqlite().prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4, 5`).all()]));
+    const built = snapshot();
+    const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_phone_grams.sql"))!;
+    const backfill = fs.readFileSync(`db/migrations/${file}`, "utf8").split("--> statement-breakpoint").filter((statement) => !/CREATE TABLE `phone_gram_(hour|day)/.test(statement));
+    sqlite().transaction(() => {
+      for (const t of tables) sqlite().prepare(`DELETE FROM ${t}`).run();
+      for (const statement of backfill) sqlite().exec(statement);
+    })();
+    expect(snapshot()).toEqual(built);
+  });
+
+  for (const c of CASES) it(c.name, () => expectEqualToPlainSql(resolved(c)));
+});
+
+describe("phone search after a retention purge, through the webhook and after re-processing", () => {
+  it("still equals plain SQL after old days are purged", async () => {
+    const cutoff = retentionCutoff(NOW, 45);
+    const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
+    await purgeOlderThan(sqlite(), cutoff);
+    expect(sqlite().prepare("SELECT count(*) FROM failures").pluck().get()).toBeLessThan(before);
+    expect(sqlite().prepare("SELECT count(*) FROM phone_gram_hour_line WHERE bucket < ?").pluck().get(cutoff)).toBe(0);
+    for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(resolved(c));
+  });
+
+  it("counts failures that arrive through the webhook endpoint", async () => {
+    // Numbers holding the searched digits, alone and among others, with and without E.164.
+    const phones = ["3005557788", "3123456789", "3209998877", "3013030303", "3157775500"];
+    const events = Array.from({ length: 60 }, (_, i) =>
+      failureEvent({
+        timestamp: new Date(NOW - (i + 1) * 97 * 60_000).toISOString(),
+        failure_reason: i % 3 ? "FAILURE_BY_RATE_LIMIT" : "INVALID_PHONE",
+        line: i % 2 ? L1 : L2,
+        user: i % 7 === 0 ? { cellphone: phones[i % phones.length] } : { country_code: "57", cellphone: phones[i % phones.length] },
+      }),
+    );
+    const answers = await Promise.all(
+      events.map((body) =>
+        fetch(`${origin}${WEBHOOK_PATH}?token=${TEST_WEBHOOK_SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
+    for (const c of CASES.filter((x) => x.days <= 7 || x.days === 90)) expectEqualToPlainSql(resolved(c));
+  });
+
+  it("counts quarantined failures once re-processing accepts them", async () => {
+    // The reason sits where only a field mapping finds it: quarantined first, accepted after.
+    const events = Array.from({ length: 12 }, (_, i) => {
+      const body = failureEvent({ timestamp: new Date(NOW - (i + 1) * 3 * 3_600_000).toISOString(), user: { country_code: "57", cellphone: `30${i}5557733` } });
+      delete body.failure_reason;
+      body.outcome = { code: "INVALID_PHONE" };
+      return prepareEvent(body, JSON.stringify(body), NOW);
+    });
+    expect(storeEvents(getDb(), events).quarantined).toBe(12);
+    replaceFieldMapping(getDb(), { reason: ["outcome.code"] }, { actor: SYSTEM_ACTOR, ip: null });
+    clearFieldMappingCache();
+    expect((await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).accepted).toBe(12);
+    for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(resolved(c));
+  });
+});
