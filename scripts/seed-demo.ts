@@ -83,6 +83,8 @@ const EVENT_TABLES = [
   "rollup_day",
   "contact_sketch_hour",
   "contact_sketch_day",
+  "contact_state",
+  "contact_state_hours",
   "raw_events",
 ];
 

@@ -6,6 +6,7 @@ import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, emptySketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
+import { ContactStateTallies } from "./contact-state";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
@@ -111,6 +112,8 @@ export class WriteBatch {
     readonly incidents: IncidentTallies,
     /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
     readonly alerts: AlertOutbox,
+    /** Per-contact latest state and its hourly counts (lib/ingest/contact-state.ts). */
+    readonly contacts: ContactStateTallies,
   ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
@@ -146,6 +149,7 @@ export class WriteBatch {
   flush(): void {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
+    this.contacts.flush();
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, e.registers);
     this.alerts.flush();
   }
@@ -191,6 +195,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.countRollup("rollup_day_template", [day, f.reason, template]);
   batch.countRollup("rollup_day", [day, f.reason, line, template]);
   if (contact) {
+    batch.contacts.count(contact, e.occurredAt, f.reason, line, template);
     for (const reason of [f.reason, ALL_REASONS_SKETCH]) {
       batch.addContact("hour", hour, reason, contact);
       batch.addContact("day", day, reason, contact);
@@ -201,12 +206,12 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
   const alerts = new AlertOutbox(sqlite);
-  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts);
+  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts, new ContactStateTallies(sqlite));
 }
 
 /**
  * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
- * (with incident, rollups and sketches, counted into `batch`), template status or closed session.
+ * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
  * Must run inside the transaction that stored (or un-quarantined) the raw event.
  */
 export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {

@@ -4,6 +4,7 @@ import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeSketch } from "@/lib/hll";
+import { countContactsFromState } from "./contact-state";
 import { countBy, countTotal, type CountRow } from "./counts";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, splitWindow } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
@@ -59,8 +60,14 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
 /** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
 export const EXACT_CONTACTS_LIMIT = 50_000;
 
-/** Affected contacts: exact for small windows or dimension filters, else a sketch estimate. */
+/**
+ * Affected contacts: from the per-contact state when it answers (no filter, a line and/or a
+ * template, windows ending after the latest failure: lib/queries/contact-state.ts); else exact
+ * for small windows or dimension filters, and a sketch estimate otherwise.
+ */
 export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
+  const fromState = countContactsFromState(sqlite, filters, "seen", from, to);
+  if (fromState !== null) return { contacts: fromState, approximate: false };
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && !filters.q;
   if (total <= EXACT_CONTACTS_LIMIT || !sketchable) return { contacts: countContactsExactly(sqlite, filters, from, to), approximate: false };
   return { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
