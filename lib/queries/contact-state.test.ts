@@ -60,8 +60,11 @@ interface View {
 function reference(kind: ContactCount, view: View, from: number, to: number): number {
   const parts = ["f.occurred_at >= ?", "f.occurred_at < ?", `${CONTACT} IS NOT NULL`];
   const params: unknown[] = [from, to];
-  if (view.line !== undefined) (parts.push("f.line = ?"), params.push(view.line));
-  if (view.template !== undefined) (parts.push("f.template = ?"), params.push(view.template));
+  for (const [column, value] of [["f.line", view.line], ["f.template", view.template]] as const) {
+    if (value === undefined) continue;
+    parts.push(`${column} = ?`);
+    params.push(value);
+  }
   const where = parts.join(" AND ");
   const sql = {
     seen: `SELECT count(DISTINCT ${CONTACT}) FROM failures f WHERE ${where}`,
