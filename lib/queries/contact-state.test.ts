@@ -4,8 +4,11 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { countContactExport } from "@/lib/export/contacts";
 import { parseFilters, type Filters } from "@/lib/filters";
+import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
+import { reprocessQuarantined } from "@/lib/ingest/reprocess";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE } from "@/lib/testing/failure-dataset";
@@ -33,11 +36,11 @@ afterAll(async () => {
   tempDb.cleanup();
 });
 
-async function post(events: Array<Record<string, unknown>>): Promise<void> {
+async function post(events: Array<Record<string, unknown>>, quarantined = 0): Promise<void> {
   const { query, headers, body } = describeCall({ body: events }, TEST_WEBHOOK_SECRET);
   const response = await fetch(`${origin}${WEBHOOK_PATH}${query}`, { method: "POST", headers, body });
   const text = await response.text();
-  expectAccepted({ status: response.status, headers: response.headers, json: JSON.parse(text) }, events.length);
+  expectAccepted({ status: response.status, headers: response.headers, json: JSON.parse(text) }, events.length - quarantined, 0, quarantined);
 }
 
 const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
@@ -162,6 +165,16 @@ describe("contacts counted from the per-contact state", () => {
     expectHoursConsistent();
   });
 
+  it("leaves windows ending before the latest failure, and other filters, to the failures (exact there)", () => {
+    const pastTo = NOW - 3 * DAY - 5 * MINUTE;
+    const past = filtersOf({ line: DATASET_LINES[0] }, `from=${new Date(pastTo - 7 * DAY).toISOString()}&to=${new Date(pastTo).toISOString()}`);
+    expect(countContactsFromState(sqlite(), past, "seen", pastTo - 7 * DAY, pastTo)).toBeNull();
+    expect(getStats(sqlite(), past, { now: NOW }).contacts).toBe(reference("seen", { line: DATASET_LINES[0] }, pastTo - 7 * DAY, pastTo));
+    for (const other of ["reason=INVALID_PHONE", "class=retry_later", "status=open", "q=300", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
+      expect(countContactsFromState(sqlite(), parseFilters(new URLSearchParams(other)), "retry", NOW - DAY, NOW), other).toBeNull();
+    }
+  });
+
   it("equals what the migration's backfill computes from the failures", () => {
     const rows = () => ({
       state: sqlite().prepare("SELECT * FROM contact_state ORDER BY contact, scope").all(),
@@ -205,6 +218,27 @@ describe("contacts counted from the per-contact state", () => {
     ]);
     // The moves changed the answers (so the comparison below is not of unchanged counts).
     expect(reference("retry", {}, later - 90 * DAY, later)).not.toBe(before);
+    expectEqualToReference(later);
+    expectHoursConsistent();
+  });
+
+  it("stays equal after quarantined events are re-processed (older and newer than contacts' latest)", async () => {
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const contact = sqlite()
+      .prepare(`SELECT contact, last_at FROM contact_state WHERE scope = '[null,null]' AND last_at < ? AND contact LIKE '+57%' ORDER BY last_at DESC LIMIT 1`)
+      .get(later - DAY) as { contact: string; last_at: number };
+    const unmapped = (t: number, status: string) => {
+      const event = failureEvent({ timestamp: new Date(t).toISOString(), status, user: { country_code: "57", cellphone: contact.contact.slice(3) } });
+      delete event.failure_reason;
+      return event;
+    };
+    // The reason arrives under a field nobody mapped yet: quarantined, counted nowhere.
+    await post([unmapped(later - 40 * MINUTE, "FAILURE_BY_BLOCKED_CONTACT"), unmapped(contact.last_at - DAY, "FAILURE")], 2);
+    expectEqualToReference(later);
+    replaceFieldMapping(getDb(), { reason: ["status"] }, { actor: SYSTEM_ACTOR, ip: null });
+    clearFieldMappingCache();
+    expect(await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
+    expect(sqlite().prepare("SELECT last_dnc_at FROM contact_state WHERE contact = ? AND scope = '[null,null]'").pluck().get(contact.contact)).toBe(later - 40 * MINUTE);
     expectEqualToReference(later);
     expectHoursConsistent();
   });
