@@ -157,7 +157,7 @@ function backfillStatements(): string[] {
 describe("contacts counted from the per-contact state", () => {
   beforeAll(() => {
     loadFailureDataset({ now: NOW, seed: 11, count: 4000 });
-  });
+  }, 60_000);
 
   it("equals plain SQL for every view, window and list", () => {
     expect(sqlite().prepare("SELECT count(*) FROM contact_state").pluck().get()).toBeGreaterThan(1000);
@@ -255,12 +255,13 @@ describe("contacts counted from the per-contact state", () => {
       sqlite().prepare(`SELECT count(*) FROM failures f WHERE ${CONTACT} = '+573209990001' AND f.reason IN ${DNC}`).pluck().get() as number;
     expect(everDoNotContact()).toBe(1);
     const retryBefore = reference("retry", {}, later - DAY, later);
-    await purgeOlderThan(sqlite(), cutoff, 97);
+    await purgeOlderThan(sqlite(), cutoff, 397);
     expect(sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at < ?").pluck().get(cutoff)).toBe(0);
     expect(sqlite().prepare("SELECT count(*) FROM contact_state WHERE last_at < ? OR last_dnc_at < ?").pluck().get(cutoff, cutoff)).toBe(0);
     expect(everDoNotContact()).toBe(0);
     expect(reference("retry", {}, later - DAY, later)).toBeGreaterThan(retryBefore);
     expectEqualToReference(later);
     expectHoursConsistent();
-  });
+    // A day of buckets per purge statement, with a turn of the event loop between: slow on a busy machine.
+  }, 60_000);
 });

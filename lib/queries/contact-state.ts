@@ -62,7 +62,13 @@ function countEdge(sqlite: Database.Database, filters: Filters, scope: string, k
  */
 export function countContactsFromState(sqlite: Database.Database, filters: Filters, kind: ContactCount, from: number, to: number): number | null {
   const scope = scopeOf(filters);
-  if (scope === null || !endsAfterLatestFailure(sqlite, to)) return null;
+  if (scope === null) return null;
+  // One snapshot: a commit between the statements could move a contact from a counted hour to an edge.
+  return sqlite.transaction(() => countInSnapshot(sqlite, filters, scope, kind, from, to))();
+}
+
+function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number | null {
+  if (!endsAfterLatestFailure(sqlite, to)) return null;
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
   if (firstHour >= lastHour) return from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0;
