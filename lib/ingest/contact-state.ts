@@ -42,10 +42,12 @@ interface ScopeState {
 }
 
 interface ContactStates {
-  /** As stored before this transaction. */
+  /** As stored before this transaction (the scopes read so far). */
   before: Map<string, ScopeState>;
   /** As it will be stored at flush. */
   after: Map<string, ScopeState>;
+  /** Scopes already read, or "all" once every scope of the contact was. */
+  read: Set<string> | "all";
 }
 
 interface HourDelta {
@@ -58,7 +60,10 @@ interface HourDelta {
 
 function prepareStatements(sqlite: Database.Database) {
   return {
-    read: sqlite.prepare(`SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ?`),
+    readScopes: sqlite.prepare(
+      `SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
+    ),
+    readAll: sqlite.prepare(`SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ?`),
     save: sqlite.prepare(
       `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
@@ -90,26 +95,38 @@ export class ContactStateTallies {
     this.s = statements(sqlite);
   }
 
-  private of(contact: string): ContactStates {
+  /**
+   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
+   * change of its "do not contact" status touches scopes other than the failure's four.
+   */
+  private of(contact: string, scopes: readonly [string, string, string, string] | "all"): ContactStates {
     let states = this.contacts.get(contact);
     if (!states) {
-      const before = new Map<string, ScopeState>();
-      const after = new Map<string, ScopeState>();
-      for (const { scope, ...state } of this.s.read.all(contact) as Array<ScopeState & { scope: string }>) {
-        before.set(scope, state);
-        after.set(scope, { ...state });
-      }
-      states = { before, after };
+      states = { before: new Map(), after: new Map(), read: new Set() };
       this.contacts.set(contact, states);
     }
+    const { read } = states;
+    if (read === "all" || (scopes !== "all" && scopes.every((scope) => read.has(scope)))) return states;
+    const rows = (scopes === "all" ? this.s.readAll.all(contact) : this.s.readScopes.all(contact, ...scopes)) as Array<ScopeState & { scope: string }>;
+    // A scope read before keeps its changes; a stored scope not read yet joins as stored.
+    for (const { scope, ...state } of rows) {
+      if (states.before.has(scope)) continue;
+      states.before.set(scope, state);
+      states.after.set(scope, { ...state });
+    }
+    if (scopes === "all") states.read = "all";
+    else for (const scope of scopes) read.add(scope);
     return states;
   }
 
   /** A failure just stored (its id is above every earlier one, so it wins ties on time). */
   count(contact: string, occurredAt: number, reason: string, line: string, template: string): void {
-    const { after } = this.of(contact);
+    const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)] as const;
     const dnc = isDoNotContactReason(reason);
-    for (const scope of [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)]) {
+    let { after } = this.of(contact, scopes);
+    // Its first "do not contact" failure takes the contact off the retry list in every scope.
+    if (dnc && (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null) after = this.of(contact, "all").after;
+    for (const scope of scopes) {
       const state = after.get(scope);
       if (!state) {
         after.set(scope, { lastAt: occurredAt, lastReason: reason, lastDncAt: dnc ? occurredAt : null });
@@ -129,7 +146,7 @@ export class ContactStateTallies {
    * forgotten, and so are "do not contact" times older than it.
    */
   forgetBefore(contact: string, cutoff: number): void {
-    const { after } = this.of(contact);
+    const { after } = this.of(contact, "all");
     for (const [scope, state] of after) {
       if (state.lastAt < cutoff) after.delete(scope);
       else if (state.lastDncAt !== null && state.lastDncAt < cutoff) state.lastDncAt = null;
