@@ -287,6 +287,40 @@ export const contactSketchDay = sqliteTable(
   { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), registers: blob("registers", { mode: "buffer" }).notNull() },
   (t) => [primaryKey({ columns: [t.bucket, t.reason] })],
 );
+/**
+ * Per-contact latest state, kept at ingest (lib/ingest/contact-state.ts) so contact counts and
+ * the retry/suppression list counts read hourly rows, not the window's failures. One row per
+ * contact (E.164, else the cellphone as sent) and scope (`[line, template]` as JSON, null = any:
+ * everything, the line, the template, the line × template): its latest failure there (time and
+ * reason) and its latest "do not contact" failure there. WITHOUT ROWID (in the migration).
+ */
+export const contactState = sqliteTable(
+  "contact_state",
+  {
+    contact: text("contact").notNull(),
+    scope: text("scope").notNull(),
+    lastAt: integer("last_at").notNull(),
+    lastReason: text("last_reason").notNull(),
+    lastDncAt: integer("last_dnc_at"),
+  },
+  (t) => [primaryKey({ columns: [t.contact, t.scope] })],
+);
+/**
+ * Per scope and hour (UTC start): contacts whose latest failure is in that hour (`seen`), those
+ * of them on the retry list (`retry`), and contacts whose latest "do not contact" failure is in
+ * that hour (`dnc`). A contact moving to a later hour leaves the earlier one. WITHOUT ROWID.
+ */
+export const contactStateHours = sqliteTable(
+  "contact_state_hours",
+  {
+    scope: text("scope").notNull(),
+    bucket: integer("bucket").notNull(),
+    seen: integer("seen").notNull(),
+    retry: integer("retry").notNull(),
+    dnc: integer("dnc").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.bucket] })],
+);
 /** Template status changes received through `hsm.status` events. */
 export const templateStatusEvents = sqliteTable(
   "template_status_events",

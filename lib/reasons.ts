@@ -208,6 +208,12 @@ export function reasonInfo(code: string): ReasonInfo | undefined {
   return byCode.get(code);
 }
 
+/** The reason codes of some classes. */
+export const codesOf = (...classes: ReasonClass[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => r.code);
+/** A contact whose latest failure has one of these is on the retry list (unless it has a "do not contact" one). */
+export const RETRY_REASONS = codesOf("retry_later", "fix_then_retry");
+export const DO_NOT_CONTACT_REASONS = codesOf("do_not_contact");
+
 /**
  * Canonical form of a reason as received: known reasons match case-insensitively and are stored
  * upper case; anything else is kept verbatim (trimmed) and flagged unrecognised.

@@ -87,6 +87,8 @@ const EVENT_TABLES = [
   "phone_gram_day_template",
   "contact_sketch_hour",
   "contact_sketch_day",
+  "contact_state",
+  "contact_state_hours",
   "raw_events",
 ];
 

@@ -309,6 +309,30 @@ export const contactSketchDay = pgTable(
   { bucket: bigint("bucket", { mode: "number" }).notNull(), reason: text("reason").notNull(), registers: bytes("registers").notNull() },
   (t) => [primaryKey({ columns: [t.bucket, t.reason] })],
 );
+/** Per-contact latest state per scope (see db/schema.ts; lib/ingest/contact-state.ts). */
+export const contactState = pgTable(
+  "contact_state",
+  {
+    contact: text("contact").notNull(),
+    scope: text("scope").notNull(),
+    lastAt: bigint("last_at", { mode: "number" }).notNull(),
+    lastReason: text("last_reason").notNull(),
+    lastDncAt: bigint("last_dnc_at", { mode: "number" }),
+  },
+  (t) => [primaryKey({ columns: [t.contact, t.scope] })],
+);
+/** Per scope and hour: contacts seen, on the retry list, and with a "do not contact" failure. */
+export const contactStateHours = pgTable(
+  "contact_state_hours",
+  {
+    scope: text("scope").notNull(),
+    bucket: bigint("bucket", { mode: "number" }).notNull(),
+    seen: integer("seen").notNull(),
+    retry: integer("retry").notNull(),
+    dnc: integer("dnc").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.bucket] })],
+);
 /** Template status changes received through `hsm.status` events. */
 export const templateStatusEvents = pgTable(
   "template_status_events",

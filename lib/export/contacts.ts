@@ -2,7 +2,8 @@ import type Database from "better-sqlite3";
 import { InvalidInputError } from "@/lib/http/errors";
 import { readLineLabels } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
-import { REASONS, reasonInfo, type ReasonClass } from "@/lib/reasons";
+import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
+import { countContactsFromState } from "@/lib/queries/contact-state";
 import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
 import { exportFilename, type ContactList, type ExportRequest } from "./options";
 
@@ -25,10 +26,6 @@ export const MAX_SESSION_KEY_COLUMNS = 200;
 /** The line's name (PUT /api/lines/{line}/label), last in both lists, after any session keys. */
 const LINE_LABEL_COLUMN = "line_label";
 
-/** The reason codes of some classes. */
-export const codesOf = (...classes: ReasonClass[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => r.code);
-const RETRY_REASONS = codesOf("retry_later", "fix_then_retry");
-export const DO_NOT_CONTACT_REASONS = codesOf("do_not_contact");
 /** A failure's contact identity, on `failures f`. */
 export const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
 const list = (codes: string[]) => codes.map(() => "?").join(", ");
@@ -123,7 +120,10 @@ function dropList(sqlite: Database.Database): void {
   sqlite.exec("DROP TABLE IF EXISTS temp.contact_list");
 }
 
+/** Rows of the list: from the per-contact state when it answers the view (lib/queries/contact-state.ts), else from the failures. */
 export function countContactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): number {
+  const fromState = countContactsFromState(sqlite, request.filters, which, request.window.from, request.window.to);
+  if (fromState !== null) return fromState;
   try {
     materialise(sqlite, which, request);
     return sqlite.prepare("SELECT count(*) FROM contact_list").pluck().get() as number;

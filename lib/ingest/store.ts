@@ -6,6 +6,7 @@ import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, decodeSketch, emptySketch, encodeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
+import { ContactStateTallies } from "./contact-state";
 import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
@@ -115,6 +116,8 @@ export class WriteBatch {
     readonly alerts: AlertOutbox,
     /** Phone search by one or two digits (lib/ingest/phone-gram-tallies.ts). */
     readonly phoneGrams: PhoneGramTallies,
+    /** Per-contact latest state and its hourly counts (lib/ingest/contact-state.ts). */
+    readonly contacts: ContactStateTallies,
   ) {}
 
   countRollup(table: RollupTable, args: Array<string | number>): void {
@@ -151,6 +154,7 @@ export class WriteBatch {
     for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
     this.incidents.flush();
     this.phoneGrams.flush();
+    this.contacts.flush();
     for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, encodeSketch(e.registers));
     this.alerts.flush();
   }
@@ -197,6 +201,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.countRollup("rollup_day_template", [day, f.reason, template]);
   batch.countRollup("rollup_day", [day, f.reason, line, template]);
   if (contact) {
+    batch.contacts.count(contact, e.occurredAt, f.reason, line, template);
     for (const reason of [f.reason, ALL_REASONS_SKETCH]) {
       batch.addContact("hour", hour, reason, contact);
       batch.addContact("day", day, reason, contact);
@@ -207,12 +212,12 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
 /** A batch for one transaction on this connection. */
 export function newWriteBatch(sqlite: Database.Database): WriteBatch {
   const alerts = new AlertOutbox(sqlite);
-  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts, new PhoneGramTallies(sqlite));
+  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts, new PhoneGramTallies(sqlite), new ContactStateTallies(sqlite));
 }
 
 /**
  * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
- * (with incident, rollups and sketches, counted into `batch`), template status or closed session.
+ * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
  * Must run inside the transaction that stored (or un-quarantined) the raw event.
  */
 export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { ContactStateTallies } from "@/lib/ingest/contact-state";
 import { logger } from "@/lib/log";
 import { runPeriodically, yieldToIngest } from "./periodic";
 
@@ -46,6 +47,9 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
   const ids = "(SELECT value FROM json_each(?))";
   return {
     oldEvents: sqlite.prepare(`SELECT json_group_array(id) FROM (SELECT id FROM raw_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ${limit})`).pluck(),
+    contactsOf: sqlite
+      .prepare(`SELECT DISTINCT coalesce(phone_e164, cellphone) FROM failures WHERE raw_event_id IN ${ids} AND coalesce(phone_e164, cellphone) IS NOT NULL`)
+      .pluck(),
     detachActivity: sqlite.prepare(`UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`),
     failures: sqlite.prepare(`DELETE FROM failures WHERE raw_event_id IN ${ids}`),
     templateStatus: sqlite.prepare(`DELETE FROM template_status_events WHERE raw_event_id IN ${ids}`),
@@ -56,6 +60,8 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
     buckets: BUCKET_TABLES.map((t) =>
       sqlite.prepare(`DELETE FROM ${t} WHERE bucket < min(@cutoff, (SELECT min(bucket) FROM ${t} WHERE bucket < @cutoff) + ${DAY_MS})`),
     ),
+    // Contacts whose latest failure is before the cutoff left their hours already (one statement: the table is small).
+    contactHours: sqlite.prepare(`DELETE FROM contact_state_hours WHERE bucket < ?`),
     oldIncidents: sqlite
       .prepare(`SELECT json_group_array(id) FROM (SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ${limit})`)
       .pluck(),
@@ -70,7 +76,7 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
  * Deletes everything that happened before `cutoff`, in transactions of at most `batchRows` rows
  * with a pause between them, so ingest keeps committing while a large backlog is purged:
  * raw events (quarantined ones too) with their failures, template status rows and closed sessions, the rollup and contact-sketch buckets
- * before the cutoff, and resolved incidents last seen before it (with their contacts and activity).
+ * before the cutoff, the per-contact state of what was purged (contacts with no failure left, "do not contact" failures that are gone), and resolved incidents last seen before it (with their contacts and activity).
  * Open and acknowledged incidents stay, with their lifetime counters and contact sets.
  */
 export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, batchRows = PURGE_BATCH_ROWS): Promise<PurgeResult> {
@@ -80,6 +86,9 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
   const eventBatch = sqlite.transaction(() => {
     const ids = s.oldEvents.get(cutoff) as string;
     if (ids === "[]") return 0;
+    const contacts = new ContactStateTallies(sqlite);
+    for (const contact of s.contactsOf.all(ids) as string[]) contacts.forgetBefore(contact, cutoff);
+    contacts.flush();
     s.detachActivity.run(ids);
     result.failures += s.failures.run(ids).changes;
     result.templateStatus += s.templateStatus.run(ids).changes;
@@ -98,6 +107,8 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
       await yieldToIngest();
     }
   }
+
+  result.buckets += s.contactHours.run(cutoff).changes;
 
   const incidentBatch = sqlite.transaction(() => {
     const ids = s.oldIncidents.get(cutoff) as string;

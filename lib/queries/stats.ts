@@ -4,6 +4,7 @@ import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
+import { countContactsFromState } from "./contact-state";
 import { countBy, countTotal, type CountRow } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
@@ -60,12 +61,16 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
 export const EXACT_CONTACTS_LIMIT = 50_000;
 
 /**
- * Affected contacts: exact for small windows or dimension filters, else a sketch estimate. A one-
- * or two-digit phone search is exact while the window's failures (the rows it reads) are few;
- * beyond, the sketches' estimate of the window's contacts times the share of its failures the
- * search matches (the digits of a number say nothing about how often it fails).
+ * Affected contacts: from the per-contact state when it answers (no filter, a line and/or a
+ * template, windows ending after the latest failure: lib/queries/contact-state.ts); else exact
+ * for small windows or dimension filters, and a sketch estimate otherwise. A one- or two-digit
+ * phone search is exact while the window's failures (the rows it reads) are few; beyond, the
+ * sketches' estimate of the window's contacts times the share of its failures the search matches
+ * (the digits of a number say nothing about how often it fails).
  */
 export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
+  const fromState = countContactsFromState(sqlite, filters, "seen", from, to);
+  if (fromState !== null) return { contacts: fromState, approximate: false };
   const exactly = () => ({ contacts: countContactsExactly(sqlite, filters, from, to), approximate: false });
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
   if (!sketchable) return exactly();

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import { CONTACT, DO_NOT_CONTACT_CONTACTS_SQL, DO_NOT_CONTACT_REASONS } from "@/lib/export/contacts";
+import { CONTACT, DO_NOT_CONTACT_CONTACTS_SQL } from "@/lib/export/contacts";
+import { DO_NOT_CONTACT_REASONS } from "@/lib/reasons";
 
 /** A contact's latest failure in a plan's view, with what decides whether it may be sent. */
 export interface Candidate {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { getDb } from "@/db/client";
 import { recordAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
-import { codesOf } from "@/lib/export/contacts";
+import { codesOf } from "@/lib/reasons";
 import { parseFilters, resolveWindow } from "@/lib/filters";
 import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { getDb } from "@/db/client";
 import { getSettings } from "@/lib/config";
-import { DO_NOT_CONTACT_CONTACTS_SQL, DO_NOT_CONTACT_REASONS } from "@/lib/export/contacts";
+import { DO_NOT_CONTACT_CONTACTS_SQL } from "@/lib/export/contacts";
+import { DO_NOT_CONTACT_REASONS } from "@/lib/reasons";
 import { logger } from "@/lib/log";
 import { closeUnsentBatches, transitionPlan } from "./actions";
 import { trebleCountryCode, type SessionKey, type TrebleUser } from "./payload";

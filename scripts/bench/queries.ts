@@ -39,20 +39,22 @@ if (!Number.isInteger(reps) || reps < 5 || reps > 1000) throw new Error("--reps 
 
 
 let authorization = "";
+/** The contact lists are operators' (CSV export): their counts are asked with an operator's token. */
+let operatorAuthorization = "";
 
 
 
 /** The server stopped the read at QUERY_TIMEOUT_MS (503 query_timeout): the cell is reported as such. */
 class QueryTimeout extends Error {}
 
-async function timeRequests(url: string, count: number): Promise<{ p50: number; p95: number; body: unknown }> {
+async function timeRequests(url: string, count: number, auth = authorization): Promise<{ p50: number; p95: number; body: unknown }> {
   let body: unknown;
   const samples: number[] = [];
   for (let i = 0; i < count + 3; i++) {
     const started = performance.now();
     // The server closes keep-alive sockets idle for 5 s (the baseline runs in between): a request
     // racing that close is retried once, and only warm-up requests can meet it.
-    const init = { headers: { Authorization: authorization } };
+    const init = { headers: { Authorization: auth } };
     const response = await fetch(url, init).catch(() => fetch(url, init));
     body = await response.json();
     if (response.status === 503 && (body as { error?: { code?: string } }).error?.code === "query_timeout") throw new QueryTimeout(url);
@@ -214,9 +216,27 @@ function printStorage(r: StorageReport): void {
   for (const { name, bytes } of r.byName.slice(0, 10)) console.log(`  ${name.padEnd(40)} ${(bytes / 1e6).toFixed(1).padStart(8)} MB ${perFailure(bytes).padStart(7)} B/failure`);
 }
 
+const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
+const codes = (...classes: string[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => `'${r.code}'`).join(", ");
+
+/** The retry or suppression list's length in plain SQL (README, "CSV export"). */
+function plainListCount(raw: Database.Database, list: "retry" | "suppress", f: MatrixFilter, from: number, to: number): number {
+  const w = plainWhere(f, from, to);
+  const dnc = codes("do_not_contact");
+  const sql =
+    list === "suppress"
+      ? `SELECT count(DISTINCT ${CONTACT}) ${w.sql} AND f.reason IN (${dnc})`
+      : `SELECT count(*) FROM (SELECT f.reason, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
+           ${w.sql} AND ${CONTACT} IS NOT NULL)
+         WHERE n = 1 AND reason IN (${codes("retry_later", "fix_then_retry")})
+           AND contact NOT IN (SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${dnc}) AND ${CONTACT} IS NOT NULL)`;
+  return raw.prepare(sql).pluck().get(...w.params) as number;
+}
+
 async function main(): Promise<string[]> {
   ensureSeeded(dbFile, rows);
   authorization = `Bearer ${benchToken(dbFile, { email: "bench@faultline.local", role: "viewer", tokenName: "bench:queries" })}`;
+  operatorAuthorization = `Bearer ${benchToken(dbFile, { email: "bench-operator@faultline.local", role: "operator", tokenName: "bench:queries" })}`;
   const port = await freePort();
   const server = await startServer(port, dbFile, "bench-queries-secret-0123456789");
   const raw = new Database(dbFile, { readonly: true });
@@ -262,6 +282,16 @@ async function main(): Promise<string[]> {
         });
         cell("/api/stats", stats, plain);
         });
+
+        for (const list of ["retry", "suppress"] as const) {
+          await measure(`${list} list count`, async () => {
+            const counted = await timeRequests(`${base}/api/contacts/export?list=${list}&count=1&${query}`, reps, operatorAuthorization);
+            const plain = timeLocal(baselineReps, () => plainListCount(raw, list, f, from, now));
+            const rows = (counted.body as { rows: number }).rows;
+            if (rows !== plain.value) differs(`${list} list count`, `${rows} ≠ ${plain.value}`);
+            cell(`${list} list count`, counted, plain);
+          });
+        }
 
         await measure("/api/facets", async () => {
         const facets = await timeRequests(`${base}/api/facets?${query}`, reps);

@@ -1,0 +1,189 @@
+import type Database from "better-sqlite3";
+import { perConnection } from "@/db/statements";
+import { reasonInfo } from "@/lib/reasons";
+import { HOUR_MS } from "@/lib/time/zoned";
+
+/**
+ * Per-contact latest state, kept in the ingest transaction (db/schema.ts: contact_state and
+ * contact_state_hours), so that "contacts with a failure since T", the retry list and the
+ * suppression list are counted from a few hundred hourly rows instead of the window's failures.
+ *
+ * A contact is its E.164 phone, else the cellphone as sent. Each contact has one row per scope it
+ * failed in: everything, its line, its template, and its line × template. A row holds the latest
+ * failure of the contact in that scope (time and reason; ties go to the later stored failure, as
+ * the lists order them) and the time of its latest "do not contact" failure there. The hourly
+ * rows count, per scope and hour: contacts whose latest failure is in that hour ("seen"), those of
+ * them on the retry list (latest reason "retry later" or "fix then retry", and no "do not contact"
+ * failure in any scope), and contacts whose latest "do not contact" failure is in that hour.
+ * When a contact's latest failure moves from one hour to another, the first hour loses it and the
+ * second gains it, so a sum over the hours since T is exact.
+ */
+
+/** A scope as stored: `[line, template]` as JSON, null for "any". SQL backfills write json_array(line, template). */
+export function contactScope(line: string | null, template: string | null): string {
+  return JSON.stringify([line, template]);
+}
+
+/** The scope of every failure of a contact (its "do not contact" time is the retry list's rule). */
+export const EVERY_SCOPE = contactScope(null, null);
+
+const hourOf = (t: number) => t - (t % HOUR_MS);
+
+export const isRetryReason = (reason: string) => {
+  const reasonClass = reasonInfo(reason)?.reasonClass;
+  return reasonClass === "retry_later" || reasonClass === "fix_then_retry";
+};
+export const isDoNotContactReason = (reason: string) => reasonInfo(reason)?.reasonClass === "do_not_contact";
+
+interface ScopeState {
+  lastAt: number;
+  lastReason: string;
+  lastDncAt: number | null;
+}
+
+interface ContactStates {
+  /** As stored before this transaction (the scopes read so far). */
+  before: Map<string, ScopeState>;
+  /** As it will be stored at flush. */
+  after: Map<string, ScopeState>;
+  /** Scopes already read, or "all" once every scope of the contact was. */
+  read: Set<string> | "all";
+}
+
+interface HourDelta {
+  scope: string;
+  bucket: number;
+  seen: number;
+  retry: number;
+  dnc: number;
+}
+
+function prepareStatements(sqlite: Database.Database) {
+  return {
+    readScopes: sqlite.prepare(
+      `SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
+    ),
+    readAll: sqlite.prepare(`SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ?`),
+    save: sqlite.prepare(
+      `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
+    ),
+    forget: sqlite.prepare(`DELETE FROM contact_state WHERE contact = ? AND scope = ?`),
+    addToHour: sqlite.prepare(
+      `INSERT INTO contact_state_hours (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET seen = seen + excluded.seen, retry = retry + excluded.retry, dnc = dnc + excluded.dnc`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+const statements = perConnection(prepareStatements);
+
+const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.lastAt === b.lastAt && a.lastReason === b.lastReason && a.lastDncAt === b.lastDncAt);
+
+/**
+ * The contacts one transaction touches: read at first sight, changed in memory failure by
+ * failure, written once (rows and hourly counts) at flush. Ingest and re-processing count
+ * failures into it; the retention purge forgets what it deleted.
+ */
+export class ContactStateTallies {
+  private readonly contacts = new Map<string, ContactStates>();
+  private readonly s: Statements;
+
+  constructor(sqlite: Database.Database) {
+    this.s = statements(sqlite);
+  }
+
+  /**
+   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
+   * change of its "do not contact" status touches scopes other than the failure's four.
+   */
+  private of(contact: string, scopes: readonly [string, string, string, string] | "all"): ContactStates {
+    let states = this.contacts.get(contact);
+    if (!states) {
+      states = { before: new Map(), after: new Map(), read: new Set() };
+      this.contacts.set(contact, states);
+    }
+    const { read } = states;
+    if (read === "all" || (scopes !== "all" && scopes.every((scope) => read.has(scope)))) return states;
+    const rows = (scopes === "all" ? this.s.readAll.all(contact) : this.s.readScopes.all(contact, ...scopes)) as Array<ScopeState & { scope: string }>;
+    // A scope read before keeps its changes; a stored scope not read yet joins as stored.
+    for (const { scope, ...state } of rows) {
+      if (states.before.has(scope)) continue;
+      states.before.set(scope, state);
+      states.after.set(scope, { ...state });
+    }
+    if (scopes === "all") states.read = "all";
+    else for (const scope of scopes) read.add(scope);
+    return states;
+  }
+
+  /** A failure just stored (its id is above every earlier one, so it wins ties on time). */
+  count(contact: string, occurredAt: number, reason: string, line: string, template: string): void {
+    const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)] as const;
+    const dnc = isDoNotContactReason(reason);
+    let { after } = this.of(contact, scopes);
+    // Its first "do not contact" failure takes the contact off the retry list in every scope.
+    if (dnc && (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null) after = this.of(contact, "all").after;
+    for (const scope of scopes) {
+      const state = after.get(scope);
+      if (!state) {
+        after.set(scope, { lastAt: occurredAt, lastReason: reason, lastDncAt: dnc ? occurredAt : null });
+        continue;
+      }
+      if (occurredAt >= state.lastAt) {
+        state.lastAt = occurredAt;
+        state.lastReason = reason;
+      }
+      if (dnc && (state.lastDncAt === null || occurredAt > state.lastDncAt)) state.lastDncAt = occurredAt;
+    }
+  }
+
+  /**
+   * The retention purge deletes every failure before `cutoff` (a contact's failures go in
+   * several purge batches; this runs for each): scopes whose latest failure is older are
+   * forgotten, and so are "do not contact" times older than it.
+   */
+  forgetBefore(contact: string, cutoff: number): void {
+    const { after } = this.of(contact, "all");
+    for (const [scope, state] of after) {
+      if (state.lastAt < cutoff) after.delete(scope);
+      else if (state.lastDncAt !== null && state.lastDncAt < cutoff) state.lastDncAt = null;
+    }
+  }
+
+  /** Writes changed rows and the hourly counts they move; once, inside the transaction. */
+  flush(): void {
+    const deltas = new Map<string, HourDelta>();
+    const add = (scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
+      const bucket = hourOf(at);
+      const key = `${bucket}|${scope}`;
+      let delta = deltas.get(key);
+      if (!delta) deltas.set(key, (delta = { scope, bucket, seen: 0, retry: 0, dnc: 0 }));
+      if (kind.seen) delta.seen += sign;
+      if (kind.retry) delta.retry += sign;
+      if (kind.dnc) delta.dnc += sign;
+    };
+    const count = (scope: string, state: ScopeState | undefined, neverDnc: boolean, sign: number) => {
+      if (!state) return;
+      add(scope, state.lastAt, sign, { seen: true, retry: neverDnc && isRetryReason(state.lastReason), dnc: false });
+      if (state.lastDncAt !== null) add(scope, state.lastDncAt, sign, { seen: false, retry: false, dnc: true });
+    };
+    for (const [contact, { before, after }] of this.contacts) {
+      const neverDncBefore = (before.get(EVERY_SCOPE)?.lastDncAt ?? null) === null;
+      const neverDncAfter = (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null;
+      for (const scope of new Set([...before.keys(), ...after.keys()])) {
+        const [was, is] = [before.get(scope), after.get(scope)];
+        const changed = !sameState(was, is);
+        if (!changed && neverDncBefore === neverDncAfter) continue;
+        count(scope, was, neverDncBefore, -1);
+        count(scope, is, neverDncAfter, 1);
+        if (!changed) continue;
+        if (is) this.s.save.run(contact, scope, is.lastAt, is.lastReason, is.lastDncAt);
+        else this.s.forget.run(contact, scope);
+      }
+    }
+    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) this.s.addToHour.run(d.scope, d.bucket, d.seen, d.retry, d.dnc);
+  }
+}

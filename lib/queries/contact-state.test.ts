@@ -1,0 +1,267 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { SYSTEM_ACTOR } from "@/lib/auth/audit";
+import { countContactExport } from "@/lib/export/contacts";
+import { parseFilters, type Filters } from "@/lib/filters";
+import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
+import { reprocessQuarantined } from "@/lib/ingest/reprocess";
+import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
+import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE } from "@/lib/testing/failure-dataset";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
+import { countContactsFromState, type ContactCount } from "./contact-state";
+import { getStats } from "./stats";
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+
+// The production custom server's webhook routing, on a real node:http server.
+const server = http.createServer((req, res) => {
+  if (isWebhookRequest(req)) void serveWebhook(req, res);
+  else res.writeHead(404).end();
+});
+let origin = "";
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  tempDb.cleanup();
+});
+
+async function post(events: Array<Record<string, unknown>>, quarantined = 0): Promise<void> {
+  const { query, headers, body } = describeCall({ body: events }, TEST_WEBHOOK_SECRET);
+  const response = await fetch(`${origin}${WEBHOOK_PATH}${query}`, { method: "POST", headers, body });
+  const text = await response.text();
+  expectAccepted({ status: response.status, headers: response.headers, json: JSON.parse(text) }, events.length - quarantined, 0, quarantined);
+}
+
+const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
+const sqlite = () => getDb().sqlite;
+
+// ---------------------------------------------------------------------------------------------
+// The reference: plain SQL over the failures table, written from the README's definitions.
+
+const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
+const DNC = "('INVALID_PHONE', 'FAILURE_BY_BLOCKED_CONTACT', 'FAILURE_BY_OPTOUT_CONTACT', 'FAILURE_BY_UNABLE_TO_CONTACT', 'FAILURE_BY_EXPERIMENT_NUMBER')";
+const RETRY =
+  "('FAILURE', 'FAILURE_BY_HUMAN_HANDOVER', 'FAILURE_BY_RATE_LIMIT', 'COMPANY_RATE_LIMIT', 'FAILURE_BY_TIER_CAPACITY', 'FAILURE_BY_SPAM_RATE_LIMIT', " +
+  "'MISSING_PARAMETER', 'PARAMETER_MISMATCH', 'INVALID_POLL', 'CHARACTER_LIMIT_HEADER', 'CHARACTER_LIMIT_BODY', 'FAILURE_BY_DISABLED_HSM')";
+
+interface View {
+  line?: string;
+  template?: string;
+}
+
+function reference(kind: ContactCount, view: View, from: number, to: number): number {
+  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?", `${CONTACT} IS NOT NULL`];
+  const params: unknown[] = [from, to];
+  for (const [column, value] of [["f.line", view.line], ["f.template", view.template]] as const) {
+    if (value === undefined) continue;
+    parts.push(`${column} = ?`);
+    params.push(value);
+  }
+  const where = parts.join(" AND ");
+  const sql = {
+    seen: `SELECT count(DISTINCT ${CONTACT}) FROM failures f WHERE ${where}`,
+    suppress: `SELECT count(DISTINCT ${CONTACT}) FROM failures f WHERE ${where} AND f.reason IN ${DNC}`,
+    retry: `SELECT count(*) FROM (
+              SELECT f.reason, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
+              FROM failures f WHERE ${where})
+            WHERE n = 1 AND reason IN ${RETRY} AND contact NOT IN (SELECT ${CONTACT} FROM failures f WHERE f.reason IN ${DNC} AND ${CONTACT} IS NOT NULL)`,
+  }[kind];
+  return sqlite().prepare(sql).pluck().get(...params) as number;
+}
+
+const VIEWS: Array<[string, View]> = [
+  ["no filter", {}],
+  ["line", { line: DATASET_LINES[0] }],
+  ["template", { template: DATASET_TEMPLATES[1] }],
+  ["line + template", { line: DATASET_LINES[1], template: DATASET_TEMPLATES[0] }],
+  ["unknown line", { line: "" }],
+];
+const filtersOf = (view: View, window: string): Filters =>
+  parseFilters(
+    new URLSearchParams({
+      ...(view.line !== undefined ? { line: view.line || "(unknown)" } : {}),
+      ...(view.template !== undefined ? { template: view.template } : {}),
+      ...Object.fromEntries(new URLSearchParams(window)),
+    }),
+  );
+
+/** Every view × window × count from the state, against the reference; the stats tile and the list counts too. */
+function expectEqualToReference(now: number): void {
+  const windows: Array<[string, number, number]> = [
+    ["range=1h", now - HOUR, now],
+    ["range=24h", now - DAY, now],
+    ["range=7d", now - 7 * DAY, now],
+    ["range=90d", now - 90 * DAY, now],
+    // A custom window ending now, starting mid-hour; one within a single hour.
+    [`from=${new Date(now - 13 * DAY - 17 * MINUTE).toISOString()}&to=${new Date(now).toISOString()}`, now - 13 * DAY - 17 * MINUTE, now],
+    [`from=${new Date(now - 7 * MINUTE).toISOString()}&to=${new Date(now).toISOString()}`, now - 7 * MINUTE, now],
+  ];
+  let compared = 0;
+  for (const [name, view] of VIEWS) {
+    for (const [window, from, to] of windows) {
+      const filters = filtersOf(view, window);
+      for (const kind of ["seen", "retry", "suppress"] as const) {
+        expect(countContactsFromState(sqlite(), filters, kind, from, to), `${kind} ${name} ${window}`).toBe(reference(kind, view, from, to));
+        compared++;
+      }
+      const stats = getStats(sqlite(), filters, { now });
+      expect(stats.contacts, `stats ${name} ${window}`).toBe(reference("seen", view, from, to));
+      expect(stats.contactsApproximate).toBe(false);
+      for (const list of ["retry", "suppress"] as const) {
+        const rows = countContactExport(sqlite(), list, { filters, window: { from, to, preset: null }, bom: false, count: true });
+        expect(rows, `${list} list ${name} ${window}`).toBe(reference(list, view, from, to));
+      }
+    }
+  }
+  expect(compared).toBe(VIEWS.length * windows.length * 3);
+}
+
+/** Recomputes the hourly counts from contact_state (as the migration's backfill does) and compares. */
+function expectHoursConsistent(): void {
+  const stored = sqlite()
+    .prepare(`SELECT scope, bucket, seen, retry, dnc FROM contact_state_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket`)
+    .all();
+  const backfill = backfillStatements().find((s) => s.includes("INSERT INTO `contact_state_hours`"))!;
+  sqlite().exec("CREATE TEMP TABLE expected_hours AS SELECT * FROM contact_state_hours WHERE 0");
+  try {
+    sqlite().exec(backfill.replace("INSERT INTO `contact_state_hours`", "INSERT INTO temp.expected_hours"));
+    const expected = sqlite().prepare(`SELECT scope, bucket, seen, retry, dnc FROM temp.expected_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket`).all();
+    expect(stored).toEqual(expected);
+  } finally {
+    sqlite().exec("DROP TABLE temp.expected_hours");
+  }
+}
+
+/** The backfill statements of the contact_state migration. */
+function backfillStatements(): string[] {
+  const dir = path.resolve("db/migrations");
+  const file = fs.readdirSync(dir).find((f) => f.endsWith("_contact_state.sql"))!;
+  return fs
+    .readFileSync(path.join(dir, file), "utf8")
+    .split("--> statement-breakpoint")
+    .map((s) => s.replace(/^--.*$/gm, "").trim())
+    .filter((s) => s.startsWith("INSERT"));
+}
+
+describe("contacts counted from the per-contact state", () => {
+  beforeAll(() => {
+    loadFailureDataset({ now: NOW, seed: 11, count: 4000 });
+  }, 60_000);
+
+  it("equals plain SQL for every view, window and list", () => {
+    expect(sqlite().prepare("SELECT count(*) FROM contact_state").pluck().get()).toBeGreaterThan(1000);
+    expectEqualToReference(NOW);
+    expectHoursConsistent();
+  });
+
+  it("leaves windows ending before the latest failure, and other filters, to the failures (exact there)", () => {
+    const pastTo = NOW - 3 * DAY - 5 * MINUTE;
+    const past = filtersOf({ line: DATASET_LINES[0] }, `from=${new Date(pastTo - 7 * DAY).toISOString()}&to=${new Date(pastTo).toISOString()}`);
+    expect(countContactsFromState(sqlite(), past, "seen", pastTo - 7 * DAY, pastTo)).toBeNull();
+    expect(getStats(sqlite(), past, { now: NOW }).contacts).toBe(reference("seen", { line: DATASET_LINES[0] }, pastTo - 7 * DAY, pastTo));
+    for (const other of ["reason=INVALID_PHONE", "class=retry_later", "status=open", "q=300", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
+      expect(countContactsFromState(sqlite(), parseFilters(new URLSearchParams(other)), "retry", NOW - DAY, NOW), other).toBeNull();
+    }
+  });
+
+  it("equals what the migration's backfill computes from the failures", () => {
+    const rows = () => ({
+      state: sqlite().prepare("SELECT * FROM contact_state ORDER BY contact, scope").all(),
+      hours: sqlite().prepare("SELECT * FROM contact_state_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket").all(),
+    });
+    const atIngest = rows();
+    sqlite().exec("DELETE FROM contact_state; DELETE FROM contact_state_hours");
+    for (const statement of backfillStatements()) sqlite().exec(statement);
+    expect(rows()).toEqual(atIngest);
+  });
+
+  it("stays equal when contacts' latest failures move between hours through the real webhook", async () => {
+    // Contacts on the retry list now, their latest failure days ago: new failures move them.
+    const movers = sqlite()
+      .prepare(
+        `SELECT s.contact, s.last_at FROM contact_state s WHERE s.scope = '[null,null]' AND s.last_dnc_at IS NULL AND s.last_reason = 'FAILURE_BY_RATE_LIMIT'
+         AND s.contact LIKE '+57%' AND s.last_at BETWEEN ? AND ? ORDER BY s.last_at LIMIT 6`,
+      )
+      .all(NOW - 30 * DAY, NOW - 2 * DAY) as Array<{ contact: string; last_at: number }>;
+    expect(movers).toHaveLength(6);
+    const cellphone = (contact: string) => contact.slice(3);
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const at = (t: number) => new Date(t).toISOString();
+    const before = reference("retry", {}, later - 90 * DAY, later);
+    await post([
+      // Latest moves to a recent hour, still "retry later", on another line and template.
+      failureEvent({ timestamp: at(later - 30 * MINUTE), failure_reason: "FAILURE", line: DATASET_LINES[2], hsm: { name: DATASET_TEMPLATES[3] }, user: { country_code: "57", cellphone: cellphone(movers[0]!.contact) } }),
+      // A "do not contact" failure: off the retry list in every scope, onto the suppression list.
+      failureEvent({ timestamp: at(later - 2 * HOUR), failure_reason: "FAILURE_BY_OPTOUT_CONTACT", line: DATASET_LINES[0], hsm: { name: DATASET_TEMPLATES[1] }, user: { country_code: "57", cellphone: cellphone(movers[1]!.contact) } }),
+      // An older failure than the contact's latest: its latest does not move.
+      failureEvent({ timestamp: at(movers[2]!.last_at - 3 * DAY), failure_reason: "REVOKED", user: { country_code: "57", cellphone: cellphone(movers[2]!.contact) } }),
+      // Same instant as the latest: the later stored one wins, as the lists order them.
+      failureEvent({ timestamp: at(movers[3]!.last_at), failure_reason: "REVOKED", line: DATASET_LINES[1], hsm: { name: DATASET_TEMPLATES[0] }, user: { country_code: "57", cellphone: cellphone(movers[3]!.contact) } }),
+      // Into the current, partial hour.
+      failureEvent({ timestamp: at(later - 3 * MINUTE), failure_reason: "MISSING_PARAMETER", line: DATASET_LINES[1], hsm: { name: DATASET_TEMPLATES[0] }, user: { country_code: "57", cellphone: cellphone(movers[4]!.contact) } }),
+    ]);
+    // Then in a second commit: the first mover fails again, an hour later than before.
+    await post([
+      failureEvent({ timestamp: at(later - 1 * MINUTE), failure_reason: "FAILURE_BY_TIER_CAPACITY", line: DATASET_LINES[2], hsm: { name: DATASET_TEMPLATES[3] }, user: { country_code: "57", cellphone: cellphone(movers[0]!.contact) } }),
+      failureEvent({ timestamp: at(later - 5 * HOUR), failure_reason: "FAILURE_BY_SPAM_RATE_LIMIT", user: { country_code: "57", cellphone: cellphone(movers[5]!.contact) } }),
+    ]);
+    // The moves changed the answers (so the comparison below is not of unchanged counts).
+    expect(reference("retry", {}, later - 90 * DAY, later)).not.toBe(before);
+    expectEqualToReference(later);
+    expectHoursConsistent();
+  });
+
+  it("stays equal after quarantined events are re-processed (older and newer than contacts' latest)", async () => {
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const contact = sqlite()
+      .prepare(`SELECT contact, last_at FROM contact_state WHERE scope = '[null,null]' AND last_at < ? AND contact LIKE '+57%' ORDER BY last_at DESC LIMIT 1`)
+      .get(later - DAY) as { contact: string; last_at: number };
+    const unmapped = (t: number, status: string) => {
+      const event = failureEvent({ timestamp: new Date(t).toISOString(), status, user: { country_code: "57", cellphone: contact.contact.slice(3) } });
+      delete event.failure_reason;
+      return event;
+    };
+    // The reason arrives under a field nobody mapped yet: quarantined, counted nowhere.
+    await post([unmapped(later - 40 * MINUTE, "FAILURE_BY_BLOCKED_CONTACT"), unmapped(contact.last_at - DAY, "FAILURE")], 2);
+    expectEqualToReference(later);
+    replaceFieldMapping(getDb(), { reason: ["status"] }, { actor: SYSTEM_ACTOR, ip: null });
+    clearFieldMappingCache();
+    expect(await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
+    expect(sqlite().prepare("SELECT last_dnc_at FROM contact_state WHERE contact = ? AND scope = '[null,null]'").pluck().get(contact.contact)).toBe(later - 40 * MINUTE);
+    expectEqualToReference(later);
+    expectHoursConsistent();
+  });
+
+  it("stays equal after a retention purge (contacts leave; a purged 'do not contact' no longer suppresses)", async () => {
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const cutoff = retentionCutoff(later, 20);
+    // A contact whose only "do not contact" failure is purged while a recent retry failure stays.
+    await post([
+      failureEvent({ timestamp: new Date(cutoff - 2 * DAY).toISOString(), failure_reason: "INVALID_PHONE", user: { country_code: "57", cellphone: "3209990001" } }),
+      failureEvent({ timestamp: new Date(later - 10 * MINUTE).toISOString(), failure_reason: "FAILURE", user: { country_code: "57", cellphone: "3209990001" } }),
+    ]);
+    const everDoNotContact = () =>
+      sqlite().prepare(`SELECT count(*) FROM failures f WHERE ${CONTACT} = '+573209990001' AND f.reason IN ${DNC}`).pluck().get() as number;
+    expect(everDoNotContact()).toBe(1);
+    const retryBefore = reference("retry", {}, later - DAY, later);
+    await purgeOlderThan(sqlite(), cutoff, 397);
+    expect(sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at < ?").pluck().get(cutoff)).toBe(0);
+    expect(sqlite().prepare("SELECT count(*) FROM contact_state WHERE last_at < ? OR last_dnc_at < ?").pluck().get(cutoff, cutoff)).toBe(0);
+    expect(everDoNotContact()).toBe(0);
+    expect(reference("retry", {}, later - DAY, later)).toBeGreaterThan(retryBefore);
+    expectEqualToReference(later);
+    expectHoursConsistent();
+    // A day of buckets per purge statement, with a turn of the event loop between: slow on a busy machine.
+  }, 60_000);
+});
