@@ -43,7 +43,8 @@ export interface RuleWords {
   lineLabels: LineLabelMap;
 }
 
-export type DescribedRule = Pick<RuleDefinition, "trigger" | "filter" | "threshold" | "change" | "templateStatuses" | "digest">;
+/** What the words need of a rule: its trigger and filter, and the parameters its trigger has. */
+export type DescribedRule = Pick<RuleDefinition, "trigger" | "filter"> & Partial<Pick<RuleDefinition, "threshold" | "change" | "templateStatuses" | "digest">>;
 
 const list = (v: string | undefined) => (v ? [...new Set(v.split(",").map((s) => s.trim()).filter(Boolean))] : []);
 /** Values of one filter are alternatives, listed with commas in every language (as in alert messages). */
