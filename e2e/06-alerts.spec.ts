@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { Webhook } from "standardwebhooks";
 import { AlertReceiver } from "../lib/testing/alert-receiver";
@@ -34,7 +35,8 @@ test("create a channel and a rule in Settings, send a webhook, see the delivery 
   await rules.getByLabel("Line", { exact: true }).fill("+573009990013");
   await expect(page.getByTestId("rule-preview")).toHaveText("Would have sent 0 notifications in the last 7 days.");
   await rules.getByRole("button", { name: "Create rule" }).click();
-  await expect(rules.locator("tbody tr").filter({ hasText: "E2E experiment numbers" })).toContainText("reason=FAILURE_BY_EXPERIMENT_NUMBER");
+  // The filter in words: the reason's label, the line's number formatted.
+  await expect(rules.locator("tbody tr").filter({ hasText: "E2E experiment numbers" })).toContainText("A new incident opens — Reason: WhatsApp experiment number · Line: +57 300 999 0013");
   await page.screenshot({ path: "test-results/alerts-settings.png", fullPage: true });
 
   // The receiver refuses the first delivery (400: no retry), then accepts.
@@ -71,7 +73,7 @@ test("create a channel and a rule in Settings, send a webhook, see the delivery 
   expect(body.incident).toMatchObject({ reason: "FAILURE_BY_EXPERIMENT_NUMBER", line: "+573009990013" });
 });
 
-test("Settings → Alerts in Spanish: the page, a channel whose messages are in Spanish, its test message, and the delivery log", async ({ browser }) => {
+test("Settings → Alerts in Spanish: the page, a channel whose messages are in Spanish, its test message, and the delivery log", async ({ browser, request, baseURL }) => {
   // The browser speaks Colombian Spanish; the account has no language of its own.
   const context = await browser.newContext({ storageState: ADMIN_STATE, locale: "es-CO" });
   const page = await context.newPage();
@@ -95,7 +97,27 @@ test("Settings → Alerts in Spanish: the page, a channel whose messages are in 
   const slack = JSON.parse(receiver.on("/e2e-slack-es")[0]!.body) as { text: string; blocks: Array<{ type: string; elements?: Array<{ text: { text: string } }> }> };
   expect(slack.text).toBe("Notificación de prueba de Faultline para Ventas Slack");
   expect(slack.blocks.find((b) => b.type === "actions")!.elements![0]!.text.text).toBe("Abrir en Faultline");
+
+  // A rule whose line was typed with spaces: saved as the line's key, so it shows under the line's
+  // name; its reasons under their Spanish labels.
+  const origin = { origin: baseURL! };
+  expect((await request.put(`/api/lines/${encodeURIComponent("+573109990014")}/label`, { data: { label: "Ventas E2E" }, headers: origin })).status()).toBe(200);
+  const channelId = ((await (await request.get("/api/alerts/channels")).json()) as { items: Array<{ id: number; name: string }> }).items.find((c) => c.name === "Ventas Slack")!.id;
+  const created = await request.post("/api/alerts/rules", {
+    data: { name: "Teléfonos y límites", trigger: "incident_opened", channelIds: [channelId], filter: { reason: "INVALID_PHONE,FAILURE_BY_RATE_LIMIT", line: "+57 310 999 0014" } },
+    headers: origin,
+  });
+  expect(created.status()).toBe(201);
+  expect(((await created.json()) as { filter: { line: string } }).filter.line).toBe("+573109990014");
+  await page.reload();
+  await expect(page.getByTestId("rules-panel").locator("tbody tr").filter({ hasText: "Teléfonos y límites" })).toContainText(
+    "Se abre un incidente nuevo — Motivo: Teléfono inválido, Límite de envío de WhatsApp · Línea: Ventas E2E (+57 310 999 0014)",
+  );
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
   await page.screenshot({ path: "test-results/alerts-settings-es.png", fullPage: true });
+  // Other specs see the line unnamed, as before.
+  expect((await request.put(`/api/lines/${encodeURIComponent("+573109990014")}/label`, { data: { label: null }, headers: origin })).status()).toBe(200);
 
   await page.goto("/settings/alerts/deliveries");
   await expect(page.getByTestId("delivery-log").getByRole("heading", { level: 2 })).toHaveText("Registro de envíos");

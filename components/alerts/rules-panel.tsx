@@ -2,8 +2,11 @@
 
 import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
+import { useLineLabels } from "@/components/line-name";
+import { useReasonText } from "@/components/use-reason-text";
 import { ApiError, fetchJson } from "@/lib/api-client";
 import type { ChannelSummary } from "@/lib/alerts/channels";
+import { describeRule, type RuleWords } from "@/lib/alerts/describe-rule";
 import { TRIGGERS, type Trigger } from "@/lib/alerts/rule-schema";
 import type { RuleSummary } from "@/lib/alerts/rules";
 import { AdminPanel, InlineForm, ItemTable, RowActions } from "./admin-list";
@@ -70,27 +73,21 @@ function ruleBody(d: Draft) {
   };
 }
 
-/** A rule in one line: its trigger, its parameters, its filter. */
+/** A rule in one line, in words: its trigger, its parameters, its filter (lines under their labels). */
 function useDescribeRule() {
-  const t = useTranslations("alertSettings");
+  const tWords = useTranslations("alertRuleWords");
   const tTrigger = useTranslations("alertTriggers");
-  return (r: RuleSummary): string => {
-    const f = Object.entries(r.filter)
-      .filter(([, v]) => v)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(" ");
-    const extra =
-      r.trigger === "threshold" && r.threshold
-        ? t("thresholdSummary", { count: r.threshold.count, minutes: r.threshold.windowMinutes })
-        : r.trigger === "change" && r.change
-          ? t("changeSummary", { percent: r.change.percent, minutes: r.change.windowMinutes, minCount: r.change.minCount })
-          : r.trigger === "template_status"
-            ? (r.templateStatuses ?? []).join(", ")
-            : r.trigger === "digest" && r.digest
-              ? `${r.digest.time} ${r.digest.tz}`
-              : "";
-    return [tTrigger(r.trigger), extra, f && `(${f})`].filter(Boolean).join(" — ");
+  const tClass = useTranslations("reasonClasses");
+  const reasons = useReasonText();
+  const lineLabels = useLineLabels();
+  const words: RuleWords = {
+    word: (key, values) => tWords(key, values),
+    trigger: (trigger) => tTrigger(trigger),
+    reasonLabel: reasons.label,
+    reasonClass: (reasonClass) => tClass(reasonClass),
+    lineLabels,
   };
+  return (r: RuleSummary): string => describeRule(r, words);
 }
 
 /** Rule editor with a live 7-day preview, the rule list, and the recommended presets. */

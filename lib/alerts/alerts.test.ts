@@ -241,6 +241,7 @@ describe("rules API", () => {
     await bad({ trigger: "nope" }, "trigger");
     await bad({ trigger: "incident_opened", channelIds: [999] }, "channelIds");
     await bad({ trigger: "incident_opened", filter: { class: "sometimes" } }, "filter.class");
+    await bad({ trigger: "incident_opened", filter: { line: `+57 310 456 7890,${"x".repeat(65)}` } }, "filter.line");
     await bad({ trigger: "digest", digest: { time: "25:00", tz: "UTC" } }, "digest.time");
     await bad({ trigger: "incident_opened", quietHours: { start: "22:00", end: "07:00", tz: "Mars/Olympus" } }, "quietHours.tz");
     await bad({ trigger: "change", change: { percent: 50, windowMinutes: 0, minCount: 1 } }, "change.windowMinutes");
@@ -414,6 +415,28 @@ describe("timed rules (rollups)", () => {
     const body = json(receiver.on("/threshold")[0]!.body) as { type: string; rule: { id: number }; window: { count: number; previousCount: number | null; from: string; to: string }; url: string };
     expect(body).toMatchObject({ type: "threshold.exceeded", rule: { id: rule.id }, window: { count: 3, previousCount: null, to: new Date(now).toISOString() } });
     expect(body.url).toMatch(/^https:\/\/faultline\.example\.com\/failures\?from=.*&reason=FAILURE_BY_RATE_LIMIT$/);
+  });
+
+  it("a line typed with spaces is saved normalised, matches that line's failures, and the message names it by its label", async () => {
+    const by = { actor: { id: admin.user.id, email: admin.user.email }, ip: null };
+    setLineLabel("+573104567890", { label: "Ventas CO" }, by);
+    try {
+      const channel = await createChannel({ type: "webhook", name: "h", url: receiver.url("/typed-line"), locale: "en" });
+      const rule = await createRule({ trigger: "threshold", channelIds: [channel.id], filter: { line: "+57 310 456 7890, 573104567890" }, threshold: { count: 2, windowMinutes: 10 } });
+      const read = (await answer(await getRuleRoute(req(`/api/alerts/rules/${rule.id}`, "GET"), params({ id: String(rule.id) })))).json as { filter: { line: string } };
+      expect(read.filter.line).toBe("+573104567890");
+      const now = Date.now();
+      const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+      await sendTreble([failureEvent({ timestamp: at(1), line: "+573104567890" }), failureEvent({ timestamp: at(3), line: "+573104567890" }), failureEvent({ timestamp: at(2) })]);
+      expect(evaluateTimedRules(getDb().sqlite, now)).toBe(1);
+      await dispatch();
+      const body = json(receiver.on("/typed-line")[0]!.body) as { title: string; window: { count: number }; filter: { line: string } };
+      expect(body.window.count).toBe(2);
+      expect(body.filter.line).toBe("+573104567890");
+      expect(body.title).toBe("2 failures in the last 10 min for line Ventas CO (+57 310 456 7890)");
+    } finally {
+      setLineLabel("+573104567890", { label: null }, by);
+    }
   });
 
   it("change: vs the same window one week earlier, at least minCount now", async () => {

@@ -78,6 +78,13 @@ describe("alert messages in the channel's language", () => {
     expect(blocks.find((b) => b.type === "FactSet")!.facts!.map((f) => ({ ...f, value: plain(f.value) }))).toContainEqual({ title: "Quando", value: "2 de dez. de 2026, 10:04 GMT-5" });
   });
 
+  it("a filter line written as typed (spaces, no +) is still named by its label", () => {
+    const typed: Notification = { ...threshold, filter: { reason: "FAILURE_BY_TIER_CAPACITY", line: "+57 310 456 7890, 573104567890" } };
+    const text = alertWriter("es", "Operaciones", labels).describe(typed);
+    expect(text.facts).toContainEqual({ title: "Línea", value: "Ventas CO (+57 310 456 7890)" });
+    expect(text.title).toContain("línea Ventas CO (+57 310 456 7890) (600");
+  });
+
   it("unlabelled and unknown lines, a test message, and the same notification in English", () => {
     const unknown: Notification = { ...incident, incident: { ...incident.incident!, line: null, template: null } };
     expect(alertWriter("es", "Operaciones", new Map()).describe(unknown).facts).toContainEqual({ title: "Línea", value: "(desconocida)" });

@@ -2,10 +2,11 @@ import { translatorFor } from "@/lib/i18n/translator";
 import type { Locale } from "@/lib/i18n/locales";
 import { UNKNOWN } from "@/lib/filters";
 import type { LineLabelMap } from "@/lib/lines/labels";
-import { formatPhone } from "@/lib/phone-format";
+import { normalizeLine } from "@/lib/lines/line-key";
+import { lineText } from "@/lib/phone-format";
 import { REASON_CLASS_LABELS, reasonInfo } from "@/lib/reasons";
 import type { IncidentNotificationType, Notification } from "./notification";
-import type { RuleFilter } from "./rule-schema";
+import { ruleLines, type RuleFilter } from "./rule-schema";
 
 /**
  * The words of a notification in its channel's language: title, meaning, action and the facts
@@ -59,11 +60,14 @@ export function alertWriter(locale: Locale, channelName: string, labels: LineLab
     code && known(code) ? { meaning: reasons(`${code}.meaning`), action: reasons(`${code}.action`) } : { meaning: null, action: null };
   const number = new Intl.NumberFormat(locale);
 
-  /** A line as people know it: "Ventas CO (+57 310 456 7890)", the number alone, or "(unknown)". */
-  const line = (key: string | null) => {
-    if (!key || key === UNKNOWN) return t("unknown");
-    const label = labels.get(key);
-    return label ? `${label} (${formatPhone(key)})` : formatPhone(key);
+  /**
+   * A line as people know it: "Ventas CO (+57 310 456 7890)", the number alone, or "(unknown)".
+   * Looked up under its stored key: a rule's filter may hold the number as someone typed it.
+   */
+  const line = (value: string | null) => {
+    if (!value || value === UNKNOWN) return t("unknown");
+    const key = normalizeLine(value);
+    return lineText(key, labels.get(key));
   };
   const template = (name: string | null) => (!name || name === UNKNOWN ? t("unknown") : name);
 
@@ -77,7 +81,7 @@ export function alertWriter(locale: Locale, channelName: string, labels: LineLab
     const parts = [
       filter.reason && t("scopeReason", { reasons: join(split(filter.reason).map((r) => `${reasonLabel(r.toUpperCase())} (${r.toUpperCase()})`)) }),
       filter.class && t("scopeClass", { classes: join(split(filter.class).map((c) => (c in REASON_CLASS_LABELS ? classes(c) : c))) }),
-      filter.line && t("scopeLine", { lines: join(split(filter.line).map(line)) }),
+      filter.line && t("scopeLine", { lines: join(ruleLines(filter.line).map(line)) }),
       filter.template && t("scopeTemplate", { templates: join(split(filter.template).map(template)) }),
     ].filter((p): p is string => Boolean(p));
     return parts.length ? join(parts) : t("allFailures");
@@ -106,7 +110,7 @@ export function alertWriter(locale: Locale, channelName: string, labels: LineLab
         { title: t("factCount"), value: number.format(i.count) },
         { title: t("factWhen"), value: when.at(n.occurredAt) },
       );
-      return { ...base, title: where ? t("titleOn", { what, where }) : what, ...reasonText(i.reason), facts, reasonLabel: label, lineLabel: i.line ? (labels.get(i.line) ?? null) : null };
+      return { ...base, title: where ? t("titleOn", { what, where }) : what, ...reasonText(i.reason), facts, reasonLabel: label, lineLabel: i.line ? (labels.get(normalizeLine(i.line)) ?? null) : null };
     }
     if (n.template) {
       const { name, status } = n.template;
@@ -136,7 +140,7 @@ export function alertWriter(locale: Locale, channelName: string, labels: LineLab
       const title = t("windowTitle", { count: w.count, minutes, scope: scope(filter) });
       const reasonsInFilter = split(filter.reason).map((r) => r.toUpperCase());
       if (reasonsInFilter.length) facts.push({ title: t("factReason"), value: join(reasonsInFilter.map((r) => `${reasonLabel(r)} (${r})`)) });
-      if (filter.line) facts.push({ title: t("factLine"), value: join(split(filter.line).map(line)) });
+      if (filter.line) facts.push({ title: t("factLine"), value: join(ruleLines(filter.line).map(line)) });
       if (filter.template) facts.push({ title: t("factTemplate"), value: join(split(filter.template).map(template)) });
       facts.push({ title: t("factCount"), value: number.format(w.count) });
       if (w.previousCount !== null) facts.push({ title: t("factWeekEarlier"), value: number.format(w.previousCount) });

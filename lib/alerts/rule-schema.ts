@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { filtersSchema, type Filters } from "@/lib/filters";
 import { LOCALES } from "@/lib/i18n/locales";
+import { normalizeLine } from "@/lib/lines/line-key";
 import { isValidTimeZone } from "@/lib/time/zoned";
 
 /**
@@ -25,12 +26,24 @@ const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of d
 const timeZone = z.string().refine(isValidTimeZone, "must be an IANA time zone such as America/Bogota");
 const positiveInt = (max: number) => z.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
 
-/** A filter in the URL's syntax: comma-separated lists of reason, class, line, template. */
+/**
+ * The lines of a filter's comma-separated list under the key ingest stores them by ("+57 310 456
+ * 7890" → "+573104567890"), each once: how a rule's lines are saved, matched and labelled.
+ */
+export function ruleLines(list: string | undefined): string[] {
+  return [...new Set((list ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(normalizeLine))];
+}
+
+/** A filter in the URL's syntax: comma-separated lists of reason, class, line, template; lines saved normalised. */
 const ruleFilterSchema = z
   .object({
     reason: z.string().max(2000).optional(),
     class: z.string().max(200).optional(),
-    line: z.string().max(2000).optional(),
+    line: z
+      .string()
+      .max(2000)
+      .transform((v) => ruleLines(v).join(","))
+      .optional(),
     template: z.string().max(5000).optional(),
   })
   .strict()
@@ -83,7 +96,8 @@ export type RuleDefinition = z.output<typeof ruleSchema>;
 
 /** The rule's filter in the dashboard's parsed form (for rollup counts and links). */
 export function ruleFilters(filter: RuleFilter): Filters {
-  return filtersSchema.parse({ reason: filter.reason, class: filter.class, line: filter.line, template: filter.template });
+  // Lines normalised here too: rules saved before lines were normalised on save still match.
+  return { ...filtersSchema.parse({ reason: filter.reason, class: filter.class, template: filter.template }), line: ruleLines(filter.line) };
 }
 
 const httpUrl = z

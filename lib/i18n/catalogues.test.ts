@@ -13,6 +13,7 @@ import { ROLES } from "@/lib/auth/roles";
 import { REASONS } from "@/lib/reasons";
 import { NOTIFICATION_TYPES } from "@/lib/alerts/notification";
 import { CHANNEL_TYPES, TRIGGERS } from "@/lib/alerts/rule-schema";
+import { RULE_WORD_KEYS } from "@/lib/alerts/describe-rule";
 
 // Every message key exists in all three catalogues, every key the code asks for exists, no key
 // goes unused, and every message is valid ICU in every language.
@@ -81,6 +82,7 @@ const COMPUTED: Record<string, string[]> = {
   mappedFields: [...FIELD_MAPPING_KEYS],
   alertChannelTypes: [...CHANNEL_TYPES],
   alertTriggers: [...TRIGGERS],
+  alertRuleWords: [...RULE_WORD_KEYS],
   deliveryStatus: ["pending", "delivered", "failed", "held"],
   notificationTypes: NOTIFICATION_TYPES.map((t) => t.replace(".", "_")),
   planStatus: ["draft", "sending", "paused", "done", "failed", "cancelled"],

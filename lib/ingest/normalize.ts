@@ -1,4 +1,5 @@
 import { InvalidInputError, type ErrorDetail } from "@/lib/http/errors";
+import { digitsOf, normalizeLine, PHONE_LIKE } from "@/lib/lines/line-key";
 import { canonicalReason } from "@/lib/reasons";
 import { EMPTY_FIELD_MAPPING, type FieldMapping } from "./field-mapping";
 import { FIELD_MAX_LENGTH, MAX_CLOCK_SKEW_MS } from "./limits";
@@ -139,16 +140,6 @@ class EventReader {
     else return text;
     return null;
   }
-}
-
-const digitsOf = (s: string) => s.replace(/\D/g, "");
-const PHONE_LIKE = /^\+?[\d\s\-().]+$/;
-
-/** `+<digits>` for a phone-like value of 6–15 digits; the trimmed text otherwise. */
-export function normalizeLine(text: string): string {
-  if (!PHONE_LIKE.test(text)) return text;
-  const digits = digitsOf(text);
-  return digits.length >= 6 && digits.length <= 15 ? `+${digits}` : text;
 }
 
 /** E.164 from a country code and a national number; null unless it is 7–15 digits. */
