@@ -43,6 +43,7 @@ export type RollupName =
   | "rollup_hour_template"
   | "rollup_day_line"
   | "rollup_day_template"
+  | "rollup_hour"
   | "rollup_day";
 
 /** Where a one- or two-digit search finds what each rollup holds (reasons alone: summed over lines). */
@@ -54,6 +55,7 @@ const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
   rollup_hour_template: "phone_gram_hour_template",
   rollup_day_line: "phone_gram_day_line",
   rollup_day_template: "phone_gram_day_template",
+  rollup_hour: null,
   rollup_day: null,
 };
 
