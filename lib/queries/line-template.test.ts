@@ -49,8 +49,8 @@ interface Case {
   tz?: string;
 }
 
-const [L1, L2] = DATASET_LINES as [string, string];
-const [T1, T2] = DATASET_TEMPLATES as [string, string];
+const [L1, L2] = DATASET_LINES;
+const [T1, T2] = DATASET_TEMPLATES;
 
 const CASES: Case[] = [
   { name: "line + template, 24 hours", days: 1, lines: [L1], templates: [T1] },
