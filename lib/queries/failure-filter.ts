@@ -161,9 +161,12 @@ function phoneCondition(digits: string): Where {
  * dimension the table lacks must be answered elsewhere (the caller picks a table that has it).
  */
 export function rollupConditions(filters: Filters, has: { line: boolean; template: boolean }): Where {
+  // The hourly cube's (line, template, bucket) index serves a line with a template; for one of
+  // them alone it would read every hour of that line, so `+` leaves the bucket range (primary key).
+  const byBucket = has.line && has.template && !(filters.line.length && filters.template.length);
   return dimensionConditions(
     { ...filters, line: has.line ? filters.line : [], template: has.template ? filters.template : [], status: has.line && has.template ? filters.status : [] },
-    { reason: "r.reason", line: "r.line", template: "r.template" },
+    { reason: "r.reason", line: byBucket ? "+r.line" : "r.line", template: byBucket ? "+r.template" : "r.template" },
   );
 }
 
