@@ -220,12 +220,12 @@ export const incidentActivity = sqliteTable(
 /**
  * Pre-aggregated failure counts, maintained at ingest, so dashboard stats never scan the raw
  * table for whole hours/days. Unknown line/template are "". Buckets are UTC starts (ms).
- * Kept small on purpose: two-dimensional (reason × line, reason × template) per hour and day,
- * since a reason × line × template cube per hour grows nearly as large as the raw table.
+ * Mostly two-dimensional (reason × line, reason × template) per hour and day; the reason × line
+ * × template cube per hour and day serves only filters that combine a line with a template (or an
+ * incident status), read through its (line, template, bucket) index.
  * - rollup_hour_reason, rollup_day_reason: hours / days × reasons; timelines.
  * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
- * - rollup_day: the reason × line × template cube per day, only for filters that combine a line
- *   with a template (or an incident status).
+ * - rollup_hour, rollup_day: the reason × line × template cube per hour and per day.
  */
 const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
   sqliteTable(
@@ -243,6 +243,18 @@ export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line
 export const rollupHourTemplate = rollupTable("rollup_hour_template", { template: text("template").notNull() });
 export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });
 export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() });
+/** The hourly cube is read by line and template first: a line + template filter reads its own rows. */
+export const rollupHour = sqliteTable(
+  "rollup_hour",
+  {
+    bucket: integer("bucket").notNull(),
+    reason: text("reason").notNull(),
+    line: text("line").notNull(),
+    template: text("template").notNull(),
+    failures: integer("failures").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] }), index("rollup_hour_scope_idx").on(t.line, t.template, t.bucket)],
+);
 export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(), template: text("template").notNull() });
 
 /**

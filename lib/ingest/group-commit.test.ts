@@ -34,6 +34,7 @@ describe("group commit", () => {
     expect(count("SELECT count(*) AS n FROM failures")).toBe(80);
     expect(count("SELECT sum(failures) AS n FROM incidents")).toBe(80);
     expect(count("SELECT sum(failures) AS n FROM rollup_hour_reason")).toBe(80);
+    expect(count("SELECT sum(failures) AS n FROM rollup_hour")).toBe(80);
     expect(count("SELECT sum(failures) AS n FROM rollup_day")).toBe(80);
     const contacts = getDb().sqlite.prepare("SELECT reason, contacts FROM incidents ORDER BY reason").all();
     const expected = getDb()

@@ -39,6 +39,7 @@ const ROLLUPS = {
   rollup_hour_template: ["template"],
   rollup_day_line: ["line"],
   rollup_day_template: ["template"],
+  rollup_hour: ["line", "template"],
   rollup_day: ["line", "template"],
 } as const satisfies Record<string, readonly string[]>;
 type RollupTable = keyof typeof ROLLUPS;
@@ -199,6 +200,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.countRollup("rollup_hour_template", [hour, f.reason, template]);
   batch.countRollup("rollup_day_line", [day, f.reason, line]);
   batch.countRollup("rollup_day_template", [day, f.reason, template]);
+  batch.countRollup("rollup_hour", [hour, f.reason, line, template]);
   batch.countRollup("rollup_day", [day, f.reason, line, template]);
   if (contact) {
     batch.contacts.count(contact, e.occurredAt, f.reason, line, template);

@@ -54,7 +54,7 @@ describe("retention", () => {
     expect(count("SELECT count(*) FROM template_status_events")).toBe(2);
     expect(count("SELECT count(*) FROM closed_sessions")).toBe(2);
     expect(count("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL")).toBe(2);
-    for (const table of ["rollup_hour_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_day"]) {
+    for (const table of ["rollup_hour_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_hour", "rollup_day"]) {
       expect(count(`SELECT coalesce(sum(failures), 0) FROM ${table}`), table).toBe(25);
       expect(count(`SELECT count(*) FROM ${table} WHERE bucket < ?`, cutoff), table).toBe(0);
     }

@@ -33,6 +33,7 @@ const BUCKET_TABLES = [
   "rollup_hour_template",
   "rollup_day_line",
   "rollup_day_template",
+  "rollup_hour",
   "rollup_day",
   "phone_gram_hour_line",
   "phone_gram_hour_template",

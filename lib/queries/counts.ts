@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3";
 import type { Filters } from "@/lib/filters";
-import { DAY_MS } from "@/lib/time/zoned";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 
 /**
@@ -18,22 +17,11 @@ export interface CountRow {
   n: number;
 }
 
-/** Whether this breakdown needs the reason × line × template cube (daily only). */
+/** Whether this breakdown needs the reason × line × template cube (rollup_day, rollup_hour). */
 function needsCube(filters: Filters, dim: CountDimension): boolean {
   if (filters.status.length) return true;
   if (dim === "line") return filters.template.length > 0;
   return filters.line.length > 0;
-}
-
-/** Whole UTC days of [from, to) and what is left at either end. */
-function splitDays(from: number, to: number): { days: Array<[number, number]>; raw: Array<[number, number]> } {
-  const dayStart = Math.ceil(from / DAY_MS) * DAY_MS;
-  const dayEnd = Math.floor(to / DAY_MS) * DAY_MS;
-  if (dayStart >= dayEnd) return { days: [], raw: from < to ? [[from, to]] : [] };
-  const raw: Array<[number, number]> = [];
-  if (from < dayStart) raw.push([from, dayStart]);
-  if (dayEnd < to) raw.push([dayEnd, to]);
-  return { days: [[dayStart, dayEnd]], raw };
 }
 
 /** Failure counts per (reason, line) or (reason, template) in [from, to). */
@@ -61,14 +49,17 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
 
   // A phone-gram search has no cube: breakdowns across a filtered dimension read raw rows.
   if (!rollupsCanAnswer(filters) || (needsCube(filters, dim) && !rollupSource(filters, "rollup_day"))) rawPart([from, to]);
-  else if (needsCube(filters, dim)) {
-    const parts = splitDays(from, to);
-    for (const span of parts.days) rollupPart("rollup_day", span, true, true);
-    for (const span of parts.raw) rawPart(span);
-  } else {
+  else {
+    const cube = needsCube(filters, dim);
+    const [dayTable, hourTable]: [RollupName, RollupName] = cube
+      ? ["rollup_day", "rollup_hour"]
+      : dim === "line"
+        ? ["rollup_day_line", "rollup_hour_line"]
+        : ["rollup_day_template", "rollup_hour_template"];
+    const [withLine, withTemplate] = [cube || dim === "line", cube || dim === "template"];
     const parts = splitWindow(from, to);
-    for (const span of parts.days) rollupPart(dim === "line" ? "rollup_day_line" : "rollup_day_template", span, dim === "line", dim === "template");
-    for (const span of parts.hours) rollupPart(dim === "line" ? "rollup_hour_line" : "rollup_hour_template", span, dim === "line", dim === "template");
+    for (const span of parts.days) rollupPart(dayTable, span, withLine, withTemplate);
+    for (const span of parts.hours) rollupPart(hourTable, span, withLine, withTemplate);
     for (const span of parts.raw) rawPart(span);
   }
   if (!selects.length) return [];

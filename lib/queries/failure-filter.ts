@@ -43,6 +43,7 @@ export type RollupName =
   | "rollup_hour_template"
   | "rollup_day_line"
   | "rollup_day_template"
+  | "rollup_hour"
   | "rollup_day";
 
 /** Where a one- or two-digit search finds what each rollup holds (reasons alone: summed over lines). */
@@ -54,6 +55,7 @@ const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
   rollup_hour_template: "phone_gram_hour_template",
   rollup_day_line: "phone_gram_day_line",
   rollup_day_template: "phone_gram_day_template",
+  rollup_hour: null,
   rollup_day: null,
 };
 
@@ -159,9 +161,12 @@ function phoneCondition(digits: string): Where {
  * dimension the table lacks must be answered elsewhere (the caller picks a table that has it).
  */
 export function rollupConditions(filters: Filters, has: { line: boolean; template: boolean }): Where {
+  // The hourly cube's (line, template, bucket) index serves a line with a template; for one of
+  // them alone it would read every hour of that line, so `+` leaves the bucket range (primary key).
+  const byBucket = has.line && has.template && !(filters.line.length && filters.template.length);
   return dimensionConditions(
     { ...filters, line: has.line ? filters.line : [], template: has.template ? filters.template : [], status: has.line && has.template ? filters.status : [] },
-    { reason: "r.reason", line: "r.line", template: "r.template" },
+    { reason: "r.reason", line: byBucket ? "+r.line" : "r.line", template: byBucket ? "+r.template" : "r.template" },
   );
 }
 

@@ -92,7 +92,8 @@ export function bucketUnitFor(spanMs: number): BucketUnit {
 
 /** The hourly rollup that answers a timeline under these filters; null when only raw rows can. */
 function hourlyTable(filters: Filters): { table: RollupName; has: { line: boolean; template: boolean } } | null {
-  if (!rollupsCanAnswer(filters) || filters.status.length || (filters.line.length && filters.template.length)) return null;
+  if (!rollupsCanAnswer(filters) || filters.status.length) return null;
+  if (filters.line.length && filters.template.length) return { table: "rollup_hour", has: { line: true, template: true } };
   if (filters.line.length) return { table: "rollup_hour_line", has: { line: true, template: false } };
   if (filters.template.length) return { table: "rollup_hour_template", has: { line: false, template: true } };
   return { table: "rollup_hour_reason", has: { line: false, template: false } };

@@ -60,7 +60,7 @@ function derivedState() {
        FROM failures ORDER BY dedupe_key`,
     ),
     incidents: all("SELECT reason, line_key, template_key, status, first_seen, last_seen, failures, contacts FROM incidents ORDER BY reason, line_key, template_key"),
-    rollups: ["rollup_quarter_reason", "rollup_hour_reason", "rollup_day_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_day"].map((t) =>
+    rollups: ["rollup_quarter_reason", "rollup_hour_reason", "rollup_day_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_hour", "rollup_day"].map((t) =>
       all(`SELECT * FROM ${t} ORDER BY 1, 2, 3`),
     ),
     sketches: all("SELECT bucket, reason, hex(registers) AS r FROM contact_sketch_hour ORDER BY 1, 2"),

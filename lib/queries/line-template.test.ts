@@ -1,0 +1,189 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db/client";
+import { parseFilters } from "@/lib/filters";
+import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
+import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { getFacets } from "./facets";
+import { getStats } from "./stats";
+
+// A line combined with a template (and with reasons or statuses) against plain SQL over the raw
+// failures: whole days from the daily cube, whole hours from the hourly cube (rollup_hour), only
+// partial hours at the window's edges from raw rows. Then after a retention purge, and after more
+// failures arrive through the real webhook endpoint (ingest's group commit).
+
+const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
+const sqlite = () => getDb().sqlite;
+
+const server = http.createServer((req, res) => {
+  if (isWebhookRequest(req)) void serveWebhook(req, res);
+  else res.writeHead(404).end();
+});
+let origin = "";
+
+beforeAll(async () => {
+  loadFailureDataset({ now: NOW, seed: 29, count: 4000, exactly: [NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY] });
+  mixIncidentStatuses();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  tempDb.cleanup();
+});
+
+interface Case {
+  name: string;
+  days: number;
+  lines?: string[];
+  templates?: string[];
+  reasons?: string[];
+  statuses?: string[];
+  tz?: string;
+}
+
+const [L1, L2] = DATASET_LINES;
+const [T1, T2] = DATASET_TEMPLATES;
+
+const CASES: Case[] = [
+  { name: "line + template, 24 hours", days: 1, lines: [L1], templates: [T1] },
+  { name: "line + template, 7 days", days: 7, lines: [L1], templates: [T1] },
+  { name: "line + template, 90 days", days: 90, lines: [L2], templates: [T1] },
+  { name: "line + template, 24 hours, Asia/Kolkata", days: 1, lines: [L1], templates: [T2], tz: "Asia/Kolkata" },
+  { name: "line + template, 7 days, America/Bogota", days: 7, lines: [L2], templates: [T2], tz: "America/Bogota" },
+  { name: "line + template, 90 days, Asia/Kolkata", days: 90, lines: [L1], templates: [T1], tz: "Asia/Kolkata" },
+  { name: "line + template, 90 days, America/Bogota", days: 90, lines: [L2], templates: [T1], tz: "America/Bogota" },
+  { name: "two lines + template + reasons, 30 days", days: 30, lines: [L1, L2], templates: [T2], reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE"] },
+  { name: "line + status, 7 days", days: 7, lines: [L1], statuses: ["acknowledged", "open"] },
+];
+
+const query = (c: Case) => {
+  const params = new URLSearchParams();
+  if (c.lines) params.set("line", c.lines.join(","));
+  if (c.templates) params.set("template", c.templates.join(","));
+  if (c.reasons) params.set("reason", c.reasons.join(","));
+  if (c.statuses) params.set("status", c.statuses.join(","));
+  return params;
+};
+
+/** The plain-SQL reading of a case: failures joined to incidents, every condition spelled out. */
+function where(c: Case, from: number, to: number, drop: { reason?: boolean; line?: boolean; template?: boolean } = {}) {
+  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
+  const params: unknown[] = [from, to];
+  const list = (col: string, values: string[] | undefined) => {
+    if (!values) return;
+    parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
+    params.push(...values);
+  };
+  if (!drop.reason) list("f.reason", c.reasons);
+  if (!drop.line) list("f.line", c.lines);
+  if (!drop.template) list("f.template", c.templates);
+  list("i.status", c.statuses);
+  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
+}
+
+const grouped = (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
+  const w = where(c, from, to, drop);
+  const rows = sqlite().prepare(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`).all(...w.params) as Array<{ k: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+};
+const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
+
+function expectEqualToPlainSql(c: Case): void {
+  const from = NOW - c.days * DAY;
+  const params = query(c);
+  params.set("from", new Date(from).toISOString());
+  params.set("to", new Date(NOW).toISOString());
+  if (c.tz) params.set("tz", c.tz);
+  const filters = parseFilters(params);
+  const w = where(c, from, NOW);
+
+  const stats = getStats(sqlite(), filters, { now: NOW, defaultTz: "UTC" });
+  const total = (sqlite().prepare(`SELECT count(*) AS n ${w.sql}`).get(...w.params) as { n: number }).n;
+  expect(stats.total, "total").toBe(total);
+  expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
+  const previous = where(c, from - (NOW - from), from);
+  expect(stats.previousTotal, "previousTotal").toBe((sqlite().prepare(`SELECT count(*) AS n ${previous.sql}`).get(...previous.params) as { n: number }).n);
+  expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(grouped(c, from, NOW, "f.reason"));
+  expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(grouped(c, from, NOW, "f.line"));
+  expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(grouped(c, from, NOW, "f.template"));
+  const starts = stats.timeline.map((p) => Date.parse(p.bucket));
+  stats.timeline.forEach((point, i) => {
+    const bucket = grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
+    expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
+  });
+
+  const facets = getFacets(sqlite(), filters, NOW);
+  expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(grouped(c, from, NOW, "f.line", { line: true }));
+  expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(grouped(c, from, NOW, "f.template", { template: true }));
+  expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(grouped(c, from, NOW, "f.reason", { reason: true }));
+}
+
+/** rollup_hour recomputed from the stored failures, as ingest counts them. */
+const hourCubeFromFailures = () =>
+  sqlite()
+    .prepare("SELECT occurred_at / 3600000 * 3600000 AS bucket, reason, line, template, count(*) AS failures FROM failures GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
+    .all();
+const hourCube = () => sqlite().prepare("SELECT bucket, reason, line, template, failures FROM rollup_hour ORDER BY 1, 2, 3, 4").all();
+
+describe("line + template equals plain SQL", () => {
+  it("keeps the hourly cube equal to the failures it counts", () => {
+    expect(hourCube().length).toBeGreaterThan(0);
+    expect(hourCube()).toEqual(hourCubeFromFailures());
+  });
+
+  it("the migration's backfill builds the cube ingest built", () => {
+    const built = hourCube();
+    const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_hour_cube.sql"))!;
+    const backfill = fs
+      .readFileSync(`db/migrations/${file}`, "utf8")
+      .split("--> statement-breakpoint")
+      .filter((statement) => statement.includes("INSERT INTO"));
+    expect(backfill).toHaveLength(1);
+    sqlite().transaction(() => {
+      sqlite().prepare("DELETE FROM rollup_hour").run();
+      for (const statement of backfill) sqlite().exec(statement);
+    })();
+    expect(hourCube()).toEqual(built);
+  });
+
+  for (const c of CASES) it(c.name, () => expectEqualToPlainSql(c));
+});
+
+describe("line + template after a retention purge and through the webhook", () => {
+  it("still equals plain SQL after old days are purged", async () => {
+    const cutoff = retentionCutoff(NOW, 45);
+    const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
+    await purgeOlderThan(sqlite(), cutoff);
+    expect(sqlite().prepare("SELECT count(*) FROM failures").pluck().get()).toBeLessThan(before);
+    expect(sqlite().prepare("SELECT count(*) FROM rollup_hour WHERE bucket < ?").pluck().get(cutoff)).toBe(0);
+    expect(hourCube()).toEqual(hourCubeFromFailures());
+    for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(c);
+  });
+
+  it("counts failures that arrive through the webhook endpoint", async () => {
+    const events = Array.from({ length: 60 }, (_, i) =>
+      failureEvent({
+        timestamp: new Date(NOW - (i + 1) * 37 * 60_000).toISOString(),
+        failure_reason: i % 3 ? "FAILURE_BY_RATE_LIMIT" : "INVALID_PHONE",
+        line: i % 2 ? L1 : L2,
+        hsm: { name: i % 4 < 2 ? T1 : T2 },
+      }),
+    );
+    const answers = await Promise.all(
+      events.map((body) =>
+        fetch(`${origin}${WEBHOOK_PATH}?token=${TEST_WEBHOOK_SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
+    expect(hourCube()).toEqual(hourCubeFromFailures());
+    for (const c of CASES) expectEqualToPlainSql(c);
+  });
+});
