@@ -1,6 +1,4 @@
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
@@ -10,29 +8,25 @@ import { parseFilters, type Filters } from "@/lib/filters";
 import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
 import { reprocessQuarantined } from "@/lib/ingest/reprocess";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
-import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
+import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
 import { countContactsFromState, type ContactCount } from "./contact-state";
 import { getStats } from "./stats";
+import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 
-// The production custom server's webhook routing, on a real node:http server.
-const server = http.createServer((req, res) => {
-  if (isWebhookRequest(req)) void serveWebhook(req, res);
-  else res.writeHead(404).end();
-});
+let webhooks: WebhookTestServer;
 let origin = "";
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  webhooks = await startWebhookServer();
+  origin = webhooks.origin;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await webhooks.close();
   tempDb.cleanup();
 });
 

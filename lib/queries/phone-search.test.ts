@@ -1,6 +1,4 @@
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
@@ -10,7 +8,7 @@ import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { reprocessQuarantined } from "@/lib/ingest/reprocess";
 import { storeEvents } from "@/lib/ingest/store";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
-import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "@/lib/server/webhook-listener";
+import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
@@ -20,6 +18,7 @@ import { listFailures } from "./failures";
 import { parseIncidentPage } from "./incident-page";
 import { listIncidents } from "./incidents";
 import { getStats } from "./stats";
+import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 // Phone search (`q`) of 1, 2, 3 and 5 digits, alone and with other filters and zones, against
 // plain SQL over the raw failures: one or two digits are counted from the phone-gram rollups,
@@ -30,21 +29,17 @@ const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_
 const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
 const sqlite = () => getDb().sqlite;
 
-const server = http.createServer((req, res) => {
-  if (isWebhookRequest(req)) void serveWebhook(req, res);
-  else res.writeHead(404).end();
-});
+let webhooks: WebhookTestServer;
 let origin = "";
 
 beforeAll(async () => {
   loadFailureDataset({ now: NOW, seed: 23, count: 4000, exactly: [NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY] });
   mixIncidentStatuses();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  webhooks = await startWebhookServer();
+  origin = webhooks.origin;
 }, 60_000);
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await webhooks.close();
   tempDb.cleanup();
 });
 

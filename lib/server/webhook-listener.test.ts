@@ -1,5 +1,4 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "@/lib/ingest/limits";
 import { failureEvent, nextEventId } from "@/lib/testing/fixtures";
@@ -13,27 +12,20 @@ import {
   setupTempDatabase,
 } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted, expectError, type WebhookAnswer, type WebhookCall } from "@/lib/testing/webhook-client";
-import { isWebhookRequest, serveWebhook, WEBHOOK_PATH } from "./webhook-listener";
+import { WEBHOOK_PATH } from "./webhook-listener";
+import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
 
-// The production custom server's routing, on a real node:http server.
-const server = http.createServer((req, res) => {
-  if (isWebhookRequest(req)) {
-    void serveWebhook(req, res);
-    return;
-  }
-  res.writeHead(404, { "Content-Type": "text/plain" }).end("not the webhook");
-});
+let webhooks: WebhookTestServer;
 let origin = "";
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  webhooks = await startWebhookServer();
+  origin = webhooks.origin;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await webhooks.close();
   tempDb.cleanup();
 });
 beforeEach(() => clearIntakeTables());
