@@ -12,7 +12,7 @@
 // cell, ≤ 50 ms unfiltered.
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { REASONS } from "@/lib/reasons";
+import { codesOf, DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
 import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
 
 const WINDOWS = { "24h": 86_400_000, "7d": 7 * 86_400_000, "90d": 90 * 86_400_000 } as const;
@@ -132,7 +132,7 @@ function matrixFilters(raw: Database.Database, from: number, to: number): Matrix
     .get(from, to, line, template) as { v: string };
   const phone = top("SELECT phone_e164 AS v FROM failures WHERE occurred_at >= ? AND occurred_at < ? AND phone_e164 IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
   const digits = phone.slice(-7, -2);
-  const retryLater = REASONS.filter((r) => r.reasonClass === "retry_later").map((r) => r.code);
+  const retryLater = codesOf("retry_later");
   const enc = encodeURIComponent;
   const utc = "America/Bogota";
   return [
@@ -217,18 +217,19 @@ function printStorage(r: StorageReport): void {
 }
 
 const CONTACT = "coalesce(f.phone_e164, f.cellphone)";
-const codes = (...classes: string[]) => REASONS.filter((r) => classes.includes(r.reasonClass)).map((r) => `'${r.code}'`).join(", ");
+/** Reason codes as an SQL list. */
+const sqlList = (codes: readonly string[]) => codes.map((c) => `'${c}'`).join(", ");
 
 /** The retry or suppression list's length in plain SQL (README, "CSV export"). */
 function plainListCount(raw: Database.Database, list: "retry" | "suppress", f: MatrixFilter, from: number, to: number): number {
   const w = plainWhere(f, from, to);
-  const dnc = codes("do_not_contact");
+  const dnc = sqlList(DO_NOT_CONTACT_REASONS);
   const sql =
     list === "suppress"
       ? `SELECT count(DISTINCT ${CONTACT}) ${w.sql} AND f.reason IN (${dnc})`
       : `SELECT count(*) FROM (SELECT f.reason, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
            ${w.sql} AND ${CONTACT} IS NOT NULL)
-         WHERE n = 1 AND reason IN (${codes("retry_later", "fix_then_retry")})
+         WHERE n = 1 AND reason IN (${sqlList(RETRY_REASONS)})
            AND contact NOT IN (SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${dnc}) AND ${CONTACT} IS NOT NULL)`;
   return raw.prepare(sql).pluck().get(...w.params) as number;
 }
