@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
+import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { PAYLOAD_CODEC_DEFLATE_V1 } from "@/lib/ingest/payload-codec";
 import { getFailure } from "@/lib/queries/failures";
 import { listQuarantined } from "@/lib/queries/quarantine";
@@ -34,25 +35,28 @@ const texts = {
   quarantined: '{"event_id":"old-2","failure_reason":42,  "x":"\\u00e9"}',
 };
 
-describe("migration compact_storage", () => {
-  it("converts the payloads and contact sketches of an existing database, which stay readable", () => {
+const UUID_KEY = "6f1c2b3a-9d8e-4f70-a1b2-c3d4e5f60718";
+const SESSION_KEYS = '[{"key":"deployment_squad","value":"DS_573001234567"},{"key":"segment","value":"vip"}]';
+
+describe("migrations compact_storage and compact_keys", () => {
+  it("converts the payloads, contact sketches, dedupe keys and session keys of an existing database, which stay readable", () => {
     const file = path.join(dir, "upgrade.db");
     const old = new Database(file);
     migrate(drizzle(old), { migrationsFolder: migrationsBeforeCompactStorage() });
     const insertRaw = old.prepare(
       `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, received_at, payload, problems) VALUES (?, ?, 'deployment.failure', ?, ?, ?, ?)`,
     );
-    const failureRaw = insertRaw.run("old-1", "old-1", T0, T0, texts.failure, null).lastInsertRowid;
+    const failureRaw = insertRaw.run(UUID_KEY, UUID_KEY, T0, T0, texts.failure, null).lastInsertRowid;
     insertRaw.run("old-2", "old-2", T0, T0, texts.quarantined, '[{"path":"failure_reason","message":"must be text"}]');
     const incident = old
       .prepare(`INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, failures, updated_at) VALUES ('INVALID_PHONE', '', '', ?, ?, 1, ?)`)
       .run(T0, T0, T0).lastInsertRowid;
     const failureId = old
       .prepare(
-        `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, country_code, cellphone, phone_e164, incident_id)
-         VALUES (?, 'old-1', ?, ?, 'INVALID_PHONE', 1, '57', '3001234567', '+573001234567', ?)`,
+        `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, country_code, cellphone, phone_e164, user_session_keys, incident_id)
+         VALUES (?, ?, ?, ?, 'INVALID_PHONE', 1, '57', '3001234567', '+573001234567', ?, ?)`,
       )
-      .run(failureRaw, T0, T0, incident).lastInsertRowid;
+      .run(failureRaw, UUID_KEY, T0, T0, SESSION_KEYS, incident).lastInsertRowid;
     const few = emptySketch();
     for (let i = 0; i < 40; i++) addToSketch(few, `+57300${i}`);
     const many = emptySketch();
@@ -64,12 +68,18 @@ describe("migration compact_storage", () => {
 
     const { sqlite } = openDatabase(file);
     try {
-      const stored = sqlite.prepare(`SELECT dedupe_key, typeof(payload) AS type, length(payload) AS bytes, payload_codec FROM raw_events ORDER BY id`).all();
-      expect(stored).toEqual([
-        { dedupe_key: "old-1", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
-        { dedupe_key: "old-2", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
+      const stored = sqlite
+        .prepare(`SELECT dedupe_key, length(dedupe_key) AS keyBytes, typeof(payload) AS type, length(payload) AS bytes, payload_codec FROM raw_events ORDER BY id`)
+        .all() as Array<{ dedupe_key: Buffer }>;
+      expect(stored.map(({ dedupe_key, ...row }) => ({ ...row, key: decodeDedupeKey(dedupe_key) }))).toEqual([
+        { key: UUID_KEY, keyBytes: 17, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
+        { key: "old-2", keyBytes: 6, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
       ]);
-      expect(getFailure(sqlite, Number(failureId)).rawPayload).toBe(texts.failure);
+      const failure = getFailure(sqlite, Number(failureId));
+      expect(failure).toMatchObject({ eventId: UUID_KEY, rawPayload: texts.failure, userSessionKeys: JSON.parse(SESSION_KEYS) });
+      const sessionKeys = sqlite.prepare(`SELECT user_session_keys FROM failures`).pluck().get() as Buffer;
+      expect(sessionKeys.length).toBeLessThan(SESSION_KEYS.length / 2);
+      expect((sqlite.pragma("table_info(failures)") as Array<{ name: string }>).map((c) => c.name)).not.toContain("dedupe_key");
       expect(listQuarantined(sqlite, { limit: 50 }).items.map((e) => e.payload)).toEqual([texts.quarantined]);
 
       const sketches = sqlite.prepare(`SELECT reason, registers FROM contact_sketch_hour ORDER BY reason`).all() as Array<{ reason: string; registers: Buffer }>;

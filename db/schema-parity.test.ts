@@ -19,11 +19,12 @@ const SQLITE_ONLY_TABLES = new Set(["contact_phones_fts"]);
 const PG_ONLY_INDEXES = new Set(["contact_phones_e164_trgm_idx", "contact_phones_cellphone_trgm_idx"]);
 
 /**
- * raw_events.payload holds deflated bytes (or text, by payload_codec): SQLite keeps a BLOB as it is
- * in its TEXT column (dynamic typing; declaring it BLOB would rebuild the largest table), while
- * PostgreSQL needs bytea.
+ * raw_events.payload holds deflated bytes (or text, by payload_codec), and dedupe keys and session
+ * keys their compact forms (lib/ingest/compact-values.ts): SQLite keeps a BLOB as it is in a TEXT
+ * column (dynamic typing; declaring it BLOB would rebuild the largest tables), while PostgreSQL
+ * needs bytea.
  */
-const SQLITE_TEXT_HOLDING_BYTES = new Set(["raw_events.payload"]);
+const SQLITE_TEXT_HOLDING_BYTES = new Set(["raw_events.payload", "raw_events.dedupe_key", "failures.user_session_keys"]);
 
 const TYPE_FAMILY: Record<string, string> = {
   integer: "integer",

@@ -16,7 +16,8 @@ export const rawEvents = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     /**
      * `event_id` exactly as sent, or `sha256:` + the SHA-256 (hex) of the raw event when the sender
-     * gave none. (No separate event_id column: it would repeat this, and the payload keeps it too.)
+     * gave none, in the compact tagged form of lib/ingest/compact-values.ts (a BLOB in this TEXT
+     * column). (No separate event_id column: it would repeat this, and the payload keeps it too.)
      */
     dedupeKey: text("dedupe_key").notNull(),
     eventType: text("event_type").notNull(),
@@ -61,9 +62,7 @@ export const failures = sqliteTable(
     rawEventId: integer("raw_event_id")
       .notNull()
       .references(() => rawEvents.id),
-    dedupeKey: text("dedupe_key").notNull(),
     occurredAt: integer("occurred_at").notNull(),
-    receivedAt: integer("received_at").notNull(),
     /** Canonical upper-case code for the 18 known reasons; verbatim (trimmed) otherwise. */
     reason: text("reason").notNull(),
     reasonKnown: integer("reason_known", { mode: "boolean" }).notNull(),
@@ -78,7 +77,10 @@ export const failures = sqliteTable(
     deploymentId: text("deployment_id"),
     batchId: text("batch_id"),
     sessionId: text("session_id"),
-    /** JSON text of `user_session_keys` exactly as given (array or object), or null. */
+    /**
+     * JSON text of `user_session_keys` exactly as given (array or object), or null; stored deflated
+     * (a BLOB in this TEXT column) as lib/ingest/compact-values.ts says.
+     */
     userSessionKeys: text("user_session_keys"),
     /** The incident of this failure's (reason, line, template). */
     incidentId: integer("incident_id")

@@ -45,9 +45,10 @@ export const rawEvents = pgTable(
     id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
     /**
      * `event_id` exactly as sent, or `sha256:` + the SHA-256 (hex) of the raw event when the sender
-     * gave none (the payload keeps the id as sent too).
+     * gave none (the payload keeps the id as sent too), in the compact tagged form of
+     * lib/ingest/compact-values.ts.
      */
-    dedupeKey: text("dedupe_key").notNull(),
+    dedupeKey: bytes("dedupe_key").notNull(),
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: bigint("occurred_at", { mode: "number" }).notNull(),
@@ -86,9 +87,7 @@ export const failures = pgTable(
     rawEventId: bigint("raw_event_id", { mode: "number" })
       .notNull()
       .references(() => rawEvents.id),
-    dedupeKey: text("dedupe_key").notNull(),
     occurredAt: bigint("occurred_at", { mode: "number" }).notNull(),
-    receivedAt: bigint("received_at", { mode: "number" }).notNull(),
     /** Canonical upper-case code for the 18 known reasons; verbatim (trimmed) otherwise. */
     reason: text("reason").notNull(),
     reasonKnown: flag("reason_known").notNull(),
@@ -103,8 +102,8 @@ export const failures = pgTable(
     deploymentId: text("deployment_id"),
     batchId: text("batch_id"),
     sessionId: text("session_id"),
-    /** JSON text of `user_session_keys` exactly as given (array or object), or null. */
-    userSessionKeys: text("user_session_keys"),
+    /** JSON text of `user_session_keys` exactly as given (array or object), or null; stored as lib/ingest/compact-values.ts says. */
+    userSessionKeys: bytes("user_session_keys"),
     /** The incident of this failure's (reason, line, template). */
     incidentId: bigint("incident_id", { mode: "number" })
       .notNull()

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { InvalidInputError } from "@/lib/http/errors";
+import { decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { readLineLabels } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
@@ -97,7 +98,7 @@ export function sessionKeyValues(json: string | null): Map<string, Cell> {
 function sessionKeys(sqlite: Database.Database): string[] {
   const keys = new Set<string>();
   for (const json of sqlite.prepare("SELECT user_session_keys FROM contact_list WHERE user_session_keys IS NOT NULL").pluck().iterate()) {
-    for (const key of sessionKeyValues(json as string).keys()) {
+    for (const key of sessionKeyValues(decodeSessionKeys(json as Buffer)).keys()) {
       keys.add(key);
       if (keys.size > MAX_SESSION_KEY_COLUMNS) {
         throw new InvalidInputError(
@@ -111,7 +112,7 @@ function sessionKeys(sqlite: Database.Database): string[] {
   return [...keys];
 }
 
-type Row = [rowid: number, countryCode: string | null, cellphone: string | null, phoneE164: string | null, reason: string, occurredAt: number, template: string, line: string, sessionKeys?: string | null];
+type Row = [rowid: number, countryCode: string | null, cellphone: string | null, phoneE164: string | null, reason: string, occurredAt: number, template: string, line: string, sessionKeys?: Buffer | null];
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -145,7 +146,7 @@ export function contactExport(sqlite: Database.Database, which: ContactList, req
       .raw(true);
     const toCells = (r: Row): Cell[] => {
       if (which === "suppress") return [r[1], r[2], r[3], r[4], reasonInfo(r[4])?.label ?? r[4], iso(r[5]), r[6], r[7], labels.get(r[7])];
-      const values = sessionKeyValues(r[8] ?? null);
+      const values = sessionKeyValues(decodeSessionKeys(r[8] ?? null));
       return [r[1], r[2], r[3], r[4], iso(r[5]), r[6], r[7], ...keys.map((k) => values.get(k)), labels.get(r[7])];
     };
     // A session key named like a fixed column keeps its values apart under a prefixed name.

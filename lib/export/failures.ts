@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { readLineLabels } from "@/lib/lines/labels";
 import { countFailures } from "@/lib/queries/failures";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
@@ -29,7 +30,7 @@ export const FAILURE_COLUMNS = [
 
 type Row = [
   id: number,
-  eventId: string,
+  dedupeKey: Buffer,
   occurredAt: number,
   receivedAt: number,
   reason: string,
@@ -78,9 +79,9 @@ export function failureExport(sqlite: Database.Database, request: ExportRequest)
   // The cursor's time bounds the index range scan; the row value breaks ties on equal times.
   const chunk = sqlite
     .prepare(
-      `SELECT f.id, f.dedupe_key, f.occurred_at, f.received_at, f.reason, f.line, f.template, f.poll_id, f.deployment_id,
+      `SELECT f.id, r.dedupe_key, f.occurred_at, r.received_at, f.reason, f.line, f.template, f.poll_id, f.deployment_id,
          f.batch_id, f.country_code, f.cellphone, f.phone_e164, f.incident_id
-       FROM failures f
+       FROM failures f JOIN raw_events r ON r.id = f.raw_event_id
        WHERE f.occurred_at >= ? AND f.occurred_at <= ? AND (f.occurred_at, f.id) < (?, ?) AND f.id <= ? AND ${and(raw.sql)}
        ORDER BY f.occurred_at DESC, f.id DESC LIMIT ${READ_CHUNK_ROWS}`,
     )
@@ -89,7 +90,7 @@ export function failureExport(sqlite: Database.Database, request: ExportRequest)
   const local = tz ? isoInZone(tz) : null;
   const toCells = (r: Row): Cell[] => {
     const info = reasonInfo(r[4]);
-    const cells: Cell[] = [r[1], occurred(r[2]), received(r[3]), r[4], info?.label ?? r[4], info?.reasonClass, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], statuses.get(r[13])];
+    const cells: Cell[] = [decodeDedupeKey(r[1]), occurred(r[2]), received(r[3]), r[4], info?.label ?? r[4], info?.reasonClass, r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], statuses.get(r[13])];
     if (local) cells.push(local(r[2]));
     cells.push(labels.get(r[5]));
     return cells;

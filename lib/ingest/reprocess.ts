@@ -30,7 +30,6 @@ const yieldToIngest = (pauseMs: number) => new Promise<void>((resolve) => (pause
 
 interface QuarantinedRow {
   id: number;
-  dedupe_key: string;
   received_at: number;
   payload: StoredPayload;
   payload_codec: number;
@@ -55,7 +54,7 @@ export async function reprocessQuarantined(
   const mapping = readFieldMapping(handle);
   const limit = by.batchSize ?? REPROCESS_BATCH_EVENTS;
   const next = sqlite.prepare(
-    `SELECT id, dedupe_key, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
+    `SELECT id, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
   );
   const release = sqlite.prepare(
     `UPDATE raw_events SET event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
@@ -78,9 +77,9 @@ export async function reprocessQuarantined(
         result.stillQuarantined++;
         continue;
       }
-      const e = { ...prepared, dedupeKey: row.dedupe_key };
-      if (release.run(e.eventType, e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.sentOccurredAt, row.id).changes === 0) continue;
-      writeDerivedRows(sqlite, row.id, e, batch);
+      // The raw row keeps its dedupe key: nothing derived from the event repeats it.
+      if (release.run(prepared.eventType, prepared.occurredAt, prepared.occurredAtFromReceipt ? 1 : 0, prepared.sentOccurredAt, row.id).changes === 0) continue;
+      writeDerivedRows(sqlite, row.id, prepared, batch);
       result.accepted++;
     }
     batch.flush();

@@ -9,6 +9,7 @@ import { IncidentTallies } from "@/lib/incidents/at-ingest";
 import { ContactStateTallies } from "./contact-state";
 import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
+import { encodeDedupeKey, encodeSessionKeys } from "./compact-values";
 import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
@@ -62,9 +63,9 @@ function prepareStatements(sqlite: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     insertFailure: sqlite.prepare(
-      `INSERT INTO failures (raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
+      `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
          country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys, incident_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
     // Phone search: a pair new to contact_phones also enters its trigram index (rare once contacts repeat).
     insertPhone: sqlite.prepare(`INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`).pluck(),
@@ -167,9 +168,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   const incident = batch.incidents.of(f.reason, line, template, e.occurredAt, e.receivedAt);
   const failure = s.insertFailure.get(
     rawEventId,
-    e.dedupeKey,
     e.occurredAt,
-    e.receivedAt,
     f.reason,
     f.reasonKnown ? 1 : 0,
     line,
@@ -181,7 +180,7 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
     f.deploymentId,
     f.batchId,
     f.sessionId,
-    f.userSessionKeys,
+    f.userSessionKeys === null ? null : encodeSessionKeys(f.userSessionKeys),
     incident.id,
   ) as { id: number };
   const contact = f.phoneE164 ?? f.cellphone;
@@ -248,7 +247,7 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
   for (const e of events) {
     const problems = e.problems ? JSON.stringify(e.problems) : null;
     const row = s.insertRaw.get(
-      e.dedupeKey,
+      encodeDedupeKey(e.dedupeKey),
       e.eventType,
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,

@@ -6,7 +6,7 @@ import { getDb } from "@/db/client";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { setupTempDatabase, storedDedupeKeys } from "@/lib/testing/temp-db";
 import { backupDatabase, restoreDatabase } from "./backup";
 
 const tempDb = setupTempDatabase({ LOG_LEVEL: "silent" });
@@ -59,7 +59,7 @@ describe("backup and restore", () => {
     const restored = new Database(target, { readonly: true });
     try {
       expect(restored.pragma("integrity_check", { simple: true })).toBe("ok");
-      const stored = new Set(restored.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as string[]);
+      const stored = new Set(storedDedupeKeys(restored));
       expect(before.filter((id) => !stored.has(id))).toEqual([]);
       const failures = restored.prepare("SELECT count(*) FROM failures").pluck().get() as number;
       // A consistent snapshot: every stored event has its failure row and is counted in the rollups.

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
+import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -33,7 +34,7 @@ export interface FailureItem {
 
 interface FailureRow {
   id: number;
-  dedupe_key: string;
+  dedupe_key: Buffer;
   occurred_at: number;
   received_at: number;
   reason: string;
@@ -51,7 +52,8 @@ interface FailureRow {
   incident_status: IncidentStatus;
 }
 
-const COLUMNS = `f.id, f.dedupe_key, f.occurred_at, f.received_at, f.reason, f.reason_known, f.line, f.template,
+// The dedupe key and receipt time are the raw event's (\`r\`, one primary-key lookup per row shown).
+const COLUMNS = `f.id, r.dedupe_key, f.occurred_at, r.received_at, f.reason, f.reason_known, f.line, f.template,
   f.country_code, f.cellphone, f.phone_e164, f.poll_id, f.deployment_id, f.batch_id, f.session_id, f.incident_id,
   i.status AS incident_status`;
 
@@ -59,7 +61,7 @@ function toItem(r: FailureRow): FailureItem {
   const info = reasonInfo(r.reason);
   return {
     id: r.id,
-    eventId: r.dedupe_key,
+    eventId: decodeDedupeKey(r.dedupe_key),
     occurredAt: new Date(r.occurred_at).toISOString(),
     receivedAt: new Date(r.received_at).toISOString(),
     reason: r.reason,
@@ -144,7 +146,7 @@ export function listFailures(sqlite: Database.Database, filters: Filters, page: 
   }
   const rows = sqlite
     .prepare(
-      `SELECT ${COLUMNS} FROM failures f JOIN incidents i ON i.id = f.incident_id
+      `SELECT ${COLUMNS} FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
        WHERE ${conditions.join(" AND ")} ORDER BY ${orderBy} LIMIT ?`,
     )
     .all(...params, page.limit + 1) as FailureRow[];
@@ -175,7 +177,7 @@ export function getFailure(sqlite: Database.Database, id: number): FailureDetail
        WHERE f.id = ?`,
     )
     .get(id) as
-    | (FailureRow & { user_session_keys: string | null; payload: StoredPayload; payload_codec: number; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
+    | (FailureRow & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
     | undefined;
   if (!row) throw new NotFoundError(`No failure with id ${id}.`);
   const info = reasonInfo(row.reason);
@@ -184,7 +186,7 @@ export function getFailure(sqlite: Database.Database, id: number): FailureDetail
     occurredAtFromReceipt: row.occurred_at_from_receipt === 1,
     sentOccurredAt: row.sent_occurred_at === null ? null : new Date(row.sent_occurred_at).toISOString(),
     eventType: row.event_type,
-    userSessionKeys: row.user_session_keys ? JSON.parse(row.user_session_keys) : null,
+    userSessionKeys: row.user_session_keys ? JSON.parse(decodeSessionKeys(row.user_session_keys)) : null,
     rawPayload: decodePayload(row.payload, row.payload_codec),
     meaning: info?.meaning ?? null,
     action: info?.action ?? null,

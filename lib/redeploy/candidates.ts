@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { CONTACT, DO_NOT_CONTACT_CONTACTS_SQL } from "@/lib/export/contacts";
+import { decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { DO_NOT_CONTACT_REASONS } from "@/lib/reasons";
 
 /** A contact's latest failure in a plan's view, with what decides whether it may be sent. */
@@ -16,6 +17,8 @@ export interface Candidate {
   dnc: number;
   retried: number;
 }
+
+type StoredCandidate = Omit<Candidate, "user_session_keys"> & { user_session_keys: Buffer | null };
 
 export interface CandidatePick {
   /** The first `maxContacts + 1` eligible contacts, newest failure first (one more tells "too many"). */
@@ -40,9 +43,10 @@ export function pickCandidates(sqlite: Database.Database, a: { view: { sql: stri
        WHERE l.n = 1 AND l.reason IN (${a.reasons.map(() => "?").join(", ")})
        ORDER BY l.occurred_at DESC, l.id DESC`,
     )
-    .iterate(...DO_NOT_CONTACT_REASONS, upperId, ...a.view.params, upperId, ...a.reasons) as IterableIterator<Candidate>;
+    .iterate(...DO_NOT_CONTACT_REASONS, upperId, ...a.view.params, upperId, ...a.reasons) as IterableIterator<StoredCandidate>;
   const pick: CandidatePick = { eligibleFirst: [], eligible: 0, withoutPoll: [], doNotContact: 0, alreadyRetried: 0, noPhone: 0 };
-  for (const c of candidates) {
+  for (const stored of candidates) {
+    const c: Candidate = { ...stored, user_session_keys: decodeSessionKeys(stored.user_session_keys) };
     if (c.dnc) pick.doNotContact++;
     else if (!c.cellphone || !c.country_code) pick.noPhone++;
     else if (!c.poll_id) pick.withoutPoll.push(c);

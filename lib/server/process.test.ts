@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { seededRandom, testSeed } from "@/lib/testing/prng";
 import { ensureProductionBuild, startServerProcess, type ServerProcess } from "@/lib/testing/server-process";
-import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { storedDedupeKeys, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 
 // The real production server (dist/server.mjs) as a child process: kill -9 mid-load, restarts,
 // graceful shutdown and its logs. Replay a run with CRASH_SEED=<seed printed below>.
@@ -68,7 +68,7 @@ function checkDatabase(dbFile: string, acked: Set<string>): number {
   const db = new Database(dbFile, { readonly: true });
   try {
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    const ids = db.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as string[];
+    const ids = storedDedupeKeys(db);
     const stored = new Set(ids);
     expect(stored.size).toBe(ids.length);
     const missing = [...acked].filter((id) => !stored.has(id));
@@ -143,7 +143,7 @@ describe("the production server process", () => {
     const wal = `${dbFile}-wal`;
     expect(fs.existsSync(wal) ? fs.statSync(wal).size : 0).toBe(0);
     const db = new Database(dbFile, { readonly: true });
-    expect(db.prepare("SELECT count(*) FROM raw_events WHERE dedupe_key = 'in-flight-at-sigterm'").pluck().get()).toBe(1);
+    expect(storedDedupeKeys(db).filter((key) => key === "in-flight-at-sigterm")).toHaveLength(1);
     db.close();
 
     const lines = server

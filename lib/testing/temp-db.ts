@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type Database from "better-sqlite3";
 import { closeDb, getDb } from "@/db/client";
+import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 
 /** A webhook token long enough for the settings schema (≥ 16 characters). */
@@ -108,9 +110,7 @@ export function clearIntakeTables(): void {
 export interface FailureRow {
   id: number;
   raw_event_id: number;
-  dedupe_key: string;
   occurred_at: number;
-  received_at: number;
   reason: string;
   reason_known: number;
   /** "" when unknown. */
@@ -123,11 +123,13 @@ export interface FailureRow {
   deployment_id: string | null;
   batch_id: string | null;
   session_id: string | null;
+  /** The JSON text (decoded from its stored form). */
   user_session_keys: string | null;
 }
 
 export interface RawEventRow {
   id: number;
+  /** The key's text (decoded from its stored form). */
   dedupe_key: string;
   event_type: string;
   occurred_at: number;
@@ -150,10 +152,19 @@ export interface TemplateStatusRow {
   affected_conversation_ids: string | null;
 }
 
-export const failureRows = () => getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as FailureRow[];
+export const failureRows = (): FailureRow[] =>
+  (getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as Array<Omit<FailureRow, "user_session_keys"> & { user_session_keys: Buffer | null }>).map((row) => ({
+    ...row,
+    user_session_keys: decodeSessionKeys(row.user_session_keys),
+  }));
 export const rawEventRows = (): RawEventRow[] =>
-  (getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as Array<Omit<RawEventRow, "payload"> & { payload: StoredPayload; payload_codec: number }>).map(
-    ({ payload, payload_codec, ...row }) => ({ ...row, payload: decodePayload(payload, payload_codec) }),
-  );
+  (
+    getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as Array<
+      Omit<RawEventRow, "payload" | "dedupe_key"> & { dedupe_key: Buffer; payload: StoredPayload; payload_codec: number }
+    >
+  ).map(({ payload, payload_codec, dedupe_key, ...row }) => ({ ...row, dedupe_key: decodeDedupeKey(dedupe_key), payload: decodePayload(payload, payload_codec) }));
+/** Every stored dedupe key's text. */
+export const storedDedupeKeys = (sqlite: Database.Database): string[] =>
+  (sqlite.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as Buffer[]).map(decodeDedupeKey);
 export const templateStatusRows = () =>
   getDb().sqlite.prepare("SELECT * FROM template_status_events ORDER BY id").all() as TemplateStatusRow[];

@@ -38,9 +38,7 @@ const KNOWN_REASONS = new Set(REASONS.map((r) => r.code));
 
 type RawRow = [dedupeKey: string, eventType: string, occurredAt: number, fromReceipt: number, receivedAt: number, payload: string];
 type FailureRow = [
-  dedupeKey: string,
   occurredAt: number,
-  receivedAt: number,
   reason: string,
   reasonKnown: number,
   line: string | null,
@@ -83,9 +81,7 @@ export function toRows(body: unknown, payload: string, receivedAt: number): Even
   return {
     raw: [eventId, "deployment.failure", occurredAt, fromReceipt ? 1 : 0, receivedAt, payload],
     failure: [
-      eventId,
       occurredAt,
-      receivedAt,
       reason,
       KNOWN_REASONS.has(reason) ? 1 : 0,
       str(body.line),
@@ -107,7 +103,7 @@ export interface Inserter {
   insert(rows: EventRows): boolean;
 }
 
-const FAILURE_COLUMNS = `raw_event_id, dedupe_key, occurred_at, received_at, reason, reason_known, line, template,
+const FAILURE_COLUMNS = `raw_event_id, occurred_at, reason, reason_known, line, template,
   country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys`;
 
 /**
@@ -128,8 +124,8 @@ export function prepareInserter(sqlite: Database.Database): Inserter {
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING`,
   );
   const insertFailure = withIncident
-    ? sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    : sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    ? sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    : sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const upsertIncident = withIncident
     ? sqlite.prepare(
         `INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -140,7 +136,8 @@ export function prepareInserter(sqlite: Database.Database): Inserter {
 
   const incidentOf = (rows: EventRows): number | bigint | undefined => {
     if (!upsertIncident) return undefined;
-    const [, occurredAt, receivedAt, reason, , line, template] = rows.failure;
+    const [occurredAt, reason, , line, template] = rows.failure;
+    const receivedAt = rows.raw[4];
     const key = JSON.stringify([reason, line ?? "", template ?? ""]);
     let id = incidentIds.get(key);
     if (id === undefined) {

@@ -21,6 +21,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
+import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -464,8 +465,9 @@ function checkRows(target: TargetName, databasePath: string, ledger: Ledger, cou
     let storedAnsweredNon2xx = 0;
     let storedUnanswered = 0;
     let storedForeign = 0;
-    // Every bench event has an event_id, which is then its dedupe key.
-    for (const key of db.prepare("SELECT dedupe_key FROM raw_events").pluck().iterate() as IterableIterator<string>) {
+    // Every bench event has an event_id, which is then its dedupe key (Faultline stores it compact, the baselines as text).
+    for (const stored of db.prepare("SELECT dedupe_key FROM raw_events").pluck().iterate() as IterableIterator<string | Buffer>) {
+      const key = typeof stored === "string" ? stored : decodeDedupeKey(stored);
       const match = ID_PATTERN.exec(key);
       const n = match?.[1] === undefined ? -1 : Number(match[1]);
       const status = n < 0 ? 0 : ledger.statusOf(n);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { decodeDedupeKey, encodeDedupeKey } from "@/lib/ingest/compact-values";
 import { FAILURE_SORTS } from "@/lib/queries/failure-page";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, mixIncidentStatuses, type Dataset } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
@@ -235,8 +236,10 @@ describe("GET /api/failures: keyset pagination visits every row exactly once", (
     const p = await page(`range=90d&line=(unknown)&limit=5`);
     for (const item of p.items) {
       expect(item.line).toBeNull();
-      const row = sqlite().prepare("SELECT dedupe_key, reason, template, phone_e164 FROM failures WHERE id = ?").get(item.id) as Record<string, string | null>;
-      expect(item.eventId).toBe(row.dedupe_key);
+      const row = sqlite()
+        .prepare("SELECT r.dedupe_key, f.reason, f.template, f.phone_e164 FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE f.id = ?")
+        .get(item.id) as { dedupe_key: Buffer; reason: string; template: string; phone_e164: string | null };
+      expect(item.eventId).toBe(decodeDedupeKey(row.dedupe_key));
       expect(item.reason).toBe(row.reason);
       expect(item.template).toBe(row.template || null);
       expect(item.phoneE164).toBe(row.phone_e164);
@@ -286,13 +289,16 @@ describe("GET /api/failures/{id}", () => {
   const detail = async (id: string) => answerOf(await getDetail(new Request(`${BASE}/${id}`, { headers: viewer.headers }), { params: Promise.resolve({ id }) }));
 
   it("returns every field with the raw payload exactly as stored", async () => {
-    const row = sqlite().prepare("SELECT id, dedupe_key FROM failures WHERE line = '' AND template <> '' LIMIT 1").get() as { id: number; dedupe_key: string };
+    const row = sqlite()
+      .prepare("SELECT f.id, r.dedupe_key FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE f.line = '' AND f.template <> '' LIMIT 1")
+      .get() as { id: number; dedupe_key: Buffer };
+    const eventId = decodeDedupeKey(row.dedupe_key);
     const answer = await detail(String(row.id));
     expect(answer.status).toBe(200);
     const body = answer.json as Record<string, unknown>;
     expect(body.id).toBe(row.id);
-    expect(body.eventId).toBe(row.dedupe_key);
-    expect(body.rawPayload).toBe(dataset.payloads.get(row.dedupe_key));
+    expect(body.eventId).toBe(eventId);
+    expect(body.rawPayload).toBe(dataset.payloads.get(eventId));
     expect(body.line).toBeNull();
     expect(body.eventType).toBe("deployment.failure");
     expect(typeof body.meaning === "string" || body.meaning === null).toBe(true);
@@ -312,7 +318,8 @@ describe("GET /api/failures/{id}", () => {
       }),
     );
     expect(posted.status, await posted.clone().text()).toBe(200);
-    const idOf = (key: string) => (sqlite().prepare("SELECT id FROM failures WHERE dedupe_key = ?").get(key) as { id: number }).id;
+    const idOf = (key: string) =>
+      (sqlite().prepare("SELECT f.id FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE r.dedupe_key = ?").get(encodeDedupeKey(key)) as { id: number }).id;
 
     const answerA = (await detail(String(idOf("detail-a")))).json as Record<string, unknown>;
     expect(answerA.rawPayload).toBe(textA);
@@ -340,8 +347,8 @@ describe("GET /api/failures/{id}", () => {
     expect(Buffer.byteLength(large)).toBeGreaterThan(150_000);
     for (const [key, text] of [["detail-unicode", unicode], ["detail-large", large]] as const) {
       const row = sqlite()
-        .prepare("SELECT f.id, typeof(r.payload) AS type, length(r.payload) AS bytes FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE f.dedupe_key = ?")
-        .get(key) as { id: number; type: string; bytes: number };
+        .prepare("SELECT f.id, typeof(r.payload) AS type, length(r.payload) AS bytes FROM failures f JOIN raw_events r ON r.id = f.raw_event_id WHERE r.dedupe_key = ?")
+        .get(encodeDedupeKey(key)) as { id: number; type: string; bytes: number };
       expect(row.type).toBe("blob");
       expect(row.bytes).toBeLessThan(Buffer.byteLength(text));
       const body = (await detail(String(row.id))).json as Record<string, unknown>;

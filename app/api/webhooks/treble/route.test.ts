@@ -94,9 +94,7 @@ describe("POST /api/webhooks/treble: deployment.failure", () => {
 
     expect(onlyFailure()).toMatchObject({
       raw_event_id: raw!.id,
-      dedupe_key: "evt-canonical",
       occurred_at: Date.UTC(2026, 10, 25, 14, 2, 0),
-      received_at: raw!.received_at,
       reason: "FAILURE_BY_TIER_CAPACITY",
       reason_known: 1,
       line: "+573001112233",
@@ -427,7 +425,8 @@ describe("POST /api/webhooks/treble: batches", () => {
       [JSON.stringify(batch[4]), ["hsm.name"]],
     ]);
     // Only the good events became failures (and incidents).
-    expect(failureRows().map((r) => r.dedupe_key)).toEqual([batch[0]!.event_id, batch[3]!.event_id]);
+    const keyOfRaw = new Map(rawEventRows().map((r) => [r.id, r.dedupe_key]));
+    expect(failureRows().map((r) => keyOfRaw.get(r.raw_event_id))).toEqual([batch[0]!.event_id, batch[3]!.event_id]);
     expect(getDb().sqlite.prepare("SELECT sum(failures) FROM incidents").pluck().get()).toBe(2);
   });
 
