@@ -106,10 +106,24 @@ function narrowsToIncidents(filters: Filters): boolean {
 }
 
 /** The dimension filters as the set of incidents whose (reason, line, template) they allow. */
-function incidentIdCondition(filters: Filters): Where {
+function incidentsAllowed(filters: Filters): Where {
   const dims = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
   const statuses = filters.status.length ? `i.status IN (${placeholders(filters.status.length)})` : "";
-  return { sql: `f.incident_id IN (SELECT i.id FROM incidents i WHERE ${and(dims.sql, statuses)})`, params: [...dims.params, ...filters.status] };
+  return { sql: `SELECT i.id FROM incidents i WHERE ${and(dims.sql, statuses)}`, params: [...dims.params, ...filters.status] };
+}
+
+function incidentIdCondition(filters: Filters): Where {
+  const allowed = incidentsAllowed(filters);
+  return { sql: `f.incident_id IN (${allowed.sql})`, params: allowed.params };
+}
+
+/**
+ * `SELECT i.id FROM incidents i WHERE …` when the filters select their failures by incident (a
+ * status, or a line with a template), else null: a newest-first page then reads each incident's
+ * newest rows (failures_incident_idx) instead of sorting all of their failures in the window.
+ */
+export function incidentsNarrowedTo(filters: Filters): Where | null {
+  return narrowsToIncidents(filters) ? incidentsAllowed(filters) : null;
 }
 
 /** Conditions on `failures f` (time excluded). */

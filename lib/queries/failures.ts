@@ -6,7 +6,7 @@ import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values"
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
-import { and, rawConditions, rollupsCanAnswer } from "./failure-filter";
+import { and, incidentsNarrowedTo, rawConditions, rollupsCanAnswer } from "./failure-filter";
 import { countTotal } from "./counts";
 import { decodeCursor, keysetPage } from "./cursor";
 
@@ -144,12 +144,26 @@ export function listFailures(sqlite: Database.Database, filters: Filters, page: 
       params.push(v, v, t, id);
     }
   }
+  const where = conditions.join(" AND ");
+  const incidents = page.sort === "time" ? incidentsNarrowedTo(filters) : null;
+  // The page's ids come from failures alone; only those rows then join their incident and raw event
+  // (CROSS JOIN: SQLite keeps that loop order rather than scanning failures for the page's ids).
+  const pageIds = incidents
+    ? // Each allowed incident's first rows in page order (an index range each), merged: never a
+      // sort of every failure those incidents had in the window.
+      {
+        sql: `SELECT g.id FROM (${incidents.sql}) s
+              CROSS JOIN failures g ON g.id IN (SELECT f.id FROM failures f WHERE f.incident_id = s.id AND ${where} ORDER BY ${orderBy} LIMIT ?)
+              ORDER BY g.occurred_at ${order}, g.id ${order} LIMIT ?`,
+        params: [...incidents.params, ...params, page.limit + 1, page.limit + 1],
+      }
+    : { sql: `SELECT f.id FROM failures f WHERE ${where} ORDER BY ${orderBy} LIMIT ?`, params: [...params, page.limit + 1] };
   const rows = sqlite
     .prepare(
-      `SELECT ${COLUMNS} FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
-       WHERE ${conditions.join(" AND ")} ORDER BY ${orderBy} LIMIT ?`,
+      `SELECT ${COLUMNS} FROM (${pageIds.sql}) p CROSS JOIN failures f ON f.id = p.id CROSS JOIN incidents i ON i.id = f.incident_id
+       CROSS JOIN raw_events r ON r.id = f.raw_event_id ORDER BY ${orderBy}`,
     )
-    .all(...params, page.limit + 1) as FailureRow[];
+    .all(...pageIds.params) as FailureRow[];
   const { rows: pageRows, nextCursor } = keysetPage(rows, page.limit, (last) =>
     page.sort === "time" ? [last.occurred_at, last.id] : [page.sort === "reason" ? last.reason : page.sort === "line" ? last.line : last.template, last.occurred_at, last.id],
   );
