@@ -57,7 +57,7 @@ export default async function SettingsPage() {
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
           <RedeployPanel initial={redeploySettings()} />
-          <IncidentSettingsPanel initial={getIncidentSettings()} />
+          <IncidentSettingsPanel initial={await getIncidentSettings()} />
         </>
       )}
     </>
