@@ -56,7 +56,7 @@ export default async function SettingsPage() {
           <FieldMappingPanel initial={readFieldMapping(getDb())} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
-          <RedeployPanel initial={redeploySettings()} />
+          <RedeployPanel initial={await redeploySettings()} />
           <IncidentSettingsPanel initial={await getIncidentSettings()} />
         </>
       )}
