@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getEngine } from "@/db/client";
+import { PgEngine } from "@/db/pg/engine";
 import { InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/temp-db";
@@ -67,6 +68,24 @@ describe.each(ENGINES)("line labels on %s", (engine) => {
     expect((await lineLabels()).has("+14155550100")).toBe(false);
     await setLineLabel("+573001110002", { label: "Cobranza CO" }, by, AT + 1);
     expect((await lineLabels()).get("+14155550100")).toBe("US");
+  });
+
+  it("audits renames of one line made at once each with the name it replaced (on PostgreSQL the losers of a conflict run again)", async () => {
+    const labels = Array.from({ length: 6 }, (_, i) => `Name ${i}`);
+    const db = getEngine();
+    const retriesBefore = db instanceof PgEngine ? db.retries : 0;
+    // Warm connections, so the renames start together rather than one per new connection.
+    await Promise.all(labels.map(() => db.query("SELECT 1 AS one")));
+    await Promise.all(labels.map((label, i) => setLineLabel("+573001110002", { label }, by, AT + i)));
+    // The audit entries form one chain from "(none)" through every name, ending at the stored one.
+    const next = new Map((await auditRows()).map((r) => (r.detail as string).split(" → ") as [string, string]));
+    expect(next.size).toBe(labels.length);
+    const chain: string[] = [];
+    for (let name = next.get("(none)"); name !== undefined; name = next.get(name)) chain.push(JSON.parse(name) as string);
+    expect(chain.toSorted()).toEqual(labels);
+    expect((await lineLabels()).get("+573001110002")).toBe(chain.at(-1));
+    expect(await getEngine().one("SELECT label FROM line_labels")).toEqual({ label: chain.at(-1) });
+    if (db instanceof PgEngine) expect(db.retries).toBeGreaterThan(retriesBefore);
   });
 
   it("refuses empty, blank, too long, control-character and missing labels with 400, changing nothing", async () => {
