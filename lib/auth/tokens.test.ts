@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getEngine } from "@/db/client";
 import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { ENGINES, setupEngineDatabases } from "@/lib/testing/temp-db";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { SYSTEM_ACTOR } from "./audit";
 import { authenticateApiToken, createApiToken, LAST_USED_RESOLUTION_MS, listApiTokens, revokeApiToken } from "./tokens";
 

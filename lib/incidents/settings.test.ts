@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getEngine } from "@/db/client";
 import { InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { ENGINES, setupEngineDatabases } from "@/lib/testing/temp-db";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DEFAULT_AUTO_RESOLVE_HOURS, getIncidentSettings, updateIncidentSettings } from "./settings";
 
 const databases = setupEngineDatabases();

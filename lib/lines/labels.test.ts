@@ -3,7 +3,7 @@ import { getEngine } from "@/db/client";
 import { PgEngine } from "@/db/pg/engine";
 import { InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { ENGINES, setupEngineDatabases } from "@/lib/testing/temp-db";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { lineLabels, listLineLabels, setLineLabel } from "./labels";
 
 const databases = setupEngineDatabases();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getEngine } from "@/db/client";
 import { ConflictError, InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { ENGINES, setupEngineDatabases } from "@/lib/testing/temp-db";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { seal } from "./secret-box";
 import { redeploySettings, requireRedeployAvailable, trebleApiKey, updateRedeploySettings } from "./settings";
 
