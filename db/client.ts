@@ -4,8 +4,11 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getSettings } from "@/lib/config";
-import { registerStorageFunctions } from "./storage-functions";
+import type { Engine } from "./engine";
+import { PgEngine } from "./pg/engine";
 import * as schema from "./schema";
+import { SqliteEngine } from "./sqlite/engine";
+import { registerStorageFunctions } from "./storage-functions";
 
 export type Db = BetterSQLite3Database<typeof schema>;
 export interface DbHandle {
@@ -82,8 +85,29 @@ export function openBackgroundConnection(): Database.Database {
   return sqlite;
 }
 
+let engine: Engine | undefined;
+
+/**
+ * The process-wide engine, opened lazily like getDb(): a PostgreSQL pool on DATABASE_URL, else
+ * SQLite on getDb()'s very connection, which the not yet converted synchronous code keeps using
+ * (docs/postgresql.md, "Converting lib/").
+ */
+export function getEngine(): Engine {
+  engine ??= getSettings().DATABASE_URL ? PgEngine.open(getSettings().DATABASE_URL!) : new SqliteEngine(getDb().sqlite);
+  return engine;
+}
+
+/**
+ * Points getEngine() at another engine, or back at the configured one (undefined): for test
+ * files that run the same tests on both engines. The caller closes the engine it replaces.
+ */
+export function setEngine(next: Engine | undefined): void {
+  engine = next;
+}
+
 /** Closes the process-wide connection (graceful shutdown, tests). */
 export function closeDb(): void {
+  if (engine instanceof SqliteEngine) engine = undefined;
   if (!handle) return;
   handle.sqlite.close();
   handle = undefined;

@@ -56,7 +56,7 @@ async function fillSqlite(): Promise<void> {
   acknowledgeIncident(incidents[0], { note: "looking" }, by);
   resolveIncident(incidents[1], { note: "fixed" }, by);
   commentOnIncident(incidents[2], { text: "a comment" }, by);
-  setLineLabel(LINES[0], { label: "Ventas CO" }, by);
+  await setLineLabel(LINES[0], { label: "Ventas CO" }, by);
 }
 
 const count = (sql: string) => (getDb().sqlite.prepare(sql).get() as { n: number }).n;
@@ -152,11 +152,11 @@ describe("npm run db:copy", () => {
     await copy(url);
     const admin = (getDb().sqlite.prepare("SELECT id, email FROM users WHERE role = 'admin'").get() as { id: string; email: string });
     // "+1…" sorts before the line labelled earlier ("+57…").
-    setLineLabel("+14155550100", { label: "US" }, { actor: admin, ip: null });
+    await setLineLabel("+14155550100", { label: "US" }, { actor: admin, ip: null });
     const report = await copy(url);
     expect(report.mismatched).toEqual([]);
     expect(report.tables.find((t) => t.table === "line_labels")).toMatchObject({ copied: 1, sourceRows: 2, targetRows: 2 });
-    setLineLabel("+14155550100", { label: null }, { actor: admin, ip: null });
+    await setLineLabel("+14155550100", { label: null }, { actor: admin, ip: null });
   });
 
   it("refuses to start when the two schemas differ (different Faultline versions)", async () => {

@@ -42,7 +42,7 @@ describe("npm run user:create / token:create", () => {
     const printed = lastLine(token.stdout);
     expect(printed).toMatch(/^flt_[A-Za-z0-9_-]{43}$/);
     expect(token.stdout.split(printed)).toHaveLength(2);
-    expect(authenticateApiToken(getDb().db, printed)).toMatchObject({ email: "ops@example.com", role: "operator" });
+    expect(await authenticateApiToken(printed)).toMatchObject({ email: "ops@example.com", role: "operator" });
     const audit = getDb().sqlite.prepare("SELECT action, actor_email FROM audit_log ORDER BY id").all();
     expect(audit).toEqual([
       { action: "user_created", actor_email: null },

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     const db = getDb().db;
     const owner = findUserByEmail(db, email);
     const name = stringFlag(flags, "name") ?? "Command-line token";
-    const { token, summary } = createApiToken(db, { userId: owner.id, name }, { actor: SYSTEM_ACTOR, ip: null });
+    const { token, summary } = await createApiToken({ userId: owner.id, name }, { actor: SYSTEM_ACTOR, ip: null });
     console.log(`Created API token #${summary.id} "${summary.name}" acting as ${owner.email} (${owner.role}). It is shown only this once:`);
     console.log(token);
     return 0;

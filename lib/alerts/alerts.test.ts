@@ -195,7 +195,7 @@ describe("channel language", () => {
   });
 
   it("an e-mail channel in Spanish: a real SMTP delivery with the subject, text and HTML in Spanish, the named line and its formatted number", async () => {
-    setLineLabel("+573001112233", { label: "Ventas CO" }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
+    await setLineLabel("+573001112233", { label: "Ventas CO" }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
     try {
       const channel = await createChannel({ type: "email", name: "ventas", to: ["ventas@example.com"], locale: "es" });
       await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
@@ -218,7 +218,7 @@ describe("channel language", () => {
       expect(html).toContain('<html lang="es">');
       expect(html).toContain("<th align=\"left\">Línea</th><td>Ventas CO (+57 300 111 2233)</td>");
     } finally {
-      setLineLabel("+573001112233", { label: null }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
+      await setLineLabel("+573001112233", { label: null }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
     }
   });
 });
@@ -419,7 +419,7 @@ describe("timed rules (rollups)", () => {
 
   it("a line typed with spaces is saved normalised, matches that line's failures, and the message names it by its label", async () => {
     const by = { actor: { id: admin.user.id, email: admin.user.email }, ip: null };
-    setLineLabel("+573104567890", { label: "Ventas CO" }, by);
+    await setLineLabel("+573104567890", { label: "Ventas CO" }, by);
     try {
       const channel = await createChannel({ type: "webhook", name: "h", url: receiver.url("/typed-line"), locale: "en" });
       const rule = await createRule({ trigger: "threshold", channelIds: [channel.id], filter: { line: "+57 310 456 7890, 573104567890" }, threshold: { count: 2, windowMinutes: 10 } });
@@ -435,7 +435,7 @@ describe("timed rules (rollups)", () => {
       expect(body.filter.line).toBe("+573104567890");
       expect(body.title).toBe("2 failures in the last 10 min for line Ventas CO (+57 310 456 7890)");
     } finally {
-      setLineLabel("+573104567890", { label: null }, by);
+      await setLineLabel("+573104567890", { label: null }, by);
     }
   });
 

@@ -142,7 +142,7 @@ async function sendEmail(recipients: string[], message: OutgoingMessage, writer:
 
 /** Sends one message to a channel, written in the channel's language with the current line labels; never throws. */
 export async function sendMessage(channel: ChannelTarget, message: OutgoingMessage, now = Date.now()): Promise<SendResult> {
-  const writer = alertWriter(isLocale(channel.locale) ? channel.locale : DEFAULT_LOCALE, channel.name, lineLabels());
+  const writer = alertWriter(isLocale(channel.locale) ? channel.locale : DEFAULT_LOCALE, channel.name, await lineLabels());
   switch (channel.type) {
     case "webhook": {
       // Webhook channels receive one notification per message (grouping is for people).

@@ -42,9 +42,9 @@ describe("API tokens", () => {
     expectError(await listUsers({ authorization: `Bearer flt_${"A".repeat(43)}` }), 401, "unauthorized");
     expectError(await listUsers({ authorization: "Bearer" }), 401, "unauthorized");
     expectError(await listUsers({ authorization: `Bearer ${admin.token}x` }), 401, "unauthorized");
-    const { token, summary } = createApiToken(db(), { userId: admin.user.id, name: "soon revoked" }, { actor: SYSTEM_ACTOR, ip: null });
+    const { token, summary } = await createApiToken({ userId: admin.user.id, name: "soon revoked" }, { actor: SYSTEM_ACTOR, ip: null });
     expect((await listUsers({ authorization: `Bearer ${token}` })).status).toBe(200);
-    revokeApiToken(db(), summary.id, { actor: SYSTEM_ACTOR, ip: null });
+    await revokeApiToken(summary.id, { actor: SYSTEM_ACTOR, ip: null });
     expectError(await listUsers({ authorization: `Bearer ${token}` }), 401, "unauthorized");
   });
 
@@ -58,14 +58,14 @@ describe("API tokens", () => {
   });
 
   it("record their last use, at most once a minute", async () => {
-    const { token, summary } = createApiToken(db(), { userId: admin.user.id, name: "usage" }, { actor: SYSTEM_ACTOR, ip: null });
-    expect(listApiTokens().find((t) => t.id === summary.id)?.lastUsedAt).toBeNull();
+    const { token, summary } = await createApiToken({ userId: admin.user.id, name: "usage" }, { actor: SYSTEM_ACTOR, ip: null });
+    expect((await listApiTokens()).find((t) => t.id === summary.id)?.lastUsedAt).toBeNull();
     await listUsers({ authorization: `Bearer ${token}` });
-    const first = listApiTokens().find((t) => t.id === summary.id)!.lastUsedAt!;
+    const first = (await listApiTokens()).find((t) => t.id === summary.id)!.lastUsedAt!;
     expect(Date.now() - Date.parse(first)).toBeLessThan(5_000);
     getDb().sqlite.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(Date.parse(first) - LAST_USED_RESOLUTION_MS / 2, summary.id);
     await listUsers({ authorization: `Bearer ${token}` });
-    expect(listApiTokens().find((t) => t.id === summary.id)!.lastUsedAt).toBe(new Date(Date.parse(first) - LAST_USED_RESOLUTION_MS / 2).toISOString());
+    expect((await listApiTokens()).find((t) => t.id === summary.id)!.lastUsedAt).toBe(new Date(Date.parse(first) - LAST_USED_RESOLUTION_MS / 2).toISOString());
   });
 
   it("stop working while their owner is disabled", async () => {

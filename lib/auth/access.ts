@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { getSettings } from "@/lib/config";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
 import { isAllowedCookieRequest } from "./csrf";
@@ -25,7 +24,7 @@ async function authenticate(request: Request): Promise<AuthUser> {
   if (authorization !== null) {
     // A request that presents a token is judged by it alone, never by a cookie beside it.
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    const user = token ? authenticateApiToken(getDb().db, token) : null;
+    const user = token ? await authenticateApiToken(token) : null;
     if (!user) throw new UnauthorizedError("Invalid or revoked API token.");
     return { ...user, via: "token" };
   }

@@ -1,6 +1,7 @@
-import { desc, lt } from "drizzle-orm";
+import { lt } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Db } from "@/db/client";
+import { getEngine, type Db } from "@/db/client";
+import type { Queryable } from "@/db/engine";
 import { auditLog } from "@/db/schema";
 import { parseQuery, type QueryParams } from "@/lib/validate";
 
@@ -69,7 +70,26 @@ export interface AuditEntry {
 /** The database, or a transaction on it (better-sqlite3 transactions are synchronous). */
 export type DbOrTx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-/** Adds one row; synchronous, so callers can put it in the transaction of what it records. */
+/**
+ * Adds one row through the engine: pass the `tx` of the transaction that makes the change it
+ * records, so both commit or neither does.
+ */
+export async function appendAudit(q: Queryable, entry: AuditEntry): Promise<void> {
+  await q.exec("INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)", [
+    entry.at,
+    entry.actor.id,
+    entry.actor.email,
+    entry.action,
+    entry.target ?? null,
+    entry.detail ?? null,
+    entry.ip ?? null,
+  ]);
+}
+
+/**
+ * appendAudit for the writers still on the synchronous SQLite connection (in their own
+ * synchronous transaction); they move to appendAudit as they move to the engine.
+ */
 export function recordAudit(db: DbOrTx, entry: AuditEntry): void {
   db.insert(auditLog)
     .values({
@@ -111,20 +131,27 @@ const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+interface AuditRow {
+  id: number;
+  at: number;
+  actor_email: string | null;
+  action: string;
+  target: string | null;
+  detail: string | null;
+  ip: string | null;
+}
+
 /** Newest first, keyset-paginated by id: `before` (an id) and `limit` from the query string; throws InvalidInputError. */
-export function listAudit(params: QueryParams, db: Db = getDb().db): AuditPage {
+export async function listAudit(params: QueryParams): Promise<AuditPage> {
   const { before, limit } = parseQuery(pageSchema, params);
-  const rows = db
-    .select()
-    .from(auditLog)
-    .where(before === undefined ? undefined : lt(auditLog.id, before))
-    .orderBy(desc(auditLog.id))
-    .limit(limit + 1)
-    .all();
+  const rows = await getEngine().query<AuditRow>(
+    `SELECT id, at, actor_email, action, target, detail, ip FROM audit_log ${before === undefined ? "" : "WHERE id < ?"} ORDER BY id DESC LIMIT ?`,
+    before === undefined ? [limit + 1] : [before, limit + 1],
+  );
   const items = rows.slice(0, limit).map((r) => ({
     id: r.id,
     at: new Date(r.at).toISOString(),
-    actorEmail: r.actorEmail,
+    actorEmail: r.actor_email,
     action: r.action as AuditAction,
     actionLabel: AUDIT_ACTIONS[r.action as AuditAction] ?? r.action,
     target: r.target,

@@ -45,7 +45,7 @@ async function signIn(email: string, password: string, ip: string): Promise<Sign
   return { status: response.status, retryAfter: response.headers.get("retry-after"), body: (await response.json()) as SignInAnswer["body"] };
 }
 
-const auditActions = () => listAudit({ limit: "500" }).items;
+const auditActions = async () => (await listAudit({ limit: "500" })).items;
 
 /** Moves Date (only) forward, as if that much time had passed. */
 function advanceClock(ms: number) {
@@ -74,7 +74,7 @@ describe("sign-in lockout", () => {
     expect(right.status).toBe(429);
     expect(right.body.lockedUntil).toBe(locking.body.lockedUntil);
 
-    const log = auditActions();
+    const log = await auditActions();
     expect(log.filter((a) => a.action === "sign_in_failed" && a.target === alice.user.email)).toHaveLength(PAIR_MAX_FAILURES);
     const lockout = log.find((a) => a.action === "lockout" && a.target === `account ${alice.user.email} from address 10.0.0.1`)!;
     expect(lockout.detail).toContain(new Date(until).toISOString());
@@ -96,7 +96,7 @@ describe("sign-in lockout", () => {
     advanceClock(LOCKOUT_MS + 1_000);
     const ok = await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1");
     expect(ok.status).toBe(200);
-    expect(auditActions()[0]).toMatchObject({ action: "sign_in", actorEmail: alice.user.email, ip: "10.0.0.1" });
+    expect((await auditActions())[0]).toMatchObject({ action: "sign_in", actorEmail: alice.user.email, ip: "10.0.0.1" });
     // A fresh count: a few failures do not lock again.
     for (let i = 1; i < PAIR_MAX_FAILURES; i++) expect((await signIn(alice.user.email, "nope-nope-nope", "10.0.0.1")).status).toBe(401);
     expect((await signIn(alice.user.email, TEST_PASSWORD, "10.0.0.1")).status).toBe(200);
@@ -125,7 +125,7 @@ describe("sign-in lockout", () => {
     let last: SignInAnswer | undefined;
     for (let i = 1; i <= ADDRESS_MAX_FAILURES; i++) last = await signIn(`nobody-${i}@test.example`, "guess-guess-guess", attacker);
     expect(last!.status).toBe(429);
-    expect(auditActions().some((a) => a.action === "lockout" && a.target === `address ${attacker}`)).toBe(true);
+    expect((await auditActions()).some((a) => a.action === "lockout" && a.target === `address ${attacker}`)).toBe(true);
     expect((await signIn(bob.user.email, TEST_PASSWORD, attacker)).status).toBe(429);
     expect((await signIn(bob.user.email, TEST_PASSWORD, "192.0.2.67")).status).toBe(200);
     const row = getDb().sqlite.prepare("SELECT locked_until FROM sign_in_throttle WHERE key = ?").get(`ip:${attacker}`) as { locked_until: number };
@@ -145,7 +145,7 @@ describe("sign-in lockout", () => {
     expect(clearSignInLockouts(db, { email: "BOB@test.example" }, { actor: { id: null, email: null }, now: Date.now() })).toBe(locked);
     expect(bobRecords()).toBe(0);
     for (const ip of ["10.0.4.1", "10.0.4.2"]) expect((await signIn(bob.user.email, TEST_PASSWORD, ip)).status).toBe(200);
-    expect(auditActions().find((a) => a.action === "lockout_cleared")).toMatchObject({ target: "account bob@test.example" });
+    expect((await auditActions()).find((a) => a.action === "lockout_cleared")).toMatchObject({ target: "account bob@test.example" });
 
     const rows = () => getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle").pluck().get() as number;
     const before = rows();

@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Db } from "@/db/client";
-import { apiTokens, users } from "@/db/schema";
+import { getEngine } from "@/db/client";
 import { NotFoundError } from "@/lib/http/errors";
 import { parseInput } from "@/lib/validate";
-import { recordAudit, type Actor } from "./audit";
+import { appendAudit, type Actor } from "./audit";
 import type { Role } from "./roles";
 
 /** Recognisable in logs and secret scanners; the rest is 256 random bits. */
@@ -37,51 +35,63 @@ const newTokenSchema = z.object({
  * Creates an API token acting as `userId` (with that user's role). The token itself is returned
  * only here, once; the database keeps its hash.
  */
-export function createApiToken(db: Db, input: unknown, by: { actor: Actor; ip: string | null; now?: number }): { token: string; summary: TokenSummary } {
+export async function createApiToken(input: unknown, by: { actor: Actor; ip: string | null; now?: number }): Promise<{ token: string; summary: TokenSummary }> {
   const { userId, name } = parseInput(newTokenSchema, input);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const prefix = token.slice(0, TOKEN_PREFIX.length + 6);
   const now = by.now ?? Date.now();
-  return db.transaction((tx) => {
-    const owner = tx.select({ email: users.email }).from(users).where(eq(users.id, userId)).get();
+  return getEngine().transaction(async (tx) => {
+    const owner = await tx.one<{ email: string }>("SELECT email FROM users WHERE id = ?", [userId]);
     if (!owner) throw new NotFoundError(`No user with id ${userId}.`, [{ path: "userId", message: "no such user" }]);
-    const row = tx
-      .insert(apiTokens)
-      .values({ name, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6), userId, createdBy: by.actor.id, createdAt: now })
-      .returning()
-      .get();
-    recordAudit(tx, { actor: by.actor, action: "token_created", target: `token #${row.id} "${name}"`, detail: `acts as ${owner.email}`, ip: by.ip, at: now });
-    return { token, summary: { id: row.id, name, prefix: row.prefix, ownerId: userId, ownerEmail: owner.email, createdAt: iso(now)!, lastUsedAt: null, revokedAt: null } };
+    const row = await tx.one<{ id: number }>(
+      "INSERT INTO api_tokens (name, token_hash, prefix, user_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      [name, hashToken(token), prefix, userId, by.actor.id, now],
+    );
+    const id = row!.id;
+    await appendAudit(tx, { actor: by.actor, action: "token_created", target: `token #${id} "${name}"`, detail: `acts as ${owner.email}`, ip: by.ip, at: now });
+    return { token, summary: { id, name, prefix, ownerId: userId, ownerEmail: owner.email, createdAt: iso(now)!, lastUsedAt: null, revokedAt: null } };
   });
 }
 
-export function listApiTokens(db: Db = getDb().db): TokenSummary[] {
-  return db
-    .select({ token: apiTokens, ownerEmail: users.email })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .orderBy(desc(apiTokens.id))
-    .all()
-    .map(({ token: t, ownerEmail }) => ({
-      id: t.id,
-      name: t.name,
-      prefix: t.prefix,
-      ownerId: t.userId,
-      ownerEmail,
-      createdAt: iso(t.createdAt)!,
-      lastUsedAt: iso(t.lastUsedAt),
-      revokedAt: iso(t.revokedAt),
-    }));
+interface TokenRow {
+  id: number;
+  name: string;
+  prefix: string;
+  user_id: string;
+  owner_email: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Every token, newest first, with its owner's address. */
+export async function listApiTokens(): Promise<TokenSummary[]> {
+  const rows = await getEngine().query<TokenRow>(
+    `SELECT t.id, t.name, t.prefix, t.user_id, u.email AS owner_email, t.created_at, t.last_used_at, t.revoked_at
+     FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC`,
+  );
+  return rows.map((t) => ({
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    ownerId: t.user_id,
+    ownerEmail: t.owner_email,
+    createdAt: iso(t.created_at)!,
+    lastUsedAt: iso(t.last_used_at),
+    revokedAt: iso(t.revoked_at),
+  }));
 }
 
 /** Revokes a token for good. Revoking a revoked token changes nothing; NotFoundError if unknown. */
-export function revokeApiToken(db: Db, id: number, by: { actor: Actor; ip: string | null; now?: number }): void {
+export async function revokeApiToken(id: number, by: { actor: Actor; ip: string | null; now?: number }): Promise<void> {
   const now = by.now ?? Date.now();
-  db.transaction((tx) => {
-    const row = tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
-    if (!row) throw new NotFoundError(`No API token with id ${id}.`);
-    if (row.revokedAt !== null) return;
-    tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).run();
-    recordAudit(tx, { actor: by.actor, action: "token_revoked", target: `token #${id} "${row.name}"`, ip: by.ip, at: now });
+  await getEngine().transaction(async (tx) => {
+    const revoked = await tx.one<{ name: string }>("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name", [now, id]);
+    if (revoked) {
+      await appendAudit(tx, { actor: by.actor, action: "token_revoked", target: `token #${id} "${revoked.name}"`, ip: by.ip, at: now });
+    } else if (!(await tx.one("SELECT 1 AS found FROM api_tokens WHERE id = ?", [id]))) {
+      throw new NotFoundError(`No API token with id ${id}.`);
+    }
   });
 }
 
@@ -93,18 +103,15 @@ export interface TokenUser {
 }
 
 /** The user a presented token acts as; null for an unknown or revoked token or a disabled owner. */
-export function authenticateApiToken(db: Db, token: string, now = Date.now()): TokenUser | null {
+export async function authenticateApiToken(token: string, now = Date.now()): Promise<TokenUser | null> {
   if (!token.startsWith(TOKEN_PREFIX)) return null;
-  const row = db
-    .select({ id: apiTokens.id, user: { id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled } })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .get();
-  if (!row || row.user.disabled) return null;
-  db.update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_RESOLUTION_MS))))
-    .run();
-  return { id: row.user.id, email: row.user.email, name: row.user.name, role: row.user.role };
+  const engine = getEngine();
+  const row = await engine.one<{ token_id: number; id: string; email: string; name: string; role: Role; disabled: number }>(
+    `SELECT t.id AS token_id, u.id, u.email, u.name, u.role, u.disabled
+     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+    [hashToken(token)],
+  );
+  if (!row || row.disabled) return null;
+  await engine.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", [now, row.token_id, now - LAST_USED_RESOLUTION_MS]);
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
 }

@@ -77,9 +77,9 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
   const H = Math.floor(Date.now() / HOUR) * HOUR;
   let seq = 0;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     clearIntakeTables();
-    updateIncidentSettings({ autoResolveAfterHours: null }, by);
+    await updateIncidentSettings({ autoResolveAfterHours: null }, by);
   });
 
   /** `count` failures that occurred and were received at `at` (one request). */

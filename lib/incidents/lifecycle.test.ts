@@ -22,9 +22,9 @@ const HOUR = 3_600_000;
 const by = { actor: { id: null, email: "op@test.example" }, ip: "10.0.0.1" };
 let phone = 0;
 
-beforeEach(() => {
+beforeEach(async () => {
   clearIntakeTables();
-  updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
+  await updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
 });
 
 /** Failures of one incident, occurred and received at `at`, prepared for storing. */
@@ -188,22 +188,22 @@ describe("timers, with a controllable clock", () => {
     expect(getIncident(getDb().sqlite, stale)).toMatchObject({ status: "open", regressed: true });
   });
 
-  it("follows the setting: a longer period waits longer, null never resolves", () => {
+  it("follows the setting: a longer period waits longer, null never resolves", async () => {
     const t0 = Date.now();
     storeEvents(getDb(), failures(1, t0 - HOUR));
     const id = incidentId();
-    updateIncidentSettings({ autoResolveAfterHours: 720 }, by);
+    await updateIncidentSettings({ autoResolveAfterHours: 720 }, by);
     expect(runIncidentTimers(getDb(), t0 + 700 * HOUR).autoResolved).toBe(0);
-    updateIncidentSettings({ autoResolveAfterHours: null }, by);
-    expect(getIncidentSettings()).toEqual({ autoResolveAfterHours: null });
+    await updateIncidentSettings({ autoResolveAfterHours: null }, by);
+    expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: null });
     expect(runIncidentTimers(getDb(), t0 + 10_000 * HOUR).autoResolved).toBe(0);
-    updateIncidentSettings({ autoResolveAfterHours: 1 }, by);
+    await updateIncidentSettings({ autoResolveAfterHours: 1 }, by);
     expect(runIncidentTimers(getDb(), t0 + 1).autoResolved).toBe(1);
     expect(getIncident(getDb().sqlite, id).status).toBe("resolved");
     for (const bad of [{ autoResolveAfterHours: 0 }, { autoResolveAfterHours: 721 }, { autoResolveAfterHours: 2.5 }, { autoResolveAfterHours: "24" }, {}, { autoResolveAfterHours: 24, x: 1 }]) {
-      expect(() => updateIncidentSettings(bad, by), JSON.stringify(bad)).toThrow(InvalidInputError);
+      await expect(updateIncidentSettings(bad, by), JSON.stringify(bad)).rejects.toThrow(InvalidInputError);
     }
-    expect(getIncidentSettings()).toEqual({ autoResolveAfterHours: 1 });
+    expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: 1 });
   });
 
   it("works off a backlog in batches, each its own short transaction", () => {

@@ -4,7 +4,7 @@ import { logger } from "@/lib/log";
 import { runPeriodically, yieldToIngest } from "@/lib/ops/periodic";
 import { recordIncidentActivity, transitionSet } from "./apply";
 import { HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
-import { getIncidentSettings } from "./settings";
+import { incidentSettingsIn } from "./settings";
 import { INCIDENT_TRANSITIONS, statusAllows } from "./transitions";
 
 /** Hourly counts older than this are no longer needed by escalation. */
@@ -40,7 +40,7 @@ export function runIncidentTimers(handle: DbHandle, now: number, batchRows = TIM
   return sqlite
     .transaction(() => {
       const result: TimerResult = { autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false };
-      const hours = getIncidentSettings(sqlite).autoResolveAfterHours;
+      const hours = incidentSettingsIn(sqlite).autoResolveAfterHours;
       if (hours !== null) {
         const ids = sqlite
           .prepare(`UPDATE incidents SET ${transitionSet("autoResolve")} WHERE ${limited(`${statusAllows("autoResolve")} AND last_seen < @cutoff`)} RETURNING id`)

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { z } from "zod";
-import { getDb } from "@/db/client";
-import { recordAudit } from "@/lib/auth/audit";
+import { getEngine } from "@/db/client";
+import { appendAudit } from "@/lib/auth/audit";
+import { readSetting, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import type { ActingUser } from "./apply";
 
@@ -30,22 +31,30 @@ const settingsSchema = z
   })
   .strict();
 
+const fromStored = (stored: string | undefined): IncidentSettings => ({
+  autoResolveAfterHours: stored === undefined ? DEFAULT_AUTO_RESOLVE_HOURS : (JSON.parse(stored) as number | null),
+});
+
 /** The incident settings (defaults when never set). */
-export function getIncidentSettings(sqlite: Database.Database = getDb().sqlite): IncidentSettings {
-  const stored = sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(AUTO_RESOLVE_KEY) as string | undefined;
-  return { autoResolveAfterHours: stored === undefined ? DEFAULT_AUTO_RESOLVE_HOURS : (JSON.parse(stored) as number | null) };
+export async function getIncidentSettings(): Promise<IncidentSettings> {
+  return fromStored(await readSetting(getEngine(), AUTO_RESOLVE_KEY));
+}
+
+/**
+ * getIncidentSettings inside a synchronous SQLite transaction: the incident timers
+ * (lib/incidents/lifecycle.ts), until they move to the engine.
+ */
+export function incidentSettingsIn(sqlite: Database.Database): IncidentSettings {
+  return fromStored(sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(AUTO_RESOLVE_KEY) as string | undefined);
 }
 
 /** Body {"autoResolveAfterHours": null | 1..720} (admins); audited. Returns the settings now in effect. */
-export function updateIncidentSettings(body: unknown, by: ActingUser, now = Date.now()): IncidentSettings {
+export async function updateIncidentSettings(body: unknown, by: ActingUser, now = Date.now()): Promise<IncidentSettings> {
   const input = parseInput(settingsSchema, body);
-  const handle = getDb();
-  handle.sqlite.transaction(() => {
-    handle.sqlite
-      .prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-      .run(AUTO_RESOLVE_KEY, JSON.stringify(input.autoResolveAfterHours), now);
+  await getEngine().transaction(async (tx) => {
+    await writeSetting(tx, AUTO_RESOLVE_KEY, JSON.stringify(input.autoResolveAfterHours), now);
     const detail = input.autoResolveAfterHours === null ? "auto-resolve off" : `auto-resolve after ${input.autoResolveAfterHours} h`;
-    recordAudit(handle.db, { actor: by.actor, action: "incident_settings_changed", target: "incident settings", detail, ip: by.ip, at: now });
-  })();
-  return getIncidentSettings(handle.sqlite);
+    await appendAudit(tx, { actor: by.actor, action: "incident_settings_changed", target: "incident settings", detail, ip: by.ip, at: now });
+  });
+  return { autoResolveAfterHours: input.autoResolveAfterHours };
 }

@@ -37,7 +37,7 @@ describe("webhook secret rotation", () => {
   const HOUR = 3_600_000;
   const by = (now: number) => ({ actor: SYSTEM_ACTOR, ip: "203.0.113.9", now });
 
-  it("keeps the previous secret valid for the grace period, to the millisecond, then refuses it", () => {
+  it("keeps the previous secret valid for the grace period, to the millisecond, then refuses it", async () => {
     clearWebhookSecretCache();
     const t0 = Date.parse("2026-11-25T10:00:00Z");
     const before = ensureWebhookSecret(getDb()).secret;
@@ -56,7 +56,7 @@ describe("webhook secret rotation", () => {
     expect(isValidWebhookToken(getDb(), before, t0 + 24 * HOUR + 1)).toBe(false);
     expect(webhookSecretStatus(getDb(), t0 + 24 * HOUR).previousValidUntil).toBeNull();
 
-    const audit = listAudit({}).items[0]!;
+    const audit = (await listAudit({})).items[0]!;
     expect(audit).toMatchObject({ action: "webhook_secret_rotated", ip: "203.0.113.9", detail: "previous secret accepted until 2026-11-26T10:00:00.000Z" });
   });
 

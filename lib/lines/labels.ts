@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
-import { asc } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db/client";
-import { lineLabels as lineLabelsTable } from "@/db/schema";
-import { recordAudit } from "@/lib/auth/audit";
+import { getEngine } from "@/db/client";
+import type { Engine } from "@/db/engine";
+import { appendAudit } from "@/lib/auth/audit";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { FIELD_MAX_LENGTH } from "@/lib/ingest/limits";
 import { normalizeLine } from "./line-key";
@@ -27,42 +26,50 @@ export type LineLabelMap = ReadonlyMap<string, string>;
 // The cache lives on globalThis: the webhook server's bundle and Next's bundle each load this
 // module, and a rename through one must not leave the other showing the old name.
 const CACHE_KEY = Symbol.for("faultline.lineLabels");
+/** Bumped by every rename, so a read that began before it never stores the old names after it. */
+const VERSION_KEY = Symbol.for("faultline.lineLabels.version");
 interface Cached {
+  /** Read from this dialect's engine (tests switch engines; each bundle has its own engine object). */
+  dialect: Engine["dialect"]["name"];
   items: LineLabelItem[];
   map: LineLabelMap;
 }
-type CacheHolder = { [CACHE_KEY]?: Cached };
+type CacheHolder = { [CACHE_KEY]?: Cached; [VERSION_KEY]?: number };
 const holder = globalThis as CacheHolder;
 
-/**
- * Every label, read once and then kept in memory (a few rows at most: one per sending line)
- * until a rename through this process replaces it. For this thread's own answers (GET /api/lines,
- * the labels seeded into pages, alerts); reads in workers label from their own snapshot instead
- * (readLineLabels), since a rename here cannot reach a worker's memory.
- */
-function cached(): Cached {
-  const hit = holder[CACHE_KEY];
-  if (hit) return hit;
-  const rows = getDb().db.select().from(lineLabelsTable).orderBy(asc(lineLabelsTable.line)).all();
-  const items = rows.map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updatedAt).toISOString() }));
-  const fresh = { items, map: new Map(items.map((i) => [i.line, i.label])) };
-  holder[CACHE_KEY] = fresh;
+/** Reads every label into the cache (a few rows at most: one per sending line). */
+async function load(engine: Engine): Promise<Cached> {
+  const version = holder[VERSION_KEY];
+  const rows = await engine.query<{ line: string; label: string; updated_at: number }>("SELECT line, label, updated_at FROM line_labels");
+  // Sorted here, by code unit, so both engines list them alike whatever the database's collation.
+  const items = rows
+    .map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updated_at).toISOString() }))
+    .sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
+  const fresh = { dialect: engine.dialect.name, items, map: new Map(items.map((i) => [i.line, i.label])) };
+  if (holder[VERSION_KEY] === version) holder[CACHE_KEY] = fresh;
   return fresh;
 }
 
-/** line → label for every labelled line (cached; replaced on every rename). */
-export function lineLabels(): LineLabelMap {
-  return cached().map;
+/**
+ * Every label, read once and then kept in memory until a rename through this process reloads it.
+ * For this thread's own answers (GET /api/lines, the labels seeded into pages, alerts); reads in
+ * workers label from their own snapshot instead (readLineLabels), since a rename here cannot
+ * reach a worker's memory.
+ */
+function cached(): Promise<Cached> {
+  const engine = getEngine();
+  const hit = holder[CACHE_KEY];
+  return hit?.dialect === engine.dialect.name ? Promise.resolve(hit) : load(engine);
 }
 
-/** Forgets the cached map (after a write, or when a test swaps the database). */
-function invalidateLineLabels(): void {
-  delete holder[CACHE_KEY];
+/** line → label for every labelled line (cached; reloaded on every rename). */
+export async function lineLabels(): Promise<LineLabelMap> {
+  return (await cached()).map;
 }
 
 /** Every labelled line, by line (GET /api/lines). */
-export function listLineLabels(): { items: LineLabelItem[] } {
-  return { items: cached().items };
+export async function listLineLabels(): Promise<{ items: LineLabelItem[] }> {
+  return { items: (await cached()).items };
 }
 
 const inputSchema = z.object({
@@ -86,24 +93,29 @@ const inputSchema = z.object({
  * Names a line (body {"label": "…"}) or removes its name ({"label": null}). Answers the line as
  * stored and its label now; the change is audited with the old and new names.
  */
-export function setLineLabel(line: unknown, body: unknown, by: ActingUser, now = Date.now()): { line: string; label: string | null } {
+export async function setLineLabel(line: unknown, body: unknown, by: ActingUser, now = Date.now()): Promise<{ line: string; label: string | null }> {
   const hasLabel = typeof body === "object" && body !== null && "label" in body;
   const input = parseInput(inputSchema, { line, label: hasLabel ? (body as { label: unknown }).label : undefined });
-  const { sqlite } = getDb();
-  sqlite
-    .transaction(() => {
-      const before = sqlite.prepare("SELECT label FROM line_labels WHERE line = ?").pluck().get(input.line) as string | undefined;
-      if (input.label === null) sqlite.prepare("DELETE FROM line_labels WHERE line = ?").run(input.line);
+  const engine = getEngine();
+  // Serializable: two renames of one line at once are audited each with the name it replaced.
+  await engine.transaction(
+    async (tx) => {
+      const before = await tx.one<{ label: string }>("SELECT label FROM line_labels WHERE line = ?", [input.line]);
+      if (input.label === null) await tx.exec("DELETE FROM line_labels WHERE line = ?", [input.line]);
       else {
-        sqlite
-          .prepare("INSERT INTO line_labels (line, label, updated_at) VALUES (?, ?, ?) ON CONFLICT (line) DO UPDATE SET label = excluded.label, updated_at = excluded.updated_at")
-          .run(input.line, input.label, now);
+        await tx.exec("INSERT INTO line_labels (line, label, updated_at) VALUES (?, ?, ?) ON CONFLICT (line) DO UPDATE SET label = excluded.label, updated_at = excluded.updated_at", [
+          input.line,
+          input.label,
+          now,
+        ]);
       }
-      const detail = `${before === undefined ? "(none)" : JSON.stringify(before)} → ${input.label === null ? "(none)" : JSON.stringify(input.label)}`;
-      recordAudit(getDb().db, { actor: by.actor, action: "line_label_changed", target: input.line, detail, ip: by.ip, at: now });
-    })
-    .immediate();
-  invalidateLineLabels();
+      const detail = `${before === undefined ? "(none)" : JSON.stringify(before.label)} → ${input.label === null ? "(none)" : JSON.stringify(input.label)}`;
+      await appendAudit(tx, { actor: by.actor, action: "line_label_changed", target: input.line, detail, ip: by.ip, at: now });
+    },
+    { isolation: "serializable" },
+  );
+  holder[VERSION_KEY] = (holder[VERSION_KEY] ?? 0) + 1;
+  await load(engine);
   return { line: input.line, label: input.label };
 }
 

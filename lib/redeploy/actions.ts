@@ -67,12 +67,12 @@ function conflict(sqlite: Database.Database, t: PlanTransition, id: number): nev
  * (contact, poll, reason) is claimed — a claim another plan already holds refuses the whole send,
  * so the dry run's count stays exactly who is sent. The worker then sends batch by batch.
  */
-export function sendPlan(id: unknown, body: unknown, by: ActingUser, at = Date.now()): PlanDetail {
+export async function sendPlan(id: unknown, body: unknown, by: ActingUser, at = Date.now()): Promise<PlanDetail> {
   const planId = parsePlanId(id);
   const { sqlite, db } = getDb();
   const row = findPlanRow(sqlite, planId);
   if (!row) throw new NotFoundError(`No re-deployment plan with id ${planId}.`);
-  requireRedeployAvailable();
+  await requireRedeployAvailable();
   const { confirm } = parseInput(sendSchema, body);
   if (confirm !== row.contacts) {
     throw new InvalidInputError(`Type the number of contacts (${row.contacts}) to confirm; got ${confirm}.`, [{ path: "confirm", message: `must equal ${row.contacts}` }], "confirmation_mismatch");
@@ -108,10 +108,10 @@ export function sendPlan(id: unknown, body: unknown, by: ActingUser, at = Date.n
 }
 
 /** pause, resume or cancel, by a person (audited). Cancelling lets a call in flight finish. */
-export function changePlan(t: "pause" | "resume" | "cancel", id: unknown, by: ActingUser, at = Date.now()): PlanDetail {
+export async function changePlan(t: "pause" | "resume" | "cancel", id: unknown, by: ActingUser, at = Date.now()): Promise<PlanDetail> {
   const planId = parsePlanId(id);
   const { sqlite, db } = getDb();
-  if (t === "resume") requireRedeployAvailable();
+  if (t === "resume") await requireRedeployAvailable();
   const result = sqlite
     .transaction(() => {
       const updated = transitionPlan(sqlite, t, planId, at);

@@ -86,7 +86,7 @@ const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[
  */
 export async function createPlan(input: unknown, by: ActingUser, now = Date.now()): Promise<PlanDetail> {
   const handle = getDb();
-  requireRedeployAvailable(handle);
+  await requireRedeployAvailable();
   const body = parseInput(createSchema, input);
   const { REDEPLOY_MAX_CONTACTS: maxContacts } = getSettings();
   const sendAt: SendAt = body.sendAt === "now" ? { kind: "now" } : body.sendAt === "earliest" ? { kind: "earliest" } : { kind: "at", at: Date.parse(body.sendAt) };

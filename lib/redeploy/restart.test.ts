@@ -61,7 +61,7 @@ it("kill -9 mid-plan: after a restart the plan resumes and no recorded batch is 
 
   // The first call is answered; the second hangs, and the worker is killed while it waits.
   fake.behave((n) => (n === 2 ? "hang" : "ok"));
-  sendPlan(plan.id, { confirm: 1201 }, by);
+  await sendPlan(plan.id, { confirm: 1201 }, by);
   const first = startWorker();
   await fake.waitForCalls(2);
   expect(batchStatuses(plan.id)).toEqual(["sent", "sending", "pending"]);

@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { getDb, type DbHandle } from "@/db/client";
-import { recordAudit } from "@/lib/auth/audit";
+import { getEngine } from "@/db/client";
+import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
+import { deleteSetting, readSetting, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { open, seal } from "./secret-box";
 
@@ -29,9 +30,6 @@ export interface RedeploySettings {
   maxContacts: number;
 }
 
-const read = (handle: DbHandle, key: string) =>
-  (handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(key) as string | undefined) ?? null;
-
 /** Shows a key's kind and its last 4 characters only. */
 export function maskApiKey(key: string): string {
   const prefix = /^[a-z]{2}_/i.test(key) ? key.slice(0, 3) : "";
@@ -39,25 +37,25 @@ export function maskApiKey(key: string): string {
 }
 
 /** The key calls are made with: TREBLE_API_KEY, else the one stored in Settings (decrypted). */
-export function trebleApiKey(handle: DbHandle = getDb()): { key: string | null; source: ApiKeySource; unreadable: boolean } {
+export async function trebleApiKey(): Promise<{ key: string | null; source: ApiKeySource; unreadable: boolean }> {
   const fromEnv = getSettings().TREBLE_API_KEY;
   if (fromEnv) return { key: fromEnv, source: "env", unreadable: false };
-  const sealed = read(handle, API_KEY_KEY);
+  const sealed = await readSetting(getEngine(), API_KEY_KEY);
   if (!sealed) return { key: null, source: "none", unreadable: false };
   const secretKey = getSettings().SECRET_KEY;
   const key = secretKey ? open(sealed, secretKey, PURPOSE) : null;
   return key ? { key, source: "settings", unreadable: false } : { key: null, source: "none", unreadable: true };
 }
 
-export function isRedeployEnabled(handle: DbHandle = getDb()): boolean {
-  return read(handle, ENABLED_KEY) !== "false";
+export async function isRedeployEnabled(): Promise<boolean> {
+  return (await readSetting(getEngine(), ENABLED_KEY)) !== "false";
 }
 
-export function redeploySettings(handle: DbHandle = getDb()): RedeploySettings {
-  const { key, source, unreadable } = trebleApiKey(handle);
+export async function redeploySettings(): Promise<RedeploySettings> {
+  const { key, source, unreadable } = await trebleApiKey();
   const settings = getSettings();
   return {
-    enabled: isRedeployEnabled(handle),
+    enabled: await isRedeployEnabled(),
     apiKey: { source, masked: key ? maskApiKey(key) : null, unreadable },
     canStoreKey: settings.SECRET_KEY !== undefined,
     apiUrl: settings.TREBLE_API_URL,
@@ -69,9 +67,9 @@ export function redeploySettings(handle: DbHandle = getDb()): RedeploySettings {
  * Throws ConflictError (409) unless plans can be made and sent: the feature is on and an API key
  * is available. Checked by the lib verbs themselves, not only by the UI.
  */
-export function requireRedeployAvailable(handle: DbHandle = getDb()): string {
-  if (!isRedeployEnabled(handle)) throw new ConflictError("Re-deployment is disabled by an admin (Settings → Re-deployment).");
-  const { key, unreadable } = trebleApiKey(handle);
+export async function requireRedeployAvailable(): Promise<string> {
+  if (!(await isRedeployEnabled())) throw new ConflictError("Re-deployment is disabled by an admin (Settings → Re-deployment).");
+  const { key, unreadable } = await trebleApiKey();
   if (!key) {
     throw new ConflictError(
       unreadable
@@ -97,31 +95,24 @@ const updateSchema = z
   .strict();
 
 /** Admins: turn the feature on/off and store or remove the API key (encrypted with SECRET_KEY). */
-export function updateRedeploySettings(input: unknown, by: ActingUser, handle: DbHandle = getDb()): RedeploySettings {
+export async function updateRedeploySettings(input: unknown, by: ActingUser, now = Date.now()): Promise<RedeploySettings> {
   const { enabled, apiKey } = parseInput(updateSchema, input);
   const secretKey = getSettings().SECRET_KEY;
   if (apiKey && !secretKey) throw new ConflictError("Set SECRET_KEY (at least 16 characters) so the API key can be stored encrypted, or set TREBLE_API_KEY instead.");
-  const now = Date.now();
-  const upsert = handle.sqlite.prepare(
-    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-  );
-  handle.db.transaction(
-    (tx) => {
-      const changes: string[] = [];
-      if (enabled !== undefined) {
-        upsert.run(ENABLED_KEY, String(enabled), now);
-        changes.push(enabled ? "enabled" : "disabled");
-      }
-      if (apiKey) {
-        upsert.run(API_KEY_KEY, seal(apiKey, secretKey!, PURPOSE), now);
-        changes.push(`API key set (${maskApiKey(apiKey)})`);
-      } else if (apiKey !== undefined) {
-        handle.sqlite.prepare("DELETE FROM settings WHERE key = ?").run(API_KEY_KEY);
-        changes.push("API key removed");
-      }
-      if (changes.length) recordAudit(tx, { actor: by.actor, action: "redeploy_settings_changed", detail: changes.join("; "), ip: by.ip, at: now });
-    },
-    { behavior: "immediate" },
-  );
-  return redeploySettings(handle);
+  await getEngine().transaction(async (tx) => {
+    const changes: string[] = [];
+    if (enabled !== undefined) {
+      await writeSetting(tx, ENABLED_KEY, String(enabled), now);
+      changes.push(enabled ? "enabled" : "disabled");
+    }
+    if (apiKey) {
+      await writeSetting(tx, API_KEY_KEY, seal(apiKey, secretKey!, PURPOSE), now);
+      changes.push(`API key set (${maskApiKey(apiKey)})`);
+    } else if (apiKey !== undefined) {
+      await deleteSetting(tx, API_KEY_KEY);
+      changes.push("API key removed");
+    }
+    if (changes.length) await appendAudit(tx, { actor: by.actor, action: "redeploy_settings_changed", detail: changes.join("; "), ip: by.ip, at: now });
+  });
+  return redeploySettings();
 }

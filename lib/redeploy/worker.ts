@@ -180,8 +180,8 @@ export function startRedeployWorker(options: { pollMs?: number } = {}): Redeploy
     if (now < blockedUntil) return false;
     const picked = pickBatch.get(now) as Picked | undefined;
     if (!picked) return false;
-    const { key } = trebleApiKey();
-    if (!isRedeployEnabled() || !key) {
+    const { key } = await trebleApiKey();
+    if (!(await isRedeployEnabled()) || !key) {
       const why = key ? "Re-deployment was disabled by an admin." : "No Treble API key is available any more.";
       sqlite.transaction(() => {
         for (const id of sqlite.prepare("SELECT id FROM redeploy_plans WHERE status = 'sending'").pluck().all() as number[]) transitionPlan(sqlite, "pause", id, now, { error: why });

@@ -20,7 +20,7 @@ let counter = 0;
 export async function createTestUser(role: Role, email = `${role}-${process.pid}-${++counter}@test.example`): Promise<TestUser> {
   const db = getDb().db;
   const user = await createUser(db, { email, password: TEST_PASSWORD, role }, { actor: SYSTEM_ACTOR, ip: null });
-  const { token } = createApiToken(db, { userId: user.id, name: "test" }, { actor: SYSTEM_ACTOR, ip: null });
+  const { token } = await createApiToken({ userId: user.id, name: "test" }, { actor: SYSTEM_ACTOR, ip: null });
   return { user, token, headers: { authorization: `Bearer ${token}` } };
 }
 

@@ -28,6 +28,7 @@ export function setupTempDatabase(env: Record<string, string | undefined> = {}):
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-test-"));
   const file = path.join(dir, "faultline.db");
   process.env.DATABASE_PATH = file;
+  delete process.env.DATABASE_URL;
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;

@@ -20,7 +20,7 @@ export default async function RedeployPage() {
   const tNav = await getTranslations("nav");
   const format = await getFormatter();
   const n = (v: number) => format.number(v);
-  const settings = redeploySettings();
+  const settings = await redeploySettings();
   const { items } = listPlans({ limit: "100" });
   const unavailable = !settings.enabled
     ? t("disabled")

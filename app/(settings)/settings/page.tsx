@@ -55,9 +55,9 @@ export default async function SettingsPage() {
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <FieldMappingPanel initial={readFieldMapping(getDb())} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
-          <TokensPanel initialTokens={listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
-          <RedeployPanel initial={redeploySettings()} />
-          <IncidentSettingsPanel initial={getIncidentSettings()} />
+          <TokensPanel initialTokens={await listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
+          <RedeployPanel initial={await redeploySettings()} />
+          <IncidentSettingsPanel initial={await getIncidentSettings()} />
         </>
       )}
     </>

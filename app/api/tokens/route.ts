@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { createApiToken, listApiTokens } from "@/lib/auth/tokens";
 import { readJsonObject } from "@/lib/http/read-json";
@@ -6,10 +5,10 @@ import { jsonRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute({ role: "admin" }, () => ({ items: listApiTokens(getDb().db) }));
+export const GET = jsonRoute({ role: "admin" }, async () => ({ items: await listApiTokens() }));
 
 /** Body: {"name": string, "userId"?: string (default: the caller)}. The answer holds the token, once. */
 export const POST = jsonRoute({ role: "admin" }, async (request, user) => {
   const body = await readJsonObject(request);
-  return createApiToken(getDb().db, { name: body.name, userId: body.userId ?? user.id }, { actor: user, ip: clientIp(request.headers) });
+  return createApiToken({ name: body.name, userId: body.userId ?? user.id }, { actor: user, ip: clientIp(request.headers) });
 });

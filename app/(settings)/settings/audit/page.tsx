@@ -20,7 +20,7 @@ export default async function AuditPage() {
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
       <SettingsTabs current="audit" admin />
-      <AuditTable firstPage={listAudit({})} tz={tz} />
+      <AuditTable firstPage={await listAudit({})} tz={tz} />
     </>
   );
 }

@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { revokeApiToken } from "@/lib/auth/tokens";
 import { jsonRoute } from "@/lib/http/route";
@@ -8,6 +7,6 @@ export const dynamic = "force-dynamic";
 
 /** Revokes the token. */
 export const DELETE = jsonRoute({ role: "admin" }, async (request, user, { params }: { params: Promise<{ id: string }> }) => {
-  revokeApiToken(getDb().db, parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
+  await revokeApiToken(parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
   return { ok: true };
 });

@@ -8,5 +8,5 @@ export const dynamic = "force-dynamic";
 
 /** Body {"confirm": N} (the plan's number of contacts) → 202; the plan is sent in the background. */
 export const POST = responseRoute({ role: "operator" }, async (request, user, { params }: { params: Promise<{ id: string }> }) =>
-  json(sendPlan((await params).id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }), 202),
+  json(await sendPlan((await params).id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }), 202),
 );

@@ -1,0 +1,50 @@
+import { getEngine, setEngine } from "@/db/client";
+import type { Engine } from "@/db/engine";
+import { PgEngine } from "@/db/pg/engine";
+import { migratePostgres } from "@/db/pg/migrate";
+import { startPgCluster, type PgCluster } from "./pg-cluster";
+import { setupTempDatabase } from "./temp-db";
+
+export type EngineName = "sqlite" | "postgres";
+
+/** For `describe.each(ENGINES)`: the same tests on both engines. */
+export const ENGINES: readonly EngineName[] = ["sqlite", "postgres"];
+
+export interface EngineDatabases {
+  /**
+   * Points getEngine() at `name`'s database for this file: SQLite's is getDb()'s file; PostgreSQL's
+   * is created and migrated in a throwaway cluster on first use (give that beforeAll
+   * CLUSTER_START_TIMEOUT_MS). One database per engine, so caches kept per dialect stay true.
+   */
+  use(name: EngineName): Promise<Engine>;
+  /** Closes the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * setupTempDatabase for test files that run one `describe` per engine (call it at the top of the
+ * file, then `use(name)` in each describe's beforeAll).
+ */
+export function setupEngineDatabases(env: Record<string, string | undefined> = {}): EngineDatabases {
+  const temp = setupTempDatabase(env);
+  let cluster: PgCluster | undefined;
+  let postgres: PgEngine | undefined;
+  return {
+    async use(name) {
+      if (name === "postgres" && !postgres) {
+        cluster = await startPgCluster();
+        const url = cluster.createDatabase("faultline_test");
+        await migratePostgres(url);
+        postgres = PgEngine.open(url);
+      }
+      setEngine(name === "postgres" ? postgres : undefined);
+      return getEngine();
+    },
+    async cleanup() {
+      setEngine(undefined);
+      await postgres?.close();
+      cluster?.stop();
+      temp.cleanup();
+    },
+  };
+}
