@@ -111,7 +111,7 @@ beforeAll(async () => {
   viewer = await createTestUser("viewer");
   loadFailureDataset({ now: NOW, count: 5000 });
   mixIncidentStatuses();
-  for (const [line, label] of Object.entries(LABELS)) setLineLabel(line, { label }, { actor: { id: operator.user.id, email: operator.user.email }, ip: null });
+  for (const [line, label] of Object.entries(LABELS)) await setLineLabel(line, { label }, { actor: { id: operator.user.id, email: operator.user.email }, ip: null });
 });
 
 describe("GET /api/failures/export", () => {
