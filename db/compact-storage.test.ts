@@ -7,7 +7,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
-import { PAYLOAD_CODEC_DEFLATE_V1 } from "@/lib/ingest/payload-codec";
+import { PAYLOAD_CODEC_DEFLATE_V1, PAYLOAD_CODEC_DEFLATE_V1_ID_CUT } from "@/lib/ingest/payload-codec";
 import { getFailure } from "@/lib/queries/failures";
 import { listQuarantined } from "@/lib/queries/quarantine";
 import { openDatabase } from "./client";
@@ -31,14 +31,16 @@ function migrationsBeforeCompactStorage(): string {
 
 const T0 = Date.UTC(2026, 2, 1, 10);
 const texts = {
-  failure: '{ "event_id":"old-1", "failure_reason" : "INVALID_PHONE",\n\t"user":{"country_code":"57","cellphone":"3001234567"}, "note":"Señora 👩🏽‍💻" }',
+  failure: '{ "event_id":"6f1c2b3a-9d8e-4f70-a1b2-c3d4e5f60718", "failure_reason" : "INVALID_PHONE",\n\t"user":{"country_code":"57","cellphone":"3001234567"}, "note":"Señora 👩🏽‍💻" }',
   quarantined: '{"event_id":"old-2","failure_reason":42,  "x":"\\u00e9"}',
+  /** Its id spelled with an escape: the text does not hold the key, so its payload keeps codec 1. */
+  escapedId: '{"event_id":"old\\u002d3","failure_reason":42}',
 };
 
 const UUID_KEY = "6f1c2b3a-9d8e-4f70-a1b2-c3d4e5f60718";
 const SESSION_KEYS = '[{"key":"deployment_squad","value":"DS_573001234567"},{"key":"segment","value":"vip"}]';
 
-describe("migrations compact_storage and compact_keys", () => {
+describe("migrations compact_storage, compact_keys and payload_id_cut", () => {
   it("converts the payloads, contact sketches, dedupe keys and session keys of an existing database, which stay readable", () => {
     const file = path.join(dir, "upgrade.db");
     const old = new Database(file);
@@ -48,6 +50,7 @@ describe("migrations compact_storage and compact_keys", () => {
     );
     const failureRaw = insertRaw.run(UUID_KEY, UUID_KEY, T0, T0, texts.failure, null).lastInsertRowid;
     insertRaw.run("old-2", "old-2", T0, T0, texts.quarantined, '[{"path":"failure_reason","message":"must be text"}]');
+    insertRaw.run("old-3", "old-3", T0, T0, texts.escapedId, '[{"path":"failure_reason","message":"must be text"}]');
     const incident = old
       .prepare(`INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, failures, updated_at) VALUES ('INVALID_PHONE', '', '', ?, ?, 1, ?)`)
       .run(T0, T0, T0).lastInsertRowid;
@@ -72,15 +75,16 @@ describe("migrations compact_storage and compact_keys", () => {
         .prepare(`SELECT dedupe_key, length(dedupe_key) AS keyBytes, typeof(payload) AS type, length(payload) AS bytes, payload_codec FROM raw_events ORDER BY id`)
         .all() as Array<{ dedupe_key: Buffer }>;
       expect(stored.map(({ dedupe_key, ...row }) => ({ ...row, key: decodeDedupeKey(dedupe_key) }))).toEqual([
-        { key: UUID_KEY, keyBytes: 17, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
-        { key: "old-2", keyBytes: 6, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
+        { key: UUID_KEY, keyBytes: 17, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1_ID_CUT },
+        { key: "old-2", keyBytes: 6, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1_ID_CUT },
+        { key: "old-3", keyBytes: 6, type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
       ]);
       const failure = getFailure(sqlite, Number(failureId));
       expect(failure).toMatchObject({ eventId: UUID_KEY, rawPayload: texts.failure, userSessionKeys: JSON.parse(SESSION_KEYS) });
       const sessionKeys = sqlite.prepare(`SELECT user_session_keys FROM failures`).pluck().get() as Buffer;
       expect(sessionKeys.length).toBeLessThan(SESSION_KEYS.length / 2);
       expect((sqlite.pragma("table_info(failures)") as Array<{ name: string }>).map((c) => c.name)).not.toContain("dedupe_key");
-      expect(listQuarantined(sqlite, { limit: 50 }).items.map((e) => e.payload)).toEqual([texts.quarantined]);
+      expect(listQuarantined(sqlite, { limit: 50 }).items.map((e) => e.payload)).toEqual([texts.escapedId, texts.quarantined]);
 
       const sketches = sqlite.prepare(`SELECT reason, registers FROM contact_sketch_hour ORDER BY reason`).all() as Array<{ reason: string; registers: Buffer }>;
       expect(sketches.map((s) => [s.reason, s.registers.length < HLL_REGISTERS])).toEqual([

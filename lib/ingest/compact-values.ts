@@ -1,4 +1,4 @@
-import { decodePayload, encodePayload, PAYLOAD_CODEC_DEFLATE_V1 } from "./payload-codec";
+import { decodePayload, deflateV1, PAYLOAD_CODEC_DEFLATE_V1 } from "./payload-codec";
 
 /**
  * Stored forms of two per-failure values that dominate a row after the payload (issue 11, storage
@@ -50,7 +50,7 @@ export function decodeDedupeKey(stored: Buffer): string {
  * Treble's session-key shapes (≈15 bytes for the usual three keys instead of ≈95).
  */
 export function encodeSessionKeys(json: string): Buffer {
-  return tagged(TAG_DEFLATE_V1, encodePayload(json));
+  return tagged(TAG_DEFLATE_V1, deflateV1(json));
 }
 
 export function decodeSessionKeys(stored: Buffer): string;

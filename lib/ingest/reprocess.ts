@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { parseInput } from "@/lib/validate";
 import { readFieldMapping } from "./field-mapping";
 import { prepareEvent } from "./handle-webhook";
+import { decodeDedupeKey } from "./compact-values";
 import { decodePayload, type StoredPayload } from "./payload-codec";
 import { newWriteBatch, writeDerivedRows } from "./store";
 
@@ -30,6 +31,7 @@ const yieldToIngest = (pauseMs: number) => new Promise<void>((resolve) => (pause
 
 interface QuarantinedRow {
   id: number;
+  dedupe_key: Buffer;
   received_at: number;
   payload: StoredPayload;
   payload_codec: number;
@@ -54,7 +56,7 @@ export async function reprocessQuarantined(
   const mapping = readFieldMapping(handle);
   const limit = by.batchSize ?? REPROCESS_BATCH_EVENTS;
   const next = sqlite.prepare(
-    `SELECT id, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
+    `SELECT id, dedupe_key, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
   );
   const release = sqlite.prepare(
     `UPDATE raw_events SET event_type = ?, occurred_at = ?, occurred_at_from_receipt = ?, sent_occurred_at = ?, problems = NULL
@@ -69,7 +71,7 @@ export async function reprocessQuarantined(
     const batch = newWriteBatch(sqlite);
     for (const row of rows) {
       // The payload is one event's JSON text as received: it parsed once, so it parses again.
-      const payload = decodePayload(row.payload, row.payload_codec);
+      const payload = decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key));
       const prepared = prepareEvent(JSON.parse(payload), payload, row.received_at, mapping);
       result.processed++;
       if (prepared.problems) {

@@ -10,7 +10,7 @@ import { ContactStateTallies } from "./contact-state";
 import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 import { encodeDedupeKey, encodeSessionKeys } from "./compact-values";
-import { CURRENT_PAYLOAD_CODEC, encodePayload } from "./payload-codec";
+import { encodePayload } from "./payload-codec";
 
 /** An event ready to be written: normalised fields plus what identifies and preserves it. */
 export interface PreparedEvent extends NormalizedEvent {
@@ -60,7 +60,7 @@ function prepareStatements(sqlite: Database.Database) {
     addToRollup,
     insertRaw: sqlite.prepare(
       `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ${CURRENT_PAYLOAD_CODEC}, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
     ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
@@ -246,13 +246,16 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
   const result: StoreResult = { accepted: 0, duplicates: 0, quarantined: 0 };
   for (const e of events) {
     const problems = e.problems ? JSON.stringify(e.problems) : null;
+    // The event id, when it is the dedupe key, is cut from the stored payload (payload-codec.ts).
+    const payload = encodePayload(e.payload, e.eventId);
     const row = s.insertRaw.get(
       encodeDedupeKey(e.dedupeKey),
       e.eventType,
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,
       e.receivedAt,
-      encodePayload(e.payload),
+      payload.stored,
+      payload.codec,
       e.sentOccurredAt,
       problems,
     ) as { id: number } | undefined;

@@ -201,7 +201,7 @@ export function getFailure(sqlite: Database.Database, id: number): FailureDetail
     sentOccurredAt: row.sent_occurred_at === null ? null : new Date(row.sent_occurred_at).toISOString(),
     eventType: row.event_type,
     userSessionKeys: row.user_session_keys ? JSON.parse(decodeSessionKeys(row.user_session_keys)) : null,
-    rawPayload: decodePayload(row.payload, row.payload_codec),
+    rawPayload: decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key)),
     meaning: info?.meaning ?? null,
     action: info?.action ?? null,
   };

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ErrorDetail } from "@/lib/http/errors";
+import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import { decodeCursor, keysetPage } from "./cursor";
 import type { KeysetPage } from "./page";
@@ -31,17 +32,17 @@ export function listQuarantined(sqlite: Database.Database, page: KeysetPage): Qu
   const before = cursor ? decodeCursor<[number]>(cursor, (key) => key.length === 1 && Number.isSafeInteger(key[0]))[0] : Number.MAX_SAFE_INTEGER;
   const rows = sqlite
     .prepare(
-      `SELECT id, received_at, event_type, problems, payload, payload_codec FROM raw_events
+      `SELECT id, dedupe_key, received_at, event_type, problems, payload, payload_codec FROM raw_events
        WHERE problems IS NOT NULL AND id < ? ORDER BY id DESC LIMIT ?`,
     )
-    .all(before, limit + 1) as Array<{ id: number; received_at: number; event_type: string; problems: string; payload: StoredPayload; payload_codec: number }>;
+    .all(before, limit + 1) as Array<{ id: number; dedupe_key: Buffer; received_at: number; event_type: string; problems: string; payload: StoredPayload; payload_codec: number }>;
   const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.id]);
   const items = pageRows.map((r) => ({
     id: r.id,
     receivedAt: new Date(r.received_at).toISOString(),
     eventType: r.event_type || null,
     problems: JSON.parse(r.problems) as ErrorDetail[],
-    payload: decodePayload(r.payload, r.payload_codec),
+    payload: decodePayload(r.payload, r.payload_codec, decodeDedupeKey(r.dedupe_key)),
   }));
   return { items, nextCursor, total: countQuarantined(sqlite) };
 }

@@ -163,7 +163,10 @@ export const rawEventRows = (): RawEventRow[] =>
     getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as Array<
       Omit<RawEventRow, "payload" | "dedupe_key"> & { dedupe_key: Buffer; payload: StoredPayload; payload_codec: number }
     >
-  ).map(({ payload, payload_codec, dedupe_key, ...row }) => ({ ...row, dedupe_key: decodeDedupeKey(dedupe_key), payload: decodePayload(payload, payload_codec) }));
+  ).map(({ payload, payload_codec, dedupe_key, ...row }) => {
+    const key = decodeDedupeKey(dedupe_key);
+    return { ...row, dedupe_key: key, payload: decodePayload(payload, payload_codec, key) };
+  });
 /** Every stored dedupe key's text. */
 export const storedDedupeKeys = (sqlite: Database.Database): string[] =>
   (sqlite.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as Buffer[]).map(decodeDedupeKey);
