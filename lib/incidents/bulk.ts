@@ -57,6 +57,8 @@ export async function bulkAction(body: unknown, by: ActingUser, now = Date.now()
   // In id order, so two bulk actions on PostgreSQL lock their common incidents in the same order.
   const ids = selected.toSorted((a, b) => a - b);
   const params: ActionParams = { note: input.note, snooze: input.snooze && snoozeCondition(input.snooze, now, "snooze.until") };
+  // A dry run counts from one snapshot on PostgreSQL too (a SQLite transaction always is one).
+  const options = input.dryRun ? ({ isolation: "repeatable read" } as const) : undefined;
   return getEngine().transaction(async (tx) => {
     // Inside the transaction: a user disabled meanwhile is refused, not assigned.
     const assignee: Assignee | null | undefined = input.userId === undefined ? undefined : input.userId === null ? null : await findAssignee(tx, input.userId);
@@ -69,7 +71,7 @@ export async function bulkAction(body: unknown, by: ActingUser, now = Date.now()
       } else if (input.action === "assign" ? await applyAssign(tx, id, assignee ?? null, by, now) : await applyAction(tx, input.action, id, params, by, now)) updated++;
     }
     return { updated, skipped: ids.length - updated };
-  });
+  }, options);
 }
 
 /** The filter object's parameters, named as `filter.<parameter>` when invalid. */
