@@ -12,6 +12,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { acknowledgeIncident } from "./acknowledge";
+import { bulkAction, type BulkResult } from "./bulk";
 import { resolveIncident } from "./resolve";
 import { snoozeIncident } from "./snooze";
 
@@ -133,14 +134,14 @@ describe("on PostgreSQL: two pooled connections", () => {
       "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE incidents SET %'",
     ))!.n;
 
-  type Result = { outcome: "won"; item: IncidentItem } | { outcome: "conflict"; current: IncidentItem };
+  type Result<T> = { outcome: "won"; item: T } | { outcome: "conflict"; current: IncidentItem };
 
   /**
    * Starts both contenders while a third connection holds the incident's row lock, waits until
    * PostgreSQL shows both of their UPDATEs waiting on it — two transactions open at once, the
    * overlap proven — then lets them go.
    */
-  async function raceOnHeldRow(id: number, contenders: Array<() => Promise<IncidentItem>>): Promise<Result[]> {
+  async function raceOnHeldRow<T>(id: number, contenders: Array<() => Promise<T>>): Promise<Array<Result<T>>> {
     let locked!: () => void;
     let release!: () => void;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
@@ -153,8 +154,8 @@ describe("on PostgreSQL: two pooled connections", () => {
     await isLocked;
     const outcomes = contenders.map((act) =>
       act().then(
-        (item): Result => ({ outcome: "won", item }),
-        (err: unknown): Result => {
+        (item): Result<T> => ({ outcome: "won", item }),
+        (err: unknown): Result<T> => {
           if (!(err instanceof ConflictError)) throw err;
           return { outcome: "conflict", current: err.current as IncidentItem };
         },
@@ -198,5 +199,21 @@ describe("on PostgreSQL: two pooled connections", () => {
     expect((await activityCountPg(id, "snoozed")) + (await activityCountPg(id, "resolved"))).toBe(1);
     expect(await auditCount(id)).toBe(1);
     expect((await getEngine().one<{ status: string }>("SELECT status FROM incidents WHERE id = ?", [id]))!.status).toBe(won.item.status);
+  });
+
+  it("a bulk acknowledge against a single one on a shared incident: exactly one acknowledges it, and the bulk counts say which", async () => {
+    const only = await pgIncident();
+    const shared = await pgIncident();
+    const results = await raceOnHeldRow<BulkResult | IncidentItem>(shared, [
+      () => bulkAction({ action: "acknowledge", ids: [shared, only] }, actor("bulk@test.example")),
+      () => acknowledgeIncident(shared, {}, actor("single@test.example")),
+    ]);
+    const [bulk, single] = results;
+    expect(bulk).toMatchObject({ outcome: "won" });
+    const bulkCounts = (bulk as { item: BulkResult }).item;
+    if (single!.outcome === "won") expect(bulkCounts).toEqual({ updated: 1, skipped: 1 });
+    else expect([bulkCounts, single!.current.acknowledgedBy]).toEqual([{ updated: 2, skipped: 0 }, "bulk@test.example"]);
+    expect(await activityCountPg(shared, "acknowledged")).toBe(1);
+    expect(await activityCountPg(only, "acknowledged")).toBe(1);
   });
 });
