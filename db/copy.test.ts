@@ -53,9 +53,9 @@ async function fillSqlite(): Promise<void> {
   const bad = failureEvent({ failure_reason: undefined });
   storeEvents(handle, [prepareEvent(bad, JSON.stringify(bad), Date.now())]);
   const incidents = handle.sqlite.prepare("SELECT id FROM incidents ORDER BY id").pluck().all() as number[];
-  acknowledgeIncident(incidents[0], { note: "looking" }, by);
-  resolveIncident(incidents[1], { note: "fixed" }, by);
-  commentOnIncident(incidents[2], { text: "a comment" }, by);
+  await acknowledgeIncident(incidents[0], { note: "looking" }, by);
+  await resolveIncident(incidents[1], { note: "fixed" }, by);
+  await commentOnIncident(incidents[2], { text: "a comment" }, by);
   await setLineLabel(LINES[0], { label: "Ventas CO" }, by);
 }
 

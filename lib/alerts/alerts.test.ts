@@ -305,11 +305,11 @@ describe("ingest triggers (outbox written in the event's transaction)", () => {
     await sendTreble(failureEvent({ timestamp: isoNow() }));
     const incidentId = getDb().sqlite.prepare(`SELECT id FROM incidents`).pluck().get() as number;
     const actor = { actor: { id: admin.user.id, email: admin.user.email }, ip: null };
-    resolveIncident(incidentId, {}, actor);
+    await resolveIncident(incidentId, {}, actor);
     await sendTreble(failureEvent({ timestamp: isoNow() }));
     expect(deliveries().map((d) => d.type)).toEqual(["incident.regressed"]);
     // Regressing again within repeatMinutes is not notified again.
-    resolveIncident(incidentId, {}, actor);
+    await resolveIncident(incidentId, {}, actor);
     await sendTreble(failureEvent({ timestamp: isoNow() }));
     expect(deliveries()).toHaveLength(1);
     await dispatch();
@@ -366,7 +366,7 @@ describe("ingest triggers (outbox written in the event's transaction)", () => {
     const history = Array.from({ length: 8 * 24 }, (_, h) => spam(thisHour - (h + 1) * 3_600_000 + 60_000));
     expect(await sendTreble(history)).toBe(200);
     const incidentId = getDb().sqlite.prepare(`SELECT id FROM incidents`).pluck().get() as number;
-    snoozeIncident(incidentId, { hours: 24 }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
+    await snoozeIncident(incidentId, { hours: 24 }, { actor: { id: admin.user.id, email: admin.user.email }, ip: null });
     expect(await sendTreble(Array.from({ length: 20 }, () => spam(Date.now())))).toBe(200);
     const row = getDb().sqlite.prepare(`SELECT status, escalating FROM incidents WHERE id = ?`).get(incidentId);
     expect(row).toEqual({ status: "snoozed", escalating: 1 });

@@ -1,9 +1,9 @@
-import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
 import { z } from "zod";
 import type { DbHandle } from "@/db/client";
-import { recordAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
-import { findIncidentRow, type IncidentRow } from "@/lib/queries/incidents";
+import { perConnection } from "@/db/statements";
+import type { Param, Queryable } from "@/db/engine";
+import { appendAudit, recordAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
+import { INCIDENT_SELECT, type IncidentRow } from "@/lib/queries/incidents";
 import { INCIDENT_TRANSITIONS, statusAllows, type IncidentAction, type IncidentTransition } from "./transitions";
 
 /** Who acts, and from where (for the audit log). */
@@ -37,65 +37,79 @@ export interface ActionParams {
 /** Transitions done by one UPDATE statement (regressions and wake-ups at ingest are counted in lib/incidents/at-ingest.ts). */
 type SqlTransition = Exclude<IncidentTransition, "regress">;
 
-/** What each transition sets beside status, updated_at and the snooze columns. Parameters: @at, @by, @note. */
-const EXTRA_SET: Record<SqlTransition, string | null> = {
-  acknowledge: "acknowledged_at = @at, acknowledged_by = @by, new_since_ack = 0",
-  resolve: "resolved_at = @at, resolved_by = @by, note = @note, regressed = 0",
-  reopen: "reopened_count = reopened_count + 1",
+/** The values a transition's SET list binds. */
+export interface TransitionValues {
+  at: number;
+  by?: string | null;
+  note?: string | null;
+  /** Only for `snooze`. */
+  snooze?: SnoozeCondition;
+}
+
+type SetPart = [sql: string, params: Param[]];
+
+/** What each transition sets beside status, updated_at and the snooze columns. */
+const EXTRA_SET: Record<SqlTransition, ((v: TransitionValues) => SetPart) | null> = {
+  acknowledge: (v) => ["acknowledged_at = ?, acknowledged_by = ?, new_since_ack = 0", [v.at, v.by ?? null]],
+  resolve: (v) => ["resolved_at = ?, resolved_by = ?, note = ?, regressed = 0", [v.at, v.by ?? null, v.note ?? null]],
+  reopen: () => ["reopened_count = reopened_count + 1", []],
   snooze: null,
   unsnooze: null,
   ignore: null,
-  autoResolve: "resolved_at = @at, resolved_by = NULL, note = NULL, regressed = 0",
+  autoResolve: (v) => ["resolved_at = ?, resolved_by = NULL, note = NULL, regressed = 0", [v.at]],
   wake: null,
 };
 
 /**
- * The SET list of a transition, derived from the state machine: the target status, and the
- * snooze columns — the snooze's condition when entering `snoozed`, cleared otherwise.
- * Parameters @snoozeUntil, @snoozeFailures, @snoozeUntilEscalating (snooze only).
+ * The SET list of a transition and its parameters (`?`, the same text on both engines), derived
+ * from the state machine: the target status, and the snooze columns — the snooze's condition when
+ * entering `snoozed`, cleared otherwise.
  */
-export function transitionSet(transition: SqlTransition): string {
+export function transitionSet(transition: SqlTransition, values: TransitionValues): { sql: string; params: Param[] } {
   const { to } = INCIDENT_TRANSITIONS[transition];
-  const snooze =
+  const snooze = values.snooze;
+  const parts: SetPart[] = [
+    [`status = '${to}', updated_at = ?`, [values.at]],
     to === "snoozed"
-      ? "snooze_until = @snoozeUntil, snooze_failures_left = @snoozeFailures, snooze_until_escalating = @snoozeUntilEscalating"
-      : "snooze_until = NULL, snooze_failures_left = NULL, snooze_until_escalating = 0";
-  return [`status = '${to}'`, "updated_at = @at", snooze, EXTRA_SET[transition]].filter(Boolean).join(", ");
+      ? ["snooze_until = ?, snooze_failures_left = ?, snooze_until_escalating = ?", [snooze?.until ?? null, snooze?.failures ?? null, snooze?.untilEscalating ? 1 : 0]]
+      : ["snooze_until = NULL, snooze_failures_left = NULL, snooze_until_escalating = 0", []],
+  ];
+  const extra = EXTRA_SET[transition];
+  if (extra) parts.push(extra(values));
+  return { sql: parts.map(([sql]) => sql).join(", "), params: parts.flatMap(([, params]) => params) };
 }
 
-/**
- * Each action's one conditional UPDATE: it changes the row only while the status still allows the
- * action, so of two racing callers exactly one gets a row back. SET expressions read the row as
- * it was before the update.
- */
-const updateSql = (action: IncidentAction) => `UPDATE incidents SET ${transitionSet(action)} WHERE id = @id AND ${statusAllows(action)} RETURNING id`;
+const INSERT_ACTIVITY = "INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id";
 
-const statements = perConnection((sqlite) => ({
-  update: new Map<IncidentAction, Database.Statement>(),
-  activity: sqlite.prepare("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id"),
-}));
-
-function updateStatement(sqlite: Database.Database, action: IncidentAction): Database.Statement {
-  const s = statements(sqlite);
-  let statement = s.update.get(action);
-  if (!statement) {
-    statement = sqlite.prepare(updateSql(action));
-    s.update.set(action, statement);
-  }
-  return statement;
+interface ActivityEntry {
+  action: string;
+  audit: AuditAction;
+  note: string | null;
+  auditDetail?: string | null;
 }
 
-/** Writes one activity row and its audit row (inside the caller's transaction); returns the activity id. */
-export function recordIncidentActivity(
-  handle: DbHandle,
-  id: number,
-  entry: { action: string; audit: AuditAction; note: string | null; auditDetail?: string | null },
-  by: ActingUser,
-  at: number,
-): number {
-  const activityId = (statements(handle.sqlite).activity.get(id, at, by.actor.email, entry.action, entry.note) as { id: number }).id;
-  recordAudit(handle.db, { actor: by.actor, action: entry.audit, target: `incident #${id}`, detail: entry.auditDetail === undefined ? entry.note : entry.auditDetail, ip: by.ip, at });
-  return activityId;
+const auditEntry = (id: number, entry: ActivityEntry, by: ActingUser, at: number) => ({
+  actor: by.actor,
+  action: entry.audit,
+  target: `incident #${id}`,
+  detail: entry.auditDetail === undefined ? entry.note : entry.auditDetail,
+  ip: by.ip,
+  at,
+});
+
+/** Writes one activity row and its audit row in the caller's engine transaction; returns the activity id. */
+export async function appendIncidentActivity(tx: Queryable, id: number, entry: ActivityEntry, by: ActingUser, at: number): Promise<number> {
+  const row = await tx.one<{ id: number }>(INSERT_ACTIVITY, [id, at, by.actor.email, entry.action, entry.note]);
+  await appendAudit(tx, auditEntry(id, entry, by, at));
+  return row!.id;
+}
+
+const insertActivity = perConnection((sqlite) => sqlite.prepare(INSERT_ACTIVITY));
+
+/** appendIncidentActivity for the SQLite timers (lib/incidents/lifecycle.ts), synchronous until they move to the engine. */
+export function recordIncidentActivity(handle: DbHandle, id: number, entry: ActivityEntry, by: ActingUser, at: number): void {
+  insertActivity(handle.sqlite).run(id, at, by.actor.email, entry.action, entry.note);
+  recordAudit(handle.db, auditEntry(id, entry, by, at));
 }
 
 /** The activity note of a snooze: what wakes it, then the person's note. */
@@ -105,24 +119,26 @@ export function describeSnooze(snooze: SnoozeCondition): string {
   return "until it escalates";
 }
 
+/** The incident row (with its assignee) by id, read through the caller's transaction. */
+export function readIncidentRow(tx: Queryable, id: number): Promise<IncidentRow | undefined> {
+  return tx.one<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = ?`, [id]);
+}
+
 /**
- * Takes `action` on one incident: the conditional UPDATE, then its activity row and audit row.
- * Returns the updated row, or undefined when the incident is unknown or its status does not allow
- * the action (nothing written). Must run inside the caller's transaction, so the three writes
- * commit together.
+ * Takes `action` on one incident: one conditional UPDATE, changing the row only while its status
+ * still allows the action — of two racing callers exactly one gets a row back (on PostgreSQL the
+ * second waits for the first's row lock, then re-checks the condition against the committed row)
+ * — then its activity and audit rows. Returns whether it changed the incident; false when the
+ * incident is unknown or its status does not allow the action (nothing written). Runs in the
+ * caller's engine transaction, so the three writes commit together.
  */
-export function applyAction(handle: DbHandle, action: IncidentAction, id: number, params: ActionParams, by: ActingUser, at: number): IncidentRow | undefined {
-  const snooze = params.snooze;
-  const changed = updateStatement(handle.sqlite, action).get({
-    id,
-    at,
-    by: by.actor.email,
-    note: params.note,
-    ...(action === "snooze" && { snoozeUntil: snooze?.until ?? null, snoozeFailures: snooze?.failures ?? null, snoozeUntilEscalating: snooze?.untilEscalating ? 1 : 0 }),
-  });
-  if (!changed) return undefined;
+export async function applyAction(tx: Queryable, action: IncidentAction, id: number, params: ActionParams, by: ActingUser, at: number): Promise<boolean> {
+  const snooze = action === "snooze" ? params.snooze : undefined;
+  const set = transitionSet(action, { at, by: by.actor.email, note: params.note, snooze });
+  const changed = await tx.one(`UPDATE incidents SET ${set.sql} WHERE id = ? AND ${statusAllows(action)} RETURNING id`, [...set.params, id]);
+  if (!changed) return false;
   const spec = INCIDENT_TRANSITIONS[action];
-  const note = action === "snooze" && snooze ? [describeSnooze(snooze), params.note].filter(Boolean).join(" — ") : params.note;
-  recordIncidentActivity(handle, id, { action: spec.activity, audit: spec.audit, note }, by, at);
-  return findIncidentRow(handle.sqlite, id);
+  const note = snooze ? [describeSnooze(snooze), params.note].filter(Boolean).join(" — ") : params.note;
+  await appendIncidentActivity(tx, id, { action: spec.activity, audit: spec.audit, note }, by, at);
+  return true;
 }

@@ -1,11 +1,10 @@
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { parseFilters } from "@/lib/filters";
 import { InvalidInputError } from "@/lib/http/errors";
-import { findIncidentRow } from "@/lib/queries/incidents";
 import { runRead } from "@/lib/read/pool";
 import { parseInput } from "@/lib/validate";
-import { applyAction, noteSchema, type ActingUser, type ActionParams } from "./apply";
+import { applyAction, noteSchema, readIncidentRow, type ActingUser, type ActionParams } from "./apply";
 import { applyAssign, assigneeSchema, findAssignee, type Assignee } from "./assign";
 import { snoozeCondition, snoozeConditionSchema } from "./snooze";
 import { BULK_ACTIONS } from "./bulk-actions";
@@ -43,7 +42,7 @@ export interface BulkResult {
 }
 
 /**
- * One action on many incidents, with one note for all, in one immediate transaction: each
+ * One action on many incidents, with one note for all, in one engine transaction: each
  * selected incident gets the same conditional UPDATE (plus activity and audit rows) as a single
  * action. Selection is either `ids`, or `filter` — the dashboard's URL parameters, matched as in
  * lib/queries/incident-filter.ts (status defaults to open, as on /incidents; `assignee=me` is the
@@ -54,23 +53,25 @@ export interface BulkResult {
 export async function bulkAction(body: unknown, by: ActingUser, now = Date.now()): Promise<BulkResult> {
   const input = parseInput(bulkSchema, body);
   const filters = input.filter && parseBulkFilter(input.filter);
-  const ids = filters ? await runRead("matchingIncidentIds", { filters, now, viewerId: by.actor.id }, { user: by.actor.id ?? undefined }) : [...new Set(input.ids)];
-  const handle = getDb();
+  const selected = filters ? await runRead("matchingIncidentIds", { filters, now, viewerId: by.actor.id }, { user: by.actor.id ?? undefined }) : [...new Set(input.ids)];
+  // In id order, so two bulk actions on PostgreSQL lock their common incidents in the same order.
+  const ids = selected.toSorted((a, b) => a - b);
   const params: ActionParams = { note: input.note, snooze: input.snooze && snoozeCondition(input.snooze, now, "snooze.until") };
-  const run = () => {
+  // A dry run counts from one snapshot on PostgreSQL too (a SQLite transaction always is one).
+  const options = input.dryRun ? ({ isolation: "repeatable read" } as const) : undefined;
+  return getEngine().transaction(async (tx) => {
     // Inside the transaction: a user disabled meanwhile is refused, not assigned.
-    const assignee: Assignee | null | undefined = input.userId === undefined ? undefined : input.userId === null ? null : findAssignee(handle.sqlite, input.userId);
+    const assignee: Assignee | null | undefined = input.userId === undefined ? undefined : input.userId === null ? null : await findAssignee(tx, input.userId);
     let updated = 0;
     for (const id of ids) {
       if (input.dryRun) {
-        const row = findIncidentRow(handle.sqlite, id);
+        const row = await readIncidentRow(tx, id);
         if (!row) continue;
         if (input.action === "assign" ? row.assignee_id !== (assignee?.id ?? null) : canTake(input.action, row.status)) updated++;
-      } else if (input.action === "assign" ? applyAssign(handle, id, assignee ?? null, by, now) : applyAction(handle, input.action, id, params, by, now)) updated++;
+      } else if (input.action === "assign" ? await applyAssign(tx, id, assignee ?? null, by, now) : await applyAction(tx, input.action, id, params, by, now)) updated++;
     }
     return { updated, skipped: ids.length - updated };
-  };
-  return input.dryRun ? handle.sqlite.transaction(run).deferred() : handle.sqlite.transaction(run).immediate();
+  }, options);
 }
 
 /** The filter object's parameters, named as `filter.<parameter>` when invalid. */

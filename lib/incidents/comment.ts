@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { NotFoundError } from "@/lib/http/errors";
-import { findIncidentRow, incidentIdSchema, type IncidentActivityItem } from "@/lib/queries/incidents";
+import { incidentIdSchema, type IncidentActivityItem } from "@/lib/queries/incidents";
 import { parseInput } from "@/lib/validate";
-import { recordIncidentActivity, type ActingUser } from "./apply";
+import { appendIncidentActivity, type ActingUser } from "./apply";
 
 const inputSchema = z.object({
   id: incidentIdSchema,
@@ -15,14 +15,11 @@ const inputSchema = z.object({
 });
 
 /** Body {"text"} → the new activity entry (`commented`, with the text), shown in the incident's activity log. */
-export function commentOnIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): IncidentActivityItem {
+export async function commentOnIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): Promise<IncidentActivityItem> {
   const input = parseInput(inputSchema, { id, text: (body as { text?: unknown } | null)?.text });
-  const handle = getDb();
-  return handle.sqlite
-    .transaction(() => {
-      if (!findIncidentRow(handle.sqlite, input.id)) throw new NotFoundError(`No incident with id ${input.id}.`);
-      const activityId = recordIncidentActivity(handle, input.id, { action: "commented", audit: "incident_commented", note: input.text }, by, now);
-      return { id: activityId, at: new Date(now).toISOString(), actor: by.actor.email, action: "commented" as const, note: input.text, failureId: null };
-    })
-    .immediate();
+  return getEngine().transaction(async (tx) => {
+    if (!(await tx.one("SELECT id FROM incidents WHERE id = ?", [input.id]))) throw new NotFoundError(`No incident with id ${input.id}.`);
+    const activityId = await appendIncidentActivity(tx, input.id, { action: "commented", audit: "incident_commented", note: input.text }, by, now);
+    return { id: activityId, at: new Date(now).toISOString(), actor: by.actor.email, action: "commented" as const, note: input.text, failureId: null };
+  });
 }

@@ -101,11 +101,11 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
       failureId: number | null;
     }>;
 
-  it("a steady incident (2 an hour for over a week) escalates at its 20th failure of an hour, wakes a snooze until escalating, and calms down an hour later", () => {
+  it("a steady incident (2 an hour for over a week) escalates at its 20th failure of an hour, wakes a snooze until escalating, and calms down an hour later", async () => {
     const start = H - (HISTORY_HOURS + 1) * HOUR;
     for (let hour = start; hour < H; hour += HOUR) ingest(2, hour + 60_000);
     const incident = id();
-    snoozeIncident(incident, { untilEscalating: true }, by, H);
+    await snoozeIncident(incident, { untilEscalating: true }, by, H);
     expect(getDb().sqlite.prepare("SELECT count(*) FROM incident_hours WHERE incident_id = ?").pluck().get(incident)).toBe(HISTORY_HOURS + 1);
 
     ingest(19, H + 5 * 60_000);
@@ -144,7 +144,7 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
     expect(actions(incident).filter((a) => a.action === "escalating")).toEqual([{ action: "escalating", actor: null, failureId: lastFailure() }]);
   });
 
-  it("late events of past hours count in their own hour, not toward the current one; ignored incidents never escalate", () => {
+  it("late events of past hours count in their own hour, not toward the current one; ignored incidents never escalate", async () => {
     ingest(1, H - 5 * HOUR);
     const incident = id();
     // 40 failures that happened an hour ago arrive now: history, not a burst.
@@ -158,7 +158,7 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
     expect(getIncident(getDb().sqlite, incident).escalating).toBe(false);
     expect(getDb().sqlite.prepare("SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?").pluck().get(incident, H - HOUR)).toBe(40);
 
-    ignoreIncident(incident, {}, by);
+    await ignoreIncident(incident, {}, by);
     ingest(1000, H + 2 * 60_000);
     expect(getIncident(getDb().sqlite, incident)).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
   });

@@ -46,9 +46,9 @@ const activity = (id: number) =>
 const systemAudit = (id: number) =>
   getDb().sqlite.prepare("SELECT actor_email AS actor, action FROM audit_log WHERE target = ? AND actor_email IS NULL ORDER BY id").all(`incident #${id}`);
 
-function errorOf(fn: () => unknown): Error {
+async function errorOf(fn: () => Promise<unknown>): Promise<Error> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err as Error;
   }
@@ -56,21 +56,21 @@ function errorOf(fn: () => unknown): Error {
 }
 
 describe("snooze", () => {
-  it("snoozes an open or acknowledged incident with exactly one condition, and says what wakes it", () => {
+  it("snoozes an open or acknowledged incident with exactly one condition, and says what wakes it", async () => {
     storeEvents(getDb(), failures(1));
     const id = incidentId();
     const now = Date.now();
-    const snoozed = snoozeIncident(id, { hours: 3, note: "campaign paused" }, by, now);
+    const snoozed = await snoozeIncident(id, { hours: 3, note: "campaign paused" }, by, now);
     expect(snoozed).toMatchObject({ status: "snoozed", snooze: { until: new Date(now + 3 * HOUR).toISOString(), failuresLeft: null, untilEscalating: false } });
     expect(activity(id)).toEqual([{ actor: "op@test.example", action: "snoozed", note: `until ${new Date(now + 3 * HOUR).toISOString()} — campaign paused`, failureId: null }]);
 
-    ignoreIncident(id, {}, by);
-    reopenIncident(id, {}, by);
-    acknowledgeIncident(id, {}, by);
-    expect(snoozeIncident(id, { failures: 100 }, by)).toMatchObject({ status: "snoozed", snooze: { until: null, failuresLeft: 100, untilEscalating: false } });
+    await ignoreIncident(id, {}, by);
+    await reopenIncident(id, {}, by);
+    await acknowledgeIncident(id, {}, by);
+    expect(await snoozeIncident(id, { failures: 100 }, by)).toMatchObject({ status: "snoozed", snooze: { until: null, failuresLeft: 100, untilEscalating: false } });
   });
 
-  it("refuses a second condition, none, out-of-range values and past times (400), and other statuses (409)", () => {
+  it("refuses a second condition, none, out-of-range values and past times (400), and other statuses (409)", async () => {
     storeEvents(getDb(), failures(1));
     const id = incidentId();
     const bad: Array<[unknown, string]> = [
@@ -87,25 +87,25 @@ describe("snooze", () => {
       [{ hours: 1, note: 5 }, "note"],
     ];
     for (const [body, path] of bad) {
-      const err = errorOf(() => snoozeIncident(id, body, by));
+      const err = await errorOf(() => snoozeIncident(id, body, by));
       expect(err, JSON.stringify(body)).toBeInstanceOf(InvalidInputError);
       expect((err as InvalidInputError).details?.[0]?.path, JSON.stringify(body)).toBe(path);
     }
     expect(getIncident(getDb().sqlite, id).status).toBe("open");
     expect(activity(id)).toEqual([]);
 
-    resolveIncident(id, {}, by);
-    const conflict = errorOf(() => snoozeIncident(id, { untilEscalating: true }, by)) as ConflictError;
+    await resolveIncident(id, {}, by);
+    const conflict = (await errorOf(() => snoozeIncident(id, { untilEscalating: true }, by))) as ConflictError;
     expect(conflict).toBeInstanceOf(ConflictError);
     expect(conflict.current).toMatchObject({ id, status: "resolved", snooze: null });
   });
 });
 
 describe("snooze by failures, counted at ingest", () => {
-  it("wakes at exactly the Nth further failure, within one request's batch, citing it", () => {
+  it("wakes at exactly the Nth further failure, within one request's batch, citing it", async () => {
     storeEvents(getDb(), failures(2));
     const id = incidentId();
-    snoozeIncident(id, { failures: 5 }, by);
+    await snoozeIncident(id, { failures: 5 }, by);
     storeEvents(getDb(), failures(4));
     expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "snoozed", count: 6, snooze: { failuresLeft: 1 } });
 
@@ -124,7 +124,7 @@ describe("snooze by failures, counted at ingest", () => {
     const { sqlite } = getDb();
     storeEvents(getDb(), failures(1));
     const id = incidentId();
-    snoozeIncident(id, { failures: 3 }, by);
+    await snoozeIncident(id, { failures: 3 }, by);
     // Observe the transactions the group committer runs (it builds them on first use).
     let transactions = 0;
     const original = sqlite.transaction.bind(sqlite);
@@ -148,29 +148,29 @@ describe("snooze by failures, counted at ingest", () => {
     expect(activity(id).filter((a) => a.action === "unsnoozed")).toEqual([{ actor: null, action: "unsnoozed", note: "the failures it waited for arrived", failureId: ids[3] }]);
   });
 
-  it("an ignored incident counts its failures but never changes by itself; an acknowledged one counts new ones", () => {
+  it("an ignored incident counts its failures but never changes by itself; an acknowledged one counts new ones", async () => {
     storeEvents(getDb(), failures(1));
     const id = incidentId();
-    ignoreIncident(id, { note: "test line" }, by);
+    await ignoreIncident(id, { note: "test line" }, by);
     storeEvents(getDb(), failures(30));
     expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
     expect(runIncidentTimers(getDb(), Date.now() + 1000 * HOUR)).toEqual({ autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false });
     expect(getIncident(getDb().sqlite, id).status).toBe("ignored");
-    expect(reopenIncident(id, {}, by).status).toBe("open");
+    expect((await reopenIncident(id, {}, by)).status).toBe("open");
   });
 });
 
 describe("timers, with a controllable clock", () => {
-  it("auto-resolves open and acknowledged incidents whose latest failure (event time) is older than the setting", () => {
+  it("auto-resolves open and acknowledged incidents whose latest failure (event time) is older than the setting", async () => {
     const t0 = Date.now();
     storeEvents(getDb(), failures(1, t0 - 3 * HOUR, { failure_reason: "INVALID_PHONE" }));
     const stale = incidentId();
     storeEvents(getDb(), failures(1, t0 - 2 * HOUR, { failure_reason: "FAILURE_BY_RATE_LIMIT" }));
     const acked = incidentId();
-    acknowledgeIncident(acked, {}, by);
+    await acknowledgeIncident(acked, {}, by);
     storeEvents(getDb(), failures(1, t0 - 2 * HOUR, { failure_reason: "REVOKED" }));
     const snoozed = incidentId();
-    snoozeIncident(snoozed, { failures: 10 }, by);
+    await snoozeIncident(snoozed, { failures: 10 }, by);
 
     // 24 h after the first failure: only it is due (strictly older than 24 h).
     expect(runIncidentTimers(getDb(), t0 - 3 * HOUR + 24 * HOUR)).toMatchObject({ autoResolved: 0 });
@@ -216,11 +216,11 @@ describe("timers, with a controllable clock", () => {
     expect(getDb().sqlite.prepare("SELECT count(*) FROM incidents WHERE status = 'resolved'").pluck().get()).toBe(5);
   });
 
-  it("wakes a snoozed incident when its time passes, and not before", () => {
+  it("wakes a snoozed incident when its time passes, and not before", async () => {
     const t0 = Date.now();
     storeEvents(getDb(), failures(1, t0));
     const id = incidentId();
-    snoozeIncident(id, { hours: 2 }, by, t0);
+    await snoozeIncident(id, { hours: 2 }, by, t0);
     expect(runIncidentTimers(getDb(), t0 + 2 * HOUR - 1).unsnoozed).toBe(0);
     expect(getIncident(getDb().sqlite, id).status).toBe("snoozed");
     expect(runIncidentTimers(getDb(), t0 + 2 * HOUR).unsnoozed).toBe(1);
@@ -233,7 +233,7 @@ describe("timers, with a controllable clock", () => {
     const t0 = Date.now();
     storeEvents(getDb(), failures(1, t0));
     const id = incidentId();
-    snoozeIncident(id, { hours: 5 }, by, t0);
+    await snoozeIncident(id, { hours: 5 }, by, t0);
     let now = t0;
     const stop = scheduleIncidentTimers(getDb(), { everyMs: 20, clock: () => now });
     try {

@@ -42,19 +42,21 @@ export function runIncidentTimers(handle: DbHandle, now: number, batchRows = TIM
       const result: TimerResult = { autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false };
       const hours = incidentSettingsIn(sqlite).autoResolveAfterHours;
       if (hours !== null) {
+        const set = transitionSet("autoResolve", { at: now });
         const ids = sqlite
-          .prepare(`UPDATE incidents SET ${transitionSet("autoResolve")} WHERE ${limited(`${statusAllows("autoResolve")} AND last_seen < @cutoff`)} RETURNING id`)
+          .prepare(`UPDATE incidents SET ${set.sql} WHERE ${limited(`${statusAllows("autoResolve")} AND last_seen < ?`)} RETURNING id`)
           .pluck()
-          .all({ at: now, cutoff: now - hours * HOUR_MS }) as number[];
+          .all(...set.params, now - hours * HOUR_MS) as number[];
         const spec = INCIDENT_TRANSITIONS.autoResolve;
         for (const id of ids) recordIncidentActivity(handle, id, { action: spec.activity, audit: spec.audit, note: `no failure for ${hours} hours` }, SERVER, now);
         result.autoResolved = ids.length;
       }
 
+      const wakeSet = transitionSet("wake", { at: now });
       const woken = sqlite
-        .prepare(`UPDATE incidents SET ${transitionSet("wake")} WHERE ${limited(`${statusAllows("wake")} AND snooze_until <= @at`)} RETURNING id`)
+        .prepare(`UPDATE incidents SET ${wakeSet.sql} WHERE ${limited(`${statusAllows("wake")} AND snooze_until <= ?`)} RETURNING id`)
         .pluck()
-        .all({ at: now }) as number[];
+        .all(...wakeSet.params, now) as number[];
       const wake = INCIDENT_TRANSITIONS.wake;
       for (const id of woken) recordIncidentActivity(handle, id, { action: wake.activity, audit: wake.audit, note: "the snooze time passed" }, SERVER, now);
       result.unsnoozed = woken.length;

@@ -62,7 +62,7 @@ const idAndNoteSchema = z.object({ id: incidentIdSchema, note: noteSchema });
  * to open by itself (lib/incidents/lifecycle.ts for time, lib/incidents/at-ingest.ts for failures
  * and escalation). Body: exactly one of {"until"}, {"hours"}, {"failures"}, {"untilEscalating": true}, plus {"note"?}.
  */
-export function snoozeIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): IncidentItem {
+export async function snoozeIncident(id: unknown, body: unknown, by: ActingUser, now = Date.now()): Promise<IncidentItem> {
   const { note, ...condition } = (body ?? {}) as Record<string, unknown>;
   const input = parseInput(idAndNoteSchema, { id, note });
   const snooze = snoozeCondition(parseInput(snoozeConditionSchema, condition), now);

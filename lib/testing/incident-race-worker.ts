@@ -30,7 +30,7 @@ async function main() {
   }
   const sawBefore = readStatus.get(id);
   try {
-    const incident = VERBS[action](id, { actor: { id: null, email }, ip: null });
+    const incident = await VERBS[action](id, { actor: { id: null, email }, ip: null });
     console.log(JSON.stringify({ outcome: "won", sawBefore, status: incident.status, by: email }));
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;

@@ -4,4 +4,4 @@ import { listAssignees } from "@/lib/incidents/assign";
 export const dynamic = "force-dynamic";
 
 /** Enabled users incidents can be assigned to: {"items": [{"id", "email", "name"}]}. */
-export const GET = jsonRoute({ role: "viewer" }, () => ({ items: listAssignees() }));
+export const GET = jsonRoute({ role: "viewer" }, async () => ({ items: await listAssignees() }));

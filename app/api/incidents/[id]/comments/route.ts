@@ -8,5 +8,5 @@ export const dynamic = "force-dynamic";
 
 /** Body: {"text": 1..2000 characters} → 201 with the new activity entry (action `commented`). */
 export const POST = responseRoute({ role: "operator" }, async (request, user, { params }: { params: Promise<{ id: string }> }) =>
-  created(commentOnIncident((await params).id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
+  created(await commentOnIncident((await params).id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
 );
