@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { InvalidInputError, PayloadTooLargeError } from "@/lib/http/errors";
 import type { JsonAnswer } from "@/lib/http/respond";
 import { securityHeaders } from "@/lib/http/security-headers";
@@ -40,9 +41,39 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
   });
 }
 
+/** How long, and how many more body bytes, a connection answered before its body ended may still send. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 1024 * 1024;
+
+/**
+ * "Lingering close" (as Apache and nginx do it) for a connection answered before its request body
+ * ended: Node would close the socket right after the answer, and the client's next body bytes would
+ * then meet a reset, which may discard the answer before the client has read it (a 413 seen as a
+ * connection reset). Instead the answer is followed by our FIN, and what the client still sends is
+ * read and dropped until it stops sending, or for LINGER_MS / LINGER_BYTES at most.
+ */
+function lingerBeforeClosing(socket: Socket): void {
+  // Node's HTTP server ends a `Connection: close` exchange with socket.destroySoon().
+  socket.destroySoon = () => {
+    let dropped = 0;
+    const cut = () => socket.destroy();
+    const timer = setTimeout(cut, LINGER_MS);
+    timer.unref();
+    socket.on("data", (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) cut();
+    });
+    socket.once("end", cut);
+    socket.once("close", () => clearTimeout(timer));
+    socket.end();
+    socket.resume();
+  };
+}
+
 /**
  * Writes a JSON answer. If the request body was not read to the end (e.g. a 413), the connection
- * is closed afterwards instead of draining what the client is still sending.
+ * is closed afterwards instead of draining what the client is still sending (after a short
+ * lingering close, so the client reads the answer).
  */
 export function sendJson(req: IncomingMessage, res: ServerResponse, answer: JsonAnswer): void {
   const body = JSON.stringify(answer.body);
@@ -53,7 +84,10 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, answer: Json
     ...SECURITY_HEADERS,
     ...answer.headers,
   };
-  if (!req.complete) headers.Connection = "close";
+  if (!req.complete) {
+    headers.Connection = "close";
+    lingerBeforeClosing(req.socket);
+  }
   res.writeHead(answer.status, headers);
   res.end(body);
 }
