@@ -113,8 +113,8 @@ async function main(): Promise<string[]> {
     // The floor first: both then read a warm page cache.
     let floor: { seconds: number; rows: number } | null = null;
     if (hasSqlite3) {
-      const sql = `SELECT (SELECT r.dedupe_key FROM raw_events r WHERE r.id = f.raw_event_id), f.occurred_at, f.received_at, f.reason, f.line, f.template, f.poll_id, f.deployment_id, f.batch_id,
-        f.country_code, f.cellphone, f.phone_e164, f.incident_id, i.status FROM failures f JOIN incidents i ON i.id = f.incident_id
+      const sql = `SELECT r.dedupe_key, f.occurred_at, r.received_at, f.reason, f.line, f.template, f.poll_id, f.deployment_id, f.batch_id,
+        f.country_code, f.cellphone, f.phone_e164, f.incident_id, i.status FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
         WHERE f.occurred_at >= ${span.lo} AND f.occurred_at < ${span.hi + 1} ORDER BY f.occurred_at DESC, f.id DESC`;
       const dumped = await timed(`sqlite3 -readonly -csv -header ${quote(dbFile)} ${quote(sql)} | wc -l`);
       floor = { seconds: dumped.seconds, rows: Number(dumped.stdout) - 1 };
