@@ -15,15 +15,6 @@ import { and, rawConditions } from "./failure-filter";
  * the past, or other filters, is counted from the failures as before (null here).
  */
 
-/**
- * A preset ends "now", yet on a busy install a failure at or after that instant is usually stored
- * by the time the read takes its snapshot (webhooks keep arriving while it waits for a worker), and
- * a sender's clock may run ahead by up to the 10 minutes the webhook accepts. A preset's window then
- * ends just after the latest failure, when that lies within this much of its end, rather than
- * leaving the count to the failures (seconds at 10M rows).
- */
-const PRESET_END_SLACK_MS = 10 * 60_000;
-
 /** What is counted: contacts seen in the window, the retry list, the suppression list. */
 export type ContactCount = "seen" | "retry" | "suppress";
 
@@ -37,16 +28,10 @@ function scopeOf(filters: Filters): string | null {
   return contactScope(key(filters.line[0]), key(filters.template[0]));
 }
 
-/**
- * Where the state's window ends: `to` when no failure occurred at or after it (then a contact's
- * latest failure is its latest in the window), just after the latest failure for a preset it
- * barely overtook, else null.
- */
-function stateWindowEnd(sqlite: Database.Database, filters: Filters, to: number): number | null {
+/** Whether no failure occurred at or after `to` (then a contact's latest failure is its latest in the window). */
+function endsAfterLatestFailure(sqlite: Database.Database, to: number): boolean {
   const latest = sqlite.prepare(`SELECT max(occurred_at) FROM failures`).pluck().get() as number | null;
-  if (latest === null || latest < to) return to;
-  const preset = !filters.from && !filters.to;
-  return preset && latest < to + PRESET_END_SLACK_MS ? latest + 1 : null;
+  return latest === null || latest < to;
 }
 
 /** Contacts of one kind whose state time falls in [a, b) (within one hour), via that span's failures. */
@@ -82,9 +67,8 @@ export function countContactsFromState(sqlite: Database.Database, filters: Filte
   return sqlite.transaction(() => countInSnapshot(sqlite, filters, scope, kind, from, to))();
 }
 
-function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, windowEnd: number): number | null {
-  const to = stateWindowEnd(sqlite, filters, windowEnd);
-  if (to === null) return null;
+function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number | null {
+  if (!endsAfterLatestFailure(sqlite, to)) return null;
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
   if (firstHour >= lastHour) return from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0;
