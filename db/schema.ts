@@ -20,6 +20,7 @@ export const rawEvents = sqliteTable(
      * column). (No separate event_id column: it would repeat this, and the payload keeps it too.)
      */
     dedupeKey: text("dedupe_key").notNull(),
+    /** `event_type` as sent, kept while the event is quarantined (its list shows it); "" once accepted: the row it became says what it was. */
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: integer("occurred_at").notNull(),
@@ -76,7 +77,6 @@ export const failures = sqliteTable(
     pollId: text("poll_id"),
     deploymentId: text("deployment_id"),
     batchId: text("batch_id"),
-    sessionId: text("session_id"),
     /**
      * JSON text of `user_session_keys` exactly as given (array or object), or null; stored deflated
      * (a BLOB in this TEXT column) as lib/ingest/compact-values.ts says.

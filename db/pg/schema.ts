@@ -49,6 +49,7 @@ export const rawEvents = pgTable(
      * lib/ingest/compact-values.ts.
      */
     dedupeKey: bytes("dedupe_key").notNull(),
+    /** `event_type` as sent, kept while the event is quarantined (its list shows it); "" once accepted: the row it became says what it was. */
     eventType: text("event_type").notNull(),
     /** Event time from the payload; equals `receivedAt` when the payload had no timestamp. */
     occurredAt: bigint("occurred_at", { mode: "number" }).notNull(),
@@ -101,7 +102,6 @@ export const failures = pgTable(
     pollId: text("poll_id"),
     deploymentId: text("deployment_id"),
     batchId: text("batch_id"),
-    sessionId: text("session_id"),
     /** JSON text of `user_session_keys` exactly as given (array or object), or null; stored as lib/ingest/compact-values.ts says. */
     userSessionKeys: bytes("user_session_keys"),
     /** The incident of this failure's (reason, line, template). */

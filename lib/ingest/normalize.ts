@@ -249,10 +249,21 @@ function readFailure(reader: EventReader): FailureFields {
     pollId: campaignId(["poll_id", "conversation_id", "poll.id"]),
     deploymentId: campaignId(["deployment_id", "deployment.id"]),
     batchId: campaignId(["batch_id", "deployment.batch_id"]),
-    sessionId: campaignId(["session_id", "session.external_id"]),
+    sessionId: campaignId(SESSION_ID_ALIASES),
     userSessionKeys,
   };
 }
+
+/**
+ * A failure's session id, read from its stored payload as ingest read it: it is not kept apart
+ * (only the failure's detail shows it), and ingest already refused one too long to show.
+ */
+export function readSessionId(event: unknown): string | null {
+  if (!isObject(event)) return null;
+  return new EventReader(event, new Problems(), EMPTY_FIELD_MAPPING).text(SESSION_ID_ALIASES, FIELD_MAX_LENGTH.campaign_id);
+}
+
+const SESSION_ID_ALIASES = ["session_id", "session.external_id"];
 
 /** The contact: mapped paths first, then `user.country_code` + `user.cellphone`, else the top-level pair. */
 function readContact(reader: EventReader): { countryCode: string | null; cellphone: string | null } {

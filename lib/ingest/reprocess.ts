@@ -6,7 +6,7 @@ import { readFieldMapping } from "./field-mapping";
 import { prepareEvent } from "./handle-webhook";
 import { decodeDedupeKey } from "./compact-values";
 import { decodePayload, type StoredPayload } from "./payload-codec";
-import { newWriteBatch, writeDerivedRows } from "./store";
+import { newWriteBatch, storedEventType, writeDerivedRows } from "./store";
 
 /** Quarantined events per transaction: each holds the write lock for milliseconds. */
 export const REPROCESS_BATCH_EVENTS = 500;
@@ -80,7 +80,7 @@ export async function reprocessQuarantined(
         continue;
       }
       // The raw row keeps its dedupe key: nothing derived from the event repeats it.
-      if (release.run(prepared.eventType, prepared.occurredAt, prepared.occurredAtFromReceipt ? 1 : 0, prepared.sentOccurredAt, row.id).changes === 0) continue;
+      if (release.run(storedEventType(prepared), prepared.occurredAt, prepared.occurredAtFromReceipt ? 1 : 0, prepared.sentOccurredAt, row.id).changes === 0) continue;
       writeDerivedRows(sqlite, row.id, prepared, batch);
       result.accepted++;
     }

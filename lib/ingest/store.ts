@@ -64,8 +64,8 @@ function prepareStatements(sqlite: Database.Database) {
     ),
     insertFailure: sqlite.prepare(
       `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
-         country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys, incident_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+         country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, user_session_keys, incident_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
     // Phone search: a pair new to contact_phones also enters its trigram index (rare once contacts repeat).
     insertPhone: sqlite.prepare(`INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`).pluck(),
@@ -179,7 +179,6 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
     f.pollId,
     f.deploymentId,
     f.batchId,
-    f.sessionId,
     f.userSessionKeys === null ? null : encodeSessionKeys(f.userSessionKeys),
     incident.id,
   ) as { id: number };
@@ -221,6 +220,15 @@ export function newWriteBatch(sqlite: Database.Database): WriteBatch {
  * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
  * Must run inside the transaction that stored (or un-quarantined) the raw event.
  */
+/**
+ * The type kept on the raw event: "" when the event became a failure, a template status or a
+ * session close (that row says what it was; deflate cannot share 18 bytes a row), else as sent
+ * (the quarantine list shows it; an event of another type is kept raw).
+ */
+export function storedEventType(e: PreparedEvent): string {
+  return !e.problems && (e.failure || e.templateStatus || e.sessionClose) ? "" : e.eventType;
+}
+
 export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {
   const s = statements(sqlite);
   if (e.failure) recordFailure(s, batch, rawEventId, e, e.failure);
@@ -250,7 +258,7 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
     const payload = encodePayload(e.payload, e.eventId);
     const row = s.insertRaw.get(
       encodeDedupeKey(e.dedupeKey),
-      e.eventType,
+      storedEventType(e),
       e.occurredAt,
       e.occurredAtFromReceipt ? 1 : 0,
       e.receivedAt,

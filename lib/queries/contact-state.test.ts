@@ -159,11 +159,38 @@ describe("contacts counted from the per-contact state", () => {
     expectHoursConsistent();
   });
 
-  it("leaves windows ending before the latest failure, and other filters, to the failures (exact there)", () => {
+  it("counts windows that failures overtook (stored after the read's now, or a recent past end) exactly, judging those contacts from their failures", () => {
+    const latest = sqlite().prepare("SELECT max(occurred_at) FROM failures").pluck().get() as number;
+    const ends = [
+      latest - 2 * MINUTE, // a preset whose "now" a webhook stored while the read waited already passed
+      latest, // that failure itself is outside [from, to)
+      NOW - 3 * DAY - 5 * MINUTE,
+      NOW - 30 * DAY + 17 * MINUTE,
+    ];
+    let overtakenContacts = 0;
+    for (const to of ends) {
+      overtakenContacts += sqlite().prepare(`SELECT count(DISTINCT ${CONTACT}) FROM failures f WHERE f.occurred_at >= ?`).pluck().get(to) as number;
+      for (const [name, view] of VIEWS) {
+        for (const span of [HOUR, 7 * DAY, 90 * DAY]) {
+          const filters = filtersOf(view, `from=${new Date(to - span).toISOString()}&to=${new Date(to).toISOString()}`);
+          for (const kind of ["seen", "retry", "suppress"] as const) {
+            expect(countContactsFromState(sqlite(), filters, kind, to - span, to), `${kind} ${name} ${span} to ${to}`).toBe(reference(kind, view, to - span, to));
+          }
+        }
+      }
+    }
+    // Contacts were overtaken at every end: the correction was exercised, not just the hours.
+    expect(overtakenContacts).toBeGreaterThan(ends.length);
+  });
+
+  it("leaves windows with many failures after their end, and other filters, to the failures (exact there)", () => {
     const pastTo = NOW - 3 * DAY - 5 * MINUTE;
-    const past = filtersOf({ line: DATASET_LINES[0] }, `from=${new Date(pastTo - 7 * DAY).toISOString()}&to=${new Date(pastTo).toISOString()}`);
-    expect(countContactsFromState(sqlite(), past, "seen", pastTo - 7 * DAY, pastTo)).toBeNull();
-    expect(getStats(sqlite(), past, { now: NOW }).contacts).toBe(reference("seen", { line: DATASET_LINES[0] }, pastTo - 7 * DAY, pastTo));
+    const after = sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at >= ?").pluck().get(pastTo) as number;
+    const view = { line: DATASET_LINES[0] };
+    const past = filtersOf(view, `from=${new Date(pastTo - 7 * DAY).toISOString()}&to=${new Date(pastTo).toISOString()}`);
+    expect(countContactsFromState(sqlite(), past, "seen", pastTo - 7 * DAY, pastTo, after - 1)).toBeNull();
+    expect(countContactsFromState(sqlite(), past, "seen", pastTo - 7 * DAY, pastTo, after)).toBe(reference("seen", view, pastTo - 7 * DAY, pastTo));
+    expect(getStats(sqlite(), past, { now: NOW }).contacts).toBe(reference("seen", view, pastTo - 7 * DAY, pastTo));
     for (const other of ["reason=INVALID_PHONE", "class=retry_later", "status=open", "q=300", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
       expect(countContactsFromState(sqlite(), parseFilters(new URLSearchParams(other)), "retry", NOW - DAY, NOW), other).toBeNull();
     }

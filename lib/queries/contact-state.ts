@@ -10,9 +10,14 @@ import { and, rawConditions } from "./failure-filter";
  * the hourly counts for the window's whole hours, and for the partial hour at either edge the
  * contacts of that hour's failures whose state falls in it (a PK lookup each).
  *
- * Exact for windows that end after the latest stored failure — the presets, which end now —
- * under no filter, one line, one template, or one line with one template. A window ending in
- * the past, or other filters, is counted from the failures as before (null here).
+ * The state holds each contact's latest failure, so a contact whose latest is at or after the
+ * window's end is not counted there; those few contacts (failures stored after the read's "now"
+ * — webhooks that arrived while it waited, a sender's clock ahead — or after a window ending in
+ * the recent past) are judged from their own failures inside the window, by index lookups.
+ *
+ * Exact under no filter, one line, one template, or one line with one template, for windows with
+ * at most OVERTAKEN_FAILURES_LIMIT failures after their end. Other filters, and windows further in
+ * the past, are counted from the failures as before (null here).
  */
 
 /** What is counted: contacts seen in the window, the retry list, the suppression list. */
@@ -28,10 +33,55 @@ function scopeOf(filters: Filters): string | null {
   return contactScope(key(filters.line[0]), key(filters.template[0]));
 }
 
-/** Whether no failure occurred at or after `to` (then a contact's latest failure is its latest in the window). */
-function endsAfterLatestFailure(sqlite: Database.Database, to: number): boolean {
-  const latest = sqlite.prepare(`SELECT max(occurred_at) FROM failures`).pluck().get() as number | null;
-  return latest === null || latest < to;
+/** Failures after a window's end up to which the state answers (their contacts are judged one by one). */
+export const OVERTAKEN_FAILURES_LIMIT = 10_000;
+
+/** Whether at most `limit` failures occurred at or after `to` (an occurred_at index range). */
+function fewFailuresAfter(sqlite: Database.Database, to: number, limit: number): boolean {
+  const after = sqlite.prepare(`SELECT count(*) FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?)`).pluck().get(to, limit + 1) as number;
+  return after <= limit;
+}
+
+/**
+ * Contacts counted as `kind` in [from, to) among those whose state time is at or after `to`: the
+ * contacts of the failures (under the filters; "do not contact" ones for the suppression list)
+ * stored from `to` on, each judged from its failures inside the window.
+ */
+function countOvertaken(sqlite: Database.Database, filters: Filters, kind: ContactCount, from: number, to: number): number {
+  const raw = rawConditions(filters);
+  const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
+  const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
+  const overtaken = sqlite
+    .prepare(
+      `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) FROM failures f
+       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+    )
+    .pluck()
+    .all(to, ...raw.params, ...dncParams) as string[];
+  if (!overtaken.length) return 0;
+  // A contact's failures: by E.164 phone, or by cellphone for those without one (failures_cellphone_idx).
+  const latestIn = (contactColumn: string) =>
+    sqlite
+      .prepare(
+        `SELECT f.reason, f.occurred_at AS at, f.id FROM failures f
+         WHERE ${contactColumn} = ? AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}
+         ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1`,
+      )
+      .raw(true);
+  const byPhone = latestIn("f.phone_e164");
+  const byCellphone = latestIn("f.phone_e164 IS NULL AND f.cellphone");
+  const everDoNotContact = sqlite.prepare(`SELECT 1 FROM contact_state WHERE contact = ? AND scope = ? AND last_dnc_at IS NOT NULL`).pluck();
+  const retry = new Set<string>(RETRY_REASONS);
+  let counted = 0;
+  for (const contact of overtaken) {
+    type Latest = [reason: string, at: number, id: number];
+    const params = [contact, from, to, ...raw.params, ...dncParams];
+    const candidates = [byPhone.get(...params), byCellphone.get(...params)].filter((r): r is Latest => r !== undefined);
+    const latest = candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2])[0];
+    if (!latest) continue;
+    if (kind !== "retry" || (retry.has(latest[0]) && everDoNotContact.get(contact, EVERY_SCOPE) === undefined)) counted++;
+  }
+  return counted;
 }
 
 /** Contacts of one kind whose state time falls in [a, b) (within one hour), via that span's failures. */
@@ -60,18 +110,25 @@ function countEdge(sqlite: Database.Database, filters: Filters, scope: string, k
  * suppression list (README, "CSV export"), from the contact state; null when it cannot answer
  * exactly (see above), and the caller counts from the failures.
  */
-export function countContactsFromState(sqlite: Database.Database, filters: Filters, kind: ContactCount, from: number, to: number): number | null {
+export function countContactsFromState(
+  sqlite: Database.Database,
+  filters: Filters,
+  kind: ContactCount,
+  from: number,
+  to: number,
+  overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
+): number | null {
   const scope = scopeOf(filters);
   if (scope === null) return null;
   // One snapshot: a commit between the statements could move a contact from a counted hour to an edge.
-  return sqlite.transaction(() => countInSnapshot(sqlite, filters, scope, kind, from, to))();
+  return sqlite.transaction(() => (fewFailuresAfter(sqlite, to, overtakenLimit) ? countInSnapshot(sqlite, filters, scope, kind, from, to) : null))();
 }
 
-function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number | null {
-  if (!endsAfterLatestFailure(sqlite, to)) return null;
+function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number {
+  const overtaken = countOvertaken(sqlite, filters, kind, from, to);
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (firstHour >= lastHour) return from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0;
+  if (firstHour >= lastHour) return overtaken + (from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0);
   const column = kind === "suppress" ? "dnc" : kind;
   const whole = sqlite
     .prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_hours WHERE scope = ? AND bucket >= ? AND bucket < ?`)
@@ -79,5 +136,5 @@ function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: str
     .get(scope, firstHour, lastHour) as number;
   const head = from < firstHour ? countEdge(sqlite, filters, scope, kind, from, firstHour) : 0;
   const tail = lastHour < to ? countEdge(sqlite, filters, scope, kind, lastHour, to) : 0;
-  return whole + head + tail;
+  return whole + head + tail + overtaken;
 }

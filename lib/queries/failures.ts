@@ -3,6 +3,7 @@ import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
 import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
+import { DEPLOYMENT_FAILURE, readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -27,7 +28,6 @@ export interface FailureItem {
   pollId: string | null;
   deploymentId: string | null;
   batchId: string | null;
-  sessionId: string | null;
   incidentId: number;
   incidentStatus: IncidentStatus;
 }
@@ -47,14 +47,13 @@ interface FailureRow {
   poll_id: string | null;
   deployment_id: string | null;
   batch_id: string | null;
-  session_id: string | null;
   incident_id: number;
   incident_status: IncidentStatus;
 }
 
 // The dedupe key and receipt time are the raw event's (\`r\`, one primary-key lookup per row shown).
 const COLUMNS = `f.id, r.dedupe_key, f.occurred_at, r.received_at, f.reason, f.reason_known, f.line, f.template,
-  f.country_code, f.cellphone, f.phone_e164, f.poll_id, f.deployment_id, f.batch_id, f.session_id, f.incident_id,
+  f.country_code, f.cellphone, f.phone_e164, f.poll_id, f.deployment_id, f.batch_id, f.incident_id,
   i.status AS incident_status`;
 
 function toItem(r: FailureRow): FailureItem {
@@ -76,7 +75,6 @@ function toItem(r: FailureRow): FailureItem {
     pollId: r.poll_id,
     deploymentId: r.deployment_id,
     batchId: r.batch_id,
-    sessionId: r.session_id,
     incidentId: r.incident_id,
     incidentStatus: r.incident_status,
   };
@@ -175,6 +173,8 @@ export interface FailureDetail extends FailureItem {
   /** Clock skew: the event time as sent, when it lay over 10 minutes after receipt (`occurredAt` is then the receipt time); else null. */
   sentOccurredAt: string | null;
   eventType: string;
+  /** Read from the payload (not stored apart). */
+  sessionId: string | null;
   userSessionKeys: unknown;
   /** The event's JSON exactly as received. */
   rawPayload: string;
@@ -186,22 +186,24 @@ export interface FailureDetail extends FailureItem {
 export function getFailure(sqlite: Database.Database, id: number): FailureDetail {
   const row = sqlite
     .prepare(
-      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.payload_codec, r.event_type, r.occurred_at_from_receipt, r.sent_occurred_at
+      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.payload_codec, r.occurred_at_from_receipt, r.sent_occurred_at
        FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
        WHERE f.id = ?`,
     )
     .get(id) as
-    | (FailureRow & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; event_type: string; occurred_at_from_receipt: number; sent_occurred_at: number | null })
+    | (FailureRow & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; occurred_at_from_receipt: number; sent_occurred_at: number | null })
     | undefined;
   if (!row) throw new NotFoundError(`No failure with id ${id}.`);
   const info = reasonInfo(row.reason);
+  const rawPayload = decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key));
   return {
     ...toItem(row),
     occurredAtFromReceipt: row.occurred_at_from_receipt === 1,
     sentOccurredAt: row.sent_occurred_at === null ? null : new Date(row.sent_occurred_at).toISOString(),
-    eventType: row.event_type,
+    eventType: DEPLOYMENT_FAILURE,
+    sessionId: readSessionId(JSON.parse(rawPayload)),
     userSessionKeys: row.user_session_keys ? JSON.parse(decodeSessionKeys(row.user_session_keys)) : null,
-    rawPayload: decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key)),
+    rawPayload,
     meaning: info?.meaning ?? null,
     action: info?.action ?? null,
   };

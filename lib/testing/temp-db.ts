@@ -4,6 +4,7 @@ import path from "node:path";
 import type Database from "better-sqlite3";
 import { closeDb, getDb } from "@/db/client";
 import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
+import { readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 
 /** A webhook token long enough for the settings schema (≥ 16 characters). */
@@ -123,6 +124,7 @@ export interface FailureRow {
   poll_id: string | null;
   deployment_id: string | null;
   batch_id: string | null;
+  /** Read from the raw event's payload, as the failure's detail reads it (not stored apart). */
   session_id: string | null;
   /** The JSON text (decoded from its stored form). */
   user_session_keys: string | null;
@@ -132,6 +134,7 @@ export interface RawEventRow {
   id: number;
   /** The key's text (decoded from its stored form). */
   dedupe_key: string;
+  /** As sent while quarantined; "" once accepted. */
   event_type: string;
   occurred_at: number;
   occurred_at_from_receipt: number;
@@ -154,8 +157,13 @@ export interface TemplateStatusRow {
 }
 
 export const failureRows = (): FailureRow[] =>
-  (getDb().sqlite.prepare("SELECT * FROM failures ORDER BY id").all() as Array<Omit<FailureRow, "user_session_keys"> & { user_session_keys: Buffer | null }>).map((row) => ({
+  (
+    getDb()
+      .sqlite.prepare("SELECT f.*, r.payload, r.payload_codec, r.dedupe_key FROM failures f JOIN raw_events r ON r.id = f.raw_event_id ORDER BY f.id")
+      .all() as Array<Omit<FailureRow, "user_session_keys" | "session_id"> & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; dedupe_key: Buffer }>
+  ).map(({ payload, payload_codec, dedupe_key, ...row }) => ({
     ...row,
+    session_id: readSessionId(JSON.parse(decodePayload(payload, payload_codec, decodeDedupeKey(dedupe_key)))),
     user_session_keys: decodeSessionKeys(row.user_session_keys),
   }));
 export const rawEventRows = (): RawEventRow[] =>
