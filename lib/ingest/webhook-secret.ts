@@ -131,11 +131,6 @@ export function isValidWebhookToken(handle: DbHandle, token: string, now = Date.
   return ok;
 }
 
-/** Forget cached secrets (tests that write the settings table directly). */
-export function clearWebhookSecretCache(): void {
-  holder[CACHE] = undefined;
-}
-
 export interface WebhookSecretStatus extends WebhookSecret {
   /** Until when the secret replaced by the last rotation is still accepted; null if it is not. */
   previousValidUntil: string | null;
