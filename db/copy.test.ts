@@ -33,7 +33,7 @@ const LINES = ["+573001112233", "+525511110004"];
 /** A SQLite install with a bit of everything, written by the real ingest code and verbs. */
 async function fillSqlite(): Promise<void> {
   const handle = getDb();
-  ensureWebhookSecret(handle);
+  await ensureWebhookSecret();
   const admin = await createTestUser("admin");
   await createTestUser("viewer");
   const by = { actor: { id: admin.user.id, email: admin.user.email }, ip: "10.0.0.1" };

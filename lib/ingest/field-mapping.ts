@@ -1,15 +1,18 @@
 import { z } from "zod";
-import type { DbHandle } from "@/db/client";
-import { recordAudit, type Actor } from "@/lib/auth/audit";
+import { getEngine, type DbHandle } from "@/db/client";
+import type { Engine } from "@/db/engine";
+import { appendAudit } from "@/lib/auth/audit";
+import type { ActingUser } from "@/lib/incidents/apply";
 import { InvalidInputError } from "@/lib/http/errors";
+import { readSetting, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 
 /**
  * Field mapping: where in Treble's (unpublished) payload each field sits, as dotted JSON paths
  * (`status`, `data.error.code`, `errors.0.code`) tried before the built-in aliases. Admins set it
- * under Settings; it is kept in the `settings` table and cached in memory, so the webhook never
- * queries it per request.
+ * under Settings; it is kept in the `settings` table (through the engine) and cached in memory, so
+ * the webhook never queries it per request.
  */
 export { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 const SETTINGS_KEY = "field_mapping";
@@ -53,46 +56,62 @@ export function parseFieldMapping(input: unknown): FieldMapping {
 // Shared through globalThis: the webhook listener (dist/server.mjs) and Next's route handlers are
 // separate bundles in one process, and a change saved through either must reach the webhook.
 const CACHE = Symbol.for("faultline.fieldMapping");
-type Cache = { mapping: FieldMapping } | undefined;
-const globalCache = globalThis as unknown as Record<typeof CACHE, Cache>;
+/** Bumped by every replacement, so a load that began before it never stores the old mapping after it. */
+const VERSION = Symbol.for("faultline.fieldMapping.version");
+/** Kept per dialect: tests switch engines, and a mapping read from one must not answer for the other. */
+type Cache = { dialect: Engine["dialect"]["name"]; mapping: FieldMapping };
+const holder = globalThis as { [CACHE]?: Cache; [VERSION]?: number };
 
-/** The mapping as stored (a stored value that no longer validates counts as empty). */
-export function readFieldMapping(handle: DbHandle): FieldMapping {
-  const row = handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SETTINGS_KEY) as { value: string } | undefined;
-  if (!row) return EMPTY_FIELD_MAPPING;
-  const parsed = mappingSchema.safeParse(JSON.parse(row.value));
+/** A stored value that no longer validates counts as empty. */
+function fromStored(value: string | undefined): FieldMapping {
+  if (value === undefined) return EMPTY_FIELD_MAPPING;
+  const parsed = mappingSchema.safeParse(JSON.parse(value));
   return parsed.success ? complete(parsed.data) : EMPTY_FIELD_MAPPING;
 }
 
-/** The current mapping for the hot path: read once, then from memory until it is replaced. */
+/**
+ * The mapping as stored, read through the engine; it also refreshes the webhook's cache (the
+ * server calls it at start, before the port opens).
+ */
+export async function readFieldMapping(): Promise<FieldMapping> {
+  const engine = getEngine();
+  const version = holder[VERSION];
+  const mapping = fromStored(await readSetting(engine, SETTINGS_KEY));
+  if (holder[VERSION] === version) holder[CACHE] = { dialect: engine.dialect.name, mapping };
+  return mapping;
+}
+
+/**
+ * The current mapping for the webhook's hot path, from memory: loaded at start (readFieldMapping)
+ * and replaced on every write. Not loaded yet (route handlers called without a server start), it
+ * is read from ingest's own SQLite database, the engine's until ingest moves (step 4).
+ */
 export function fieldMapping(handle: DbHandle): FieldMapping {
-  let cached = globalCache[CACHE];
-  if (!cached) {
-    cached = { mapping: readFieldMapping(handle) };
-    globalCache[CACHE] = cached;
-  }
-  return cached.mapping;
+  const dialect = getEngine().dialect.name;
+  const cached = holder[CACHE];
+  if (cached?.dialect === dialect) return cached.mapping;
+  if (dialect !== "sqlite") throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
+  const row = handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SETTINGS_KEY) as { value: string } | undefined;
+  const mapping = fromStored(row?.value);
+  holder[CACHE] = { dialect, mapping };
+  return mapping;
 }
 
 /** Forget the cached mapping (tests that write the settings table directly). */
 export function clearFieldMappingCache(): void {
-  globalCache[CACHE] = undefined;
+  holder[CACHE] = undefined;
 }
 
 /** Replaces the whole mapping (PUT semantics), records who did it, and refreshes the cache. */
-export function replaceFieldMapping(handle: DbHandle, input: unknown, by: { actor: Actor; ip: string | null; now?: number }): FieldMapping {
+export async function replaceFieldMapping(input: unknown, by: ActingUser, now = Date.now()): Promise<FieldMapping> {
   const mapping = parseFieldMapping(input);
-  const now = by.now ?? Date.now();
   const set = FIELD_MAPPING_KEYS.filter((k) => mapping[k].length).map((k) => `${k}: ${mapping[k].join(", ")}`);
-  handle.db.transaction(
-    (tx) => {
-      handle.sqlite
-        .prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-        .run(SETTINGS_KEY, JSON.stringify(mapping), now);
-      recordAudit(tx, { actor: by.actor, action: "field_mapping_changed", detail: set.length ? set.join("; ") : "cleared", ip: by.ip, at: now });
-    },
-    { behavior: "immediate" },
-  );
-  globalCache[CACHE] = { mapping };
+  const engine = getEngine();
+  await engine.transaction(async (tx) => {
+    await writeSetting(tx, SETTINGS_KEY, JSON.stringify(mapping), now);
+    await appendAudit(tx, { actor: by.actor, action: "field_mapping_changed", detail: set.length ? set.join("; ") : "cleared", ip: by.ip, at: now });
+  });
+  holder[VERSION] = (holder[VERSION] ?? 0) + 1;
+  holder[CACHE] = { dialect: engine.dialect.name, mapping };
   return mapping;
 }

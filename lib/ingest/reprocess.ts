@@ -53,7 +53,7 @@ export async function reprocessQuarantined(
 ): Promise<ReprocessResult> {
   parseInput(reprocessSchema, input);
   const { sqlite } = handle;
-  const mapping = readFieldMapping(handle);
+  const mapping = await readFieldMapping();
   const limit = by.batchSize ?? REPROCESS_BATCH_EVENTS;
   const next = sqlite.prepare(
     `SELECT id, dedupe_key, received_at, payload, payload_codec FROM raw_events WHERE problems IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,

@@ -1,9 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { getDb, type DbHandle } from "@/db/client";
-import { recordAudit, type Actor } from "@/lib/auth/audit";
+import { getEngine, type DbHandle } from "@/db/client";
+import type { Engine, Queryable } from "@/db/engine";
+import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
+import type { ActingUser } from "@/lib/incidents/apply";
+import { logger } from "@/lib/log";
+import { deleteSetting, readSetting, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { WEBHOOK_GRACE_HOURS } from "./webhook-grace";
 
@@ -14,58 +18,107 @@ const PREVIOUS_KEY = "webhook_secret_previous";
 const CACHE_MS = 1000;
 const HOUR_MS = 3_600_000;
 
-
 interface PreviousSecret {
   secret: string;
   expiresAt: number;
 }
 
-let cache: { at: number; current: string; previous: PreviousSecret | null } | undefined;
+interface Secrets {
+  current: string;
+  /** As stored: its expiry is checked on every use, so it never outlives its grace period. */
+  previous: PreviousSecret | null;
+}
+
+// On globalThis: the webhook listener's bundle and Next's each load this module, and a rotation
+// through either must reach the webhook at once. Kept per dialect (tests switch engines).
+const CACHE = Symbol.for("faultline.webhookSecrets");
+/** Bumped by every rotation, so a refresh that began before it never stores the old secrets after it. */
+const VERSION = Symbol.for("faultline.webhookSecrets.version");
+type Cached = Secrets & { dialect: Engine["dialect"]["name"]; at: number; refreshing?: boolean };
+const holder = globalThis as { [CACHE]?: Cached; [VERSION]?: number };
 
 export interface WebhookSecret {
   secret: string;
   source: "env" | "database";
 }
 
+const parsePrevious = (value: string | undefined): PreviousSecret | null => (value === undefined ? null : (JSON.parse(value) as PreviousSecret));
+
+/** The database-kept secret, generated on first use (a concurrent first use keeps the one stored first). */
+async function storedSecret(q: Queryable, now: number): Promise<string> {
+  // Read first: the webhook's cache re-reads it every second, and that must not take the write lock.
+  const stored = await readSetting(q, SECRET_KEY);
+  if (stored !== undefined) return stored;
+  await q.exec("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING", [SECRET_KEY, randomBytes(32).toString("base64url"), now]);
+  return (await readSetting(q, SECRET_KEY))!;
+}
+
 /**
  * The webhook secret: WEBHOOK_SECRET when set; otherwise one generated on first start and kept in
  * the database, so it survives restarts.
  */
-export function ensureWebhookSecret(handle: DbHandle): WebhookSecret {
+export async function ensureWebhookSecret(now = Date.now()): Promise<WebhookSecret> {
   const fromEnv = getSettings().WEBHOOK_SECRET;
   if (fromEnv) return { secret: fromEnv, source: "env" };
-  const generated = randomBytes(32).toString("base64url");
-  handle.sqlite.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING").run(SECRET_KEY, generated);
-  const row = handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SECRET_KEY) as { value: string };
-  return { secret: row.value, source: "database" };
+  return { secret: await storedSecret(getEngine(), now), source: "database" };
+}
+
+/** Reads the accepted secrets into the webhook's cache. */
+async function refreshSecrets(now: number): Promise<Secrets> {
+  const engine = getEngine();
+  const version = holder[VERSION];
+  const { secret: current } = await ensureWebhookSecret(now);
+  const previous = getSettings().WEBHOOK_SECRET ? null : parsePrevious(await readSetting(engine, PREVIOUS_KEY));
+  if (holder[VERSION] === version) holder[CACHE] = { dialect: engine.dialect.name, at: now, current, previous };
+  return { current, previous };
 }
 
 /**
- * ensureWebhookSecret at start, and whether this very start generated the secret: only then is the
- * full URL printed in the start log (logs are kept for long; afterwards admins see it in Settings).
+ * ensureWebhookSecret at start (filling the webhook's cache before the port opens), and whether
+ * this very start generated the secret: only then is the full URL printed in the start log (logs
+ * are kept for long; afterwards admins see it in Settings).
  */
-export function webhookSecretAtStart(handle: DbHandle): WebhookSecret & { generatedNow: boolean } {
-  const existed = handle.sqlite.prepare("SELECT 1 FROM settings WHERE key = ?").get(SECRET_KEY) !== undefined;
-  const secret = ensureWebhookSecret(handle);
+export async function webhookSecretAtStart(now = Date.now()): Promise<WebhookSecret & { generatedNow: boolean }> {
+  const existed = (await readSetting(getEngine(), SECRET_KEY)) !== undefined;
+  const secret = await ensureWebhookSecret(now);
+  await refreshSecrets(now);
   return { ...secret, generatedNow: secret.source === "database" && !existed };
 }
 
-/** The secret replaced by the last rotation, while it has not expired (never with WEBHOOK_SECRET). */
-function previousSecret(handle: DbHandle, now: number): PreviousSecret | null {
-  if (getSettings().WEBHOOK_SECRET) return null;
-  const row = handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(PREVIOUS_KEY) as { value: string } | undefined;
-  if (!row) return null;
-  const previous = JSON.parse(row.value) as PreviousSecret;
-  return previous.expiresAt > now ? previous : null;
+/**
+ * The secrets for the webhook's hot path, from memory. Older than CACHE_MS, they are re-read in
+ * the background (a rotation on another instance) while this answer uses the cached ones. Not
+ * loaded yet (route handlers called without a server start), they are read from ingest's own
+ * SQLite database, the engine's until ingest moves (step 4).
+ */
+function acceptedSecrets(handle: DbHandle, now: number): string[] {
+  const dialect = getEngine().dialect.name;
+  let cached = holder[CACHE];
+  if (cached?.dialect !== dialect) {
+    if (dialect !== "sqlite") throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
+    cached = { dialect, at: now, current: ensureWebhookSecretIn(handle), previous: previousIn(handle) };
+    holder[CACHE] = cached;
+  } else if ((now - cached.at >= CACHE_MS || now < cached.at) && !cached.refreshing) {
+    const stale = cached;
+    stale.refreshing = true;
+    void refreshSecrets(now)
+      .catch((err: unknown) => logger().error({ err }, "webhook secret refresh failed; the cached secrets stay in use"))
+      .finally(() => (stale.refreshing = false));
+  }
+  const { current, previous } = cached;
+  return previous && previous.expiresAt > now ? [current, previous.secret] : [current];
 }
 
-function acceptedSecrets(handle: DbHandle, now: number): string[] {
-  if (!cache || now - cache.at >= CACHE_MS || now < cache.at) {
-    cache = { at: now, current: ensureWebhookSecret(handle).secret, previous: previousSecret(handle, now) };
-  }
-  // Expiry is checked on every call, so a cached previous secret never outlives its grace period.
-  const { current, previous } = cache;
-  return previous && previous.expiresAt > now ? [current, previous.secret] : [current];
+function ensureWebhookSecretIn(handle: DbHandle): string {
+  const fromEnv = getSettings().WEBHOOK_SECRET;
+  if (fromEnv) return fromEnv;
+  handle.sqlite.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING").run(SECRET_KEY, randomBytes(32).toString("base64url"));
+  return (handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SECRET_KEY) as { value: string }).value;
+}
+
+function previousIn(handle: DbHandle): PreviousSecret | null {
+  if (getSettings().WEBHOOK_SECRET) return null;
+  return parsePrevious((handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(PREVIOUS_KEY) as { value: string } | undefined)?.value);
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -78,19 +131,15 @@ export function isValidWebhookToken(handle: DbHandle, token: string, now = Date.
   return ok;
 }
 
-/** Forget cached secrets (after a rotation in this process, and in tests). */
-export function clearWebhookSecretCache(): void {
-  cache = undefined;
-}
-
 export interface WebhookSecretStatus extends WebhookSecret {
   /** Until when the secret replaced by the last rotation is still accepted; null if it is not. */
   previousValidUntil: string | null;
 }
 
-export function webhookSecretStatus(handle: DbHandle = getDb(), now = Date.now()): WebhookSecretStatus {
-  const previous = previousSecret(handle, now);
-  return { ...ensureWebhookSecret(handle), previousValidUntil: previous ? new Date(previous.expiresAt).toISOString() : null };
+export async function webhookSecretStatus(now = Date.now()): Promise<WebhookSecretStatus> {
+  const secret = await ensureWebhookSecret(now);
+  const previous = getSettings().WEBHOOK_SECRET ? null : parsePrevious(await readSetting(getEngine(), PREVIOUS_KEY));
+  return { ...secret, previousValidUntil: previous && previous.expiresAt > now ? new Date(previous.expiresAt).toISOString() : null };
 }
 
 const rotationSchema = z.object({
@@ -100,38 +149,28 @@ const rotationSchema = z.object({
 /**
  * Replaces the database-kept secret with a new one. The old one stays valid for `graceHours`
  * (0: refused at once), so Treble's webhook center can be updated without losing events; a
- * secret from an earlier rotation is dropped. ConflictError when WEBHOOK_SECRET manages it.
+ * secret from an earlier rotation is dropped. ConflictError when WEBHOOK_SECRET manages it, or
+ * when another rotation replaced the secret meanwhile (its UPDATE is conditional on the old one).
  */
-export function rotateWebhookSecret(
-  handle: DbHandle,
-  input: unknown,
-  by: { actor: Actor; ip: string | null; now?: number },
-): WebhookSecretStatus {
+export async function rotateWebhookSecret(input: unknown, by: ActingUser, now = Date.now()): Promise<WebhookSecretStatus> {
   const { graceHours } = parseInput(rotationSchema, input);
   if (getSettings().WEBHOOK_SECRET) {
     throw new ConflictError("The webhook secret is set by the WEBHOOK_SECRET environment variable: change it there and restart.");
   }
-  const now = by.now ?? Date.now();
   const next = randomBytes(32).toString("base64url");
   const expiresAt = now + graceHours * HOUR_MS;
-  handle.db.transaction(
-    (tx) => {
-      const { secret: old } = ensureWebhookSecret(handle);
-      if (graceHours > 0) {
-        handle.sqlite
-          .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-          .run(PREVIOUS_KEY, JSON.stringify({ secret: old, expiresAt } satisfies PreviousSecret));
-      } else {
-        handle.sqlite.prepare("DELETE FROM settings WHERE key = ?").run(PREVIOUS_KEY);
-      }
-      handle.sqlite.prepare("UPDATE settings SET value = ? WHERE key = ?").run(next, SECRET_KEY);
-      const detail = graceHours > 0 ? `previous secret accepted until ${new Date(expiresAt).toISOString()}` : "previous secret refused at once";
-      recordAudit(tx, { actor: by.actor, action: "webhook_secret_rotated", detail, ip: by.ip, at: now });
-    },
-    { behavior: "immediate" },
-  );
-  clearWebhookSecretCache();
-  return webhookSecretStatus(handle, now);
+  await getEngine().transaction(async (tx) => {
+    const old = await storedSecret(tx, now);
+    const replaced = await tx.one("UPDATE settings SET value = ?, updated_at = ? WHERE key = ? AND value = ? RETURNING key", [next, now, SECRET_KEY, old]);
+    if (!replaced) throw new ConflictError("The webhook secret was rotated meanwhile: reload to see the new one.");
+    if (graceHours > 0) await writeSetting(tx, PREVIOUS_KEY, JSON.stringify({ secret: old, expiresAt } satisfies PreviousSecret), now);
+    else await deleteSetting(tx, PREVIOUS_KEY);
+    const detail = graceHours > 0 ? `previous secret accepted until ${new Date(expiresAt).toISOString()}` : "previous secret refused at once";
+    await appendAudit(tx, { actor: by.actor, action: "webhook_secret_rotated", detail, ip: by.ip, at: now });
+  });
+  holder[VERSION] = (holder[VERSION] ?? 0) + 1;
+  await refreshSecrets(now);
+  return webhookSecretStatus(now);
 }
 
 export const WEBHOOK_PATH = "/api/webhooks/treble";

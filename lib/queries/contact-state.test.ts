@@ -256,7 +256,7 @@ describe("contacts counted from the per-contact state", () => {
     // The reason arrives under a field nobody mapped yet: quarantined, counted nowhere.
     await post([unmapped(later - 40 * MINUTE, "FAILURE_BY_BLOCKED_CONTACT"), unmapped(contact.last_at - DAY, "FAILURE")], 2);
     expectEqualToReference(later);
-    replaceFieldMapping(getDb(), { reason: ["status"] }, { actor: SYSTEM_ACTOR, ip: null });
+    await replaceFieldMapping({ reason: ["status"] }, { actor: SYSTEM_ACTOR, ip: null });
     clearFieldMappingCache();
     expect(await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
     expect(sqlite().prepare("SELECT last_dnc_at FROM contact_state WHERE contact = ? AND scope = '[null,null]'").pluck().get(contact.contact)).toBe(later - 40 * MINUTE);

@@ -9,6 +9,7 @@ import { migratePostgres } from "@/db/pg/migrate";
 import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { scheduleAuthPruning } from "@/lib/auth/prune";
 import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
+import { readFieldMapping } from "@/lib/ingest/field-mapping";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
@@ -99,7 +100,9 @@ export async function startServer(): Promise<http.Server> {
   const log = logger();
   if (settings.DATABASE_URL) await refusePostgresForNow(settings.DATABASE_URL);
   const handle = getDb();
-  const secret = webhookSecretAtStart(handle);
+  // The webhook's caches are filled before the port opens: its hot path never queries them.
+  const secret = await webhookSecretAtStart();
+  await readFieldMapping();
   const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
   // Whoever reaches a fresh server first must not become its admin: /setup needs a code that only
   // the start log shows. Issued before the port opens, so an earlier start's code is dead by then.

@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import { getTranslations } from "next-intl/server";
 import { RedeployPanel } from "@/components/settings/redeploy-panel";
-import { getDb } from "@/db/client";
 import { FieldMappingPanel } from "@/components/settings/field-mapping-panel";
 import { IncidentSettingsPanel } from "@/components/settings/incident-settings-panel";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
@@ -32,7 +31,7 @@ export default async function SettingsPage() {
   const admin = user.role === "admin";
   const tz = await settingsTimeZone();
   // Admin-only data is read only for admins; everyone else gets neither the data nor the controls.
-  const adminData = admin ? { ...webhookSecretStatus(), users: listUsers() } : null;
+  const adminData = admin ? { ...(await webhookSecretStatus()), users: listUsers() } : null;
   return (
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>
@@ -53,7 +52,7 @@ export default async function SettingsPage() {
         <>
           <FailingChannelsBanner channels={listChannels()} />
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
-          <FieldMappingPanel initial={readFieldMapping(getDb())} />
+          <FieldMappingPanel initial={await readFieldMapping()} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />
           <TokensPanel initialTokens={await listApiTokens()} users={adminData.users} currentUserId={user.id} tz={tz} />
           <RedeployPanel initial={await redeploySettings()} />

@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { readJsonObject } from "@/lib/http/read-json";
 import { jsonRoute } from "@/lib/http/route";
@@ -7,9 +6,9 @@ import { readFieldMapping, replaceFieldMapping } from "@/lib/ingest/field-mappin
 export const dynamic = "force-dynamic";
 
 /** The field mapping: every key, each a list of dotted JSON paths (empty when unset). */
-export const GET = jsonRoute({ role: "admin" }, () => readFieldMapping(getDb()));
+export const GET = jsonRoute({ role: "admin" }, () => readFieldMapping());
 
 /** Replaces the whole mapping; keys left out are cleared. Answers the mapping as stored. */
 export const PUT = jsonRoute({ role: "admin" }, async (request, user) =>
-  replaceFieldMapping(getDb(), await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
+  replaceFieldMapping(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
 );
