@@ -31,7 +31,8 @@ const csv = (max: number) =>
     .transform((v) => (v ? [...new Set(v.split(",").map((s) => s.trim()).filter(Boolean))] : []))
     .pipe(z.array(z.string().max(max, `values must be at most ${max} characters`)).max(MAX_LIST, `at most ${MAX_LIST} values`));
 
-const isoInstant = z
+/** An ISO 8601 date-time (optional): the filters' from/to, an export's `at`. */
+export const isoInstant = z
   .string()
   .optional()
   .refine((v) => v === undefined || (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))), "must be an ISO 8601 date-time");

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { InvalidInputError } from "@/lib/http/errors";
 import { decodeSessionKeys } from "@/lib/ingest/compact-values";
+import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { readLineLabels } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
@@ -42,23 +43,30 @@ export const DO_NOT_CONTACT_CONTACTS_SQL = `SELECT ${CONTACT} FROM failures f WH
  * the database is read once, briefly, and the slow part (sending) reads the temporary table.
  */
 function materialise(sqlite: Database.Database, which: ContactList, request: ExportRequest): void {
+  // One snapshot: the failures read and the per-contact state consulted agree.
+  sqlite.transaction(() => materialiseInSnapshot(sqlite, which, request))();
+}
+
+function materialiseInSnapshot(sqlite: Database.Database, which: ContactList, request: ExportRequest): void {
   const { filters, window } = request;
   const upperId = maxId(sqlite, "failures");
   const raw = rawConditions(filters);
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${CONTACT} IS NOT NULL AND ${and(raw.sql)}`;
   const viewParams = [window.from, window.to, upperId, ...raw.params];
   if (which === "retry") {
+    // The suppression rule (DO_NOT_CONTACT_CONTACTS_SQL) read from the per-contact state: a
+    // primary-key lookup per listed contact instead of every "do not contact" failure ever.
     sqlite
       .prepare(
         `CREATE TEMP TABLE contact_list AS
-         SELECT country_code, cellphone, phone_e164, reason, occurred_at, template, line, user_session_keys FROM (
+         SELECT l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line, l.user_session_keys FROM (
            SELECT f.*, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
-           FROM failures f WHERE ${inView})
-         WHERE n = 1 AND reason IN (${list(RETRY_REASONS)})
-           AND contact NOT IN (${DO_NOT_CONTACT_CONTACTS_SQL})
-         ORDER BY occurred_at DESC`,
+           FROM failures f WHERE ${inView}) l
+         WHERE l.n = 1 AND l.reason IN (${list(RETRY_REASONS)})
+           AND NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = l.contact AND g.scope = ? AND g.last_dnc_at IS NOT NULL)
+         ORDER BY l.occurred_at DESC`,
       )
-      .run(...viewParams, ...RETRY_REASONS, ...DO_NOT_CONTACT_REASONS, upperId);
+      .run(...viewParams, ...RETRY_REASONS, EVERY_SCOPE);
   } else {
     sqlite
       .prepare(

@@ -157,6 +157,23 @@ describe("GET /api/failures/export", () => {
     });
   }
 
+  it("counts a preset window as of now and answers that instant (`at`), which pins the download to the window counted", async () => {
+    const before = Date.now();
+    const live = (await (await get("failures", { range: "7d", count: "1" })).json()) as { rows: number; at: string };
+    expect(Date.parse(live.at)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(live.at)).toBeLessThanOrEqual(Date.now());
+    // The dataset ends at NOW, in the past: its last 7 days, counted and downloaded as of then.
+    const at = new Date(NOW).toISOString();
+    const expected = tableRows({ from: new Date(NOW - 7 * DAY).toISOString(), to: at });
+    expect(expected.length).toBeGreaterThan(100);
+    const counted = (await (await get("failures", { range: "7d", count: "1", at })).json()) as { rows: number; at: string };
+    expect(counted).toEqual({ rows: expected.length, at });
+    const { rows, response } = await exportCsv("failures", { range: "7d", at });
+    expect(rows).toEqual(expected.map(expectedRecord));
+    // Still the preset's file name, ending at the pinned instant.
+    expect(response.headers.get("content-disposition")).toContain("last-7d_20261118-1500Z_20261125-1500Z");
+  });
+
   it("crosses read chunks on a burst sharing one timestamp without losing or repeating a row", async () => {
     const t = "2020-06-01T12:00:00.000Z";
     store(Array.from({ length: 5003 }, () => failureEvent({ timestamp: t, event_id: nextEventId("burst") })));
@@ -387,6 +404,7 @@ describe("export access and input", () => {
     const cases: Array<[keyof typeof routes, Record<string, string>, string]> = [
       ["failures", { range: "2y" }, "range"],
       ["failures", { bom: "yes" }, "bom"],
+      ["failures", { at: "yesterday" }, "at"],
       ["failures", { tz: "Mars/Olympus" }, "tz"],
       ["incidents", { count: "true" }, "count"],
       ["contacts", { list: "everyone" }, "list"],

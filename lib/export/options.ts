@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { filtersToSearchParams, parseFilters, resolveWindow, type Filters, type TimeWindow } from "@/lib/filters";
+import { filtersToSearchParams, isoInstant, parseFilters, resolveWindow, type Filters, type TimeWindow } from "@/lib/filters";
 import { parseQuery } from "@/lib/validate";
 
 /** Parameters of every /api/…/export route beside the shared filters. */
@@ -11,8 +11,13 @@ export type ContactList = (typeof CONTACT_LISTS)[number];
 const exportOptionsSchema = z.object({
   /** `bom=1`: start with a UTF-8 byte order mark, so Excel reads the file as UTF-8. */
   bom: flag,
-  /** `count=1`: answer `{ rows }` (what the download would hold) instead of the CSV. */
+  /** `count=1`: answer `{ rows, at }` (what the download would hold) instead of the CSV. */
   count: flag,
+  /**
+   * `at` (ISO 8601): the instant a preset window ends, instead of now. The download passes the
+   * count's `at`, so the file holds the window that was counted, not one that slid meanwhile.
+   */
+  at: isoInstant,
 });
 
 export interface ExportRequest {
@@ -20,13 +25,16 @@ export interface ExportRequest {
   window: TimeWindow;
   bom: boolean;
   count: boolean;
+  /** The instant "now" meant for this request's window (answered with `count=1`). */
+  at: number;
 }
 
 /** The filters and export options of an export URL; 400 naming the parameter when one is bad. */
 export function parseExportRequest(params: URLSearchParams, now = Date.now()): ExportRequest {
   const filters = parseFilters(params);
-  const options = parseQuery(exportOptionsSchema, params);
-  return { filters, window: resolveWindow(filters, now), ...options };
+  const { at, ...options } = parseQuery(exportOptionsSchema, params);
+  const instant = at === undefined ? now : Date.parse(at);
+  return { filters, window: resolveWindow(filters, instant), ...options, at: instant };
 }
 
 /** `list=retry|suppress` of the contacts export (required). */

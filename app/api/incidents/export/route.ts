@@ -6,9 +6,9 @@ import { runRead, streamExport } from "@/lib/read/pool";
 
 export const dynamic = "force-dynamic";
 
-/** The incidents of the dashboard's filters as CSV; `count=1` answers `{ rows }` instead. */
+/** The incidents of the dashboard's filters as CSV; `count=1` answers `{ rows, at }` instead. */
 export const GET = responseRoute({ role: "operator" }, async (request, user) => {
   const exportRequest = parseExportRequest(new URL(request.url).searchParams);
-  if (exportRequest.count) return json({ rows: await runRead("incidentExportCount", { request: exportRequest, viewerId: user.id }, { user: user.id }) });
+  if (exportRequest.count) return json({ rows: await runRead("incidentExportCount", { request: exportRequest, viewerId: user.id }, { user: user.id }), at: new Date(exportRequest.at).toISOString() });
   return csvResponse(await streamExport("incidents", { request: exportRequest, viewerId: user.id }, { user: user.id, bom: exportRequest.bom }));
 });
