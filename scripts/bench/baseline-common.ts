@@ -49,7 +49,6 @@ type FailureRow = [
   pollId: string | null,
   deploymentId: string | null,
   batchId: string | null,
-  sessionId: string | null,
   userSessionKeys: string | null,
 ];
 
@@ -92,7 +91,6 @@ export function toRows(body: unknown, payload: string, receivedAt: number): Even
       str(body.poll_id),
       str(body.deployment_id),
       str(body.batch_id),
-      str(body.session_id),
       body.user_session_keys === undefined ? null : JSON.stringify(body.user_session_keys),
     ],
   };
@@ -104,7 +102,7 @@ export interface Inserter {
 }
 
 const FAILURE_COLUMNS = `raw_event_id, occurred_at, reason, reason_known, line, template,
-  country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, session_id, user_session_keys`;
+  country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, user_session_keys`;
 
 /**
  * Prepared once, reused for every request: the baselines' whole storage layer — one INSERT into
@@ -124,8 +122,8 @@ export function prepareInserter(sqlite: Database.Database): Inserter {
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING`,
   );
   const insertFailure = withIncident
-    ? sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    : sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    ? sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    : sqlite.prepare(`INSERT INTO failures (${FAILURE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const upsertIncident = withIncident
     ? sqlite.prepare(
         `INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?)
