@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import type Database from "better-sqlite3";
 import type { Queryable } from "@/db/engine";
 
 /**
@@ -19,4 +21,18 @@ export async function writeSetting(q: Queryable, key: string, value: string, now
 
 export async function deleteSetting(q: Queryable, key: string): Promise<void> {
   await q.exec("DELETE FROM settings WHERE key = ?", [key]);
+}
+
+/**
+ * readSetting synchronously on a SQLite connection, for what is still synchronous SQLite: the
+ * webhook's caches before the engine has loaded them, the incident timers, better-auth's secret.
+ */
+export function readSettingIn(sqlite: Database.Database, key: string): string | undefined {
+  return sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(key) as string | undefined;
+}
+
+/** A random secret kept under `key`: generated on first use (a concurrent first use keeps the one stored first). */
+export function ensureGeneratedSettingIn(sqlite: Database.Database, key: string): string {
+  sqlite.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING").run(key, randomBytes(32).toString("base64url"));
+  return readSettingIn(sqlite, key)!;
 }

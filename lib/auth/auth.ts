@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
@@ -8,6 +7,7 @@ import type { DbHandle } from "@/db/client";
 import { getDb } from "@/db/client";
 import { accounts, sessions, users, verifications } from "@/db/schema";
 import { getSettings } from "@/lib/config";
+import { ensureGeneratedSettingIn } from "@/lib/settings-store";
 import { clientIp, CLIENT_IP_HEADER } from "./client-ip";
 import { recordSignIn, recordSignInFailure, signInGate } from "./lockout";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
@@ -25,10 +25,7 @@ export const ACCOUNT_DISABLED = "ACCOUNT_DISABLED";
  * sessions survive restarts and nobody has to configure one.
  */
 function ensureAuthSecret(handle: DbHandle): string {
-  handle.sqlite
-    .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
-    .run(AUTH_SECRET_KEY, randomBytes(32).toString("base64url"));
-  return (handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(AUTH_SECRET_KEY) as { value: string }).value;
+  return ensureGeneratedSettingIn(handle.sqlite, AUTH_SECRET_KEY);
 }
 
 const SIGN_IN_PATH = "/sign-in/email";

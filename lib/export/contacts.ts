@@ -5,7 +5,7 @@ import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { readLineLabels } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { countContactsFromState } from "@/lib/queries/contact-state";
+import { countContactsFromState, neverDoNotContact } from "@/lib/queries/contact-state";
 import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
 import { exportFilename, type ContactList, type ExportRequest } from "./options";
 
@@ -63,7 +63,7 @@ function materialiseInSnapshot(sqlite: Database.Database, which: ContactList, re
            SELECT f.*, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
            FROM failures f WHERE ${inView}) l
          WHERE l.n = 1 AND l.reason IN (${list(RETRY_REASONS)})
-           AND NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = l.contact AND g.scope = ? AND g.last_dnc_at IS NOT NULL)
+           AND ${neverDoNotContact("l.contact")}
          ORDER BY l.occurred_at DESC`,
       )
       .run(...viewParams, ...RETRY_REASONS, EVERY_SCOPE);

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { z } from "zod";
 import { getEngine } from "@/db/client";
 import { appendAudit } from "@/lib/auth/audit";
-import { readSetting, writeSetting } from "@/lib/settings-store";
+import { readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import type { ActingUser } from "./apply";
 
@@ -45,7 +45,7 @@ export async function getIncidentSettings(): Promise<IncidentSettings> {
  * (lib/incidents/lifecycle.ts), until they move to the engine.
  */
 export function incidentSettingsIn(sqlite: Database.Database): IncidentSettings {
-  return fromStored(sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(AUTO_RESOLVE_KEY) as string | undefined);
+  return fromStored(readSettingIn(sqlite, AUTO_RESOLVE_KEY));
 }
 
 /** Body {"autoResolveAfterHours": null | 1..720} (admins); audited. Returns the settings now in effect. */

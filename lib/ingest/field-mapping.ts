@@ -4,7 +4,7 @@ import type { Engine } from "@/db/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { InvalidInputError } from "@/lib/http/errors";
-import { readSetting, writeSetting } from "@/lib/settings-store";
+import { readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 
@@ -91,8 +91,7 @@ export function fieldMapping(handle: DbHandle): FieldMapping {
   const cached = holder[CACHE];
   if (cached?.dialect === dialect) return cached.mapping;
   if (dialect !== "sqlite") throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
-  const row = handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SETTINGS_KEY) as { value: string } | undefined;
-  const mapping = fromStored(row?.value);
+  const mapping = fromStored(readSettingIn(handle.sqlite, SETTINGS_KEY));
   holder[CACHE] = { dialect, mapping };
   return mapping;
 }

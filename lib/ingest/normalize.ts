@@ -213,6 +213,8 @@ function readTemplate(reader: EventReader, aliases: readonly string[] = TEMPLATE
   return reader.boundedText(found.value, found.path, FIELD_MAX_LENGTH.template);
 }
 
+const SESSION_ID_ALIASES = ["session_id", "session.external_id"];
+
 function readFailure(reader: EventReader): FailureFields {
   const reasonFound = reader.first(REASON_ALIASES, reader.mapping.reason);
   if (!reasonFound) {
@@ -262,8 +264,6 @@ export function readSessionId(event: unknown): string | null {
   if (!isObject(event)) return null;
   return new EventReader(event, new Problems(), EMPTY_FIELD_MAPPING).text(SESSION_ID_ALIASES, FIELD_MAX_LENGTH.campaign_id);
 }
-
-const SESSION_ID_ALIASES = ["session_id", "session.external_id"];
 
 /** The contact: mapped paths first, then `user.country_code` + `user.cellphone`, else the top-level pair. */
 function readContact(reader: EventReader): { countryCode: string | null; cellphone: string | null } {

@@ -216,11 +216,6 @@ export function newWriteBatch(sqlite: Database.Database): WriteBatch {
 }
 
 /**
- * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
- * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
- * Must run inside the transaction that stored (or un-quarantined) the raw event.
- */
-/**
  * The type kept on the raw event: "" when the event became a failure, a template status or a
  * session close (that row says what it was; deflate cannot share 18 bytes a row), else as sent
  * (the quarantine list shows it; an event of another type is kept raw).
@@ -229,6 +224,11 @@ export function storedEventType(e: PreparedEvent): string {
   return !e.problems && (e.failure || e.templateStatus || e.sessionClose) ? "" : e.eventType;
 }
 
+/**
+ * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
+ * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
+ * Must run inside the transaction that stored (or un-quarantined) the raw event.
+ */
 export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {
   const s = statements(sqlite);
   if (e.failure) recordFailure(s, batch, rawEventId, e, e.failure);

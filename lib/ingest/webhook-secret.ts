@@ -7,7 +7,7 @@ import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { logger } from "@/lib/log";
-import { deleteSetting, readSetting, writeSetting } from "@/lib/settings-store";
+import { deleteSetting, ensureGeneratedSettingIn, readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { WEBHOOK_GRACE_HOURS } from "./webhook-grace";
 
@@ -80,9 +80,9 @@ async function refreshSecrets(now: number): Promise<Secrets> {
  */
 export async function webhookSecretAtStart(now = Date.now()): Promise<WebhookSecret & { generatedNow: boolean }> {
   const existed = (await readSetting(getEngine(), SECRET_KEY)) !== undefined;
-  const secret = await ensureWebhookSecret(now);
-  await refreshSecrets(now);
-  return { ...secret, generatedNow: secret.source === "database" && !existed };
+  const { current } = await refreshSecrets(now);
+  const source = getSettings().WEBHOOK_SECRET ? "env" : "database";
+  return { secret: current, source, generatedNow: source === "database" && !existed };
 }
 
 /**
@@ -110,15 +110,11 @@ function acceptedSecrets(handle: DbHandle, now: number): string[] {
 }
 
 function ensureWebhookSecretIn(handle: DbHandle): string {
-  const fromEnv = getSettings().WEBHOOK_SECRET;
-  if (fromEnv) return fromEnv;
-  handle.sqlite.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING").run(SECRET_KEY, randomBytes(32).toString("base64url"));
-  return (handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(SECRET_KEY) as { value: string }).value;
+  return getSettings().WEBHOOK_SECRET || ensureGeneratedSettingIn(handle.sqlite, SECRET_KEY);
 }
 
 function previousIn(handle: DbHandle): PreviousSecret | null {
-  if (getSettings().WEBHOOK_SECRET) return null;
-  return parsePrevious((handle.sqlite.prepare("SELECT value FROM settings WHERE key = ?").get(PREVIOUS_KEY) as { value: string } | undefined)?.value);
+  return getSettings().WEBHOOK_SECRET ? null : parsePrevious(readSettingIn(handle.sqlite, PREVIOUS_KEY));
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();

@@ -33,6 +33,13 @@ function scopeOf(filters: Filters): string | null {
   return contactScope(key(filters.line[0]), key(filters.template[0]));
 }
 
+/**
+ * SQL: the contact (an SQL expression) has no "do not contact" failure in any scope — the retry
+ * list's rule, one key lookup in the state. Binds EVERY_SCOPE.
+ */
+export const neverDoNotContact = (contact: string) =>
+  `NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = ${contact} AND g.scope = ? AND g.last_dnc_at IS NOT NULL)`;
+
 /** Failures after a window's end up to which the state answers (their contacts are judged one by one). */
 export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 
@@ -70,7 +77,7 @@ function countOvertaken(sqlite: Database.Database, filters: Filters, kind: Conta
       .raw(true);
   const byPhone = latestIn("f.phone_e164");
   const byCellphone = latestIn("f.phone_e164 IS NULL AND f.cellphone");
-  const everDoNotContact = sqlite.prepare(`SELECT 1 FROM contact_state WHERE contact = ? AND scope = ? AND last_dnc_at IS NOT NULL`).pluck();
+  const mayRetry = sqlite.prepare(`SELECT ${neverDoNotContact("?")}`).pluck();
   const retry = new Set<string>(RETRY_REASONS);
   let counted = 0;
   for (const contact of overtaken) {
@@ -79,7 +86,7 @@ function countOvertaken(sqlite: Database.Database, filters: Filters, kind: Conta
     const candidates = [byPhone.get(...params), byCellphone.get(...params)].filter((r): r is Latest => r !== undefined);
     const latest = candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2])[0];
     if (!latest) continue;
-    if (kind !== "retry" || (retry.has(latest[0]) && everDoNotContact.get(contact, EVERY_SCOPE) === undefined)) counted++;
+    if (kind !== "retry" || (retry.has(latest[0]) && mayRetry.get(contact, EVERY_SCOPE) === 1)) counted++;
   }
   return counted;
 }
@@ -92,7 +99,7 @@ function countEdge(sqlite: Database.Database, filters: Filters, scope: string, k
   const retry =
     kind === "retry"
       ? `AND s.last_reason IN (${list(RETRY_REASONS)})
-         AND NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = s.contact AND g.scope = ? AND g.last_dnc_at IS NOT NULL)`
+         AND ${neverDoNotContact("s.contact")}`
       : "";
   return sqlite
     .prepare(
