@@ -320,12 +320,14 @@ export const contactState = sqliteTable(
   (t) => [primaryKey({ columns: [t.contact, t.scope] })],
 );
 /**
- * Per scope and hour (UTC start): contacts whose latest failure is in that hour (`seen`), those
- * of them on the retry list (`retry`), and contacts whose latest "do not contact" failure is in
- * that hour (`dnc`). A contact moving to a later hour leaves the earlier one. WITHOUT ROWID.
+ * Per scope and quarter hour (UTC start): contacts whose latest failure is in that quarter
+ * (`seen`), those of them on the retry list (`retry`), and contacts whose latest "do not contact"
+ * failure is in that quarter (`dnc`). A contact moving to a later quarter leaves the earlier one.
+ * Quarters, not hours: a window's partial quarters at its edges are judged contact by contact.
+ * WITHOUT ROWID.
  */
-export const contactStateHours = sqliteTable(
-  "contact_state_hours",
+export const contactStateQuarters = sqliteTable(
+  "contact_state_quarters",
   {
     scope: text("scope").notNull(),
     bucket: integer("bucket").notNull(),

@@ -88,7 +88,7 @@ const EVENT_TABLES = [
   "contact_sketch_hour",
   "contact_sketch_day",
   "contact_state",
-  "contact_state_hours",
+  "contact_state_quarters",
   "raw_events",
 ];
 

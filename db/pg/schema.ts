@@ -332,9 +332,9 @@ export const contactState = pgTable(
   },
   (t) => [primaryKey({ columns: [t.contact, t.scope] })],
 );
-/** Per scope and hour: contacts seen, on the retry list, and with a "do not contact" failure. */
-export const contactStateHours = pgTable(
-  "contact_state_hours",
+/** Per scope and quarter hour: contacts seen, on the retry list, and with a "do not contact" failure. */
+export const contactStateQuarters = pgTable(
+  "contact_state_quarters",
   {
     scope: text("scope").notNull(),
     bucket: bigint("bucket", { mode: "number" }).notNull(),

@@ -1,3 +1,4 @@
+import zlib from "node:zlib";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -239,9 +240,23 @@ describe("GET /api/failures/export", () => {
     expect(kolkata.rows[0]!.at(-2)).toBe("2020-07-03T15:30:00.000+05:30");
   });
 
+  it("sends the same file gzip-compressed to a client that accepts gzip, and plain to one that does not", async () => {
+    const plain = await get("failures", ALL, { ...operator.headers, "accept-encoding": "identity" });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const text = await plain.text();
+    const compressed = await get("failures", ALL, { ...operator.headers, "accept-encoding": "gzip, deflate, br" });
+    expect(compressed.status).toBe(200);
+    expect(compressed.headers.get("content-encoding")).toBe("gzip");
+    expect(compressed.headers.get("vary")).toBe("Accept-Encoding");
+    const bytes = Buffer.from(await compressed.arrayBuffer());
+    expect(bytes.length).toBeLessThan(Buffer.byteLength(text));
+    expect(zlib.gunzipSync(bytes).toString("utf8")).toBe(text);
+    expect(text.split("\n").length).toBeGreaterThan(10);
+  });
+
   it("cancelling a download ends its worker and frees the user's slot while ingest keeps writing", async () => {
     const request = parseExportRequest(new URLSearchParams(ALL), NOW);
-    const { body } = await streamExport("failures", { request }, { user: "cancelling-user", bom: false });
+    const { body } = await streamExport("failures", { request }, { user: "cancelling-user", bom: false, gzip: false });
     const reader = body.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);

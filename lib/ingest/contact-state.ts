@@ -1,22 +1,22 @@
 import type Database from "better-sqlite3";
 import { perConnection } from "@/db/statements";
 import { reasonInfo } from "@/lib/reasons";
-import { HOUR_MS } from "@/lib/time/zoned";
+import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
 /**
  * Per-contact latest state, kept in the ingest transaction (db/schema.ts: contact_state and
- * contact_state_hours), so that "contacts with a failure since T", the retry list and the
- * suppression list are counted from a few hundred hourly rows instead of the window's failures.
+ * contact_state_quarters), so that "contacts with a failure since T", the retry list and the
+ * suppression list are counted from a few thousand quarter-hour rows instead of the window's failures.
  *
  * A contact is its E.164 phone, else the cellphone as sent. Each contact has one row per scope it
  * failed in: everything, its line, its template, and its line × template. A row holds the latest
  * failure of the contact in that scope (time and reason; ties go to the later stored failure, as
- * the lists order them) and the time of its latest "do not contact" failure there. The hourly
- * rows count, per scope and hour: contacts whose latest failure is in that hour ("seen"), those of
- * them on the retry list (latest reason "retry later" or "fix then retry", and no "do not contact"
- * failure in any scope), and contacts whose latest "do not contact" failure is in that hour.
- * When a contact's latest failure moves from one hour to another, the first hour loses it and the
- * second gains it, so a sum over the hours since T is exact.
+ * the lists order them) and the time of its latest "do not contact" failure there. The quarter-hour
+ * rows count, per scope and quarter: contacts whose latest failure is in that quarter ("seen"),
+ * those of them on the retry list (latest reason "retry later" or "fix then retry", and no "do not
+ * contact" failure in any scope), and contacts whose latest "do not contact" failure is in it.
+ * When a contact's latest failure moves from one quarter to another, the first loses it and the
+ * second gains it, so a sum over the quarters since T is exact.
  */
 
 /** A scope as stored: `[line, template]` as JSON, null for "any". SQL backfills write json_array(line, template). */
@@ -27,7 +27,7 @@ export function contactScope(line: string | null, template: string | null): stri
 /** The scope of every failure of a contact (its "do not contact" time is the retry list's rule). */
 export const EVERY_SCOPE = contactScope(null, null);
 
-const hourOf = (t: number) => t - (t % HOUR_MS);
+const quarterOf = (t: number) => t - (t % QUARTER_HOUR_MS);
 
 export const isRetryReason = (reason: string) => {
   const reasonClass = reasonInfo(reason)?.reasonClass;
@@ -50,7 +50,7 @@ interface ContactStates {
   read: Set<string> | "all";
 }
 
-interface HourDelta {
+interface QuarterDelta {
   scope: string;
   bucket: number;
   seen: number;
@@ -69,8 +69,8 @@ function prepareStatements(sqlite: Database.Database) {
        ON CONFLICT DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
     ),
     forget: sqlite.prepare(`DELETE FROM contact_state WHERE contact = ? AND scope = ?`),
-    addToHour: sqlite.prepare(
-      `INSERT INTO contact_state_hours (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
+    addToQuarter: sqlite.prepare(
+      `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO UPDATE SET seen = seen + excluded.seen, retry = retry + excluded.retry, dnc = dnc + excluded.dnc`,
     ),
   };
@@ -84,7 +84,7 @@ const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
 
 /**
  * The contacts one transaction touches: read at first sight, changed in memory failure by
- * failure, written once (rows and hourly counts) at flush. Ingest and re-processing count
+ * failure, written once (rows and quarter-hour counts) at flush. Ingest and re-processing count
  * failures into it; the retention purge forgets what it deleted.
  */
 export class ContactStateTallies {
@@ -153,11 +153,11 @@ export class ContactStateTallies {
     }
   }
 
-  /** Writes changed rows and the hourly counts they move; once, inside the transaction. */
+  /** Writes changed rows and the quarter-hour counts they move; once, inside the transaction. */
   flush(): void {
-    const deltas = new Map<string, HourDelta>();
+    const deltas = new Map<string, QuarterDelta>();
     const add = (scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
-      const bucket = hourOf(at);
+      const bucket = quarterOf(at);
       const key = `${bucket}|${scope}`;
       let delta = deltas.get(key);
       if (!delta) deltas.set(key, (delta = { scope, bucket, seen: 0, retry: 0, dnc: 0 }));
@@ -184,6 +184,6 @@ export class ContactStateTallies {
         else this.s.forget.run(contact, scope);
       }
     }
-    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) this.s.addToHour.run(d.scope, d.bucket, d.seen, d.retry, d.dnc);
+    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) this.s.addToQuarter.run(d.scope, d.bucket, d.seen, d.retry, d.dnc);
   }
 }

@@ -62,7 +62,7 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
       sqlite.prepare(`DELETE FROM ${t} WHERE bucket < min(@cutoff, (SELECT min(bucket) FROM ${t} WHERE bucket < @cutoff) + ${DAY_MS})`),
     ),
     // Contacts whose latest failure is before the cutoff left their hours already (one statement: the table is small).
-    contactHours: sqlite.prepare(`DELETE FROM contact_state_hours WHERE bucket < ?`),
+    contactQuarters: sqlite.prepare(`DELETE FROM contact_state_quarters WHERE bucket < ?`),
     oldIncidents: sqlite
       .prepare(`SELECT json_group_array(id) FROM (SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ${limit})`)
       .pluck(),
@@ -109,7 +109,7 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
     }
   }
 
-  result.buckets += s.contactHours.run(cutoff).changes;
+  result.buckets += s.contactQuarters.run(cutoff).changes;
 
   const incidentBatch = sqlite.transaction(() => {
     const ids = s.oldIncidents.get(cutoff) as string;

@@ -121,31 +121,37 @@ function expectEqualToReference(now: number): void {
   expect(compared).toBe(VIEWS.length * windows.length * 3);
 }
 
-/** Recomputes the hourly counts from contact_state (as the migration's backfill does) and compares. */
-function expectHoursConsistent(): void {
+/** Recomputes the quarter-hour counts from contact_state (as the migration's backfill does) and compares. */
+function expectQuartersConsistent(): void {
   const stored = sqlite()
-    .prepare(`SELECT scope, bucket, seen, retry, dnc FROM contact_state_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket`)
+    .prepare(`SELECT scope, bucket, seen, retry, dnc FROM contact_state_quarters WHERE seen OR retry OR dnc ORDER BY scope, bucket`)
     .all();
-  const backfill = backfillStatements().find((s) => s.includes("INSERT INTO `contact_state_hours`"))!;
-  sqlite().exec("CREATE TEMP TABLE expected_hours AS SELECT * FROM contact_state_hours WHERE 0");
+  const backfill = backfillStatements().find((s) => s.includes("INSERT INTO `contact_state_quarters`"))!;
+  sqlite().exec("CREATE TEMP TABLE expected_quarters AS SELECT * FROM contact_state_quarters WHERE 0");
   try {
-    sqlite().exec(backfill.replace("INSERT INTO `contact_state_hours`", "INSERT INTO temp.expected_hours"));
-    const expected = sqlite().prepare(`SELECT scope, bucket, seen, retry, dnc FROM temp.expected_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket`).all();
+    sqlite().exec(backfill.replace("INSERT INTO `contact_state_quarters`", "INSERT INTO temp.expected_quarters"));
+    const expected = sqlite().prepare(`SELECT scope, bucket, seen, retry, dnc FROM temp.expected_quarters WHERE seen OR retry OR dnc ORDER BY scope, bucket`).all();
     expect(stored).toEqual(expected);
   } finally {
-    sqlite().exec("DROP TABLE temp.expected_hours");
+    sqlite().exec("DROP TABLE temp.expected_quarters");
   }
 }
 
-/** The backfill statements of the contact_state migration. */
+/**
+ * The backfills that compute the state from the failures: contact_state's (its migration) and
+ * the quarter-hour counts' (the migration that made them quarters).
+ */
 function backfillStatements(): string[] {
   const dir = path.resolve("db/migrations");
-  const file = fs.readdirSync(dir).find((f) => f.endsWith("_contact_state.sql"))!;
-  return fs
-    .readFileSync(path.join(dir, file), "utf8")
-    .split("--> statement-breakpoint")
-    .map((s) => s.replace(/^--.*$/gm, "").trim())
-    .filter((s) => s.startsWith("INSERT"));
+  const inserts = (suffix: string, table: string) => {
+    const file = fs.readdirSync(dir).find((f) => f.endsWith(suffix))!;
+    return fs
+      .readFileSync(path.join(dir, file), "utf8")
+      .split("--> statement-breakpoint")
+      .map((s) => s.replace(/^--.*$/gm, "").trim())
+      .filter((s) => s.startsWith(`INSERT INTO \`${table}\``));
+  };
+  return [...inserts("_contact_state.sql", "contact_state"), ...inserts("_contact_state_quarters.sql", "contact_state_quarters")];
 }
 
 describe("contacts counted from the per-contact state", () => {
@@ -156,7 +162,7 @@ describe("contacts counted from the per-contact state", () => {
   it("equals plain SQL for every view, window and list", () => {
     expect(sqlite().prepare("SELECT count(*) FROM contact_state").pluck().get()).toBeGreaterThan(1000);
     expectEqualToReference(NOW);
-    expectHoursConsistent();
+    expectQuartersConsistent();
   });
 
   it("counts windows that failures overtook (stored after the read's now, or a recent past end) exactly, judging those contacts from their failures", () => {
@@ -199,10 +205,10 @@ describe("contacts counted from the per-contact state", () => {
   it("equals what the migration's backfill computes from the failures", () => {
     const rows = () => ({
       state: sqlite().prepare("SELECT * FROM contact_state ORDER BY contact, scope").all(),
-      hours: sqlite().prepare("SELECT * FROM contact_state_hours WHERE seen OR retry OR dnc ORDER BY scope, bucket").all(),
+      quarters: sqlite().prepare("SELECT * FROM contact_state_quarters WHERE seen OR retry OR dnc ORDER BY scope, bucket").all(),
     });
     const atIngest = rows();
-    sqlite().exec("DELETE FROM contact_state; DELETE FROM contact_state_hours");
+    sqlite().exec("DELETE FROM contact_state; DELETE FROM contact_state_quarters");
     for (const statement of backfillStatements()) sqlite().exec(statement);
     expect(rows()).toEqual(atIngest);
   });
@@ -240,7 +246,7 @@ describe("contacts counted from the per-contact state", () => {
     // The moves changed the answers (so the comparison below is not of unchanged counts).
     expect(reference("retry", {}, later - 90 * DAY, later)).not.toBe(before);
     expectEqualToReference(later);
-    expectHoursConsistent();
+    expectQuartersConsistent();
   });
 
   it("stays equal after quarantined events are re-processed (older and newer than contacts' latest)", async () => {
@@ -261,7 +267,7 @@ describe("contacts counted from the per-contact state", () => {
     expect(await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
     expect(sqlite().prepare("SELECT last_dnc_at FROM contact_state WHERE contact = ? AND scope = '[null,null]'").pluck().get(contact.contact)).toBe(later - 40 * MINUTE);
     expectEqualToReference(later);
-    expectHoursConsistent();
+    expectQuartersConsistent();
   });
 
   it("stays equal after a retention purge (contacts leave; a purged 'do not contact' no longer suppresses)", async () => {
@@ -282,7 +288,7 @@ describe("contacts counted from the per-contact state", () => {
     expect(everDoNotContact()).toBe(0);
     expect(reference("retry", {}, later - DAY, later)).toBeGreaterThan(retryBefore);
     expectEqualToReference(later);
-    expectHoursConsistent();
+    expectQuartersConsistent();
     // A day of buckets per purge statement, with a turn of the event loop between: slow on a busy machine.
   }, 60_000);
 });

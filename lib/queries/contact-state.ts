@@ -2,13 +2,13 @@ import type Database from "better-sqlite3";
 import { UNKNOWN, type Filters } from "@/lib/filters";
 import { contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
-import { HOUR_MS } from "@/lib/time/zoned";
+import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { and, rawConditions } from "./failure-filter";
 
 /**
  * Contact counts from the per-contact latest state kept at ingest (lib/ingest/contact-state.ts):
- * the hourly counts for the window's whole hours, and for the partial hour at either edge the
- * contacts of that hour's failures whose state falls in it (a PK lookup each).
+ * the quarter-hour counts for the window's whole quarters, and for the partial quarter at either
+ * edge the contacts of its failures whose state falls in it (a PK lookup each).
  *
  * The state holds each contact's latest failure, so a contact whose latest is at or after the
  * window's end is not counted there; those few contacts (failures stored after the read's "now"
@@ -91,7 +91,7 @@ function countOvertaken(sqlite: Database.Database, filters: Filters, kind: Conta
   return counted;
 }
 
-/** Contacts of one kind whose state time falls in [a, b) (within one hour), via that span's failures. */
+/** Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's failures. */
 function countEdge(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): number {
   const raw = rawConditions(filters);
   const dnc = kind === "suppress";
@@ -133,15 +133,15 @@ export function countContactsFromState(
 
 function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number {
   const overtaken = countOvertaken(sqlite, filters, kind, from, to);
-  const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
-  const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (firstHour >= lastHour) return overtaken + (from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0);
+  const firstQuarter = Math.ceil(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  if (firstQuarter >= lastQuarter) return overtaken + (from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0);
   const column = kind === "suppress" ? "dnc" : kind;
   const whole = sqlite
-    .prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_hours WHERE scope = ? AND bucket >= ? AND bucket < ?`)
+    .prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`)
     .pluck()
-    .get(scope, firstHour, lastHour) as number;
-  const head = from < firstHour ? countEdge(sqlite, filters, scope, kind, from, firstHour) : 0;
-  const tail = lastHour < to ? countEdge(sqlite, filters, scope, kind, lastHour, to) : 0;
+    .get(scope, firstQuarter, lastQuarter) as number;
+  const head = from < firstQuarter ? countEdge(sqlite, filters, scope, kind, from, firstQuarter) : 0;
+  const tail = lastQuarter < to ? countEdge(sqlite, filters, scope, kind, lastQuarter, to) : 0;
   return whole + head + tail + overtaken;
 }

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Filters } from "@/lib/filters";
+import { HOUR_MS } from "@/lib/time/zoned";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 
 /**
@@ -17,60 +18,122 @@ export interface CountRow {
   n: number;
 }
 
-/** Whether this breakdown needs the reason × line × template cube (rollup_day, rollup_hour). */
-function needsCube(filters: Filters, dim: CountDimension): boolean {
-  if (filters.status.length) return true;
-  if (dim === "line") return filters.template.length > 0;
-  return filters.line.length > 0;
+/** Failures of one partial hour at a window's edge with the same reason, line and template. */
+export interface EdgeRow {
+  /** Start of the UTC hour the edge lies in. */
+  hour: number;
+  reason: string;
+  line: string;
+  template: string;
+  n: number;
 }
 
-/** Failure counts per (reason, line) or (reason, template) in [from, to). */
-export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension): CountRow[] {
+/**
+ * The raw failures of a window's partial hours (splitWindow's raw spans), grouped by reason, line
+ * and template, read once per filter: the breakdowns and the timeline of one answer share them.
+ * Reading those rows is most of a refreshed overview's cost (the whole hours come from rollups).
+ */
+export class WindowEdges {
+  private readonly read = new Map<string, EdgeRow[]>();
+  readonly spans: Array<[number, number]>;
+
+  constructor(
+    private readonly sqlite: Database.Database,
+    readonly from: number,
+    readonly to: number,
+  ) {
+    this.spans = splitWindow(from, to).raw;
+  }
+
+  rows(filters: Filters): EdgeRow[] {
+    const raw = rawConditions(filters);
+    const key = JSON.stringify(raw);
+    const known = this.read.get(key);
+    if (known) return known;
+    const statement = this.sqlite.prepare(
+      `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`,
+    );
+    const rows = this.spans.flatMap(([a, b]) => {
+      const hour = Math.floor(a / HOUR_MS) * HOUR_MS;
+      return (statement.all(a, b, ...raw.params) as Array<Omit<EdgeRow, "hour">>).map((r) => ({ ...r, hour }));
+    });
+    this.read.set(key, rows);
+    return rows;
+  }
+}
+
+/**
+ * The daily and hourly rollups that count these filters broken down by `dim` (null: a total), or
+ * null when only raw rows can (a phone search the rollups cannot answer, or a phone-gram search
+ * that needs the reason × line × template cube, which keeps no grams).
+ */
+function rollupsFor(filters: Filters, dim: CountDimension | null): [RollupName, RollupName] | null {
+  if (!rollupsCanAnswer(filters)) return null;
+  const byLine = dim === "line" || filters.line.length > 0;
+  const byTemplate = dim === "template" || filters.template.length > 0;
+  if (filters.status.length || (byLine && byTemplate)) return rollupSource(filters, "rollup_day") ? ["rollup_day", "rollup_hour"] : null;
+  if (byLine) return ["rollup_day_line", "rollup_hour_line"];
+  if (byTemplate) return ["rollup_day_template", "rollup_hour_template"];
+  return ["rollup_day_reason", "rollup_hour_reason"];
+}
+
+/** The whole days and hours of [from, to) from `tables`, per reason and `dim` (key "" for a total). */
+function rollupCounts(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension | null, tables: [RollupName, RollupName]): CountRow[] {
+  const has = { line: tables[0] === "rollup_day" || tables[0] === "rollup_day_line", template: tables[0] === "rollup_day" || tables[0] === "rollup_day_template" };
+  const cond = rollupConditions(filters, has);
+  const key = dim ? `r.${dim}` : "''";
   const selects: string[] = [];
   const params: unknown[] = [];
-  const raw = rawConditions(filters);
-  const rawPart = ([a, b]: [number, number]) => {
-    selects.push(
-      `SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f
-       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`,
-    );
-    params.push(a, b, ...raw.params);
-  };
-  const rollupPart = (table: RollupName, [a, b]: [number, number], withLine: boolean, withTemplate: boolean) => {
-    const cond = rollupConditions(filters, { line: withLine, template: withTemplate });
-    // Whenever rollupsCanAnswer, every table countBy reads has a phone-gram counterpart.
+  const parts = splitWindow(from, to);
+  for (const [table, spans] of [
+    [tables[0], parts.days],
+    [tables[1], parts.hours],
+  ] as const) {
+    // Whenever rollupsCanAnswer, every table read here but the cube has a phone-gram counterpart.
     const source = rollupSource(filters, table)!;
-    selects.push(
-      `SELECT r.reason AS reason, r.${dim} AS key, sum(r.${source.count}) AS n FROM ${source.table} r
-       WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`,
-    );
-    params.push(a, b, ...cond.params);
-  };
-
-  // A phone-gram search has no cube: breakdowns across a filtered dimension read raw rows.
-  if (!rollupsCanAnswer(filters) || (needsCube(filters, dim) && !rollupSource(filters, "rollup_day"))) rawPart([from, to]);
-  else {
-    const cube = needsCube(filters, dim);
-    const [dayTable, hourTable]: [RollupName, RollupName] = cube
-      ? ["rollup_day", "rollup_hour"]
-      : dim === "line"
-        ? ["rollup_day_line", "rollup_hour_line"]
-        : ["rollup_day_template", "rollup_hour_template"];
-    const [withLine, withTemplate] = [cube || dim === "line", cube || dim === "template"];
-    const parts = splitWindow(from, to);
-    for (const span of parts.days) rollupPart(dayTable, span, withLine, withTemplate);
-    for (const span of parts.hours) rollupPart(hourTable, span, withLine, withTemplate);
-    for (const span of parts.raw) rawPart(span);
+    for (const [a, b] of spans) {
+      selects.push(`SELECT r.reason AS reason, ${key} AS key, sum(r.${source.count}) AS n FROM ${source.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`);
+      params.push(a, b, ...cond.params);
+    }
   }
   if (!selects.length) return [];
-  const rows = sqlite
-    // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
-    .prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
-    .all(...params) as CountRow[];
-  return rows;
+  return sqlite.prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`).all(...params) as CountRow[];
 }
 
-/** Total failures in [from, to) under the filters. */
+/**
+ * Failure counts per (reason, line) or (reason, template) in [from, to). `edges` (of the same
+ * window) lets several counts of one answer read the partial hours once.
+ */
+export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(sqlite, from, to)): CountRow[] {
+  const tables = rollupsFor(filters, dim);
+  if (!tables) {
+    const raw = rawConditions(filters);
+    return sqlite
+      .prepare(`SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`)
+      .all(from, to, ...raw.params) as CountRow[];
+  }
+  const totals = new Map<string, CountRow>();
+  const add = (reason: string, key: string, n: number) => {
+    const id = `${reason}\u0000${key}`;
+    const row = totals.get(id);
+    if (row) row.n += n;
+    else totals.set(id, { reason, key, n });
+  };
+  for (const r of rollupCounts(sqlite, filters, from, to, dim, tables)) add(r.reason, r.key, r.n);
+  for (const r of edges.rows(filters)) add(r.reason, r[dim], r.n);
+  // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
+  return [...totals.values()].filter((r) => r.n > 0);
+}
+
+/** Total failures in [from, to) under the filters (the partial hours counted, not grouped). */
 export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  return countBy(sqlite, filters, from, to, "line").reduce((sum, r) => sum + r.n, 0);
+  const tables = rollupsFor(filters, null);
+  const raw = rawConditions(filters);
+  const count = sqlite.prepare(`SELECT count(*) FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`).pluck();
+  if (!tables) return count.get(from, to, ...raw.params) as number;
+  let total = 0;
+  for (const r of rollupCounts(sqlite, filters, from, to, null, tables)) total += r.n;
+  for (const [a, b] of splitWindow(from, to).raw) total += count.get(a, b, ...raw.params) as number;
+  return total;
 }

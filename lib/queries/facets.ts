@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { countBy, type CountRow } from "./counts";
+import { countBy, WindowEdges, type CountRow } from "./counts";
 
 export interface Facets {
   lines: Array<{ line: string | null; count: number }>;
@@ -21,9 +21,11 @@ export function getFacets(sqlite: Database.Database, filters: Filters, now = Dat
     for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
     return [...totals];
   };
-  const lines = tallyOf(countBy(sqlite, { ...filters, line: [] }, from, to, "line"), (r) => r.key);
-  const templates = tallyOf(countBy(sqlite, { ...filters, template: [] }, from, to, "template"), (r) => r.key);
-  const reasons = tallyOf(countBy(sqlite, { ...filters, reason: [], class: [] }, from, to, "line"), (r) => r.reason);
+  // Without filters the three share one reading of the window's partial hours.
+  const edges = new WindowEdges(sqlite, from, to);
+  const lines = tallyOf(countBy(sqlite, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
+  const templates = tallyOf(countBy(sqlite, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
+  const reasons = tallyOf(countBy(sqlite, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
   return {
     lines: sortDesc(lines.map(([line, count]) => ({ line: line || null, count }))),
     templates: sortDesc(templates.map(([template, count]) => ({ template: template || null, count }))),

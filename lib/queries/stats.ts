@@ -5,7 +5,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { countContactsFromState } from "./contact-state";
-import { countBy, countTotal, type CountRow } from "./counts";
+import { countBy, countTotal, WindowEdges, type CountRow } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
 import { latestFailureId } from "./summary";
@@ -134,10 +134,18 @@ function localDayExpression(column: string, tz: string, starts: number[], to: nu
 }
 
 /** Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them. */
-function timedCounts(sqlite: Database.Database, filters: Filters, from: number, to: number, slotMs: number, dayGroup?: { sql: string; params: number[] }): TimedCount[] {
+function timedCounts(
+  sqlite: Database.Database,
+  filters: Filters,
+  edges: WindowEdges,
+  slotMs: number,
+  dayGroup?: { sql: string; params: number[]; of: (at: number) => number },
+): TimedCount[] {
+  const { from, to } = edges;
   const raw = rawConditions(filters);
   const selects: string[] = [];
   const params: unknown[] = [];
+  const edgeCounts: TimedCount[] = [];
   const rawPart = (a: number, b: number) => {
     selects.push(
       `SELECT (f.occurred_at / ${slotMs}) * ${slotMs} AS at, f.reason AS reason, count(*) AS n
@@ -160,24 +168,26 @@ function timedCounts(sqlite: Database.Database, filters: Filters, from: number, 
     }
   } else if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
-    const parts = splitWindow(from, to, false);
     const source = rollupSource(filters, hourly.table)!;
     const cond = rollupConditions(filters, hourly.has);
-    for (const [a, b] of parts.hours) {
+    for (const [a, b] of splitWindow(from, to, false).hours) {
       selects.push(
         `SELECT r.bucket AS at, r.reason AS reason, r.${source.count} AS n FROM ${source.table} r
          WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`,
       );
       params.push(a, b, ...cond.params);
     }
-    for (const [a, b] of parts.raw) rawPart(a, b);
+    // The partial hours, as the breakdowns read them (each lies in one hourly slot).
+    for (const { hour, reason, n } of edges.rows(filters)) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
   }
+  if (!selects.length) return edgeCounts;
   // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
-  return sqlite
+  const counted = sqlite
     .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
     .all(...group.params, ...params) as TimedCount[];
+  return [...counted, ...edgeCounts];
 }
 
 export interface TimelinePoint {
@@ -195,6 +205,7 @@ export function timeline(
   to: number,
   tz: string,
   unit: BucketUnit,
+  edges = new WindowEdges(sqlite, from, to),
 ): TimelinePoint[] {
   const starts = bucketStarts(tz, unit, from, to);
   const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
@@ -207,14 +218,15 @@ export function timeline(
     return points;
   }
   if (unit === "day" && slotMs === HOUR_MS) {
-    const dayIndex = new Map(starts.map((s, i) => [Math.floor((s + tzOffsetMs(tz, s)) / DAY_MS), i]));
-    for (const { at: localDay, reason, n } of timedCounts(sqlite, filters, from, to, slotMs, localDayExpression("at", tz, starts, to))) {
-      const counts = points[dayIndex.get(localDay)!]!.counts;
+    const localDay = (at: number) => Math.floor((at + tzOffsetMs(tz, at)) / DAY_MS);
+    const dayIndex = new Map(starts.map((s, i) => [localDay(s), i]));
+    for (const { at: day, reason, n } of timedCounts(sqlite, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
+      const counts = points[dayIndex.get(day)!]!.counts;
       counts[reason] = (counts[reason] ?? 0) + n;
     }
     return points;
   }
-  for (const { at, reason, n } of timedCounts(sqlite, filters, from, to, slotMs)) {
+  for (const { at, reason, n } of timedCounts(sqlite, filters, edges, slotMs)) {
     // Binary search: the last bucket starting at or before `at`.
     let lo = 0;
     let hi = starts.length - 1;
@@ -400,8 +412,9 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
   const defaultTz = options.defaultTz ?? "UTC";
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
-  const byLineRows = countBy(sqlite, filters, from, to, "line");
-  const byTemplateRows = countBy(sqlite, filters, from, to, "template");
+  const edges = new WindowEdges(sqlite, from, to);
+  const byLineRows = countBy(sqlite, filters, from, to, "line", edges);
+  const byTemplateRows = countBy(sqlite, filters, from, to, "template", edges);
   const previousTotal = countTotal(sqlite, filters, from - (to - from), from);
   const total = byLineRows.reduce((sum, r) => sum + r.n, 0);
   const unit = bucketUnitFor(to - from);
@@ -418,7 +431,7 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
     }),
     byLine: tally(byLineRows, (r) => r.key).map(([line, count]) => ({ line: line || null, count })),
     byTemplate: tally(byTemplateRows, (r) => r.key).map(([template, count]) => ({ template: template || null, count })),
-    timeline: timeline(sqlite, filters, from, to, tz, unit),
+    timeline: timeline(sqlite, filters, from, to, tz, unit, edges),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
     openIncidents: countOpenIncidents(sqlite, filters, from, to),

@@ -33,6 +33,13 @@ export interface ReadPoolOptions {
   workerEntry?: string;
 }
 
+export interface ExportOptions extends ReadCaller {
+  /** A byte-order mark first (spreadsheet programs read UTF-8 by it). */
+  bom: boolean;
+  /** Compress the body as gzip (the client accepts it). */
+  gzip: boolean;
+}
+
 export interface ReadCaller {
   /** Who asks (user id): heavy reads are capped per user. Omitted for the server's own reads. */
   user?: string;
@@ -270,9 +277,10 @@ export class ReadPool {
   /**
    * A CSV export streamed from a worker of its own: each pull of the returned body asks the
    * worker for one chunk (so a slow client holds back the reads), each within the deadline. The
-   * worker ends with the stream: at its end, on an error, or when the client goes away.
+   * worker ends with the stream: at its end, on an error, or when the client goes away. With
+   * `gzip` the body is gzip-compressed by that worker (see lib/export/gzip.ts).
    */
-  async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
+  async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions): Promise<{ filename: string; body: ReadableStream<Uint8Array>; gzip: boolean }> {
     if (this.closed) throw new Error("read pool is closed");
     const release = this.takeSlot(true, options);
     const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, () => {});
@@ -300,7 +308,7 @@ export class ReadPool {
     };
     let filename: string;
     try {
-      const opened = (await timed({ type: "export", name, args, bom: options.bom })) as Extract<FromWorker, { type: "opened" }>;
+      const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip })) as Extract<FromWorker, { type: "opened" }>;
       filename = opened.filename;
     } catch (err) {
       finish();
@@ -326,7 +334,7 @@ export class ReadPool {
       // One chunk ahead at most.
       { highWaterMark: 1 },
     );
-    return { filename, body };
+    return { filename, body, gzip: options.gzip };
   }
 
   /** Stops every worker (shutdown, tests). */
@@ -371,7 +379,7 @@ export async function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, ca
 }
 
 /** Opens a named CSV export streamed from its own worker (errors as runRead's). */
-export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ReadCaller & { bom: boolean }) {
+export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions) {
   try {
     return await readPool().openExport(name, args, options);
   } catch (err) {

@@ -3,7 +3,8 @@ import { AppError, type ErrorDetail } from "@/lib/http/errors";
 /** Messages between the main thread and a read worker (lib/read/worker.ts). */
 export type WorkerRequest =
   | { type: "read"; name: string; args: unknown }
-  | { type: "export"; name: string; args: unknown; bom: boolean }
+  /** `gzip`: the chunks form one gzip member, compressed on the worker's thread. */
+  | { type: "export"; name: string; args: unknown; bom: boolean; gzip: boolean }
   /** The next bytes of the open export. */
   | { type: "pull" };
 

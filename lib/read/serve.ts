@@ -3,6 +3,7 @@ import os from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { csvStream } from "@/lib/export/csv";
+import { ChunkedGzip } from "@/lib/export/gzip";
 import { NotFoundError } from "@/lib/http/errors";
 import { toWire, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol";
 import { EXPORTS } from "./reads";
@@ -46,8 +47,23 @@ export function serveReads(reads: Record<string, Read>): void {
     if (!Object.hasOwn(table, name)) throw new NotFoundError(`No read named ${name}.`);
     return table[name]!;
   };
-  /** The export this worker streams (an export worker serves one, then ends). */
-  let open: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** The export this worker streams (an export worker serves one, then ends), and its compression. */
+  let open: { reader: ReadableStreamDefaultReader<Uint8Array>; gzip?: ChunkedGzip } | undefined;
+
+  /** The export's next bytes (a copy that owns its buffer, to hand over), or null at its end. */
+  async function nextBytes(): Promise<Uint8Array | null> {
+    if (!open) throw new NotFoundError("No export open.");
+    const { done, value } = await open.reader.read();
+    if (!done) return new Uint8Array(open.gzip ? open.gzip.push(value) : value);
+    // The gzip trailer goes out as one more chunk; the pull after it ends the stream.
+    const tail = open.gzip?.end();
+    if (tail) {
+      open.gzip = undefined;
+      return new Uint8Array(tail);
+    }
+    open = undefined;
+    return null;
+  }
 
   async function handle(message: ToWorker): Promise<void> {
     try {
@@ -56,19 +72,12 @@ export function serveReads(reads: Record<string, Read>): void {
       } else if (message.type === "export") {
         const start = named(EXPORTS, message.name) as (db: Database.Database, args: unknown) => ReturnType<(typeof EXPORTS)["failures"]>;
         const exp = start(sqlite, message.args);
-        open = csvStream(exp.source, { bom: message.bom }).getReader();
+        open = { reader: csvStream(exp.source, { bom: message.bom }).getReader(), gzip: message.gzip ? new ChunkedGzip() : undefined };
         send({ type: "opened", id: message.id, filename: exp.filename });
       } else {
-        if (!open) throw new NotFoundError("No export open.");
-        const { done, value } = await open.read();
-        if (done) {
-          open = undefined;
-          send({ type: "chunk", id: message.id, bytes: null });
-        } else {
-          // A copy that owns its buffer, handed over without copying again.
-          const bytes = value.slice();
-          send({ type: "chunk", id: message.id, bytes }, [bytes.buffer]);
-        }
+        const bytes = await nextBytes();
+        // Handed over without copying again.
+        send({ type: "chunk", id: message.id, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
       }
     } catch (err) {
       send({ type: "error", id: message.id, error: toWire(err) });
