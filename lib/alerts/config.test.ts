@@ -325,9 +325,12 @@ describe("races on postgres", () => {
         },
       ),
     );
-    await expect.poll(() => waitingUpdates(table), { timeout: 10_000, interval: 20 }).toBe(contenders.length);
-    release();
-    await holder;
+    try {
+      await expect.poll(() => waitingUpdates(table), { timeout: 10_000, interval: 20 }).toBe(contenders.length);
+    } finally {
+      release();
+      await holder;
+    }
     return Promise.all(outcomes);
   }
 
