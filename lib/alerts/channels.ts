@@ -8,7 +8,7 @@ import { parseInput } from "@/lib/validate";
 import { testNotification } from "./notification";
 import { newDeliveryId } from "./outbox";
 import { channelPatchSchema, channelSchema, type ChannelType } from "./rule-schema";
-import { sendMessage } from "./send";
+import { sendMessage, type ChannelTarget } from "./send";
 
 /** Who changes alert settings, from where (for the audit log), and when. */
 export interface AlertsActor {
@@ -54,14 +54,7 @@ export function maskUrl(url: string): string {
 }
 
 /** An alert_channels row as both engines return it (flags are 0/1). */
-interface ChannelRow {
-  id: number;
-  name: string;
-  type: ChannelType;
-  url: string | null;
-  recipients: string | null;
-  secret: string | null;
-  locale: string;
+interface ChannelRow extends ChannelTarget {
   enabled: number;
   disabled_reason: string | null;
   last_success_at: number | null;
