@@ -37,8 +37,8 @@ async function fillSqlite(): Promise<void> {
   const admin = await createTestUser("admin");
   await createTestUser("viewer");
   const by = { actor: { id: admin.user.id, email: admin.user.email }, ip: "10.0.0.1" };
-  const channel = createChannel({ type: "webhook", name: "Ops hook", url: "http://127.0.0.1:9/hook" }, by);
-  createRule({ name: "Opened", trigger: "incident_opened", channelIds: [channel.id] }, by);
+  const channel = await createChannel({ type: "webhook", name: "Ops hook", url: "http://127.0.0.1:9/hook" }, by);
+  await createRule({ name: "Opened", trigger: "incident_opened", channelIds: [channel.id] }, by);
   const events = Array.from({ length: 120 }, (_, i) => {
     const event = failureEvent({
       failure_reason: REASONS[i % REASONS.length],

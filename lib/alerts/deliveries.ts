@@ -1,6 +1,5 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { decodeCursor, encodeCursor } from "@/lib/queries/cursor";
 import { parseInput } from "@/lib/validate";
@@ -62,14 +61,12 @@ const pageSchema = z.object({
 const COLUMNS = "id, rule_id, channel_id, type, status, attempts, last_error, created_at, delivered_at, next_attempt_at, group_id";
 
 /** Newest first, keyset-paginated by (created_at, id). */
-export function listDeliveries(params: URLSearchParams, sqlite: Database.Database = getDb().sqlite): { items: DeliveryItem[]; nextCursor: string | null } {
+export async function listDeliveries(params: URLSearchParams): Promise<{ items: DeliveryItem[]; nextCursor: string | null }> {
   const { limit, cursor } = parseInput(pageSchema, { limit: params.get("limit") ?? undefined, cursor: params.get("cursor") ?? undefined });
   const after = cursor ? decodeCursor<[number, string]>(cursor, (k) => k.length === 2 && typeof k[0] === "number" && typeof k[1] === "string") : null;
-  const rows = (
-    after
-      ? sqlite.prepare(`SELECT ${COLUMNS} FROM alert_deliveries WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`).all(after[0], after[1], limit + 1)
-      : sqlite.prepare(`SELECT ${COLUMNS} FROM alert_deliveries ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit + 1)
-  ) as DeliveryRow[];
+  const rows = after
+    ? await getEngine().query<DeliveryRow>(`SELECT ${COLUMNS} FROM alert_deliveries WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`, [after[0], after[1], limit + 1])
+    : await getEngine().query<DeliveryRow>(`SELECT ${COLUMNS} FROM alert_deliveries ORDER BY created_at DESC, id DESC LIMIT ?`, [limit + 1]);
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -80,21 +77,15 @@ export function listDeliveries(params: URLSearchParams, sqlite: Database.Databas
  * "Retry now": a failed, pending or held delivery is due at once, with a fresh 24 h of retries
  * (and sent on its own, outside any earlier group). A delivered one answers 409.
  */
-export function retryDelivery(id: string, now = Date.now(), sqlite: Database.Database = getDb().sqlite): DeliveryItem {
-  const row = sqlite
-    .prepare(
-      `UPDATE alert_deliveries SET status = 'pending', next_attempt_at = ?, first_attempt_at = NULL, group_id = NULL
-       WHERE id = ? AND status IN ('failed', 'pending', 'held') RETURNING ${COLUMNS}`,
-    )
-    .get(now, id) as DeliveryRow | undefined;
+export async function retryDelivery(id: string, now = Date.now()): Promise<DeliveryItem> {
+  const engine = getEngine();
+  const row = await engine.one<DeliveryRow>(
+    `UPDATE alert_deliveries SET status = 'pending', next_attempt_at = ?, first_attempt_at = NULL, group_id = NULL
+     WHERE id = ? AND status IN ('failed', 'pending', 'held') RETURNING ${COLUMNS}`,
+    [now, id],
+  );
   if (row) return toItem(row);
-  const current = sqlite.prepare(`SELECT ${COLUMNS} FROM alert_deliveries WHERE id = ?`).get(id) as DeliveryRow | undefined;
+  const current = await engine.one<DeliveryRow>(`SELECT ${COLUMNS} FROM alert_deliveries WHERE id = ?`, [id]);
   if (!current) throw new NotFoundError(`No delivery with id ${id}.`);
   throw new ConflictError("This delivery was already delivered.", undefined, toItem(current));
-}
-
-/** How many deliveries wait (pending or held), for the settings page. */
-export function deliveryBacklog(sqlite: Database.Database = getDb().sqlite): { pending: number; held: number; failed: number } {
-  const count = sqlite.prepare(`SELECT count(*) FROM alert_deliveries WHERE status = ?`).pluck();
-  return { pending: count.get("pending") as number, held: count.get("held") as number, failed: count.get("failed") as number };
 }

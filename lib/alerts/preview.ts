@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import { getDb } from "@/db/client";
+import { getDb, getEngine } from "@/db/client";
+import type { Engine, Queryable } from "@/db/engine";
 import { countTotal } from "@/lib/queries/counts";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "@/lib/time/zoned";
@@ -31,26 +32,31 @@ function countWithRepeat(times: number[], repeatMs: number): number {
   return n;
 }
 
-function incidentCount(sqlite: Database.Database, rule: RuleDefinition, from: number): number {
+async function incidentCount(q: Queryable, rule: RuleDefinition, from: number): Promise<number> {
   const filters = ruleFilters(rule.filter);
-  const incidents = sqlite
-    .prepare(`SELECT id, reason, line_key, template_key, status, first_seen FROM incidents WHERE last_seen >= ?`)
-    .all(from) as Array<{ id: number; reason: string; line_key: string; template_key: string; status: string; first_seen: number }>;
+  const incidents = await q.query<{ id: number; reason: string; line_key: string; template_key: string; status: string; first_seen: number }>(
+    "SELECT id, reason, line_key, template_key, status, first_seen FROM incidents WHERE last_seen >= ?",
+    [from],
+  );
   const matching = incidents.filter((i) => !SILENCED_INCIDENT_STATUSES.has(i.status) && scopeMatches(filters, { reason: i.reason, line: i.line_key, template: i.template_key }));
   if (rule.trigger === "incident_opened") return matching.filter((i) => i.first_seen >= from).length;
   const actions = rule.trigger === "incident_regressed" ? ["regressed"] : ["escalated", "escalating"];
-  const activity = sqlite.prepare(`SELECT at FROM incident_activity WHERE incident_id = ? AND at >= ? AND action IN (${actions.map(() => "?").join(", ")}) ORDER BY at`).pluck();
-  return matching.reduce((sum, i) => sum + countWithRepeat(activity.all(i.id, from, ...actions) as number[], rule.repeatMinutes * MINUTE_MS), 0);
+  const activity = await q.query<{ incident_id: number; at: number }>(
+    `SELECT incident_id, at FROM incident_activity WHERE at >= ? AND action IN ${q.dialect.jsonArrayValues("text")} ORDER BY incident_id, at`,
+    [from, JSON.stringify(actions)],
+  );
+  const times = new Map<number, number[]>();
+  for (const a of activity) times.set(a.incident_id, [...(times.get(a.incident_id) ?? []), a.at]);
+  return matching.reduce((sum, i) => sum + countWithRepeat(times.get(i.id) ?? [], rule.repeatMinutes * MINUTE_MS), 0);
 }
 
-function templateCount(sqlite: Database.Database, rule: RuleDefinition, from: number): number {
+async function templateCount(q: Queryable, rule: RuleDefinition, from: number): Promise<number> {
   const filters = ruleFilters(rule.filter);
   const statuses = rule.templateStatuses ?? [];
-  const rows = sqlite.prepare(`SELECT template, upper(status) AS status, received_at FROM template_status_events WHERE received_at >= ? ORDER BY received_at`).all(from) as Array<{
-    template: string;
-    status: string;
-    received_at: number;
-  }>;
+  const rows = await q.query<{ template: string; status: string; received_at: number }>(
+    "SELECT template, upper(status) AS status, received_at FROM template_status_events WHERE received_at >= ? ORDER BY received_at",
+    [from],
+  );
   const byScope = new Map<string, number[]>();
   for (const r of rows) {
     if (!statuses.includes(r.status) || !scopeMatches(filters, { template: r.template })) continue;
@@ -119,25 +125,36 @@ function digestCount(rule: RuleDefinition, from: number, now: number): number {
   return n;
 }
 
+/**
+ * Threshold and change previews count failures through the rollups of lib/queries/counts.ts,
+ * which read SQLite synchronously until the read path moves to the engine (docs/postgresql.md,
+ * step 5); on PostgreSQL they are refused rather than counted from the wrong database.
+ */
+function failureCounts(engine: Engine): Database.Database {
+  if (engine.dialect.name !== "sqlite") throw new Error("threshold and change previews read the failure rollups, which are not on PostgreSQL's read path yet");
+  return getDb().sqlite;
+}
+
 /** `{"notifications": N, "days": 7}` for a rule body (channels need not exist yet). */
-export function previewRule(input: unknown, now = Date.now(), sqlite: Database.Database = getDb().sqlite): { notifications: number; days: number } {
+export async function previewRule(input: unknown, now = Date.now()): Promise<{ notifications: number; days: number }> {
   const body = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
   // Channels do not change the count; a rule being drafted may not have one yet.
   const rule = parseInput(ruleSchema, { ...body, channelIds: Array.isArray(body.channelIds) && body.channelIds.length ? body.channelIds : [1] });
   const from = now - PREVIEW_DAYS * DAY_MS;
+  const engine = getEngine();
   let notifications: number;
   switch (rule.trigger) {
     case "incident_opened":
     case "incident_regressed":
     case "incident_escalating":
-      notifications = incidentCount(sqlite, rule, from);
+      notifications = await incidentCount(engine, rule, from);
       break;
     case "template_status":
-      notifications = templateCount(sqlite, rule, from);
+      notifications = await templateCount(engine, rule, from);
       break;
     case "threshold":
     case "change":
-      notifications = windowCount(sqlite, rule, from, now);
+      notifications = windowCount(failureCounts(engine), rule, from, now);
       break;
     case "digest":
       notifications = digestCount(rule, from, now);

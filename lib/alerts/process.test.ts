@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openDatabase } from "@/db/client";
+import { openDatabase, setEngine } from "@/db/client";
+import { SqliteEngine } from "@/db/sqlite/engine";
 import { AlertReceiver } from "@/lib/testing/alert-receiver";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { ensureProductionBuild, startServerProcess, type ServerProcess } from "@/lib/testing/server-process";
@@ -59,8 +60,13 @@ const SYSTEM = { actor: SYSTEM_ACTOR, ip: null };
 it("delivers every pending notification after kill -9 and a restart, none twice per id", async () => {
   // Channel and rule written before the server starts, through the same lib verbs the API uses.
   const setup = openDatabase(dbFile);
-  const channel = createChannel({ type: "webhook", name: "receiver", url: receiver.url("/kill") }, SYSTEM, setup.db);
-  createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channel.id] }, SYSTEM, setup.db);
+  setEngine(new SqliteEngine(setup.sqlite));
+  try {
+    const channel = await createChannel({ type: "webhook", name: "receiver", url: receiver.url("/kill") }, SYSTEM);
+    await createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channel.id] }, SYSTEM);
+  } finally {
+    setEngine(undefined);
+  }
   setup.sqlite.close();
 
   // Three deliveries succeed; then the receiver stops answering, so the rest wait in the outbox.

@@ -1,9 +1,8 @@
-import { desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, type Db } from "@/db/client";
-import { alertChannels, alertRules, alertRuleState } from "@/db/schema";
-import { recordAudit } from "@/lib/auth/audit";
-import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
+import { getEngine } from "@/db/client";
+import type { Queryable } from "@/db/engine";
+import { appendAudit } from "@/lib/auth/audit";
+import { ConflictError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import { isValidTimeZone } from "@/lib/time/zoned";
 import { parseInput } from "@/lib/validate";
 import type { AlertsActor } from "./channels";
@@ -11,21 +10,31 @@ import { ruleSchema, type RuleDefinition, type RuleInput } from "./rule-schema";
 
 export type RuleSummary = RuleDefinition & { id: number; createdAt: string; updatedAt: string };
 
-type RuleRecord = typeof alertRules.$inferSelect;
+/** An alert_rules row as both engines return it (flags are 0/1). */
+interface RuleRow {
+  id: number;
+  name: string;
+  enabled: number;
+  definition: string;
+  created_at: number;
+  updated_at: number;
+}
 
-const summarize = (r: RuleRecord): RuleSummary => ({
+const RULE_COLUMNS = "id, name, enabled, definition, created_at, updated_at";
+
+const summarize = (r: RuleRow): RuleSummary => ({
   id: r.id,
   ...(JSON.parse(r.definition) as RuleDefinition),
-  enabled: r.enabled,
-  createdAt: new Date(r.createdAt).toISOString(),
-  updatedAt: new Date(r.updatedAt).toISOString(),
+  enabled: r.enabled === 1,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
 });
 
 /** The rule, validated, with every channel it names existing. */
-export function parseRule(input: unknown, db: Db): RuleDefinition {
+async function parseRule(input: unknown, q: Queryable): Promise<RuleDefinition> {
   const rule = parseInput(ruleSchema, input);
   const ids = [...new Set(rule.channelIds)];
-  const found = db.select({ id: alertChannels.id }).from(alertChannels).where(inArray(alertChannels.id, ids)).all();
+  const found = await q.query<{ id: number }>(`SELECT id FROM alert_channels WHERE id IN ${q.dialect.jsonArrayValues("integer")}`, [JSON.stringify(ids)]);
   const missing = ids.filter((id) => !found.some((f) => f.id === id));
   if (missing.length) throw new InvalidInputError(`channelIds: no channel with id ${missing.join(", ")}`, [{ path: "channelIds", message: `no channel with id ${missing.join(", ")}` }], "invalid_input");
   return { ...rule, channelIds: ids };
@@ -33,58 +42,67 @@ export function parseRule(input: unknown, db: Db): RuleDefinition {
 
 const ruleTarget = (r: { id: number; name: string }) => `alert rule #${r.id} "${r.name}"`;
 
-function insertRule(db: Db, rule: RuleDefinition, by: AlertsActor, now: number): RuleSummary {
-  const row = db
-    .insert(alertRules)
-    .values({ name: rule.name, enabled: rule.enabled, trigger: rule.trigger, definition: JSON.stringify(rule), createdAt: now, updatedAt: now })
-    .returning()
-    .get();
-  recordAudit(db, { actor: by.actor, action: "alert_rule_created", target: ruleTarget(row), detail: row.definition, ip: by.ip, at: now });
+async function insertRule(tx: Queryable, rule: RuleDefinition, by: AlertsActor, now: number): Promise<RuleSummary> {
+  const row = (await tx.one<RuleRow>(
+    `INSERT INTO alert_rules (name, enabled, trigger, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${RULE_COLUMNS}`,
+    [rule.name, rule.enabled, rule.trigger, JSON.stringify(rule), now, now],
+  ))!;
+  await appendAudit(tx, { actor: by.actor, action: "alert_rule_created", target: ruleTarget(row), detail: row.definition, ip: by.ip, at: now });
   return summarize(row);
 }
 
-export function createRule(input: unknown, by: AlertsActor, db: Db = getDb().db): RuleSummary {
-  const rule = parseRule(input, db);
-  return db.transaction((tx) => insertRule(tx as unknown as Db, rule, by, by.now ?? Date.now()));
-}
-
-export function listRules(db: Db = getDb().db): RuleSummary[] {
-  return db.select().from(alertRules).orderBy(desc(alertRules.id)).all().map(summarize);
-}
-
-export function getRule(id: number, db: Db = getDb().db): RuleSummary {
-  const row = db.select().from(alertRules).where(eq(alertRules.id, id)).get();
-  if (!row) throw new NotFoundError(`No alert rule with id ${id}.`);
-  return summarize(row);
-}
-
-/** Changes some fields of a rule; the result is validated as a whole. */
-export function updateRule(id: number, input: unknown, by: AlertsActor, db: Db = getDb().db): RuleSummary {
+export async function createRule(input: unknown, by: AlertsActor): Promise<RuleSummary> {
   const now = by.now ?? Date.now();
-  const stored = db.select().from(alertRules).where(eq(alertRules.id, id)).get();
-  if (!stored) throw new NotFoundError(`No alert rule with id ${id}.`);
-  const current = { ...(JSON.parse(stored.definition) as RuleDefinition), enabled: stored.enabled };
-  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new InvalidInputError("The body must be a JSON object.", undefined, "invalid_json");
-  const rule = parseRule({ ...current, ...input }, db);
-  const row = db.transaction((tx) => {
-    const updated = tx
-      .update(alertRules)
-      .set({ name: rule.name, enabled: rule.enabled, trigger: rule.trigger, definition: JSON.stringify(rule), updatedAt: now })
-      .where(eq(alertRules.id, id))
-      .returning()
-      .get()!;
-    recordAudit(tx, { actor: by.actor, action: "alert_rule_changed", target: ruleTarget(updated), detail: updated.definition, ip: by.ip, at: now });
-    return updated;
-  });
-  return summarize(row);
+  return getEngine().transaction(async (tx) => insertRule(tx, await parseRule(input, tx), by, now));
 }
 
-export function deleteRule(id: number, by: AlertsActor, db: Db = getDb().db): void {
-  db.transaction((tx) => {
-    const deleted = tx.delete(alertRules).where(eq(alertRules.id, id)).returning().get();
+/** Every rule, newest first. */
+export async function listRules(): Promise<RuleSummary[]> {
+  return (await getEngine().query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules ORDER BY id DESC`)).map(summarize);
+}
+
+async function findRule(q: Queryable, id: number): Promise<RuleRow> {
+  const row = await q.one<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = ?`, [id]);
+  if (!row) throw new NotFoundError(`No alert rule with id ${id}.`);
+  return row;
+}
+
+export async function getRule(id: number): Promise<RuleSummary> {
+  return summarize(await findRule(getEngine(), id));
+}
+
+/**
+ * Changes some fields of a rule; the result is validated as a whole. The change is made to the
+ * rule it read: if another change landed meanwhile, nothing is written and it answers 409 with
+ * the rule as it is now (rather than silently undoing the other change's fields).
+ */
+export async function updateRule(id: number, input: unknown, by: AlertsActor): Promise<RuleSummary> {
+  const now = by.now ?? Date.now();
+  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new InvalidInputError("The body must be a JSON object.", undefined, "invalid_json");
+  const outcome = await getEngine().transaction(async (tx) => {
+    const stored = await findRule(tx, id);
+    const current = { ...(JSON.parse(stored.definition) as RuleDefinition), enabled: stored.enabled === 1 };
+    const rule = await parseRule({ ...current, ...input }, tx);
+    const updated = await tx.one<RuleRow>(
+      `UPDATE alert_rules SET name = ?, enabled = ?, trigger = ?, definition = ?, updated_at = ?
+       WHERE id = ? AND definition = ? RETURNING ${RULE_COLUMNS}`,
+      [rule.name, rule.enabled, rule.trigger, JSON.stringify(rule), now, id, stored.definition],
+    );
+    if (!updated) return { lost: await tx.one<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = ?`, [id]) };
+    await appendAudit(tx, { actor: by.actor, action: "alert_rule_changed", target: ruleTarget(updated), detail: updated.definition, ip: by.ip, at: now });
+    return { updated };
+  });
+  if (outcome.updated) return summarize(outcome.updated);
+  if (!outcome.lost) throw new NotFoundError(`No alert rule with id ${id}.`);
+  throw new ConflictError("The rule was changed meanwhile: reload it and make your change again.", undefined, summarize(outcome.lost));
+}
+
+export async function deleteRule(id: number, by: AlertsActor): Promise<void> {
+  await getEngine().transaction(async (tx) => {
+    const deleted = await tx.one<{ id: number; name: string }>("DELETE FROM alert_rules WHERE id = ? RETURNING id, name", [id]);
     if (!deleted) throw new NotFoundError(`No alert rule with id ${id}.`);
-    recordAudit(tx, { actor: by.actor, action: "alert_rule_deleted", target: ruleTarget(deleted), ip: by.ip, at: by.now ?? Date.now() });
-    tx.delete(alertRuleState).where(eq(alertRuleState.ruleId, id)).run();
+    await appendAudit(tx, { actor: by.actor, action: "alert_rule_deleted", target: ruleTarget(deleted), ip: by.ip, at: by.now ?? Date.now() });
+    await tx.exec("DELETE FROM alert_rule_state WHERE rule_id = ?", [id]);
   });
 }
 
@@ -112,18 +130,20 @@ const recommendedSchema = z.object({
 
 /**
  * Creates the recommended rules (those whose name is not taken yet) for the given channels —
- * by default every enabled channel.
+ * by default every enabled channel. Serializable: two at once never add the same preset twice.
  */
-export function addRecommendedRules(input: unknown, by: AlertsActor, db: Db = getDb().db): { items: RuleSummary[] } {
+export async function addRecommendedRules(input: unknown, by: AlertsActor): Promise<{ items: RuleSummary[] }> {
   const now = by.now ?? Date.now();
   const { channelIds, tz } = parseInput(recommendedSchema, input);
-  const ids = channelIds ?? db.select({ id: alertChannels.id }).from(alertChannels).where(eq(alertChannels.enabled, true)).all().map((c) => c.id);
-  if (!ids.length) throw new InvalidInputError("Create a channel first: recommended rules need one.", [{ path: "channelIds", message: "no channel to notify" }], "invalid_input");
-  return db.transaction((tx) => {
-    const taken = new Set(tx.select({ name: alertRules.name }).from(alertRules).all().map((r) => r.name));
-    const items = recommendedRules(ids, tz)
-      .filter((r) => !taken.has(r.name))
-      .map((r) => insertRule(tx as unknown as Db, parseRule(r, tx as unknown as Db), by, now));
-    return { items };
-  });
+  return getEngine().transaction(
+    async (tx) => {
+      const ids = channelIds ?? (await tx.query<{ id: number }>("SELECT id FROM alert_channels WHERE enabled = 1 ORDER BY id")).map((c) => c.id);
+      if (!ids.length) throw new InvalidInputError("Create a channel first: recommended rules need one.", [{ path: "channelIds", message: "no channel to notify" }], "invalid_input");
+      const taken = new Set((await tx.query<{ name: string }>("SELECT name FROM alert_rules")).map((r) => r.name));
+      const items: RuleSummary[] = [];
+      for (const r of recommendedRules(ids, tz)) if (!taken.has(r.name)) items.push(await insertRule(tx, await parseRule(r, tx), by, now));
+      return { items };
+    },
+    { isolation: "serializable" },
+  );
 }

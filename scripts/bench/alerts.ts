@@ -16,7 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { openDatabase } from "@/db/client";
+import { openDatabase, setEngine } from "@/db/client";
+import { SqliteEngine } from "@/db/sqlite/engine";
 import { createChannel } from "@/lib/alerts/channels";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { createRule } from "@/lib/alerts/rules";
@@ -75,7 +76,7 @@ function benchEvent(id: string, i: number): Record<string, unknown> {
  * A fresh database with the given setup applied through the same lib verbs as the API, and
  * (for throughput) the base traffic's incidents already open, as on a server that has been running.
  */
-function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>["db"]) => void, warm = false): string {
+async function freshDatabase(name: string, setup: () => Promise<void>, warm = false): Promise<string> {
   const file = path.join(dir, `${name}.db`);
   const handle = openDatabase(file);
   if (warm) {
@@ -91,15 +92,21 @@ function freshDatabase(name: string, setup: (db: ReturnType<typeof openDatabase>
       }),
     );
   }
-  setup(handle.db);
+  // The verbs write through getEngine(): pointed at this file while the setup runs.
+  setEngine(new SqliteEngine(handle.sqlite));
+  try {
+    await setup();
+  } finally {
+    setEngine(undefined);
+  }
   handle.sqlite.close();
   return file;
 }
 
 /** Twenty rules covering every trigger, on a webhook and a Slack-shaped channel. */
-function twentyRules(db: ReturnType<typeof openDatabase>["db"]): void {
-  const hook = createChannel({ type: "webhook", name: "bench hook", url: receiver.url("/bench-hook") }, SYSTEM, db).id;
-  const slack = createChannel({ type: "slack", name: "bench slack", url: receiver.url("/bench-slack") }, SYSTEM, db).id;
+async function twentyRules(): Promise<void> {
+  const hook = (await createChannel({ type: "webhook", name: "bench hook", url: receiver.url("/bench-hook") }, SYSTEM)).id;
+  const slack = (await createChannel({ type: "slack", name: "bench slack", url: receiver.url("/bench-slack") }, SYSTEM)).id;
   const channelIds = [hook, slack];
   const reasons = REASONS;
   const rules: Array<Record<string, unknown>> = [
@@ -118,13 +125,13 @@ function twentyRules(db: ReturnType<typeof openDatabase>["db"]): void {
     { trigger: "incident_escalating" },
   ];
   if (rules.length !== 20) throw new Error(`expected 20 rules, have ${rules.length}`);
-  rules.forEach((r, i) => createRule({ name: `bench rule ${i + 1}`, channelIds, ...r }, SYSTEM, db));
+  for (const [i, r] of rules.entries()) await createRule({ name: `bench rule ${i + 1}`, channelIds, ...r }, SYSTEM);
 }
 
 async function measureLatency(): Promise<{ p50: number; p95: number; max: number; received: number }> {
-  const db = freshDatabase("latency", (d) => {
-    const channelId = createChannel({ type: "webhook", name: "latency", url: receiver.url("/latency") }, SYSTEM, d).id;
-    createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channelId] }, SYSTEM, d);
+  const db = await freshDatabase("latency", async () => {
+    const channelId = (await createChannel({ type: "webhook", name: "latency", url: receiver.url("/latency") }, SYSTEM)).id;
+    await createRule({ name: "every new incident", trigger: "incident_opened", channelIds: [channelId] }, SYSTEM);
   });
   const port = await freePort();
   const server = await startServer(port, db, SECRET);
@@ -159,7 +166,7 @@ interface Point {
 }
 
 async function measureThroughput(label: string, withRules: boolean, round: number): Promise<Point> {
-  const db = freshDatabase(`${label}-${round}`, withRules ? twentyRules : () => {}, true);
+  const db = await freshDatabase(`${label}-${round}`, withRules ? twentyRules : async () => {}, true);
   const port = await freePort();
   const server = await startServer(port, db, SECRET);
   let n = 0;

@@ -50,7 +50,7 @@ export default async function SettingsPage() {
       </section>
       {adminData && (
         <>
-          <FailingChannelsBanner channels={listChannels()} />
+          <FailingChannelsBanner channels={await listChannels()} />
           <WebhookPanel source={adminData.source} previousValidUntil={adminData.previousValidUntil} tz={tz} />
           <FieldMappingPanel initial={await readFieldMapping()} />
           <UsersPanel initialUsers={adminData.users} currentUserId={user.id} />

@@ -33,7 +33,7 @@ export default async function AlertsPage() {
           })}
         </div>
       )}
-      <AlertsSettings channels={listChannels()} rules={listRules()} tz={tz} smtpConfigured={Boolean(settings.SMTP_URL)} />
+      <AlertsSettings channels={await listChannels()} rules={await listRules()} tz={tz} smtpConfigured={Boolean(settings.SMTP_URL)} />
     </>
   );
 }

@@ -6,9 +6,9 @@ import { jsonRoute, responseRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute({ role: "admin" }, () => ({ items: listRules() }));
+export const GET = jsonRoute({ role: "admin" }, async () => ({ items: await listRules() }));
 
 /** Body: a rule (README, "Alerts"); 201 with its id; 400 naming the invalid field. */
 export const POST = responseRoute({ role: "admin" }, async (request, user) =>
-  created(createRule(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
+  created(await createRule(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
 );

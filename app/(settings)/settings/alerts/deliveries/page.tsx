@@ -18,7 +18,7 @@ export async function generateMetadata(): Promise<Metadata> {
 export default async function DeliveriesPage() {
   await requirePageUser("admin");
   const tz = await settingsTimeZone();
-  const channels = listChannels();
+  const [channels, rules, firstPage] = await Promise.all([listChannels(), listRules(), listDeliveries(new URLSearchParams({ limit: "100" }))]);
   const t = await getTranslations("settings");
   return (
     <>
@@ -26,9 +26,9 @@ export default async function DeliveriesPage() {
       <SettingsTabs current="deliveries" admin />
       <FailingChannelsBanner channels={channels} />
       <DeliveryLog
-        firstPage={listDeliveries(new URLSearchParams({ limit: "100" }))}
+        firstPage={firstPage}
         channels={Object.fromEntries(channels.map((c) => [c.id, c.name]))}
-        rules={Object.fromEntries(listRules().map((r) => [r.id, r.name]))}
+        rules={Object.fromEntries(rules.map((r) => [r.id, r.name]))}
         tz={tz}
       />
     </>

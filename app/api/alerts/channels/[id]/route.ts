@@ -14,6 +14,6 @@ export const PATCH = jsonRoute({ role: "admin" }, async (request, user, { params
 );
 
 export const DELETE = jsonRoute({ role: "admin" }, async (request, user, { params }: Context) => {
-  deleteChannel(parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
+  await deleteChannel(parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
   return { ok: true };
 });

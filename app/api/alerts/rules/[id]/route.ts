@@ -16,6 +16,6 @@ export const PATCH = jsonRoute({ role: "admin" }, async (request, user, { params
 );
 
 export const DELETE = jsonRoute({ role: "admin" }, async (request, user, { params }: Context) => {
-  deleteRule(parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
+  await deleteRule(parseId((await params).id), { actor: user, ip: clientIp(request.headers) });
   return { ok: true };
 });

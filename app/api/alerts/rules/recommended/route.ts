@@ -8,5 +8,5 @@ export const dynamic = "force-dynamic";
 
 /** Body: {"channelIds"?: [...] (default: every enabled channel), "tz"?: IANA zone of the digest}. 201 {"items":[created rules]}. */
 export const POST = responseRoute({ role: "admin" }, async (request, user) =>
-  created(addRecommendedRules(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
+  created(await addRecommendedRules(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) })),
 );
