@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import zlib from "node:zlib";
 import { expect, test, type Page } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 import { E2E_WEBHOOK_SECRET } from "../playwright.config";
@@ -65,6 +66,21 @@ test("the browser downloads the server's stream itself: the page fetches only th
   expect(new URL(exportRequests[0]!.url).searchParams.get("count")).toBe("1");
   expect(exportRequests[0]!.type).toBe("fetch");
   await expect(page.getByTestId("export-failures-done")).toContainText(`Downloading ${COUNT} rows`);
+});
+
+test("the server never compresses an export on the fly; gzip=1 sends the same file as .csv.gz", async ({ page }) => {
+  const url = `/api/failures/export?range=24h&template=${TEMPLATE}`;
+  const plain = await page.request.get(url, { headers: { "accept-encoding": "gzip, deflate, br" } });
+  expect(plain.status()).toBe(200);
+  expect(plain.headers()["content-encoding"]).toBeUndefined();
+  const text = await plain.text();
+  expect(parse(text, { bom: true }).length - 1).toBe(COUNT);
+  const compressed = await page.request.get(`${url}&gzip=1`, { headers: { "accept-encoding": "gzip, deflate, br" } });
+  expect(compressed.status()).toBe(200);
+  expect(compressed.headers()["content-encoding"]).toBeUndefined();
+  expect(compressed.headers()["content-type"]).toBe("application/gzip");
+  expect(compressed.headers()["content-disposition"]).toMatch(/\.csv\.gz"/);
+  expect(zlib.gunzipSync(await compressed.body()).toString("utf8")).toBe(text);
 });
 
 test("the overview offers retry and suppression lists with their counts", async ({ page }) => {

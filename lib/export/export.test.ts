@@ -240,18 +240,21 @@ describe("GET /api/failures/export", () => {
     expect(kolkata.rows[0]!.at(-2)).toBe("2020-07-03T15:30:00.000+05:30");
   });
 
-  it("sends the same file gzip-compressed to a client that accepts gzip, and plain to one that does not", async () => {
-    const plain = await get("failures", ALL, { ...operator.headers, "accept-encoding": "identity" });
-    expect(plain.headers.get("content-encoding")).toBeNull();
+  it("gzip=1 sends the same file gzip-compressed as .csv.gz; no export is compressed on the fly", async () => {
+    const plain = await get("failures", ALL);
+    expect(plain.headers.get("cache-control")).toBe("no-store, no-transform");
+    expect(plain.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const text = await plain.text();
-    const compressed = await get("failures", ALL, { ...operator.headers, "accept-encoding": "gzip, deflate, br" });
+    const compressed = await get("failures", { ...ALL, gzip: "1" });
     expect(compressed.status).toBe(200);
-    expect(compressed.headers.get("content-encoding")).toBe("gzip");
-    expect(compressed.headers.get("vary")).toBe("Accept-Encoding");
+    expect(compressed.headers.get("content-type")).toBe("application/gzip");
+    expect(compressed.headers.get("content-disposition")).toMatch(/filename="faultline-failures_[^"]*\.csv\.gz"/);
+    expect(compressed.headers.get("cache-control")).toBe("no-store, no-transform");
     const bytes = Buffer.from(await compressed.arrayBuffer());
     expect(bytes.length).toBeLessThan(Buffer.byteLength(text));
     expect(zlib.gunzipSync(bytes).toString("utf8")).toBe(text);
     expect(text.split("\n").length).toBeGreaterThan(10);
+    expect((await get("failures", { ...ALL, gzip: "yes" })).status).toBe(400);
   });
 
   it("cancelling a download ends its worker and frees the user's slot while ingest keeps writing", async () => {

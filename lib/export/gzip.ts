@@ -38,14 +38,3 @@ export class ChunkedGzip {
     return Buffer.concat([HEADER, bytes]);
   }
 }
-
-/** Whether a request's Accept-Encoding takes gzip (and does not refuse it with q=0). */
-export function acceptsGzip(request: Request): boolean {
-  const header = request.headers.get("accept-encoding") ?? "";
-  return header.split(",").some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(";");
-    if (coding?.trim() !== "gzip") return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
-}

@@ -11,6 +11,11 @@ export type ContactList = (typeof CONTACT_LISTS)[number];
 const exportOptionsSchema = z.object({
   /** `bom=1`: start with a UTF-8 byte order mark, so Excel reads the file as UTF-8. */
   bom: flag,
+  /**
+   * `gzip=1`: the file gzip-compressed (`.csv.gz`, about 5× smaller), compressed by the export's
+   * worker thread at the read threads' lower priority.
+   */
+  gzip: flag,
   /** `count=1`: answer `{ rows, at }` (what the download would hold) instead of the CSV. */
   count: flag,
   /**
@@ -24,6 +29,7 @@ export interface ExportRequest {
   filters: Filters;
   window: TimeWindow;
   bom: boolean;
+  gzip: boolean;
   count: boolean;
   /** The instant "now" meant for this request's window (answered with `count=1`). */
   at: number;

@@ -1,4 +1,3 @@
-import { acceptsGzip } from "@/lib/export/gzip";
 import { parseContactList, parseExportRequest } from "@/lib/export/options";
 import { csvResponse } from "@/lib/http/csv-response";
 import { json } from "@/lib/http/respond";
@@ -13,5 +12,5 @@ export const GET = responseRoute({ role: "operator" }, async (request, user) => 
   const list = parseContactList(params);
   const exportRequest = parseExportRequest(params);
   if (exportRequest.count) return json({ rows: await runRead("contactExportCount", { list, request: exportRequest }, { user: user.id }), at: new Date(exportRequest.at).toISOString() });
-  return csvResponse(await streamExport("contacts", { list, request: exportRequest }, { user: user.id, bom: exportRequest.bom, gzip: acceptsGzip(request) }));
+  return csvResponse(await streamExport("contacts", { list, request: exportRequest }, { user: user.id, bom: exportRequest.bom, gzip: exportRequest.gzip }));
 });

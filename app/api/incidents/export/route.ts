@@ -1,4 +1,3 @@
-import { acceptsGzip } from "@/lib/export/gzip";
 import { parseExportRequest } from "@/lib/export/options";
 import { csvResponse } from "@/lib/http/csv-response";
 import { json } from "@/lib/http/respond";
@@ -11,5 +10,5 @@ export const dynamic = "force-dynamic";
 export const GET = responseRoute({ role: "operator" }, async (request, user) => {
   const exportRequest = parseExportRequest(new URL(request.url).searchParams);
   if (exportRequest.count) return json({ rows: await runRead("incidentExportCount", { request: exportRequest, viewerId: user.id }, { user: user.id }), at: new Date(exportRequest.at).toISOString() });
-  return csvResponse(await streamExport("incidents", { request: exportRequest, viewerId: user.id }, { user: user.id, bom: exportRequest.bom, gzip: acceptsGzip(request) }));
+  return csvResponse(await streamExport("incidents", { request: exportRequest, viewerId: user.id }, { user: user.id, bom: exportRequest.bom, gzip: exportRequest.gzip }));
 });
