@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { getEngine, type DbHandle } from "@/db/client";
-import type { Engine, Queryable } from "@/db/engine";
+import type { Engine } from "@/db/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
