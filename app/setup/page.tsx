@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { getTranslations } from "next-intl/server";
 import { AuthCard } from "@/components/auth-card";
-import { getEngine } from "@/db/client";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import { isValidSetupCode } from "@/lib/auth/setup-code";
 import { countUsers } from "@/lib/auth/users";
@@ -22,7 +21,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
   if ((await countUsers()) > 0) redirect("/login");
   const raw = (await searchParams).code;
   const code = typeof raw === "string" ? raw : null;
-  if (!(await isValidSetupCode(getEngine(), code))) forbidden();
+  if (!(await isValidSetupCode(code))) forbidden();
   const t = await getTranslations("auth");
   return (
     <AuthCard>

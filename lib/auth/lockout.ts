@@ -56,8 +56,9 @@ export interface SignInGate {
 export async function signInGate(email: string, ip: string | null, now: number): Promise<SignInGate> {
   const list = subjects(email, ip);
   if (!list.length) return { lockedUntil: null, delayMs: 0 };
-  const rows = await getEngine().query<ThrottleRow>(
-    `SELECT key, failures, window_start, locked_until FROM sign_in_throttle WHERE key IN ${getEngine().dialect.jsonArrayValues("text")}`,
+  const engine = getEngine();
+  const rows = await engine.query<ThrottleRow>(
+    `SELECT key, failures, window_start, locked_until FROM sign_in_throttle WHERE key IN ${engine.dialect.jsonArrayValues("text")}`,
     [JSON.stringify(list.map((s) => s.key))],
   );
   const until = Math.max(0, ...rows.map((r) => r.locked_until ?? 0));

@@ -23,7 +23,7 @@ export async function issueSetupCode(now = Date.now()): Promise<string> {
 const anyUser = async (q: Queryable) => (await q.one("SELECT 1 AS found FROM users LIMIT 1")) !== undefined;
 
 /** Whether `code` opens /setup: it is the last one issued, and still no account exists. */
-export async function isValidSetupCode(q: Queryable, code: string | null | undefined): Promise<boolean> {
+export async function isValidSetupCode(code: string | null | undefined, q: Queryable = getEngine()): Promise<boolean> {
   if (!code) return false;
   const stored = await readSetting(q, SETUP_CODE_KEY);
   if (stored === undefined || (await anyUser(q))) return false;
@@ -36,7 +36,7 @@ export async function isValidSetupCode(q: Queryable, code: string | null | undef
  */
 export async function setupRequestAllowed(search: string): Promise<boolean> {
   const engine = getEngine();
-  return (await anyUser(engine)) || isValidSetupCode(engine, new URLSearchParams(search).get("code"));
+  return (await anyUser(engine)) || isValidSetupCode(new URLSearchParams(search).get("code"), engine);
 }
 
 /** Forgets the code: once an account exists, /setup is closed for good. */

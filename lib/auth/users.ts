@@ -122,7 +122,7 @@ export async function createFirstAdmin(input: Omit<NewUser, "role">, by: { ip: s
  */
 export async function setUpFirstAdmin(input: Omit<NewUser, "role">, setupCode: string, by: { ip: string | null }): Promise<UserSummary> {
   const requireCode = async (q: Queryable) => {
-    if (!(await isValidSetupCode(q, setupCode))) {
+    if (!(await isValidSetupCode(setupCode, q))) {
       if (await anyUser(q)) throw setupClosed();
       throw new ForbiddenError("This setup link is not valid. Open the setup URL printed in the server's start log (a restart prints a new one).");
     }
