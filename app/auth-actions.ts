@@ -4,7 +4,6 @@ import { isAPIError } from "better-auth/api";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { getTranslations } from "next-intl/server";
-import { getDb } from "@/db/client";
 import { ACCOUNT_DISABLED, getAuth, SIGN_IN_LOCKED } from "@/lib/auth/auth";
 import { clientIp } from "@/lib/auth/client-ip";
 import { safeNextPath } from "@/lib/auth/navigation";
@@ -29,7 +28,7 @@ const field = (form: FormData, name: string) => {
 /** Signs in through better-auth (which sets the session cookie); null when it worked. */
 async function signIn(email: string, password: string): Promise<FormState | null> {
   try {
-    await getAuth().api.signInEmail({ body: { email, password }, headers: await headers() });
+    await (await getAuth()).api.signInEmail({ body: { email, password }, headers: await headers() });
     return null;
   } catch (err) {
     if (!isAPIError(err)) throw err;
@@ -55,7 +54,7 @@ export async function setupAction(_state: FormState, form: FormData): Promise<Fo
   const t = await getTranslations("auth");
   if (password !== field(form, "confirm")) return { error: t("passwordsDiffer"), email };
   try {
-    await setUpFirstAdmin(getDb().db, { email, name: field(form, "name") || undefined, password }, field(form, "code"), { ip: clientIp(await headers()) });
+    await setUpFirstAdmin({ email, name: field(form, "name") || undefined, password }, field(form, "code"), { ip: clientIp(await headers()) });
   } catch (err) {
     // Includes a wrong setup code (the action can be posted anywhere): nothing is created.
     if (err instanceof AppError) return { error: err.message, email };
@@ -67,6 +66,6 @@ export async function setupAction(_state: FormState, form: FormData): Promise<Fo
 }
 
 export async function signOutAction(): Promise<void> {
-  await getAuth().api.signOut({ headers: await headers() });
+  await (await getAuth()).api.signOut({ headers: await headers() });
   redirect("/login");
 }

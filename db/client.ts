@@ -105,6 +105,14 @@ export function setEngine(next: Engine | undefined): void {
   engine = next;
 }
 
+/** Closes the process-wide engine (a PostgreSQL pool would keep a command-line script running) and connection. */
+export async function closeEngine(): Promise<void> {
+  const open = engine;
+  engine = undefined;
+  if (open instanceof PgEngine) await open.close();
+  closeDb();
+}
+
 /** Closes the process-wide connection (graceful shutdown, tests). */
 export function closeDb(): void {
   if (engine instanceof SqliteEngine) engine = undefined;

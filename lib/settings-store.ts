@@ -24,8 +24,20 @@ export async function deleteSetting(q: Queryable, key: string): Promise<void> {
 }
 
 /**
+ * A random secret kept under `key`, generated on first use: read first (the common case takes no
+ * write lock), else inserted unless another process or instance did so meanwhile, then re-read,
+ * so every instance ends up with the one stored first.
+ */
+export async function ensureGeneratedSetting(q: Queryable, key: string, now = Date.now()): Promise<string> {
+  const stored = await readSetting(q, key);
+  if (stored !== undefined) return stored;
+  await q.exec("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING", [key, randomBytes(32).toString("base64url"), now]);
+  return (await readSetting(q, key))!;
+}
+
+/**
  * readSetting synchronously on a SQLite connection, for what is still synchronous SQLite: the
- * webhook's caches before the engine has loaded them, the incident timers, better-auth's secret.
+ * webhook's caches before the engine has loaded them, the incident timers.
  */
 export function readSettingIn(sqlite: Database.Database, key: string): string | undefined {
   return sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(key) as string | undefined;

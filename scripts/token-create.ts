@@ -1,6 +1,6 @@
 // `npm run token:create -- --email E [--name N]`: creates an API token acting as that user and
 // prints it once, alone on the last line of stdout (so `| tail -n 1` captures it).
-import { closeDb, getDb } from "@/db/client";
+import { closeEngine } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { createApiToken } from "@/lib/auth/tokens";
 import { findUserByEmail } from "@/lib/auth/users";
@@ -11,7 +11,8 @@ const HELP = `Usage: npm run token:create -- --email <address> [--name <name>]
 Creates an API token that acts as the user with that e-mail address (with their role), for
 scripts: send it as "Authorization: Bearer <token>". The token is printed once, alone on the last
 line; the database keeps only its hash. Revoke it under Settings → API tokens.
-Works on DATABASE_PATH (default ./data/faultline.db), also while the server runs.`;
+Works on DATABASE_URL (PostgreSQL) when set, else on DATABASE_PATH (default ./data/faultline.db),
+also while the server runs.`;
 
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2), {
@@ -26,15 +27,14 @@ async function main(): Promise<number> {
   const email = stringFlag(flags, "email");
   if (!email) throw new UsageError("--email is required");
   try {
-    const db = getDb().db;
-    const owner = findUserByEmail(db, email);
+    const owner = await findUserByEmail(email);
     const name = stringFlag(flags, "name") ?? "Command-line token";
     const { token, summary } = await createApiToken({ userId: owner.id, name }, { actor: SYSTEM_ACTOR, ip: null });
     console.log(`Created API token #${summary.id} "${summary.name}" acting as ${owner.email} (${owner.role}). It is shown only this once:`);
     console.log(token);
     return 0;
   } finally {
-    closeDb();
+    await closeEngine();
   }
 }
 

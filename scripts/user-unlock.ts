@@ -1,6 +1,6 @@
 // `npm run user:unlock -- --email E [--ip A]`: lifts sign-in lockouts in the configured database
-// (DATABASE_PATH), also while the server runs.
-import { closeDb, getDb } from "@/db/client";
+// (DATABASE_URL or DATABASE_PATH), also while the server runs.
+import { closeEngine } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { clearSignInLockouts, normalizeEmail } from "@/lib/auth/lockout";
 import { parseFlags, runMain, stringFlag, UsageError } from "./demo/cli";
@@ -10,7 +10,8 @@ const HELP = `Usage: npm run user:unlock -- --email <address> [--ip <client addr
 Lifts the sign-in lockouts of that account from every client address (and the slowdown of its
 sign-ins), so it can sign in again at once. With --ip, also lifts the lockout of that client
 address (20 failed sign-ins for any accounts). The clearing is written to the audit log.
-Works on DATABASE_PATH (default ./data/faultline.db), also while the server runs.`;
+Works on DATABASE_URL (PostgreSQL) when set, else on DATABASE_PATH (default ./data/faultline.db),
+also while the server runs.`;
 
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2), {
@@ -26,12 +27,12 @@ async function main(): Promise<number> {
   const ip = stringFlag(flags, "ip");
   if (!email && !ip) throw new UsageError("--email (and/or --ip) is required");
   try {
-    const cleared = clearSignInLockouts(getDb().db, { email, ip }, { actor: SYSTEM_ACTOR, now: Date.now() });
+    const cleared = await clearSignInLockouts({ email, ip }, { actor: SYSTEM_ACTOR, now: Date.now() });
     const what = [email && `account ${normalizeEmail(email)}`, ip && `address ${ip}`].filter(Boolean).join(" and ");
     console.log(cleared ? `Cleared ${cleared} sign-in lockout record(s) of ${what}.` : `No failed sign-ins or lockouts recorded for ${what}; nothing to clear.`);
     return 0;
   } finally {
-    closeDb();
+    await closeEngine();
   }
 }
 

@@ -19,7 +19,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   if (await currentUser()) redirect(next);
   const t = await getTranslations("auth");
   // Before the first account exists there is nobody to sign in as; /setup needs the start log's code.
-  if (countUsers() === 0) {
+  if ((await countUsers()) === 0) {
     return (
       <AuthCard data-testid="not-set-up">
         <h1>{t("notSetUp")}</h1>

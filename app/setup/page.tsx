@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { getTranslations } from "next-intl/server";
 import { AuthCard } from "@/components/auth-card";
-import { getDb } from "@/db/client";
 import { MIN_PASSWORD_LENGTH } from "@/lib/auth/password-policy";
 import { isValidSetupCode } from "@/lib/auth/setup-code";
 import { countUsers } from "@/lib/auth/users";
@@ -19,10 +18,10 @@ export async function generateMetadata(): Promise<Metadata> {
  * first admin. Once any account exists this closes for good.
  */
 export default async function SetupPage({ searchParams }: { searchParams: Promise<{ code?: string | string[] }> }) {
-  if (countUsers() > 0) redirect("/login");
+  if ((await countUsers()) > 0) redirect("/login");
   const raw = (await searchParams).code;
   const code = typeof raw === "string" ? raw : null;
-  if (!isValidSetupCode(getDb().db, code)) forbidden();
+  if (!(await isValidSetupCode(code))) forbidden();
   const t = await getTranslations("auth");
   return (
     <AuthCard>

@@ -4,6 +4,7 @@ import { InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { appendAudit, listAudit, SYSTEM_ACTOR } from "./audit";
+import { pruneAuthRecords } from "./prune";
 
 const databases = setupEngineDatabases();
 afterAll(() => databases.cleanup());
@@ -62,5 +63,15 @@ describe.each(ENGINES)("audit log on %s", (engine) => {
     for (const params of [{ limit: "0" }, { limit: "501" }, { before: "abc" }]) {
       await expect(listAudit(params)).rejects.toBeInstanceOf(InvalidInputError);
     }
+  });
+
+  it("prunes entries older than the retention and throttle records that ran out (auth pruning)", async () => {
+    const DAY = 86_400_000;
+    for (const at of [AT - 31 * DAY, AT - 29 * DAY, AT]) await appendAudit(getEngine(), { actor: alice, action: "sign_in", ip: null, at });
+    await getEngine().exec("DELETE FROM sign_in_throttle");
+    await getEngine().exec("INSERT INTO sign_in_throttle (key, failures, window_start, locked_until) VALUES ('ip:a', 1, ?, NULL), ('ip:b', 0, ?, ?)", [AT - DAY, AT - DAY, AT + DAY]);
+    expect(await pruneAuthRecords(AT, 30)).toEqual({ auditEntries: 1, throttleRecords: 1 });
+    expect((await listAudit({})).items).toHaveLength(2);
+    expect(await getEngine().query("SELECT key FROM sign_in_throttle")).toEqual([{ key: "ip:b" }]);
   });
 });

@@ -1,4 +1,3 @@
-import { lt } from "drizzle-orm";
 import { z } from "zod";
 import { getEngine, type Db } from "@/db/client";
 import type { Queryable } from "@/db/engine";
@@ -105,8 +104,8 @@ export function recordAudit(db: DbOrTx, entry: AuditEntry): void {
 }
 
 /** Deletes the entries older than `before` (epoch ms). Returns how many. */
-export function pruneAudit(db: Db, before: number): number {
-  return db.delete(auditLog).where(lt(auditLog.at, before)).run().changes;
+export async function pruneAudit(before: number): Promise<number> {
+  return (await getEngine().exec("DELETE FROM audit_log WHERE at < ?", [before])).changes;
 }
 
 export interface AuditItem {

@@ -1,13 +1,15 @@
-import { eq } from "drizzle-orm";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
 import { betterAuth } from "better-auth/minimal";
 import { nextCookies } from "better-auth/next-js";
-import type { DbHandle } from "@/db/client";
-import { getDb } from "@/db/client";
-import { accounts, sessions, users, verifications } from "@/db/schema";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { getDb, getEngine } from "@/db/client";
+import type { Engine } from "@/db/engine";
+import { PgEngine } from "@/db/pg/engine";
+import * as pgSchema from "@/db/pg/schema";
+import * as sqliteSchema from "@/db/schema";
 import { getSettings } from "@/lib/config";
-import { ensureGeneratedSettingIn } from "@/lib/settings-store";
+import { ensureGeneratedSetting } from "@/lib/settings-store";
 import { clientIp, CLIENT_IP_HEADER } from "./client-ip";
 import { recordSignIn, recordSignInFailure, signInGate } from "./lockout";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy";
@@ -21,11 +23,16 @@ export const SIGN_IN_LOCKED = "SIGN_IN_LOCKED";
 export const ACCOUNT_DISABLED = "ACCOUNT_DISABLED";
 
 /**
- * The key better-auth signs cookies with: generated on first start and kept in the database, so
- * sessions survive restarts and nobody has to configure one.
+ * better-auth's database: drizzle on the engine's own connection (SQLite) or pool (PostgreSQL),
+ * with that engine's twin of the users, sessions, accounts and verifications tables.
  */
-function ensureAuthSecret(handle: DbHandle): string {
-  return ensureGeneratedSettingIn(handle.sqlite, AUTH_SECRET_KEY);
+function authDatabase(engine: Engine) {
+  if (engine instanceof PgEngine) {
+    const { users, sessions, accounts, verifications } = pgSchema;
+    return drizzleAdapter(drizzlePg(engine.pool, { schema: pgSchema }), { provider: "pg", usePlural: true, schema: { users, sessions, accounts, verifications } });
+  }
+  const { users, sessions, accounts, verifications } = sqliteSchema;
+  return drizzleAdapter(getDb().db, { provider: "sqlite", usePlural: true, schema: { users, sessions, accounts, verifications } });
 }
 
 const SIGN_IN_PATH = "/sign-in/email";
@@ -35,15 +42,19 @@ function emailOf(body: unknown): string {
   return typeof email === "string" ? email : "";
 }
 
-function createAuth(handle: DbHandle) {
+/**
+ * @param secret the key better-auth signs cookies with: generated on first start and kept in the
+ * database (every instance on it reads the same one), so sessions survive restarts and nobody has
+ * to configure one.
+ */
+function createAuth(engine: Engine, secret: string) {
   const settings = getSettings();
-  const db = handle.db;
   return betterAuth({
     appName: "Faultline",
     // Unset: derived from each request, so the server answers on whatever address it is reached.
     baseURL: settings.PUBLIC_URL,
-    secret: ensureAuthSecret(handle),
-    database: drizzleAdapter(db, { provider: "sqlite", usePlural: true, schema: { users, sessions, accounts, verifications } }),
+    secret,
+    database: authDatabase(engine),
     // Accounts are created by admins, the CLI, ADMIN_EMAIL or /setup (lib/auth/users.ts), never by sign-up.
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
     user: {
@@ -74,7 +85,7 @@ function createAuth(handle: DbHandle) {
         create: {
           // Runs after the password was verified, so only the account's owner learns it is disabled.
           before: async (session) => {
-            const row = db.select({ disabled: users.disabled }).from(users).where(eq(users.id, session.userId)).get();
+            const row = await engine.one<{ disabled: number }>("SELECT disabled FROM users WHERE id = ?", [session.userId]);
             if (row?.disabled) throw new APIError("FORBIDDEN", { code: ACCOUNT_DISABLED, message: "This account is disabled. Ask an admin to enable it." });
           },
         },
@@ -85,7 +96,7 @@ function createAuth(handle: DbHandle) {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== SIGN_IN_PATH) return;
         const now = Date.now();
-        const gate = signInGate(db, emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
+        const gate = await signInGate(emailOf(ctx.body), clientIp(requestHeaders(ctx)), now);
         if (gate.lockedUntil !== null) throw lockedError(gate.lockedUntil, now);
         if (gate.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, gate.delayMs));
       }),
@@ -98,7 +109,7 @@ function createAuth(handle: DbHandle) {
           const code = (returned.body as { code?: string } | undefined)?.code;
           if (returned.statusCode !== 401 && code !== ACCOUNT_DISABLED) return;
           const reason = code === ACCOUNT_DISABLED ? "account disabled" : "wrong e-mail or password";
-          const { lockedUntil } = recordSignInFailure(db, { email: emailOf(ctx.body), ip, now, reason });
+          const { lockedUntil } = await recordSignInFailure({ email: emailOf(ctx.body), ip, now, reason });
           if (lockedUntil === null) return;
           const locked = lockedError(lockedUntil, now);
           // Over HTTP better-auth would keep the endpoint's 401 for an error thrown here; a
@@ -107,7 +118,7 @@ function createAuth(handle: DbHandle) {
           throw locked;
         }
         const user = ctx.context.newSession?.user;
-        if (user) recordSignIn(db, { user: { id: user.id, email: user.email }, ip, now });
+        if (user) await recordSignIn({ user: { id: user.id, email: user.email }, ip, now });
       }),
     },
     // Lets server actions set and clear the session cookie; must stay the last plugin.
@@ -130,14 +141,21 @@ function lockedError(until: number, now: number): APIError {
 
 export type Auth = ReturnType<typeof createAuth>;
 
-let current: { handle: DbHandle; auth: Auth } | undefined;
+let current: { engine: Engine; auth: Promise<Auth> } | undefined;
 
 /**
- * The better-auth instance on the process-wide database, created on first use (never at module
- * load: `next build` imports every route module) and again if the connection was reopened.
+ * The better-auth instance on the process-wide engine, created on first use (never at module
+ * load: `next build` imports every route module) and again if the engine was replaced.
  */
-export function getAuth(): Auth {
-  const handle = getDb();
-  if (current?.handle !== handle) current = { handle, auth: createAuth(handle) };
+export function getAuth(): Promise<Auth> {
+  const engine = getEngine();
+  if (current?.engine !== engine) {
+    const auth = ensureGeneratedSetting(engine, AUTH_SECRET_KEY).then((secret) => createAuth(engine, secret));
+    current = { engine, auth };
+    // A failed read (database unreachable) is tried again on the next call, not kept.
+    auth.catch(() => {
+      if (current?.auth === auth) current = undefined;
+    });
+  }
   return current.auth;
 }

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as authPost } from "@/app/api/auth/[...all]/route";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { CLIENT_IP_HEADER } from "@/lib/auth/client-ip";
 import { createTestUser, TEST_PASSWORD, type TestUser } from "@/lib/testing/auth";
-import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { listAudit } from "./audit";
 import {
   ACCOUNT_SLOWDOWN_AFTER,
@@ -17,16 +18,9 @@ import {
   SLOWDOWN_STEP_MS,
 } from "./lockout";
 
-const tempDb = setupTempDatabase();
-afterAll(() => tempDb.cleanup());
+const databases = setupEngineDatabases();
+afterAll(() => databases.cleanup());
 afterEach(() => vi.useRealTimers());
-
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  alice = await createTestUser("operator", "alice@test.example");
-  bob = await createTestUser("viewer", "bob@test.example");
-});
 
 interface SignInAnswer {
   status: number;
@@ -54,7 +48,17 @@ function advanceClock(ms: number) {
   vi.setSystemTime(next);
 }
 
-describe("sign-in lockout", () => {
+const count = async (sql: string, params: string[] = []) => (await getEngine().one<{ n: number }>(sql, params))!.n;
+
+describe.each(ENGINES)("sign-in lockout on %s", (engine) => {
+  let alice: TestUser;
+  let bob: TestUser;
+  beforeAll(async () => {
+    await databases.use(engine);
+    alice = await createTestUser("operator", "alice@test.example");
+    bob = await createTestUser("viewer", "bob@test.example");
+  }, CLUSTER_START_TIMEOUT_MS);
+
   it("locks an (account, address) pair after repeated failures, says until when, logs it, and refuses even the right password from there", async () => {
     const started = Date.now();
     for (let i = 1; i < PAIR_MAX_FAILURES; i++) {
@@ -111,13 +115,13 @@ describe("sign-in lockout", () => {
 
   it("slows an account guessed at from many addresses, without locking it", async () => {
     for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER + 1; i++) expect((await signIn(bob.user.email, "nope-nope-nope", `10.0.2.${i}`)).status).toBe(401);
-    const gate = signInGate(getDb().db, bob.user.email, "10.0.3.1", Date.now());
+    const gate = await signInGate(bob.user.email, "10.0.3.1", Date.now());
     expect(gate).toEqual({ lockedUntil: null, delayMs: 2 * SLOWDOWN_STEP_MS });
     const started = Date.now();
     expect((await signIn(bob.user.email, TEST_PASSWORD, "10.0.3.1")).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2 * SLOWDOWN_STEP_MS);
     // Signed in: the slowdown is over.
-    expect(signInGate(getDb().db, bob.user.email, "10.0.3.1", Date.now())).toEqual({ lockedUntil: null, delayMs: 0 });
+    expect(await signInGate(bob.user.email, "10.0.3.1", Date.now())).toEqual({ lockedUntil: null, delayMs: 0 });
   });
 
   it("locks a client address trying many accounts, not the accounts elsewhere", async () => {
@@ -128,8 +132,8 @@ describe("sign-in lockout", () => {
     expect((await auditActions()).some((a) => a.action === "lockout" && a.target === `address ${attacker}`)).toBe(true);
     expect((await signIn(bob.user.email, TEST_PASSWORD, attacker)).status).toBe(429);
     expect((await signIn(bob.user.email, TEST_PASSWORD, "192.0.2.67")).status).toBe(200);
-    const row = getDb().sqlite.prepare("SELECT locked_until FROM sign_in_throttle WHERE key = ?").get(`ip:${attacker}`) as { locked_until: number };
-    expect(row.locked_until).toBeGreaterThan(Date.now());
+    const row = await getEngine().one<{ locked_until: number }>("SELECT locked_until FROM sign_in_throttle WHERE key = ?", [`ip:${attacker}`]);
+    expect(row!.locked_until).toBeGreaterThan(Date.now());
   });
 
   it("clears an account's lockouts from every address, and prunes records that ran out", async () => {
@@ -137,23 +141,22 @@ describe("sign-in lockout", () => {
       for (let i = 0; i < PAIR_MAX_FAILURES; i++) await signIn(bob.user.email, "nope-nope-nope", ip);
       expect((await signIn(bob.user.email, TEST_PASSWORD, ip)).status).toBe(429);
     }
-    const db = getDb().db;
-    const bobRecords = () => getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle WHERE key LIKE '%bob@test.example%'").pluck().get() as number;
-    const locked = bobRecords();
+    const bobRecords = () => count("SELECT count(*) AS n FROM sign_in_throttle WHERE key LIKE '%bob@test.example%'");
+    const locked = await bobRecords();
     // Both locked pairs, the earlier ones' failures, and the account's slowdown.
     expect(locked).toBeGreaterThanOrEqual(3);
-    expect(clearSignInLockouts(db, { email: "BOB@test.example" }, { actor: { id: null, email: null }, now: Date.now() })).toBe(locked);
-    expect(bobRecords()).toBe(0);
+    expect(await clearSignInLockouts({ email: "BOB@test.example" }, { actor: { id: null, email: null }, now: Date.now() })).toBe(locked);
+    expect(await bobRecords()).toBe(0);
     for (const ip of ["10.0.4.1", "10.0.4.2"]) expect((await signIn(bob.user.email, TEST_PASSWORD, ip)).status).toBe(200);
     expect((await auditActions()).find((a) => a.action === "lockout_cleared")).toMatchObject({ target: "account bob@test.example" });
 
-    const rows = () => getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle").pluck().get() as number;
-    const before = rows();
+    const rows = () => count("SELECT count(*) AS n FROM sign_in_throttle");
+    const before = await rows();
     expect(before).toBeGreaterThan(0);
     // The address lockout above still holds: nothing runs out before it does.
-    expect(pruneSignInThrottle(db, Date.now())).toBeLessThan(before);
-    expect(getDb().sqlite.prepare("SELECT count(*) FROM sign_in_throttle WHERE key = 'ip:192.0.2.66'").pluck().get()).toBe(1);
-    expect(pruneSignInThrottle(db, Date.now() + LOCKOUT_MS + FAILURE_WINDOW_MS)).toBeGreaterThan(0);
-    expect(rows()).toBe(0);
+    expect(await pruneSignInThrottle(Date.now())).toBeLessThan(before);
+    expect(await count("SELECT count(*) AS n FROM sign_in_throttle WHERE key = 'ip:192.0.2.66'")).toBe(1);
+    expect(await pruneSignInThrottle(Date.now() + LOCKOUT_MS + FAILURE_WINDOW_MS)).toBeGreaterThan(0);
+    expect(await rows()).toBe(0);
   });
 });

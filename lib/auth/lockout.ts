@@ -1,7 +1,6 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
-import { signInThrottle } from "@/db/schema";
-import { recordAudit, type Actor } from "./audit";
+import { getEngine } from "@/db/client";
+import type { Queryable } from "@/db/engine";
+import { appendAudit, type Actor } from "./audit";
 
 /**
  * Failed sign-ins are counted three ways, within FAILURE_WINDOW_MS:
@@ -54,13 +53,17 @@ export interface SignInGate {
 }
 
 /** Whether a sign-in for `email` from `ip` may go ahead now, and after how long a wait. */
-export function signInGate(db: Db, email: string, ip: string | null, now: number): SignInGate {
+export async function signInGate(email: string, ip: string | null, now: number): Promise<SignInGate> {
   const list = subjects(email, ip);
   if (!list.length) return { lockedUntil: null, delayMs: 0 };
-  const rows = db.select().from(signInThrottle).where(inArray(signInThrottle.key, list.map((s) => s.key))).all();
-  const until = Math.max(0, ...rows.map((r) => r.lockedUntil ?? 0));
+  const engine = getEngine();
+  const rows = await engine.query<ThrottleRow>(
+    `SELECT key, failures, window_start, locked_until FROM sign_in_throttle WHERE key IN ${engine.dialect.jsonArrayValues("text")}`,
+    [JSON.stringify(list.map((s) => s.key))],
+  );
+  const until = Math.max(0, ...rows.map((r) => r.locked_until ?? 0));
   const account = rows.find((r) => r.key === accountKey(normalizeEmail(email)));
-  const recent = account && now - account.windowStart < FAILURE_WINDOW_MS ? account.failures : 0;
+  const recent = account && now - account.window_start < FAILURE_WINDOW_MS ? account.failures : 0;
   const excess = recent - ACCOUNT_SLOWDOWN_AFTER + 1;
   return {
     lockedUntil: until > now ? until : null,
@@ -68,48 +71,62 @@ export function signInGate(db: Db, email: string, ip: string | null, now: number
   };
 }
 
+interface ThrottleRow {
+  key: string;
+  failures: number;
+  window_start: number;
+  locked_until: number | null;
+}
+
+/**
+ * Counts one failure against `subject` in one upsert, so failures counted at once by several
+ * processes or instances are all counted: a window that has run out starts over at 1, and
+ * reaching the subject's limit locks it for LOCKOUT_MS and starts the count over (the next lockout
+ * needs a full set of new failures). Returns whether this failure locked it.
+ */
+async function countFailure(tx: Queryable, subject: Subject, now: number): Promise<boolean> {
+  // `excluded.window_start` is `now`; the limits are this module's constants, written into the text.
+  const expired = `excluded.window_start - sign_in_throttle.window_start >= ${FAILURE_WINDOW_MS}`;
+  const count = `(CASE WHEN ${expired} THEN 1 ELSE sign_in_throttle.failures + 1 END)`;
+  const reaches = subject.max === null ? "1 = 0" : `${count} >= ${subject.max}`;
+  const locksAtOnce = subject.max !== null && subject.max <= 1;
+  const row = await tx.one<{ locked: number }>(
+    `INSERT INTO sign_in_throttle (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET
+       failures = CASE WHEN ${reaches} THEN 0 ELSE ${count} END,
+       window_start = CASE WHEN ${reaches} OR ${expired} THEN excluded.window_start ELSE sign_in_throttle.window_start END,
+       locked_until = CASE WHEN ${reaches} THEN excluded.window_start + ${LOCKOUT_MS} ELSE sign_in_throttle.locked_until END
+     RETURNING CASE WHEN failures = 0 THEN 1 ELSE 0 END AS locked`,
+    [subject.key, locksAtOnce ? 0 : 1, now, locksAtOnce ? now + LOCKOUT_MS : null],
+  );
+  return row!.locked === 1;
+}
+
 /**
  * Counts a failed sign-in against the account, the pair and the address. When the pair or the
  * address reaches its limit within the window it is locked for LOCKOUT_MS and the lockout is
  * written to the audit log, in the same transaction as the failure itself.
  */
-export function recordSignInFailure(db: Db, input: { email: string; ip: string | null; now: number; reason: string }): { lockedUntil: number | null } {
+export async function recordSignInFailure(input: { email: string; ip: string | null; now: number; reason: string }): Promise<{ lockedUntil: number | null }> {
   const { email, ip, now } = input;
   const attempted: Actor = { id: null, email: normalizeEmail(email) || null };
-  // Immediate: the read-modify-write of a counter must not race another process's.
-  return db.transaction((tx) => {
-    recordAudit(tx, { actor: attempted, action: "sign_in_failed", target: attempted.email, detail: input.reason, ip, at: now });
+  return getEngine().transaction(async (tx) => {
+    await appendAudit(tx, { actor: attempted, action: "sign_in_failed", target: attempted.email, detail: input.reason, ip, at: now });
     let lockedUntil: number | null = null;
     for (const subject of subjects(email, ip)) {
-      const row = tx.select().from(signInThrottle).where(eq(signInThrottle.key, subject.key)).get();
-      const fresh = !row || now - row.windowStart >= FAILURE_WINDOW_MS;
-      const failures = fresh ? 1 : row.failures + 1;
-      const windowStart = fresh ? now : row.windowStart;
-      // Once locked, the count starts over: the next lockout needs a full set of new failures.
-      const locks = subject.max !== null && failures >= subject.max;
-      const values = {
-        failures: locks ? 0 : failures,
-        windowStart: locks ? now : windowStart,
-        lockedUntil: locks ? now + LOCKOUT_MS : (row?.lockedUntil ?? null),
-      };
-      tx.insert(signInThrottle)
-        .values({ key: subject.key, ...values })
-        .onConflictDoUpdate({ target: signInThrottle.key, set: values })
-        .run();
-      if (locks) {
-        lockedUntil = Math.max(lockedUntil ?? 0, now + LOCKOUT_MS);
-        recordAudit(tx, {
-          actor: attempted,
-          action: "lockout",
-          target: subject.what,
-          detail: `${subject.max} failed sign-ins within ${FAILURE_WINDOW_MS / 60_000} min; locked until ${new Date(now + LOCKOUT_MS).toISOString()}`,
-          ip,
-          at: now,
-        });
-      }
+      if (!(await countFailure(tx, subject, now))) continue;
+      lockedUntil = now + LOCKOUT_MS;
+      await appendAudit(tx, {
+        actor: attempted,
+        action: "lockout",
+        target: subject.what,
+        detail: `${subject.max} failed sign-ins within ${FAILURE_WINDOW_MS / 60_000} min; locked until ${new Date(lockedUntil).toISOString()}`,
+        ip,
+        at: now,
+      });
     }
     return { lockedUntil };
-  }, { behavior: "immediate" });
+  });
 }
 
 /**
@@ -117,14 +134,14 @@ export function recordSignInFailure(db: Db, input: { email: string; ip: string |
  * those of its pair with this address are forgotten, and the sign-in is logged. Other pairs stay
  * locked: whoever guessed from there is still refused.
  */
-export function recordSignIn(db: Db, input: { user: Actor; ip: string | null; now: number }): void {
-  db.transaction((tx) => {
+export async function recordSignIn(input: { user: Actor; ip: string | null; now: number }): Promise<void> {
+  await getEngine().transaction(async (tx) => {
     const email = input.user.email && normalizeEmail(input.user.email);
     if (email) {
       const keys = input.ip ? [accountKey(email), pairKey(email, input.ip)] : [accountKey(email)];
-      tx.delete(signInThrottle).where(inArray(signInThrottle.key, keys)).run();
+      await tx.exec(`DELETE FROM sign_in_throttle WHERE key IN ${tx.dialect.jsonArrayValues("text")}`, [JSON.stringify(keys)]);
     }
-    recordAudit(tx, { actor: input.user, action: "sign_in", target: input.user.email, ip: input.ip, at: input.now });
+    await appendAudit(tx, { actor: input.user, action: "sign_in", target: input.user.email, ip: input.ip, at: input.now });
   });
 }
 
@@ -133,30 +150,26 @@ export function recordSignIn(db: Db, input: { user: Actor; ip: string | null; no
  * slowdown), and/or that of a client address. Returns how many records were cleared; the
  * clearing is in the audit log.
  */
-export function clearSignInLockouts(db: Db, input: { email?: string; ip?: string }, by: { actor: Actor; now: number }): number {
+export async function clearSignInLockouts(input: { email?: string; ip?: string }, by: { actor: Actor; now: number }): Promise<number> {
   const email = input.email ? normalizeEmail(input.email) : undefined;
-  return db.transaction((tx) => {
+  return getEngine().transaction(async (tx) => {
     let cleared = 0;
     if (email) {
       const prefix = pairPrefix(email);
-      cleared += tx
-        .delete(signInThrottle)
-        .where(or(eq(signInThrottle.key, accountKey(email)), sql`substr(${signInThrottle.key}, 1, ${prefix.length}) = ${prefix}`))
-        .run().changes;
-      recordAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `account ${email}`, ip: null, at: by.now });
+      // The prefix compared as it is (an address may hold LIKE's wildcards).
+      cleared += (await tx.exec(`DELETE FROM sign_in_throttle WHERE key = ? OR substr(key, 1, ${prefix.length}) = ?`, [accountKey(email), prefix])).changes;
+      await appendAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `account ${email}`, ip: null, at: by.now });
     }
     if (input.ip) {
-      cleared += tx.delete(signInThrottle).where(eq(signInThrottle.key, addressKey(input.ip))).run().changes;
-      recordAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `address ${input.ip}`, ip: null, at: by.now });
+      cleared += (await tx.exec("DELETE FROM sign_in_throttle WHERE key = ?", [addressKey(input.ip)])).changes;
+      await appendAudit(tx, { actor: by.actor, action: "lockout_cleared", target: `address ${input.ip}`, ip: null, at: by.now });
     }
     return cleared;
-  }, { behavior: "immediate" });
+  });
 }
 
 /** Deletes throttle records that no longer lock or count anything. Returns how many. */
-export function pruneSignInThrottle(db: Db, now: number): number {
-  return db
-    .delete(signInThrottle)
-    .where(and(lt(signInThrottle.windowStart, now - FAILURE_WINDOW_MS), or(isNull(signInThrottle.lockedUntil), lt(signInThrottle.lockedUntil, now))))
-    .run().changes;
+export async function pruneSignInThrottle(now: number): Promise<number> {
+  const { changes } = await getEngine().exec("DELETE FROM sign_in_throttle WHERE window_start < ? AND (locked_until IS NULL OR locked_until < ?)", [now - FAILURE_WINDOW_MS, now]);
+  return changes;
 }

@@ -1,4 +1,3 @@
-import type { Db } from "@/db/client";
 import { logger } from "@/lib/log";
 import { runPeriodically } from "@/lib/ops/periodic";
 import { pruneAudit } from "./audit";
@@ -8,17 +7,17 @@ const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** Deletes audit entries older than `auditDays` days and sign-in throttle records that have run out. */
-export function pruneAuthRecords(db: Db, now: number, auditDays: number): { auditEntries: number; throttleRecords: number } {
-  return { auditEntries: pruneAudit(db, now - auditDays * DAY_MS), throttleRecords: pruneSignInThrottle(db, now) };
+export async function pruneAuthRecords(now: number, auditDays: number): Promise<{ auditEntries: number; throttleRecords: number }> {
+  return { auditEntries: await pruneAudit(now - auditDays * DAY_MS), throttleRecords: await pruneSignInThrottle(now) };
 }
 
 /**
  * Prunes now and every hour after, until the returned function is called, so neither table grows
  * without bound (a spray of failed sign-ins from many addresses leaves one record per address).
  */
-export function scheduleAuthPruning(db: Db, auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
-  return runPeriodically("pruning audit entries", everyMs, () => {
-    const pruned = pruneAuthRecords(db, Date.now(), auditDays);
+export function scheduleAuthPruning(auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
+  return runPeriodically("pruning audit entries", everyMs, async () => {
+    const pruned = await pruneAuthRecords(Date.now(), auditDays);
     if (pruned.auditEntries || pruned.throttleRecords) logger().info(pruned, "pruned old audit entries and sign-in throttle records");
   });
 }

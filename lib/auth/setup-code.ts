@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { count, eq } from "drizzle-orm";
-import type { Db } from "@/db/client";
-import { settings, users } from "@/db/schema";
-import type { DbOrTx } from "./audit";
+import { getEngine } from "@/db/client";
+import type { Queryable } from "@/db/engine";
+import { deleteSetting, readSetting, writeSetting } from "@/lib/settings-store";
 
 /**
  * The one-time code that opens /setup on a fresh install. Without it, whoever reached a new server
@@ -15,31 +14,32 @@ const SETUP_CODE_KEY = "setup_code_sha256";
 const digest = (code: string) => createHash("sha256").update(code).digest();
 
 /** A fresh code (256 random bits), replacing any earlier one. Call only while no account exists. */
-export function issueSetupCode(db: Db): string {
+export async function issueSetupCode(now = Date.now()): Promise<string> {
   const code = randomBytes(32).toString("base64url");
-  const value = digest(code).toString("hex");
-  db.insert(settings).values({ key: SETUP_CODE_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: Date.now() } }).run();
+  await writeSetting(getEngine(), SETUP_CODE_KEY, digest(code).toString("hex"), now);
   return code;
 }
 
+const anyUser = async (q: Queryable) => (await q.one("SELECT 1 AS found FROM users LIMIT 1")) !== undefined;
+
 /** Whether `code` opens /setup: it is the last one issued, and still no account exists. */
-export function isValidSetupCode(db: DbOrTx, code: string | null | undefined): boolean {
+export async function isValidSetupCode(code: string | null | undefined, q: Queryable = getEngine()): Promise<boolean> {
   if (!code) return false;
-  const row = db.select({ value: settings.value }).from(settings).where(eq(settings.key, SETUP_CODE_KEY)).get();
-  if (!row) return false;
-  if (db.select({ n: count() }).from(users).get()!.n > 0) return false;
-  return timingSafeEqual(digest(code), Buffer.from(row.value, "hex"));
+  const stored = await readSetting(q, SETUP_CODE_KEY);
+  if (stored === undefined || (await anyUser(q))) return false;
+  return timingSafeEqual(digest(code), Buffer.from(stored, "hex"));
 }
 
 /**
  * Whether a request for /setup (its query string) may reach the page or its form: always once an
  * account exists (the page then sends everyone to /login), before that only with the code.
  */
-export function setupRequestAllowed(db: Db, search: string): boolean {
-  return db.select({ n: count() }).from(users).get()!.n > 0 || isValidSetupCode(db, new URLSearchParams(search).get("code"));
+export async function setupRequestAllowed(search: string): Promise<boolean> {
+  const engine = getEngine();
+  return (await anyUser(engine)) || isValidSetupCode(new URLSearchParams(search).get("code"), engine);
 }
 
 /** Forgets the code: once an account exists, /setup is closed for good. */
-export function discardSetupCode(db: DbOrTx): void {
-  db.delete(settings).where(eq(settings.key, SETUP_CODE_KEY)).run();
+export async function discardSetupCode(q: Queryable): Promise<void> {
+  await deleteSetting(q, SETUP_CODE_KEY);
 }

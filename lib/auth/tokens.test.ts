@@ -13,7 +13,7 @@ const AT = Date.parse("2026-11-25T10:00:00Z");
 const admin = { id: "admin-1", email: "admin@test.example" };
 const by = { actor: admin, ip: "10.0.0.1", now: AT };
 
-/** A user row as better-auth writes it (users are not on the engine yet: written here directly). */
+/** A user row with a known id, written directly (no password needed here). */
 async function addUser(id: string, email: string, role: string): Promise<void> {
   await getEngine().exec("INSERT INTO users (id, name, email, email_verified, created_at, updated_at, role, disabled) VALUES (?, ?, ?, 0, ?, ?, ?, 0)", [id, email, email, AT, AT, role]);
 }

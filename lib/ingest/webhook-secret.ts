@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { getEngine, type DbHandle } from "@/db/client";
-import type { Engine, Queryable } from "@/db/engine";
+import type { Engine } from "@/db/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { logger } from "@/lib/log";
-import { deleteSetting, ensureGeneratedSettingIn, readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
+import { deleteSetting, ensureGeneratedSetting, ensureGeneratedSettingIn, readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import { WEBHOOK_GRACE_HOURS } from "./webhook-grace";
 
@@ -44,15 +44,6 @@ export interface WebhookSecret {
 
 const parsePrevious = (value: string | undefined): PreviousSecret | null => (value === undefined ? null : (JSON.parse(value) as PreviousSecret));
 
-/** The database-kept secret, generated on first use (a concurrent first use keeps the one stored first). */
-async function storedSecret(q: Queryable, now: number): Promise<string> {
-  // Read first: the webhook's cache re-reads it every second, and that must not take the write lock.
-  const stored = await readSetting(q, SECRET_KEY);
-  if (stored !== undefined) return stored;
-  await q.exec("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING", [SECRET_KEY, randomBytes(32).toString("base64url"), now]);
-  return (await readSetting(q, SECRET_KEY))!;
-}
-
 /**
  * The webhook secret: WEBHOOK_SECRET when set; otherwise one generated on first start and kept in
  * the database, so it survives restarts.
@@ -60,7 +51,8 @@ async function storedSecret(q: Queryable, now: number): Promise<string> {
 export async function ensureWebhookSecret(now = Date.now()): Promise<WebhookSecret> {
   const fromEnv = getSettings().WEBHOOK_SECRET;
   if (fromEnv) return { secret: fromEnv, source: "env" };
-  return { secret: await storedSecret(getEngine(), now), source: "database" };
+  // Read first: the webhook's cache re-reads it every second, and that must not take the write lock.
+  return { secret: await ensureGeneratedSetting(getEngine(), SECRET_KEY, now), source: "database" };
 }
 
 /** Reads the accepted secrets into the webhook's cache. */
@@ -156,7 +148,7 @@ export async function rotateWebhookSecret(input: unknown, by: ActingUser, now = 
   const next = randomBytes(32).toString("base64url");
   const expiresAt = now + graceHours * HOUR_MS;
   await getEngine().transaction(async (tx) => {
-    const old = await storedSecret(tx, now);
+    const old = await ensureGeneratedSetting(tx, SECRET_KEY, now);
     const replaced = await tx.one("UPDATE settings SET value = ?, updated_at = ? WHERE key = ? AND value = ? RETURNING key", [next, now, SECRET_KEY, old]);
     if (!replaced) throw new ConflictError("The webhook secret was rotated meanwhile: reload to see the new one.");
     if (graceHours > 0) await writeSetting(tx, PREVIOUS_KEY, JSON.stringify({ secret: old, expiresAt } satisfies PreviousSecret), now);

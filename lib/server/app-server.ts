@@ -6,7 +6,7 @@ import { errorToAnswer, type ErrorBody, type JsonAnswer } from "@/lib/http/respo
 import { logger, maskPhones, redactUrl } from "@/lib/log";
 import { sendJson } from "./node-http";
 import { RateLimiter } from "./rate-limit";
-import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isForbiddenSetupWrite, isSignInAttempt } from "./request-guards";
+import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isSetupWrite, isSignInAttempt, setupWriteAllowed } from "./request-guards";
 import { isWebhookRequest, serveWebhook } from "./webhook-listener";
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -87,11 +87,23 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
       const wait = signInLimit.take(ip ?? "", Date.now());
       if (wait) return refuseTooMany(req, res, ip, wait);
     }
-    if (isForbiddenSetupWrite(req)) {
-      const answer = errorToAnswer(new ForbiddenError("Setting up needs the one-time setup URL printed in the server's start log."));
-      sendJson(req, res, answer);
-      return logRejected(req, ip, answer.status, errorOf(answer));
-    }
+    if (!isSetupWrite(req)) return toNext(req, res, ip);
+    // The body waits unread (the stream is paused) while the database is asked.
+    setupWriteAllowed(req).then(
+      (allowed) => {
+        if (allowed) return toNext(req, res, ip);
+        const answer = errorToAnswer(new ForbiddenError("Setting up needs the one-time setup URL printed in the server's start log."));
+        sendJson(req, res, answer);
+        logRejected(req, ip, answer.status, errorOf(answer));
+      },
+      (err: unknown) => {
+        logger().error({ err }, "setup check failed");
+        sendJson(req, res, errorToAnswer(err));
+      },
+    );
+  });
+
+  function toNext(req: http.IncomingMessage, res: http.ServerResponse, ip: string | undefined): void {
     // Overwritten on every request, so a client cannot choose the address that lockouts and the
     // audit log see.
     if (ip) req.headers[CLIENT_IP_HEADER] = ip;
@@ -109,7 +121,7 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
       });
       void nextHandler(held.request, res);
     });
-  });
+  }
   capConnectionsPerAddress(server, settings.MAX_CONNECTIONS_PER_IP, (ip) =>
     logger().warn({ ip, max: settings.MAX_CONNECTIONS_PER_IP }, "too many open connections from one address; refusing more"),
   );

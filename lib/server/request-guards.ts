@@ -1,6 +1,5 @@
 import http, { IncomingMessage } from "node:http";
 import type net from "node:net";
-import { getDb } from "@/db/client";
 import { setupRequestAllowed } from "@/lib/auth/setup-code";
 
 /**
@@ -35,13 +34,16 @@ export function isSignInAttempt(req: http.IncomingMessage): boolean {
 }
 
 /**
- * A POST (or any write) to /setup without the setup code while no account exists: refused (403)
- * here, before the form's action runs. (The page answers a GET without it with 403 itself.)
+ * A POST (or any write) to /setup: refused (403) by the server before the form's action runs
+ * unless setupWriteAllowed. (The page answers a GET without the code with 403 itself.)
  */
-export function isForbiddenSetupWrite(req: http.IncomingMessage): boolean {
-  if (req.method === "GET" || req.method === "HEAD" || pathOf(req.url) !== "/setup") return false;
-  const query = (req.url ?? "").split("?")[1] ?? "";
-  return !setupRequestAllowed(getDb().db, query);
+export function isSetupWrite(req: http.IncomingMessage): boolean {
+  return req.method !== "GET" && req.method !== "HEAD" && pathOf(req.url) === "/setup";
+}
+
+/** Whether a write to /setup may reach the form: with the setup code, or once an account exists. */
+export function setupWriteAllowed(req: http.IncomingMessage): Promise<boolean> {
+  return setupRequestAllowed((req.url ?? "").split("?")[1] ?? "");
 }
 
 export type HeldBody =

@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
-import { closeDb, getDb } from "@/db/client";
+import { closeDb, getDb, getEngine } from "@/db/client";
 import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { withoutPassword } from "@/db/pg/connection";
@@ -103,12 +103,12 @@ export async function startServer(): Promise<http.Server> {
   // The webhook's caches are filled before the port opens: its hot path never queries them.
   const secret = await webhookSecretAtStart();
   await readFieldMapping();
-  const admin = await bootstrapAdmin(handle.db, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
+  const admin = await bootstrapAdmin(settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
   // Whoever reaches a fresh server first must not become its admin: /setup needs a code that only
   // the start log shows. Issued before the port opens, so an earlier start's code is dead by then.
   let setupCode: string | null = null;
-  if (countUsers(handle.db) === 0) setupCode = issueSetupCode(handle.db);
-  else discardSetupCode(handle.db);
+  if ((await countUsers()) === 0) setupCode = await issueSetupCode();
+  else await discardSetupCode(getEngine());
 
   // Read workers (dashboard reads off this thread) start with the server, not on the first click.
   await readPool().ready();
@@ -149,7 +149,7 @@ export async function startServer(): Promise<http.Server> {
   const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
   // Re-deployment plans are sent from a timer in this process, never on the webhook path.
   const redeployWorker = startRedeployWorker();
-  const stopAuthPruning = scheduleAuthPruning(handle.db, settings.AUDIT_RETENTION_DAYS);
+  const stopAuthPruning = scheduleAuthPruning(settings.AUDIT_RETENTION_DAYS);
   const stopIncidentTimers = scheduleIncidentTimers(handle);
   const stopAlerts = startAlerts();
   exitGracefully(server, () => {

@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import type { Role } from "@/lib/auth/roles";
 import { createApiToken } from "@/lib/auth/tokens";
@@ -18,8 +17,7 @@ let counter = 0;
 
 /** A user with `role` (password TEST_PASSWORD) and an API token acting as them. */
 export async function createTestUser(role: Role, email = `${role}-${process.pid}-${++counter}@test.example`): Promise<TestUser> {
-  const db = getDb().db;
-  const user = await createUser(db, { email, password: TEST_PASSWORD, role }, { actor: SYSTEM_ACTOR, ip: null });
+  const user = await createUser({ email, password: TEST_PASSWORD, role }, { actor: SYSTEM_ACTOR, ip: null });
   const { token } = await createApiToken({ userId: user.id, name: "test" }, { actor: SYSTEM_ACTOR, ip: null });
   return { user, token, headers: { authorization: `Bearer ${token}` } };
 }

@@ -31,7 +31,7 @@ export default async function SettingsPage() {
   const admin = user.role === "admin";
   const tz = await settingsTimeZone();
   // Admin-only data is read only for admins; everyone else gets neither the data nor the controls.
-  const adminData = admin ? { ...(await webhookSecretStatus()), users: listUsers() } : null;
+  const adminData = admin ? { ...(await webhookSecretStatus()), users: await listUsers() } : null;
   return (
     <>
       <h1 className="mt-1 mb-3.5 text-xl font-semibold">{t("title")}</h1>

@@ -126,7 +126,7 @@ describe("assign, the assignee filter and the tabs' counts", () => {
     expect(expectError(await post(assign, "assign", ids.t_assign!, { userId: "nobody" }), 400, "invalid_input").details?.[0]?.path).toBe("userId");
     expectError(await post(assign, "assign", ids.t_assign!, {}), 400, "invalid_input");
     const disabled = await createTestUser("operator");
-    updateUser(getDb().db, disabled.user.id, { disabled: true }, { actor: { id: null, email: null }, ip: null });
+    await updateUser(disabled.user.id, { disabled: true }, { actor: { id: null, email: null }, ip: null });
     expect(expectError(await post(assign, "assign", ids.t_assign!, { userId: disabled.user.id }), 400, "invalid_input").message).toContain("disabled");
     expectError(await post(assign, "assign", ids.t_assign!, { userId: viewer.user.id }, viewer), 403, "forbidden");
     expect((await detail(ids.t_assign!)).assignee?.id).toBe(operator.user.id);

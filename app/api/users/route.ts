@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { createUser, listUsers } from "@/lib/auth/users";
 import { readJsonObject } from "@/lib/http/read-json";
@@ -6,8 +5,8 @@ import { jsonRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute({ role: "admin" }, () => ({ items: listUsers(getDb().db) }));
+export const GET = jsonRoute({ role: "admin" }, async () => ({ items: await listUsers() }));
 
 export const POST = jsonRoute({ role: "admin" }, async (request, user) =>
-  createUser(getDb().db, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
+  createUser(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
 );

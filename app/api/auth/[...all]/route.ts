@@ -15,7 +15,7 @@ async function handle(request: Request): Promise<Response> {
   if (!EXPOSED.has(new URL(request.url).pathname)) {
     return errorResponse(new NotFoundError("No such endpoint."));
   }
-  return getAuth().handler(request);
+  return (await getAuth()).handler(request);
 }
 
 export const GET = handle;

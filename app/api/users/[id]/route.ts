@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { updateUser } from "@/lib/auth/users";
 import { readJsonObject } from "@/lib/http/read-json";
@@ -9,5 +8,5 @@ export const dynamic = "force-dynamic";
 /** Body: {"role"?: "admin"|"operator"|"viewer", "disabled"?: boolean}. */
 export const PATCH = jsonRoute({ role: "admin" }, async (request, user, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
-  return updateUser(getDb().db, id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) });
+  return updateUser(id, await readJsonObject(request), { actor: user, ip: clientIp(request.headers) });
 });
