@@ -29,9 +29,11 @@ export interface EdgeRow {
 }
 
 /**
- * The raw failures of a window's partial hours (splitWindow's raw spans), grouped by reason, line
- * and template, read once per filter: the breakdowns and the timeline of one answer share them.
- * Reading those rows is most of a refreshed overview's cost (the whole hours come from rollups).
+ * The failures of a window's partial hours (splitWindow's raw spans) per reason, line and
+ * template, read once per filter: the breakdowns and the timeline of one answer share them.
+ * Reading those rows is most of a refreshed overview's cost (whole hours come from rollups), so
+ * a partial hour longer than its rest is counted as the hour's reason × line × template rollup
+ * minus that rest: at most half an hour of raw rows per edge.
  */
 export class WindowEdges {
   private readonly read = new Map<string, EdgeRow[]>();
@@ -42,7 +44,11 @@ export class WindowEdges {
     readonly from: number,
     readonly to: number,
   ) {
-    this.spans = splitWindow(from, to).raw;
+    // A window shorter than an hour may cross one boundary: each span here lies in one hour.
+    this.spans = splitWindow(from, to).raw.flatMap(([a, b]): Array<[number, number]> => {
+      const boundary = Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS;
+      return boundary < b ? [[a, boundary], [boundary, b]] : [[a, b]];
+    });
   }
 
   rows(filters: Filters): EdgeRow[] {
@@ -50,16 +56,53 @@ export class WindowEdges {
     const key = JSON.stringify(raw);
     const known = this.read.get(key);
     if (known) return known;
-    const statement = this.sqlite.prepare(
+    const grouped = this.sqlite.prepare(
       `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
        WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`,
     );
-    const rows = this.spans.flatMap(([a, b]) => {
-      const hour = Math.floor(a / HOUR_MS) * HOUR_MS;
-      return (statement.all(a, b, ...raw.params) as Array<Omit<EdgeRow, "hour">>).map((r) => ({ ...r, hour }));
-    });
+    const spanRows = (a: number, b: number) => grouped.all(a, b, ...raw.params) as Array<Omit<EdgeRow, "hour">>;
+    // One snapshot: the hour's rollup and its raw rows must agree.
+    const rows = this.sqlite.transaction(() =>
+      this.spans.flatMap(([a, b]) => {
+        const hour = Math.floor(a / HOUR_MS) * HOUR_MS;
+        const rest: Array<[number, number]> = [
+          [hour, a],
+          [b, hour + HOUR_MS],
+        ];
+        const restMs = rest.reduce((sum, [x, y]) => sum + Math.max(0, y - x), 0);
+        const counted = b - a > restMs ? this.hourMinusRest(filters, hour, rest, spanRows) : null;
+        return (counted ?? spanRows(a, b)).map((r) => ({ ...r, hour }));
+      }),
+    )();
     this.read.set(key, rows);
     return rows;
+  }
+
+  /**
+   * The hour's counts from the reason × line × template rollup minus the `rest` spans' raw rows;
+   * null when the rollup cannot answer these filters or does not hold the hour's failures (a
+   * retention cutoff inside it).
+   */
+  private hourMinusRest(filters: Filters, hour: number, rest: Array<[number, number]>, spanRows: (a: number, b: number) => Array<Omit<EdgeRow, "hour">>): Array<Omit<EdgeRow, "hour">> | null {
+    if (!rollupsCanAnswer(filters) || !rollupSource(filters, "rollup_hour")) return null;
+    const stored = this.sqlite.prepare("SELECT count(*) FROM failures WHERE occurred_at >= ? AND occurred_at < ?").pluck().get(hour, hour + HOUR_MS) as number;
+    const rolled = this.sqlite.prepare("SELECT coalesce(sum(failures), 0) FROM rollup_hour WHERE bucket = ?").pluck().get(hour) as number;
+    if (stored !== rolled) return null;
+    const cond = rollupConditions(filters, { line: true, template: true });
+    const cube = this.sqlite
+      .prepare(`SELECT r.reason AS reason, r.line AS line, r.template AS template, r.failures AS n FROM rollup_hour r WHERE r.bucket = ? AND ${and(cond.sql)}`)
+      .all(hour, ...cond.params) as Array<Omit<EdgeRow, "hour">>;
+    const keyOf = (r: Omit<EdgeRow, "hour">) => `${r.reason}\u0000${r.line}\u0000${r.template}`;
+    const counts = new Map(cube.map((r) => [keyOf(r), { ...r }]));
+    for (const [x, y] of rest) {
+      if (x >= y) continue;
+      for (const r of spanRows(x, y)) {
+        const counted = counts.get(keyOf(r));
+        if (!counted) return null;
+        counted.n -= r.n;
+      }
+    }
+    return [...counts.values()].filter((r) => r.n > 0);
   }
 }
 

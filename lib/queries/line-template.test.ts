@@ -4,7 +4,7 @@ import { getDb } from "@/db/client";
 import { parseFilters } from "@/lib/filters";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
-import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { getFacets } from "./facets";
@@ -37,6 +37,8 @@ afterAll(async () => {
 interface Case {
   name: string;
   days: number;
+  /** A custom start instead of `days` before NOW. */
+  from?: number;
   lines?: string[];
   templates?: string[];
   reasons?: string[];
@@ -92,7 +94,7 @@ const grouped = (c: Case, from: number, to: number, col: string, drop?: Paramete
 const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
 
 function expectEqualToPlainSql(c: Case): void {
-  const from = NOW - c.days * DAY;
+  const from = c.from ?? NOW - c.days * DAY;
   const params = query(c);
   params.set("from", new Date(from).toISOString());
   params.set("to", new Date(NOW).toISOString());
@@ -180,5 +182,21 @@ describe("line + template after a retention purge and through the webhook", () =
     expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
     expect(hourCube()).toEqual(hourCubeFromFailures());
     for (const c of CASES) expectEqualToPlainSql(c);
+  });
+
+  it("still equals plain SQL after a purge whose cutoff falls inside an hour the window starts in", async () => {
+    // Last: production cutoffs fall on midnights, and this one leaves the hourly cube short of the
+    // failures (the cutoff's hour leaves the rollups whole while its later failures stay). A window
+    // starting 5 minutes into that hour must not count its first 55 minutes from that rollup.
+    const late = sqlite()
+      .prepare("SELECT occurred_at FROM failures WHERE occurred_at >= ? AND occurred_at % ? > ? ORDER BY occurred_at LIMIT 1")
+      .pluck()
+      .get(NOW - 41 * DAY, HOUR, 15 * MINUTE) as number;
+    const hour = late - (late % HOUR);
+    await purgeOlderThan(sqlite(), hour + 10 * MINUTE);
+    const left = sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at >= ? AND occurred_at < ?").pluck().get(hour, hour + HOUR) as number;
+    expect(left, "the dataset has failures in the rest of that hour").toBeGreaterThan(0);
+    expectEqualToPlainSql({ name: "no filter from inside the cut hour", days: 0, from: hour + 5 * MINUTE });
+    expectEqualToPlainSql({ name: "a line from inside the cut hour", days: 0, from: hour + 5 * MINUTE, lines: [L1] });
   });
 });
