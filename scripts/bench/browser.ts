@@ -4,7 +4,9 @@
 // enough rows, the same files bench:queries and bench:isolation use), starts the production
 // server, signs an operator in through the login form and opens `/?range=…` for 24h, 7d and 90d,
 // --reps times each in a fresh tab. Per load it measures, from the navigation's start:
-// - tiles: the KPI tiles show data (`tile-failures` rendered from /api/stats);
+// - tiles: the KPI tiles show data (`tile-failures` rendered from /api/stats), timed in the page
+//   at the first frame painted after the tile entered the DOM (Playwright's own polling can only
+//   observe it once the page's main thread is free of hydration, hundreds of ms later at times);
 // - settled: nothing is loading any more — no busy skeleton, both contact-list counts shown, no
 //   /api request in flight — and no panel shows an error.
 // Targets (judged at 10M rows): tiles ≤ 1 s, settled ≤ 2 s, p95 over the reps.
@@ -65,12 +67,30 @@ async function signIn(browser: Browser, base: string): Promise<BrowserContext> {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByTestId("user-email").waitFor({ timeout: 30_000 });
   await page.close();
+  await context.addInitScript(recordTilesPaint);
   return context;
 }
 
 interface Load {
+  /** The first frame with the tiles, from the navigation's start (the page's own clock). */
   tilesMs: number;
+  /** When Playwright saw the tiles, from just before the navigation. */
+  observedMs: number;
   settledMs: number;
+}
+
+/**
+ * Records in the page, from its navigation's start, the first frame painted after the KPI tile
+ * entered the DOM (a task queued from requestAnimationFrame runs after that frame's paint).
+ */
+function recordTilesPaint(): void {
+  const w = window as unknown as { faultlineTilesPainted?: number };
+  const observer = new MutationObserver(() => {
+    if (!document.querySelector('[data-testid="tile-failures"]')) return;
+    observer.disconnect();
+    requestAnimationFrame(() => setTimeout(() => (w.faultlineTilesPainted = performance.now()), 0));
+  });
+  observer.observe(document, { childList: true, subtree: true });
 }
 
 /** One overview load in a fresh tab, timed from the navigation's start. */
@@ -84,7 +104,8 @@ async function loadOverview(context: BrowserContext, range: string): Promise<Loa
   const started = performance.now();
   await page.goto(`/?range=${range}`, { waitUntil: "commit" });
   await page.getByTestId("tile-failures").waitFor({ timeout: 60_000 });
-  const tilesMs = performance.now() - started;
+  const observedMs = performance.now() - started;
+  const tilesMs = await page.waitForFunction(() => (window as unknown as { faultlineTilesPainted?: number }).faultlineTilesPainted).then((h) => h.jsonValue() as Promise<number>);
   // Settled: no skeleton, both list counts shown (not "…"), then no /api request left in flight.
   await page.waitForFunction(
     () => {
@@ -100,7 +121,7 @@ async function loadOverview(context: BrowserContext, range: string): Promise<Loa
   const errors = await page.getByTestId("query-error").count();
   await page.close();
   if (errors > 0) throw new Error(`overview ${range}: ${errors} panel(s) answered an error`);
-  return { tilesMs, settledMs };
+  return { tilesMs, observedMs, settledMs };
 }
 
 /** Total RSS (bytes) of this process's descendants: the Chromium process tree. */
@@ -181,14 +202,17 @@ async function main(): Promise<number> {
     const context = await signIn(browser, `http://${HOST}:${port}`);
     await loadOverview(context, "24h"); // warm: the server's first render compiles nothing, but fills caches
     console.log(`\nOverview in Chromium, ${rows.toLocaleString("en-US")} failures, ${reps} loads per range (load average ${fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0]})`);
-    console.log("range | tiles p50 | tiles p95 | settled p50 | settled p95 | target");
+    console.log("range | tiles painted p50 | p95 | seen by Playwright p50 | p95 | settled p50 | p95 | target");
     for (const range of RANGES) {
       const loads: Load[] = [];
       for (let i = 0; i < reps; i++) loads.push(await loadOverview(context, range));
       const tiles = loads.map((l) => l.tilesMs);
       const settled = loads.map((l) => l.settledMs);
+      const observed = loads.map((l) => l.observedMs);
       const ok = pct(tiles, 95) <= TILES_TARGET_MS && pct(settled, 95) <= SETTLED_TARGET_MS;
-      console.log(`${range} | ${ms(pct(tiles, 50))} | ${ms(pct(tiles, 95))} | ${ms(pct(settled, 50))} | ${ms(pct(settled, 95))} | ${ok ? "ok" : "MISSED"}`);
+      console.log(
+        `${range} | ${ms(pct(tiles, 50))} | ${ms(pct(tiles, 95))} | ${ms(pct(observed, 50))} | ${ms(pct(observed, 95))} | ${ms(pct(settled, 50))} | ${ms(pct(settled, 95))} | ${ok ? "ok" : "MISSED"}`,
+      );
       if (!ok) failures.push(`overview ${range}: tiles p95 ${ms(pct(tiles, 95))} (≤ ${TILES_TARGET_MS}), settled p95 ${ms(pct(settled, 95))} (≤ ${SETTLED_TARGET_MS})`);
     }
     if (values.export) failures.push(...(await exportInBrowser(context)));
