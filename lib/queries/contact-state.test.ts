@@ -10,6 +10,7 @@ import { reprocessQuarantined } from "@/lib/ingest/reprocess";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE } from "@/lib/testing/failure-dataset";
+import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
@@ -290,5 +291,29 @@ describe("contacts counted from the per-contact state", () => {
     expectEqualToReference(later);
     expectQuartersConsistent();
     // A day of buckets per purge statement, with a turn of the event loop between: slow on a busy machine.
+  }, 60_000);
+
+  it("stays equal for a window starting in a quarter hour a purge cut (its count no longer holds it)", async () => {
+    // Last: production cutoffs fall on midnights; this one drops a quarter whose later contacts stay.
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const late = sqlite()
+      .prepare("SELECT occurred_at FROM failures WHERE occurred_at >= ? AND occurred_at % ? > ? ORDER BY occurred_at LIMIT 1")
+      .pluck()
+      .get(retentionCutoff(later, 19), QUARTER_HOUR_MS, 5 * MINUTE) as number;
+    const quarter = late - (late % QUARTER_HOUR_MS);
+    // Contacts whose latest failure (and "do not contact" failure) lies in that quarter, after the cut.
+    await post([
+      failureEvent({ timestamp: new Date(quarter + 9 * MINUTE).toISOString(), failure_reason: "FAILURE", user: { country_code: "57", cellphone: "3209990077" } }),
+      failureEvent({ timestamp: new Date(quarter + 9 * MINUTE).toISOString(), failure_reason: "INVALID_PHONE", user: { country_code: "57", cellphone: "3209990078" } }),
+    ]);
+    await purgeOlderThan(sqlite(), quarter + 3 * MINUTE, 397);
+    const from = quarter + 2 * MINUTE;
+    for (const [name, view] of VIEWS) {
+      for (const kind of ["seen", "retry", "suppress"] as const) {
+        const expected = reference(kind, view, from, later);
+        if (name === "no filter") expect(expected, `${kind}: the window holds contacts`).toBeGreaterThan(0);
+        expect(countContactsFromState(sqlite(), filtersOf(view, `from=${new Date(from).toISOString()}&to=${new Date(later).toISOString()}`), kind, from, later), `${kind} ${name}`).toBe(expected);
+      }
+    }
   }, 60_000);
 });

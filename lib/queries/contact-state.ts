@@ -137,11 +137,27 @@ function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: str
   const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
   if (firstQuarter >= lastQuarter) return overtaken + (from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0);
   const column = kind === "suppress" ? "dnc" : kind;
-  const whole = sqlite
-    .prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`)
-    .pluck()
-    .get(scope, firstQuarter, lastQuarter) as number;
-  const head = from < firstQuarter ? countEdge(sqlite, filters, scope, kind, from, firstQuarter) : 0;
-  const tail = lastQuarter < to ? countEdge(sqlite, filters, scope, kind, lastQuarter, to) : 0;
+  const quarters = sqlite.prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`).pluck();
+  const whole = quarters.get(scope, firstQuarter, lastQuarter) as number;
+  /**
+   * Contacts whose state time falls in [a, b), inside one quarter: from that span's failures, or,
+   * when the span is the larger part of its quarter, as the quarter's count minus the rest (fewer
+   * failures to judge). The quarter's count holds only when no retention cutoff lies inside it:
+   * a failure stored before the quarter proves the cutoff is earlier.
+   */
+  const edge = (a: number, b: number) => {
+    const quarter = Math.floor(a / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    const end = quarter + QUARTER_HOUR_MS;
+    if (2 * (b - a) <= QUARTER_HOUR_MS || !failedBefore(sqlite, quarter)) return countEdge(sqlite, filters, scope, kind, a, b);
+    const rest = (quarter < a ? countEdge(sqlite, filters, scope, kind, quarter, a) : 0) + (b < end ? countEdge(sqlite, filters, scope, kind, b, end) : 0);
+    return (quarters.get(scope, quarter, end) as number) - rest;
+  };
+  const head = from < firstQuarter ? edge(from, firstQuarter) : 0;
+  const tail = lastQuarter < to ? edge(lastQuarter, to) : 0;
   return whole + head + tail + overtaken;
+}
+
+/** Whether any failure is stored before `t` (one index step). */
+function failedBefore(sqlite: Database.Database, t: number): boolean {
+  return sqlite.prepare("SELECT EXISTS (SELECT 1 FROM failures WHERE occurred_at < ?)").pluck().get(t) === 1;
 }
