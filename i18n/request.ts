@@ -1,6 +1,5 @@
 import { cookies, headers } from "next/headers";
 import { getRequestConfig } from "next-intl/server";
-import { getDb } from "@/db/client";
 import { currentUser } from "@/lib/auth/page";
 import { TZ_COOKIE } from "@/lib/filters";
 import { LOCALE_COOKIE, resolveLocale } from "@/lib/i18n/locales";
@@ -15,7 +14,7 @@ export default getRequestConfig(async () => {
   const user = await currentUser();
   const jar = await cookies();
   const locale = resolveLocale({
-    user: user ? getUserLocale(getDb().db, user.id) : null,
+    user: user ? await getUserLocale(user.id) : null,
     cookie: jar.get(LOCALE_COOKIE)?.value,
     acceptLanguage: (await headers()).get("accept-language"),
   });

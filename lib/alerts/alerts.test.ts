@@ -175,7 +175,7 @@ describe("channel language", () => {
   it("takes the locale given, else the creating admin's language, else English; PATCH changes it; anything else is a 400 naming locale", async () => {
     expect(await createChannel({ type: "slack", name: "pt", url: receiver.url("/pt"), locale: "pt-BR" })).toMatchObject({ locale: "pt-BR" });
     expect(await createChannel({ type: "slack", name: "default", url: receiver.url("/d") })).toMatchObject({ locale: "en" });
-    setUserLocale(getDb().db, admin.user.id, { locale: "es" });
+    await setUserLocale(admin.user.id, { locale: "es" });
     try {
       const mine = await createChannel({ type: "email", name: "mine", to: ["ops@example.com"] });
       expect(mine).toMatchObject({ locale: "es" });
@@ -184,7 +184,7 @@ describe("channel language", () => {
       const refused = expectError(await answer(await patchChannelRoute(req(`/api/alerts/channels/${mine.id}`, "PATCH", { locale: "pt-PT" }), params({ id: String(mine.id) }))), 400, "invalid_input");
       expect(refused.details?.[0]).toEqual({ path: "locale", message: "must be one of en, es, pt-BR" });
     } finally {
-      setUserLocale(getDb().db, admin.user.id, { locale: null });
+      await setUserLocale(admin.user.id, { locale: null });
     }
     for (const locale of ["fr", "ES", "", null, 3]) {
       const refused = expectError(await answer(await createChannelRoute(req("/api/alerts/channels", "POST", { type: "webhook", name: "x", url: receiver.url("/x"), locale }))), 400, "invalid_input");

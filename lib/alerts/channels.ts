@@ -4,6 +4,7 @@ import type { Param, Queryable } from "@/db/engine";
 import { appendAudit, type Actor } from "@/lib/auth/audit";
 import { ConflictError, DeliveryFailedError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import { DEFAULT_LOCALE, isLocale, type Locale } from "@/lib/i18n/locales";
+import { getUserLocale } from "@/lib/i18n/user-locale";
 import { parseInput } from "@/lib/validate";
 import { testNotification } from "./notification";
 import { newDeliveryId } from "./outbox";
@@ -95,13 +96,6 @@ async function findChannel(q: Queryable, id: number): Promise<ChannelRow> {
   return row;
 }
 
-/** The interface language the acting user chose, if any (users stay on better-auth's tables). */
-async function actorLocale(q: Queryable, actor: Actor): Promise<Locale | null> {
-  if (!actor.id) return null;
-  const row = await q.one<{ locale: string | null }>("SELECT locale FROM users WHERE id = ?", [actor.id]);
-  return isLocale(row?.locale) ? row.locale : null;
-}
-
 /**
  * Creates a channel; a webhook channel's signing secret is in the answer, once. Its messages are
  * written in `locale` when given, else in the creating admin's language, else English.
@@ -111,7 +105,7 @@ export async function createChannel(input: unknown, by: AlertsActor): Promise<Ch
   const now = by.now ?? Date.now();
   const secret = c.type === "webhook" ? newSigningSecret() : null;
   const row = await getEngine().transaction(async (tx) => {
-    const locale = c.locale ?? (await actorLocale(tx, by.actor)) ?? DEFAULT_LOCALE;
+    const locale = c.locale ?? (by.actor.id ? await getUserLocale(by.actor.id, tx) : null) ?? DEFAULT_LOCALE;
     const inserted = (await tx.one<ChannelRow>(
       `INSERT INTO alert_channels (name, type, url, recipients, secret, locale, enabled, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CHANNEL_COLUMNS}`,

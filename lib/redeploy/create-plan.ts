@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { getDb } from "@/db/client";
-import { recordAudit } from "@/lib/auth/audit";
+import { getEngine } from "@/db/client";
+import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { codesOf } from "@/lib/reasons";
 import { parseFilters, resolveWindow } from "@/lib/filters";
@@ -45,6 +45,9 @@ const createSchema = z
     if ((v.filter === undefined) === (v.incidentId === undefined)) ctx.addIssue({ code: "custom", path: ["filter"], message: "give either filter or incidentId" });
   });
 
+/** A redeploy_contacts row after its plan_id: contact, failure_id, reason, poll_id, country_code, cellphone, line, session_keys, eta, batch_seq. */
+type ContactTuple = [string, number, string, string | null, string | null, string | null, string, string, number | null, number | null];
+const CONTACT_TYPES = ["text", "integer", "text", "text", "text", "text", "text", "text", "integer", "integer"] as const;
 
 interface Chosen {
   c: Candidate;
@@ -81,11 +84,11 @@ const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[
  * contact" failure ever, contacts whose (poll, reason) was already re-deployed, and contacts
  * without a phone to send to; contacts without a poll_id are counted and listed apart. The view is
  * read by a read worker (it may look through a long window: never on the webhook's thread), as of
- * one snapshot; the plan is then written in one short transaction, so its counts are exactly who
- * it holds. Sending re-checks "do not contact" and already-retried contacts.
+ * one snapshot; the plan is then written in one short engine transaction with its audit row, so
+ * its counts are exactly who it holds. Sending re-checks "do not contact" and already-retried
+ * contacts.
  */
 export async function createPlan(input: unknown, by: ActingUser, now = Date.now()): Promise<PlanDetail> {
-  const handle = getDb();
   await requireRedeployAvailable();
   const body = parseInput(createSchema, input);
   const { REDEPLOY_MAX_CONTACTS: maxContacts } = getSettings();
@@ -95,7 +98,7 @@ export async function createPlan(input: unknown, by: ActingUser, now = Date.now(
   let view: { sql: string; params: unknown[] };
   let source: PlanSource;
   if (body.incidentId !== undefined) {
-    const exists = handle.sqlite.prepare("SELECT 1 FROM incidents WHERE id = ?").get(body.incidentId);
+    const exists = await getEngine().one("SELECT 1 AS found FROM incidents WHERE id = ?", [body.incidentId]);
     if (!exists) throw new NotFoundError(`No incident with id ${body.incidentId}.`);
     view = { sql: "f.incident_id = ?", params: [body.incidentId] };
     source = { incidentId: body.incidentId };
@@ -108,6 +111,8 @@ export async function createPlan(input: unknown, by: ActingUser, now = Date.now(
   }
   const reasons = codesOf(...body.include);
 
+  // The view's SQL (phone search through the FTS5 table) is SQLite's: this read stays on the
+  // SQLite read path until step 5 of docs/postgresql.md.
   const picked = await runRead("redeployCandidates", { view, reasons, maxContacts }, { user: by.actor.id ?? undefined });
   const { doNotContact, alreadyRetried, noPhone, eligible, withoutPoll } = picked;
   const chosen: Chosen[] = picked.eligibleFirst.map((c) => {
@@ -122,71 +127,74 @@ export async function createPlan(input: unknown, by: ActingUser, now = Date.now(
     );
   }
 
-  return handle.sqlite
-    .transaction(() => {
+  // Batches: one poll each (the poll is in the URL), at most MAX_USERS_PER_CALL users.
+  const byPollContacts = new Map<string, Chosen[]>();
+  for (const x of chosen) byPollContacts.set(x.c.poll_id!, [...(byPollContacts.get(x.c.poll_id!) ?? []), x]);
+  const polls = [...byPollContacts.keys()].sort();
+  const summary: PlanSummary = {
+    byPoll: polls.map((pollId) => {
+      const n = byPollContacts.get(pollId)!.length;
+      return { pollId, contacts: n, batches: Math.ceil(n / MAX_USERS_PER_CALL) };
+    }),
+    byReason: sortedCounts(countBy(chosen, (x) => x.c.reason)).map(([reason, contacts]) => ({ reason, label: reasonLabel(reason), contacts })),
+    byLine: sortedCounts(countBy(chosen, (x) => x.line)).map(([line, contacts]) => ({ line: line || null, contacts })),
+    sample: chosen.slice(0, SAMPLE_SIZE).map(sampleOf),
+    withoutPollSample: withoutPoll.slice(0, SAMPLE_SIZE).map(sampleOf),
+  };
+  const batches: Array<[seq: number, pollId: string, size: number]> = [];
+  const contacts: ContactTuple[] = [];
+  for (const pollId of polls) {
+    const members = byPollContacts.get(pollId)!;
+    for (let i = 0; i < members.length; i += MAX_USERS_PER_CALL) {
+      const batch = members.slice(i, i + MAX_USERS_PER_CALL);
+      const seq = batches.length + 1;
+      batches.push([seq, pollId, batch.length]);
+      for (const x of batch) contacts.push([x.c.contact, x.c.id, x.c.reason, pollId, x.c.country_code, x.c.cellphone, x.line, x.keys, x.eta, seq]);
+    }
+  }
+  for (const c of withoutPoll) contacts.push([c.contact, c.id, c.reason, null, c.country_code, c.cellphone, c.line, "[]", null, null]);
+  const from = "incidentId" in source ? `incident #${source.incidentId}` : `filter ${new URLSearchParams(source.filter).toString() || "(default view)"}`;
 
-      // Batches: one poll each (the poll is in the URL), at most MAX_USERS_PER_CALL users.
-      const byPollContacts = new Map<string, Chosen[]>();
-      for (const x of chosen) byPollContacts.set(x.c.poll_id!, [...(byPollContacts.get(x.c.poll_id!) ?? []), x]);
-      const polls = [...byPollContacts.keys()].sort();
-      const summary: PlanSummary = {
-        byPoll: polls.map((pollId) => {
-          const n = byPollContacts.get(pollId)!.length;
-          return { pollId, contacts: n, batches: Math.ceil(n / MAX_USERS_PER_CALL) };
-        }),
-        byReason: sortedCounts(countBy(chosen, (x) => x.c.reason)).map(([reason, contacts]) => ({ reason, label: reasonLabel(reason), contacts })),
-        byLine: sortedCounts(countBy(chosen, (x) => x.line)).map(([line, contacts]) => ({ line: line || null, contacts })),
-        sample: chosen.slice(0, SAMPLE_SIZE).map(sampleOf),
-        withoutPollSample: withoutPoll.slice(0, SAMPLE_SIZE).map(sampleOf),
-      };
-
-      const plan = handle.sqlite
-        .prepare(
-          `INSERT INTO redeploy_plans (status, source, include, send_at, line, contacts, without_poll, excluded_do_not_contact, excluded_already_retried,
-             excluded_no_phone, summary, created_at, created_by, updated_at)
-           VALUES ('draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        )
-        .get(
-          JSON.stringify(source),
-          JSON.stringify(body.include),
-          body.sendAt,
-          body.line,
-          chosen.length,
-          withoutPoll.length,
-          doNotContact,
-          alreadyRetried,
-          noPhone,
-          JSON.stringify(summary),
-          now,
-          by.actor.email,
-          now,
-        ) as { id: number };
-      const insertContact = handle.sqlite.prepare(
-        `INSERT INTO redeploy_contacts (plan_id, contact, failure_id, reason, poll_id, country_code, cellphone, line, session_keys, eta, batch_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const insertBatch = handle.sqlite.prepare("INSERT INTO redeploy_batches (plan_id, seq, poll_id, size) VALUES (?, ?, ?, ?)");
-      let seq = 0;
-      for (const pollId of polls) {
-        const members = byPollContacts.get(pollId)!;
-        for (let i = 0; i < members.length; i += MAX_USERS_PER_CALL) {
-          const batch = members.slice(i, i + MAX_USERS_PER_CALL);
-          insertBatch.run(plan.id, ++seq, pollId, batch.length);
-          for (const x of batch) insertContact.run(plan.id, x.c.contact, x.c.id, x.c.reason, pollId, x.c.country_code, x.c.cellphone, x.line, x.keys, x.eta, seq);
-        }
-      }
-      for (const c of withoutPoll) insertContact.run(plan.id, c.contact, c.id, c.reason, null, c.country_code, c.cellphone, c.line, "[]", null, null);
-
-      const from = "incidentId" in source ? `incident #${source.incidentId}` : `filter ${new URLSearchParams(source.filter).toString() || "(default view)"}`;
-      recordAudit(handle.db, {
-        actor: by.actor,
-        action: "redeploy_plan_created",
-        target: `plan #${plan.id}`,
-        detail: `${chosen.length} contacts in ${seq} batches from ${from}; excluded ${doNotContact} do-not-contact, ${alreadyRetried} already retried; ${withoutPoll.length} without poll_id`,
-        ip: by.ip,
-        at: now,
-      });
-      return toPlanDetail(handle.sqlite, findPlanRow(handle.sqlite, plan.id)!);
-    })
-    .immediate();
+  return getEngine().transaction(async (tx) => {
+    const plan = (await tx.one<{ id: number }>(
+      `INSERT INTO redeploy_plans (status, source, include, send_at, line, contacts, without_poll, excluded_do_not_contact, excluded_already_retried,
+         excluded_no_phone, summary, created_at, created_by, updated_at)
+       VALUES ('draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        JSON.stringify(source),
+        JSON.stringify(body.include),
+        body.sendAt,
+        body.line,
+        chosen.length,
+        withoutPoll.length,
+        doNotContact,
+        alreadyRetried,
+        noPhone,
+        JSON.stringify(summary),
+        now,
+        by.actor.email,
+        now,
+      ],
+    ))!;
+    // Every batch, and every contact, in one statement each (one JSON parameter, whatever the count).
+    await tx.exec(
+      `INSERT INTO redeploy_batches (plan_id, seq, poll_id, size)
+       SELECT CAST(? AS bigint), c0, c1, c2 FROM (${tx.dialect.jsonTuples(["integer", "text", "integer"])}) AS b`,
+      [plan.id, JSON.stringify(batches)],
+    );
+    await tx.exec(
+      `INSERT INTO redeploy_contacts (plan_id, contact, failure_id, reason, poll_id, country_code, cellphone, line, session_keys, eta, batch_seq)
+       SELECT CAST(? AS bigint), c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 FROM (${tx.dialect.jsonTuples(CONTACT_TYPES)}) AS c`,
+      [plan.id, JSON.stringify(contacts)],
+    );
+    await appendAudit(tx, {
+      actor: by.actor,
+      action: "redeploy_plan_created",
+      target: `plan #${plan.id}`,
+      detail: `${chosen.length} contacts in ${batches.length} batches from ${from}; excluded ${doNotContact} do-not-contact, ${alreadyRetried} already retried; ${withoutPoll.length} without poll_id`,
+      ip: by.ip,
+      at: now,
+    });
+    return toPlanDetail(tx, (await findPlanRow(tx, plan.id))!);
+  });
 }

@@ -1,6 +1,6 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
+import type { Queryable } from "@/db/engine";
 import { NotFoundError } from "@/lib/http/errors";
 import { reasonInfo } from "@/lib/reasons";
 import { parseInput, parseQuery, type QueryParams } from "@/lib/validate";
@@ -128,24 +128,23 @@ const planIdSchema = z.object({ id: z.coerce.number({ message: "must be a plan i
 /** A plan's id as a route or a caller gives it; InvalidInputError naming `id`. */
 export const parsePlanId = (id: unknown): number => parseInput(planIdSchema, { id }).id;
 
-function progressOf(sqlite: Database.Database, id: number): PlanProgress {
+async function progressOf(q: Queryable, id: number): Promise<PlanProgress> {
   const byStatus: Record<BatchStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, unknown: 0, not_sent: 0 };
   let batches = 0;
   let contactsSkipped = 0;
-  for (const r of sqlite.prepare("SELECT status, count(*) AS n, sum(skipped) AS skipped FROM redeploy_batches WHERE plan_id = ? GROUP BY status").all(id) as Array<{
-    status: BatchStatus;
-    n: number;
-    skipped: number;
-  }>) {
+  for (const r of await q.query<{ status: BatchStatus; n: number; skipped: number }>(
+    "SELECT status, count(*) AS n, sum(skipped) AS skipped FROM redeploy_batches WHERE plan_id = ? GROUP BY status",
+    [id],
+  )) {
     byStatus[r.status] = r.n;
     batches += r.n;
     contactsSkipped += r.skipped;
   }
-  const contactsSent = sqlite.prepare("SELECT count(*) FROM redeploy_contacts WHERE plan_id = ? AND sent_at IS NOT NULL").pluck().get(id) as number;
+  const { n: contactsSent } = (await q.one<{ n: number }>("SELECT count(*) AS n FROM redeploy_contacts WHERE plan_id = ? AND sent_at IS NOT NULL", [id]))!;
   return { batches, byStatus, contactsSent, contactsSkipped };
 }
 
-export function toPlanItem(sqlite: Database.Database, row: PlanRow): PlanItem {
+export async function toPlanItem(q: Queryable, row: PlanRow): Promise<PlanItem> {
   const summary = JSON.parse(row.summary) as PlanSummary;
   return {
     id: row.id,
@@ -165,12 +164,12 @@ export function toPlanItem(sqlite: Database.Database, row: PlanRow): PlanItem {
     finishedAt: iso(row.finished_at),
     error: row.error,
     updatedAt: iso(row.updated_at)!,
-    progress: progressOf(sqlite, row.id),
+    progress: await progressOf(q, row.id),
   };
 }
 
-export function findPlanRow(sqlite: Database.Database, id: number): PlanRow | undefined {
-  return sqlite.prepare("SELECT * FROM redeploy_plans WHERE id = ?").get(id) as PlanRow | undefined;
+export async function findPlanRow(q: Queryable, id: number): Promise<PlanRow | undefined> {
+  return q.one<PlanRow>("SELECT * FROM redeploy_plans WHERE id = ?", [id]);
 }
 
 function toBatchItem(r: BatchRow): BatchItem {
@@ -191,27 +190,26 @@ function toBatchItem(r: BatchRow): BatchItem {
   };
 }
 
-export function toPlanDetail(sqlite: Database.Database, row: PlanRow): PlanDetail {
-  const batches = (sqlite.prepare("SELECT * FROM redeploy_batches WHERE plan_id = ? ORDER BY seq").all(row.id) as BatchRow[]).map(toBatchItem);
-  const byReason = (
-    sqlite
-      .prepare("SELECT reason, count(DISTINCT contact) AS contacts FROM redeploy_follow_ups WHERE plan_id = ? GROUP BY reason ORDER BY contacts DESC, reason")
-      .all(row.id) as Array<{ reason: string; contacts: number }>
-  ).map((r) => ({ ...r, label: reasonLabel(r.reason) }));
-  const totals = sqlite.prepare("SELECT count(DISTINCT contact) AS contacts, count(*) AS failures FROM redeploy_follow_ups WHERE plan_id = ?").get(row.id) as {
-    contacts: number;
-    failures: number;
-  };
-  return { ...toPlanItem(sqlite, row), batches, followUp: { ...totals, byReason } };
+/** Reasons by contacts, most first, then by code (compared here: a database would follow its collation). */
+const byContactsThenReason = (a: { reason: string; contacts: number }, b: { reason: string; contacts: number }) =>
+  b.contacts - a.contacts || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0);
+
+export async function toPlanDetail(q: Queryable, row: PlanRow): Promise<PlanDetail> {
+  const batches = (await q.query<BatchRow>("SELECT * FROM redeploy_batches WHERE plan_id = ? ORDER BY seq", [row.id])).map(toBatchItem);
+  const byReason = (await q.query<{ reason: string; contacts: number }>("SELECT reason, count(DISTINCT contact) AS contacts FROM redeploy_follow_ups WHERE plan_id = ? GROUP BY reason", [row.id]))
+    .sort(byContactsThenReason)
+    .map((r) => ({ ...r, label: reasonLabel(r.reason) }));
+  const totals = (await q.one<{ contacts: number; failures: number }>("SELECT count(DISTINCT contact) AS contacts, count(*) AS failures FROM redeploy_follow_ups WHERE plan_id = ?", [row.id]))!;
+  return { ...(await toPlanItem(q, row)), batches, followUp: { ...totals, byReason } };
 }
 
 /** One plan with its batches and follow-up; NotFoundError for an unknown id. */
-export function getPlan(id: unknown): PlanDetail {
+export async function getPlan(id: unknown): Promise<PlanDetail> {
   const planId = parsePlanId(id);
-  const { sqlite } = getDb();
-  const row = findPlanRow(sqlite, planId);
+  const engine = getEngine();
+  const row = await findPlanRow(engine, planId);
   if (!row) throw new NotFoundError(`No re-deployment plan with id ${planId}.`);
-  return toPlanDetail(sqlite, row);
+  return toPlanDetail(engine, row);
 }
 
 const listSchema = z.object({
@@ -220,17 +218,19 @@ const listSchema = z.object({
 });
 
 /** Newest first (without samples), keyset-paged by id. */
-export function listPlans(params: QueryParams): { items: Array<Omit<PlanItem, "sample" | "withoutPollSample">>; nextBefore: number | null } {
+export async function listPlans(params: QueryParams): Promise<{ items: Array<Omit<PlanItem, "sample" | "withoutPollSample">>; nextBefore: number | null }> {
   const { before, limit } = parseQuery(listSchema, params);
-  const { sqlite } = getDb();
-  const rows = sqlite
-    .prepare(`SELECT * FROM redeploy_plans ${before === undefined ? "" : "WHERE id < @before"} ORDER BY id DESC LIMIT @limit`)
-    .all({ ...(before === undefined ? {} : { before }), limit: limit + 1 }) as PlanRow[];
-  const items = rows.slice(0, limit).map((r) => {
-    const item: Partial<PlanItem> = toPlanItem(sqlite, r);
+  const engine = getEngine();
+  const rows = await engine.query<PlanRow>(
+    `SELECT * FROM redeploy_plans ${before === undefined ? "" : "WHERE id < ?"} ORDER BY id DESC LIMIT ?`,
+    before === undefined ? [limit + 1] : [before, limit + 1],
+  );
+  const items: Array<Omit<PlanItem, "sample" | "withoutPollSample">> = [];
+  for (const r of rows.slice(0, limit)) {
+    const item: Partial<PlanItem> = await toPlanItem(engine, r);
     delete item.sample;
     delete item.withoutPollSample;
-    return item as Omit<PlanItem, "sample" | "withoutPollSample">;
-  });
+    items.push(item as Omit<PlanItem, "sample" | "withoutPollSample">);
+  }
   return { items, nextBefore: rows.length > limit ? items[items.length - 1]!.id : null };
 }

@@ -38,10 +38,10 @@ function startWorker(): { child: ChildProcess; exited: Promise<NodeJS.Signals | 
 
 const batchStatuses = (planId: number) => getDb().sqlite.prepare("SELECT status FROM redeploy_batches WHERE plan_id = ? ORDER BY seq").pluck().all(planId);
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -70,8 +70,8 @@ it("kill -9 mid-plan: after a restart the plan resumes and no recorded batch is 
 
   fake.behave(() => "ok");
   const second = startWorker();
-  const ended = await until("the plan to end", () => {
-    const p = getPlan(plan.id);
+  const ended = await until("the plan to end", async () => {
+    const p = await getPlan(plan.id);
     return p.status !== "sending" && p;
   });
   second.child.kill("SIGKILL");

@@ -4,10 +4,11 @@ import { getSettings } from "@/lib/config";
 import { DO_NOT_CONTACT_CONTACTS_SQL } from "@/lib/export/contacts";
 import { DO_NOT_CONTACT_REASONS } from "@/lib/reasons";
 import { logger } from "@/lib/log";
-import { closeUnsentBatches, transitionPlan } from "./actions";
+import { closeUnsentBatchesStatements, transitionStatement, type TransitionFields } from "./actions";
 import { trebleCountryCode, type SessionKey, type TrebleUser } from "./payload";
 import { isRedeployEnabled, trebleApiKey } from "./settings";
 import { deployToPoll, type CallOutcome } from "./treble-client";
+import type { PlanTransition } from "./states";
 import { setRedeployWake } from "./wake";
 
 /** After this many 429/5xx answers (or unreachable attempts) in a row, a batch is given up. */
@@ -45,6 +46,18 @@ export interface RedeployWorker {
   wake(): void;
   /** Stops taking batches; resolves once a call in flight is recorded. */
   stop(): Promise<void>;
+}
+
+// The worker claims, sends and records batches on the synchronous SQLite connection (until step 6
+// of docs/postgresql.md: claiming across instances); its plan transitions and the closing of a
+// plan's unsent batches are the verbs' own statements (./actions.ts), run here synchronously.
+function transitionPlan(sqlite: Database.Database, t: PlanTransition, id: number, at: number, fields?: TransitionFields): void {
+  const { sql, params } = transitionStatement(t, id, at, fields);
+  sqlite.prepare(sql).get(...params);
+}
+
+function closeUnsentBatches(sqlite: Database.Database, planId: number, at: number, message: string): void {
+  for (const { sql, params } of closeUnsentBatchesStatements(planId, at, message)) sqlite.prepare(sql).run(...params);
 }
 
 /**

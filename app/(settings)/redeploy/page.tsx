@@ -21,7 +21,7 @@ export default async function RedeployPage() {
   const format = await getFormatter();
   const n = (v: number) => format.number(v);
   const settings = await redeploySettings();
-  const { items } = listPlans({ limit: "100" });
+  const { items } = await listPlans({ limit: "100" });
   const unavailable = !settings.enabled
     ? t("disabled")
     : !settings.apiKey.masked

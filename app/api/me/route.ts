@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { getUserLocale, setUserLocale } from "@/lib/i18n/user-locale";
 import { LOCALE_COOKIE } from "@/lib/i18n/locales";
 import { readJsonObject } from "@/lib/http/read-json";
@@ -10,12 +9,12 @@ export const dynamic = "force-dynamic";
 const YEAR_SECONDS = 365 * 86_400;
 
 /** Who is signed in, with their stored preferences. */
-export const GET = jsonRoute({ role: "viewer" }, (_request, user) => ({
+export const GET = jsonRoute({ role: "viewer" }, async (_request, user) => ({
   id: user.id,
   email: user.email,
   name: user.name,
   role: user.role,
-  locale: getUserLocale(getDb().db, user.id),
+  locale: await getUserLocale(user.id),
 }));
 
 /**
@@ -23,7 +22,7 @@ export const GET = jsonRoute({ role: "viewer" }, (_request, user) => ({
  * set alongside (cleared with null) so the sign-in page speaks the same language.
  */
 export const PATCH = responseRoute({ role: "viewer" }, async (request, user) => {
-  const result = setUserLocale(getDb().db, user.id, await readJsonObject(request));
+  const result = await setUserLocale(user.id, await readJsonObject(request));
   const cookie = result.locale
     ? `${LOCALE_COOKIE}=${result.locale}; Path=/; Max-Age=${YEAR_SECONDS}; SameSite=Lax`
     : `${LOCALE_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax`;

@@ -22,7 +22,7 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
   const t = await getTranslations("plan");
   let plan;
   try {
-    plan = getPlan((await params).id);
+    plan = await getPlan((await params).id);
   } catch (err) {
     if (err instanceof AppError) notFound();
     throw err;
