@@ -36,7 +36,7 @@ export interface ReadPoolOptions {
 export interface ExportOptions extends ReadCaller {
   /** A byte-order mark first (spreadsheet programs read UTF-8 by it). */
   bom: boolean;
-  /** Compress the body as gzip (the client accepts it). */
+  /** The body as a gzip file (`gzip=1`), compressed by the export's worker. */
   gzip: boolean;
 }
 
