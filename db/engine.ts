@@ -69,6 +69,12 @@ export interface Dialect {
    * <rowId> IN (SELECT <rowId> … LIMIT n)`). SQLite's WITHOUT ROWID tables (the rollups) have none.
    */
   readonly rowId: string;
+  /**
+   * Appended to a SELECT whose rows the transaction will change from what it read: ` FOR UPDATE`
+   * on PostgreSQL (other instances wait until COMMIT); empty on SQLite, whose write transactions
+   * (IMMEDIATE) hold the whole database already.
+   */
+  readonly forUpdate: string;
 }
 
 /** Binds `value` as both engines store it. */

@@ -39,9 +39,16 @@ export function addToSketch(sketch: Uint8Array, item: string): boolean {
   return false;
 }
 
-/** Register-wise max of `from` into `into`. */
-export function mergeSketch(into: Uint8Array, from: Uint8Array): void {
-  for (let i = 0; i < HLL_REGISTERS; i++) if (from[i]! > into[i]!) into[i] = from[i]!;
+/** Register-wise max of `from` into `into`; whether `into` changed. */
+export function mergeSketch(into: Uint8Array, from: Uint8Array): boolean {
+  let changed = false;
+  for (let i = 0; i < HLL_REGISTERS; i++) {
+    if (from[i]! > into[i]!) {
+      into[i] = from[i]!;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /**
@@ -76,7 +83,10 @@ export function encodeSketch(sketch: Uint8Array): Uint8Array {
 
 /** Register-wise max of a stored sketch (either form, see encodeSketch) into `into`. */
 export function mergeStoredSketch(into: Uint8Array, stored: Uint8Array): void {
-  if (stored.length === HLL_REGISTERS) return mergeSketch(into, stored);
+  if (stored.length === HLL_REGISTERS) {
+    mergeSketch(into, stored);
+    return;
+  }
   for (let o = 0; o + 1 < stored.length; o += 2) {
     const entry = (stored[o]! << 8) | stored[o + 1]!;
     const index = entry >>> RANK_BITS;

@@ -11,6 +11,7 @@ export const postgresDialect: Dialect = {
   least: (a, b) => `least(${a}, ${b})`,
   greatest: (a, b) => `greatest(${a}, ${b})`,
   rowId: "ctid",
+  forUpdate: " FOR UPDATE",
 };
 
 /**
@@ -50,6 +51,12 @@ const MAX_CACHED_TEXTS = 500;
 
 /** SQLSTATEs after which a transaction succeeds when simply run again. */
 const RETRYABLE = new Set(["40001" /* serialization_failure */, "40P01" /* deadlock_detected */]);
+
+/** A serialization failure or deadlock: the transaction succeeds when run again from the start. */
+export function isRetryableConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && RETRYABLE.has(code);
+}
 const MAX_ATTEMPTS = 10;
 
 /** The engine on a node-postgres pool: statements on any pooled connection, a transaction on one. */
@@ -105,8 +112,7 @@ export class PgEngine implements Engine {
           await client.query("ROLLBACK").catch((rollbackErr: Error) => {
             broken = rollbackErr;
           });
-          const code = (err as { code?: unknown }).code;
-          if (broken || typeof code !== "string" || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
+          if (broken || !isRetryableConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
           this.retries++;
           // A little jitter, so the transactions that collided do not collide again in step.
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));

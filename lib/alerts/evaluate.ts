@@ -1,4 +1,6 @@
 import type Database from "better-sqlite3";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps } from "@/db/steps";
 import { logger } from "@/lib/log";
 import { countBy, countTotal } from "@/lib/queries/counts";
 import { DAY_MS, MINUTE_MS } from "@/lib/time/zoned";
@@ -50,7 +52,7 @@ function evaluateWindowRule(sqlite: Database.Database, rule: StoredRule, now: nu
   const minutes = d.trigger === "change" ? d.change!.windowMinutes : d.threshold!.windowMinutes;
   const type = d.trigger === "change" ? "change.exceeded" : "threshold.exceeded";
   const n = windowNotification(type, ruleSource(rule), d.filter, { from: now - minutes * MINUTE_MS, to: now, count: c.count, previousCount: c.previousCount }, now);
-  return sqlite.transaction(() => enqueueNotification(sqlite, rule, "window", n, now))();
+  return sqlite.transaction(() => runSteps(sqlite, enqueueNotification(sqliteDialect, rule, "window", n, now)))();
 }
 
 /** The past 24 h of the rule's filter, by reason, plus open incidents. */
@@ -70,14 +72,14 @@ function evaluateDigestRule(sqlite: Database.Database, rule: StoredRule, created
   const sent = sqlite.prepare(`SELECT 1 FROM alert_rule_state WHERE rule_id = ? AND scope = ?`).get(rule.id, scope);
   if (sent) return false;
   const n = digestNotification(ruleSource(rule), digestSummary(sqlite, rule, at), now);
-  return sqlite.transaction(() => enqueueNotification(sqlite, { ...rule, definition: { ...rule.definition, repeatMinutes: 0 } }, scope, n, now))();
+  return sqlite.transaction(() => runSteps(sqlite, enqueueNotification(sqliteDialect, { ...rule, definition: { ...rule.definition, repeatMinutes: 0 } }, scope, n, now)))();
 }
 
 /** Checks every enabled threshold, change and digest rule once; returns how many notified. */
 export function evaluateTimedRules(sqlite: Database.Database, now = Date.now()): number {
   let notified = 0;
-  for (const rule of enabledRules(sqlite, ["threshold", "change"])) if (evaluateWindowRule(sqlite, rule, now)) notified++;
-  const digests = enabledRules(sqlite, ["digest"]);
+  for (const rule of runSteps(sqlite, enabledRules(sqliteDialect, ["threshold", "change"]))) if (evaluateWindowRule(sqlite, rule, now)) notified++;
+  const digests = runSteps(sqlite, enabledRules(sqliteDialect, ["digest"]));
   if (digests.length) {
     const created = sqlite.prepare(`SELECT created_at FROM alert_rules WHERE id = ?`).pluck();
     for (const rule of digests) if (evaluateDigestRule(sqlite, rule, created.get(rule.id) as number, now)) notified++;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
+import type { Dialect } from "@/db/engine";
+import { all, get, perDialect, run, type Steps } from "@/db/steps";
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
 import { incidentNotification, ruleSource, templateNotification, type IncidentRowForAlert, type Notification } from "./notification";
 import { ruleFilters, type RuleDefinition, type Trigger } from "./rule-schema";
@@ -23,28 +23,23 @@ export interface StoredRule {
   filters: Filters;
 }
 
-function prepareStatements(sqlite: Database.Database) {
-  return {
-    lastNotified: sqlite.prepare(`SELECT last_notified_at FROM alert_rule_state WHERE rule_id = ? AND scope = ?`).pluck(),
-    markNotified: sqlite.prepare(
-      `INSERT INTO alert_rule_state (rule_id, scope, last_notified_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_notified_at = excluded.last_notified_at`,
-    ),
-    enabledChannels: sqlite.prepare(`SELECT id FROM alert_channels WHERE enabled = 1 AND id IN (SELECT value FROM json_each(?))`).pluck(),
-    insertDelivery: sqlite.prepare(
-      `INSERT INTO alert_deliveries (id, rule_id, channel_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-    ),
-    enabledRules: sqlite.prepare(`SELECT id, definition FROM alert_rules WHERE enabled = 1 AND trigger IN (SELECT value FROM json_each(?)) ORDER BY id`),
-    incident: sqlite.prepare(`SELECT id, reason, line_key, template_key, status, failures FROM incidents WHERE id = ?`),
-  };
-}
-
-const statements = perConnection(prepareStatements);
+const SQL = perDialect((d: Dialect) => ({
+  // Notifies at most once per repeat interval, even from instances deciding at once: the second
+  // waits for the first's row and then finds it notified too recently (no row back).
+  markNotified: `INSERT INTO alert_rule_state (rule_id, scope, last_notified_at) VALUES (?, ?, ?)
+    ON CONFLICT (rule_id, scope) DO UPDATE SET last_notified_at = excluded.last_notified_at WHERE alert_rule_state.last_notified_at <= ?
+    RETURNING rule_id`,
+  enabledChannels: `SELECT id FROM alert_channels WHERE enabled = 1 AND id IN ${d.jsonArrayValues("integer")} ORDER BY id`,
+  insertDelivery: `INSERT INTO alert_deliveries (id, rule_id, channel_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+  enabledRules: `SELECT id, definition FROM alert_rules WHERE enabled = 1 AND trigger IN ${d.jsonArrayValues("text")} ORDER BY id`,
+  incident: `SELECT id, reason, line_key, template_key, status, failures FROM incidents WHERE id = ?`,
+}));
 
 export const newDeliveryId = () => `msg_${randomBytes(16).toString("base64url")}`;
 
 /** Enabled rules with one of the triggers. */
-export function enabledRules(sqlite: Database.Database, triggers: readonly Trigger[]): StoredRule[] {
-  const rows = statements(sqlite).enabledRules.all(JSON.stringify(triggers)) as Array<{ id: number; definition: string }>;
+export function* enabledRules(dialect: Dialect, triggers: readonly Trigger[]): Steps<StoredRule[]> {
+  const rows = yield* all<{ id: number; definition: string }>(SQL(dialect).enabledRules, [JSON.stringify(triggers)]);
   return rows.map((r) => {
     const definition = JSON.parse(r.definition) as RuleDefinition;
     return { id: r.id, definition, filters: ruleFilters(definition.filter) };
@@ -69,37 +64,29 @@ export function scopeMatches(filters: Filters, scope: { reason?: string; line?: 
  * within its repeat interval. Held (not pending) while the rule's quiet hours last. Must run
  * inside the caller's transaction. Returns whether anything was written.
  */
-export function enqueueNotification(sqlite: Database.Database, rule: StoredRule, scope: string, notification: Notification, now: number): boolean {
-  const s = statements(sqlite);
-  const last = s.lastNotified.get(rule.id, scope) as number | undefined;
-  if (last !== undefined && now - last < rule.definition.repeatMinutes * 60_000) return false;
-  const channels = s.enabledChannels.all(JSON.stringify(rule.definition.channelIds)) as number[];
+export function* enqueueNotification(dialect: Dialect, rule: StoredRule, scope: string, notification: Notification, now: number): Steps<boolean> {
+  const sql = SQL(dialect);
+  const channels = yield* all<{ id: number }>(sql.enabledChannels, [JSON.stringify(rule.definition.channelIds)]);
   if (!channels.length) return false;
-  s.markNotified.run(rule.id, scope, now);
+  if (!(yield* get(sql.markNotified, [rule.id, scope, now, now - rule.definition.repeatMinutes * 60_000]))) return false;
   const heldUntil = quietHoursEnd(rule.definition.quietHours, now);
-  const insert = s.insertDelivery;
   const payload = JSON.stringify(notification);
-  for (const channelId of channels) {
-    insert.run(newDeliveryId(), rule.id, channelId, notification.type, payload, heldUntil === null ? "pending" : "held", heldUntil ?? now, now);
+  for (const { id: channelId } of channels) {
+    yield* run(sql.insertDelivery, [newDeliveryId(), rule.id, channelId, notification.type, payload, heldUntil === null ? "pending" : "held", heldUntil ?? now, now]);
   }
   return true;
-}
-
-
-function readIncident(sqlite: Database.Database, id: number): IncidentRowForAlert | undefined {
-  return statements(sqlite).incident.get(id) as IncidentRowForAlert | undefined;
 }
 
 type IncidentEvent = "incident_opened" | "incident_regressed" | "incident_escalating";
 const INCIDENT_TYPES = { incident_opened: "incident.opened", incident_regressed: "incident.regressed", incident_escalating: "incident.escalating" } as const;
 
-function notifyIncident(sqlite: Database.Database, rules: StoredRule[], trigger: IncidentEvent, incidentId: number, now: number): void {
-  const incident = readIncident(sqlite, incidentId);
+function* notifyIncident(dialect: Dialect, rules: StoredRule[], trigger: IncidentEvent, incidentId: number, now: number): Steps<void> {
+  const incident = yield* get<IncidentRowForAlert>(SQL(dialect).incident, [incidentId]);
   if (!incident || SILENCED_INCIDENT_STATUSES.has(incident.status)) return;
   for (const rule of rules) {
     if (rule.definition.trigger !== trigger) continue;
     if (!scopeMatches(rule.filters, { reason: incident.reason, line: incident.line_key, template: incident.template_key })) continue;
-    enqueueNotification(sqlite, rule, `incident:${incident.id}:${trigger}`, incidentNotification(INCIDENT_TYPES[trigger], incident, ruleSource(rule), now), now);
+    yield* enqueueNotification(dialect, rule, `incident:${incident.id}:${trigger}`, incidentNotification(INCIDENT_TYPES[trigger], incident, ruleSource(rule), now), now);
   }
 }
 
@@ -114,7 +101,7 @@ export class AlertOutbox implements IncidentListener {
   private readonly escalating = new Set<number>();
   private readonly templateStatuses: Array<{ template: string; status: string }> = [];
 
-  constructor(private readonly sqlite: Database.Database) {}
+  constructor(private readonly dialect: Dialect) {}
 
   incidentOpened(id: number): void {
     this.opened.add(id);
@@ -132,19 +119,19 @@ export class AlertOutbox implements IncidentListener {
     this.templateStatuses.push({ template, status: status.toUpperCase() });
   }
 
-  flush(now = Date.now()): void {
+  *flush(now = Date.now()): Steps<void> {
     if (!this.opened.size && !this.regressed.size && !this.escalating.size && !this.templateStatuses.length) return;
-    const rules = enabledRules(this.sqlite, ["incident_opened", "incident_regressed", "incident_escalating", "template_status"]);
+    const rules = yield* enabledRules(this.dialect, ["incident_opened", "incident_regressed", "incident_escalating", "template_status"]);
     if (!rules.length) return;
-    for (const id of this.opened) notifyIncident(this.sqlite, rules, "incident_opened", id, now);
-    for (const id of this.regressed) notifyIncident(this.sqlite, rules, "incident_regressed", id, now);
-    for (const id of this.escalating) notifyIncident(this.sqlite, rules, "incident_escalating", id, now);
+    for (const id of this.opened) yield* notifyIncident(this.dialect, rules, "incident_opened", id, now);
+    for (const id of this.regressed) yield* notifyIncident(this.dialect, rules, "incident_regressed", id, now);
+    for (const id of this.escalating) yield* notifyIncident(this.dialect, rules, "incident_escalating", id, now);
     for (const { template, status } of this.templateStatuses) {
       for (const rule of rules) {
         const d = rule.definition;
         if (d.trigger !== "template_status" || !d.templateStatuses?.includes(status)) continue;
         if (!scopeMatches(rule.filters, { template })) continue;
-        enqueueNotification(this.sqlite, rule, `template:${template}:${status}`, templateNotification(template, status, ruleSource(rule), now), now);
+        yield* enqueueNotification(this.dialect, rule, `template:${template}:${status}`, templateNotification(template, status, ruleSource(rule), now), now);
       }
     }
   }

@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
+import type { Dialect } from "@/db/engine";
+import { all, get, perDialect, run, type Steps } from "@/db/steps";
 import type { IncidentStatus } from "./statuses";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
@@ -8,8 +8,9 @@ import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
  * What failures do to their incidents, inside the ingest transaction (lib/ingest/store.ts):
  * counters, "new since acknowledged", regression of a resolved incident, the countdown of a
  * snooze by failures, hourly counts and escalation. Everything is decided here in memory, failure
- * by failure, and written once per incident at the end of the transaction; the transaction is
- * IMMEDIATE, so the row read at first sight stays as read until then.
+ * by failure, and written once per incident at the end of the transaction. The row read at first
+ * sight stays as read until then: SQLite's transaction is IMMEDIATE, and on PostgreSQL the row is
+ * read FOR UPDATE (another instance's ingest waits for this COMMIT, then reads the row anew).
  *
  * The server's own transitions and escalation each go through one method below (regress, wake,
  * startEscalating): the places where notifications of those events belong.
@@ -57,53 +58,42 @@ interface StoredIncident {
   hour_threshold: number | null;
 }
 
-function prepareStatements(sqlite: Database.Database) {
-  return {
-    find: sqlite.prepare(
-      `SELECT id, status, first_seen, snooze_until, snooze_failures_left, snooze_until_escalating, escalating, escalating_since,
-         escalating_hour, hour_bucket, hour_failures, hour_threshold
-       FROM incidents WHERE reason = ? AND line_key = ? AND template_key = ?`,
-    ),
-    insert: sqlite.prepare(
-      `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
-       VALUES (?, ?, ?, 'open', ?, ?, 0, 0, ?) RETURNING id`,
-    ),
-    insertContact: sqlite.prepare(`INSERT OR IGNORE INTO incident_contacts (incident_id, contact) VALUES (?, ?)`),
-    // SET expressions read the row as it was; the counters add, the state is as decided in memory.
-    update: sqlite.prepare(
-      `UPDATE incidents SET
-         failures = failures + @failures,
-         contacts = contacts + @contacts,
-         first_seen = min(first_seen, @firstSeen),
-         last_seen = max(last_seen, @lastSeen),
-         new_since_ack = new_since_ack + @acknowledgedFailures,
-         status = @status,
-         regressed = max(regressed, @regressed),
-         reopened_count = reopened_count + @reopened,
-         snooze_until = @snoozeUntil,
-         snooze_failures_left = @snoozeFailuresLeft,
-         snooze_until_escalating = @snoozeUntilEscalating,
-         escalating = @escalating,
-         escalating_since = @escalatingSince,
-         escalating_hour = @escalatingHour,
-         hour_bucket = @hourBucket,
-         hour_failures = @hourFailures,
-         hour_threshold = @hourThreshold,
-         updated_at = coalesce(@statusChangedAt, updated_at)
-       WHERE id = @id`,
-    ),
-    addHour: sqlite.prepare(
-      `INSERT INTO incident_hours (incident_id, bucket, failures) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET failures = failures + excluded.failures`,
-    ),
-    hourCount: sqlite.prepare(`SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?`).pluck(),
-    earlierHours: sqlite.prepare(`SELECT bucket, failures FROM incident_hours WHERE incident_id = ? AND bucket >= ? AND bucket < ?`),
-    activity: sqlite.prepare(`INSERT INTO incident_activity (incident_id, at, actor, action, note, failure_id) VALUES (?, ?, NULL, ?, ?, ?)`),
-    audit: sqlite.prepare(`INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, ip) VALUES (?, NULL, NULL, ?, ?, ?, NULL)`),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
-const statements = perConnection(prepareStatements);
+const SQL = perDialect((d: Dialect) => ({
+  find: `SELECT id, status, first_seen, snooze_until, snooze_failures_left, snooze_until_escalating, escalating, escalating_since,
+      escalating_hour, hour_bucket, hour_failures, hour_threshold
+    FROM incidents WHERE reason = ? AND line_key = ? AND template_key = ?${d.forUpdate}`,
+  // Another instance may create the same incident at once: the loser inserts nothing and reads the winner's.
+  insert: `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
+    VALUES (?, ?, ?, 'open', ?, ?, 0, 0, ?) ON CONFLICT (reason, line_key, template_key) DO NOTHING RETURNING id`,
+  insertContact: `INSERT INTO incident_contacts (incident_id, contact) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+  // SET expressions read the row as it was; the counters add, the state is as decided in memory.
+  update: `UPDATE incidents SET
+      failures = failures + ?,
+      contacts = contacts + ?,
+      first_seen = ${d.least("first_seen", "?")},
+      last_seen = ${d.greatest("last_seen", "?")},
+      new_since_ack = new_since_ack + ?,
+      status = ?,
+      regressed = ${d.greatest("regressed", "?")},
+      reopened_count = reopened_count + ?,
+      snooze_until = ?,
+      snooze_failures_left = ?,
+      snooze_until_escalating = ?,
+      escalating = ?,
+      escalating_since = ?,
+      escalating_hour = ?,
+      hour_bucket = ?,
+      hour_failures = ?,
+      hour_threshold = ?,
+      updated_at = coalesce(?, updated_at)
+    WHERE id = ?`,
+  addHour: `INSERT INTO incident_hours (incident_id, bucket, failures) VALUES (?, ?, ?)
+    ON CONFLICT (incident_id, bucket) DO UPDATE SET failures = incident_hours.failures + excluded.failures`,
+  hourCount: `SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?`,
+  earlierHours: `SELECT bucket, failures FROM incident_hours WHERE incident_id = ? AND bucket >= ? AND bucket < ?`,
+  activity: `INSERT INTO incident_activity (incident_id, at, actor, action, note, failure_id) VALUES (?, ?, NULL, ?, ?, ?)`,
+  audit: `INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, ip) VALUES (?, NULL, NULL, ?, ?, ?, NULL)`,
+}));
 
 /** A failure as its incident counts it. */
 export interface CountedFailure {
@@ -124,23 +114,27 @@ export interface IncidentListener {
 /** The incidents one ingest transaction touches; one per transaction (or group commit). */
 export class IncidentTallies {
   private readonly byKey = new Map<string, IncidentTally>();
-  private readonly s: Statements;
+  private readonly sql: ReturnType<typeof SQL>;
 
   constructor(
-    sqlite: Database.Database,
+    dialect: Dialect,
     private readonly listener?: IncidentListener,
   ) {
-    this.s = statements(sqlite);
+    this.sql = SQL(dialect);
   }
 
   /** The incident of a failure's (reason, line, template), created (open) on first sight. */
-  of(reason: string, lineKey: string, templateKey: string, occurredAt: number, receivedAt: number): IncidentTally {
+  *of(reason: string, lineKey: string, templateKey: string, occurredAt: number, receivedAt: number): Steps<IncidentTally> {
     const key = `${reason}\u0000${lineKey}\u0000${templateKey}`;
     let tally = this.byKey.get(key);
     if (!tally) {
-      const found = this.s.find.get(reason, lineKey, templateKey) as StoredIncident | undefined;
-      const id = found?.id ?? (this.s.insert.get(reason, lineKey, templateKey, occurredAt, occurredAt, receivedAt) as { id: number }).id;
-      if (!found) this.listener?.incidentOpened(id);
+      const incidentKey = [reason, lineKey, templateKey];
+      let found = yield* get<StoredIncident>(this.sql.find, incidentKey);
+      const created = found ? undefined : yield* get<{ id: number }>(this.sql.insert, [...incidentKey, occurredAt, occurredAt, receivedAt]);
+      // Created by another instance since the first read (PostgreSQL): read it, locked, as stored.
+      if (!found && !created) found = yield* get<StoredIncident>(this.sql.find, incidentKey);
+      const id = found?.id ?? created!.id;
+      if (created) this.listener?.incidentOpened(id);
       tally = {
         id,
         status: found?.status ?? "open",
@@ -170,111 +164,112 @@ export class IncidentTallies {
   }
 
   /** Counts one stored failure of `tally`'s incident, taking the transitions it causes. */
-  count(tally: IncidentTally, failure: CountedFailure): void {
+  *count(tally: IncidentTally, failure: CountedFailure): Steps<void> {
     const at = failure.receivedAt;
     tally.failures++;
     tally.firstSeen = Math.min(tally.firstSeen, failure.occurredAt);
     tally.lastSeen = Math.max(tally.lastSeen, failure.occurredAt);
-    if (failure.contact) tally.contacts += this.s.insertContact.run(tally.id, failure.contact).changes;
+    if (failure.contact) tally.contacts += yield* run(this.sql.insertContact, [tally.id, failure.contact]);
 
-    if (canTake("regress", tally.status)) this.regress(tally, failure.id, at);
+    if (canTake("regress", tally.status)) yield* this.regress(tally, failure.id, at);
     else if (tally.status === "acknowledged") tally.acknowledgedFailures++;
     else if (tally.status === "snoozed" && tally.snoozeFailuresLeft !== null) {
       tally.snoozeFailuresLeft--;
-      if (tally.snoozeFailuresLeft <= 0) this.wake(tally, failure.id, at, "the failures it waited for arrived");
+      if (tally.snoozeFailuresLeft <= 0) yield* this.wake(tally, failure.id, at, "the failures it waited for arrived");
     }
-    this.countHour(tally, failure);
+    yield* this.countHour(tally, failure);
   }
 
   /** Hourly counts by event time; escalation looks at the hour the failure was received in. */
-  private countHour(tally: IncidentTally, failure: CountedFailure): void {
+  private *countHour(tally: IncidentTally, failure: CountedFailure): Steps<void> {
     const bucket = hourOf(failure.occurredAt);
     const current = hourOf(failure.receivedAt);
-    if (bucket === current && tally.hourBucket !== current) this.startHour(tally, current);
+    if (bucket === current && tally.hourBucket !== current) yield* this.startHour(tally, current);
     tally.hours.set(bucket, (tally.hours.get(bucket) ?? 0) + 1);
     if (bucket !== current) return;
     tally.hourFailures++;
     // Ignored incidents never change by themselves and never alert: they do not escalate.
     if (tally.status === "ignored" || !exceedsThreshold(tally.hourFailures, tally.hourThreshold)) return;
     tally.escalatingHour = current;
-    if (!tally.escalating) this.startEscalating(tally, failure.id, failure.receivedAt);
+    if (!tally.escalating) yield* this.startEscalating(tally, failure.id, failure.receivedAt);
   }
 
   /** The first failure of an hour: that hour's count so far, and its threshold from the 7 days before. */
-  private startHour(tally: IncidentTally, hour: number): void {
+  private *startHour(tally: IncidentTally, hour: number): Steps<void> {
     const pending = (bucket: number) => tally.hours.get(bucket) ?? 0;
     const historyStart = hour - HISTORY_HOURS * HOUR_MS;
     const earlier = new Array<number>(HISTORY_HOURS).fill(0);
-    for (const row of this.s.earlierHours.all(tally.id, historyStart, hour) as Array<{ bucket: number; failures: number }>) {
+    for (const row of yield* all<{ bucket: number; failures: number }>(this.sql.earlierHours, [tally.id, historyStart, hour])) {
       earlier[(row.bucket - historyStart) / HOUR_MS] = row.failures;
     }
     for (const [bucket, n] of tally.hours) if (bucket >= historyStart && bucket < hour) earlier[(bucket - historyStart) / HOUR_MS]! += n;
     const firstSeen = Math.min(tally.storedFirstSeen ?? Infinity, tally.firstSeen);
     tally.hourBucket = hour;
-    tally.hourFailures = ((this.s.hourCount.get(tally.id, hour) as number | undefined) ?? 0) + pending(hour);
+    const stored = yield* get<{ failures: number }>(this.sql.hourCount, [tally.id, hour]);
+    tally.hourFailures = (stored?.failures ?? 0) + pending(hour);
     tally.hourThreshold = escalationThreshold(earlier, firstSeen <= historyStart);
   }
 
   /** resolved → open, marked regressed, citing the failure. */
-  private regress(tally: IncidentTally, failureId: number, at: number): void {
-    this.transition(tally, "regress", failureId, at, null);
+  private *regress(tally: IncidentTally, failureId: number, at: number): Steps<void> {
+    yield* this.transition(tally, "regress", failureId, at, null);
     tally.regressed = true;
     tally.reopened++;
     this.listener?.incidentRegressed(tally.id);
   }
 
   /** snoozed → open: its failures arrived, or it started escalating. */
-  private wake(tally: IncidentTally, failureId: number, at: number, why: string): void {
-    this.transition(tally, "wake", failureId, at, why);
+  private *wake(tally: IncidentTally, failureId: number, at: number, why: string): Steps<void> {
+    yield* this.transition(tally, "wake", failureId, at, why);
     tally.snoozeUntil = null;
     tally.snoozeFailuresLeft = null;
     tally.snoozeUntilEscalating = false;
   }
 
   /** The incident starts escalating (the one place escalation is set); a snooze until escalation ends. */
-  private startEscalating(tally: IncidentTally, failureId: number, at: number): void {
+  private *startEscalating(tally: IncidentTally, failureId: number, at: number): Steps<void> {
     tally.escalating = true;
     tally.escalatingSince = at;
     const usual = Math.floor(tally.hourThreshold ?? 0);
-    this.s.activity.run(tally.id, at, "escalating", `${tally.hourFailures} failures this hour (escalates above ${usual}, and from 20)`, failureId);
+    yield* run(this.sql.activity, [tally.id, at, "escalating", `${tally.hourFailures} failures this hour (escalates above ${usual}, and from 20)`, failureId]);
     this.listener?.incidentEscalating(tally.id);
-    if (tally.status === "snoozed" && tally.snoozeUntilEscalating) this.wake(tally, failureId, at, "it started escalating");
+    if (tally.status === "snoozed" && tally.snoozeUntilEscalating) yield* this.wake(tally, failureId, at, "it started escalating");
   }
 
-  private transition(tally: IncidentTally, name: "regress" | "wake", failureId: number, at: number, note: string | null): void {
+  private *transition(tally: IncidentTally, name: "regress" | "wake", failureId: number, at: number, note: string | null): Steps<void> {
     const spec = INCIDENT_TRANSITIONS[name];
     tally.status = spec.to;
     tally.statusChangedAt = at;
-    this.s.activity.run(tally.id, at, spec.activity, note, failureId);
-    this.s.audit.run(at, spec.audit, `incident #${tally.id}`, note);
+    yield* run(this.sql.activity, [tally.id, at, spec.activity, note, failureId]);
+    yield* run(this.sql.audit, [at, spec.audit, `incident #${tally.id}`, note]);
   }
 
   /** Writes every incident's changes and hourly counts; once, inside the transaction, after the last failure. */
-  flush(): void {
+  *flush(): Steps<void> {
     for (const t of this.byKey.values()) {
       if (!t.failures) continue;
-      this.s.update.run({
-        id: t.id,
-        failures: t.failures,
-        contacts: t.contacts,
-        firstSeen: t.firstSeen,
-        lastSeen: t.lastSeen,
-        acknowledgedFailures: t.acknowledgedFailures,
-        status: t.status,
-        regressed: t.regressed ? 1 : 0,
-        reopened: t.reopened,
-        snoozeUntil: t.snoozeUntil,
-        snoozeFailuresLeft: t.snoozeFailuresLeft,
-        snoozeUntilEscalating: t.snoozeUntilEscalating ? 1 : 0,
-        escalating: t.escalating ? 1 : 0,
-        escalatingSince: t.escalatingSince,
-        escalatingHour: t.escalatingHour,
-        hourBucket: t.hourBucket,
-        hourFailures: t.hourFailures,
-        hourThreshold: t.hourThreshold,
-        statusChangedAt: t.statusChangedAt,
-      });
-      for (const [bucket, n] of t.hours) this.s.addHour.run(t.id, bucket, n);
+      yield* run(this.sql.update, [
+        t.failures,
+        t.contacts,
+        t.firstSeen,
+        t.lastSeen,
+        t.acknowledgedFailures,
+        t.status,
+        t.regressed ? 1 : 0,
+        t.reopened,
+        t.snoozeUntil,
+        t.snoozeFailuresLeft,
+        t.snoozeUntilEscalating ? 1 : 0,
+        t.escalating ? 1 : 0,
+        t.escalatingSince,
+        t.escalatingHour,
+        t.hourBucket,
+        t.hourFailures,
+        t.hourThreshold,
+        t.statusChangedAt,
+        t.id,
+      ]);
+      for (const [bucket, n] of t.hours) yield* run(this.sql.addHour, [t.id, bucket, n]);
     }
   }
 }

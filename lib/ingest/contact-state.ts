@@ -1,5 +1,7 @@
 import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
+import type { Dialect } from "@/db/engine";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { all, perDialect, run, runSteps, type Steps } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -58,26 +60,25 @@ interface QuarterDelta {
   dnc: number;
 }
 
-function prepareStatements(sqlite: Database.Database) {
-  return {
-    readScopes: sqlite.prepare(
-      `SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
-    ),
-    readAll: sqlite.prepare(`SELECT scope, last_at AS lastAt, last_reason AS lastReason, last_dnc_at AS lastDncAt FROM contact_state WHERE contact = ?`),
-    save: sqlite.prepare(
-      `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
-    ),
-    forget: sqlite.prepare(`DELETE FROM contact_state WHERE contact = ? AND scope = ?`),
-    addToQuarter: sqlite.prepare(
-      `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET seen = seen + excluded.seen, retry = retry + excluded.retry, dnc = dnc + excluded.dnc`,
-    ),
-  };
-}
+const SQL = perDialect((d: Dialect) => ({
+  /**
+   * PostgreSQL: other instances' transactions wait for this one to commit before they read the
+   * contact's state (a transaction-scoped advisory lock covers rows that do not exist yet, which
+   * FOR UPDATE cannot). SQLite's write transaction holds the whole database already.
+   */
+  lockContact: d.name === "postgres" ? `SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))` : null,
+  readScopes: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
+  readAll: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ?`,
+  save: `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (contact, scope) DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
+  forget: `DELETE FROM contact_state WHERE contact = ? AND scope = ?`,
+  addToQuarter: `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (scope, bucket) DO UPDATE SET seen = contact_state_quarters.seen + excluded.seen,
+      retry = contact_state_quarters.retry + excluded.retry, dnc = contact_state_quarters.dnc + excluded.dnc`,
+}));
 
-type Statements = ReturnType<typeof prepareStatements>;
-const statements = perConnection(prepareStatements);
+/** The first key of PostgreSQL's two-key advisory locks taken on contacts (the second: the contact's hash). */
+const CONTACT_LOCK_SPACE = 16_004;
 
 const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.lastAt === b.lastAt && a.lastReason === b.lastReason && a.lastDncAt === b.lastDncAt);
@@ -87,27 +88,29 @@ const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
  * failure, written once (rows and quarter-hour counts) at flush. Ingest and re-processing count
  * failures into it; the retention purge forgets what it deleted.
  */
-export class ContactStateTallies {
+export class ContactStateChanges {
   private readonly contacts = new Map<string, ContactStates>();
-  private readonly s: Statements;
+  private readonly sql: ReturnType<typeof SQL>;
 
-  constructor(sqlite: Database.Database) {
-    this.s = statements(sqlite);
+  constructor(dialect: Dialect) {
+    this.sql = SQL(dialect);
   }
 
   /**
    * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
    * change of its "do not contact" status touches scopes other than the failure's four.
    */
-  private of(contact: string, scopes: readonly [string, string, string, string] | "all"): ContactStates {
+  private *of(contact: string, scopes: readonly [string, string, string, string] | "all"): Steps<ContactStates> {
     let states = this.contacts.get(contact);
     if (!states) {
+      if (this.sql.lockContact) yield* all(this.sql.lockContact, [contact]);
       states = { before: new Map(), after: new Map(), read: new Set() };
       this.contacts.set(contact, states);
     }
     const { read } = states;
     if (read === "all" || (scopes !== "all" && scopes.every((scope) => read.has(scope)))) return states;
-    const rows = (scopes === "all" ? this.s.readAll.all(contact) : this.s.readScopes.all(contact, ...scopes)) as Array<ScopeState & { scope: string }>;
+    type Row = ScopeState & { scope: string };
+    const rows = scopes === "all" ? yield* all<Row>(this.sql.readAll, [contact]) : yield* all<Row>(this.sql.readScopes, [contact, ...scopes]);
     // A scope read before keeps its changes; a stored scope not read yet joins as stored.
     for (const { scope, ...state } of rows) {
       if (states.before.has(scope)) continue;
@@ -120,12 +123,12 @@ export class ContactStateTallies {
   }
 
   /** A failure just stored (its id is above every earlier one, so it wins ties on time). */
-  count(contact: string, occurredAt: number, reason: string, line: string, template: string): void {
+  *count(contact: string, occurredAt: number, reason: string, line: string, template: string): Steps<void> {
     const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)] as const;
     const dnc = isDoNotContactReason(reason);
-    let { after } = this.of(contact, scopes);
+    let { after } = yield* this.of(contact, scopes);
     // Its first "do not contact" failure takes the contact off the retry list in every scope.
-    if (dnc && (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null) after = this.of(contact, "all").after;
+    if (dnc && (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null) after = (yield* this.of(contact, "all")).after;
     for (const scope of scopes) {
       const state = after.get(scope);
       if (!state) {
@@ -145,8 +148,8 @@ export class ContactStateTallies {
    * several purge batches; this runs for each): scopes whose latest failure is older are
    * forgotten, and so are "do not contact" times older than it.
    */
-  forgetBefore(contact: string, cutoff: number): void {
-    const { after } = this.of(contact, "all");
+  *forgetBefore(contact: string, cutoff: number): Steps<void> {
+    const { after } = yield* this.of(contact, "all");
     for (const [scope, state] of after) {
       if (state.lastAt < cutoff) after.delete(scope);
       else if (state.lastDncAt !== null && state.lastDncAt < cutoff) state.lastDncAt = null;
@@ -154,7 +157,7 @@ export class ContactStateTallies {
   }
 
   /** Writes changed rows and the quarter-hour counts they move; once, inside the transaction. */
-  flush(): void {
+  *flush(): Steps<void> {
     const deltas = new Map<string, QuarterDelta>();
     const add = (scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
       const bucket = quarterOf(at);
@@ -180,10 +183,25 @@ export class ContactStateTallies {
         count(scope, was, neverDncBefore, -1);
         count(scope, is, neverDncAfter, 1);
         if (!changed) continue;
-        if (is) this.s.save.run(contact, scope, is.lastAt, is.lastReason, is.lastDncAt);
-        else this.s.forget.run(contact, scope);
+        if (is) yield* run(this.sql.save, [contact, scope, is.lastAt, is.lastReason, is.lastDncAt]);
+        else yield* run(this.sql.forget, [contact, scope]);
       }
     }
-    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) this.s.addToQuarter.run(d.scope, d.bucket, d.seen, d.retry, d.dnc);
+    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
+  }
+}
+
+/** The same changes, synchronously on one SQLite connection: the retention purge's face (lib/ops/retention.ts). */
+export class ContactStateTallies {
+  private readonly changes = new ContactStateChanges(sqliteDialect);
+
+  constructor(private readonly sqlite: Database.Database) {}
+
+  forgetBefore(contact: string, cutoff: number): void {
+    runSteps(this.sqlite, this.changes.forgetBefore(contact, cutoff));
+  }
+
+  flush(): void {
+    runSteps(this.sqlite, this.changes.flush());
   }
 }

@@ -1,12 +1,18 @@
 import type Database from "better-sqlite3";
 import type { DbHandle } from "@/db/client";
+import type { Engine, Queryable } from "@/db/engine";
 import { isStorageUnavailable } from "@/db/errors";
-import { newWriteBatch, writeEvents, type PreparedEvent, type StoreResult } from "./store";
+import { isRetryableConflict } from "@/db/pg/engine";
+import { SqliteEngine, sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps, runStepsOn } from "@/db/steps";
+import { writeRequests, type PreparedEvent, type StoreResult } from "./store";
 
 /**
- * Group commit: requests that arrive while the event loop is busy share one transaction, so one
- * fsync (synchronous=FULL) covers all of them and counters are written once per commit. Nobody
- * is answered before the shared COMMIT returns, and each request still succeeds or fails whole.
+ * Group commit: requests that arrive while the process is busy share one transaction, so one
+ * fsync (SQLite synchronous=FULL) or one round of COMMIT (PostgreSQL) covers all of them and
+ * counters are written once per commit. Nobody is answered before the shared COMMIT returns, and
+ * each request still succeeds or fails whole. The rules are the same on both engines
+ * (`writeRequests`); SQLite runs them synchronously, PostgreSQL in an engine transaction.
  */
 interface Pending {
   events: readonly PreparedEvent[];
@@ -19,63 +25,30 @@ type Outcome = StoreResult | { error: unknown };
 /** Upper bound of events per shared transaction, to keep each commit short for readers. */
 const MAX_EVENTS_PER_COMMIT = 5000;
 
-class GroupCommitter {
+/** The queue both committers share: who is waiting, taken a group at a time. */
+abstract class Committer {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly commitTogether: Database.Transaction<(group: Pending[]) => Outcome[]>;
-  private readonly commitIsolated: Database.Transaction<(group: Pending[]) => Outcome[]>;
-
-  constructor(sqlite: Database.Database) {
-    // Events are validated before they are queued, so a write error is rare: try the whole group
-    // as one plain transaction first…
-    this.commitTogether = sqlite.transaction((group: Pending[]) => {
-      const batch = newWriteBatch(sqlite);
-      const results = group.map((p) => writeEvents(sqlite, p.events, batch));
-      batch.flush();
-      return results;
-    });
-    // …and only if it throws, redo it with a savepoint per request, so a failing request rolls
-    // back alone and the others still commit.
-    const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => {
-      const batch = newWriteBatch(sqlite);
-      const result = writeEvents(sqlite, events, batch);
-      batch.flush();
-      return result;
-    });
-    this.commitIsolated = sqlite.transaction((group: Pending[]) =>
-      group.map((p) => {
-        try {
-          return perRequest(p.events);
-        } catch (error) {
-          return { error };
-        }
-      }),
-    );
-  }
 
   submit(events: readonly PreparedEvent[]): Promise<StoreResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.drain());
       }
     });
   }
 
-  private commit(group: Pending[]): Outcome[] {
-    try {
-      // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before any statement runs.
-      return this.commitTogether.immediate(group);
-    } catch (err) {
-      // A storage outage (locked, full, read-only) fails every request alike: retrying them one by
-      // one would only wait out busy_timeout again for each.
-      if (isStorageUnavailable(err)) throw err;
-      return this.commitIsolated.immediate(group);
-    }
-  }
+  /**
+   * Events are validated before they are queued, so a write error is rare: `commit` tries the
+   * whole group as one plain transaction first, and only if that throws redoes it with a savepoint
+   * per request, so a failing request rolls back alone and the others still commit. It throws
+   * when nothing of the group is stored (the COMMIT itself failed, or the storage is unavailable).
+   */
+  protected abstract commit(group: Pending[]): Outcome[] | Promise<Outcome[]>;
 
-  private flush(): void {
+  private async drain(): Promise<void> {
     while (this.queue.length) {
       const group: Pending[] = [];
       let size = 0;
@@ -86,9 +59,8 @@ class GroupCommitter {
       }
       let results: Outcome[];
       try {
-        results = this.commit(group);
+        results = await this.commit(group);
       } catch (err) {
-        // The COMMIT itself failed (disk full, locked, read-only): nothing of this group is stored.
         for (const p of group) p.reject(err);
         continue;
       }
@@ -102,14 +74,93 @@ class GroupCommitter {
   }
 }
 
-const committers = new WeakMap<Database.Database, GroupCommitter>();
+/** On one SQLite connection: synchronous transactions with prepared statements (the hot path). */
+class SqliteCommitter extends Committer {
+  private readonly commitTogether: Database.Transaction<(group: Pending[]) => Outcome[]>;
+  private readonly commitIsolated: Database.Transaction<(group: Pending[]) => Outcome[]>;
 
-/** Stores a request's events durably, batched with concurrent requests into one commit. */
-export function commitEvents(handle: DbHandle, events: readonly PreparedEvent[]): Promise<StoreResult> {
-  let committer = committers.get(handle.sqlite);
-  if (!committer) {
-    committer = new GroupCommitter(handle.sqlite);
-    committers.set(handle.sqlite, committer);
+  constructor(sqlite: Database.Database) {
+    super();
+    this.commitTogether = sqlite.transaction((group: Pending[]) => runSteps(sqlite, writeRequests(sqliteDialect, group.map((p) => p.events))));
+    // A nested better-sqlite3 transaction is a savepoint.
+    const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => runSteps(sqlite, writeRequests(sqliteDialect, [events]))[0]!);
+    this.commitIsolated = sqlite.transaction((group: Pending[]) =>
+      group.map((p) => {
+        try {
+          return perRequest(p.events);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
   }
-  return committer.submit(events);
+
+  protected commit(group: Pending[]): Outcome[] {
+    try {
+      // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before any statement runs.
+      return this.commitTogether.immediate(group);
+    } catch (err) {
+      // A storage outage (locked, full, read-only) fails every request alike: retrying them one by
+      // one would only wait out busy_timeout again for each.
+      if (isStorageUnavailable(err)) throw err;
+      return this.commitIsolated.immediate(group);
+    }
+  }
+}
+
+/**
+ * On an engine (PostgreSQL): one engine transaction per group, one group at a time per process;
+ * requests arriving meanwhile form the next group. The engine runs a transaction again after a
+ * deadlock with another instance: the rules are rebuilt from the events each time.
+ */
+class EngineCommitter extends Committer {
+  constructor(private readonly engine: Engine) {
+    super();
+  }
+
+  protected async commit(group: Pending[]): Promise<Outcome[]> {
+    try {
+      return await this.engine.transaction((tx) => runStepsOn(tx, writeRequests(tx.dialect, group.map((p) => p.events))));
+    } catch (err) {
+      if (isRetryableConflict(err)) throw err;
+      return this.engine.transaction(async (tx) => {
+        const outcomes: Outcome[] = [];
+        for (const p of group) outcomes.push(await this.inSavepoint(tx, p.events));
+        return outcomes;
+      });
+    }
+  }
+
+  private async inSavepoint(tx: Queryable, events: readonly PreparedEvent[]): Promise<Outcome> {
+    await tx.exec("SAVEPOINT ingest_request");
+    try {
+      const [result] = await runStepsOn(tx, writeRequests(tx.dialect, [events]));
+      await tx.exec("RELEASE SAVEPOINT ingest_request");
+      return result!;
+    } catch (error) {
+      // A deadlock is the transaction's, not this request's: the engine runs it all again.
+      if (isRetryableConflict(error)) throw error;
+      await tx.exec("ROLLBACK TO SAVEPOINT ingest_request");
+      return { error };
+    }
+  }
+}
+
+const committers = new WeakMap<object, Committer>();
+
+function committerOf(key: object, create: () => Committer): Committer {
+  let committer = committers.get(key);
+  if (!committer) committers.set(key, (committer = create()));
+  return committer;
+}
+
+/** Stores a request's events durably in SQLite, batched with concurrent requests into one commit. */
+export function commitEvents(handle: Pick<DbHandle, "sqlite">, events: readonly PreparedEvent[]): Promise<StoreResult> {
+  return committerOf(handle.sqlite, () => new SqliteCommitter(handle.sqlite)).submit(events);
+}
+
+/** The same on an engine: SQLite's synchronous committer on its connection, else an engine transaction per group. */
+export function commitEventsTo(engine: Engine, events: readonly PreparedEvent[]): Promise<StoreResult> {
+  if (engine instanceof SqliteEngine) return commitEvents({ sqlite: engine.sqlite }, events);
+  return committerOf(engine, () => new EngineCommitter(engine)).submit(events);
 }

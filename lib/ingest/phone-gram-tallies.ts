@@ -1,5 +1,4 @@
-import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
+import { run, type Steps } from "@/db/steps";
 import { gramColumn, PHONE_GRAMS, phoneGramPositions } from "@/lib/phone-grams";
 
 const HOUR_MS = 3_600_000;
@@ -16,21 +15,16 @@ type GramTable = keyof typeof TABLES;
 
 const COLUMNS = PHONE_GRAMS.map(gramColumn);
 
-function prepareStatements(sqlite: Database.Database) {
-  return Object.fromEntries(
-    (Object.entries(TABLES) as Array<[GramTable, readonly string[]]>).map(([table, dims]) => {
-      const keys = ["bucket", "reason", ...dims];
-      return [
-        table,
-        sqlite.prepare(
-          `INSERT INTO ${table} (${[...keys, ...COLUMNS].join(", ")}) VALUES (${[...keys, ...COLUMNS].map(() => "?").join(", ")})
-           ON CONFLICT DO UPDATE SET ${COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
-        ),
-      ];
-    }),
-  ) as Record<GramTable, Database.Statement>;
-}
-const statements = perConnection(prepareStatements);
+const ADD = Object.fromEntries(
+  (Object.entries(TABLES) as Array<[GramTable, readonly string[]]>).map(([table, dims]) => {
+    const keys = ["bucket", "reason", ...dims];
+    return [
+      table,
+      `INSERT INTO ${table} (${[...keys, ...COLUMNS].join(", ")}) VALUES (${[...keys, ...COLUMNS].map(() => "?").join(", ")})
+       ON CONFLICT (${keys.join(", ")}) DO UPDATE SET ${COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")}`,
+    ];
+  }),
+) as Record<GramTable, string>;
 
 /**
  * The phone-gram counters one ingest transaction adds (lib/phone-grams.ts): gathered in memory,
@@ -38,8 +32,6 @@ const statements = perConnection(prepareStatements);
  */
 export class PhoneGramTallies {
   private readonly rows = new Map<string, { table: GramTable; keys: Array<string | number>; counts: Uint32Array }>();
-
-  constructor(private readonly sqlite: Database.Database) {}
 
   count(occurredAt: number, reason: string, line: string, template: string, phoneE164: string | null, cellphone: string | null): void {
     const grams = phoneGramPositions(phoneE164, cellphone);
@@ -63,9 +55,7 @@ export class PhoneGramTallies {
   }
 
   /** Writes every touched row; once, inside the transaction, after the last failure. */
-  flush(): void {
-    if (!this.rows.size) return;
-    const s = statements(this.sqlite);
-    for (const { table, keys, counts } of this.rows.values()) s[table].run(...keys, ...counts);
+  *flush(): Steps<void> {
+    for (const { table, keys, counts } of this.rows.values()) yield* run(ADD[table], [...keys, ...counts]);
   }
 }

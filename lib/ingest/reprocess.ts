@@ -1,12 +1,14 @@
 import { z } from "zod";
 import type { DbHandle } from "@/db/client";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps } from "@/db/steps";
 import { recordAudit, type Actor } from "@/lib/auth/audit";
 import { parseInput } from "@/lib/validate";
 import { readFieldMapping } from "./field-mapping";
 import { prepareEvent } from "./handle-webhook";
 import { decodeDedupeKey } from "./compact-values";
 import { decodePayload, type StoredPayload } from "./payload-codec";
-import { newWriteBatch, storedEventType, writeDerivedRows } from "./store";
+import { storedEventType, writeDerivedRows, WriteBatch } from "./store";
 
 /** Quarantined events per transaction: each holds the write lock for milliseconds. */
 export const REPROCESS_BATCH_EVENTS = 500;
@@ -68,7 +70,7 @@ export async function reprocessQuarantined(
   const runBatch = sqlite.transaction((afterId: number): number | null => {
     const rows = next.all(afterId, limit) as QuarantinedRow[];
     if (!rows.length) return null;
-    const batch = newWriteBatch(sqlite);
+    const batch = new WriteBatch(sqliteDialect);
     for (const row of rows) {
       // The payload is one event's JSON text as received: it parsed once, so it parses again.
       const payload = decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key));
@@ -81,10 +83,10 @@ export async function reprocessQuarantined(
       }
       // The raw row keeps its dedupe key: nothing derived from the event repeats it.
       if (release.run(storedEventType(prepared), prepared.occurredAt, prepared.occurredAtFromReceipt ? 1 : 0, prepared.sentOccurredAt, row.id).changes === 0) continue;
-      writeDerivedRows(sqlite, row.id, prepared, batch);
+      runSteps(sqlite, writeDerivedRows(batch, row.id, prepared));
       result.accepted++;
     }
-    batch.flush();
+    runSteps(sqlite, batch.flush());
     return rows.at(-1)!.id;
   });
 

@@ -1,12 +1,13 @@
-import type Database from "better-sqlite3";
-import { perConnection } from "@/db/statements";
 import type { DbHandle } from "@/db/client";
+import type { Dialect } from "@/db/engine";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { get, perDialect, run, runSteps, type Steps, type Value } from "@/db/steps";
 import { AlertOutbox } from "@/lib/alerts/outbox";
-import { addToSketch, decodeSketch, emptySketch, encodeSketch } from "@/lib/hll";
+import { addToSketch, decodeSketch, emptySketch, encodeSketch, mergeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
 import { IncidentTallies } from "@/lib/incidents/at-ingest";
-import { ContactStateTallies } from "./contact-state";
+import { ContactStateChanges } from "./contact-state";
 import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
 import { encodeDedupeKey, encodeSessionKeys } from "./compact-values";
@@ -45,60 +46,43 @@ const ROLLUPS = {
 } as const satisfies Record<string, readonly string[]>;
 type RollupTable = keyof typeof ROLLUPS;
 
-// Plain prepared statements: this is the hot path, and the SQL is fixed.
-function prepareStatements(sqlite: Database.Database) {
-  const addToRollup = Object.fromEntries(
+type SketchKind = "hour" | "day";
+const SKETCH_TABLES = { hour: "contact_sketch_hour", day: "contact_sketch_day" } as const satisfies Record<SketchKind, string>;
+const bySketch = (sql: (table: string) => string) => ({ hour: sql(SKETCH_TABLES.hour), day: sql(SKETCH_TABLES.day) });
+
+// The hot path's statements: fixed texts, prepared once per connection (db/steps.ts).
+const SQL = perDialect((d: Dialect) => ({
+  addToRollup: Object.fromEntries(
     (Object.entries(ROLLUPS) as Array<[RollupTable, readonly string[]]>).map(([table, dims]) => [
       table,
-      sqlite.prepare(
-        `INSERT INTO ${table} (bucket, reason${dims.map((d) => `, ${d}`).join("")}, failures)
-         VALUES (?, ?${dims.map(() => ", ?").join("")}, ?) ON CONFLICT DO UPDATE SET failures = failures + excluded.failures`,
-      ),
+      `INSERT INTO ${table} (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}, failures)
+       VALUES (?, ?${dims.map(() => ", ?").join("")}, ?)
+       ON CONFLICT (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}) DO UPDATE SET failures = ${table}.failures + excluded.failures`,
     ]),
-  ) as Record<RollupTable, Database.Statement>;
-  return {
-    addToRollup,
-    insertRaw: sqlite.prepare(
-      `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING RETURNING id`,
-    ),
-    insertFailure: sqlite.prepare(
-      `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
-         country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, user_session_keys, incident_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    ),
-    // Phone search: a pair new to contact_phones also enters its trigram index (rare once contacts repeat).
-    insertPhone: sqlite.prepare(`INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`).pluck(),
-    indexPhone: sqlite.prepare(`INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)`),
-    // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
-    linkRedeployFollowUp: sqlite.prepare(
-      `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
-       SELECT ?, plan_id, contact, ?, ? FROM redeploy_contacts WHERE contact = ? AND sent_at IS NOT NULL AND sent_at <= ? ORDER BY sent_at DESC LIMIT 1`,
-    ),
-    readSketch: {
-      hour: sqlite.prepare(`SELECT registers FROM contact_sketch_hour WHERE bucket = ? AND reason = ?`).pluck(),
-      day: sqlite.prepare(`SELECT registers FROM contact_sketch_day WHERE bucket = ? AND reason = ?`).pluck(),
-    },
-    saveSketch: {
-      hour: sqlite.prepare(
-        `INSERT INTO contact_sketch_hour (bucket, reason, registers) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET registers = excluded.registers`,
-      ),
-      day: sqlite.prepare(
-        `INSERT INTO contact_sketch_day (bucket, reason, registers) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET registers = excluded.registers`,
-      ),
-    },
-    insertTemplateStatus: sqlite.prepare(
-      `INSERT INTO template_status_events (raw_event_id, template, status, occurred_at, received_at, affected_conversation_ids) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    insertClosedSession: sqlite.prepare(
-      `INSERT INTO closed_sessions (raw_event_id, external_id, closed_at, received_at, line, template, country_code, cellphone, phone_e164, message_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-  };
-}
+  ) as Record<RollupTable, string>,
+  insertRaw: `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+  insertFailure: `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
+      country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, user_session_keys, incident_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  insertPhone: `INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+  // Phone search: SQLite's FTS5 trigram table (a pair new to contact_phones, rare once contacts
+  // repeat); PostgreSQL's trigram indexes are on contact_phones itself.
+  indexPhone: d.name === "sqlite" ? `INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)` : null,
+  // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
+  linkRedeployFollowUp: `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
+    SELECT ?, plan_id, contact, ?, ? FROM redeploy_contacts WHERE contact = ? AND sent_at IS NOT NULL AND sent_at <= ? ORDER BY sent_at DESC LIMIT 1`,
+  // A sketch is read, merged and written back: on PostgreSQL other instances wait for this COMMIT.
+  readSketch: bySketch((table) => `SELECT registers FROM ${table} WHERE bucket = ? AND reason = ?${d.forUpdate}`),
+  insertSketch: bySketch((table) => `INSERT INTO ${table} (bucket, reason, registers) VALUES (?, ?, ?) ON CONFLICT (bucket, reason) DO NOTHING RETURNING bucket`),
+  updateSketch: bySketch((table) => `UPDATE ${table} SET registers = ? WHERE bucket = ? AND reason = ?`),
+  insertTemplateStatus: `INSERT INTO template_status_events (raw_event_id, template, status, occurred_at, received_at, affected_conversation_ids) VALUES (?, ?, ?, ?, ?, ?)`,
+  insertClosedSession: `INSERT INTO closed_sessions (raw_event_id, external_id, closed_at, received_at, line, template, country_code, cellphone, phone_e164, message_count)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+}));
 
-type Statements = ReturnType<typeof prepareStatements>;
-const statements = perConnection(prepareStatements);
+/** A sketch's stored form as a parameter (encodeSketch may return the registers' own array). */
+const sketchParam = (sketch: Uint8Array) => Buffer.from(sketch.buffer, sketch.byteOffset, sketch.byteLength);
 
 /**
  * What one transaction adds to counters, gathered in memory and written once at its end: each
@@ -106,23 +90,28 @@ const statements = perConnection(prepareStatements);
  * One batch serves a whole group commit.
  */
 export class WriteBatch {
-  private readonly rollups = new Map<string, { table: RollupTable; args: Array<string | number>; n: number }>();
-  private readonly phones = new Set<string>();
-  private readonly sketches = new Map<string, { kind: "hour" | "day"; bucket: number; reason: string; registers: Uint8Array; dirty: boolean }>();
+  readonly sql: ReturnType<typeof SQL>;
+  /** Incident counters and the server's own transitions (lib/incidents/at-ingest.ts). */
+  readonly incidents: IncidentTallies;
+  /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
+  readonly alerts: AlertOutbox;
+  /** Phone search by one or two digits (lib/ingest/phone-gram-tallies.ts). */
+  readonly phoneGrams = new PhoneGramTallies();
+  /** Per-contact latest state and its quarter-hour counts (lib/ingest/contact-state.ts). */
+  readonly contacts: ContactStateChanges;
+  private readonly rollups = new Map<string, { table: RollupTable; args: Value[]; n: number }>();
+  private readonly phones = new Map<string, readonly [string, string]>();
+  /** This batch's contacts per sketch row, merged into the stored sketch at flush. */
+  private readonly sketches = new Map<string, { kind: SketchKind; bucket: number; reason: string; added: Uint8Array }>();
 
-  constructor(
-    private readonly s: Statements,
-    /** Incident counters and the server's own transitions (lib/incidents/at-ingest.ts). */
-    readonly incidents: IncidentTallies,
-    /** Alerts: notifications written in this same transaction (lib/alerts/outbox.ts). */
-    readonly alerts: AlertOutbox,
-    /** Phone search by one or two digits (lib/ingest/phone-gram-tallies.ts). */
-    readonly phoneGrams: PhoneGramTallies,
-    /** Per-contact latest state and its hourly counts (lib/ingest/contact-state.ts). */
-    readonly contacts: ContactStateTallies,
-  ) {}
+  constructor(dialect: Dialect) {
+    this.sql = SQL(dialect);
+    this.alerts = new AlertOutbox(dialect);
+    this.incidents = new IncidentTallies(dialect, this.alerts);
+    this.contacts = new ContactStateChanges(dialect);
+  }
 
-  countRollup(table: RollupTable, args: Array<string | number>): void {
+  countRollup(table: RollupTable, args: Value[]): void {
     const key = `${table}|${args.join("|")}`;
     const entry = this.rollups.get(key);
     if (entry) entry.n++;
@@ -134,39 +123,50 @@ export class WriteBatch {
     if (phoneE164 === null && cellphone === null) return;
     const pair = [phoneE164 ?? "", cellphone ?? ""] as const;
     const key = `${pair[0]}|${pair[1]}`;
-    if (this.phones.has(key)) return;
-    this.phones.add(key);
-    const id = this.s.insertPhone.get(...pair) as number | undefined;
-    if (id !== undefined) this.s.indexPhone.run(id, ...pair);
+    if (!this.phones.has(key)) this.phones.set(key, pair);
   }
 
-  addContact(kind: "hour" | "day", bucket: number, reason: string, contact: string): void {
+  addContact(kind: SketchKind, bucket: number, reason: string, contact: string): void {
     const key = `${kind}|${bucket}|${reason}`;
     let entry = this.sketches.get(key);
-    if (!entry) {
-      const stored = this.s.readSketch[kind].get(bucket, reason) as Buffer | undefined;
-      entry = { kind, bucket, reason, registers: stored ? decodeSketch(stored) : emptySketch(), dirty: false };
-      this.sketches.set(key, entry);
-    }
-    if (addToSketch(entry.registers, contact)) entry.dirty = true;
+    if (!entry) this.sketches.set(key, (entry = { kind, bucket, reason, added: emptySketch() }));
+    addToSketch(entry.added, contact);
   }
 
   /** Writes everything gathered; call once, inside the transaction, after the last event. */
-  flush(): void {
-    for (const { table, args, n } of this.rollups.values()) this.s.addToRollup[table].run(...args, n);
-    this.incidents.flush();
-    this.phoneGrams.flush();
-    this.contacts.flush();
-    for (const e of this.sketches.values()) if (e.dirty) this.s.saveSketch[e.kind].run(e.bucket, e.reason, encodeSketch(e.registers));
-    this.alerts.flush();
+  *flush(): Steps<void> {
+    const sql = this.sql;
+    for (const { table, args, n } of this.rollups.values()) yield* run(sql.addToRollup[table], [...args, n]);
+    yield* this.incidents.flush();
+    yield* this.phoneGrams.flush();
+    yield* this.contacts.flush();
+    for (const pair of this.phones.values()) {
+      const added = yield* get<{ id: number }>(sql.insertPhone, pair);
+      if (added && sql.indexPhone) yield* run(sql.indexPhone, [added.id, ...pair]);
+    }
+    for (const { kind, bucket, reason, added } of this.sketches.values()) yield* this.saveSketch(kind, bucket, reason, added);
+    yield* this.alerts.flush();
+  }
+
+  /** Merges `added` into the stored sketch (created when missing); written only when it changed. */
+  private *saveSketch(kind: SketchKind, bucket: number, reason: string, added: Uint8Array): Steps<void> {
+    const sql = this.sql;
+    let stored = yield* get<{ registers: Buffer }>(sql.readSketch[kind], [bucket, reason]);
+    if (!stored) {
+      if (yield* get(sql.insertSketch[kind], [bucket, reason, sketchParam(encodeSketch(added))])) return;
+      // Another instance created it since (PostgreSQL): merge into theirs.
+      stored = (yield* get<{ registers: Buffer }>(sql.readSketch[kind], [bucket, reason]))!;
+    }
+    const registers = decodeSketch(stored.registers);
+    if (mergeSketch(registers, added)) yield* run(sql.updateSketch[kind], [sketchParam(encodeSketch(registers)), bucket, reason]);
   }
 }
 
-function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: PreparedEvent, f: FailureFields): void {
+function* recordFailure(batch: WriteBatch, rawEventId: number, e: PreparedEvent, f: FailureFields): Steps<void> {
   const line = f.line ?? "";
   const template = f.template ?? "";
-  const incident = batch.incidents.of(f.reason, line, template, e.occurredAt, e.receivedAt);
-  const failure = s.insertFailure.get(
+  const incident = yield* batch.incidents.of(f.reason, line, template, e.occurredAt, e.receivedAt);
+  const failure = (yield* get<{ id: number }>(batch.sql.insertFailure, [
     rawEventId,
     e.occurredAt,
     f.reason,
@@ -181,10 +181,10 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
     f.batchId,
     f.userSessionKeys === null ? null : encodeSessionKeys(f.userSessionKeys),
     incident.id,
-  ) as { id: number };
+  ]))!;
   const contact = f.phoneE164 ?? f.cellphone;
-  batch.incidents.count(incident, { id: failure.id, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
-  if (contact) s.linkRedeployFollowUp.run(failure.id, f.reason, e.occurredAt, contact, e.occurredAt);
+  yield* batch.incidents.count(incident, { id: failure.id, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
+  if (contact) yield* run(batch.sql.linkRedeployFollowUp, [failure.id, f.reason, e.occurredAt, contact, e.occurredAt]);
 
   batch.addPhone(f.phoneE164, f.cellphone);
   batch.phoneGrams.count(e.occurredAt, f.reason, line, template, f.phoneE164, f.cellphone);
@@ -201,18 +201,12 @@ function recordFailure(s: Statements, batch: WriteBatch, rawEventId: number, e: 
   batch.countRollup("rollup_hour", [hour, f.reason, line, template]);
   batch.countRollup("rollup_day", [day, f.reason, line, template]);
   if (contact) {
-    batch.contacts.count(contact, e.occurredAt, f.reason, line, template);
+    yield* batch.contacts.count(contact, e.occurredAt, f.reason, line, template);
     for (const reason of [f.reason, ALL_REASONS_SKETCH]) {
       batch.addContact("hour", hour, reason, contact);
       batch.addContact("day", day, reason, contact);
     }
   }
-}
-
-/** A batch for one transaction on this connection. */
-export function newWriteBatch(sqlite: Database.Database): WriteBatch {
-  const alerts = new AlertOutbox(sqlite);
-  return new WriteBatch(statements(sqlite), new IncidentTallies(sqlite, alerts), alerts, new PhoneGramTallies(sqlite), new ContactStateTallies(sqlite));
 }
 
 /**
@@ -229,17 +223,16 @@ export function storedEventType(e: PreparedEvent): string {
  * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
  * Must run inside the transaction that stored (or un-quarantined) the raw event.
  */
-export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, e: PreparedEvent, batch: WriteBatch): void {
-  const s = statements(sqlite);
-  if (e.failure) recordFailure(s, batch, rawEventId, e, e.failure);
+export function* writeDerivedRows(batch: WriteBatch, rawEventId: number, e: PreparedEvent): Steps<void> {
+  if (e.failure) yield* recordFailure(batch, rawEventId, e, e.failure);
   if (e.templateStatus) {
     const t = e.templateStatus;
-    s.insertTemplateStatus.run(rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds);
+    yield* run(batch.sql.insertTemplateStatus, [rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds]);
     batch.alerts.templateStatus(t.template, t.status);
   }
   if (e.sessionClose) {
     const c = e.sessionClose;
-    s.insertClosedSession.run(rawEventId, c.externalId, c.closedAt, e.receivedAt, c.line ?? "", c.template ?? "", c.countryCode, c.cellphone, c.phoneE164, c.messageCount);
+    yield* run(batch.sql.insertClosedSession, [rawEventId, c.externalId, c.closedAt, e.receivedAt, c.line ?? "", c.template ?? "", c.countryCode, c.cellphone, c.phoneE164, c.messageCount]);
   }
 }
 
@@ -249,14 +242,13 @@ export function writeDerivedRows(sqlite: Database.Database, rawEventId: number, 
  * Counters go to `batch`, which the caller flushes once before committing. Must run inside a
  * transaction: the caller decides its extent (one request, or a group commit of many).
  */
-export function writeEvents(sqlite: Database.Database, events: readonly PreparedEvent[], batch: WriteBatch): StoreResult {
-  const s = statements(sqlite);
+export function* writeEvents(batch: WriteBatch, events: readonly PreparedEvent[]): Steps<StoreResult> {
   const result: StoreResult = { accepted: 0, duplicates: 0, quarantined: 0 };
   for (const e of events) {
     const problems = e.problems ? JSON.stringify(e.problems) : null;
     // The event id, when it is the dedupe key, is cut from the stored payload (payload-codec.ts).
     const payload = encodePayload(e.payload, e.eventId);
-    const row = s.insertRaw.get(
+    const row = yield* get<{ id: number }>(batch.sql.insertRaw, [
       encodeDedupeKey(e.dedupeKey),
       storedEventType(e),
       e.occurredAt,
@@ -266,23 +258,30 @@ export function writeEvents(sqlite: Database.Database, events: readonly Prepared
       payload.codec,
       e.sentOccurredAt,
       problems,
-    ) as { id: number } | undefined;
+    ]);
     if (!row) result.duplicates++;
     else if (problems) result.quarantined++;
     else {
       result.accepted++;
-      writeDerivedRows(sqlite, row.id, e, batch);
+      yield* writeDerivedRows(batch, row.id, e);
     }
   }
   return result;
 }
 
+/**
+ * Several requests' events in one transaction, sharing one batch of counters (a group commit);
+ * each request's own result.
+ */
+export function* writeRequests(dialect: Dialect, requests: ReadonlyArray<readonly PreparedEvent[]>): Steps<StoreResult[]> {
+  const batch = new WriteBatch(dialect);
+  const results: StoreResult[] = [];
+  for (const events of requests) results.push(yield* writeEvents(batch, events));
+  yield* batch.flush();
+  return results;
+}
+
 /** Stores one request's events in their own transaction (all or nothing). */
 export function storeEvents(handle: DbHandle, events: readonly PreparedEvent[]): StoreResult {
-  return handle.sqlite.transaction(() => {
-    const batch = newWriteBatch(handle.sqlite);
-    const result = writeEvents(handle.sqlite, events, batch);
-    batch.flush();
-    return result;
-  })();
+  return handle.sqlite.transaction(() => runSteps(handle.sqlite, writeRequests(sqliteDialect, [events]))[0]!)();
 }
