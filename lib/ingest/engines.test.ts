@@ -1,0 +1,265 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine, Param } from "@/db/engine";
+import { PgEngine } from "@/db/pg/engine";
+import { createChannel } from "@/lib/alerts/channels";
+import { createRule } from "@/lib/alerts/rules";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { failureEvent } from "@/lib/testing/fixtures";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { commitEventsTo } from "./group-commit";
+import { prepareEvent } from "./handle-webhook";
+import type { PreparedEvent } from "./store";
+
+// Ingest's rules (lib/ingest/store.ts and what it counts into) on both engines through the group
+// committer each engine uses: SQLite's synchronous one, PostgreSQL's engine transactions.
+const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+afterAll(() => databases.cleanup());
+
+const HOUR = 3_600_000;
+const by = { actor: { id: null, email: "op@test.example" }, ip: null };
+let lines = 0;
+let phones = 0;
+
+/** A new line per test, so each test has incidents of its own in the engine's shared database. */
+const newLine = () => `+5730000${String(++lines).padStart(5, "0")}`;
+const newPhone = () => String(3200000000 + ++phones);
+
+function failures(n: number, fields: { line: string; at?: number; reason?: string; cellphone?: string }): PreparedEvent[] {
+  const at = fields.at ?? Date.parse("2026-11-25T14:02:00Z");
+  return Array.from({ length: n }, () => {
+    const event = failureEvent({
+      line: fields.line,
+      timestamp: new Date(at).toISOString(),
+      ...(fields.reason ? { failure_reason: fields.reason } : {}),
+      user: { country_code: "57", cellphone: fields.cellphone ?? newPhone() },
+    });
+    return prepareEvent(event, JSON.stringify(event), at);
+  });
+}
+
+describe.each(ENGINES)("ingest on %s", (name) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await databases.use(name);
+  }, CLUSTER_START_TIMEOUT_MS);
+
+  const count = async (sql: string, params: Param[] = []) => (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM ${sql}`, params))!.n;
+  const incidentOf = async (line: string) =>
+    (await engine.one<{ id: number } & Record<string, number | string | null>>(
+      `SELECT id, status, failures, contacts, regressed, reopened_count, snooze_failures_left, escalating FROM incidents WHERE line_key = ?`,
+      [line],
+    ))!;
+  const actionsOf = async (id: number) =>
+    (await engine.query<{ action: string }>(`SELECT action FROM incident_activity WHERE incident_id = ? ORDER BY id`, [id])).map((r) => r.action);
+
+  it("stores every event once, whether repeated in a request, across requests or at once; duplicates count as such", async () => {
+    const line = newLine();
+    const events = failures(6, { line });
+    const first = await commitEventsTo(engine, [...events.slice(0, 4), events[0]!]);
+    expect(first).toEqual({ accepted: 4, duplicates: 1, quarantined: 0 });
+    const again = await Promise.all([commitEventsTo(engine, events), commitEventsTo(engine, events.slice(2))]);
+    expect(again[0].accepted + again[1].accepted).toBe(2);
+    expect(again[0].duplicates + again[1].duplicates).toBe(8);
+    expect(await count(`failures WHERE line = ?`, [line])).toBe(6);
+    expect(await count(`raw_events r JOIN failures f ON f.raw_event_id = r.id WHERE f.line = ?`, [line])).toBe(6);
+    const broken = prepareEvent({ event_type: "deployment.failure" }, `{"event_type":"deployment.failure","n":${lines}}`, Date.now());
+    expect(await commitEventsTo(engine, [broken, broken])).toEqual({ accepted: 0, duplicates: 1, quarantined: 1 });
+  });
+
+  it("counts rollups, phone grams, contact sketches, phone search pairs and the incident's counters", async () => {
+    const line = newLine();
+    const cellphone = newPhone();
+    const at = Date.parse("2026-11-26T09:10:00Z");
+    await commitEventsTo(engine, [...failures(3, { line, at, cellphone }), ...failures(2, { line, at })]);
+    await commitEventsTo(engine, failures(1, { line, at: at + HOUR, cellphone }));
+    const hour = at - (at % HOUR);
+    const rollup = await engine.query<{ bucket: number; failures: number }>(`SELECT bucket, failures FROM rollup_hour_line WHERE line = ? ORDER BY bucket`, [line]);
+    expect(rollup).toEqual([
+      { bucket: hour, failures: 5 },
+      { bucket: hour + HOUR, failures: 1 },
+    ]);
+    expect(await engine.one(`SELECT sum(failures) AS n FROM rollup_day WHERE line = ?`, [line])).toEqual({ n: 6 });
+    expect(await count(`phone_gram_hour_line WHERE line = ?`, [line])).toBe(2);
+    expect(await count(`contact_phones WHERE cellphone = ?`, [cellphone])).toBe(1);
+    expect(await count(`contact_sketch_hour WHERE bucket = ? AND reason = '*'`, [hour])).toBe(1);
+    const incident = await incidentOf(line);
+    expect(incident).toMatchObject({ status: "open", failures: 6, contacts: 3, regressed: 0 });
+    expect(await count(`incident_contacts WHERE incident_id = ?`, [incident.id])).toBe(3);
+    const hours = await engine.query<{ failures: number }>(`SELECT failures FROM incident_hours WHERE incident_id = ? ORDER BY bucket`, [incident.id]);
+    expect(hours.map((h) => h.failures)).toEqual([5, 1]);
+  });
+
+  it("regresses a resolved incident on its next failure, citing it", async () => {
+    const line = newLine();
+    await commitEventsTo(engine, failures(1, { line }));
+    const { id } = await incidentOf(line);
+    await engine.exec(`UPDATE incidents SET status = 'resolved' WHERE id = ?`, [id]);
+    await commitEventsTo(engine, failures(2, { line }));
+    expect(await incidentOf(line)).toMatchObject({ status: "open", regressed: 1, reopened_count: 1, failures: 3 });
+    expect(await actionsOf(id)).toEqual(["regressed"]);
+    expect(await count(`audit_log WHERE action = 'incident_regressed' AND target = ?`, [`incident #${id}`])).toBe(1);
+  });
+
+  it("counts a snooze by failures down across requests and wakes the incident on the last one", async () => {
+    const line = newLine();
+    await commitEventsTo(engine, failures(1, { line }));
+    const { id } = await incidentOf(line);
+    await engine.exec(`UPDATE incidents SET status = 'snoozed', snooze_failures_left = 4 WHERE id = ?`, [id]);
+    await Promise.all([commitEventsTo(engine, failures(1, { line })), commitEventsTo(engine, failures(2, { line }))]);
+    expect(await incidentOf(line)).toMatchObject({ status: "snoozed", snooze_failures_left: 1 });
+    await commitEventsTo(engine, failures(2, { line }));
+    expect(await incidentOf(line)).toMatchObject({ status: "open", snooze_failures_left: null, failures: 6 });
+    expect(await actionsOf(id)).toEqual(["unsnoozed"]);
+  });
+
+  it("escalates an incident with a quiet week behind it once its hour reaches 20 failures", async () => {
+    const line = newLine();
+    const now = Date.now();
+    await commitEventsTo(engine, failures(1, { line, at: now - 8 * 24 * HOUR }));
+    await commitEventsTo(engine, failures(19, { line, at: now }));
+    expect(await incidentOf(line)).toMatchObject({ escalating: 0 });
+    await commitEventsTo(engine, failures(1, { line, at: now }));
+    const incident = await incidentOf(line);
+    expect(incident).toMatchObject({ escalating: 1, failures: 21 });
+    expect(await actionsOf(incident.id)).toEqual(["escalating"]);
+  });
+
+  it("keeps each contact's latest state per scope and the quarter-hour counts it moves", async () => {
+    const line = newLine();
+    const cellphone = newPhone();
+    const at = Date.parse("2026-11-27T10:05:00Z");
+    await commitEventsTo(engine, failures(1, { line, at, cellphone, reason: "FAILURE_BY_TIER_CAPACITY" }));
+    await commitEventsTo(engine, failures(1, { line, at: at + HOUR, cellphone, reason: "REVOKED" }));
+    const contact = `+57${cellphone}`;
+    const states = await engine.query<{ scope: string; last_at: number; last_reason: string }>(
+      `SELECT scope, last_at, last_reason FROM contact_state WHERE contact = ? ORDER BY scope`,
+      [contact],
+    );
+    expect(states).toHaveLength(4);
+    for (const s of states) expect(s).toMatchObject({ last_at: at + HOUR, last_reason: "REVOKED" });
+    const lineScope = JSON.stringify([line, null]);
+    const quarters = await engine.query<{ bucket: number; seen: number }>(`SELECT bucket, seen FROM contact_state_quarters WHERE scope = ? ORDER BY bucket`, [lineScope]);
+    // The contact moved from the first quarter to the later one.
+    expect(quarters).toEqual([
+      { bucket: at - (at % 900_000), seen: 0 },
+      { bucket: at + HOUR - (at % 900_000), seen: 1 },
+    ]);
+  });
+
+  it("writes an alert delivery for a new incident in the ingest transaction, once per rule and incident", async () => {
+    const channel = await createChannel({ type: "slack", name: `hook ${name}`, url: "https://hooks.example.com/ingest" }, by);
+    const rule = await createRule({ name: "new incidents", trigger: "incident_opened", channelIds: [channel.id] }, by);
+    const line = newLine();
+    await commitEventsTo(engine, failures(2, { line }));
+    await commitEventsTo(engine, failures(1, { line }));
+    const { id } = await incidentOf(line);
+    const deliveries = await engine.query<{ type: string; status: string; payload: string }>(
+      `SELECT type, status, payload FROM alert_deliveries WHERE rule_id = ? AND channel_id = ?`,
+      [rule.id, channel.id],
+    );
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({ type: "incident.opened", status: "pending" });
+    expect(JSON.parse(deliveries[0]!.payload)).toMatchObject({ incident: { id, count: 2 } });
+    expect(await count(`alert_rule_state WHERE rule_id = ? AND scope = ?`, [rule.id, `incident:${id}:incident_opened`])).toBe(1);
+    await engine.exec(`UPDATE alert_rules SET enabled = 0 WHERE id = ?`, [rule.id]);
+  });
+});
+
+describe("on PostgreSQL: two instances ingesting at once", () => {
+  let engine: PgEngine;
+  let other: PgEngine;
+  beforeAll(async () => {
+    engine = (await databases.use("postgres")) as PgEngine;
+    // A second Faultline instance: its own pool, its own group committer, the same database.
+    other = PgEngine.open(engine.pool.options.connectionString!);
+  }, CLUSTER_START_TIMEOUT_MS);
+  afterAll(() => other.close());
+
+  const one = async <T>(sql: string, params: Param[] = []) => (await engine.one<T>(sql, params))!;
+  const waitingOnIncident = async () =>
+    (await one<{ n: number }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT id, status, first_seen%'",
+    )).n;
+
+  it("overlapping batches with duplicates on one snoozed incident: every event once, counters and the snooze countdown exact", async () => {
+    const line = newLine();
+    await commitEventsTo(engine, failures(1, { line }));
+    const { id } = await one<{ id: number }>(`SELECT id FROM incidents WHERE line_key = ?`, [line]);
+    // Both instances' failures are counted down: 2 left over when none is lost.
+    const shared = failures(40, { line, cellphone: newPhone() });
+    const onlyFirst = failures(15, { line });
+    const onlySecond = failures(15, { line });
+    const distinct = shared.length + onlyFirst.length + onlySecond.length;
+    await engine.exec(`UPDATE incidents SET status = 'snoozed', snooze_failures_left = ? WHERE id = ?`, [distinct + 2, id]);
+
+    // A third connection holds the incident's row until both instances' transactions wait on it.
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = engine.transaction(async (tx) => {
+      await tx.one("SELECT id FROM incidents WHERE id = ? FOR UPDATE", [id]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    // Each starts with an event of its own, so neither waits on the other's dedupe keys first.
+    const first = commitEventsTo(engine, [onlyFirst[0]!, ...shared, ...onlyFirst.slice(1), ...shared.slice(0, 5)]);
+    const second = commitEventsTo(other, [onlySecond[0]!, ...shared.slice().reverse(), ...onlySecond.slice(1)]);
+    await expect.poll(waitingOnIncident, { timeout: 10_000, interval: 20 }).toBe(2);
+    release();
+    await holder;
+    const [a, b] = await Promise.all([first, second]);
+
+    expect(a.accepted + b.accepted).toBe(distinct);
+    expect(a.duplicates + b.duplicates).toBe(shared.length + 5);
+    expect(await one(`SELECT count(*) AS n FROM failures WHERE line = ?`, [line])).toEqual({ n: distinct + 1 });
+    expect(await one(`SELECT count(DISTINCT raw_event_id) AS n FROM failures WHERE line = ?`, [line])).toEqual({ n: distinct + 1 });
+    expect(await one(`SELECT status, failures, contacts, snooze_failures_left FROM incidents WHERE id = ?`, [id])).toEqual({
+      status: "snoozed",
+      failures: distinct + 1,
+      contacts: 1 + 1 + onlyFirst.length + onlySecond.length,
+      snooze_failures_left: 2,
+    });
+    expect(await one(`SELECT sum(failures) AS n FROM incident_hours WHERE incident_id = ?`, [id])).toEqual({ n: distinct + 1 });
+    expect(await one(`SELECT sum(failures) AS n FROM rollup_hour_line WHERE line = ?`, [line])).toEqual({ n: distinct + 1 });
+    expect(await one(`SELECT sum(seen) AS n FROM contact_state_quarters WHERE scope = ?`, [JSON.stringify([line, null])])).toEqual({
+      n: 1 + 1 + onlyFirst.length + onlySecond.length,
+    });
+  });
+
+  it("two instances creating the same incident at once: one row, every failure on it", async () => {
+    const line = newLine();
+    // A third connection inserts the incident uncommitted until both instances' inserts wait on
+    // it, then rolls back: one instance creates it, the other waits for that one and reads it.
+    let inserted!: () => void;
+    let release!: () => void;
+    const isInserted = new Promise<void>((resolve) => (inserted = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = engine
+      .transaction(async (tx) => {
+        await tx.exec(
+          `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
+           VALUES ('FAILURE_BY_TIER_CAPACITY', ?, 'welcome_v2', 'open', 0, 0, 0, 0, 0)`,
+          [line],
+        );
+        inserted();
+        await released;
+        throw new Error("rolled back");
+      })
+      .catch((err: Error) => expect(err.message).toBe("rolled back"));
+    await isInserted;
+    const results = [commitEventsTo(engine, failures(5, { line })), commitEventsTo(other, failures(7, { line }))];
+    const waitingInserts = async () =>
+      (await one<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO incidents %'",
+      )).n;
+    await expect.poll(waitingInserts, { timeout: 10_000, interval: 20 }).toBe(2);
+    release();
+    await holder;
+    expect((await Promise.all(results)).map((r) => r.accepted)).toEqual([5, 7]);
+    const incidents = await engine.query<{ id: number; failures: number; first_seen: number }>(`SELECT id, failures, first_seen FROM incidents WHERE line_key = ?`, [line]);
+    expect(incidents).toEqual([{ id: incidents[0]!.id, failures: 12, first_seen: Date.parse("2026-11-25T14:02:00Z") }]);
+  });
+});
