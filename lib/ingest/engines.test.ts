@@ -7,8 +7,10 @@ import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { replaceFieldMapping } from "./field-mapping";
 import { commitEventsTo } from "./group-commit";
 import { prepareEvent } from "./handle-webhook";
+import { reprocessQuarantined } from "./reprocess";
 import type { PreparedEvent } from "./store";
 
 // Ingest's rules (lib/ingest/store.ts and what it counts into) on both engines through the group
@@ -163,6 +165,30 @@ describe.each(ENGINES)("ingest on %s", (name) => {
     expect(JSON.parse(deliveries[0]!.payload)).toMatchObject({ incident: { id, count: 2 } });
     expect(await count(`alert_rule_state WHERE rule_id = ? AND scope = ?`, [rule.id, `incident:${id}:incident_opened`])).toBe(1);
     await engine.exec(`UPDATE alert_rules SET enabled = 0 WHERE id = ?`, [rule.id]);
+  });
+
+  it("re-processes quarantined events with a new field mapping through the same rules, once", async () => {
+    const line = newLine();
+    const unmapped = Array.from({ length: 3 }, () => {
+      const event = { ...failureEvent({ line, status: "FAILURE" }), failure_reason: undefined };
+      return prepareEvent(event, JSON.stringify(event), Date.now());
+    });
+    expect(await commitEventsTo(engine, unmapped)).toMatchObject({ quarantined: 3 });
+    const quarantined = await count(`raw_events WHERE problems IS NOT NULL`);
+    await replaceFieldMapping({ reason: ["status"] }, by);
+    try {
+      expect(await reprocessQuarantined({ scope: "quarantined" }, { ...by, batchSize: 2 })).toEqual({
+        processed: quarantined,
+        accepted: 3,
+        stillQuarantined: quarantined - 3,
+      });
+      expect(await incidentOf(line)).toMatchObject({ status: "open", failures: 3 });
+      expect(await reprocessQuarantined({ scope: "quarantined" }, by)).toMatchObject({ accepted: 0 });
+      expect(await count(`failures WHERE line = ?`, [line])).toBe(3);
+      expect(await count(`audit_log WHERE action = 'events_reprocessed'`)).toBe(2);
+    } finally {
+      await replaceFieldMapping({}, by);
+    }
   });
 });
 

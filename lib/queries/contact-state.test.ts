@@ -265,7 +265,7 @@ describe("contacts counted from the per-contact state", () => {
     expectEqualToReference(later);
     await replaceFieldMapping({ reason: ["status"] }, { actor: SYSTEM_ACTOR, ip: null });
     clearFieldMappingCache();
-    expect(await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
+    expect(await reprocessQuarantined({ scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).toMatchObject({ accepted: 2 });
     expect(sqlite().prepare("SELECT last_dnc_at FROM contact_state WHERE contact = ? AND scope = '[null,null]'").pluck().get(contact.contact)).toBe(later - 40 * MINUTE);
     expectEqualToReference(later);
     expectQuartersConsistent();

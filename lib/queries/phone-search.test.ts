@@ -217,7 +217,7 @@ describe("phone search after a retention purge, through the webhook and after re
     expect(storeEvents(getDb(), events).quarantined).toBe(12);
     await replaceFieldMapping({ reason: ["outcome.code"] }, { actor: SYSTEM_ACTOR, ip: null });
     clearFieldMappingCache();
-    expect((await reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).accepted).toBe(12);
+    expect((await reprocessQuarantined({ scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null })).accepted).toBe(12);
     for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(resolved(c));
   });
 });

@@ -212,7 +212,7 @@ describe("POST /api/events/reprocess", () => {
 
     let reprocessDone = false;
     const batchesBefore: number[] = [];
-    const running = reprocessQuarantined(getDb(), { scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null, batchSize: 25 }).then((r) => {
+    const running = reprocessQuarantined({ scope: "quarantined" }, { actor: SYSTEM_ACTOR, ip: null, batchSize: 25 }).then((r) => {
       reprocessDone = true;
       return r;
     });

@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { clientIp } from "@/lib/auth/client-ip";
 import { readJsonObject } from "@/lib/http/read-json";
 import { jsonRoute } from "@/lib/http/route";
@@ -8,5 +7,5 @@ export const dynamic = "force-dynamic";
 
 /** Body: {"scope":"quarantined"} → {processed, accepted, stillQuarantined}. */
 export const POST = jsonRoute({ role: "admin" }, async (request, user) =>
-  reprocessQuarantined(getDb(), await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
+  reprocessQuarantined(await readJsonObject(request), { actor: user, ip: clientIp(request.headers) }),
 );
