@@ -6,7 +6,7 @@ import { AlertReceiver } from "@/lib/testing/alert-receiver";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { createChannel } from "./channels";
-import { AlertDispatcher, PACING_MS } from "./dispatcher";
+import { AlertDispatcher, LEASE_MS, PACING_MS } from "./dispatcher";
 import { templateNotification } from "./notification";
 
 // The dispatcher's leases, the same tests on SQLite and PostgreSQL against a real receiver on
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const SYSTEM = { actor: SYSTEM_ACTOR, ip: null };
-const LEASE_MS = 1000;
+const SHORT_LEASE_MS = 1000;
 
 async function channel(type: "webhook" | "slack", path: string): Promise<number> {
   return (await createChannel({ type, name: path, url: receiver.url(path) }, SYSTEM)).id;
@@ -127,7 +127,7 @@ describe.each(ENGINES)("alert dispatcher on %s", (engine) => {
     const slow = new AlertDispatcher(getEngine(), { now: () => at, owner: "slow" });
     await slow.tick();
     await receiver.waitFor(() => receiver.on("/stolen").length === 1);
-    expect((await stored())[0]).toMatchObject({ id, lease_owner: "slow", lease_until: at + 60_000 });
+    expect((await stored())[0]).toMatchObject({ id, lease_owner: "slow", lease_until: at + LEASE_MS });
     // Meanwhile the lease passed to another instance (it ran out there, say).
     await getEngine().exec("UPDATE alert_deliveries SET lease_owner = 'other' WHERE id = ?", [id!]);
     answer.open();
@@ -144,16 +144,16 @@ describe.each(ENGINES)("alert dispatcher on %s", (engine) => {
     receiver.script("/taken", { status: 200, after: answer.promise });
     const at = Date.now();
     const [id] = await addDue(hook, "taken", 1, at);
-    const stopped = new AlertDispatcher(getEngine(), { now: () => at, owner: "stopped", leaseMs: LEASE_MS });
+    const stopped = new AlertDispatcher(getEngine(), { now: () => at, owner: "stopped", leaseMs: SHORT_LEASE_MS });
     try {
       await stopped.tick();
       await receiver.waitFor(() => receiver.on("/taken").length === 1);
       stopped.stop();
-      let clock = at + LEASE_MS - 1;
-      const other = new AlertDispatcher(getEngine(), { now: () => clock, owner: "other", leaseMs: LEASE_MS });
+      let clock = at + SHORT_LEASE_MS - 1;
+      const other = new AlertDispatcher(getEngine(), { now: () => clock, owner: "other", leaseMs: SHORT_LEASE_MS });
       await pass(other);
       expect(receiver.on("/taken")).toHaveLength(1);
-      clock = at + LEASE_MS;
+      clock = at + SHORT_LEASE_MS;
       await pass(other);
       expect(sentIds("/taken")).toEqual([id, id]);
       expect(receiver.on("/taken")[1]!.answered).toBe(200);
@@ -273,9 +273,9 @@ describe("several dispatchers on one PostgreSQL database", () => {
     const answer = gate();
     receiver.script("/dies", { status: 200, after: answer.promise });
     const [id] = await addDue(hook, "dies", 1, Date.now());
-    const dying = instance("dying", { leaseMs: LEASE_MS });
+    const dying = instance("dying", { leaseMs: SHORT_LEASE_MS });
     let clock = 0;
-    const survivor = instance("survivor", { now: () => clock, leaseMs: LEASE_MS });
+    const survivor = instance("survivor", { now: () => clock, leaseMs: SHORT_LEASE_MS });
     try {
       await dying.dispatcher.tick();
       await receiver.waitFor(() => receiver.on("/dies").length === 1);

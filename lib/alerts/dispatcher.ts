@@ -48,7 +48,7 @@ export const LEASE_MS = 60_000;
  * for the leases to expire.
  */
 const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomBytes(6).toString("hex")}`;
-export const leaseOwner = (dialect: Dialect) => (dialect.name === "sqlite" ? "sqlite" : PROCESS_OWNER);
+const leaseOwner = (dialect: Dialect) => (dialect.name === "sqlite" ? "sqlite" : PROCESS_OWNER);
 
 interface DueRow {
   id: string;
