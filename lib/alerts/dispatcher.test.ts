@@ -210,13 +210,15 @@ describe("several dispatchers on one PostgreSQL database", () => {
     for (const path of paths) receiver.setDefault(path, { status: 200, after: answers.promise });
     const a = instance("a");
     const b = instance("b");
+    // Connections open beforehand, so each of A's claims goes to the server the moment A makes it.
+    await Promise.all(hooks.map(() => a.pool.query("SELECT 1")));
     try {
       // While a third connection holds the last channel's row, A passes over it (SKIP LOCKED)
       // rather than waiting, and takes the other two; then B takes the last.
       await whileLocked("SELECT id FROM alert_channels WHERE id = ?", [hooks[2]!], async () => {
         await a.dispatcher.tick();
         await receiver.waitFor(() => receiver.requests.length === 2);
-        // A's claim of the last channel went to the server before its sends (one pool, in order):
+        // A's claim of the last channel went to the server with the other two, before their sends:
         // were it waiting for the lock, it would show here.
         expect(await lockWaits()).toBe(0);
         expect(await channelLease(hooks[2]!)).toMatchObject({ lease_owner: null });
