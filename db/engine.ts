@@ -69,6 +69,12 @@ export interface Dialect {
    * <rowId> IN (SELECT <rowId> … LIMIT n)`). SQLite's WITHOUT ROWID tables (the rollups) have none.
    */
   readonly rowId: string;
+  /**
+   * Ends a `SELECT` that claims rows for a queue (`… ORDER BY … LIMIT ? ${forUpdateSkipLocked}`):
+   * PostgreSQL locks the rows it picks and passes over rows another transaction holds, so two
+   * instances claiming at once take different rows; SQLite (one writer at a time) needs nothing.
+   */
+  readonly forUpdateSkipLocked: string;
 }
 
 /** Binds `value` as both engines store it. */

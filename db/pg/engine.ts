@@ -11,6 +11,7 @@ export const postgresDialect: Dialect = {
   least: (a, b) => `least(${a}, ${b})`,
   greatest: (a, b) => `greatest(${a}, ${b})`,
   rowId: "ctid",
+  forUpdateSkipLocked: "FOR UPDATE SKIP LOCKED",
 };
 
 /**

@@ -11,6 +11,7 @@ export const sqliteDialect: Dialect = {
   least: (a, b) => `min(${a}, ${b})`,
   greatest: (a, b) => `max(${a}, ${b})`,
   rowId: "rowid",
+  forUpdateSkipLocked: "",
 };
 
 /**
