@@ -1,5 +1,5 @@
-import type pg from "pg";
-import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type Param, type Queryable, type TransactionOptions } from "../engine";
+import pg from "pg";
+import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type HeldLock, type Param, type Queryable, type TransactionOptions } from "../engine";
 import { openPgPool } from "./connection";
 
 export const postgresDialect: Dialect = {
@@ -11,6 +11,7 @@ export const postgresDialect: Dialect = {
   least: (a, b) => `least(${a}, ${b})`,
   greatest: (a, b) => `greatest(${a}, ${b})`,
   rowId: "ctid",
+  skipLocked: "FOR UPDATE SKIP LOCKED",
 };
 
 /**
@@ -118,6 +119,44 @@ export class PgEngine implements Engine {
       // A connection whose rollback failed is not given to anyone else.
       client.release(broken);
     }
+  }
+
+  async tryLock(key: number): Promise<HeldLock | undefined> {
+    // A connection outside the pool: the lock lives as long as this session, and closing the
+    // pool must not wait for it.
+    const client = new pg.Client(this.pool.options);
+    let held = false;
+    // The server ending the session (pg_terminate_backend, a restart) arrives as an error event;
+    // without a listener it would crash the process.
+    client.on("error", () => (held = false));
+    client.on("end", () => (held = false));
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [key]).catch(async (err: unknown) => {
+      await client.end().catch(() => undefined);
+      throw err;
+    });
+    if (!rows[0]?.locked) {
+      await client.end();
+      return undefined;
+    }
+    held = true;
+    let released = false;
+    return {
+      get held() {
+        return held;
+      },
+      verify: async () => {
+        if (held) await client.query("SELECT 1").catch(() => (held = false));
+        return held;
+      },
+      release: async () => {
+        held = false;
+        if (released) return;
+        released = true;
+        // Ending the session frees its advisory locks.
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   close(): Promise<void> {
