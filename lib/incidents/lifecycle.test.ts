@@ -22,9 +22,10 @@ import { resolveIncident } from "./resolve";
 import { getIncidentSettings, updateIncidentSettings } from "./settings";
 import { snoozeIncident } from "./snooze";
 
-// Snoozes and wake-ups at ingest run on SQLite (ingest moves to the engine in step 4 of
-// docs/postgresql.md); the timers run on both engines. Failures arrive through ingest into
-// SQLite; on PostgreSQL they are then copied over as `npm run db:copy` does, with the same ids.
+// Snoozes counted and woken at ingest run on SQLite (ingest moves to the engine in step 4 of
+// docs/postgresql.md); snoozing and the timers run on both engines. Failures arrive through
+// ingest into SQLite; on PostgreSQL they are then copied over as `npm run db:copy` does, with the
+// same ids.
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
@@ -78,60 +79,11 @@ async function errorOf(fn: () => Promise<unknown>): Promise<Error> {
   throw new Error("expected an error");
 }
 
-describe("snooze", () => {
-  beforeAll(() => databases.use("sqlite"));
-  beforeEach(async () => {
-    clearIntakeTables();
-    await updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
-  });
-
-  it("snoozes an open or acknowledged incident with exactly one condition, and says what wakes it", async () => {
-    storeEvents(getDb(), failures(1));
-    const id = await incidentId();
-    const now = Date.now();
-    const snoozed = await snoozeIncident(id, { hours: 3, note: "campaign paused" }, by, now);
-    expect(snoozed).toMatchObject({ status: "snoozed", snooze: { until: new Date(now + 3 * HOUR).toISOString(), failuresLeft: null, untilEscalating: false } });
-    expect(await activity(id)).toEqual([{ actor: "op@test.example", action: "snoozed", note: `until ${new Date(now + 3 * HOUR).toISOString()} — campaign paused`, failureId: null }]);
-
-    await ignoreIncident(id, {}, by);
-    await reopenIncident(id, {}, by);
-    await acknowledgeIncident(id, {}, by);
-    expect(await snoozeIncident(id, { failures: 100 }, by)).toMatchObject({ status: "snoozed", snooze: { until: null, failuresLeft: 100, untilEscalating: false } });
-  });
-
-  it("refuses a second condition, none, out-of-range values and past times (400), and other statuses (409)", async () => {
-    storeEvents(getDb(), failures(1));
-    const id = await incidentId();
-    const bad: Array<[unknown, string]> = [
-      [{}, "until"],
-      [{ hours: 2, failures: 10 }, "until"],
-      [{ hours: 0 }, "hours"],
-      [{ hours: 8761 }, "hours"],
-      [{ hours: 1.5 }, "hours"],
-      [{ failures: 1_000_001 }, "failures"],
-      [{ failures: "10" }, "failures"],
-      [{ untilEscalating: false }, "untilEscalating"],
-      [{ until: "tomorrow" }, "until"],
-      [{ until: new Date(Date.now() - 1000).toISOString() }, "until"],
-      [{ hours: 1, note: 5 }, "note"],
-    ];
-    for (const [body, path] of bad) {
-      const err = await errorOf(() => snoozeIncident(id, body, by));
-      expect(err, JSON.stringify(body)).toBeInstanceOf(InvalidInputError);
-      expect((err as InvalidInputError).details?.[0]?.path, JSON.stringify(body)).toBe(path);
-    }
-    expect(getIncident(getDb().sqlite, id).status).toBe("open");
-    expect(await activity(id)).toEqual([]);
-
-    await resolveIncident(id, {}, by);
-    const conflict = (await errorOf(() => snoozeIncident(id, { untilEscalating: true }, by))) as ConflictError;
-    expect(conflict).toBeInstanceOf(ConflictError);
-    expect(conflict.current).toMatchObject({ id, status: "resolved", snooze: null });
-  });
-});
-
 describe("snooze by failures, counted at ingest", () => {
-  beforeAll(() => databases.use("sqlite"));
+  beforeAll(async () => {
+    await databases.use("sqlite");
+    current = "sqlite";
+  });
   beforeEach(async () => {
     clearIntakeTables();
     await updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
@@ -195,7 +147,7 @@ describe("snooze by failures, counted at ingest", () => {
   });
 });
 
-describe.each(ENGINES)("timers on %s, with a controllable clock", (engine) => {
+describe.each(ENGINES)("on %s", (engine) => {
   beforeAll(async () => {
     await databases.use(engine);
     current = engine;
@@ -205,113 +157,161 @@ describe.each(ENGINES)("timers on %s, with a controllable clock", (engine) => {
     await updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
   });
 
-  it("auto-resolves open and acknowledged incidents whose latest failure (event time) is older than the setting", async () => {
-    const t0 = Date.now();
-    await store(failures(1, t0 - 3 * HOUR, { failure_reason: "INVALID_PHONE" }));
-    const stale = await incidentId();
-    await store(failures(1, t0 - 2 * HOUR, { failure_reason: "FAILURE_BY_RATE_LIMIT" }));
-    const acked = await incidentId();
-    await acknowledgeIncident(acked, {}, by);
-    await store(failures(1, t0 - 2 * HOUR, { failure_reason: "REVOKED" }));
-    const snoozed = await incidentId();
-    await snoozeIncident(snoozed, { failures: 10 }, by);
+  describe("snooze", () => {
+    it("snoozes an open or acknowledged incident with exactly one condition, and says what wakes it", async () => {
+      await store(failures(1));
+      const id = await incidentId();
+      const now = Date.now();
+      const snoozed = await snoozeIncident(id, { hours: 3, note: "campaign paused" }, by, now);
+      expect(snoozed).toMatchObject({ status: "snoozed", snooze: { until: new Date(now + 3 * HOUR).toISOString(), failuresLeft: null, untilEscalating: false } });
+      expect(await activity(id)).toEqual([{ actor: "op@test.example", action: "snoozed", note: `until ${new Date(now + 3 * HOUR).toISOString()} — campaign paused`, failureId: null }]);
 
-    // 24 h after the first failure: only it is due (strictly older than 24 h).
-    expect(await runIncidentTimers(t0 - 3 * HOUR + 24 * HOUR)).toMatchObject({ autoResolved: 0 });
-    expect(await runIncidentTimers(t0 - 3 * HOUR + 24 * HOUR + 1)).toMatchObject({ autoResolved: 1 });
-    expect(await incident(stale)).toMatchObject({ status: "resolved", resolvedBy: null, regressed: false });
-    expect(await activity(stale)).toEqual([{ actor: null, action: "auto_resolved", note: "no failure for 24 hours", failureId: null }]);
-    expect(await systemAudit(stale)).toEqual([{ actor: null, action: "incident_auto_resolved" }]);
+      await ignoreIncident(id, {}, by);
+      await reopenIncident(id, {}, by);
+      await acknowledgeIncident(id, {}, by);
+      expect(await snoozeIncident(id, { failures: 100 }, by)).toMatchObject({ status: "snoozed", snooze: { until: null, failuresLeft: 100, untilEscalating: false } });
+    });
 
-    expect(await runIncidentTimers(t0 + 23 * HOUR)).toMatchObject({ autoResolved: 1 });
-    expect((await incident(acked)).status).toBe("resolved");
-    expect((await incident(snoozed)).status).toBe("snoozed"); // a snooze is waited out, not resolved
+    it("refuses a second condition, none, out-of-range values and past times (400), and other statuses (409)", async () => {
+      await store(failures(1));
+      const id = await incidentId();
+      const bad: Array<[unknown, string]> = [
+        [{}, "until"],
+        [{ hours: 2, failures: 10 }, "until"],
+        [{ hours: 0 }, "hours"],
+        [{ hours: 8761 }, "hours"],
+        [{ hours: 1.5 }, "hours"],
+        [{ failures: 1_000_001 }, "failures"],
+        [{ failures: "10" }, "failures"],
+        [{ untilEscalating: false }, "untilEscalating"],
+        [{ until: "tomorrow" }, "until"],
+        [{ until: new Date(Date.now() - 1000).toISOString() }, "until"],
+        [{ hours: 1, note: 5 }, "note"],
+      ];
+      for (const [body, path] of bad) {
+        const err = await errorOf(() => snoozeIncident(id, body, by));
+        expect(err, JSON.stringify(body)).toBeInstanceOf(InvalidInputError);
+        expect((err as InvalidInputError).details?.[0]?.path, JSON.stringify(body)).toBe(path);
+      }
+      expect((await incident(id)).status).toBe("open");
+      expect(await activity(id)).toEqual([]);
 
-    // A later failure regresses it, as for a person's resolve (at ingest: on SQLite until step 4).
-    if (engine === "sqlite") {
-      await store(failures(1, t0, { failure_reason: "INVALID_PHONE" }));
-      expect(await incident(stale)).toMatchObject({ status: "open", regressed: true });
-    }
+      await resolveIncident(id, {}, by);
+      const conflict = (await errorOf(() => snoozeIncident(id, { untilEscalating: true }, by))) as ConflictError;
+      expect(conflict).toBeInstanceOf(ConflictError);
+      expect(conflict.current).toMatchObject({ id, status: "resolved", snooze: null });
+    });
   });
 
-  it("follows the setting: a longer period waits longer, null never resolves", async () => {
-    const t0 = Date.now();
-    await store(failures(1, t0 - HOUR));
-    const id = await incidentId();
-    await updateIncidentSettings({ autoResolveAfterHours: 720 }, by);
-    expect((await runIncidentTimers(t0 + 700 * HOUR)).autoResolved).toBe(0);
-    await updateIncidentSettings({ autoResolveAfterHours: null }, by);
-    expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: null });
-    expect((await runIncidentTimers(t0 + 10_000 * HOUR)).autoResolved).toBe(0);
-    await updateIncidentSettings({ autoResolveAfterHours: 1 }, by);
-    expect((await runIncidentTimers(t0 + 1)).autoResolved).toBe(1);
-    expect((await incident(id)).status).toBe("resolved");
-    for (const bad of [{ autoResolveAfterHours: 0 }, { autoResolveAfterHours: 721 }, { autoResolveAfterHours: 2.5 }, { autoResolveAfterHours: "24" }, {}, { autoResolveAfterHours: 24, x: 1 }]) {
-      await expect(updateIncidentSettings(bad, by), JSON.stringify(bad)).rejects.toThrow(InvalidInputError);
-    }
-    expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: 1 });
-  });
+  describe("timers, with a controllable clock", () => {
+    it("auto-resolves open and acknowledged incidents whose latest failure (event time) is older than the setting", async () => {
+      const t0 = Date.now();
+      await store(failures(1, t0 - 3 * HOUR, { failure_reason: "INVALID_PHONE" }));
+      const stale = await incidentId();
+      await store(failures(1, t0 - 2 * HOUR, { failure_reason: "FAILURE_BY_RATE_LIMIT" }));
+      const acked = await incidentId();
+      await acknowledgeIncident(acked, {}, by);
+      await store(failures(1, t0 - 2 * HOUR, { failure_reason: "REVOKED" }));
+      const snoozed = await incidentId();
+      await snoozeIncident(snoozed, { failures: 10 }, by);
 
-  it("works off a backlog in batches, each its own short transaction", async () => {
-    const t0 = Date.now();
-    const reasons = ["INVALID_PHONE", "REVOKED", "FAILURE", "INVALID_POLL", "MISSING_PARAMETER"];
-    await store(...reasons.map((reason) => failures(1, t0 - 48 * HOUR, { failure_reason: reason })));
-    expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 2, more: true });
-    expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 2, more: true });
-    expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 1, more: false });
-    expect(await getEngine().one("SELECT count(*) AS n FROM incidents WHERE status = 'resolved'")).toEqual({ n: 5 });
-  });
+      // 24 h after the first failure: only it is due (strictly older than 24 h).
+      expect(await runIncidentTimers(t0 - 3 * HOUR + 24 * HOUR)).toMatchObject({ autoResolved: 0 });
+      expect(await runIncidentTimers(t0 - 3 * HOUR + 24 * HOUR + 1)).toMatchObject({ autoResolved: 1 });
+      expect(await incident(stale)).toMatchObject({ status: "resolved", resolvedBy: null, regressed: false });
+      expect(await activity(stale)).toEqual([{ actor: null, action: "auto_resolved", note: "no failure for 24 hours", failureId: null }]);
+      expect(await systemAudit(stale)).toEqual([{ actor: null, action: "incident_auto_resolved" }]);
 
-  it("wakes a snoozed incident when its time passes, and not before", async () => {
-    const t0 = Date.now();
-    await store(failures(1, t0));
-    const id = await incidentId();
-    await snoozeIncident(id, { hours: 2 }, by, t0);
-    expect((await runIncidentTimers(t0 + 2 * HOUR - 1)).unsnoozed).toBe(0);
-    expect((await incident(id)).status).toBe("snoozed");
-    expect((await runIncidentTimers(t0 + 2 * HOUR)).unsnoozed).toBe(1);
-    expect(await incident(id)).toMatchObject({ status: "open", snooze: null });
-    expect((await activity(id)).at(-1)).toEqual({ actor: null, action: "unsnoozed", note: "the snooze time passed", failureId: null });
-    expect(await systemAudit(id)).toEqual([{ actor: null, action: "incident_unsnoozed" }]);
-  });
+      expect(await runIncidentTimers(t0 + 23 * HOUR)).toMatchObject({ autoResolved: 1 });
+      expect((await incident(acked)).status).toBe("resolved");
+      expect((await incident(snoozed)).status).toBe("snoozed"); // a snooze is waited out, not resolved
 
-  it("ends an escalation once a whole hour has passed below its threshold, and drops hourly counts escalation no longer needs", async () => {
-    const H = Math.floor(Date.now() / HOUR) * HOUR;
-    // A young incident (busiest earlier hour: 1) escalates above 20 failures in an hour.
-    await store(failures(1, H - 2 * HOUR), failures(1, H - HISTORY_HOURS * HOUR - 30 * HOUR), failures(25, H + 60_000));
-    const id = await incidentId();
-    expect(await incident(id)).toMatchObject({ escalating: true });
-    const hours = async () => (await getEngine().query<{ bucket: number }>("SELECT bucket FROM incident_hours WHERE incident_id = ? ORDER BY bucket", [id])).map((r) => r.bucket);
-    expect(await hours()).toEqual([H - HISTORY_HOURS * HOUR - 30 * HOUR, H - 2 * HOUR, H]);
+      // A later failure regresses it, as for a person's resolve (at ingest: on SQLite until step 4).
+      if (engine === "sqlite") {
+        await store(failures(1, t0, { failure_reason: "INVALID_PHONE" }));
+        expect(await incident(stale)).toMatchObject({ status: "open", regressed: true });
+      }
+    });
 
-    // During the next hour it stays escalating (the burst hour is the last full hour)…
-    expect(await runIncidentTimers(H + HOUR + 30 * 60_000)).toMatchObject({ deescalated: 0 });
-    expect((await incident(id)).escalating).toBe(true);
-    // …the count older than escalation's history (and a day) is gone, the others kept…
-    expect(await hours()).toEqual([H - 2 * HOUR, H]);
-    // …and once that hour ends, it falls back.
-    expect(await runIncidentTimers(H + 2 * HOUR)).toMatchObject({ deescalated: 1 });
-    expect(await incident(id)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
-    expect((await activity(id)).at(-1)).toEqual({ actor: null, action: "escalation_ended", note: "an hour passed below its threshold", failureId: null });
-  });
+    it("follows the setting: a longer period waits longer, null never resolves", async () => {
+      const t0 = Date.now();
+      await store(failures(1, t0 - HOUR));
+      const id = await incidentId();
+      await updateIncidentSettings({ autoResolveAfterHours: 720 }, by);
+      expect((await runIncidentTimers(t0 + 700 * HOUR)).autoResolved).toBe(0);
+      await updateIncidentSettings({ autoResolveAfterHours: null }, by);
+      expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: null });
+      expect((await runIncidentTimers(t0 + 10_000 * HOUR)).autoResolved).toBe(0);
+      await updateIncidentSettings({ autoResolveAfterHours: 1 }, by);
+      expect((await runIncidentTimers(t0 + 1)).autoResolved).toBe(1);
+      expect((await incident(id)).status).toBe("resolved");
+      for (const bad of [{ autoResolveAfterHours: 0 }, { autoResolveAfterHours: 721 }, { autoResolveAfterHours: 2.5 }, { autoResolveAfterHours: "24" }, {}, { autoResolveAfterHours: 24, x: 1 }]) {
+        await expect(updateIncidentSettings(bad, by), JSON.stringify(bad)).rejects.toThrow(InvalidInputError);
+      }
+      expect(await getIncidentSettings()).toEqual({ autoResolveAfterHours: 1 });
+    });
 
-  it("the server's scheduler runs them on its clock, on the leader", async () => {
-    const t0 = Date.now();
-    await store(failures(1, t0));
-    const id = await incidentId();
-    await snoozeIncident(id, { hours: 5 }, by, t0);
-    let now = t0;
-    const leader = new Leader(getEngine());
-    await leader.start();
-    const stop = scheduleIncidentTimers(leader, { everyMs: 20, clock: () => now });
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    it("works off a backlog in batches, each its own short transaction", async () => {
+      const t0 = Date.now();
+      const reasons = ["INVALID_PHONE", "REVOKED", "FAILURE", "INVALID_POLL", "MISSING_PARAMETER"];
+      await store(...reasons.map((reason) => failures(1, t0 - 48 * HOUR, { failure_reason: reason })));
+      expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 2, more: true });
+      expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 2, more: true });
+      expect(await runIncidentTimers(t0, 2)).toMatchObject({ autoResolved: 1, more: false });
+      expect(await getEngine().one("SELECT count(*) AS n FROM incidents WHERE status = 'resolved'")).toEqual({ n: 5 });
+    });
+
+    it("wakes a snoozed incident when its time passes, and not before", async () => {
+      const t0 = Date.now();
+      await store(failures(1, t0));
+      const id = await incidentId();
+      await snoozeIncident(id, { hours: 2 }, by, t0);
+      expect((await runIncidentTimers(t0 + 2 * HOUR - 1)).unsnoozed).toBe(0);
       expect((await incident(id)).status).toBe("snoozed");
-      now = t0 + 5 * HOUR;
-      await vi.waitFor(async () => expect((await incident(id)).status).toBe("open"), { timeout: 2000, interval: 20 });
-    } finally {
-      stop();
-      await leader.stop();
-    }
+      expect((await runIncidentTimers(t0 + 2 * HOUR)).unsnoozed).toBe(1);
+      expect(await incident(id)).toMatchObject({ status: "open", snooze: null });
+      expect((await activity(id)).at(-1)).toEqual({ actor: null, action: "unsnoozed", note: "the snooze time passed", failureId: null });
+      expect(await systemAudit(id)).toEqual([{ actor: null, action: "incident_unsnoozed" }]);
+    });
+
+    it("ends an escalation once a whole hour has passed below its threshold, and drops hourly counts escalation no longer needs", async () => {
+      const H = Math.floor(Date.now() / HOUR) * HOUR;
+      // A young incident (busiest earlier hour: 1) escalates above 20 failures in an hour.
+      await store(failures(1, H - 2 * HOUR), failures(1, H - HISTORY_HOURS * HOUR - 30 * HOUR), failures(25, H + 60_000));
+      const id = await incidentId();
+      expect(await incident(id)).toMatchObject({ escalating: true });
+      const hours = async () => (await getEngine().query<{ bucket: number }>("SELECT bucket FROM incident_hours WHERE incident_id = ? ORDER BY bucket", [id])).map((r) => r.bucket);
+      expect(await hours()).toEqual([H - HISTORY_HOURS * HOUR - 30 * HOUR, H - 2 * HOUR, H]);
+
+      // During the next hour it stays escalating (the burst hour is the last full hour)…
+      expect(await runIncidentTimers(H + HOUR + 30 * 60_000)).toMatchObject({ deescalated: 0 });
+      expect((await incident(id)).escalating).toBe(true);
+      // …the count older than escalation's history (and a day) is gone, the others kept…
+      expect(await hours()).toEqual([H - 2 * HOUR, H]);
+      // …and once that hour ends, it falls back.
+      expect(await runIncidentTimers(H + 2 * HOUR)).toMatchObject({ deescalated: 1 });
+      expect(await incident(id)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
+      expect((await activity(id)).at(-1)).toEqual({ actor: null, action: "escalation_ended", note: "an hour passed below its threshold", failureId: null });
+    });
+
+    it("the server's scheduler runs them on its clock, on the leader", async () => {
+      const t0 = Date.now();
+      await store(failures(1, t0));
+      const id = await incidentId();
+      await snoozeIncident(id, { hours: 5 }, by, t0);
+      let now = t0;
+      const leader = new Leader(getEngine());
+      await leader.start();
+      const stop = scheduleIncidentTimers(leader, { everyMs: 20, clock: () => now });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect((await incident(id)).status).toBe("snoozed");
+        now = t0 + 5 * HOUR;
+        await vi.waitFor(async () => expect((await incident(id)).status).toBe("open"), { timeout: 2000, interval: 20 });
+      } finally {
+        stop();
+        await leader.stop();
+      }
+    });
   });
 });
