@@ -315,3 +315,51 @@ describe.each(ENGINES)("on %s", (engine) => {
     });
   });
 });
+
+describe("on PostgreSQL: two instances' timers at once", () => {
+  beforeAll(async () => {
+    await databases.use("postgres");
+    current = "postgres";
+  }, CLUSTER_START_TIMEOUT_MS);
+  beforeEach(async () => {
+    await clearData();
+    await updateIncidentSettings({ autoResolveAfterHours: 24 }, by);
+  });
+
+  const waitingAuditInserts = async () =>
+    (await getEngine().one<{ n: number }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_log %'",
+    ))!.n;
+  const count = async (sql: string) => (await getEngine().one<{ n: number }>(sql))!.n;
+
+  it("each run takes incidents the other does not hold: every incident is resolved once, with one activity and one audit row", async () => {
+    const at = Date.now() - 48 * HOUR;
+    for (let i = 0; i < 10; i++) {
+      await getEngine().exec(
+        "INSERT INTO incidents (reason, line_key, template_key, first_seen, last_seen, failures, contacts, updated_at) VALUES ('131026', '573001112233', ?, ?, ?, 1, 1, ?)",
+        [`timers_${i}`, at, at, at],
+      );
+    }
+    // A third connection keeps audit rows from being written: each run stops at its first audit
+    // row with its batch of incidents locked; both waiting there at once is the overlap, proven.
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = getEngine().transaction(async (tx) => {
+      await tx.exec("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE");
+      locked();
+      await released;
+    });
+    await isLocked;
+    const runs = [runIncidentTimers(Date.now(), 4), runIncidentTimers(Date.now(), 4)];
+    await expect.poll(waitingAuditInserts, { timeout: 10_000, interval: 20 }).toBe(2);
+    release();
+    await holder;
+    expect((await Promise.all(runs)).map((r) => r.autoResolved)).toEqual([4, 4]);
+    expect(await count("SELECT count(*) AS n FROM incidents WHERE status = 'resolved'")).toBe(8);
+    expect(await count("SELECT count(DISTINCT incident_id) AS n FROM incident_activity WHERE action = 'auto_resolved'")).toBe(8);
+    expect(await count("SELECT count(*) AS n FROM incident_activity WHERE action = 'auto_resolved'")).toBe(8);
+    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'incident_auto_resolved'")).toBe(8);
+  });
+});
