@@ -241,17 +241,32 @@ describe("PostgreSQL skipping locked rows", () => {
 });
 
 describe("PostgreSQL lock on a session of its own", () => {
+  const holderOf = async (key: number) =>
+    (await engines.postgres.one<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND granted", [key]))!.pid;
+
   it("is lost when its session ends, and then free for another holder", async () => {
     const pgEngine = engines.postgres;
     const lock = (await pgEngine.tryLock(4244))!;
     expect(await pgEngine.tryLock(4244)).toBeUndefined();
-    const holder = await pgEngine.one<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 4244 AND granted");
-    await pgEngine.one("SELECT pg_terminate_backend(?::int)", [holder!.pid]);
+    await pgEngine.one("SELECT pg_terminate_backend(?::int)", [await holderOf(4244)]);
     await expect.poll(() => lock.held, { timeout: 5000, interval: 10 }).toBe(false);
     expect(await lock.verify()).toBe(false);
     const next = await pgEngine.tryLock(4244);
     expect(next?.held).toBe(true);
     await Promise.all([next!.release(), lock.release()]);
+  });
+
+  it("tries again on the connection of a failed try (an instance not leading tries every few seconds)", async () => {
+    const pgEngine = engines.postgres;
+    const lock = (await pgEngine.tryLock(4245))!;
+    const triers = async () =>
+      (await pgEngine.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND pid <> ?", [await holderOf(4245)])).map((r) => r.pid);
+    expect(await pgEngine.tryLock(4245)).toBeUndefined();
+    const first = await triers();
+    expect(first).toHaveLength(1);
+    expect(await pgEngine.tryLock(4245)).toBeUndefined();
+    expect(await triers()).toEqual(first);
+    await lock.release();
   });
 });
 

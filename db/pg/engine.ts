@@ -53,12 +53,20 @@ const MAX_CACHED_TEXTS = 500;
 const RETRYABLE = new Set(["40001" /* serialization_failure */, "40P01" /* deadlock_detected */]);
 const MAX_ATTEMPTS = 10;
 
+interface LockSession {
+  client: pg.Client;
+  /** False once the connection has ended. */
+  alive: boolean;
+}
+
 /** The engine on a node-postgres pool: statements on any pooled connection, a transaction on one. */
 export class PgEngine implements Engine {
   readonly dialect = postgresDialect;
   private readonly texts = new Map<string, string>();
   /** Transactions run again after a serialization failure or deadlock (for tests and metrics). */
   retries = 0;
+  /** The connection of a lock attempt that failed, kept for the next attempt. */
+  private spareLockSession: LockSession | undefined;
 
   constructor(readonly pool: pg.Pool) {}
 
@@ -122,45 +130,59 @@ export class PgEngine implements Engine {
   }
 
   async tryLock(key: number): Promise<HeldLock | undefined> {
-    // A connection outside the pool: the lock lives as long as this session, and closing the
-    // pool must not wait for it.
-    const client = new pg.Client(this.pool.options);
-    let held = false;
-    // The server ending the session (pg_terminate_backend, a restart) arrives as an error event;
-    // without a listener it would crash the process.
-    client.on("error", () => (held = false));
-    client.on("end", () => (held = false));
-    await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [key]).catch(async (err: unknown) => {
-      await client.end().catch(() => undefined);
-      throw err;
-    });
-    if (!rows[0]?.locked) {
-      await client.end();
+    const session = await this.lockSession();
+    const locked = await session.client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [key]).then(
+      ({ rows }) => rows[0]?.locked === true,
+      async (err: unknown) => {
+        await session.client.end().catch(() => undefined);
+        throw err;
+      },
+    );
+    if (!locked) {
+      // An instance that does not lead tries again every few seconds: on this same connection.
+      this.spareLockSession = session;
       return undefined;
     }
-    held = true;
     let released = false;
+    const held = () => session.alive && !released;
     return {
       get held() {
-        return held;
+        return held();
       },
       verify: async () => {
-        if (held) await client.query("SELECT 1").catch(() => (held = false));
-        return held;
+        if (held()) await session.client.query("SELECT 1").catch(() => (session.alive = false));
+        return held();
       },
       release: async () => {
-        held = false;
         if (released) return;
         released = true;
         // Ending the session frees its advisory locks.
-        await client.end().catch(() => undefined);
+        await session.client.end().catch(() => undefined);
       },
     };
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  /**
+   * A connection outside the pool for a lock: the lock lives as long as this session, and closing
+   * the pool must not wait for it.
+   */
+  private async lockSession(): Promise<LockSession> {
+    const spare = this.spareLockSession;
+    this.spareLockSession = undefined;
+    if (spare?.alive) return spare;
+    await spare?.client.end().catch(() => undefined);
+    const session: LockSession = { client: new pg.Client(this.pool.options), alive: true };
+    // The server ending the session (pg_terminate_backend, a restart) arrives as an error event;
+    // without a listener it would crash the process.
+    session.client.on("error", () => (session.alive = false));
+    session.client.on("end", () => (session.alive = false));
+    await session.client.connect();
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await this.spareLockSession?.client.end().catch(() => undefined);
+    await this.pool.end();
   }
 
   private text(sql: string): string {
