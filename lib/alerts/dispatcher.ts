@@ -70,7 +70,7 @@ function statements(dialect: Dialect) {
   // and a long backlog is never sorted per send.
   const due = (status: "pending" | "held") =>
     `SELECT id FROM alert_deliveries WHERE channel_id = ? AND status = '${status}' AND next_attempt_at <= ? AND ${FREE}
-     ORDER BY next_attempt_at LIMIT ? ${dialect.forUpdateSkipLocked}`;
+     ORDER BY next_attempt_at LIMIT ? ${dialect.skipLocked}`;
   const ids = dialect.jsonArrayValues("text");
   return {
     /** Channels with something due that are free to claim (or gone: their backlog is failed). */
@@ -80,7 +80,7 @@ function statements(dialect: Dialect) {
         AND (c.id IS NULL OR (c.enabled = 1 AND (c.lease_until IS NULL OR c.lease_until <= ? OR c.lease_owner = ?)))`,
     /** Leases (or renews) an enabled channel for one message, reading it afresh. */
     claimChannel: `UPDATE alert_channels SET lease_owner = ?, lease_until = ?
-      WHERE id IN (SELECT id FROM alert_channels WHERE id = ? AND enabled = 1 AND ${FREE} ${dialect.forUpdateSkipLocked})
+      WHERE id IN (SELECT id FROM alert_channels WHERE id = ? AND enabled = 1 AND ${FREE} ${dialect.skipLocked})
       RETURNING ${CHANNEL_COLUMNS}`,
     /** Leases the channel's next due rows, up to `limit` of each status. */
     claimDue: `UPDATE alert_deliveries SET lease_owner = ?, lease_until = ?
