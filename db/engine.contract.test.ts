@@ -119,6 +119,29 @@ describe.each(["sqlite", "postgres"] as const)("engine contract: %s", (name) => 
     expect(await db().one("SELECT count(*) AS n FROM settings")).toEqual({ n: 1 });
   });
 
+  it("skips rows another transaction has picked when told to (PostgreSQL), in a subquery of a conditional UPDATE", async () => {
+    await db().exec("INSERT INTO rollup_hour_reason (bucket, reason, failures) VALUES (1, 'A', 0), (2, 'B', 0), (3, 'C', 0)");
+    const pick = `UPDATE rollup_hour_reason SET failures = failures + 1 WHERE (bucket, reason) IN (SELECT bucket, reason FROM rollup_hour_reason WHERE failures = 0 ORDER BY bucket LIMIT 2 ${db().dialect.skipLocked}) RETURNING bucket`;
+    const first = await db().query<{ bucket: number }>(pick);
+    expect(first.map((r) => r.bucket).sort()).toEqual([1, 2]);
+    expect(await db().query(pick)).toEqual([{ bucket: 3 }]);
+  });
+
+  it("holds a lock for one holder at a time, until released", async () => {
+    const lock = await db().tryLock(4242);
+    expect(lock?.held).toBe(true);
+    expect(await db().tryLock(4242)).toBeUndefined();
+    const other = await db().tryLock(4243);
+    expect(other?.held).toBe(true);
+    expect(await lock!.verify()).toBe(true);
+    await lock!.release();
+    expect(lock!.held).toBe(false);
+    expect(await lock!.verify()).toBe(false);
+    const again = await db().tryLock(4242);
+    expect(again?.held).toBe(true);
+    await Promise.all([again!.release(), other!.release()]);
+  });
+
   it("commits a transaction's writes together, or none of them when it throws", async () => {
     await db().transaction(async (tx) => {
       await tx.exec("INSERT INTO settings (key, value) VALUES (?, ?)", ["one", "1"]);
@@ -190,6 +213,60 @@ describe.each(["sqlite", "postgres"] as const)("engine contract: %s", (name) => 
       expect(maxInside).toBeGreaterThan(1);
       expect((db() as PgEngine).retries).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("PostgreSQL skipping locked rows", () => {
+  it("a second picker gets the rows the first one's open transaction did not take, without waiting for it", async () => {
+    const pgEngine = engines.postgres;
+    await pgEngine.exec("DELETE FROM rollup_hour_reason");
+    await pgEngine.exec("INSERT INTO rollup_hour_reason (bucket, reason, failures) VALUES (1, 'A', 0), (2, 'B', 0), (3, 'C', 0)");
+    const pick = `UPDATE rollup_hour_reason SET failures = failures + 1 WHERE (bucket, reason) IN (SELECT bucket, reason FROM rollup_hour_reason WHERE failures = 0 ORDER BY bucket LIMIT 2 ${pgEngine.dialect.skipLocked}) RETURNING bucket`;
+    let picked!: () => void;
+    let finish!: () => void;
+    const firstPicked = new Promise<void>((resolve) => (picked = resolve));
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const first = pgEngine.transaction(async (tx) => {
+      const rows = await tx.query<{ bucket: number }>(pick);
+      picked();
+      await finished;
+      return rows.map((r) => r.bucket).sort();
+    });
+    await firstPicked;
+    // Still uncommitted: the first picker's rows are locked, and skipped.
+    expect(await pgEngine.query(pick)).toEqual([{ bucket: 3 }]);
+    finish();
+    expect(await first).toEqual([1, 2]);
+  });
+});
+
+describe("PostgreSQL lock on a session of its own", () => {
+  const holderOf = async (key: number) =>
+    (await engines.postgres.one<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND granted", [key]))!.pid;
+
+  it("is lost when its session ends, and then free for another holder", async () => {
+    const pgEngine = engines.postgres;
+    const lock = (await pgEngine.tryLock(4244))!;
+    expect(await pgEngine.tryLock(4244)).toBeUndefined();
+    await pgEngine.one("SELECT pg_terminate_backend(?::int)", [await holderOf(4244)]);
+    await expect.poll(() => lock.held, { timeout: 5000, interval: 10 }).toBe(false);
+    expect(await lock.verify()).toBe(false);
+    const next = await pgEngine.tryLock(4244);
+    expect(next?.held).toBe(true);
+    await Promise.all([next!.release(), lock.release()]);
+  });
+
+  it("tries again on the connection of a failed try (an instance not leading tries every few seconds)", async () => {
+    const pgEngine = engines.postgres;
+    const lock = (await pgEngine.tryLock(4245))!;
+    const triers = async () =>
+      (await pgEngine.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND pid <> ?", [await holderOf(4245)])).map((r) => r.pid);
+    expect(await pgEngine.tryLock(4245)).toBeUndefined();
+    const first = await triers();
+    expect(first).toHaveLength(1);
+    expect(await pgEngine.tryLock(4245)).toBeUndefined();
+    expect(await triers()).toEqual(first);
+    await lock.release();
   });
 });
 

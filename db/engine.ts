@@ -43,7 +43,23 @@ export interface Engine extends Queryable {
    * engine itself there throws (on SQLite it would wait for this very transaction).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Takes the lock `key` without waiting, held until released: on PostgreSQL a session advisory
+   * lock on a connection of its own, freed by the server when that connection ends (the process
+   * died, the session was terminated); on SQLite within this engine (one server process per
+   * database file). Undefined while another holder has it.
+   */
+  tryLock(key: number): Promise<HeldLock | undefined>;
   close(): Promise<void>;
+}
+
+/** A lock from Engine.tryLock. */
+export interface HeldLock {
+  /** False once released or once its connection is known to have ended. */
+  readonly held: boolean;
+  /** Checks with a round trip on the lock's connection that it still holds (PostgreSQL); `held` afterwards. */
+  verify(): Promise<boolean>;
+  release(): Promise<void>;
 }
 
 /** The few SQL spellings that differ between the engines. */
@@ -75,6 +91,12 @@ export interface Dialect {
    * (IMMEDIATE) hold the whole database already.
    */
   readonly forUpdate: string;
+  /**
+   * Appended to a `SELECT … LIMIT n` subquery that picks rows to change: PostgreSQL locks the
+   * rows it picks and skips those another transaction holds, so two instances working the same
+   * queue never pick the same row; SQLite's writers take turns, so nothing.
+   */
+  readonly skipLocked: string;
 }
 
 /** Binds `value` as both engines store it. */

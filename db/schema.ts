@@ -689,6 +689,10 @@ export const alertChannels = sqliteTable("alert_channels", {
   failingSince: integer("failing_since"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** The instance sending to it now (lib/alerts/dispatcher.ts); null between turns. */
+  leaseOwner: text("lease_owner"),
+  /** Until when that instance holds it; between turns, when its next message may go (pacing). */
+  leaseUntil: integer("lease_until"),
 });
 
 /** What should notify whom: a trigger, a filter, its parameters (JSON) and its channels. */
@@ -726,6 +730,9 @@ export const alertDeliveries = sqliteTable(
     groupId: text("group_id"),
     createdAt: integer("created_at").notNull(),
     deliveredAt: integer("delivered_at"),
+    /** The instance sending it now (lib/alerts/dispatcher.ts), until lease_until; null otherwise. */
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until"),
   },
   (t) => [
     index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt),

@@ -37,7 +37,7 @@ export async function ensureGeneratedSetting(q: Queryable, key: string, now = Da
 
 /**
  * readSetting synchronously on a SQLite connection, for what is still synchronous SQLite: the
- * webhook's caches before the engine has loaded them, the incident timers.
+ * webhook's caches before the engine has loaded them.
  */
 export function readSettingIn(sqlite: Database.Database, key: string): string | undefined {
   return sqlite.prepare("SELECT value FROM settings WHERE key = ?").pluck().get(key) as string | undefined;

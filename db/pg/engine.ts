@@ -1,5 +1,5 @@
-import type pg from "pg";
-import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type Param, type Queryable, type TransactionOptions } from "../engine";
+import pg from "pg";
+import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type HeldLock, type Param, type Queryable, type TransactionOptions } from "../engine";
 import { openPgPool } from "./connection";
 
 export const postgresDialect: Dialect = {
@@ -12,6 +12,7 @@ export const postgresDialect: Dialect = {
   greatest: (a, b) => `greatest(${a}, ${b})`,
   rowId: "ctid",
   forUpdate: " FOR UPDATE",
+  skipLocked: "FOR UPDATE SKIP LOCKED",
 };
 
 /**
@@ -59,12 +60,20 @@ export function isRetryableConflict(err: unknown): boolean {
 }
 const MAX_ATTEMPTS = 10;
 
+interface LockSession {
+  client: pg.Client;
+  /** False once the connection has ended. */
+  alive: boolean;
+}
+
 /** The engine on a node-postgres pool: statements on any pooled connection, a transaction on one. */
 export class PgEngine implements Engine {
   readonly dialect = postgresDialect;
   private readonly texts = new Map<string, string>();
   /** Transactions run again after a serialization failure or deadlock (for tests and metrics). */
   retries = 0;
+  /** The connection of a lock attempt that failed, kept for the next attempt. */
+  private spareLockSession: LockSession | undefined;
 
   constructor(readonly pool: pg.Pool) {}
 
@@ -126,8 +135,60 @@ export class PgEngine implements Engine {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async tryLock(key: number): Promise<HeldLock | undefined> {
+    const session = await this.lockSession();
+    const locked = await session.client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [key]).then(
+      ({ rows }) => rows[0]?.locked === true,
+      async (err: unknown) => {
+        await session.client.end().catch(() => undefined);
+        throw err;
+      },
+    );
+    if (!locked) {
+      // An instance that does not lead tries again every few seconds: on this same connection.
+      this.spareLockSession = session;
+      return undefined;
+    }
+    let released = false;
+    const held = () => session.alive && !released;
+    return {
+      get held() {
+        return held();
+      },
+      verify: async () => {
+        if (held()) await session.client.query("SELECT 1").catch(() => (session.alive = false));
+        return held();
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Ending the session frees its advisory locks.
+        await session.client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * A connection outside the pool for a lock: the lock lives as long as this session, and closing
+   * the pool must not wait for it.
+   */
+  private async lockSession(): Promise<LockSession> {
+    const spare = this.spareLockSession;
+    this.spareLockSession = undefined;
+    if (spare?.alive) return spare;
+    await spare?.client.end().catch(() => undefined);
+    const session: LockSession = { client: new pg.Client(this.pool.options), alive: true };
+    // The server ending the session (pg_terminate_backend, a restart) arrives as an error event;
+    // without a listener it would crash the process.
+    session.client.on("error", () => (session.alive = false));
+    session.client.on("end", () => (session.alive = false));
+    await session.client.connect();
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await this.spareLockSession?.client.end().catch(() => undefined);
+    await this.pool.end();
   }
 
   private text(sql: string): string {

@@ -692,6 +692,10 @@ export const alertChannels = pgTable("alert_channels", {
   failingSince: bigint("failing_since", { mode: "number" }),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
   updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+  /** The instance sending to it now (lib/alerts/dispatcher.ts); null between turns. */
+  leaseOwner: text("lease_owner"),
+  /** Until when that instance holds it; between turns, when its next message may go (pacing). */
+  leaseUntil: bigint("lease_until", { mode: "number" }),
 });
 
 /** What should notify whom: a trigger, a filter, its parameters (JSON) and its channels. */
@@ -729,6 +733,9 @@ export const alertDeliveries = pgTable(
     groupId: text("group_id"),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     deliveredAt: bigint("delivered_at", { mode: "number" }),
+    /** The instance sending it now (lib/alerts/dispatcher.ts), until lease_until; null otherwise. */
+    leaseOwner: text("lease_owner"),
+    leaseUntil: bigint("lease_until", { mode: "number" }),
   },
   (t) => [
     index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt),

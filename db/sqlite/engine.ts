@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type Param, type Queryable } from "../engine";
+import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type HeldLock, type Param, type Queryable } from "../engine";
 
 const MAX_CACHED_STATEMENTS = 500;
 
@@ -12,6 +12,7 @@ export const sqliteDialect: Dialect = {
   greatest: (a, b) => `max(${a}, ${b})`,
   rowId: "rowid",
   forUpdate: "",
+  skipLocked: "",
 };
 
 /**
@@ -23,6 +24,7 @@ export class SqliteEngine implements Engine {
   readonly dialect = sqliteDialect;
   private readonly statements = new Map<string, Database.Statement>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly heldLocks = new Set<number>();
 
   constructor(readonly sqlite: Database.Database) {}
 
@@ -69,6 +71,25 @@ export class SqliteEngine implements Engine {
       } finally {
         open = false;
       }
+    });
+  }
+
+  // One server process per database file: a lock only has to exclude the other holders in it.
+  tryLock(key: number): Promise<HeldLock | undefined> {
+    if (this.heldLocks.has(key)) return Promise.resolve(undefined);
+    this.heldLocks.add(key);
+    let held = true;
+    const release = () => {
+      if (held) this.heldLocks.delete(key);
+      held = false;
+      return Promise.resolve();
+    };
+    return Promise.resolve({
+      get held() {
+        return held;
+      },
+      verify: () => Promise.resolve(held),
+      release,
     });
   }
 

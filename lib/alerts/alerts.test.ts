@@ -12,7 +12,7 @@ import { GET as listRulesRoute, POST as createRuleRoute } from "@/app/api/alerts
 import { DELETE as deleteRuleRoute, GET as getRuleRoute, PATCH as patchRuleRoute } from "@/app/api/alerts/rules/[id]/route";
 import { POST as previewRoute } from "@/app/api/alerts/rules/preview/route";
 import { POST as recommendedRoute } from "@/app/api/alerts/rules/recommended/route";
-import { getDb } from "@/db/client";
+import { getDb, getEngine } from "@/db/client";
 import { setUserLocale } from "@/lib/i18n/user-locale";
 import { resolveIncident } from "@/lib/incidents/resolve";
 import { setLineLabel } from "@/lib/lines/labels";
@@ -69,7 +69,7 @@ beforeEach(() => {
   mail.mails.length = 0;
   mail.refuseWith = null;
   clock = Date.now();
-  dispatcher = new AlertDispatcher(getDb().sqlite, { now: () => clock });
+  dispatcher = new AlertDispatcher(getEngine(), { now: () => clock });
 });
 
 const BASE = "http://faultline.test:3000";
@@ -103,7 +103,7 @@ async function createRule(body: Record<string, unknown>) {
 async function dispatch() {
   // The test clock never runs behind real time (rows are written with the real time).
   clock = Math.max(clock, Date.now());
-  dispatcher.tick();
+  await dispatcher.tick();
   await dispatcher.idle();
 }
 
@@ -607,7 +607,7 @@ describe("delivery", () => {
   it("starts the first attempt within 5 s of the webhook's 200 with the dispatcher running on its timer", async () => {
     const channel = await createChannel({ type: "webhook", name: "h", url: receiver.url("/fast") });
     await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
-    const live = new AlertDispatcher(getDb().sqlite);
+    const live = new AlertDispatcher(getEngine());
     live.start();
     try {
       await sendTreble(failureEvent({ timestamp: isoNow() }));
@@ -626,7 +626,7 @@ describe("off the webhook's path", () => {
     const channel = await createChannel({ type: "webhook", name: "stuck", url: receiver.url("/stuck") });
     await createRule({ trigger: "incident_opened", channelIds: [channel.id] });
     receiver.script("/stuck", { status: 200, hang: true });
-    const live = new AlertDispatcher(getDb().sqlite);
+    const live = new AlertDispatcher(getEngine());
     live.start();
     try {
       await sendTreble(failureEvent({ timestamp: isoNow(), failure_reason: "INVALID_POLL" }));

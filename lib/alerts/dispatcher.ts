@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type Database from "better-sqlite3";
+import { hostname } from "node:os";
+import type { Dialect, Engine } from "@/db/engine";
 import { logger } from "@/lib/log";
 import type { Notification } from "./notification";
 import type { OutgoingMessage } from "./render";
@@ -9,10 +10,20 @@ import { sendMessage, type ChannelTarget, type SendResult } from "./send";
 
 /**
  * Sends the outbox. Runs on timers in the server process, never inside a webhook request: each
- * tick reads due rows through an index, starts at most one send per channel (network I/O is
- * asynchronous), and records the outcome in a short transaction when the receiver answers. A
- * send interrupted by a crash left its rows pending, so they go out again after a restart: at
- * least once, always under the same delivery id.
+ * tick finds the channels with something due, and starts one turn per channel (network I/O is
+ * asynchronous); a turn sends the channel's messages one after another, recording each outcome in
+ * a short transaction when the receiver answers.
+ *
+ * Across instances (PostgreSQL), everything is claimed with a lease, never by reading alone:
+ * - a turn first leases the channel (`alert_channels.lease_owner/lease_until`), so only one
+ *   instance sends to a channel at a time, and releases it at the end of the turn with
+ *   `lease_until` set to when the channel's next message may go: the pacing (PACING_MS) holds
+ *   across instances, not only within one;
+ * - each message leases its rows (`alert_deliveries.lease_owner/lease_until`) by one
+ *   `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, and its outcome is written
+ *   only while this instance still holds them (`AND lease_owner = ?`), clearing the lease.
+ * A crashed instance's leases expire after LEASE_MS and another instance sends its rows: at least
+ * once, always under the same delivery id. A send cut off by a crash or a stop is not recorded.
  */
 
 /** Minimum spacing between two messages to one channel (Slack ≤ 1/s, Teams ≤ 4/s). */
@@ -24,6 +35,20 @@ const GROUP_MAX = 50;
 const POLL_MS = 500;
 /** Messages one channel may send in one turn before others' results are recorded. */
 const MAX_MESSAGES_PER_TURN = 100;
+/**
+ * How long a claim lasts unless renewed (every message renews the channel's and its rows'):
+ * longer than one send may take (SEND_TIMEOUT_MS), so a live instance never loses it mid-send.
+ */
+export const LEASE_MS = 60_000;
+
+/**
+ * The name a process's dispatcher leases under. On PostgreSQL every server process is an instance
+ * of its own; on SQLite the server is the only one on its file, so its name never changes: after
+ * a crash the restarted server takes back at once what its predecessor held instead of waiting
+ * for the leases to expire.
+ */
+const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomBytes(6).toString("hex")}`;
+const leaseOwner = (dialect: Dialect) => (dialect.name === "sqlite" ? "sqlite" : PROCESS_OWNER);
 
 interface DueRow {
   id: string;
@@ -35,94 +60,119 @@ interface DueRow {
   first_attempt_at: number | null;
 }
 
-interface ChannelRow extends ChannelTarget {
-  enabled: number;
+const DUE_COLUMNS = "id, payload, status, group_id, attempts, first_attempt_at, created_at";
+const CHANNEL_COLUMNS = "id, name, type, url, recipients, secret, locale";
+/** A lease is free when nobody holds it, it ran out, or it is the claimer's own. */
+const FREE = "(lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)";
+
+function statements(dialect: Dialect) {
+  // One status at a time, so the (channel_id, status, next_attempt_at) index yields rows in order
+  // and a long backlog is never sorted per send.
+  const due = (status: "pending" | "held") =>
+    `SELECT id FROM alert_deliveries WHERE channel_id = ? AND status = '${status}' AND next_attempt_at <= ? AND ${FREE}
+     ORDER BY next_attempt_at LIMIT ? ${dialect.skipLocked}`;
+  const ids = dialect.jsonArrayValues("text");
+  return {
+    /** Channels with something due that are free to claim (or gone: their backlog is failed). */
+    dueChannels: `SELECT DISTINCT d.channel_id AS id, CASE WHEN c.id IS NULL THEN 1 ELSE 0 END AS deleted
+      FROM alert_deliveries d LEFT JOIN alert_channels c ON c.id = d.channel_id
+      WHERE d.status IN ('pending', 'held') AND d.next_attempt_at <= ?
+        AND (c.id IS NULL OR (c.enabled = 1 AND (c.lease_until IS NULL OR c.lease_until <= ? OR c.lease_owner = ?)))`,
+    /** Leases (or renews) an enabled channel for one message, reading it afresh. */
+    claimChannel: `UPDATE alert_channels SET lease_owner = ?, lease_until = ?
+      WHERE id IN (SELECT id FROM alert_channels WHERE id = ? AND enabled = 1 AND ${FREE} ${dialect.skipLocked})
+      RETURNING ${CHANNEL_COLUMNS}`,
+    /** Leases the channel's next due rows, up to `limit` of each status. */
+    claimDue: `UPDATE alert_deliveries SET lease_owner = ?, lease_until = ?
+      WHERE id IN (${due("pending")}) OR id IN (${due("held")})
+      RETURNING ${DUE_COLUMNS}`,
+    setGroup: `UPDATE alert_deliveries SET group_id = ? WHERE id IN ${ids} AND lease_owner = ?`,
+    delivered: `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
+        first_attempt_at = coalesce(first_attempt_at, ?), lease_owner = NULL, lease_until = NULL
+      WHERE id IN ${ids} AND status IN ('pending', 'held') AND lease_owner = ?`,
+    attempted: `UPDATE alert_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+        first_attempt_at = coalesce(first_attempt_at, ?), lease_owner = NULL, lease_until = NULL
+      WHERE id IN ${ids} AND status IN ('pending', 'held') AND lease_owner = ?`,
+    channelSucceeded: `UPDATE alert_channels SET last_success_at = ?, failing_since = NULL WHERE id = ?`,
+    channelFailed: `UPDATE alert_channels SET last_error = ?, last_error_at = ?, failing_since = coalesce(failing_since, ?) WHERE id = ?`,
+    channelGone: `UPDATE alert_channels SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`,
+    failChannelBacklog: `UPDATE alert_deliveries SET status = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL
+      WHERE channel_id = ? AND status IN ('pending', 'held')`,
+    /** End of a turn: the rows claimed but not sent go back, and the channel is free once its pacing allows. */
+    releaseDue: `UPDATE alert_deliveries SET lease_owner = NULL, lease_until = NULL WHERE channel_id = ? AND status IN ('pending', 'held') AND lease_owner = ?`,
+    releaseChannel: `UPDATE alert_channels SET lease_owner = NULL, lease_until = ? WHERE id = ? AND lease_owner = ?`,
+  };
 }
 
 export interface DispatcherOptions {
-  /** The clock (tests pass their own to step through backoff without waiting hours). */
+  /** The clock (tests pass their own to step through backoff and leases without waiting). */
   now?: () => number;
   pollMs?: number;
-}
-
-function prepareStatements(sqlite: Database.Database) {
-  return {
-    dueChannels: sqlite.prepare(`SELECT DISTINCT channel_id FROM alert_deliveries WHERE status IN ('pending', 'held') AND next_attempt_at <= ?`).pluck(),
-    // One status at a time, so the (channel_id, status, next_attempt_at) index yields rows in order
-    // and a long backlog is never sorted per send.
-    due: sqlite.prepare(
-      `SELECT id, payload, status, group_id, attempts, first_attempt_at, created_at FROM alert_deliveries
-       WHERE channel_id = ? AND status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-    ),
-    setGroup: sqlite.prepare(`UPDATE alert_deliveries SET group_id = ? WHERE id = ?`),
-    delivered: sqlite.prepare(
-      `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
-         first_attempt_at = coalesce(first_attempt_at, ?) WHERE id = ? AND status IN ('pending', 'held')`,
-    ),
-    attempted: sqlite.prepare(
-      `UPDATE alert_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, first_attempt_at = coalesce(first_attempt_at, ?)
-       WHERE id = ? AND status IN ('pending', 'held')`,
-    ),
-    channelSucceeded: sqlite.prepare(`UPDATE alert_channels SET last_success_at = ?, failing_since = NULL WHERE id = ?`),
-    channelFailed: sqlite.prepare(`UPDATE alert_channels SET last_error = ?, last_error_at = ?, failing_since = coalesce(failing_since, ?) WHERE id = ?`),
-    channelGone: sqlite.prepare(`UPDATE alert_channels SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?`),
-    failChannelBacklog: sqlite.prepare(`UPDATE alert_deliveries SET status = 'failed', last_error = ? WHERE channel_id = ? AND status IN ('pending', 'held')`),
-    channel: sqlite.prepare(`SELECT id, name, type, url, recipients, secret, locale, enabled FROM alert_channels WHERE id = ?`),
-  };
+  /** The name it leases under (default: leaseOwner(engine.dialect)); tests run two instances. */
+  owner?: string;
+  leaseMs?: number;
 }
 
 export class AlertDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Channels this instance is in a turn with (the lease is this instance's while it sends). */
   private readonly busy = new Set<number>();
-  private readonly nextAllowedAt = new Map<number, number>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly pollMs: number;
-  private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly leaseMs: number;
+  readonly owner: string;
+  private readonly sql: ReturnType<typeof statements>;
 
   constructor(
-    private readonly sqlite: Database.Database,
+    private readonly engine: Engine,
     options: DispatcherOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.pollMs = options.pollMs ?? POLL_MS;
-    this.sql = prepareStatements(sqlite);
+    this.leaseMs = options.leaseMs ?? LEASE_MS;
+    this.owner = options.owner ?? leaseOwner(engine.dialect);
+    this.sql = statements(engine.dialect);
   }
 
   start(): void {
-    const loop = () => {
+    const loop = async () => {
+      await this.tick().catch((err: unknown) => logger().error({ err }, "alerts dispatcher tick failed"));
       if (this.stopped) return;
-      try {
-        this.tick();
-      } catch (err) {
-        logger().error({ err }, "alerts dispatcher tick failed");
-      }
-      this.timer = setTimeout(loop, this.pollMs);
+      this.timer = setTimeout(() => void loop(), this.pollMs);
       this.timer.unref();
     };
-    loop();
+    void loop();
   }
 
-  /** Stops starting sends; sends already under way finish (or, if the process exits first, go out again after restart). */
+  /**
+   * Stops starting sends. A send under way is not recorded when it ends (the database may be
+   * closing): its rows stay leased and go out again, under the same id, once the lease is free.
+   */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
   }
 
-  /** Resolves when every send started so far has been recorded. */
+  /** Resolves when every turn started so far has ended. */
   async idle(): Promise<void> {
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
-  /** One pass: starts a send for every channel with something due that is neither busy nor paced. */
-  tick(): void {
+  /** One pass: starts a turn for every channel with something due that no instance holds and whose pacing allows. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
     const now = this.now();
-    const channels = this.sql.dueChannels.all(now) as number[];
-    for (const channelId of channels) {
-      if (this.busy.has(channelId) || (this.nextAllowedAt.get(channelId) ?? 0) > now) continue;
+    const channels = await this.engine.query<{ id: number; deleted: number }>(this.sql.dueChannels, [now, now, this.owner]);
+    for (const { id: channelId, deleted } of channels) {
+      if (deleted) {
+        await this.engine.exec(this.sql.failChannelBacklog, ["channel deleted", channelId]);
+        continue;
+      }
+      if (this.busy.has(channelId) || this.stopped) continue;
       this.busy.add(channelId);
-      const work = this.dispatchChannel(channelId, now)
+      const work = this.dispatchChannel(channelId)
         .catch((err: unknown) => logger().error({ err, channelId }, "alert delivery failed unexpectedly"))
         .finally(() => {
           this.busy.delete(channelId);
@@ -132,13 +182,39 @@ export class AlertDispatcher {
     }
   }
 
-  /** The rows that go out together in the channel's next message. */
-  private nextBatch(channel: ChannelRow, now: number): DueRow[] {
+  /**
+   * One turn: sends the channel's due messages one after another while its pacing allows (a burst
+   * to a webhook drains in one go rather than one message per tick), then releases it.
+   */
+  private async dispatchChannel(channelId: number): Promise<void> {
+    let nextAllowedAt = this.now();
+    try {
+      for (let sent = 0; sent < MAX_MESSAGES_PER_TURN; sent++) {
+        const now = this.now();
+        if (this.stopped || nextAllowedAt > now) return;
+        const channel = await this.engine.one<ChannelTarget>(this.sql.claimChannel, [this.owner, now + this.leaseMs, channelId, now, this.owner]);
+        if (!channel) return; // disabled, deleted, or another instance's now
+        const rows = await this.nextBatch(channel, now);
+        if (!rows.length) return;
+        nextAllowedAt = now + PACING_MS[channel.type];
+        if (!(await this.send(channel, rows, now))) return;
+      }
+    } finally {
+      if (!this.stopped) {
+        await this.engine.transaction(async (tx) => {
+          await tx.exec(this.sql.releaseDue, [channelId, this.owner]);
+          await tx.exec(this.sql.releaseChannel, [nextAllowedAt, channelId, this.owner]);
+        });
+      }
+    }
+  }
+
+  /** Leases the channel's due rows and picks those that go out together in its next message. */
+  private async nextBatch(channel: ChannelTarget, now: number): Promise<DueRow[]> {
     // Webhook receivers get each notification under its own id; people get bursts grouped.
     const limit = channel.type === "webhook" ? 1 : GROUP_MAX + 1;
-    const pending = this.sql.due.all(channel.id, "pending", now, limit) as DueRow[];
-    const held = channel.type === "webhook" && pending.length ? [] : (this.sql.due.all(channel.id, "held", now, limit) as DueRow[]);
-    const due = [...held, ...pending].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1)).slice(0, limit);
+    const leased = await this.engine.query<DueRow>(this.sql.claimDue, [this.owner, now + this.leaseMs, channel.id, now, now, this.owner, limit, channel.id, now, now, this.owner, limit]);
+    const due = leased.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1)).slice(0, limit);
     const first = due[0];
     if (!first) return [];
     // A group that failed is retried as the same group, under the same id.
@@ -151,62 +227,44 @@ export class AlertDispatcher {
     return [first];
   }
 
-  /**
-   * Sends the channel's due messages one after another (its pacing allowing) — a burst to a
-   * webhook drains in one go rather than one message per tick.
-   */
-  private async dispatchChannel(channelId: number, now: number): Promise<void> {
-    for (let sent = 0; sent < MAX_MESSAGES_PER_TURN && !this.stopped; sent++) {
-      if (!(await this.sendNext(channelId, now))) return;
-      now = this.now();
-      if ((this.nextAllowedAt.get(channelId) ?? 0) > now) return;
-    }
-  }
-
-  /** Sends the channel's next message; false when there was nothing to send. */
-  private async sendNext(channelId: number, now: number): Promise<boolean> {
-    const channel = this.sql.channel.get(channelId) as ChannelRow | undefined;
-    if (!channel) {
-      this.sql.failChannelBacklog.run("channel deleted", channelId);
-      return false;
-    }
-    if (!channel.enabled) return false; // paused: they wait for the channel to be enabled again
-    const rows = this.nextBatch(channel, now);
-    if (!rows.length) return false;
+  /** Sends one message and records its outcome; false when the turn should end (stopped, or the lease lost). */
+  private async send(channel: ChannelTarget, rows: DueRow[], now: number): Promise<boolean> {
     let messageId = rows[0]!.id;
     if (rows.length > 1) {
       messageId = rows[0]!.group_id ?? `grp_${randomBytes(16).toString("base64url")}`;
-      this.sqlite.transaction(() => rows.forEach((r) => this.sql.setGroup.run(messageId, r.id)))();
+      const { changes } = await this.engine.exec(this.sql.setGroup, [messageId, JSON.stringify(rows.map((r) => r.id)), this.owner]);
+      if (changes < rows.length) return false;
     }
     const message: OutgoingMessage = { id: messageId, notifications: rows.map((r) => JSON.parse(r.payload) as Notification) };
-    this.nextAllowedAt.set(channelId, now + PACING_MS[channel.type]);
     const result = await sendMessage(channel, message, now);
-    // A send that completes during a graceful shutdown is still recorded while the database is open.
-    if (!this.sqlite.open) return false;
-    this.record(channel, rows, result, this.now());
-    return true;
+    if (this.stopped) return false;
+    return this.record(channel, rows, result, this.now());
   }
 
-  private record(channel: ChannelRow, rows: DueRow[], result: SendResult, now: number): void {
+  /** Writes a message's outcome on the rows this instance still holds; false when it held none of them any more. */
+  private async record(channel: ChannelTarget, rows: DueRow[], result: SendResult, now: number): Promise<boolean> {
     const firstAttemptAt = Math.min(...rows.map((r) => r.first_attempt_at ?? now));
     const attempts = Math.max(...rows.map((r) => r.attempts)) + 1;
-    const ids = rows.map((r) => r.id);
+    const ids = JSON.stringify(rows.map((r) => r.id));
     const sql = this.sql;
-    this.sqlite.transaction(() => {
+    const recorded = await this.engine.transaction(async (tx) => {
       if (result.ok) {
-        for (const id of ids) sql.delivered.run(now, now, id);
-        sql.channelSucceeded.run(now, channel.id);
-        return;
+        const { changes } = await tx.exec(sql.delivered, [now, now, ids, this.owner]);
+        await tx.exec(sql.channelSucceeded, [now, channel.id]);
+        return changes;
       }
       const retryAt = result.retryable ? nextRetryAt(attempts, firstAttemptAt, now, result.retryAfterMs) : null;
-      for (const id of ids) sql.attempted.run(retryAt === null ? "failed" : "pending", retryAt ?? now, result.error, firstAttemptAt, id);
-      sql.channelFailed.run(result.error, now, now, channel.id);
+      const { changes } = await tx.exec(sql.attempted, [retryAt === null ? "failed" : "pending", retryAt ?? now, result.error, firstAttemptAt, ids, this.owner]);
+      await tx.exec(sql.channelFailed, [result.error, now, now, channel.id]);
       if (result.gone) {
         // 410 Gone: the receiver was removed on purpose. Stop sending to it at all.
-        sql.channelGone.run("The receiver answered 410 Gone; disabled.", now, channel.id);
-        sql.failChannelBacklog.run("channel disabled: the receiver answered 410 Gone", channel.id);
+        await tx.exec(sql.channelGone, ["The receiver answered 410 Gone; disabled.", now, channel.id]);
+        await tx.exec(sql.failChannelBacklog, ["channel disabled: the receiver answered 410 Gone", channel.id]);
       }
-    })();
-    if (!result.ok) logger().warn({ channelId: channel.id, deliveries: ids.length, error: result.error, retrying: result.retryable && !result.gone }, "alert delivery failed");
+      return changes;
+    });
+    if (!result.ok) logger().warn({ channelId: channel.id, deliveries: rows.length, error: result.error, retrying: result.retryable && !result.gone }, "alert delivery failed");
+    if (recorded < rows.length) logger().warn({ channelId: channel.id, deliveries: rows.length, recorded }, "alert delivery outcome not recorded: its lease had passed to another instance");
+    return recorded > 0;
   }
 }

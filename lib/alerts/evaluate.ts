@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { sqliteDialect } from "@/db/sqlite/engine";
 import { runSteps } from "@/db/steps";
 import { logger } from "@/lib/log";
+import type { Leadership } from "@/lib/ops/leader";
 import { countBy, countTotal } from "@/lib/queries/counts";
 import { DAY_MS, MINUTE_MS } from "@/lib/time/zoned";
 import { digestNotification, ruleSource, windowNotification } from "./notification";
@@ -87,9 +88,10 @@ export function evaluateTimedRules(sqlite: Database.Database, now = Date.now()):
   return notified;
 }
 
-/** Runs evaluateTimedRules a second after start, then every EVALUATE_EVERY_MS; returns the stopper. */
-export function scheduleAlertEvaluation(sqlite: Database.Database): () => void {
+/** Runs evaluateTimedRules a second after start, then every EVALUATE_EVERY_MS, while `leader` leads; returns the stopper. */
+export function scheduleAlertEvaluation(sqlite: Database.Database, leader: Leadership): () => void {
   const run = () => {
+    if (!leader.isLeader()) return;
     try {
       evaluateTimedRules(sqlite);
     } catch (err) {

@@ -1,16 +1,22 @@
-import { openBackgroundConnection } from "@/db/client";
+import { getEngine, openBackgroundConnection } from "@/db/client";
+import { SqliteEngine } from "@/db/sqlite/engine";
+import type { Leadership } from "@/lib/ops/leader";
 import { AlertDispatcher } from "./dispatcher";
 import { scheduleAlertEvaluation } from "./evaluate";
 
 /**
- * Starts the alerts dispatcher and the timed-rule evaluator (server start) on their own
- * connection; returns the stopper, which closes it.
+ * Starts the alerts dispatcher and the timed-rule evaluator (server start; the evaluator runs only
+ * while `leader` leads); returns the stopper. On SQLite both work on their own connection, closed
+ * by the stopper: the dispatcher's many small commits skip the fsync there
+ * (openBackgroundConnection says why that is safe). On PostgreSQL the dispatcher claims through the
+ * pool like every instance's.
  */
-export function startAlerts(): () => void {
+export function startAlerts(leader: Leadership): () => void {
   const sqlite = openBackgroundConnection();
-  const dispatcher = new AlertDispatcher(sqlite);
+  const engine = getEngine().dialect.name === "sqlite" ? new SqliteEngine(sqlite) : getEngine();
+  const dispatcher = new AlertDispatcher(engine);
   dispatcher.start();
-  const stopEvaluation = scheduleAlertEvaluation(sqlite);
+  const stopEvaluation = scheduleAlertEvaluation(sqlite, leader);
   return () => {
     stopEvaluation();
     dispatcher.stop();

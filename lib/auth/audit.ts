@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { getEngine, type Db } from "@/db/client";
+import { getEngine } from "@/db/client";
 import type { Queryable } from "@/db/engine";
-import { auditLog } from "@/db/schema";
 import { parseQuery, type QueryParams } from "@/lib/validate";
 
 /** What the audit log records. */
@@ -66,9 +65,6 @@ export interface AuditEntry {
   at: number;
 }
 
-/** The database, or a transaction on it (better-sqlite3 transactions are synchronous). */
-export type DbOrTx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
-
 /**
  * Adds one row through the engine: pass the `tx` of the transaction that makes the change it
  * records, so both commit or neither does.
@@ -83,24 +79,6 @@ export async function appendAudit(q: Queryable, entry: AuditEntry): Promise<void
     entry.detail ?? null,
     entry.ip ?? null,
   ]);
-}
-
-/**
- * appendAudit for the writers still on the synchronous SQLite connection (in their own
- * synchronous transaction); they move to appendAudit as they move to the engine.
- */
-export function recordAudit(db: DbOrTx, entry: AuditEntry): void {
-  db.insert(auditLog)
-    .values({
-      at: entry.at,
-      actorId: entry.actor.id,
-      actorEmail: entry.actor.email,
-      action: entry.action,
-      target: entry.target ?? null,
-      detail: entry.detail ?? null,
-      ip: entry.ip ?? null,
-    })
-    .run();
 }
 
 /** Deletes the entries older than `before` (epoch ms). Returns how many. */

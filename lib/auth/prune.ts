@@ -1,5 +1,5 @@
 import { logger } from "@/lib/log";
-import { runPeriodically } from "@/lib/ops/periodic";
+import { runAsLeader, type Leadership } from "@/lib/ops/leader";
 import { pruneAudit } from "./audit";
 import { pruneSignInThrottle } from "./lockout";
 
@@ -12,11 +12,12 @@ export async function pruneAuthRecords(now: number, auditDays: number): Promise<
 }
 
 /**
- * Prunes now and every hour after, until the returned function is called, so neither table grows
- * without bound (a spray of failed sign-ins from many addresses leaves one record per address).
+ * Prunes now and every hour after while `leader` leads, until the returned function is called, so
+ * neither table grows without bound (a spray of failed sign-ins from many addresses leaves one
+ * record per address).
  */
-export function scheduleAuthPruning(auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
-  return runPeriodically("pruning audit entries", everyMs, async () => {
+export function scheduleAuthPruning(leader: Leadership, auditDays: number, everyMs = PRUNE_EVERY_MS): () => void {
+  return runAsLeader(leader, "pruning audit entries", everyMs, async () => {
     const pruned = await pruneAuthRecords(Date.now(), auditDays);
     if (pruned.auditEntries || pruned.throttleRecords) logger().info(pruned, "pruned old audit entries and sign-in throttle records");
   });

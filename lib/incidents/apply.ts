@@ -1,8 +1,6 @@
 import { z } from "zod";
-import type { DbHandle } from "@/db/client";
-import { perConnection } from "@/db/statements";
 import type { Param, Queryable } from "@/db/engine";
-import { appendAudit, recordAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
+import { appendAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
 import { INCIDENT_SELECT, type IncidentRow } from "@/lib/queries/incidents";
 import { INCIDENT_TRANSITIONS, statusAllows, type IncidentAction, type IncidentTransition } from "./transitions";
 
@@ -79,8 +77,6 @@ export function transitionSet(transition: SqlTransition, values: TransitionValue
   return { sql: parts.map(([sql]) => sql).join(", "), params: parts.flatMap(([, params]) => params) };
 }
 
-const INSERT_ACTIVITY = "INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id";
-
 interface ActivityEntry {
   action: string;
   audit: AuditAction;
@@ -88,28 +84,18 @@ interface ActivityEntry {
   auditDetail?: string | null;
 }
 
-const auditEntry = (id: number, entry: ActivityEntry, by: ActingUser, at: number) => ({
-  actor: by.actor,
-  action: entry.audit,
-  target: `incident #${id}`,
-  detail: entry.auditDetail === undefined ? entry.note : entry.auditDetail,
-  ip: by.ip,
-  at,
-});
-
 /** Writes one activity row and its audit row in the caller's engine transaction; returns the activity id. */
 export async function appendIncidentActivity(tx: Queryable, id: number, entry: ActivityEntry, by: ActingUser, at: number): Promise<number> {
-  const row = await tx.one<{ id: number }>(INSERT_ACTIVITY, [id, at, by.actor.email, entry.action, entry.note]);
-  await appendAudit(tx, auditEntry(id, entry, by, at));
+  const row = await tx.one<{ id: number }>("INSERT INTO incident_activity (incident_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?) RETURNING id", [
+    id,
+    at,
+    by.actor.email,
+    entry.action,
+    entry.note,
+  ]);
+  const detail = entry.auditDetail === undefined ? entry.note : entry.auditDetail;
+  await appendAudit(tx, { actor: by.actor, action: entry.audit, target: `incident #${id}`, detail, ip: by.ip, at });
   return row!.id;
-}
-
-const insertActivity = perConnection((sqlite) => sqlite.prepare(INSERT_ACTIVITY));
-
-/** appendIncidentActivity for the SQLite timers (lib/incidents/lifecycle.ts), synchronous until they move to the engine. */
-export function recordIncidentActivity(handle: DbHandle, id: number, entry: ActivityEntry, by: ActingUser, at: number): void {
-  insertActivity(handle.sqlite).run(id, at, by.actor.email, entry.action, entry.note);
-  recordAudit(handle.db, auditEntry(id, entry, by, at));
 }
 
 /** The activity note of a snooze: what wakes it, then the person's note. */

@@ -122,11 +122,11 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
     expect(actions(incident).filter((a) => a.action === "escalating")).toHaveLength(1);
 
     // During the next hour it stays escalating (the burst hour is the last full hour)…
-    expect(runIncidentTimers(getDb(), H + HOUR + 30 * 60_000).deescalated).toBe(0);
+    expect((await runIncidentTimers(H + HOUR + 30 * 60_000)).deescalated).toBe(0);
     expect(getIncident(getDb().sqlite, incident).escalating).toBe(true);
     // …and once that hour ends below its threshold, it falls back.
     ingest(3, H + HOUR + 40 * 60_000);
-    expect(runIncidentTimers(getDb(), H + 2 * HOUR).deescalated).toBe(1);
+    expect((await runIncidentTimers(H + 2 * HOUR)).deescalated).toBe(1);
     expect(getIncident(getDb().sqlite, incident)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
     expect(actions(incident).at(-1)).toEqual({ action: "escalation_ended", actor: null, failureId: null });
   });

@@ -1,8 +1,8 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { getEngine } from "@/db/client";
+import type { Queryable } from "@/db/engine";
 import { appendAudit } from "@/lib/auth/audit";
-import { readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
+import { readSetting, writeSetting } from "@/lib/settings-store";
 import { parseInput } from "@/lib/validate";
 import type { ActingUser } from "./apply";
 
@@ -35,17 +35,9 @@ const fromStored = (stored: string | undefined): IncidentSettings => ({
   autoResolveAfterHours: stored === undefined ? DEFAULT_AUTO_RESOLVE_HOURS : (JSON.parse(stored) as number | null),
 });
 
-/** The incident settings (defaults when never set). */
-export async function getIncidentSettings(): Promise<IncidentSettings> {
-  return fromStored(await readSetting(getEngine(), AUTO_RESOLVE_KEY));
-}
-
-/**
- * getIncidentSettings inside a synchronous SQLite transaction: the incident timers
- * (lib/incidents/lifecycle.ts), until they move to the engine.
- */
-export function incidentSettingsIn(sqlite: Database.Database): IncidentSettings {
-  return fromStored(readSettingIn(sqlite, AUTO_RESOLVE_KEY));
+/** The incident settings (defaults when never set); `q` is a transaction's handle to read them in it (the timers). */
+export async function getIncidentSettings(q: Queryable = getEngine()): Promise<IncidentSettings> {
+  return fromStored(await readSetting(q, AUTO_RESOLVE_KEY));
 }
 
 /** Body {"autoResolveAfterHours": null | 1..720} (admins); audited. Returns the settings now in effect. */

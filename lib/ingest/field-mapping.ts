@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { getEngine, type DbHandle } from "@/db/client";
-import type { Engine } from "@/db/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { InvalidInputError } from "@/lib/http/errors";
 import { readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
+import { SharedCache } from "@/lib/shared-cache";
 import { parseInput } from "@/lib/validate";
 import { FIELD_MAPPING_KEYS, MAX_PATHS_PER_FIELD, MAX_PATH_LENGTH, type FieldMapping, type FieldMappingKey } from "./field-mapping-keys";
 
@@ -53,14 +53,9 @@ export function parseFieldMapping(input: unknown): FieldMapping {
   return complete(parseInput(mappingSchema, input));
 }
 
-// Shared through globalThis: the webhook listener (dist/server.mjs) and Next's route handlers are
-// separate bundles in one process, and a change saved through either must reach the webhook.
-const CACHE = Symbol.for("faultline.fieldMapping");
-/** Bumped by every replacement, so a load that began before it never stores the old mapping after it. */
-const VERSION = Symbol.for("faultline.fieldMapping.version");
-/** Kept per dialect: tests switch engines, and a mapping read from one must not answer for the other. */
-type Cache = { dialect: Engine["dialect"]["name"]; mapping: FieldMapping };
-const holder = globalThis as { [CACHE]?: Cache; [VERSION]?: number };
+// Shared by the webhook listener's bundle and Next's; a change saved on another instance reaches
+// this one's webhook within about a second.
+const mappingCache = new SharedCache<FieldMapping>("fieldMapping", async (engine) => fromStored(await readSetting(engine, SETTINGS_KEY)));
 
 /** A stored value that no longer validates counts as empty. */
 function fromStored(value: string | undefined): FieldMapping {
@@ -73,32 +68,26 @@ function fromStored(value: string | undefined): FieldMapping {
  * The mapping as stored, read through the engine; it also refreshes the webhook's cache (the
  * server calls it at start, before the port opens).
  */
-export async function readFieldMapping(): Promise<FieldMapping> {
-  const engine = getEngine();
-  const version = holder[VERSION];
-  const mapping = fromStored(await readSetting(engine, SETTINGS_KEY));
-  if (holder[VERSION] === version) holder[CACHE] = { dialect: engine.dialect.name, mapping };
-  return mapping;
+export function readFieldMapping(): Promise<FieldMapping> {
+  return mappingCache.read();
 }
 
 /**
- * The current mapping for the webhook's hot path, from memory: loaded at start (readFieldMapping)
- * and replaced on every write. Not loaded yet (route handlers called without a server start), it
- * is read from ingest's own SQLite database, the engine's until ingest moves (step 4).
+ * The current mapping for the webhook's hot path, from memory: loaded at start (readFieldMapping),
+ * replaced on every write here and re-read in the background when stale. Not loaded yet (route
+ * handlers called without a server start), it is read from ingest's own SQLite database, the
+ * engine's until ingest moves (step 4).
  */
-export function fieldMapping(handle: DbHandle): FieldMapping {
-  const dialect = getEngine().dialect.name;
-  const cached = holder[CACHE];
-  if (cached?.dialect === dialect) return cached.mapping;
-  if (dialect !== "sqlite") throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
-  const mapping = fromStored(readSettingIn(handle.sqlite, SETTINGS_KEY));
-  holder[CACHE] = { dialect, mapping };
-  return mapping;
+export function fieldMapping(handle: DbHandle, now = Date.now()): FieldMapping {
+  const held = mappingCache.peek(now);
+  if (held) return held;
+  if (getEngine().dialect.name !== "sqlite") throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
+  return mappingCache.hold(fromStored(readSettingIn(handle.sqlite, SETTINGS_KEY)), now);
 }
 
 /** Forget the cached mapping (tests that write the settings table directly). */
 export function clearFieldMappingCache(): void {
-  holder[CACHE] = undefined;
+  mappingCache.clear();
 }
 
 /** Replaces the whole mapping (PUT semantics), records who did it, and refreshes the cache. */
@@ -110,7 +99,6 @@ export async function replaceFieldMapping(input: unknown, by: ActingUser, now = 
     await writeSetting(tx, SETTINGS_KEY, JSON.stringify(mapping), now);
     await appendAudit(tx, { actor: by.actor, action: "field_mapping_changed", detail: set.length ? set.join("; ") : "cleared", ip: by.ip, at: now });
   });
-  holder[VERSION] = (holder[VERSION] ?? 0) + 1;
-  holder[CACHE] = { dialect: engine.dialect.name, mapping };
-  return mapping;
+  mappingCache.changed();
+  return mappingCache.hold(mapping, now);
 }

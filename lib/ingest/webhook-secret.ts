@@ -6,16 +6,14 @@ import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
-import { logger } from "@/lib/log";
 import { deleteSetting, ensureGeneratedSetting, ensureGeneratedSettingIn, readSetting, readSettingIn, writeSetting } from "@/lib/settings-store";
+import { SharedCache } from "@/lib/shared-cache";
 import { parseInput } from "@/lib/validate";
 import { WEBHOOK_GRACE_HOURS } from "./webhook-grace";
 
 const SECRET_KEY = "webhook_secret";
 /** The secret before the last rotation, with when it stops being accepted (JSON). */
 const PREVIOUS_KEY = "webhook_secret_previous";
-/** Secrets are re-read at most this often, so a rotation elsewhere takes effect quickly. */
-const CACHE_MS = 1000;
 const HOUR_MS = 3_600_000;
 
 interface PreviousSecret {
@@ -29,13 +27,9 @@ interface Secrets {
   previous: PreviousSecret | null;
 }
 
-// On globalThis: the webhook listener's bundle and Next's each load this module, and a rotation
-// through either must reach the webhook at once. Kept per dialect (tests switch engines).
-const CACHE = Symbol.for("faultline.webhookSecrets");
-/** Bumped by every rotation, so a refresh that began before it never stores the old secrets after it. */
-const VERSION = Symbol.for("faultline.webhookSecrets.version");
-type Cached = Secrets & { dialect: Engine["dialect"]["name"]; at: number; refreshing?: boolean };
-const holder = globalThis as { [CACHE]?: Cached; [VERSION]?: number };
+// Shared by the webhook listener's bundle and Next's, and re-read every second: a rotation on
+// another instance reaches this one's webhook within about a second.
+const secretsCache = new SharedCache<Secrets>("webhookSecrets", readSecrets);
 
 export interface WebhookSecret {
   secret: string;
@@ -55,13 +49,10 @@ export async function ensureWebhookSecret(now = Date.now()): Promise<WebhookSecr
   return { secret: await ensureGeneratedSetting(getEngine(), SECRET_KEY, now), source: "database" };
 }
 
-/** Reads the accepted secrets into the webhook's cache. */
-async function refreshSecrets(now: number): Promise<Secrets> {
-  const engine = getEngine();
-  const version = holder[VERSION];
+/** The accepted secrets, as stored. */
+async function readSecrets(engine: Engine, now: number): Promise<Secrets> {
   const { secret: current } = await ensureWebhookSecret(now);
   const previous = getSettings().WEBHOOK_SECRET ? null : parsePrevious(await readSetting(engine, PREVIOUS_KEY));
-  if (holder[VERSION] === version) holder[CACHE] = { dialect: engine.dialect.name, at: now, current, previous };
   return { current, previous };
 }
 
@@ -72,32 +63,23 @@ async function refreshSecrets(now: number): Promise<Secrets> {
  */
 export async function webhookSecretAtStart(now = Date.now()): Promise<WebhookSecret & { generatedNow: boolean }> {
   const existed = (await readSetting(getEngine(), SECRET_KEY)) !== undefined;
-  const { current } = await refreshSecrets(now);
+  const { current } = await secretsCache.read(now);
   const source = getSettings().WEBHOOK_SECRET ? "env" : "database";
   return { secret: current, source, generatedNow: source === "database" && !existed };
 }
 
 /**
- * The secrets for the webhook's hot path, from memory. Older than CACHE_MS, they are re-read in
- * the background (a rotation on another instance) while this answer uses the cached ones. Not
+ * The secrets for the webhook's hot path, from memory (re-read in the background when stale). Not
  * loaded yet (route handlers called without a server start), they are read from ingest's own
  * SQLite database, the engine's until ingest moves (step 4).
  */
 function acceptedSecrets(handle: DbHandle, now: number): string[] {
-  const dialect = getEngine().dialect.name;
-  let cached = holder[CACHE];
-  if (cached?.dialect !== dialect) {
-    if (dialect !== "sqlite") throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
-    cached = { dialect, at: now, current: ensureWebhookSecretIn(handle), previous: previousIn(handle) };
-    holder[CACHE] = cached;
-  } else if ((now - cached.at >= CACHE_MS || now < cached.at) && !cached.refreshing) {
-    const stale = cached;
-    stale.refreshing = true;
-    void refreshSecrets(now)
-      .catch((err: unknown) => logger().error({ err }, "webhook secret refresh failed; the cached secrets stay in use"))
-      .finally(() => (stale.refreshing = false));
+  let held = secretsCache.peek(now);
+  if (!held) {
+    if (getEngine().dialect.name !== "sqlite") throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
+    held = secretsCache.hold({ current: ensureWebhookSecretIn(handle), previous: previousIn(handle) }, now);
   }
-  const { current, previous } = cached;
+  const { current, previous } = held;
   return previous && previous.expiresAt > now ? [current, previous.secret] : [current];
 }
 
@@ -156,8 +138,8 @@ export async function rotateWebhookSecret(input: unknown, by: ActingUser, now = 
     const detail = graceHours > 0 ? `previous secret accepted until ${new Date(expiresAt).toISOString()}` : "previous secret refused at once";
     await appendAudit(tx, { actor: by.actor, action: "webhook_secret_rotated", detail, ip: by.ip, at: now });
   });
-  holder[VERSION] = (holder[VERSION] ?? 0) + 1;
-  await refreshSecrets(now);
+  secretsCache.changed();
+  await secretsCache.read(now);
   return webhookSecretStatus(now);
 }
 

@@ -8,6 +8,7 @@ import { FIELD_MAX_LENGTH } from "@/lib/ingest/limits";
 import { normalizeLine } from "./line-key";
 import type { Facets } from "@/lib/queries/facets";
 import type { Stats } from "@/lib/queries/stats";
+import { SharedCache } from "@/lib/shared-cache";
 import { parseInput } from "@/lib/validate";
 
 /** Longest label, in characters (after trimming). */
@@ -23,53 +24,37 @@ export interface LineLabelItem {
 /** line → label, for every labelled line. */
 export type LineLabelMap = ReadonlyMap<string, string>;
 
-// The cache lives on globalThis: the webhook server's bundle and Next's bundle each load this
-// module, and a rename through one must not leave the other showing the old name.
-const CACHE_KEY = Symbol.for("faultline.lineLabels");
-/** Bumped by every rename, so a read that began before it never stores the old names after it. */
-const VERSION_KEY = Symbol.for("faultline.lineLabels.version");
-interface Cached {
-  /** Read from this dialect's engine (tests switch engines; each bundle has its own engine object). */
-  dialect: Engine["dialect"]["name"];
+interface Labels {
   items: LineLabelItem[];
   map: LineLabelMap;
 }
-type CacheHolder = { [CACHE_KEY]?: Cached; [VERSION_KEY]?: number };
-const holder = globalThis as CacheHolder;
 
-/** Reads every label into the cache (a few rows at most: one per sending line). */
-async function load(engine: Engine): Promise<Cached> {
-  const version = holder[VERSION_KEY];
+/** Reads every label (a few rows at most: one per sending line). */
+async function load(engine: Engine): Promise<Labels> {
   const rows = await engine.query<{ line: string; label: string; updated_at: number }>("SELECT line, label, updated_at FROM line_labels");
   // Sorted here, by code unit, so both engines list them alike whatever the database's collation.
   const items = rows
     .map((r) => ({ line: r.line, label: r.label, updatedAt: new Date(r.updated_at).toISOString() }))
     .sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
-  const fresh = { dialect: engine.dialect.name, items, map: new Map(items.map((i) => [i.line, i.label])) };
-  if (holder[VERSION_KEY] === version) holder[CACHE_KEY] = fresh;
-  return fresh;
+  return { items, map: new Map(items.map((i) => [i.line, i.label])) };
 }
 
 /**
- * Every label, read once and then kept in memory until a rename through this process reloads it.
- * For this thread's own answers (GET /api/lines, the labels seeded into pages, alerts); reads in
- * workers label from their own snapshot instead (readLineLabels), since a rename here cannot
- * reach a worker's memory.
+ * Every label, kept in memory: reloaded on every rename through this process, and re-read in the
+ * background when older than a second (a rename on another instance). For this thread's own
+ * answers (GET /api/lines, the labels seeded into pages, alerts); reads in workers label from
+ * their own snapshot instead (readLineLabels), since a rename here cannot reach a worker's memory.
  */
-function cached(): Promise<Cached> {
-  const engine = getEngine();
-  const hit = holder[CACHE_KEY];
-  return hit?.dialect === engine.dialect.name ? Promise.resolve(hit) : load(engine);
-}
+const labelsCache = new SharedCache<Labels>("lineLabels", load);
 
-/** line → label for every labelled line (cached; reloaded on every rename). */
-export async function lineLabels(): Promise<LineLabelMap> {
-  return (await cached()).map;
+/** line → label for every labelled line. */
+export async function lineLabels(now = Date.now()): Promise<LineLabelMap> {
+  return (await labelsCache.get(now)).map;
 }
 
 /** Every labelled line, by line (GET /api/lines). */
-export async function listLineLabels(): Promise<{ items: LineLabelItem[] }> {
-  return { items: (await cached()).items };
+export async function listLineLabels(now = Date.now()): Promise<{ items: LineLabelItem[] }> {
+  return { items: (await labelsCache.get(now)).items };
 }
 
 const inputSchema = z.object({
@@ -114,8 +99,8 @@ export async function setLineLabel(line: unknown, body: unknown, by: ActingUser,
     },
     { isolation: "serializable" },
   );
-  holder[VERSION_KEY] = (holder[VERSION_KEY] ?? 0) + 1;
-  await load(engine);
+  labelsCache.changed();
+  await labelsCache.read(now);
   return { line: input.line, label: input.label };
 }
 

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { ContactStateTallies } from "@/lib/ingest/contact-state";
 import { logger } from "@/lib/log";
-import { runPeriodically, yieldToIngest } from "./periodic";
+import { runAsLeader, type Leadership } from "./leader";
+import { yieldToIngest } from "./periodic";
 
 const DAY_MS = 86_400_000;
 /** Rows per purge transaction: each one holds the write lock for milliseconds, not seconds. */
@@ -129,11 +130,12 @@ export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, 
 const PURGE_EVERY_MS = 60 * 60_000;
 
 /**
- * Purges data older than `days` whole UTC days now and every hour after, until the returned
- * function is called. A failed run (e.g. the disk is full) is logged and retried at the next tick.
+ * Purges data older than `days` whole UTC days now and every hour after while `leader` leads,
+ * until the returned function is called. A failed run (e.g. the disk is full) is logged and
+ * retried at the next tick.
  */
-export function scheduleRetention(sqlite: Database.Database, days: number, everyMs = PURGE_EVERY_MS): () => void {
-  return runPeriodically("retention purge", everyMs, async () => {
+export function scheduleRetention(leader: Leadership, sqlite: Database.Database, days: number, everyMs = PURGE_EVERY_MS): () => void {
+  return runAsLeader(leader, "retention purge", everyMs, async () => {
     const cutoff = retentionCutoff(Date.now(), days);
     const purged = await purgeOlderThan(sqlite, cutoff);
     logger().info({ cutoff: new Date(cutoff).toISOString(), ...purged }, "retention purge done");

@@ -13,6 +13,7 @@ import { readFieldMapping } from "@/lib/ingest/field-mapping";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
+import { Leader } from "@/lib/ops/leader";
 import { scheduleOptimize } from "@/lib/ops/optimize";
 import { scheduleRetention } from "@/lib/ops/retention";
 import { closeReadPool, readPool } from "@/lib/read/pool";
@@ -146,17 +147,22 @@ export async function startServer(): Promise<http.Server> {
     log.info("no account yet: open the setup URL printed above to create the first admin");
   }
 
-  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(handle.sqlite, settings.RETENTION_DAYS) : () => {};
+  // The timers, retention, pruning and timed alert rules run on one instance of a cluster: the
+  // leader's first try is awaited, so a lone instance runs them at once.
+  const leader = new Leader(getEngine());
+  await leader.start();
+  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(leader, handle.sqlite, settings.RETENTION_DAYS) : () => {};
   // Re-deployment plans are sent from a timer in this process, never on the webhook path.
   const redeployWorker = startRedeployWorker();
-  const stopAuthPruning = scheduleAuthPruning(settings.AUDIT_RETENTION_DAYS);
-  const stopIncidentTimers = scheduleIncidentTimers(handle);
-  const stopAlerts = startAlerts();
+  const stopAuthPruning = scheduleAuthPruning(leader, settings.AUDIT_RETENTION_DAYS);
+  const stopIncidentTimers = scheduleIncidentTimers(leader);
+  const stopAlerts = startAlerts(leader);
   exitGracefully(server, () => {
     stopRetention();
     stopAuthPruning();
     stopIncidentTimers();
     stopAlerts();
+    void leader.stop();
     // A call in flight when the process exits is marked unknown at the next start (never re-sent).
     void redeployWorker.stop();
     stopOptimize();

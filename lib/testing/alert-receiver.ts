@@ -16,6 +16,8 @@ export interface ScriptedAnswer {
   headers?: Record<string, string>;
   /** Never answer (the sender times out, or is killed meanwhile). */
   hang?: boolean;
+  /** Answer only once this settles (a test holds sends in flight until it has seen them all). */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -35,10 +37,12 @@ export class AlertReceiver {
       const record: ReceivedRequest = { path, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8"), at: Date.now(), answered: null };
       this.requests.push(record);
       const answer = this.scripts.get(path)?.shift() ?? this.defaults.get(path) ?? { status: 200 };
-      if (!answer.hang) {
+      const reply = () => {
         record.answered = answer.status;
         res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers }).end(answer.status < 300 ? "ok" : "nope");
-      }
+      };
+      if (answer.after) void answer.after.then(reply);
+      else if (!answer.hang) reply();
       this.waiters.splice(0).forEach((w) => w());
     });
   });

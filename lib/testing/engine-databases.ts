@@ -17,6 +17,8 @@ export interface EngineDatabases {
    * CLUSTER_START_TIMEOUT_MS). One database per engine, so caches kept per dialect stay true.
    */
   use(name: EngineName): Promise<Engine>;
+  /** The PostgreSQL database's URL, once `use("postgres")` made it (for tests that open pools of their own). */
+  postgresUrl(): string;
   /** Closes the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
   cleanup(): Promise<void>;
 }
@@ -29,16 +31,21 @@ export function setupEngineDatabases(env: Record<string, string | undefined> = {
   const temp = setupTempDatabase(env);
   let cluster: PgCluster | undefined;
   let postgres: PgEngine | undefined;
+  let url: string | undefined;
   return {
     async use(name) {
       if (name === "postgres" && !postgres) {
         cluster = await startPgCluster();
-        const url = cluster.createDatabase("faultline_test");
+        url = cluster.createDatabase("faultline_test");
         await migratePostgres(url);
         postgres = PgEngine.open(url);
       }
       setEngine(name === "postgres" ? postgres : undefined);
       return getEngine();
+    },
+    postgresUrl() {
+      if (!url) throw new Error('postgresUrl(): call use("postgres") first');
+      return url;
     },
     async cleanup() {
       setEngine(undefined);
