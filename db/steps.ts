@@ -75,3 +75,12 @@ export function perDialect<T>(build: (dialect: Dialect) => T): (dialect: Dialect
     return built;
   };
 }
+
+/**
+ * A map's values in the order of their keys. Rows that every instance's transaction may update
+ * (rollups, sketches) are written in this one order, so two transactions never hold one each
+ * while waiting for the other's (a deadlock, which PostgreSQL resolves by aborting one).
+ */
+export function inKeyOrder<V>(map: ReadonlyMap<string, V>): V[] {
+  return [...map.keys()].sort().map((key) => map.get(key)!);
+}

@@ -95,6 +95,8 @@ const SQL = perDialect((d: Dialect) => ({
   audit: `INSERT INTO audit_log (at, actor_id, actor_email, action, target, detail, ip) VALUES (?, NULL, NULL, ?, ?, ?, NULL)`,
 }));
 
+const incidentKey = (reason: string, lineKey: string, templateKey: string) => `${reason}\u0000${lineKey}\u0000${templateKey}`;
+
 /** A failure as its incident counts it. */
 export interface CountedFailure {
   id: number;
@@ -114,6 +116,8 @@ export interface IncidentListener {
 /** The incidents one ingest transaction touches; one per transaction (or group commit). */
 export class IncidentTallies {
   private readonly byKey = new Map<string, IncidentTally>();
+  /** Rows read (locked on PostgreSQL) ahead by `lock`; null: none existed then. */
+  private readonly stored = new Map<string, StoredIncident | null>();
   private readonly sql: ReturnType<typeof SQL>;
 
   constructor(
@@ -123,16 +127,23 @@ export class IncidentTallies {
     this.sql = SQL(dialect);
   }
 
+  /** Reads (on PostgreSQL: locks) an existing incident ahead of its failures; creates nothing. */
+  *lock(reason: string, lineKey: string, templateKey: string): Steps<void> {
+    const key = incidentKey(reason, lineKey, templateKey);
+    if (!this.stored.has(key)) this.stored.set(key, (yield* get<StoredIncident>(this.sql.find, [reason, lineKey, templateKey])) ?? null);
+  }
+
   /** The incident of a failure's (reason, line, template), created (open) on first sight. */
   *of(reason: string, lineKey: string, templateKey: string, occurredAt: number, receivedAt: number): Steps<IncidentTally> {
-    const key = `${reason}\u0000${lineKey}\u0000${templateKey}`;
+    const key = incidentKey(reason, lineKey, templateKey);
     let tally = this.byKey.get(key);
     if (!tally) {
-      const incidentKey = [reason, lineKey, templateKey];
-      let found = yield* get<StoredIncident>(this.sql.find, incidentKey);
-      const created = found ? undefined : yield* get<{ id: number }>(this.sql.insert, [...incidentKey, occurredAt, occurredAt, receivedAt]);
+      const columns = [reason, lineKey, templateKey];
+      yield* this.lock(reason, lineKey, templateKey);
+      let found = this.stored.get(key) ?? undefined;
+      const created = found ? undefined : yield* get<{ id: number }>(this.sql.insert, [...columns, occurredAt, occurredAt, receivedAt]);
       // Created by another instance since the first read (PostgreSQL): read it, locked, as stored.
-      if (!found && !created) found = yield* get<StoredIncident>(this.sql.find, incidentKey);
+      if (!found && !created) found = yield* get<StoredIncident>(this.sql.find, columns);
       const id = found?.id ?? created!.id;
       if (created) this.listener?.incidentOpened(id);
       tally = {

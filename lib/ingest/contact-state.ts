@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
 import { sqliteDialect } from "@/db/sqlite/engine";
-import { all, perDialect, run, runSteps, type Steps } from "@/db/steps";
+import { all, inKeyOrder, perDialect, run, runSteps, type Steps } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -78,7 +78,7 @@ const SQL = perDialect((d: Dialect) => ({
 }));
 
 /** The first key of PostgreSQL's two-key advisory locks taken on contacts (the second: the contact's hash). */
-const CONTACT_LOCK_SPACE = 16_004;
+export const CONTACT_LOCK_SPACE = 16_004;
 
 const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.lastAt === b.lastAt && a.lastReason === b.lastReason && a.lastDncAt === b.lastDncAt);
@@ -90,6 +90,7 @@ const sameState = (a: ScopeState | undefined, b: ScopeState | undefined) =>
  */
 export class ContactStateChanges {
   private readonly contacts = new Map<string, ContactStates>();
+  private readonly locked = new Set<string>();
   private readonly sql: ReturnType<typeof SQL>;
 
   constructor(dialect: Dialect) {
@@ -100,10 +101,17 @@ export class ContactStateChanges {
    * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
    * change of its "do not contact" status touches scopes other than the failure's four.
    */
+  /** Makes other instances wait for this transaction before they read `contact` (PostgreSQL); once per contact. */
+  *lock(contact: string): Steps<void> {
+    if (!this.sql.lockContact || this.locked.has(contact)) return;
+    yield* all(this.sql.lockContact, [contact]);
+    this.locked.add(contact);
+  }
+
   private *of(contact: string, scopes: readonly [string, string, string, string] | "all"): Steps<ContactStates> {
     let states = this.contacts.get(contact);
     if (!states) {
-      if (this.sql.lockContact) yield* all(this.sql.lockContact, [contact]);
+      yield* this.lock(contact);
       states = { before: new Map(), after: new Map(), read: new Set() };
       this.contacts.set(contact, states);
     }
@@ -187,7 +195,7 @@ export class ContactStateChanges {
         else yield* run(this.sql.forget, [contact, scope]);
       }
     }
-    for (const d of deltas.values()) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
+    for (const d of inKeyOrder(deltas)) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
   }
 }
 

@@ -8,6 +8,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { replaceFieldMapping } from "./field-mapping";
+import { CONTACT_LOCK_SPACE } from "./contact-state";
 import { commitEventsTo } from "./group-commit";
 import { prepareEvent } from "./handle-webhook";
 import { reprocessQuarantined } from "./reprocess";
@@ -287,5 +288,45 @@ describe("on PostgreSQL: two instances ingesting at once", () => {
     expect((await Promise.all(results)).map((r) => r.accepted)).toEqual([5, 7]);
     const incidents = await engine.query<{ id: number; failures: number; first_seen: number }>(`SELECT id, failures, first_seen FROM incidents WHERE line_key = ?`, [line]);
     expect(incidents).toEqual([{ id: incidents[0]!.id, failures: 12, first_seen: Date.parse("2026-11-25T14:02:00Z") }]);
+  });
+
+  it("groups of the same incidents and contacts in random orders from both instances: exact counts, and no deadlock to retry", async () => {
+    const lines = [newLine(), newLine(), newLine()];
+    const cellphones = Array.from({ length: 12 }, newPhone);
+    const shuffled = <T>(items: T[]) => items.map((item) => ({ item, r: Math.random() })).sort((a, b) => a.r - b.r).map(({ item }) => item);
+    const retriesBefore = engine.retries + other.retries;
+    const lowestContact = cellphones.map((c) => `+57${c}`).sort()[0]!;
+    const waiting = async () =>
+      (await one<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      )).n;
+    let stored = 0;
+    for (let round = 0; round < 4; round++) {
+      const events = cellphones.flatMap((cellphone, i) => failures(2, { line: lines[i % lines.length]!, cellphone }));
+      stored += events.length;
+      // A third connection holds the contact every group locks first until both instances wait (overlap proven).
+      let locked!: () => void;
+      let release!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const holder = engine.transaction(async (tx) => {
+        await tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [lowestContact]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const results = Promise.all([commitEventsTo(engine, shuffled(events)), commitEventsTo(other, shuffled(events))]);
+      await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(2);
+      release();
+      await holder;
+      const [a, b] = await results;
+      expect(a.accepted + b.accepted).toBe(events.length);
+    }
+    const incidents = await engine.query<{ failures: number; contacts: number }>(`SELECT failures, contacts FROM incidents WHERE line_key IN (?, ?, ?)`, lines);
+    expect(incidents.reduce((n, i) => n + i.failures, 0)).toBe(stored);
+    expect(incidents.reduce((n, i) => n + i.contacts, 0)).toBe(cellphones.length);
+    expect(await one(`SELECT sum(failures) AS n FROM rollup_day WHERE line IN (?, ?, ?)`, lines)).toEqual({ n: stored });
+    // Incidents, then contacts, each in key order; shared counters at the end, in key order too.
+    expect(engine.retries + other.retries).toBe(retriesBefore);
   });
 });

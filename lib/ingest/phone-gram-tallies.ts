@@ -1,4 +1,4 @@
-import { run, type Steps } from "@/db/steps";
+import { inKeyOrder, run, type Steps } from "@/db/steps";
 import { gramColumn, PHONE_GRAMS, phoneGramPositions } from "@/lib/phone-grams";
 
 const HOUR_MS = 3_600_000;
@@ -56,6 +56,6 @@ export class PhoneGramTallies {
 
   /** Writes every touched row; once, inside the transaction, after the last failure. */
   *flush(): Steps<void> {
-    for (const { table, keys, counts } of this.rows.values()) yield* run(ADD[table], [...keys, ...counts]);
+    for (const { table, keys, counts } of inKeyOrder(this.rows)) yield* run(ADD[table], [...keys, ...counts]);
   }
 }

@@ -2,7 +2,7 @@ import type { DbHandle } from "@/db/client";
 import type { Dialect } from "@/db/engine";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { sqliteDialect } from "@/db/sqlite/engine";
-import { get, perDialect, run, runSteps, type Steps, type Value } from "@/db/steps";
+import { get, inKeyOrder, perDialect, run, runSteps, type Steps, type Value } from "@/db/steps";
 import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, decodeSketch, emptySketch, encodeSketch, mergeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
@@ -111,6 +111,28 @@ export class WriteBatch {
     this.contacts = new ContactStateChanges(dialect);
   }
 
+  /**
+   * Takes ahead, in one order, the rows and locks the events' failures will need: their existing
+   * incidents, then their contacts. On PostgreSQL another instance ingesting the same incidents or
+   * contacts then waits before it holds any of them, instead of each holding one the other waits
+   * for (a deadlock, found only after deadlock_timeout and paid by running a transaction again).
+   */
+  *lockAhead(requests: ReadonlyArray<readonly PreparedEvent[]>): Steps<void> {
+    const incidents = new Map<string, readonly [string, string, string]>();
+    const contacts = new Map<string, string>();
+    for (const events of requests) {
+      for (const { failure: f, problems } of events) {
+        if (!f || problems) continue;
+        const key = [f.reason, f.line ?? "", f.template ?? ""] as const;
+        incidents.set(key.join("\u0000"), key);
+        const contact = f.phoneE164 ?? f.cellphone;
+        if (contact) contacts.set(contact, contact);
+      }
+    }
+    for (const key of inKeyOrder(incidents)) yield* this.incidents.lock(...key);
+    for (const contact of inKeyOrder(contacts)) yield* this.contacts.lock(contact);
+  }
+
   countRollup(table: RollupTable, args: Value[]): void {
     const key = `${table}|${args.join("|")}`;
     const entry = this.rollups.get(key);
@@ -136,15 +158,15 @@ export class WriteBatch {
   /** Writes everything gathered; call once, inside the transaction, after the last event. */
   *flush(): Steps<void> {
     const sql = this.sql;
-    for (const { table, args, n } of this.rollups.values()) yield* run(sql.addToRollup[table], [...args, n]);
+    for (const { table, args, n } of inKeyOrder(this.rollups)) yield* run(sql.addToRollup[table], [...args, n]);
     yield* this.incidents.flush();
     yield* this.phoneGrams.flush();
     yield* this.contacts.flush();
-    for (const pair of this.phones.values()) {
+    for (const pair of inKeyOrder(this.phones)) {
       const added = yield* get<{ id: number }>(sql.insertPhone, pair);
       if (added && sql.indexPhone) yield* run(sql.indexPhone, [added.id, ...pair]);
     }
-    for (const { kind, bucket, reason, added } of this.sketches.values()) yield* this.saveSketch(kind, bucket, reason, added);
+    for (const { kind, bucket, reason, added } of inKeyOrder(this.sketches)) yield* this.saveSketch(kind, bucket, reason, added);
     yield* this.alerts.flush();
   }
 
@@ -275,6 +297,7 @@ export function* writeEvents(batch: WriteBatch, events: readonly PreparedEvent[]
  */
 export function* writeRequests(dialect: Dialect, requests: ReadonlyArray<readonly PreparedEvent[]>): Steps<StoreResult[]> {
   const batch = new WriteBatch(dialect);
+  yield* batch.lockAhead(requests);
   const results: StoreResult[] = [];
   for (const events of requests) results.push(yield* writeEvents(batch, events));
   yield* batch.flush();
