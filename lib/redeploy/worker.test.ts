@@ -11,7 +11,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { until } from "@/lib/testing/until";
-import { sendPlan } from "./actions";
+import { changePlan, sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
 import { getPlan, type PlanDetail } from "./plans";
 import { startRedeployWorker, type RedeployWorkerOptions } from "./worker";
@@ -152,6 +152,25 @@ describe.each(ENGINES)("the re-deployment worker on %s", (engine) => {
     }
     expect(callsOf(polls).map((c) => c.pollId)).toEqual(polls);
     expect(failed.batches.map((b) => b.status)).toEqual(["unknown", "sent"]);
+  });
+
+  it("a batch left sending in a plan paused or cancelled meanwhile is marked unknown once its sender's lease ran out", async () => {
+    const { plan: paused } = await sentPlan(`${engine}_paused`, [`${engine}-p1`, `${engine}-p2`]);
+    const { plan: cancelled } = await sentPlan(`${engine}_cancelled`, [`${engine}-c1`]);
+    const leaseUntil = Date.now() + 500;
+    for (const { id } of [paused, cancelled]) await interrupt(id, "gone-instance", leaseUntil);
+    await changePlan("pause", paused.id, by);
+    await changePlan("cancel", cancelled.id, by);
+    const worker = startRedeployWorker({ pollMs: 20 });
+    try {
+      await until("the batches marked unknown", async () => (await getPlan(cancelled.id)).batches[0]!.status === "unknown" && Date.now());
+      expect(Date.now()).toBeGreaterThanOrEqual(leaseUntil);
+      expect((await getPlan(paused.id)).batches.map((b) => b.status)).toEqual(["unknown", "pending"]);
+    } finally {
+      await worker.stop();
+    }
+    expect((await getPlan(paused.id)).status).toBe("paused");
+    expect(callsOf([`${engine}-p1`, `${engine}-p2`, `${engine}-c1`])).toEqual([]);
   });
 
   it("a lease under its own name (this process restarted: on SQLite always the same name) is taken back at once", async () => {

@@ -67,6 +67,8 @@ type BatchFields = Partial<{ status: string; httpStatus: number | null; id: stri
 /** Nobody holds the plan, its lease ran out, or it is the claimer's own. */
 const FREE = "(p.lease_until IS NULL OR p.lease_until <= ? OR p.lease_owner = ?)";
 
+const INTERRUPTED = "The server stopped during this call; Treble may have received it, so it is not sent again.";
+
 function statements(dialect: Dialect) {
   return {
     /**
@@ -83,9 +85,11 @@ function statements(dialect: Dialect) {
     /** Renews the lease only while this instance still holds it; the plan's row stays locked until commit. */
     renewLease: "UPDATE redeploy_plans SET lease_until = ? WHERE id = ? AND lease_owner = ? RETURNING status",
     releaseLease: "UPDATE redeploy_plans SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-    interrupted: `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?,
-        message = 'The server stopped during this call; Treble may have received it, so it is not sent again.'
-      WHERE plan_id = ? AND status = 'sending'`,
+    interrupted: `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?, message = '${INTERRUPTED}' WHERE plan_id = ? AND status = 'sending'`,
+    /** The same for plans paused or cancelled while their sender was gone: no instance claims them. */
+    interruptedElsewhere: `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?, message = '${INTERRUPTED}'
+      WHERE status = 'sending' AND plan_id IN (SELECT p.id FROM redeploy_plans p
+        WHERE p.id IN (SELECT plan_id FROM redeploy_batches WHERE status = 'sending') AND p.status <> 'sending' AND ${FREE} ${dialect.skipLocked})`,
     tally: `SELECT count(*) AS batches, count(*) FILTER (WHERE status = 'failed') AS failed, count(*) FILTER (WHERE status = 'unknown') AS unknown,
         count(*) FILTER (WHERE status IN ('pending', 'sending')) AS open
       FROM redeploy_batches WHERE plan_id = ?`,
@@ -259,6 +263,8 @@ export function startRedeployWorker(options: RedeployWorkerOptions = {}): Redepl
   /** Leases the next plan with work and does one batch of it. False when there was nothing to do now. */
   async function step(): Promise<boolean> {
     const now = Date.now();
+    const { changes: interrupted } = await engine.exec(sql.interruptedElsewhere, [now, now, owner]);
+    if (interrupted) log.warn({ batches: interrupted }, "re-deployment batches of paused or ended plans interrupted by a stopped instance marked unknown (not sent again)");
     if (now < blockedUntil) return false;
     const plan = await engine.one<{ id: number }>(sql.claimPlan, [owner, now + leaseMs, now, owner, now]);
     if (!plan) return false;
