@@ -578,6 +578,10 @@ export const redeployPlans = sqliteTable(
     /** Why the plan failed or paused by itself. */
     error: text("error"),
     updatedAt: integer("updated_at").notNull(),
+    /** The instance sending the plan now (lib/redeploy/worker.ts); null between its turns. */
+    leaseOwner: text("lease_owner"),
+    /** Until when that instance holds it unless it renews the lease. */
+    leaseUntil: integer("lease_until"),
   },
   (t) => [index("redeploy_plans_status_idx").on(t.status)],
 );

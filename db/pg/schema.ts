@@ -581,6 +581,10 @@ export const redeployPlans = pgTable(
     /** Why the plan failed or paused by itself. */
     error: text("error"),
     updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+    /** The instance sending the plan now (lib/redeploy/worker.ts); null between its turns. */
+    leaseOwner: text("lease_owner"),
+    /** Until when that instance holds it unless it renews the lease. */
+    leaseUntil: bigint("lease_until", { mode: "number" }),
   },
   (t) => [index("redeploy_plans_status_idx").on(t.status)],
 );

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { Dialect, Engine } from "@/db/engine";
 import { logger } from "@/lib/log";
+import { leaseOwner } from "@/lib/ops/lease-owner";
 import type { Notification } from "./notification";
 import type { OutgoingMessage } from "./render";
 import type { ChannelType } from "./rule-schema";
@@ -40,15 +40,6 @@ const MAX_MESSAGES_PER_TURN = 100;
  * longer than one send may take (SEND_TIMEOUT_MS), so a live instance never loses it mid-send.
  */
 export const LEASE_MS = 60_000;
-
-/**
- * The name a process's dispatcher leases under. On PostgreSQL every server process is an instance
- * of its own; on SQLite the server is the only one on its file, so its name never changes: after
- * a crash the restarted server takes back at once what its predecessor held instead of waiting
- * for the leases to expire.
- */
-const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomBytes(6).toString("hex")}`;
-const leaseOwner = (dialect: Dialect) => (dialect.name === "sqlite" ? "sqlite" : PROCESS_OWNER);
 
 interface DueRow {
   id: string;

@@ -12,15 +12,6 @@ import { requireRedeployAvailable } from "./settings";
 import { PLAN_TRANSITIONS, type PlanTransition } from "./states";
 import { wakeRedeployWorker } from "./wake";
 
-/**
- * One statement with `?` placeholders: the same text runs on the engine (the verbs below) and on
- * the worker's synchronous SQLite connection (lib/redeploy/worker.ts), so each rule is written once.
- */
-export interface PlanStatement {
-  sql: string;
-  params: Param[];
-}
-
 export interface TransitionFields {
   by?: string | null;
   error?: string | null;
@@ -37,45 +28,34 @@ const EXTRA_SET: Partial<Record<PlanTransition, (at: number, fields: TransitionF
 };
 
 /**
- * A transition's one conditional UPDATE, derived from PLAN_TRANSITIONS: it returns the plan as
- * changed, or no row when the plan's status does not allow it (nothing written). Of two changes at
- * once, the second finds the status already moved (on PostgreSQL it waits for the first's row
- * lock, then re-checks the condition against the committed row).
+ * Applies a transition in the caller's transaction (the verbs below and the worker,
+ * lib/redeploy/worker.ts): one conditional UPDATE derived from PLAN_TRANSITIONS, returning the
+ * plan as changed, or undefined when the plan's status does not allow it (nothing written). Of two
+ * changes at once, the second finds the status already moved (on PostgreSQL it waits for the
+ * first's row lock, then re-checks the condition against the committed row).
  */
-export function transitionStatement(t: PlanTransition, id: number, at: number, fields: TransitionFields = {}): PlanStatement {
+export function transitionPlan(tx: Queryable, t: PlanTransition, id: number, at: number, fields: TransitionFields = {}): Promise<PlanRow | undefined> {
   const { from, to } = PLAN_TRANSITIONS[t];
   const [extraSql, extraParams] = EXTRA_SET[t]?.(at, fields) ?? ["", []];
-  return {
-    sql: `UPDATE redeploy_plans SET status = '${to}', updated_at = ?${extraSql ? `, ${extraSql}` : ""}
+  return tx.one<PlanRow>(
+    `UPDATE redeploy_plans SET status = '${to}', updated_at = ?${extraSql ? `, ${extraSql}` : ""}
       WHERE id = ? AND status IN (${from.map((s) => `'${s}'`).join(", ")}) RETURNING *`,
-    params: [at, ...extraParams, id],
-  };
+    [at, ...extraParams, id],
+  );
 }
 
 /**
  * When a plan ends (cancelled, failed), batches not yet sent never will be, and their contacts'
  * claims are released: they were not re-deployed. Batches sent or of unknown outcome keep theirs.
  */
-export function closeUnsentBatchesStatements(planId: number, at: number, message: string): PlanStatement[] {
-  return [
-    { sql: "UPDATE redeploy_batches SET status = 'not_sent', finished_at = ?, message = ? WHERE plan_id = ? AND status = 'pending'", params: [at, message, planId] },
-    {
-      sql: `DELETE FROM redeploy_retried WHERE plan_id = ? AND contact IN (
-              SELECT c.contact FROM redeploy_contacts c JOIN redeploy_batches b ON b.plan_id = c.plan_id AND b.seq = c.batch_seq
-              WHERE c.plan_id = ? AND b.status IN ('not_sent', 'failed') AND c.sent_at IS NULL)`,
-      params: [planId, planId],
-    },
-  ];
-}
-
-/** Applies a transition in the caller's engine transaction; undefined when the plan's status does not allow it. */
-function transitionPlan(tx: Queryable, t: PlanTransition, id: number, at: number, fields: TransitionFields = {}): Promise<PlanRow | undefined> {
-  const { sql, params } = transitionStatement(t, id, at, fields);
-  return tx.one<PlanRow>(sql, params);
-}
-
-async function closeUnsentBatches(tx: Queryable, planId: number, at: number, message: string): Promise<void> {
-  for (const { sql, params } of closeUnsentBatchesStatements(planId, at, message)) await tx.exec(sql, params);
+export async function closeUnsentBatches(tx: Queryable, planId: number, at: number, message: string): Promise<void> {
+  await tx.exec("UPDATE redeploy_batches SET status = 'not_sent', finished_at = ?, message = ? WHERE plan_id = ? AND status = 'pending'", [at, message, planId]);
+  await tx.exec(
+    `DELETE FROM redeploy_retried WHERE plan_id = ? AND contact IN (
+       SELECT c.contact FROM redeploy_contacts c JOIN redeploy_batches b ON b.plan_id = c.plan_id AND b.seq = c.batch_seq
+       WHERE c.plan_id = ? AND b.status IN ('not_sent', 'failed') AND c.sent_at IS NULL)`,
+    [planId, planId],
+  );
 }
 
 const sendSchema = z.object({ confirm: z.number({ message: "must be the number of contacts, typed to confirm" }).int("must be a whole number") });

@@ -8,6 +8,7 @@ import { storeEvents } from "@/lib/ingest/store";
 import { startFakeTreble } from "@/lib/testing/fake-treble";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { until } from "@/lib/testing/until";
 import { sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
 import { getPlan } from "./plans";
@@ -37,16 +38,6 @@ function startWorker(): { child: ChildProcess; exited: Promise<NodeJS.Signals | 
 }
 
 const batchStatuses = (planId: number) => getDb().sqlite.prepare("SELECT status FROM redeploy_batches WHERE plan_id = ? ORDER BY seq").pluck().all(planId);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 it("kill -9 mid-plan: after a restart the plan resumes and no recorded batch is sent again", async () => {
   const at = new Date(Date.now() - 3_600_000).toISOString();

@@ -1,15 +1,16 @@
-import type Database from "better-sqlite3";
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
+import type { Dialect, Engine, Queryable } from "@/db/engine";
 import { getSettings } from "@/lib/config";
 import { DO_NOT_CONTACT_CONTACTS_SQL } from "@/lib/export/contacts";
 import { DO_NOT_CONTACT_REASONS } from "@/lib/reasons";
 import { logger } from "@/lib/log";
-import { closeUnsentBatchesStatements, transitionStatement, type TransitionFields } from "./actions";
+import { leaseOwner } from "@/lib/ops/lease-owner";
+import { closeUnsentBatches, transitionPlan } from "./actions";
 import { trebleCountryCode, type SessionKey, type TrebleUser } from "./payload";
 import { isRedeployEnabled, trebleApiKey } from "./settings";
+import type { PlanStatus } from "./states";
 import { deployToPoll, type CallOutcome } from "./treble-client";
-import type { PlanTransition } from "./states";
-import { setRedeployWake } from "./wake";
+import { clearRedeployWake, setRedeployWake } from "./wake";
 
 /** After this many 429/5xx answers (or unreachable attempts) in a row, a batch is given up. */
 export const MAX_ATTEMPTS = 8;
@@ -18,6 +19,11 @@ const MAX_BACKOFF_MS = 60_000;
 const MAX_RETRY_AFTER_MS = 15 * 60_000;
 /** Plans are looked at this often even when nobody wakes the worker (resume after restart, backoff). */
 const POLL_MS = 1000;
+/**
+ * How much longer than one Treble call may take (TREBLE_API_TIMEOUT_MS) a plan's lease lasts: it is
+ * renewed as a batch is marked `sending`, so a live instance records the answer while it holds it.
+ */
+const LEASE_MARGIN_MS = 60_000;
 
 /** Exponential backoff: 1 s, 2 s, 4 s … up to a minute; Treble's Retry-After when it gave one. */
 export function backoffMs(attempts: number, retryAfterMs: number | null): number {
@@ -34,11 +40,9 @@ interface ContactRow {
   dnc: number;
 }
 
-interface Picked {
-  planId: number;
+interface Batch {
   seq: number;
-  pollId: string;
-  attempts: number;
+  poll_id: string;
 }
 
 export interface RedeployWorker {
@@ -48,170 +52,201 @@ export interface RedeployWorker {
   stop(): Promise<void>;
 }
 
-// The worker claims, sends and records batches on the synchronous SQLite connection (until step 6
-// of docs/postgresql.md: claiming across instances); its plan transitions and the closing of a
-// plan's unsent batches are the verbs' own statements (./actions.ts), run here synchronously.
-function transitionPlan(sqlite: Database.Database, t: PlanTransition, id: number, at: number, fields?: TransitionFields): void {
-  const { sql, params } = transitionStatement(t, id, at, fields);
-  sqlite.prepare(sql).get(...params);
+export interface RedeployWorkerOptions {
+  pollMs?: number;
+  /** Where plans are read and written (default: getEngine()); tests run two instances on two pools. */
+  engine?: Engine;
+  /** The name it leases plans under (default: leaseOwner(engine.dialect)). */
+  owner?: string;
+  /** How long a plan's lease lasts unless renewed (default: TREBLE_API_TIMEOUT_MS + LEASE_MARGIN_MS). */
+  leaseMs?: number;
 }
 
-function closeUnsentBatches(sqlite: Database.Database, planId: number, at: number, message: string): void {
-  for (const { sql, params } of closeUnsentBatchesStatements(planId, at, message)) sqlite.prepare(sql).run(...params);
+type BatchFields = Partial<{ status: string; httpStatus: number | null; id: string | null; batchId: string | null; conversations: string | null; skipped: number; message: string | null; nextAttemptAt: number }>;
+
+/** Nobody holds the plan, its lease ran out, or it is the claimer's own. */
+const FREE = "(p.lease_until IS NULL OR p.lease_until <= ? OR p.lease_owner = ?)";
+
+const INTERRUPTED = "The server stopped during this call; Treble may have received it, so it is not sent again.";
+
+function statements(dialect: Dialect) {
+  return {
+    /**
+     * Leases the first plan being sent that has something to do now (a batch due, one left
+     * `sending` by a holder that is gone, or nothing left so it ends) and that no other instance
+     * holds; a plan whose row another transaction has locked is passed over, not waited for.
+     */
+    claimPlan: `UPDATE redeploy_plans SET lease_owner = ?, lease_until = ?
+      WHERE id IN (SELECT p.id FROM redeploy_plans p WHERE p.status = 'sending' AND ${FREE}
+        AND (EXISTS (SELECT 1 FROM redeploy_batches b WHERE b.plan_id = p.id AND (b.status = 'sending' OR (b.status = 'pending' AND b.next_attempt_at <= ?)))
+          OR NOT EXISTS (SELECT 1 FROM redeploy_batches b WHERE b.plan_id = p.id AND b.status IN ('pending', 'sending')))
+        ORDER BY p.id LIMIT 1 ${dialect.skipLocked})
+      RETURNING id`,
+    /** Renews the lease only while this instance still holds it; the plan's row stays locked until commit. */
+    renewLease: "UPDATE redeploy_plans SET lease_until = ? WHERE id = ? AND lease_owner = ? RETURNING status",
+    releaseLease: "UPDATE redeploy_plans SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+    interrupted: `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?, message = '${INTERRUPTED}' WHERE plan_id = ? AND status = 'sending'`,
+    /** The same for plans paused or cancelled while their sender was gone: no instance claims them. */
+    interruptedElsewhere: `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?, message = '${INTERRUPTED}'
+      WHERE status = 'sending' AND plan_id IN (SELECT p.id FROM redeploy_plans p
+        WHERE p.id IN (SELECT plan_id FROM redeploy_batches WHERE status = 'sending') AND p.status <> 'sending' AND ${FREE} ${dialect.skipLocked})`,
+    tally: `SELECT count(*) AS batches, count(*) FILTER (WHERE status = 'failed') AS failed, count(*) FILTER (WHERE status = 'unknown') AS unknown,
+        count(*) FILTER (WHERE status IN ('pending', 'sending')) AS open
+      FROM redeploy_batches WHERE plan_id = ?`,
+    nextBatch: "SELECT seq, poll_id FROM redeploy_batches WHERE plan_id = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1",
+    markSending: `UPDATE redeploy_batches SET status = 'sending', attempts = attempts + 1, started_at = ?, message = NULL
+      WHERE plan_id = ? AND seq = ? AND status = 'pending' RETURNING attempts`,
+    maxFailureId: "SELECT coalesce(max(id), 0) AS upper FROM failures",
+    batchContacts: `SELECT contact, country_code, cellphone, session_keys, eta, CASE WHEN contact IN (${DO_NOT_CONTACT_CONTACTS_SQL}) THEN 1 ELSE 0 END AS dnc
+      FROM redeploy_contacts WHERE plan_id = ? AND batch_seq = ? ORDER BY contact`,
+    recordBatch: `UPDATE redeploy_batches SET status = ?, finished_at = ?, http_status = ?, treble_id = ?, treble_batch_id = ?, conversation_ids = ?,
+        skipped = ?, message = ?, next_attempt_at = ?
+      WHERE plan_id = ? AND seq = ? AND status = 'sending'`,
+    markContactsSent: `UPDATE redeploy_contacts SET sent_at = ? WHERE plan_id = ? AND contact IN ${dialect.jsonArrayValues("text")}`,
+    sendingPlans: "SELECT id FROM redeploy_plans WHERE status = 'sending'",
+  };
 }
 
 /**
- * Marks batches left `sending` by a process that died mid-call as `unknown`: Treble may have taken
- * them, so they are never sent again. Only one server process runs a worker per database.
+ * Sends the batches of plans being sent, one call at a time per instance, off the webhook path: a
+ * timer in the server process. Each batch is recorded `sending` before its call and with Treble's
+ * answer after it, in their own transactions.
+ *
+ * Across instances (PostgreSQL) a plan is worked by one instance at a time: it first leases the
+ * plan (`redeploy_plans.lease_owner/lease_until`, claimed by one `UPDATE … WHERE id IN (SELECT …
+ * FOR UPDATE SKIP LOCKED) RETURNING`), and every write of a batch's progress is made in a
+ * transaction that first renews that lease (`AND lease_owner = ?`, which also locks the plan's
+ * row): an instance that lost its lease writes nothing. The lease is released after each batch.
+ *
+ * Treble never gets a contact twice: a batch goes out only after its `pending → sending` change is
+ * committed (one conditional UPDATE, so one instance wins it), and a `sending` batch never goes back
+ * to `pending` except by its sender recording a 429/5xx (Treble did not take it). Whoever next holds
+ * a plan whose batch is still `sending` — the restarted server on SQLite at once (one fixed owner),
+ * another instance once a crashed one's lease ran out — marks it `unknown`, never sent again.
  */
-export function recoverInterruptedBatches(sqlite: Database.Database, at = Date.now()): number {
-  return sqlite
-    .prepare(
-      `UPDATE redeploy_batches SET status = 'unknown', finished_at = ?,
-         message = 'The server stopped during this call; Treble may have received it, so it is not sent again.'
-       WHERE status = 'sending'`,
-    )
-    .run(at).changes;
-}
-
-/** Ends plans that have nothing left to send: done when every batch went out, failed otherwise. */
-function finishPlans(sqlite: Database.Database, at: number): void {
-  const plans = sqlite
-    .prepare(
-      `SELECT p.id, count(b.seq) AS batches, sum(b.status = 'sent') AS sent, sum(b.status = 'failed') AS failed, sum(b.status = 'unknown') AS unknown
-       FROM redeploy_plans p LEFT JOIN redeploy_batches b ON b.plan_id = p.id
-       WHERE p.status = 'sending' AND NOT EXISTS (SELECT 1 FROM redeploy_batches x WHERE x.plan_id = p.id AND x.status IN ('pending', 'sending'))
-       GROUP BY p.id`,
-    )
-    .all() as Array<{ id: number; batches: number; sent: number | null; failed: number | null; unknown: number | null }>;
-  for (const p of plans) {
-    const failed = p.failed ?? 0;
-    const unknown = p.unknown ?? 0;
-    sqlite.transaction(() => {
-      if (failed + unknown === 0) transitionPlan(sqlite, "finish", p.id, at);
-      else {
-        const parts = [failed ? `${failed} refused by Treble` : "", unknown ? `${unknown} of unknown outcome (not sent again)` : ""].filter(Boolean);
-        transitionPlan(sqlite, "fail", p.id, at, { error: `${failed + unknown} of ${p.batches} batches were not delivered: ${parts.join(", ")}. See each batch's message.` });
-        closeUnsentBatches(sqlite, p.id, at, "Plan ended.");
-      }
-    })();
-    logger().info({ planId: p.id, batches: p.batches, failed, unknown }, "re-deployment plan finished");
-  }
-}
-
-/**
- * Sends the batches of plans being sent, one call at a time (so at most one call per API key is
- * in flight), off the webhook path: a timer in the server process. Each batch is recorded
- * `sending` before its call and with Treble's answer after it, in their own transactions.
- */
-export function startRedeployWorker(options: { pollMs?: number } = {}): RedeployWorker {
-  const { sqlite } = getDb();
+export function startRedeployWorker(options: RedeployWorkerOptions = {}): RedeployWorker {
+  const engine = options.engine ?? getEngine();
+  const owner = options.owner ?? leaseOwner(engine.dialect);
+  const leaseMs = options.leaseMs ?? getSettings().TREBLE_API_TIMEOUT_MS + LEASE_MARGIN_MS;
+  const sql = statements(engine.dialect);
   const log = logger();
-  const recovered = recoverInterruptedBatches(sqlite);
-  if (recovered) log.warn({ batches: recovered }, "re-deployment batches interrupted by a restart marked unknown (not sent again)");
-
-  const pickBatch = sqlite.prepare(
-    `SELECT b.plan_id AS planId, b.seq, b.poll_id AS pollId, b.attempts FROM redeploy_batches b JOIN redeploy_plans p ON p.id = b.plan_id
-     WHERE p.status = 'sending' AND b.status = 'pending' AND b.next_attempt_at <= ? ORDER BY b.plan_id, b.seq LIMIT 1`,
-  );
-  const markSending = sqlite.prepare(
-    `UPDATE redeploy_batches SET status = 'sending', attempts = attempts + 1, started_at = ?, message = NULL
-     WHERE plan_id = ? AND seq = ? AND status = 'pending' AND (SELECT status FROM redeploy_plans WHERE id = plan_id) = 'sending' RETURNING attempts`,
-  );
-  const batchContacts = sqlite.prepare(
-    `SELECT contact, country_code, cellphone, session_keys, eta, contact IN (${DO_NOT_CONTACT_CONTACTS_SQL}) AS dnc
-     FROM redeploy_contacts WHERE plan_id = ? AND batch_seq = ? ORDER BY contact`,
-  );
-  const maxFailureId = sqlite.prepare("SELECT coalesce(max(id), 0) FROM failures").pluck();
-  const updateBatch = sqlite.prepare(
-    `UPDATE redeploy_batches SET status = @status, finished_at = @at, http_status = @httpStatus, treble_id = @id, treble_batch_id = @batchId,
-       conversation_ids = @conversations, skipped = @skipped, message = @message, next_attempt_at = @nextAttemptAt
-     WHERE plan_id = @planId AND seq = @seq`,
-  );
-  const markContactSent = sqlite.prepare("UPDATE redeploy_contacts SET sent_at = ? WHERE plan_id = ? AND contact = ?");
 
   let stopped = false;
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
-  /** One API key's calls wait here after a 429/5xx, whichever plan's batch is next. */
+  /** This instance's calls wait here after a 429/5xx, whichever plan's batch is next. */
   let blockedUntil = 0;
 
-  const setBatch = (b: Picked, at: number, fields: Partial<{ status: string; httpStatus: number | null; id: string | null; batchId: string | null; conversations: string | null; skipped: number; message: string | null; nextAttemptAt: number }>) =>
-    updateBatch.run({
-      planId: b.planId,
-      seq: b.seq,
-      at,
-      status: "failed",
-      httpStatus: null,
-      id: null,
-      batchId: null,
-      conversations: null,
-      skipped: 0,
-      message: null,
-      nextAttemptAt: 0,
-      ...fields,
+  /**
+   * Runs `write` in one transaction that first renews the plan's lease; undefined, with nothing
+   * written, when the lease has passed to another instance.
+   */
+  function whileHeld<T>(planId: number, at: number, write: (tx: Queryable, status: PlanStatus) => Promise<T>): Promise<T | undefined> {
+    return engine.transaction(async (tx) => {
+      const held = await tx.one<{ status: PlanStatus }>(sql.renewLease, [at + leaseMs, planId, owner]);
+      return held ? write(tx, held.status) : undefined;
     });
-
-  function record(b: Picked, attempts: number, sentTo: string[], skipped: number, outcome: CallOutcome): void {
-    const at = Date.now();
-    sqlite.transaction(() => {
-      if (outcome.kind === "accepted") {
-        setBatch(b, at, { status: "sent", httpStatus: outcome.status, id: outcome.id, batchId: outcome.batchId, conversations: JSON.stringify(outcome.conversationsId), skipped, message: outcome.message });
-        for (const contact of sentTo) markContactSent.run(at, b.planId, contact);
-        return;
-      }
-      if (outcome.kind === "no_answer") {
-        setBatch(b, at, { status: "unknown", skipped, message: `${outcome.message} Treble may have received it, so it is not sent again.` });
-        transitionPlan(sqlite, "pause", b.planId, at, { error: `Batch ${b.seq}: ${outcome.message} It is not sent again; resume to go on with the other batches.` });
-        return;
-      }
-      const retryable = outcome.kind === "unreachable" || outcome.status === 429 || outcome.status >= 500;
-      if (retryable && attempts < MAX_ATTEMPTS) {
-        const wait = backoffMs(attempts, outcome.kind === "refused" ? outcome.retryAfterMs : null);
-        blockedUntil = at + wait;
-        const said = outcome.kind === "refused" ? `Treble answered ${outcome.status} (${outcome.message})` : outcome.message;
-        setBatch(b, at, { status: "pending", httpStatus: outcome.kind === "refused" ? outcome.status : null, message: `${said}; retrying in ${Math.ceil(wait / 1000)} s.`, nextAttemptAt: at + wait });
-        return;
-      }
-      const httpStatus = outcome.kind === "refused" ? outcome.status : null;
-      const said = outcome.kind === "refused" ? `Treble answered ${outcome.status}: ${outcome.message}` : outcome.message;
-      setBatch(b, at, { status: "failed", httpStatus, skipped, message: retryable ? `${said} (gave up after ${attempts} attempts)` : said });
-      if (httpStatus === 401 || httpStatus === 403) {
-        transitionPlan(sqlite, "fail", b.planId, at, {
-          error: `Treble refused the API key (${httpStatus}: ${outcome.kind === "refused" ? outcome.message : ""}). Check TREBLE_API_KEY or the key under Settings → Re-deployment; no further batches were sent.`,
-        });
-        closeUnsentBatches(sqlite, b.planId, at, "Not sent: Treble refused the API key.");
-      }
-    })();
-    log.info({ planId: b.planId, batch: b.seq, outcome: outcome.kind, status: "status" in outcome ? outcome.status : undefined }, "re-deployment batch call");
   }
 
-  /** One batch, start to finish; false when there was nothing to do now. */
-  async function step(): Promise<boolean> {
+  function recordBatch(tx: Queryable, planId: number, seq: number, at: number, fields: BatchFields) {
+    const f = { status: "failed", httpStatus: null, id: null, batchId: null, conversations: null, skipped: 0, message: null, nextAttemptAt: 0, ...fields };
+    return tx.exec(sql.recordBatch, [f.status, at, f.httpStatus, f.id, f.batchId, f.conversations, f.skipped, f.message, f.nextAttemptAt, planId, seq]);
+  }
+
+  /** Ends a plan with nothing left to send: done when every batch went out, failed otherwise. */
+  async function endIfNothingLeft(tx: Queryable, planId: number, at: number): Promise<{ batches: number; failed: number; unknown: number } | undefined> {
+    const tally = (await tx.one<{ batches: number; failed: number; unknown: number; open: number }>(sql.tally, [planId]))!;
+    if (tally.open) return undefined;
+    const { batches, failed, unknown } = tally;
+    if (failed + unknown === 0) await transitionPlan(tx, "finish", planId, at);
+    else {
+      const parts = [failed ? `${failed} refused by Treble` : "", unknown ? `${unknown} of unknown outcome (not sent again)` : ""].filter(Boolean);
+      await transitionPlan(tx, "fail", planId, at, { error: `${failed + unknown} of ${batches} batches were not delivered: ${parts.join(", ")}. See each batch's message.` });
+      await closeUnsentBatches(tx, planId, at, "Plan ended.");
+    }
+    return { batches, failed, unknown };
+  }
+
+  /** Writes Treble's answer while the lease is held; false when it was lost (nothing written). */
+  async function record(planId: number, seq: number, attempts: number, sentTo: string[], skipped: number, outcome: CallOutcome): Promise<boolean> {
+    const at = Date.now();
+    const retryable = outcome.kind === "unreachable" || (outcome.kind === "refused" && (outcome.status === 429 || outcome.status >= 500));
+    const retryInMs = retryable && attempts < MAX_ATTEMPTS ? backoffMs(attempts, outcome.kind === "refused" ? outcome.retryAfterMs : null) : null;
+    const recorded = await whileHeld(planId, at, async (tx) => {
+      if (outcome.kind === "accepted") {
+        await recordBatch(tx, planId, seq, at, { status: "sent", httpStatus: outcome.status, id: outcome.id, batchId: outcome.batchId, conversations: JSON.stringify(outcome.conversationsId), skipped, message: outcome.message });
+        await tx.exec(sql.markContactsSent, [at, planId, JSON.stringify(sentTo)]);
+        return true;
+      }
+      if (outcome.kind === "no_answer") {
+        await recordBatch(tx, planId, seq, at, { status: "unknown", skipped, message: `${outcome.message} Treble may have received it, so it is not sent again.` });
+        await transitionPlan(tx, "pause", planId, at, { error: `Batch ${seq}: ${outcome.message} It is not sent again; resume to go on with the other batches.` });
+        return true;
+      }
+      const httpStatus = outcome.kind === "refused" ? outcome.status : null;
+      if (retryInMs !== null) {
+        const said = outcome.kind === "refused" ? `Treble answered ${outcome.status} (${outcome.message})` : outcome.message;
+        await recordBatch(tx, planId, seq, at, { status: "pending", httpStatus, message: `${said}; retrying in ${Math.ceil(retryInMs / 1000)} s.`, nextAttemptAt: at + retryInMs });
+        return true;
+      }
+      const said = outcome.kind === "refused" ? `Treble answered ${outcome.status}: ${outcome.message}` : outcome.message;
+      await recordBatch(tx, planId, seq, at, { status: "failed", httpStatus, skipped, message: retryable ? `${said} (gave up after ${attempts} attempts)` : said });
+      if (httpStatus === 401 || httpStatus === 403) {
+        await transitionPlan(tx, "fail", planId, at, {
+          error: `Treble refused the API key (${httpStatus}: ${outcome.kind === "refused" ? outcome.message : ""}). Check TREBLE_API_KEY or the key under Settings → Re-deployment; no further batches were sent.`,
+        });
+        await closeUnsentBatches(tx, planId, at, "Not sent: Treble refused the API key.");
+      }
+      return true;
+    });
+    if (retryInMs !== null) blockedUntil = at + retryInMs;
+    log.info({ planId, batch: seq, outcome: outcome.kind, status: "status" in outcome ? outcome.status : undefined }, "re-deployment batch call");
+    if (!recorded) log.warn({ planId, batch: seq }, "re-deployment batch outcome not recorded: the plan's lease had passed to another instance, which marks the batch unknown");
+    return recorded ?? false;
+  }
+
+  /** Pauses every plan being sent when sending is no longer possible (the feature off, no key). */
+  async function pauseAll(why: string, at: number): Promise<void> {
+    await engine.transaction(async (tx) => {
+      for (const { id } of await tx.query<{ id: number }>(sql.sendingPlans)) await transitionPlan(tx, "pause", id, at, { error: why });
+    });
+  }
+
+  /** One turn on a leased plan: at most one batch. True when it did something. */
+  async function workPlan(planId: number): Promise<boolean> {
     const now = Date.now();
-    finishPlans(sqlite, now);
-    if (now < blockedUntil) return false;
-    const picked = pickBatch.get(now) as Picked | undefined;
-    if (!picked) return false;
+    const settled = await whileHeld(planId, now, async (tx) => {
+      const interrupted = (await tx.exec(sql.interrupted, [now, planId])).changes;
+      return { interrupted, ended: await endIfNothingLeft(tx, planId, now) };
+    });
+    if (!settled) return false;
+    if (settled.interrupted) log.warn({ planId, batches: settled.interrupted }, "re-deployment batches interrupted by a stopped instance marked unknown (not sent again)");
+    if (settled.ended) {
+      log.info({ planId, ...settled.ended }, "re-deployment plan finished");
+      return true;
+    }
+    const batch = await engine.one<Batch>(sql.nextBatch, [planId, now]);
+    if (!batch) return settled.interrupted > 0;
     const { key } = await trebleApiKey();
     if (!(await isRedeployEnabled()) || !key) {
-      const why = key ? "Re-deployment was disabled by an admin." : "No Treble API key is available any more.";
-      sqlite.transaction(() => {
-        for (const id of sqlite.prepare("SELECT id FROM redeploy_plans WHERE status = 'sending'").pluck().all() as number[]) transitionPlan(sqlite, "pause", id, now, { error: why });
-      })();
+      await pauseAll(key ? "Re-deployment was disabled by an admin." : "No Treble API key is available any more.", now);
       return false;
     }
-    const claimed = sqlite.transaction(() => {
-      const row = markSending.get(now, picked.planId, picked.seq) as { attempts: number } | undefined;
-      if (!row) return null;
-      return { attempts: row.attempts, contacts: batchContacts.all(...DO_NOT_CONTACT_REASONS, maxFailureId.get(), picked.planId, picked.seq) as ContactRow[] };
-    })();
-    if (!claimed) return true;
+    const claimed = await whileHeld(planId, now, async (tx, status) => {
+      if (status !== "sending") return undefined;
+      const marked = await tx.one<{ attempts: number }>(sql.markSending, [now, planId, batch.seq]);
+      if (!marked) return undefined;
+      const { upper } = (await tx.one<{ upper: number }>(sql.maxFailureId))!;
+      return { attempts: marked.attempts, contacts: await tx.query<ContactRow>(sql.batchContacts, [...DO_NOT_CONTACT_REASONS, upper, planId, batch.seq]) };
+    });
+    if (!claimed) return false;
     // Safety at the last moment: a "do not contact" failure that arrived after the send is obeyed.
     const sendable = claimed.contacts.filter((c) => !c.dnc);
     const skipped = claimed.contacts.length - sendable.length;
     if (sendable.length === 0) {
-      setBatch(picked, Date.now(), { status: "not_sent", skipped, message: 'Every contact of this batch got a "do not contact" failure; nothing sent.' });
+      await whileHeld(planId, Date.now(), (tx) =>
+        recordBatch(tx, planId, batch.seq, Date.now(), { status: "not_sent", skipped, message: 'Every contact of this batch got a "do not contact" failure; nothing sent.' }),
+      );
       return true;
     }
     const users: TrebleUser[] = sendable.map((c) => ({
@@ -221,9 +256,24 @@ export function startRedeployWorker(options: { pollMs?: number } = {}): Redeploy
       ...(c.eta === null ? {} : { deployment_eta: c.eta }),
     }));
     const { TREBLE_API_URL, TREBLE_API_TIMEOUT_MS } = getSettings();
-    const outcome = await deployToPoll(TREBLE_API_URL, key, picked.pollId, users, TREBLE_API_TIMEOUT_MS);
-    record(picked, claimed.attempts, sendable.map((c) => c.contact), skipped, outcome);
-    return true;
+    const outcome = await deployToPoll(TREBLE_API_URL, key, batch.poll_id, users, TREBLE_API_TIMEOUT_MS);
+    return record(planId, batch.seq, claimed.attempts, sendable.map((c) => c.contact), skipped, outcome);
+  }
+
+  /** Leases the next plan with work and does one batch of it. False when there was nothing to do now. */
+  async function step(): Promise<boolean> {
+    const now = Date.now();
+    const { changes: interrupted } = await engine.exec(sql.interruptedElsewhere, [now, now, owner]);
+    if (interrupted) log.warn({ batches: interrupted }, "re-deployment batches of paused or ended plans interrupted by a stopped instance marked unknown (not sent again)");
+    if (now < blockedUntil) return false;
+    const plan = await engine.one<{ id: number }>(sql.claimPlan, [owner, now + leaseMs, now, owner, now]);
+    if (!plan) return false;
+    try {
+      return await workPlan(plan.id);
+    } finally {
+      // Between batches any instance may take the plan (a call in flight holds it, not a whole plan).
+      await engine.exec(sql.releaseLease, [plan.id, owner]);
+    }
   }
 
   async function drain(): Promise<void> {
@@ -258,7 +308,7 @@ export function startRedeployWorker(options: { pollMs?: number } = {}): Redeploy
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      setRedeployWake(undefined);
+      clearRedeployWake(wake);
       await running;
     },
   };

@@ -163,7 +163,7 @@ export async function startServer(): Promise<http.Server> {
     stopIncidentTimers();
     stopAlerts();
     void leader.stop();
-    // A call in flight when the process exits is marked unknown at the next start (never re-sent).
+    // A call in flight when the process exits is marked unknown by whoever next holds its plan (never re-sent).
     void redeployWorker.stop();
     stopOptimize();
   });

@@ -14,12 +14,14 @@ export interface ReceivedCall {
   pollId: string;
   authorization: string | undefined;
   users: Array<{ cellphone: string; country_code: string; user_session_keys: Array<{ key: string; value: unknown }>; deployment_eta?: number }>;
-  /** What the fake answered (null: it hung). */
+  /** What the fake answered (null: it hung, or has not answered yet). */
   status: number | null;
+  /** When it answered. */
+  answeredAt: number | null;
 }
 
 /** What to do with the n-th well-formed call (1-based): answer normally, or something else. */
-export type Behaviour = "ok" | "hang" | { okAfterMs: number } | { status: number; headers?: Record<string, string>; body?: unknown };
+export type Behaviour = "ok" | "hang" | { okAfterMs: number } | { okWhen: Promise<unknown> } | { status: number; headers?: Record<string, string>; body?: unknown };
 
 export interface FakeTreble {
   url: string;
@@ -91,6 +93,7 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
         authorization: req.headers.authorization,
         users: ((body as { users?: ReceivedCall["users"] } | undefined)?.users ?? []) as ReceivedCall["users"],
         status: null,
+        answeredAt: null,
       };
       calls.push(call);
       for (const w of waiters.filter((w) => calls.length >= w.count)) {
@@ -99,6 +102,7 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
       }
       const reply = (status: number, payload: unknown, headers?: Record<string, string>) => {
         call.status = status;
+        call.answeredAt = Date.now();
         answer(status, payload, headers);
       };
       if (req.headers.authorization !== apiKey) return reply(401, { error: "Unauthorized", message: "Invalid API key" });
@@ -112,16 +116,15 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
       }
       if (behaviour !== "ok" && "status" in behaviour) return reply(behaviour.status, behaviour.body ?? { error: "Error", message: `status ${behaviour.status}` }, behaviour.headers);
       const n = wellFormed;
-      setTimeout(
-        () =>
-          reply(200, {
-            message: "Deployment created",
-            id: `dep_${n}`,
-            batch_id: `batch_${n}`,
-            conversations_id: call.users.map((_, i) => `conv_${n}_${i}`),
-          }),
-        behaviour === "ok" ? (options.delayMs ?? 0) : behaviour.okAfterMs,
-      );
+      const accept = () =>
+        reply(200, {
+          message: "Deployment created",
+          id: `dep_${n}`,
+          batch_id: `batch_${n}`,
+          conversations_id: call.users.map((_, i) => `conv_${n}_${i}`),
+        });
+      if (behaviour !== "ok" && "okWhen" in behaviour) void behaviour.okWhen.then(accept);
+      else setTimeout(accept, behaviour === "ok" ? (options.delayMs ?? 0) : behaviour.okAfterMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));

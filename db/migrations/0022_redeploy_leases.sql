@@ -1,0 +1,2 @@
+ALTER TABLE `redeploy_plans` ADD `lease_owner` text;--> statement-breakpoint
+ALTER TABLE `redeploy_plans` ADD `lease_until` integer;
