@@ -67,6 +67,14 @@ type BatchFields = Partial<{ status: string; httpStatus: number | null; id: stri
 /** Nobody holds the plan, its lease ran out, or it is the claimer's own. */
 const FREE = "(p.lease_until IS NULL OR p.lease_until <= ? OR p.lease_owner = ?)";
 
+/**
+ * Serializes claims across instances on PostgreSQL (a transaction-level advisory lock, apart from
+ * LEADER_LOCK_KEY and MIGRATION_LOCK_KEY), so a claim sees every lease committed before it: the
+ * "no call in flight on another instance" condition then holds cluster-wide. SQLite's write
+ * transactions take turns already.
+ */
+export const CLAIM_LOCK_KEY = 7_346_512_003;
+
 const INTERRUPTED = "The server stopped during this call; Treble may have received it, so it is not sent again.";
 
 function statements(dialect: Dialect) {
@@ -76,8 +84,14 @@ function statements(dialect: Dialect) {
      * `sending` by a holder that is gone, or nothing left so it ends) and that no other instance
      * holds; a plan whose row another transaction has locked is passed over, not waited for.
      */
+    serializeClaims: dialect.name === "postgres" ? `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})` : null,
+    /**
+     * …and only while no other instance holds a plan: one call to Treble in flight per API key
+     * across the cluster (Treble's rate limits are per key), as within one instance.
+     */
     claimPlan: `UPDATE redeploy_plans SET lease_owner = ?, lease_until = ?
-      WHERE id IN (SELECT p.id FROM redeploy_plans p WHERE p.status = 'sending' AND ${FREE}
+      WHERE NOT EXISTS (SELECT 1 FROM redeploy_plans o WHERE o.lease_owner <> ? AND o.lease_until > ?)
+        AND id IN (SELECT p.id FROM redeploy_plans p WHERE p.status = 'sending' AND ${FREE}
         AND (EXISTS (SELECT 1 FROM redeploy_batches b WHERE b.plan_id = p.id AND (b.status = 'sending' OR (b.status = 'pending' AND b.next_attempt_at <= ?)))
           OR NOT EXISTS (SELECT 1 FROM redeploy_batches b WHERE b.plan_id = p.id AND b.status IN ('pending', 'sending')))
         ORDER BY p.id LIMIT 1 ${dialect.skipLocked})
@@ -108,15 +122,18 @@ function statements(dialect: Dialect) {
 }
 
 /**
- * Sends the batches of plans being sent, one call at a time per instance, off the webhook path: a
+ * Sends the batches of plans being sent, one call at a time, off the webhook path: a
  * timer in the server process. Each batch is recorded `sending` before its call and with Treble's
  * answer after it, in their own transactions.
  *
- * Across instances (PostgreSQL) a plan is worked by one instance at a time: it first leases the
- * plan (`redeploy_plans.lease_owner/lease_until`, claimed by one `UPDATE … WHERE id IN (SELECT …
- * FOR UPDATE SKIP LOCKED) RETURNING`), and every write of a batch's progress is made in a
- * transaction that first renews that lease (`AND lease_owner = ?`, which also locks the plan's
- * row): an instance that lost its lease writes nothing. The lease is released after each batch.
+ * Across instances (PostgreSQL) one instance at a time works a plan, and only while no other
+ * instance holds one (one call in flight per API key in the cluster): it first leases the plan
+ * (`redeploy_plans.lease_owner/lease_until`, claimed by one `UPDATE … WHERE id IN (SELECT … FOR
+ * UPDATE SKIP LOCKED) RETURNING` under CLAIM_LOCK_KEY), and every write of a batch's progress is
+ * made in a transaction that first renews that lease (`AND lease_owner = ?`, which also locks the
+ * plan's row): an instance that lost its lease writes nothing. The lease is released after each
+ * batch. A 429/5xx delays that batch on every instance; the instance that got it also waits before
+ * its next call (`blockedUntil`), while another instance may call for another plan meanwhile.
  *
  * Treble never gets a contact twice: a batch goes out only after its `pending → sending` change is
  * committed (one conditional UPDATE, so one instance wins it), and a `sending` batch never goes back
@@ -266,7 +283,10 @@ export function startRedeployWorker(options: RedeployWorkerOptions = {}): Redepl
     const { changes: interrupted } = await engine.exec(sql.interruptedElsewhere, [now, now, owner]);
     if (interrupted) log.warn({ batches: interrupted }, "re-deployment batches of paused or ended plans interrupted by a stopped instance marked unknown (not sent again)");
     if (now < blockedUntil) return false;
-    const plan = await engine.one<{ id: number }>(sql.claimPlan, [owner, now + leaseMs, now, owner, now]);
+    const plan = await engine.transaction(async (tx) => {
+      if (sql.serializeClaims) await tx.one(sql.serializeClaims);
+      return tx.one<{ id: number }>(sql.claimPlan, [owner, now + leaseMs, owner, now, now, owner, now]);
+    });
     if (!plan) return false;
     try {
       return await workPlan(plan.id);
