@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { getDb, getEngine } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { InvalidInputError } from "@/lib/http/errors";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
@@ -24,18 +24,18 @@ describe.each(ENGINES)("field mapping on %s", (engine) => {
 
   it("is empty until set; a replacement round-trips (trimmed, each path once), is audited, and reaches the webhook's cache", async () => {
     expect(await readFieldMapping()).toEqual(EMPTY_FIELD_MAPPING);
-    expect(fieldMapping(getDb())).toEqual(EMPTY_FIELD_MAPPING);
+    expect(fieldMapping()).toEqual(EMPTY_FIELD_MAPPING);
 
     const saved = await replaceFieldMapping({ reason: [" data.error.code ", "data.error.code", "errors.0.code"], line: ["meta.line"] }, by, AT);
     const expected = { ...EMPTY_FIELD_MAPPING, reason: ["data.error.code", "errors.0.code"], line: ["meta.line"] };
     expect(saved).toEqual(expected);
     expect(await readFieldMapping()).toEqual(expected);
-    expect(fieldMapping(getDb())).toEqual(expected);
+    expect(fieldMapping()).toEqual(expected);
     expect((await stored())?.updated_at).toBe(AT);
 
     // Keys left out are cleared (PUT semantics).
     expect(await replaceFieldMapping({}, by, AT + 1)).toEqual(EMPTY_FIELD_MAPPING);
-    expect(fieldMapping(getDb())).toEqual(EMPTY_FIELD_MAPPING);
+    expect(fieldMapping()).toEqual(EMPTY_FIELD_MAPPING);
     expect(await audit()).toEqual([
       { actor_email: "admin@test.example", detail: "reason: data.error.code, errors.0.code; line: meta.line", ip: "10.0.0.7", at: AT },
       { actor_email: "admin@test.example", detail: "cleared", ip: "10.0.0.7", at: AT + 1 },
@@ -56,17 +56,17 @@ describe.each(ENGINES)("field mapping on %s", (engine) => {
       await expect(refused).rejects.toMatchObject({ code: "invalid_input", details: [expect.objectContaining({ path })] });
     }
     expect((await readFieldMapping()).reason).toEqual(["status"]);
-    expect(fieldMapping(getDb()).reason).toEqual(["status"]);
+    expect(fieldMapping().reason).toEqual(["status"]);
     expect(await audit()).toHaveLength(1);
   });
 
   it("takes a change made on another instance within a second, the webhook never waiting for it; a stored value that no longer validates counts as empty", async () => {
     await replaceFieldMapping({ reason: ["status"] }, by, AT);
     await getEngine().exec("UPDATE settings SET value = ? WHERE key = 'field_mapping'", [JSON.stringify({ reason: ["outcome.code"] })]);
-    expect(fieldMapping(getDb(), AT + 999).reason).toEqual(["status"]);
+    expect(fieldMapping(AT + 999).reason).toEqual(["status"]);
     // A second on, the webhook still reads memory, and a re-read starts in the background.
-    expect(fieldMapping(getDb(), AT + 1000).reason).toEqual(["status"]);
-    await vi.waitFor(() => expect(fieldMapping(getDb(), AT + 1000).reason).toEqual(["outcome.code"]));
+    expect(fieldMapping(AT + 1000).reason).toEqual(["status"]);
+    await vi.waitFor(() => expect(fieldMapping(AT + 1000).reason).toEqual(["outcome.code"]));
     expect((await readFieldMapping()).reason).toEqual(["outcome.code"]);
 
     await getEngine().exec("UPDATE settings SET value = ? WHERE key = 'field_mapping'", [JSON.stringify({ reason: ["has space"] })]);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { getEngine, type DbHandle } from "@/db/client";
+import { getEngine } from "@/db/client";
+import { SqliteEngine } from "@/db/sqlite/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { InvalidInputError } from "@/lib/http/errors";
@@ -75,14 +76,15 @@ export function readFieldMapping(): Promise<FieldMapping> {
 /**
  * The current mapping for the webhook's hot path, from memory: loaded at start (readFieldMapping),
  * replaced on every write here and re-read in the background when stale. Not loaded yet (route
- * handlers called without a server start), it is read from ingest's own SQLite database, the
- * engine's until ingest moves (step 4).
+ * handlers called without a server start), it is read synchronously from SQLite; on PostgreSQL the
+ * server loads it at start.
  */
-export function fieldMapping(handle: DbHandle, now = Date.now()): FieldMapping {
+export function fieldMapping(now = Date.now()): FieldMapping {
   const held = mappingCache.peek(now);
   if (held) return held;
-  if (getEngine().dialect.name !== "sqlite") throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
-  return mappingCache.hold(fromStored(readSettingIn(handle.sqlite, SETTINGS_KEY)), now);
+  const engine = getEngine();
+  if (!(engine instanceof SqliteEngine)) throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
+  return mappingCache.hold(fromStored(readSettingIn(engine.sqlite, SETTINGS_KEY)), now);
 }
 
 /** Forget the cached mapping (tests that write the settings table directly). */

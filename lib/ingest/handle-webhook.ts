@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import type { DbHandle } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { getSettings } from "@/lib/config";
 import { MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "@/lib/http/errors";
 import { errorToAnswer, type JsonAnswer } from "@/lib/http/respond";
-import { commitEvents } from "./group-commit";
+import { commitEventsTo } from "./group-commit";
 import { parseWebhookBody } from "./json-batch";
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from "./limits";
 import { EMPTY_FIELD_MAPPING, fieldMapping, type FieldMapping } from "./field-mapping";
@@ -52,14 +52,15 @@ export function prepareEvent(event: unknown, payload: string, receivedAt: number
 
 /**
  * POST /api/webhooks/treble, independent of the HTTP server: authenticate, check the body's
- * framing, normalise or quarantine every event, and answer 200 only once the rows are committed.
+ * framing, normalise or quarantine every event, and answer 200 only once the rows are committed
+ * (group commit on the process's engine: SQLite's synchronous committer, or PostgreSQL's).
  */
-export async function handleWebhook(handle: DbHandle, req: WebhookRequest): Promise<JsonAnswer> {
+export async function handleWebhook(req: WebhookRequest): Promise<JsonAnswer> {
   try {
     if (req.method !== "POST") throw new MethodNotAllowedError("Use POST to deliver webhook events.");
     const settings = getSettings();
     const token = presentedToken(req);
-    const tokenOk = token !== undefined && isValidWebhookToken(handle, token);
+    const tokenOk = token !== undefined && isValidWebhookToken(token);
     if (token !== undefined && !tokenOk) throw new UnauthorizedError("Invalid webhook token.");
     // Without a signing secret the token is the only credential; with one, a valid signature suffices.
     if (!tokenOk && !settings.WEBHOOK_SIGNING_SECRET) {
@@ -86,9 +87,9 @@ export async function handleWebhook(handle: DbHandle, req: WebhookRequest): Prom
 
     // From here on, only the framing can be refused: an authenticated event is always kept.
     const parsed = parseWebhookBody(body, MAX_BATCH_EVENTS);
-    const mapping = fieldMapping(handle);
+    const mapping = fieldMapping();
     const events = parsed.events.map((event, i) => prepareEvent(event, parsed.texts[i]!, receivedAt, mapping));
-    const result = await commitEvents(handle, events);
+    const result = await commitEventsTo(getEngine(), events);
     return { status: 200, body: { ok: true, accepted: result.accepted, duplicates: result.duplicates, quarantined: result.quarantined } };
   } catch (err) {
     return errorToAnswer(err);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { getDb, getEngine } from "@/db/client";
+import { getEngine } from "@/db/client";
 import { POST as postWebhook } from "@/app/api/webhooks/treble/route";
 import { ConflictError, InvalidInputError } from "@/lib/http/errors";
 import { failureEvent } from "@/lib/testing/fixtures";
@@ -14,7 +14,7 @@ afterAll(() => databases.cleanup());
 
 const HOUR = 3_600_000;
 const by = { actor: { id: "u1", email: "admin@test.example" }, ip: "203.0.113.9" };
-const valid = (token: string, now: number) => isValidWebhookToken(getDb(), token, now);
+const valid = (token: string, now: number) => isValidWebhookToken(token, now);
 const audit = () => getEngine().query<{ actor_email: string; detail: string; ip: string; at: number }>("SELECT actor_email, detail, ip, at FROM audit_log WHERE action = 'webhook_secret_rotated' ORDER BY id");
 
 describe.each(ENGINES)("webhook secret on %s", (engine) => {

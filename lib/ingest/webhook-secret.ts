@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { getEngine, type DbHandle } from "@/db/client";
+import type Database from "better-sqlite3";
+import { getEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
+import { SqliteEngine } from "@/db/sqlite/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
@@ -70,34 +72,35 @@ export async function webhookSecretAtStart(now = Date.now()): Promise<WebhookSec
 
 /**
  * The secrets for the webhook's hot path, from memory (re-read in the background when stale). Not
- * loaded yet (route handlers called without a server start), they are read from ingest's own
- * SQLite database, the engine's until ingest moves (step 4).
+ * loaded yet (route handlers called without a server start), they are read synchronously from
+ * SQLite; on PostgreSQL the server loads them at start (webhookSecretAtStart).
  */
-function acceptedSecrets(handle: DbHandle, now: number): string[] {
+function acceptedSecrets(now: number): string[] {
   let held = secretsCache.peek(now);
   if (!held) {
-    if (getEngine().dialect.name !== "sqlite") throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
-    held = secretsCache.hold({ current: ensureWebhookSecretIn(handle), previous: previousIn(handle) }, now);
+    const engine = getEngine();
+    if (!(engine instanceof SqliteEngine)) throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
+    held = secretsCache.hold({ current: ensureWebhookSecretIn(engine.sqlite), previous: previousIn(engine.sqlite) }, now);
   }
   const { current, previous } = held;
   return previous && previous.expiresAt > now ? [current, previous.secret] : [current];
 }
 
-function ensureWebhookSecretIn(handle: DbHandle): string {
-  return getSettings().WEBHOOK_SECRET || ensureGeneratedSettingIn(handle.sqlite, SECRET_KEY);
+function ensureWebhookSecretIn(sqlite: Database.Database): string {
+  return getSettings().WEBHOOK_SECRET || ensureGeneratedSettingIn(sqlite, SECRET_KEY);
 }
 
-function previousIn(handle: DbHandle): PreviousSecret | null {
-  return getSettings().WEBHOOK_SECRET ? null : parsePrevious(readSettingIn(handle.sqlite, PREVIOUS_KEY));
+function previousIn(sqlite: Database.Database): PreviousSecret | null {
+  return getSettings().WEBHOOK_SECRET ? null : parsePrevious(readSettingIn(sqlite, PREVIOUS_KEY));
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** Constant-time check of a presented token against every accepted secret. */
-export function isValidWebhookToken(handle: DbHandle, token: string, now = Date.now()): boolean {
+export function isValidWebhookToken(token: string, now = Date.now()): boolean {
   const given = digest(token);
   let ok = false;
-  for (const secret of acceptedSecrets(handle, now)) ok = timingSafeEqual(given, digest(secret)) || ok;
+  for (const secret of acceptedSecrets(now)) ok = timingSafeEqual(given, digest(secret)) || ok;
   return ok;
 }
 

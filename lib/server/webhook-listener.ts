@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { getDb } from "@/db/client";
 import { handleWebhook, type WebhookRequest } from "@/lib/ingest/handle-webhook";
 import type { JsonAnswer } from "@/lib/http/respond";
 import { WEBHOOK_PATH } from "@/lib/ingest/webhook-secret";
@@ -32,7 +31,7 @@ export function isWebhookRequest(req: IncomingMessage): boolean {
  */
 export async function serveWebhook(req: IncomingMessage, res: ServerResponse): Promise<JsonAnswer> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  const answer = await handleWebhook(getDb(), fromNode(req, url));
+  const answer = await handleWebhook(fromNode(req, url));
   sendJson(req, res, answer);
   return answer;
 }

@@ -1,4 +1,3 @@
-import { getDb } from "@/db/client";
 import { handleWebhook } from "@/lib/ingest/handle-webhook";
 import { readWebBody } from "@/lib/http/read-web-body";
 import { toResponse } from "@/lib/http/respond";
@@ -8,7 +7,7 @@ import { toResponse } from "@/lib/http/respond";
 export const dynamic = "force-dynamic";
 
 async function handle(request: Request): Promise<Response> {
-  const answer = await handleWebhook(getDb(), {
+  const answer = await handleWebhook({
     method: request.method,
     query: new URL(request.url).searchParams,
     header: (name) => request.headers.get(name) ?? undefined,
