@@ -1,7 +1,5 @@
-import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
-import { sqliteDialect } from "@/db/sqlite/engine";
-import { all, inKeyOrder, perDialect, run, runSteps, type Steps } from "@/db/steps";
+import { all, inKeyOrder, perDialect, run, type Steps } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -196,20 +194,5 @@ export class ContactStateChanges {
       }
     }
     for (const d of inKeyOrder(deltas)) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
-  }
-}
-
-/** The same changes, synchronously on one SQLite connection: the retention purge's face (lib/ops/retention.ts). */
-export class ContactStateTallies {
-  private readonly changes = new ContactStateChanges(sqliteDialect);
-
-  constructor(private readonly sqlite: Database.Database) {}
-
-  forgetBefore(contact: string, cutoff: number): void {
-    runSteps(this.sqlite, this.changes.forgetBefore(contact, cutoff));
-  }
-
-  flush(): void {
-    runSteps(this.sqlite, this.changes.flush());
   }
 }
