@@ -95,10 +95,6 @@ export class ContactStateChanges {
     this.sql = SQL(dialect);
   }
 
-  /**
-   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
-   * change of its "do not contact" status touches scopes other than the failure's four.
-   */
   /** Makes other instances wait for this transaction before they read `contact` (PostgreSQL); once per contact. */
   *lock(contact: string): Steps<void> {
     if (!this.sql.lockContact || this.locked.has(contact)) return;
@@ -106,6 +102,10 @@ export class ContactStateChanges {
     this.locked.add(contact);
   }
 
+  /**
+   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
+   * change of its "do not contact" status touches scopes other than the failure's four.
+   */
   private *of(contact: string, scopes: readonly [string, string, string, string] | "all"): Steps<ContactStates> {
     let states = this.contacts.get(contact);
     if (!states) {
