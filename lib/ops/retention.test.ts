@@ -168,9 +168,13 @@ describe("retention on PostgreSQL: a purge batch and another instance's ingest o
       (await engine.one<{ n: number }>(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE 'SELECT pg_advisory_xact_lock%'",
       ))!.n;
-    await expect.poll(waitingOnContact, { timeout: 10_000, interval: 20 }).toBe(2);
-    release();
-    await holder;
+    try {
+      await expect.poll(waitingOnContact, { timeout: 10_000, interval: 20 }).toBe(2);
+    } finally {
+      // Released even when the overlap is not seen, so the pools can close.
+      release();
+      await holder;
+    }
     const [purged, ingested] = await Promise.all([purge, ingest]);
     expect(purged).toMatchObject({ rawEvents: 1, failures: 1 });
     expect(ingested).toMatchObject({ accepted: 1 });
