@@ -1,7 +1,5 @@
-import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
-import { sqliteDialect } from "@/db/sqlite/engine";
-import { all, inKeyOrder, perDialect, run, runSteps, type Steps } from "@/db/steps";
+import { all, inKeyOrder, perDialect, run, type Steps } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -97,10 +95,6 @@ export class ContactStateChanges {
     this.sql = SQL(dialect);
   }
 
-  /**
-   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
-   * change of its "do not contact" status touches scopes other than the failure's four.
-   */
   /** Makes other instances wait for this transaction before they read `contact` (PostgreSQL); once per contact. */
   *lock(contact: string): Steps<void> {
     if (!this.sql.lockContact || this.locked.has(contact)) return;
@@ -108,6 +102,10 @@ export class ContactStateChanges {
     this.locked.add(contact);
   }
 
+  /**
+   * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
+   * change of its "do not contact" status touches scopes other than the failure's four.
+   */
   private *of(contact: string, scopes: readonly [string, string, string, string] | "all"): Steps<ContactStates> {
     let states = this.contacts.get(contact);
     if (!states) {
@@ -196,20 +194,5 @@ export class ContactStateChanges {
       }
     }
     for (const d of inKeyOrder(deltas)) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
-  }
-}
-
-/** The same changes, synchronously on one SQLite connection: the retention purge's face (lib/ops/retention.ts). */
-export class ContactStateTallies {
-  private readonly changes = new ContactStateChanges(sqliteDialect);
-
-  constructor(private readonly sqlite: Database.Database) {}
-
-  forgetBefore(contact: string, cutoff: number): void {
-    runSteps(this.sqlite, this.changes.forgetBefore(contact, cutoff));
-  }
-
-  flush(): void {
-    runSteps(this.sqlite, this.changes.flush());
   }
 }

@@ -1,89 +1,195 @@
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import type { Engine, Param } from "@/db/engine";
+import { PgEngine } from "@/db/pg/engine";
+import { CONTACT_LOCK_SPACE, contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
+import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
-import { storeEvents } from "@/lib/ingest/store";
+import type { PreparedEvent } from "@/lib/ingest/store";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { clearIntakeTables, setupTempDatabase } from "@/lib/testing/temp-db";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { clearIntakeTables, dataTables } from "@/lib/testing/temp-db";
 import { purgeOlderThan, retentionCutoff } from "./retention";
 
-const tempDb = setupTempDatabase({ LOG_LEVEL: "silent" });
-afterAll(() => tempDb.cleanup());
-beforeEach(() => clearIntakeTables());
+const databases = setupEngineDatabases({ LOG_LEVEL: "silent" });
+afterAll(() => databases.cleanup());
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 25, 15, 30);
+const CUTOFF = retentionCutoff(NOW, 30);
+const TEMPLATE = "welcome_v2";
 
-/** Stores failures (and one hsm.status, one session.close, one quarantined event) occurring `daysAgo` days before NOW, a few hours apart. */
-function storeDay(daysAgo: number, count: number, line: string): void {
-  const events = Array.from({ length: count }, (_, i) => {
-    const at = new Date(NOW - daysAgo * DAY - i * 3_600_000).toISOString();
-    const body = failureEvent({ timestamp: at, line, user: { country_code: "57", cellphone: String(3_100_000_000 + daysAgo * 1000 + i) } });
-    return prepareEvent(body, JSON.stringify(body), NOW);
-  });
-  const status = { event_type: "hsm.status", event_id: `status-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString(), hsm: { name: "welcome_v2" }, status: "APPROVED" };
-  events.push(prepareEvent(status, JSON.stringify(status), NOW));
-  const closed = { event_type: "session.close", event_id: `session-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString(), company: { cellphone: line } };
-  events.push(prepareEvent(closed, JSON.stringify(closed), NOW));
-  const unreadable = { event_type: "deployment.failure", event_id: `quarantined-${daysAgo}-${line}`, timestamp: new Date(NOW - daysAgo * DAY).toISOString() };
-  events.push(prepareEvent(unreadable, JSON.stringify(unreadable), NOW));
-  storeEvents(getDb(), events);
+/** Empties the engine's data tables (settings and accounts stay), so each test starts from none. */
+async function clearData(engine: Engine): Promise<void> {
+  if (engine.dialect.name === "sqlite") return clearIntakeTables();
+  const data = new Set(dataTables());
+  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
+  await engine.exec(`TRUNCATE ${tables.filter((t) => data.has(t.name)).map((t) => t.name).join(", ")} CASCADE`);
 }
 
-const count = (sql: string, ...args: unknown[]) => getDb().sqlite.prepare(sql).pluck().get(...args) as number;
+const prepared = (event: Record<string, unknown>) => prepareEvent(event, JSON.stringify(event), NOW);
 
-describe("retention", () => {
+/** Failures (and one hsm.status, one session.close, one quarantined event) occurring `daysAgo` days before NOW, a few hours apart. */
+function day(daysAgo: number, count: number, line: string): PreparedEvent[] {
+  const at = new Date(NOW - daysAgo * DAY).toISOString();
+  const events = Array.from({ length: count }, (_, i) =>
+    prepared(
+      failureEvent({
+        timestamp: new Date(NOW - daysAgo * DAY - i * HOUR).toISOString(),
+        line,
+        user: { country_code: "57", cellphone: String(3_100_000_000 + daysAgo * 1000 + i) },
+      }),
+    ),
+  );
+  events.push(prepared({ event_type: "hsm.status", event_id: `status-${daysAgo}-${line}`, timestamp: at, hsm: { name: TEMPLATE }, status: "APPROVED" }));
+  events.push(prepared({ event_type: "session.close", event_id: `session-${daysAgo}-${line}`, timestamp: at, company: { cellphone: line } }));
+  events.push(prepared({ event_type: "deployment.failure", event_id: `quarantined-${daysAgo}-${line}`, timestamp: at }));
+  return events;
+}
+
+/** One failure of the contact +57<cellphone> on `line` at `at`. */
+const failureOf = (cellphone: string, line: string, at: number, reason: string) =>
+  prepared(failureEvent({ timestamp: new Date(at).toISOString(), line, failure_reason: reason, user: { country_code: "57", cellphone } }));
+
+describe.each(ENGINES)("retention on %s", (name) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await databases.use(name);
+  }, CLUSTER_START_TIMEOUT_MS);
+  beforeEach(() => clearData(engine));
+
+  const store = async (events: PreparedEvent[]) => {
+    await commitEventsTo(engine, events);
+  };
+  const count = async (sql: string, params: Param[] = []) => (await engine.one<{ n: number }>(sql, params))!.n;
+
   it("aligns the cutoff to a UTC day start", () => {
-    expect(retentionCutoff(NOW, 30)).toBe(Date.UTC(2026, 9, 26));
+    expect(CUTOFF).toBe(Date.UTC(2026, 9, 26));
     expect(retentionCutoff(Date.UTC(2026, 10, 25), 1)).toBe(Date.UTC(2026, 10, 24));
   });
 
-  it("purges old rows in small batches and keeps the rollups equal to the retained rows", async () => {
-    storeDay(40, 30, "+573000000040"); // purged
-    storeDay(31, 25, "+573000000031"); // purged: before the cutoff's day
-    storeDay(29, 20, "+573000000029"); // kept
-    storeDay(0, 5, "+573000000000"); // kept
-    const sqlite = getDb().sqlite;
+  it("purges old rows in small batches and keeps the rollups and contact states equal to the retained rows", async () => {
+    await store(day(40, 30, "+573000000040")); // purged
+    await store(day(31, 25, "+573000000031")); // purged: before the cutoff's day
+    await store(day(29, 20, "+573000000029")); // kept
+    await store(day(0, 5, "+573000000000")); // kept
+    // A contact whose "do not contact" failure is purged while a later retry failure stays.
+    await store([failureOf("3209990001", "+573000000031", NOW - 35 * DAY, "INVALID_PHONE"), failureOf("3209990001", "+573000000000", NOW - HOUR, "FAILURE")]);
     // An incident entirely in the purged range that was resolved goes; the others stay.
-    sqlite.prepare("UPDATE incidents SET status = 'resolved' WHERE line_key = '+573000000040'").run();
-    const cutoff = retentionCutoff(NOW, 30);
+    await engine.exec("UPDATE incidents SET status = 'resolved' WHERE line_key = '+573000000040'");
 
-    const result = await purgeOlderThan(sqlite, cutoff, 7);
-    expect(result).toMatchObject({ rawEvents: 61, failures: 55, templateStatus: 2, closedSessions: 2, incidents: 1 });
-    expect(count("SELECT count(*) FROM raw_events WHERE occurred_at < ?", cutoff)).toBe(0);
-    expect(count("SELECT count(*) FROM failures")).toBe(25);
-    expect(count("SELECT count(*) FROM template_status_events")).toBe(2);
-    expect(count("SELECT count(*) FROM closed_sessions")).toBe(2);
-    expect(count("SELECT count(*) FROM raw_events WHERE problems IS NOT NULL")).toBe(2);
+    const result = await purgeOlderThan(CUTOFF, 7);
+    expect(result).toMatchObject({ rawEvents: 62, failures: 56, templateStatus: 2, closedSessions: 2, incidents: 1 });
+    expect(await count("SELECT count(*) AS n FROM raw_events WHERE occurred_at < ?", [CUTOFF])).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM failures")).toBe(26);
+    expect(await count("SELECT count(*) AS n FROM template_status_events")).toBe(2);
+    expect(await count("SELECT count(*) AS n FROM closed_sessions")).toBe(2);
+    expect(await count("SELECT count(*) AS n FROM raw_events WHERE problems IS NOT NULL")).toBe(2);
     for (const table of ["rollup_hour_reason", "rollup_hour_line", "rollup_hour_template", "rollup_day_line", "rollup_day_template", "rollup_hour", "rollup_day"]) {
-      expect(count(`SELECT coalesce(sum(failures), 0) FROM ${table}`), table).toBe(25);
-      expect(count(`SELECT count(*) FROM ${table} WHERE bucket < ?`, cutoff), table).toBe(0);
+      expect(await count(`SELECT coalesce(sum(failures), 0) AS n FROM ${table}`), table).toBe(26);
+      expect(await count(`SELECT count(*) AS n FROM ${table} WHERE bucket < ?`, [CUTOFF]), table).toBe(0);
     }
-    expect(count("SELECT count(*) FROM contact_sketch_day WHERE bucket < ?", cutoff)).toBe(0);
-    expect(count("SELECT count(*) FROM contact_sketch_day")).toBeGreaterThan(0);
+    expect(await count("SELECT count(*) AS n FROM contact_sketch_day WHERE bucket < ?", [CUTOFF])).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM contact_sketch_day")).toBeGreaterThan(0);
+    // Per-contact state: only the retained failures' contacts, each seen once, none suppressed by a purged failure.
+    expect(await count("SELECT count(*) AS n FROM contact_state WHERE last_at < ? OR last_dnc_at < ?", [CUTOFF, CUTOFF])).toBe(0);
+    const contacts = await count("SELECT count(DISTINCT coalesce(phone_e164, cellphone)) AS n FROM failures");
+    expect(contacts).toBe(26);
+    expect(await count("SELECT count(*) AS n FROM contact_state WHERE scope = ?", [EVERY_SCOPE])).toBe(contacts);
+    expect(await engine.one("SELECT sum(seen) AS seen, sum(retry) AS retry, sum(dnc) AS dnc FROM contact_state_quarters WHERE scope = ?", [EVERY_SCOPE])).toEqual({
+      seen: contacts,
+      retry: contacts,
+      dnc: 0,
+    });
+    expect(await count("SELECT count(*) AS n FROM contact_state_quarters WHERE bucket < ?", [CUTOFF])).toBe(0);
     // The resolved incident is gone with its contacts; the open one keeps its lifetime counters.
-    expect(count("SELECT count(*) FROM incidents WHERE line_key = '+573000000040'")).toBe(0);
-    expect(count("SELECT count(*) FROM incident_contacts WHERE incident_id NOT IN (SELECT id FROM incidents)")).toBe(0);
-    expect(count("SELECT failures FROM incidents WHERE line_key = '+573000000031'")).toBe(25);
-    expect(sqlite.pragma("foreign_key_check")).toEqual([]);
+    expect(await count("SELECT count(*) AS n FROM incidents WHERE line_key = '+573000000040'")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM incident_contacts WHERE incident_id NOT IN (SELECT id FROM incidents)")).toBe(0);
+    expect(await count("SELECT failures AS n FROM incidents WHERE line_key = '+573000000031' AND reason = 'FAILURE_BY_TIER_CAPACITY'")).toBe(25);
+    // PostgreSQL enforces the foreign keys on every delete; SQLite is asked.
+    if (name === "sqlite") expect(getDb().sqlite.pragma("foreign_key_check")).toEqual([]);
 
     // Idempotent: a second run finds nothing.
-    expect(await purgeOlderThan(sqlite, cutoff)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 });
+    expect(await purgeOlderThan(CUTOFF)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 });
   });
 
   it("lets ingest commit between purge batches", async () => {
-    storeDay(40, 50, "+573000000040");
-    const sqlite = getDb().sqlite;
+    await store(day(40, 50, "+573000000040"));
+    let purging = true;
+    const purge = purgeOlderThan(CUTOFF, 2).finally(() => (purging = false));
+    let stored = 0;
     let storedDuringPurge = 0;
-    const writer = setInterval(() => {
-      storeDay(0, 1, `+57300000${String(storedDuringPurge).padStart(4, "0")}`);
-      storedDuringPurge++;
-    }, 0);
-    try {
-      await purgeOlderThan(sqlite, retentionCutoff(NOW, 30), 2);
-    } finally {
-      clearInterval(writer);
+    while (purging) {
+      await store(day(0, 1, `+57300000${String(stored).padStart(4, "0")}`));
+      stored++;
+      if (purging) storedDuringPurge++;
     }
+    await purge;
     expect(storedDuringPurge).toBeGreaterThan(0);
-    expect(count("SELECT count(*) FROM failures")).toBe(storedDuringPurge);
+    expect(await count("SELECT count(*) AS n FROM failures")).toBe(stored);
+  });
+});
+
+describe("retention on PostgreSQL: a purge batch and another instance's ingest of the same contact", () => {
+  let engine: PgEngine;
+  let other: PgEngine;
+  beforeAll(async () => {
+    engine = (await databases.use("postgres")) as PgEngine;
+    // A second Faultline instance: its own pool and group committer, the same database.
+    other = PgEngine.open(databases.postgresUrl());
+    await clearData(engine);
+  }, CLUSTER_START_TIMEOUT_MS);
+  afterAll(() => other.close());
+
+  it("serialize on the contact's lock: its state ends exact whichever commits first", async () => {
+    const line = "+573000000777";
+    const cellphone = "3209990777";
+    const contact = `+57${cellphone}`;
+    // Purged: its only "do not contact" failure. Kept: a retry failure two days ago. Arriving during the purge: a later one.
+    await commitEventsTo(engine, [failureOf(cellphone, line, NOW - 40 * DAY, "INVALID_PHONE"), failureOf(cellphone, line, NOW - 2 * DAY, "FAILURE")]);
+    const latest = NOW - HOUR;
+
+    // A third connection holds the contact's lock until the purge batch and the ingest both wait on it.
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = engine.transaction(async (tx) => {
+      await tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [contact]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const purge = purgeOlderThan(CUTOFF);
+    const ingest = commitEventsTo(other, [failureOf(cellphone, line, latest, "FAILURE_BY_TIER_CAPACITY")]);
+    const waitingOnContact = async () =>
+      (await engine.one<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE 'SELECT pg_advisory_xact_lock%'",
+      ))!.n;
+    try {
+      await expect.poll(waitingOnContact, { timeout: 10_000, interval: 20 }).toBe(2);
+    } finally {
+      // Released even when the overlap is not seen, so the pools can close.
+      release();
+      await holder;
+    }
+    const [purged, ingested] = await Promise.all([purge, ingest]);
+    expect(purged).toMatchObject({ rawEvents: 1, failures: 1 });
+    expect(ingested).toMatchObject({ accepted: 1 });
+
+    const states = await engine.query<{ scope: string; last_at: number; last_reason: string; last_dnc_at: number | null }>(
+      "SELECT scope, last_at, last_reason, last_dnc_at FROM contact_state WHERE contact = ? ORDER BY scope",
+      [contact],
+    );
+    const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, TEMPLATE), contactScope(line, TEMPLATE)].sort();
+    expect(states).toEqual(scopes.map((scope) => ({ scope, last_at: latest, last_reason: "FAILURE_BY_TIER_CAPACITY", last_dnc_at: null })));
+    // The line's quarter-hour counts: the contact once, in its latest failure's quarter, on the retry list, suppressed nowhere.
+    const quarters = await engine.query<{ bucket: number; seen: number; retry: number; dnc: number }>(
+      "SELECT bucket, seen, retry, dnc FROM contact_state_quarters WHERE scope = ? AND (seen <> 0 OR retry <> 0 OR dnc <> 0)",
+      [contactScope(line, null)],
+    );
+    expect(quarters).toEqual([{ bucket: latest - (latest % 900_000), seen: 1, retry: 1, dnc: 0 }]);
   });
 });

@@ -1,5 +1,7 @@
-import type Database from "better-sqlite3";
-import { ContactStateTallies } from "@/lib/ingest/contact-state";
+import { getEngine } from "@/db/client";
+import type { Dialect } from "@/db/engine";
+import { perDialect, runStepsOn } from "@/db/steps";
+import { ContactStateChanges } from "@/lib/ingest/contact-state";
 import { logger } from "@/lib/log";
 import { runAsLeader, type Leadership } from "./leader";
 import { yieldToIngest } from "./periodic";
@@ -44,34 +46,74 @@ const BUCKET_TABLES = [
   "contact_sketch_day",
 ] as const;
 
-function purgeStatements(sqlite: Database.Database, limit: number) {
-  // Ids travel as one JSON array parameter, so every statement is prepared once.
-  const ids = "(SELECT value FROM json_each(?))";
+const SQL = perDialect((d: Dialect) => {
+  // Ids travel as one JSON array parameter, so each statement has one text whatever the batch.
+  const ids = d.jsonArrayValues("integer");
   return {
-    oldEvents: sqlite.prepare(`SELECT json_group_array(id) FROM (SELECT id FROM raw_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ${limit})`).pluck(),
-    contactsOf: sqlite
-      .prepare(`SELECT DISTINCT coalesce(phone_e164, cellphone) FROM failures WHERE raw_event_id IN ${ids} AND coalesce(phone_e164, cellphone) IS NOT NULL`)
-      .pluck(),
-    detachActivity: sqlite.prepare(`UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`),
-    failures: sqlite.prepare(`DELETE FROM failures WHERE raw_event_id IN ${ids}`),
-    templateStatus: sqlite.prepare(`DELETE FROM template_status_events WHERE raw_event_id IN ${ids}`),
-    closedSessions: sqlite.prepare(`DELETE FROM closed_sessions WHERE raw_event_id IN ${ids}`),
-    rawEvents: sqlite.prepare(`DELETE FROM raw_events WHERE id IN ${ids}`),
+    oldEvents: `SELECT id FROM raw_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?`,
+    contactsOf: `SELECT DISTINCT coalesce(phone_e164, cellphone) AS contact FROM failures
+      WHERE raw_event_id IN ${ids} AND coalesce(phone_e164, cellphone) IS NOT NULL`,
+    detachActivity: `UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`,
+    failures: `DELETE FROM failures WHERE raw_event_id IN ${ids}`,
+    templateStatus: `DELETE FROM template_status_events WHERE raw_event_id IN ${ids}`,
+    closedSessions: `DELETE FROM closed_sessions WHERE raw_event_id IN ${ids}`,
+    rawEvents: `DELETE FROM raw_events WHERE id IN ${ids}`,
     // The oldest day's buckets per statement (the tables have no rowid to batch by; a day holds
     // that day's reason × line × template combinations, a bounded handful of rows).
-    buckets: BUCKET_TABLES.map((t) =>
-      sqlite.prepare(`DELETE FROM ${t} WHERE bucket < min(@cutoff, (SELECT min(bucket) FROM ${t} WHERE bucket < @cutoff) + ${DAY_MS})`),
-    ),
-    // Contacts whose latest failure is before the cutoff left their hours already (one statement: the table is small).
-    contactQuarters: sqlite.prepare(`DELETE FROM contact_state_quarters WHERE bucket < ?`),
-    oldIncidents: sqlite
-      .prepare(`SELECT json_group_array(id) FROM (SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ${limit})`)
-      .pluck(),
-    incidentContacts: sqlite.prepare(`DELETE FROM incident_contacts WHERE incident_id IN ${ids}`),
-    incidentActivity: sqlite.prepare(`DELETE FROM incident_activity WHERE incident_id IN ${ids}`),
-    incidentHours: sqlite.prepare(`DELETE FROM incident_hours WHERE incident_id IN ${ids}`),
-    incidents: sqlite.prepare(`DELETE FROM incidents WHERE id IN ${ids}`),
+    buckets: BUCKET_TABLES.map((t) => `DELETE FROM ${t} WHERE bucket < ${d.least("?", `(SELECT min(bucket) FROM ${t} WHERE bucket < ?) + ${DAY_MS}`)}`),
+    // Contacts whose latest failure is before the cutoff left their quarters already (one statement: the table is small).
+    contactQuarters: `DELETE FROM contact_state_quarters WHERE bucket < ?`,
+    // PostgreSQL: an incident ingest holds (it may be regressing it) is left for the next run.
+    oldIncidents: `SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ? ${d.skipLocked}`,
+    incidentContacts: `DELETE FROM incident_contacts WHERE incident_id IN ${ids}`,
+    incidentActivity: `DELETE FROM incident_activity WHERE incident_id IN ${ids}`,
+    incidentHours: `DELETE FROM incident_hours WHERE incident_id IN ${ids}`,
+    incidents: `DELETE FROM incidents WHERE id IN ${ids}`,
   };
+});
+
+type EventBatch = Pick<PurgeResult, "rawEvents" | "failures" | "templateStatus" | "closedSessions">;
+
+/**
+ * One transaction: the oldest `batchRows` raw events before `cutoff` with what was derived from
+ * them row by row, and the state of the contacts whose failures go. The contacts are locked in
+ * key order first, as ingest locks them (lib/ingest/store.ts: lockAhead), so on PostgreSQL an
+ * ingest of the same contact on any instance commits wholly before or after this recount.
+ * Only `tx` calls are awaited inside: see "Converting lib/" in docs/postgresql.md.
+ */
+function purgeEventBatch(cutoff: number, batchRows: number): Promise<EventBatch> {
+  return getEngine().transaction(async (tx) => {
+    const sql = SQL(tx.dialect);
+    const batch: EventBatch = { rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0 };
+    const events = await tx.query<{ id: number }>(sql.oldEvents, [cutoff, batchRows]);
+    if (events.length === 0) return batch;
+    const ids = JSON.stringify(events.map((e) => e.id));
+    const contacts = new ContactStateChanges(tx.dialect);
+    const purgedContacts = (await tx.query<{ contact: string }>(sql.contactsOf, [ids])).map((r) => r.contact).sort();
+    for (const contact of purgedContacts) await runStepsOn(tx, contacts.lock(contact));
+    for (const contact of purgedContacts) await runStepsOn(tx, contacts.forgetBefore(contact, cutoff));
+    await runStepsOn(tx, contacts.flush());
+    await tx.exec(sql.detachActivity, [ids]);
+    batch.failures = (await tx.exec(sql.failures, [ids])).changes;
+    batch.templateStatus = (await tx.exec(sql.templateStatus, [ids])).changes;
+    batch.closedSessions = (await tx.exec(sql.closedSessions, [ids])).changes;
+    batch.rawEvents = (await tx.exec(sql.rawEvents, [ids])).changes;
+    return batch;
+  });
+}
+
+/** One transaction: up to `batchRows` resolved incidents last seen before `cutoff`, with their contacts, activity and hours. */
+function purgeIncidentBatch(cutoff: number, batchRows: number): Promise<number> {
+  return getEngine().transaction(async (tx) => {
+    const sql = SQL(tx.dialect);
+    const incidents = await tx.query<{ id: number }>(sql.oldIncidents, [cutoff, batchRows]);
+    if (incidents.length === 0) return 0;
+    const ids = JSON.stringify(incidents.map((i) => i.id));
+    await tx.exec(sql.incidentContacts, [ids]);
+    await tx.exec(sql.incidentActivity, [ids]);
+    await tx.exec(sql.incidentHours, [ids]);
+    return (await tx.exec(sql.incidents, [ids])).changes;
+  });
 }
 
 /**
@@ -81,48 +123,37 @@ function purgeStatements(sqlite: Database.Database, limit: number) {
  * before the cutoff, the per-contact state of what was purged (contacts with no failure left, "do not contact" failures that are gone), and resolved incidents last seen before it (with their contacts and activity).
  * Open and acknowledged incidents stay, with their lifetime counters and contact sets.
  */
-export async function purgeOlderThan(sqlite: Database.Database, cutoff: number, batchRows = PURGE_BATCH_ROWS): Promise<PurgeResult> {
-  const s = purgeStatements(sqlite, batchRows);
+export async function purgeOlderThan(cutoff: number, batchRows = PURGE_BATCH_ROWS): Promise<PurgeResult> {
   const result: PurgeResult = { rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 };
+  for (;;) {
+    const batch = await purgeEventBatch(cutoff, batchRows);
+    if (batch.rawEvents === 0) break;
+    result.rawEvents += batch.rawEvents;
+    result.failures += batch.failures;
+    result.templateStatus += batch.templateStatus;
+    result.closedSessions += batch.closedSessions;
+    await yieldToIngest();
+  }
 
-  const eventBatch = sqlite.transaction(() => {
-    const ids = s.oldEvents.get(cutoff) as string;
-    if (ids === "[]") return 0;
-    const contacts = new ContactStateTallies(sqlite);
-    for (const contact of s.contactsOf.all(ids) as string[]) contacts.forgetBefore(contact, cutoff);
-    contacts.flush();
-    s.detachActivity.run(ids);
-    result.failures += s.failures.run(ids).changes;
-    result.templateStatus += s.templateStatus.run(ids).changes;
-    result.closedSessions += s.closedSessions.run(ids).changes;
-    const deleted = s.rawEvents.run(ids).changes;
-    result.rawEvents += deleted;
-    return deleted;
-  });
-  while (eventBatch.immediate() > 0) await yieldToIngest();
-
-  for (const statement of s.buckets) {
+  const engine = getEngine();
+  const sql = SQL(engine.dialect);
+  for (const statement of sql.buckets) {
     for (;;) {
-      const deleted = statement.run({ cutoff }).changes;
-      if (deleted === 0) break;
-      result.buckets += deleted;
+      const { changes } = await engine.exec(statement, [cutoff, cutoff]);
+      if (changes === 0) break;
+      result.buckets += changes;
       await yieldToIngest();
     }
   }
 
-  result.buckets += s.contactQuarters.run(cutoff).changes;
+  result.buckets += (await engine.exec(sql.contactQuarters, [cutoff])).changes;
 
-  const incidentBatch = sqlite.transaction(() => {
-    const ids = s.oldIncidents.get(cutoff) as string;
-    if (ids === "[]") return 0;
-    s.incidentContacts.run(ids);
-    s.incidentActivity.run(ids);
-    s.incidentHours.run(ids);
-    const deleted = s.incidents.run(ids).changes;
+  for (;;) {
+    const deleted = await purgeIncidentBatch(cutoff, batchRows);
+    if (deleted === 0) break;
     result.incidents += deleted;
-    return deleted;
-  });
-  while (incidentBatch.immediate() > 0) await yieldToIngest();
+    await yieldToIngest();
+  }
   return result;
 }
 
@@ -134,10 +165,10 @@ const PURGE_EVERY_MS = 60 * 60_000;
  * until the returned function is called. A failed run (e.g. the disk is full) is logged and
  * retried at the next tick.
  */
-export function scheduleRetention(leader: Leadership, sqlite: Database.Database, days: number, everyMs = PURGE_EVERY_MS): () => void {
+export function scheduleRetention(leader: Leadership, days: number, everyMs = PURGE_EVERY_MS): () => void {
   return runAsLeader(leader, "retention purge", everyMs, async () => {
     const cutoff = retentionCutoff(Date.now(), days);
-    const purged = await purgeOlderThan(sqlite, cutoff);
+    const purged = await purgeOlderThan(cutoff);
     logger().info({ cutoff: new Date(cutoff).toISOString(), ...purged }, "retention purge done");
   });
 }

@@ -283,7 +283,7 @@ describe("contacts counted from the per-contact state", () => {
       sqlite().prepare(`SELECT count(*) FROM failures f WHERE ${CONTACT} = '+573209990001' AND f.reason IN ${DNC}`).pluck().get() as number;
     expect(everDoNotContact()).toBe(1);
     const retryBefore = reference("retry", {}, later - DAY, later);
-    await purgeOlderThan(sqlite(), cutoff, 397);
+    await purgeOlderThan(cutoff, 397);
     expect(sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at < ?").pluck().get(cutoff)).toBe(0);
     expect(sqlite().prepare("SELECT count(*) FROM contact_state WHERE last_at < ? OR last_dnc_at < ?").pluck().get(cutoff, cutoff)).toBe(0);
     expect(everDoNotContact()).toBe(0);
@@ -306,7 +306,7 @@ describe("contacts counted from the per-contact state", () => {
       failureEvent({ timestamp: new Date(quarter + 9 * MINUTE).toISOString(), failure_reason: "FAILURE", user: { country_code: "57", cellphone: "3209990077" } }),
       failureEvent({ timestamp: new Date(quarter + 9 * MINUTE).toISOString(), failure_reason: "INVALID_PHONE", user: { country_code: "57", cellphone: "3209990078" } }),
     ]);
-    await purgeOlderThan(sqlite(), quarter + 3 * MINUTE, 397);
+    await purgeOlderThan(quarter + 3 * MINUTE, 397);
     const from = quarter + 2 * MINUTE;
     for (const [name, view] of VIEWS) {
       for (const kind of ["seen", "retry", "suppress"] as const) {

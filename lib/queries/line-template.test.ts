@@ -158,7 +158,7 @@ describe("line + template after a retention purge and through the webhook", () =
   it("still equals plain SQL after old days are purged", async () => {
     const cutoff = retentionCutoff(NOW, 45);
     const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
-    await purgeOlderThan(sqlite(), cutoff);
+    await purgeOlderThan(cutoff);
     expect(sqlite().prepare("SELECT count(*) FROM failures").pluck().get()).toBeLessThan(before);
     expect(sqlite().prepare("SELECT count(*) FROM rollup_hour WHERE bucket < ?").pluck().get(cutoff)).toBe(0);
     expect(hourCube()).toEqual(hourCubeFromFailures());
@@ -193,7 +193,7 @@ describe("line + template after a retention purge and through the webhook", () =
       .pluck()
       .get(NOW - 41 * DAY, HOUR, 15 * MINUTE) as number;
     const hour = late - (late % HOUR);
-    await purgeOlderThan(sqlite(), hour + 10 * MINUTE);
+    await purgeOlderThan(hour + 10 * MINUTE);
     const left = sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at >= ? AND occurred_at < ?").pluck().get(hour, hour + HOUR) as number;
     expect(left, "the dataset has failures in the rest of that hour").toBeGreaterThan(0);
     expectEqualToPlainSql({ name: "no filter from inside the cut hour", days: 0, from: hour + 5 * MINUTE });

@@ -180,7 +180,7 @@ describe("phone search after a retention purge, through the webhook and after re
   it("still equals plain SQL after old days are purged", async () => {
     const cutoff = retentionCutoff(NOW, 45);
     const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
-    await purgeOlderThan(sqlite(), cutoff);
+    await purgeOlderThan(cutoff);
     expect(sqlite().prepare("SELECT count(*) FROM failures").pluck().get()).toBeLessThan(before);
     expect(sqlite().prepare("SELECT count(*) FROM phone_gram_hour_line WHERE bucket < ?").pluck().get(cutoff)).toBe(0);
     for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(resolved(c));

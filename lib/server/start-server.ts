@@ -151,7 +151,7 @@ export async function startServer(): Promise<http.Server> {
   // leader's first try is awaited, so a lone instance runs them at once.
   const leader = new Leader(getEngine());
   await leader.start();
-  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(leader, handle.sqlite, settings.RETENTION_DAYS) : () => {};
+  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(leader, settings.RETENTION_DAYS) : () => {};
   // Re-deployment plans are sent from a timer in this process, never on the webhook path.
   const redeployWorker = startRedeployWorker();
   const stopAuthPruning = scheduleAuthPruning(leader, settings.AUDIT_RETENTION_DAYS);
