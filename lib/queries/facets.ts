@@ -22,7 +22,7 @@ export function getFacets(sqlite: Database.Database, filters: Filters, now = Dat
     return [...totals];
   };
   // Without filters the three share one reading of the window's partial hours.
-  const edges = new WindowEdges(sqlite, from, to);
+  const edges = new WindowEdges(from, to);
   const lines = tallyOf(countBy(sqlite, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
   const templates = tallyOf(countBy(sqlite, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
   const reasons = tallyOf(countBy(sqlite, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);

@@ -1,3 +1,4 @@
+import type { Value } from "@/db/steps";
 import type { Filters } from "@/lib/filters";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { and, dimensionConditions, phoneDigits, PHONE_INDEX_MIN_DIGITS, rawConditions, type Where } from "./failure-filter";
@@ -44,7 +45,7 @@ function searchesFewPhones(filters: Filters): boolean {
 }
 
 /** `assignee=me|none|<user id>`; `me` without a known viewer matches nothing. */
-function assigneeCondition(assignee: string | undefined, viewerId: string | null): { sql: string[]; params: unknown[] } {
+function assigneeCondition(assignee: string | undefined, viewerId: string | null): { sql: string[]; params: Value[] } {
   if (!assignee) return { sql: [], params: [] };
   if (assignee === "none") return { sql: ["i.assignee_id IS NULL"], params: [] };
   return { sql: ["i.assignee_id = ?"], params: [assignee === "me" ? viewerId : assignee] };

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { inSqliteSnapshot } from "@/db/snapshot";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -178,7 +179,7 @@ function timedCounts(
       params.push(a, b, ...cond.params);
     }
     // The partial hours, as the breakdowns read them (each lies in one hourly slot).
-    for (const { hour, reason, n } of edges.rows(filters)) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
+    for (const { hour, reason, n } of inSqliteSnapshot(sqlite, (dialect) => edges.rows(dialect, filters))) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
   }
   if (!selects.length) return edgeCounts;
   // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
@@ -205,7 +206,7 @@ export function timeline(
   to: number,
   tz: string,
   unit: BucketUnit,
-  edges = new WindowEdges(sqlite, from, to),
+  edges = new WindowEdges(from, to),
 ): TimelinePoint[] {
   const starts = bucketStarts(tz, unit, from, to);
   const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
@@ -412,7 +413,7 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
   const defaultTz = options.defaultTz ?? "UTC";
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
-  const edges = new WindowEdges(sqlite, from, to);
+  const edges = new WindowEdges(from, to);
   const byLineRows = countBy(sqlite, filters, from, to, "line", edges);
   const byTemplateRows = countBy(sqlite, filters, from, to, "template", edges);
   const previousTotal = countTotal(sqlite, filters, from - (to - from), from);
