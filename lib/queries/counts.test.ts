@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "@/db/engine";
+import { inSnapshot } from "@/db/snapshot";
+import type { Value } from "@/db/steps";
+import { parseFilters } from "@/lib/filters";
+import { commitEventsTo } from "@/lib/ingest/group-commit";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, failureDataset, HOUR } from "@/lib/testing/failure-dataset";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { failureCounts, failureTotal, WindowEdges, type CountDimension, type CountRow } from "./counts";
+
+// The counting kernel (rollups for whole days and hours, raw rows or the hour's cube minus its
+// rest for partial hours) on both engines: the same failures ingested into each through its own
+// committer, every count equal to plain SQL over `failures`.
+const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+afterAll(() => databases.cleanup());
+
+const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
+const [L1, L2] = DATASET_LINES;
+const [T1] = DATASET_TEMPLATES;
+const DO_NOT_CONTACT = ["INVALID_PHONE", "FAILURE_BY_BLOCKED_CONTACT", "FAILURE_BY_OPTOUT_CONTACT", "FAILURE_BY_UNABLE_TO_CONTACT", "FAILURE_BY_EXPERIMENT_NUMBER"];
+
+const WINDOWS: Array<{ name: string; from: number; to: number }> = [
+  // The first partial hour is longer than its rest: counted as the hour's cube minus the rest.
+  { name: "90 days, mid-hour at both ends", from: NOW - 90 * DAY, to: NOW },
+  { name: "7 days from 05:40 to 14:50", from: Date.UTC(2026, 10, 18, 5, 40), to: Date.UTC(2026, 10, 25, 14, 50) },
+  { name: "26 hours, mid-hour", from: NOW - 26 * HOUR, to: NOW },
+  { name: "45 minutes across an hour boundary", from: Date.UTC(2026, 10, 24, 9, 35, 10), to: Date.UTC(2026, 10, 24, 10, 20, 5) },
+  { name: "whole hours over days", from: Date.UTC(2026, 10, 20, 3), to: Date.UTC(2026, 10, 23) },
+];
+
+/** A filter as the URL gives it, and the same selection written plainly over `failures f`. */
+interface Case {
+  query: string;
+  reasons?: string[];
+  line?: string;
+  template?: string;
+  digits?: string;
+  statuses?: string[];
+}
+
+const CASES: Case[] = [
+  { query: "" },
+  { query: "reason=INVALID_PHONE,REVOKED", reasons: ["INVALID_PHONE", "REVOKED"] },
+  { query: "class=do_not_contact", reasons: DO_NOT_CONTACT },
+  { query: `line=${encodeURIComponent(L1)}`, line: L1 },
+  { query: "line=(unknown)", line: "" },
+  { query: `template=${encodeURIComponent(T1)}`, template: T1 },
+  { query: "template=(unknown)", template: "" },
+  { query: `line=${encodeURIComponent(L2)}&template=${encodeURIComponent(T1)}`, line: L2, template: T1 },
+  { query: "status=acknowledged", statuses: ["acknowledged"] },
+  { query: `status=open&line=${encodeURIComponent(L1)}`, statuses: ["open"], line: L1 },
+  { query: "q=5", digits: "5" },
+  { query: `q=30&line=${encodeURIComponent(L1)}`, digits: "30", line: L1 },
+  { query: "q=305", digits: "305" },
+  { query: `q=5555&template=${encodeURIComponent(T1)}`, digits: "5555", template: T1 },
+];
+
+function plainWhere(c: Case): { sql: string; params: Value[] } {
+  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
+  const params: Value[] = [];
+  if (c.reasons) {
+    parts.push(`f.reason IN (${c.reasons.map(() => "?").join(", ")})`);
+    params.push(...c.reasons);
+  }
+  if (c.line !== undefined) {
+    parts.push("f.line = ?");
+    params.push(c.line);
+  }
+  if (c.template !== undefined) {
+    parts.push("f.template = ?");
+    params.push(c.template);
+  }
+  if (c.digits) {
+    parts.push("(f.phone_e164 LIKE ? OR f.cellphone LIKE ?)");
+    params.push(`%${c.digits}%`, `%${c.digits}%`);
+  }
+  if (c.statuses) {
+    parts.push(
+      `EXISTS (SELECT 1 FROM incidents i WHERE i.reason = f.reason AND i.line_key = f.line AND i.template_key = f.template AND i.status IN (${c.statuses.map(() => "?").join(", ")}))`,
+    );
+    params.push(...c.statuses);
+  }
+  return { sql: parts.join(" AND "), params };
+}
+
+const sorted = (rows: CountRow[]) => rows.map((r) => `${r.reason} | ${r.key} | ${r.n}`).sort();
+
+describe.each(ENGINES)("failure counts on %s", (name) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await databases.use(name);
+    const { prepared } = failureDataset({ now: NOW, seed: 31, count: 1500, exactly: [NOW - DAY, Date.UTC(2026, 10, 24, 10), Date.UTC(2026, 10, 18, 14)] });
+    for (let i = 0; i < prepared.length; i += 500) await commitEventsTo(engine, prepared.slice(i, i + 500));
+    await engine.exec("UPDATE incidents SET status = 'acknowledged' WHERE id % 3 = 1");
+  }, CLUSTER_START_TIMEOUT_MS + 60_000);
+
+  const plainTotal = async (c: Case, from: number, to: number) => {
+    const where = plainWhere(c);
+    return (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM failures f WHERE ${where.sql}`, [from, to, ...where.params]))!.n;
+  };
+  const plainBy = async (c: Case, from: number, to: number, dim: CountDimension) => {
+    const where = plainWhere(c);
+    return engine.query<CountRow>(`SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f WHERE ${where.sql} GROUP BY 1, 2`, [from, to, ...where.params]);
+  };
+
+  it("holds the dataset, with every filter matching some failures in the 90 days", async () => {
+    expect(await plainTotal({ query: "" }, 0, NOW + DAY)).toBeGreaterThan(1500);
+    for (const c of CASES) expect(await plainTotal(c, NOW - 90 * DAY, NOW), c.query).toBeGreaterThan(0);
+  });
+
+  describe.each(WINDOWS)("$name", ({ from, to }) => {
+    it.each(CASES)("totals and breakdowns by line and template equal plain SQL: '$query'", async (c) => {
+      const filters = parseFilters(new URLSearchParams(c.query));
+      const total = await inSnapshot(engine, (dialect) => failureTotal(dialect, filters, from, to));
+      expect(total).toBe(await plainTotal(c, from, to));
+      // One reading of the edges for both breakdowns, as an answer's counts share it.
+      const edges = new WindowEdges(from, to);
+      for (const dim of ["line", "template"] as const) {
+        const counted = await inSnapshot(engine, (dialect) => failureCounts(dialect, filters, from, to, dim, edges));
+        expect(sorted(counted), dim).toEqual(sorted(await plainBy(c, from, to, dim)));
+      }
+    });
+  });
+});
