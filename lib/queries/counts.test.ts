@@ -9,10 +9,11 @@ import { DATASET_LINES, DATASET_TEMPLATES, DAY, failureDataset, HOUR } from "@/l
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { failureCounts, failureTotal, WindowEdges, type CountDimension, type CountRow } from "./counts";
+import { facetCounts } from "./facets";
 
 // The counting kernel (rollups for whole days and hours, raw rows or the hour's cube minus its
 // rest for partial hours) on both engines: the same failures ingested into each through its own
-// committer, every count equal to plain SQL over `failures`.
+// committer, every count equal to plain SQL over `failures`; then the filter pickers' facets.
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
@@ -87,6 +88,9 @@ function plainWhere(c: Case): { sql: string; params: Value[] } {
 
 const sorted = (rows: CountRow[]) => rows.map((r) => `${r.reason} | ${r.key} | ${r.n}`).sort();
 
+/** Facet values and counts, in a stable order (equal counts may come in any order). */
+const facetRows = (rows: Array<{ value: string | null; count: number }>) => rows.map((r) => `${r.value ?? "(unknown)"} | ${r.count}`).sort();
+
 describe.each(ENGINES)("failure counts on %s", (name) => {
   let engine: Engine;
   beforeAll(async () => {
@@ -108,6 +112,25 @@ describe.each(ENGINES)("failure counts on %s", (name) => {
   it("holds the dataset, with every filter matching some failures in the 90 days", async () => {
     expect(await plainTotal({ query: "" }, 0, NOW + DAY)).toBeGreaterThan(1500);
     for (const c of CASES) expect(await plainTotal(c, NOW - 90 * DAY, NOW), c.query).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { range: "7d", other: { reasons: ["INVALID_PHONE", "REVOKED"], line: L1 } },
+    { range: "90d", other: { template: T1, digits: "30" } },
+    { range: "24h", other: {} },
+  ])("counts each facet under every filter but its own, as plain SQL does: $range, $other", async ({ range, other }) => {
+    const c: Case = { query: "", ...other };
+    const query = new URLSearchParams({ range, ...(c.reasons ? { reason: c.reasons.join(",") } : {}), ...(c.line ? { line: c.line } : {}), ...(c.template ? { template: c.template } : {}), ...(c.digits ? { q: c.digits } : {}) });
+    const facets = await inSnapshot(engine, (dialect) => facetCounts(dialect, parseFilters(query), NOW));
+    const from = NOW - { "7d": 7, "90d": 90, "24h": 1 }[range]! * DAY;
+    const plainFacet = async (without: Case, dim: CountDimension | "reason") => {
+      const where = plainWhere(without);
+      const rows = await engine.query<{ value: string; count: number }>(`SELECT f.${dim} AS value, count(*) AS count FROM failures f WHERE ${where.sql} GROUP BY 1`, [from, NOW, ...where.params]);
+      return rows.map((r) => ({ value: r.value || null, count: r.count }));
+    };
+    expect(facetRows(facets.lines.map((r) => ({ value: r.line, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, line: undefined }, "line")));
+    expect(facetRows(facets.templates.map((r) => ({ value: r.template, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, template: undefined }, "template")));
+    expect(facetRows(facets.reasons.map((r) => ({ value: r.reason, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, reasons: undefined }, "reason")));
   });
 
   describe.each(WINDOWS)("$name", ({ from, to }) => {
