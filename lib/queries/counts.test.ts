@@ -10,10 +10,12 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { failureCounts, failureTotal, WindowEdges, type CountDimension, type CountRow } from "./counts";
 import { facetCounts } from "./facets";
+import { bucketUnitFor, timeline } from "./stats";
 
 // The counting kernel (rollups for whole days and hours, raw rows or the hour's cube minus its
 // rest for partial hours) on both engines: the same failures ingested into each through its own
-// committer, every count equal to plain SQL over `failures`; then the filter pickers' facets.
+// committer, every count equal to plain SQL over `failures`; then the filter pickers' facets and
+// the overview's timeline in several zones.
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
@@ -131,6 +133,34 @@ describe.each(ENGINES)("failure counts on %s", (name) => {
     expect(facetRows(facets.lines.map((r) => ({ value: r.line, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, line: undefined }, "line")));
     expect(facetRows(facets.templates.map((r) => ({ value: r.template, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, template: undefined }, "template")));
     expect(facetRows(facets.reasons.map((r) => ({ value: r.reason, count: r.count })))).toEqual(facetRows(await plainFacet({ ...c, reasons: undefined }, "reason")));
+  });
+
+  it.each<{ name: string; plain: Case; days: number; tz: string }>([
+    { name: "90 days by UTC day (daily rollups)", plain: { query: "" }, days: 90, tz: "UTC" },
+    { name: "90 days by Kolkata day, reasons (quarter hours at the day edges)", plain: CASES[1]!, days: 90, tz: "Asia/Kolkata" },
+    { name: "90 days by UTC day, two-digit search", plain: { query: "q=30", digits: "30" }, days: 90, tz: "UTC" },
+    { name: "30 days by New York day across its DST change, a line", plain: { query: `line=${encodeURIComponent(L1)}`, line: L1 }, days: 30, tz: "America/New_York" },
+    { name: "7 days by UTC hour, a template", plain: { query: `template=${encodeURIComponent(T1)}`, template: T1 }, days: 7, tz: "UTC" },
+    { name: "7 days by Bogota hour, a status (raw rows)", plain: { query: "status=acknowledged", statuses: ["acknowledged"] }, days: 7, tz: "America/Bogota" },
+    { name: "24 hours by Kathmandu hour, a class (quarter-hour rollup)", plain: { query: "class=do_not_contact", reasons: DO_NOT_CONTACT }, days: 1, tz: "Asia/Kathmandu" },
+    { name: "3 hours by minute", plain: { query: "" }, days: 3 / 24, tz: "UTC" },
+  ])("a timeline equals plain SQL per bucket: $name", async ({ plain, days, tz }) => {
+    const filters = parseFilters(new URLSearchParams(plain.query));
+    const [from, to] = [NOW - days * DAY, NOW];
+    const points = await inSnapshot(engine, (dialect) => timeline(dialect, filters, from, to, tz, bucketUnitFor(to - from)));
+    const starts = points.map((p) => Date.parse(p.bucket));
+    const where = plainWhere(plain);
+    let total = 0;
+    for (const [i, start] of starts.entries()) {
+      const rows = await engine.query<{ reason: string; n: number }>(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE ${where.sql} GROUP BY 1`, [
+        Math.max(start, from),
+        starts[i + 1] ?? to,
+        ...where.params,
+      ]);
+      expect(points[i]!.counts, points[i]!.bucket).toEqual(Object.fromEntries(rows.map((r) => [r.reason, r.n])));
+      total += rows.reduce((sum, r) => sum + r.n, 0);
+    }
+    expect(total).toBeGreaterThan(0);
   });
 
   describe.each(WINDOWS)("$name", ({ from, to }) => {

@@ -1,5 +1,7 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
+import { all, type Steps, type Value } from "@/db/steps";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -122,30 +124,31 @@ function localDayExpression(column: string, tz: string, starts: number[], to: nu
       // The change happens on a whole hour inside [previous, bound).
       let change = previous;
       while (change < bound && tzOffsetMs(tz, change) === offset) change += HOUR_MS;
-      cases.push(`WHEN ${column} < ? THEN ?`);
+      cases.push(`WHEN ${column} < ? THEN CAST(? AS BIGINT)`);
       params.push(change, offset);
       offset = tzOffsetMs(tz, change);
     }
     previous = bound;
   }
-  const offsetSql = cases.length ? `CASE ${cases.join(" ")} ELSE ? END` : "?";
+  // Typed: PostgreSQL cannot type a bare parameter from CASE (nor SQLite care).
+  const offsetSql = cases.length ? `CASE ${cases.join(" ")} ELSE CAST(? AS BIGINT) END` : "CAST(? AS BIGINT)";
   params.push(offset);
   // Bound numbers may arrive as REAL: truncate to the integer day explicitly.
   return { sql: `CAST((${column} + ${offsetSql}) / ${DAY_MS} AS INTEGER)`, params };
 }
 
 /** Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them. */
-function timedCounts(
-  sqlite: Database.Database,
+function* timedCounts(
+  dialect: Dialect,
   filters: Filters,
   edges: WindowEdges,
   slotMs: number,
   dayGroup?: { sql: string; params: number[]; of: (at: number) => number },
-): TimedCount[] {
+): Steps<TimedCount[]> {
   const { from, to } = edges;
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
   const selects: string[] = [];
-  const params: unknown[] = [];
+  const params: Value[] = [];
   const edgeCounts: TimedCount[] = [];
   const rawPart = (a: number, b: number) => {
     selects.push(
@@ -161,7 +164,7 @@ function timedCounts(
     const [a, b] = [ceilTo(from, QUARTER_HOUR_MS), floorTo(to, QUARTER_HOUR_MS)];
     if (a >= b) rawPart(from, to);
     else {
-      const cond = rollupConditions(filters, hourly.has);
+      const cond = rollupConditions(filters, hourly.has, dialect);
       selects.push(`SELECT r.bucket AS at, r.reason AS reason, r.${quarters.count} AS n FROM ${quarters.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`);
       params.push(a, b, ...cond.params);
       if (from < a) rawPart(from, a);
@@ -170,7 +173,7 @@ function timedCounts(
   } else if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
     const source = rollupSource(filters, hourly.table)!;
-    const cond = rollupConditions(filters, hourly.has);
+    const cond = rollupConditions(filters, hourly.has, dialect);
     for (const [a, b] of splitWindow(from, to, false).hours) {
       selects.push(
         `SELECT r.bucket AS at, r.reason AS reason, r.${source.count} AS n FROM ${source.table} r
@@ -179,15 +182,16 @@ function timedCounts(
       params.push(a, b, ...cond.params);
     }
     // The partial hours, as the breakdowns read them (each lies in one hourly slot).
-    for (const { hour, reason, n } of inSqliteSnapshot(sqlite, (dialect) => edges.rows(dialect, filters))) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
+    for (const { hour, reason, n } of yield* edges.rows(dialect, filters)) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
   }
   if (!selects.length) return edgeCounts;
   // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
-  const counted = sqlite
-    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
-    .all(...group.params, ...params) as TimedCount[];
+  const counted = yield* all<TimedCount>(
+    `SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) AS parts GROUP BY 1, 2 HAVING sum(n) > 0`,
+    [...group.params, ...params],
+  );
   return [...counted, ...edgeCounts];
 }
 
@@ -199,15 +203,15 @@ export interface TimelinePoint {
 }
 
 /** Failures per local bucket and reason; every bucket of the window is present, empty or not. */
-export function timeline(
-  sqlite: Database.Database,
+export function* timeline(
+  dialect: Dialect,
   filters: Filters,
   from: number,
   to: number,
   tz: string,
   unit: BucketUnit,
   edges = new WindowEdges(from, to),
-): TimelinePoint[] {
+): Steps<TimelinePoint[]> {
   const starts = bucketStarts(tz, unit, from, to);
   const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
   // Hourly rollups serve hour and day buckets when local hours start on UTC hours; in zones a
@@ -215,19 +219,19 @@ export function timeline(
   const slotMs =
     unit === "minute" ? MINUTE_MS : hoursAlignWithUtc(tz, from, to) ? HOUR_MS : reasonsOnly && offsetsAlignTo(QUARTER_HOUR_MS, tz, from, to) ? QUARTER_HOUR_MS : MINUTE_MS;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
-  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && localDaysFromDayRollups(sqlite, filters, from, to, starts, points)) {
+  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && (yield* localDaysFromDayRollups(dialect, filters, from, to, starts, points))) {
     return points;
   }
   if (unit === "day" && slotMs === HOUR_MS) {
     const localDay = (at: number) => Math.floor((at + tzOffsetMs(tz, at)) / DAY_MS);
     const dayIndex = new Map(starts.map((s, i) => [localDay(s), i]));
-    for (const { at: day, reason, n } of timedCounts(sqlite, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
+    for (const { at: day, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
       const counts = points[dayIndex.get(day)!]!.counts;
       counts[reason] = (counts[reason] ?? 0) + n;
     }
     return points;
   }
-  for (const { at, reason, n } of timedCounts(sqlite, filters, edges, slotMs)) {
+  for (const { at, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs)) {
     // Binary search: the last bucket starting at or before `at`.
     let lo = 0;
     let hi = starts.length - 1;
@@ -256,18 +260,18 @@ function addCounts(into: ReasonCounts, rows: Iterable<{ reason: string; n: numbe
  * and at most 12 hours and 3 quarters per day and reason, instead of 2,160 hourly rows.
  * Fills `points` and returns true; returns false when the window holds no whole quarter hour.
  */
-function localDaysFromDayRollups(
-  sqlite: Database.Database,
+function* localDaysFromDayRollups(
+  dialect: Dialect,
   filters: Filters,
   from: number,
   to: number,
   starts: number[],
   points: TimelinePoint[],
-): boolean {
+): Steps<boolean> {
   const alignedStart = ceilTo(from, QUARTER_HOUR_MS);
   const alignedEnd = floorTo(to, QUARTER_HOUR_MS);
   if (alignedStart >= alignedEnd) return false;
-  const cond = rollupConditions(filters, { line: false, template: false });
+  const cond = rollupConditions(filters, { line: false, template: false }, dialect);
   const boundaries = [alignedStart, ...starts.filter((b) => b > alignedStart && b < alignedEnd), alignedEnd];
 
   // Each boundary's nearest UTC midnight, and the span between them in hours and quarters.
@@ -288,24 +292,24 @@ function localDaysFromDayRollups(
   const firstDay = anchors[0]!.anchor;
   const lastDay = anchors.at(-1)!.anchor;
   const days = rollupSource(filters, "rollup_day_reason")!;
-  const raw = rawConditions(filters);
-  const dayRows = sqlite
-    .prepare(`SELECT r.bucket AS day, r.reason, r.${days.count} AS n FROM ${days.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
-    .all(firstDay, lastDay, ...cond.params) as Array<{ day: number; reason: string; n: number }>;
+  const raw = rawConditions(filters, dialect);
+  const dayRows = yield* all<{ day: number; reason: string; n: number }>(
+    `SELECT r.bucket AS day, r.reason AS reason, r.${days.count} AS n FROM ${days.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`,
+    [firstDay, lastDay, ...cond.params],
+  );
   // All spans of a table in one statement (spans as a JSON parameter, each a PK range). A phone
   // search has no quarter-hour rollup: its quarters are counted from raw rows (occurred_at ranges).
-  const spanRows = (Object.entries(spans) as Array<[keyof typeof spans, number[][]]>).flatMap(([table, list]) => {
-    if (!list.length) return [];
+  const spanRows: Array<{ k: number; reason: string; n: number }> = [];
+  for (const [table, list] of Object.entries(spans) as Array<[keyof typeof spans, number[][]]>) {
+    if (!list.length) continue;
     const source = rollupSource(filters, table);
     const statement = source
       ? `SELECT s.k AS k, r.reason AS reason, sum(r.${source.count}) AS n FROM s JOIN ${source.table} r ON r.bucket >= s.a AND r.bucket < s.b
          WHERE ${and(cond.sql)} GROUP BY 1, 2`
       : `SELECT s.k AS k, f.reason AS reason, count(*) AS n FROM s JOIN failures f ON f.occurred_at >= s.a AND f.occurred_at < s.b
          WHERE ${and(raw.sql)} GROUP BY 1, 2`;
-    return sqlite
-      .prepare(`WITH s(k, a, b) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)) ${statement}`)
-      .all(JSON.stringify(list), ...(source ? cond.params : raw.params)) as Array<{ k: number; reason: string; n: number }>;
-  });
+    spanRows.push(...(yield* all<{ k: number; reason: string; n: number }>(`WITH s(k, a, b) AS (${dialect.jsonTuples(["integer", "integer", "integer"])}) ${statement}`, [JSON.stringify(list), ...(source ? cond.params : raw.params)])));
+  }
   const spanCounts = new Map<number, Array<{ reason: string; n: number }>>();
   for (const row of spanRows) spanCounts.set(row.k, [...(spanCounts.get(row.k) ?? []), row]);
 
@@ -331,13 +335,13 @@ function localDaysFromDayRollups(
   });
 
   // Partial quarter hours at the window's edges, from raw rows, into the first and last buckets.
-  const edge = sqlite.prepare(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`);
+  const edge = `SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`;
   for (const [a, b, i] of [
     [from, alignedStart, 0],
     [alignedEnd, to, points.length - 1],
   ] as const) {
     if (a >= b) continue;
-    for (const { reason, n } of edge.all(a, b, ...raw.params) as Array<{ reason: string; n: number }>) {
+    for (const { reason, n } of yield* all<{ reason: string; n: number }>(edge, [a, b, ...raw.params])) {
       points[i]!.counts[reason] = (points[i]!.counts[reason] ?? 0) + n;
     }
   }
@@ -432,7 +436,7 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
     }),
     byLine: tally(byLineRows, (r) => r.key).map(([line, count]) => ({ line: line || null, count })),
     byTemplate: tally(byTemplateRows, (r) => r.key).map(([template, count]) => ({ template: template || null, count })),
-    timeline: timeline(sqlite, filters, from, to, tz, unit, edges),
+    timeline: inSqliteSnapshot(sqlite, (dialect) => timeline(dialect, filters, from, to, tz, unit, edges)),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
     openIncidents: countOpenIncidents(sqlite, filters, from, to),
