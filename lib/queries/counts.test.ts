@@ -10,12 +10,12 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { failureCounts, failureTotal, WindowEdges, type CountDimension, type CountRow } from "./counts";
 import { facetCounts } from "./facets";
-import { bucketUnitFor, timeline } from "./stats";
+import { bucketUnitFor, stats, timeline } from "./stats";
 
 // The counting kernel (rollups for whole days and hours, raw rows or the hour's cube minus its
 // rest for partial hours) on both engines: the same failures ingested into each through its own
 // committer, every count equal to plain SQL over `failures`; then the filter pickers' facets and
-// the overview's timeline in several zones.
+// the overview (its timeline in several zones too).
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
@@ -161,6 +161,52 @@ describe.each(ENGINES)("failure counts on %s", (name) => {
       total += rows.reduce((sum, r) => sum + r.n, 0);
     }
     expect(total).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { range: "24h", plain: CASES[0]! },
+    { range: "7d", plain: CASES[3]! },
+    { range: "90d", plain: CASES[7]! },
+    { range: "7d", plain: CASES[1]! },
+    { range: "90d", plain: { query: "q=30", digits: "30" } },
+    { range: "7d", plain: CASES[8]! },
+  ])("the overview equals plain SQL: $range, '$plain.query'", async ({ range, plain }) => {
+    const from = NOW - { "24h": 1, "7d": 7, "90d": 90 }[range]! * DAY;
+    const afterId = (await engine.one<{ id: number }>("SELECT id FROM failures ORDER BY id LIMIT 1 OFFSET 1000"))!.id;
+    const filters = parseFilters(new URLSearchParams(`${plain.query}&range=${range}`));
+    const overview = await inSnapshot(engine, (dialect) => stats(dialect, filters, { now: NOW, afterId }));
+    const where = plainWhere(plain);
+    const one = async (sql: string, params: Value[]) => (await engine.one<{ n: number }>(sql, params))!.n;
+    expect(overview.total).toBe(await plainTotal(plain, from, NOW));
+    expect(overview.previousTotal).toBe(await plainTotal(plain, from - (NOW - from), from));
+    const byReason = await engine.query<{ reason: string; n: number }>(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE ${where.sql} GROUP BY 1`, [from, NOW, ...where.params]);
+    expect(overview.byReason.map((r) => `${r.reason} | ${r.count}`).sort()).toEqual(byReason.map((r) => `${r.reason} | ${r.n}`).sort());
+    const plainTallies = async (dim: CountDimension) => {
+      const counts = new Map<string, number>();
+      for (const r of await plainBy(plain, from, NOW, dim)) counts.set(r.key, (counts.get(r.key) ?? 0) + r.n);
+      return [...counts].map(([key, count]) => ({ value: key || null, count }));
+    };
+    expect(facetRows(overview.byLine.map((r) => ({ value: r.line, count: r.count })))).toEqual(facetRows(await plainTallies("line")));
+    expect(facetRows(overview.byTemplate.map((r) => ({ value: r.template, count: r.count })))).toEqual(facetRows(await plainTallies("template")));
+    expect(overview.contacts).toBe(await one(`SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f WHERE ${where.sql}`, [from, NOW, ...where.params]));
+    expect(overview.contactsApproximate).toBe(false);
+    const timelineTotal = overview.timeline.reduce((sum, p) => sum + Object.values(p.counts).reduce((a, b) => a + b, 0), 0);
+    expect(timelineTotal).toBe(overview.total);
+    const incidentDims = [
+      ...(plain.reasons ? [`i.reason IN (${plain.reasons.map(() => "?").join(", ")})`] : []),
+      ...(plain.line !== undefined ? ["i.line_key = ?"] : []),
+      ...(plain.template !== undefined ? ["i.template_key = ?"] : []),
+    ];
+    const phone = plain.digits ? " AND (f.phone_e164 LIKE ? OR f.cellphone LIKE ?)" : "";
+    expect(overview.openIncidents).toBe(
+      await one(
+        `SELECT count(*) AS n FROM incidents i WHERE i.status = 'open' ${incidentDims.map((d) => `AND ${d} `).join("")}
+         AND EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ?${phone})`,
+        [...(plain.reasons ?? []), ...(plain.line !== undefined ? [plain.line] : []), ...(plain.template !== undefined ? [plain.template] : []), from, NOW, ...(plain.digits ? [`%${plain.digits}%`, `%${plain.digits}%`] : [])],
+      ),
+    );
+    expect(overview.latestFailureId).toBe(await one("SELECT max(id) AS n FROM failures", []));
+    expect(overview.newSinceAfterId).toBe(await one(`SELECT count(*) AS n FROM failures f WHERE ${where.sql} AND f.id > ?`, [from, NOW + DAY, ...where.params, afterId]));
   });
 
   describe.each(WINDOWS)("$name", ({ from, to }) => {

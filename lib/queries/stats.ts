@@ -1,28 +1,28 @@
 import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
-import { all, type Steps, type Value } from "@/db/steps";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { all, get, runSteps, type Steps, type Value } from "@/db/steps";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
-import { countContactsFromState } from "./contact-state";
-import { countBy, countTotal, WindowEdges, type CountRow } from "./counts";
+import { contactsFromState } from "./contact-state";
+import { failureCounts, failureTotal, WindowEdges, type CountRow } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
-import { latestFailureId } from "./summary";
+import { highestFailureId } from "./summary";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
-export function countContactsExactly(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  const raw = rawConditions(filters);
-  const row = sqlite
-    .prepare(
-      `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
-       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`,
-    )
-    .get(from, to, ...raw.params) as { n: number };
-  return row.n;
+function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
+  const row = yield* get<{ n: number }>(
+    `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
+     WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`,
+    [from, to, ...raw.params],
+  );
+  return row!.n;
 }
 
 /**
@@ -30,7 +30,7 @@ export function countContactsExactly(sqlite: Database.Database, filters: Filters
  * from stored sketches, partial hours by hashing their raw contacts. Only for filters that
  * restrict nothing but reasons (sketches are kept per reason).
  */
-export function estimateContacts(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+function* contactsEstimate(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const sketch = emptySketch();
   const reasons = allowedReasons(filters);
   // Unfiltered: the all-reasons sketch of each bucket; else the sketches of the allowed reasons.
@@ -43,22 +43,29 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
     ["contact_sketch_hour", parts.hours],
   ] as const) {
     for (const [a, b] of spans) {
-      const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`).pluck();
-      for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeStoredSketch(sketch, registers);
+      const rows = yield* all<{ registers: Buffer }>(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`, [a, b, ...cond.params]);
+      for (const { registers } of rows) mergeStoredSketch(sketch, registers);
     }
   }
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
   for (const [a, b] of parts.raw) {
-    const stmt = sqlite
-      .prepare(
-        `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) FROM failures f
-         WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
-      )
-      .pluck();
-    for (const contact of stmt.iterate(a, b, ...raw.params) as Iterable<string>) addToSketch(sketch, contact);
+    const contacts = yield* all<{ contact: string }>(
+      `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+      [a, b, ...raw.params],
+    );
+    for (const { contact } of contacts) addToSketch(sketch, contact);
   }
   return estimateCardinality(sketch);
 }
+
+/** contactsExactly on a SQLite connection, synchronously. */
+export const countContactsExactly = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
+  runSteps(sqlite, contactsExactly(sqliteDialect, filters, from, to));
+
+/** contactsEstimate on a SQLite connection, synchronously. */
+export const estimateContacts = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
+  runSteps(sqlite, contactsEstimate(sqliteDialect, filters, from, to));
 
 /** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
 export const EXACT_CONTACTS_LIMIT = 50_000;
@@ -71,18 +78,20 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
  * sketches' estimate of the window's contacts times the share of its failures the search matches
  * (the digits of a number say nothing about how often it fails).
  */
-export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
-  const fromState = countContactsFromState(sqlite, filters, "seen", from, to);
+function* countContacts(dialect: Dialect, filters: Filters, from: number, to: number, total: number): Steps<{ contacts: number; approximate: boolean }> {
+  const fromState = yield* contactsFromState(dialect, filters, "seen", from, to);
   if (fromState !== null) return { contacts: fromState, approximate: false };
-  const exactly = () => ({ contacts: countContactsExactly(sqlite, filters, from, to), approximate: false });
+  const exactly = function* () {
+    return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
+  };
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
-  if (!sketchable) return exactly();
-  if (!filters.q) return total <= EXACT_CONTACTS_LIMIT ? exactly() : { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
+  if (!sketchable) return yield* exactly();
+  if (!filters.q) return total <= EXACT_CONTACTS_LIMIT ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
   const unsearched = { ...filters, q: undefined };
-  const windowFailures = countTotal(sqlite, unsearched, from, to);
+  const windowFailures = yield* failureTotal(dialect, unsearched, from, to);
   if (total === 0) return { contacts: 0, approximate: false };
-  if (windowFailures <= EXACT_CONTACTS_LIMIT) return exactly();
-  const estimate = Math.round((estimateContacts(sqlite, unsearched, from, to) * total) / windowFailures);
+  if (windowFailures <= EXACT_CONTACTS_LIMIT) return yield* exactly();
+  const estimate = Math.round(((yield* contactsEstimate(dialect, unsearched, from, to)) * total) / windowFailures);
   return { contacts: Math.min(total, estimate), approximate: true };
 }
 
@@ -389,20 +398,18 @@ function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Ar
 }
 
 /** Open incidents as /incidents?status=open counts them for the same filters (the tile links there). */
-function countOpenIncidents(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  const cond = incidentConditions(filters, ["open"], { from, to });
-  return (sqlite.prepare(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`).get(...cond.params) as { n: number }).n;
+function* countOpenIncidents(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+  const cond = incidentConditions(filters, ["open"], { from, to }, null, dialect);
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`, cond.params))!.n;
 }
 
 /**
  * Failures matching the filters whose id is above `afterId` and that occurred since the window
  * began: time-bounded like every read, so an old or zero `afterId` cannot scan all history.
  */
-function countAfter(sqlite: Database.Database, filters: Filters, afterId: number, from: number): number {
-  const raw = rawConditions(filters);
-  return (
-    sqlite.prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.id > ? AND ${and(raw.sql)}`).get(from, afterId, ...raw.params) as { n: number }
-  ).n;
+function* countAfter(dialect: Dialect, filters: Filters, afterId: number, from: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.id > ? AND ${and(raw.sql)}`, [from, afterId, ...raw.params]))!.n;
 }
 
 export interface StatsOptions {
@@ -411,19 +418,19 @@ export interface StatsOptions {
   afterId?: number;
 }
 
-/** Everything the overview shows for a filter: totals, breakdowns and the timeline. */
-export function getStats(sqlite: Database.Database, filters: Filters, options: StatsOptions = {}): Stats {
+/** Everything the overview shows for a filter: totals, breakdowns and the timeline (run it in one snapshot). */
+export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions = {}): Steps<Stats> {
   const now = options.now ?? Date.now();
   const defaultTz = options.defaultTz ?? "UTC";
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
   const edges = new WindowEdges(from, to);
-  const byLineRows = countBy(sqlite, filters, from, to, "line", edges);
-  const byTemplateRows = countBy(sqlite, filters, from, to, "template", edges);
-  const previousTotal = countTotal(sqlite, filters, from - (to - from), from);
+  const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges);
+  const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges);
+  const previousTotal = yield* failureTotal(dialect, filters, from - (to - from), from);
   const total = byLineRows.reduce((sum, r) => sum + r.n, 0);
   const unit = bucketUnitFor(to - from);
-  const { contacts, approximate } = countContacts(sqlite, filters, from, to, total);
+  const { contacts, approximate } = yield* countContacts(dialect, filters, from, to, total);
   return {
     total,
     previousTotal,
@@ -436,11 +443,16 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
     }),
     byLine: tally(byLineRows, (r) => r.key).map(([line, count]) => ({ line: line || null, count })),
     byTemplate: tally(byTemplateRows, (r) => r.key).map(([template, count]) => ({ template: template || null, count })),
-    timeline: inSqliteSnapshot(sqlite, (dialect) => timeline(dialect, filters, from, to, tz, unit, edges)),
+    timeline: yield* timeline(dialect, filters, from, to, tz, unit, edges),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
-    openIncidents: countOpenIncidents(sqlite, filters, from, to),
-    latestFailureId: latestFailureId(sqlite),
-    newSinceAfterId: options.afterId === undefined ? null : countAfter(sqlite, filters, options.afterId, from),
+    openIncidents: yield* countOpenIncidents(dialect, filters, from, to),
+    latestFailureId: yield* highestFailureId(),
+    newSinceAfterId: options.afterId === undefined ? null : yield* countAfter(dialect, filters, options.afterId, from),
   };
+}
+
+/** stats on a SQLite connection (a read worker's), synchronously, in one snapshot. */
+export function getStats(sqlite: Database.Database, filters: Filters, options: StatsOptions = {}): Stats {
+  return inSqliteSnapshot(sqlite, (dialect) => stats(dialect, filters, options));
 }
