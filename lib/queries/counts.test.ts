@@ -10,7 +10,7 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { failureCounts, failureTotal, WindowEdges, type CountDimension, type CountRow } from "./counts";
 import { facetCounts } from "./facets";
-import { bucketUnitFor, stats, timeline } from "./stats";
+import { bucketUnitFor, contactsEstimate, stats, timeline } from "./stats";
 
 // The counting kernel (rollups for whole days and hours, raw rows or the hour's cube minus its
 // rest for partial hours) on both engines: the same failures ingested into each through its own
@@ -207,6 +207,16 @@ describe.each(ENGINES)("failure counts on %s", (name) => {
     );
     expect(overview.latestFailureId).toBe(await one("SELECT max(id) AS n FROM failures", []));
     expect(overview.newSinceAfterId).toBe(await one(`SELECT count(*) AS n FROM failures f WHERE ${where.sql} AND f.id > ?`, [from, NOW + DAY, ...where.params, afterId]));
+  });
+
+  it("estimates a long window's contacts from the stored sketches within HyperLogLog's error", async () => {
+    for (const c of [CASES[0]!, CASES[2]!]) {
+      const [from, to] = [NOW - 90 * DAY, NOW];
+      const estimate = await inSnapshot(engine, (dialect) => contactsEstimate(dialect, parseFilters(new URLSearchParams(c.query)), from, to));
+      const where = plainWhere(c);
+      const exact = (await engine.one<{ n: number }>(`SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f WHERE ${where.sql}`, [from, to, ...where.params]))!.n;
+      expect(Math.abs(estimate - exact) / exact, c.query).toBeLessThan(0.1);
+    }
   });
 
   describe.each(WINDOWS)("$name", ({ from, to }) => {

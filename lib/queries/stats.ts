@@ -30,7 +30,7 @@ function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: 
  * from stored sketches, partial hours by hashing their raw contacts. Only for filters that
  * restrict nothing but reasons (sketches are kept per reason).
  */
-function* contactsEstimate(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+export function* contactsEstimate(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const sketch = emptySketch();
   const reasons = allowedReasons(filters);
   // Unfiltered: the all-reasons sketch of each bucket; else the sketches of the allowed reasons.
