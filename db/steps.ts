@@ -40,9 +40,12 @@ export function* run(sql: string, params: readonly Value[]): Steps<number> {
 
 const preparedBySql = perConnection(() => new Map<string, Database.Statement>());
 
+/** Read filters build SQL text per combination of filters: a read worker keeps the most recently added few hundred. */
+const MAX_PREPARED_PER_CONNECTION = 500;
+
 /**
  * Runs `steps` on `sqlite` synchronously (inside the caller's transaction), each statement
- * prepared once per connection and SQL text (rules use a fixed set of texts).
+ * prepared once per connection and SQL text.
  */
 export function runSteps<T>(sqlite: Database.Database, steps: Steps<T>): T {
   const prepared = preparedBySql(sqlite);
@@ -50,7 +53,10 @@ export function runSteps<T>(sqlite: Database.Database, steps: Steps<T>): T {
   while (!next.done) {
     const { kind, sql, params } = next.value;
     let statement = prepared.get(sql);
-    if (!statement) prepared.set(sql, (statement = sqlite.prepare(sql)));
+    if (!statement) {
+      if (prepared.size >= MAX_PREPARED_PER_CONNECTION) prepared.delete(prepared.keys().next().value!);
+      prepared.set(sql, (statement = sqlite.prepare(sql)));
+    }
     next = steps.next(kind === "get" ? statement.get(...params) : kind === "all" ? statement.all(...params) : statement.run(...params).changes);
   }
   return next.value;

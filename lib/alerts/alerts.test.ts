@@ -407,10 +407,10 @@ describe("timed rules (rollups)", () => {
     const now = Date.now();
     const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
     await sendTreble([failureEvent({ timestamp: at(2), failure_reason: "FAILURE_BY_RATE_LIMIT" }), failureEvent({ timestamp: at(3), failure_reason: "FAILURE_BY_RATE_LIMIT" }), failureEvent({ timestamp: at(20), failure_reason: "FAILURE_BY_RATE_LIMIT" }), failureEvent({ timestamp: at(1), failure_reason: "INVALID_PHONE" })]);
-    expect(evaluateTimedRules(getDb().sqlite, now)).toBe(0);
+    expect(await evaluateTimedRules(getEngine(), now)).toBe(0);
     await sendTreble(failureEvent({ timestamp: at(1), failure_reason: "FAILURE_BY_RATE_LIMIT" }));
-    expect(evaluateTimedRules(getDb().sqlite, now)).toBe(1);
-    expect(evaluateTimedRules(getDb().sqlite, now + 60_000)).toBe(0); // repeat suppression
+    expect(await evaluateTimedRules(getEngine(), now)).toBe(1);
+    expect(await evaluateTimedRules(getEngine(), now + 60_000)).toBe(0); // repeat suppression
     await dispatch();
     const body = json(receiver.on("/threshold")[0]!.body) as { type: string; rule: { id: number }; window: { count: number; previousCount: number | null; from: string; to: string }; url: string };
     expect(body).toMatchObject({ type: "threshold.exceeded", rule: { id: rule.id }, window: { count: 3, previousCount: null, to: new Date(now).toISOString() } });
@@ -428,7 +428,7 @@ describe("timed rules (rollups)", () => {
       const now = Date.now();
       const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
       await sendTreble([failureEvent({ timestamp: at(1), line: "+573104567890" }), failureEvent({ timestamp: at(3), line: "+573104567890" }), failureEvent({ timestamp: at(2) })]);
-      expect(evaluateTimedRules(getDb().sqlite, now)).toBe(1);
+      expect(await evaluateTimedRules(getEngine(), now)).toBe(1);
       await dispatch();
       const body = json(receiver.on("/typed-line")[0]!.body) as { title: string; window: { count: number }; filter: { line: string } };
       expect(body.window.count).toBe(2);
@@ -446,9 +446,9 @@ describe("timed rules (rollups)", () => {
     const week = 7 * 86_400_000;
     const at = (ms: number) => new Date(ms).toISOString();
     await sendTreble([failureEvent({ timestamp: at(now - week - 10 * 60_000) }), failureEvent({ timestamp: at(now - 10 * 60_000) })]);
-    expect(evaluateTimedRules(getDb().sqlite, now)).toBe(0); // 1 vs 1, below minCount
+    expect(await evaluateTimedRules(getEngine(), now)).toBe(0); // 1 vs 1, below minCount
     await sendTreble([failureEvent({ timestamp: at(now - 5 * 60_000) })]);
-    expect(evaluateTimedRules(getDb().sqlite, now)).toBe(1); // 2 vs 1: +100 %
+    expect(await evaluateTimedRules(getEngine(), now)).toBe(1); // 2 vs 1: +100 %
     await dispatch();
     expect(json(receiver.on("/change")[0]!.body)).toMatchObject({ type: "change.exceeded", window: { count: 2, previousCount: 1 } });
   });
@@ -460,9 +460,9 @@ describe("timed rules (rollups)", () => {
     // 08:00 in Bogotá is 13:00 UTC.
     const eight = Date.UTC(2026, 10, 25, 13, 0);
     await sendTreble([failureEvent({ timestamp: new Date(eight - 3_600_000).toISOString() }), failureEvent({ timestamp: new Date(eight - 2 * 86_400_000).toISOString() })]);
-    expect(evaluateTimedRules(getDb().sqlite, eight - 60_000)).toBe(0);
-    expect(evaluateTimedRules(getDb().sqlite, eight + 20_000)).toBe(1);
-    expect(evaluateTimedRules(getDb().sqlite, eight + 40_000)).toBe(0);
+    expect(await evaluateTimedRules(getEngine(), eight - 60_000)).toBe(0);
+    expect(await evaluateTimedRules(getEngine(), eight + 20_000)).toBe(1);
+    expect(await evaluateTimedRules(getEngine(), eight + 40_000)).toBe(0);
     await dispatch();
     expect(json(receiver.on("/digest")[0]!.body)).toMatchObject({ type: "digest", window: { count: 1, from: new Date(eight - 86_400_000).toISOString(), to: new Date(eight).toISOString() } });
   });

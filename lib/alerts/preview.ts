@@ -1,7 +1,8 @@
-import type Database from "better-sqlite3";
-import { getDb, getEngine } from "@/db/client";
-import type { Engine, Queryable } from "@/db/engine";
-import { countTotal } from "@/lib/queries/counts";
+import { getEngine } from "@/db/client";
+import type { Dialect, Queryable } from "@/db/engine";
+import { inSnapshot } from "@/db/snapshot";
+import { all, type Steps } from "@/db/steps";
+import { failureTotal } from "@/lib/queries/counts";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "@/lib/time/zoned";
 import { parseInput } from "@/lib/validate";
@@ -66,20 +67,25 @@ async function templateCount(q: Queryable, rule: RuleDefinition, from: number): 
   return [...byScope.values()].reduce((sum, times) => sum + countWithRepeat(times, rule.repeatMinutes * MINUTE_MS), 0);
 }
 
-function windowCount(sqlite: Database.Database, rule: RuleDefinition, from: number, now: number): number {
+/** Threshold and change rules, replayed over the failure counts of every hour since `from` (one snapshot). */
+function* windowCount(dialect: Dialect, rule: RuleDefinition, from: number, now: number): Steps<number> {
   const filters = ruleFilters(rule.filter);
   const isChange = rule.trigger === "change";
   const minutes = isChange ? rule.change!.windowMinutes : rule.threshold!.windowMinutes;
   const firstHour = Math.floor(from / HOUR_MS) * HOUR_MS;
   const hours = Math.ceil((now - firstHour) / HOUR_MS);
-  const series = (offset: number) => Array.from({ length: hours }, (_, i) => countTotal(sqlite, filters, firstHour + i * HOUR_MS - offset, Math.min(firstHour + (i + 1) * HOUR_MS, now) - offset));
-  const counts = series(0);
+  const series = function* (offset: number): Steps<number[]> {
+    const counts: number[] = [];
+    for (let i = 0; i < hours; i++) counts.push(yield* failureTotal(dialect, filters, firstHour + i * HOUR_MS - offset, Math.min(firstHour + (i + 1) * HOUR_MS, now) - offset));
+    return counts;
+  };
+  const counts = yield* series(0);
   const repeatMs = rule.repeatMinutes * MINUTE_MS;
 
   if (!isChange && minutes < 60) {
     // A window shorter than an hour lies within two adjacent hours: only those pairs can fire.
-    const raw = rawConditions(filters);
-    const select = sqlite.prepare(`SELECT f.occurred_at FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} ORDER BY f.occurred_at`).pluck();
+    const raw = rawConditions(filters, dialect);
+    const select = `SELECT f.occurred_at FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} ORDER BY f.occurred_at`;
     const need = rule.threshold!.count;
     const fired: number[] = [];
     let i = 0;
@@ -90,7 +96,7 @@ function windowCount(sqlite: Database.Database, rule: RuleDefinition, from: numb
       }
       let j = i;
       while (j + 1 < hours && (counts[j + 1] ?? 0) + (counts[j + 2] ?? 0) >= need) j++;
-      const times = select.all(firstHour + i * HOUR_MS, firstHour + (j + 2) * HOUR_MS, ...raw.params) as number[];
+      const times = (yield* all<{ occurred_at: number }>(select, [firstHour + i * HOUR_MS, firstHour + (j + 2) * HOUR_MS, ...raw.params])).map((r) => r.occurred_at);
       const span = minutes * MINUTE_MS;
       let start = 0;
       for (let k = 0; k < times.length; k++) {
@@ -103,7 +109,7 @@ function windowCount(sqlite: Database.Database, rule: RuleDefinition, from: numb
   }
 
   const span = Math.max(1, Math.round(minutes / 60));
-  const previous = isChange ? series(WEEK_MS) : null;
+  const previous = isChange ? yield* series(WEEK_MS) : null;
   const sum = (values: number[], end: number) => values.slice(Math.max(0, end - span + 1), end + 1).reduce((a, b) => a + b, 0);
   const fired: number[] = [];
   for (let h = 0; h < hours; h++) {
@@ -125,16 +131,6 @@ function digestCount(rule: RuleDefinition, from: number, now: number): number {
   return n;
 }
 
-/**
- * Threshold and change previews count failures through the rollups of lib/queries/counts.ts,
- * which read SQLite synchronously until the read path moves to the engine (docs/postgresql.md,
- * step 5); on PostgreSQL they are refused rather than counted from the wrong database.
- */
-function failureCounts(engine: Engine): Database.Database {
-  if (engine.dialect.name !== "sqlite") throw new Error("threshold and change previews read the failure rollups, which are not on PostgreSQL's read path yet");
-  return getDb().sqlite;
-}
-
 /** `{"notifications": N, "days": 7}` for a rule body (channels need not exist yet). */
 export async function previewRule(input: unknown, now = Date.now()): Promise<{ notifications: number; days: number }> {
   const body = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
@@ -154,7 +150,7 @@ export async function previewRule(input: unknown, now = Date.now()): Promise<{ n
       break;
     case "threshold":
     case "change":
-      notifications = windowCount(failureCounts(engine), rule, from, now);
+      notifications = await inSnapshot(engine, (dialect) => windowCount(dialect, rule, from, now));
       break;
     case "digest":
       notifications = digestCount(rule, from, now);

@@ -7,16 +7,15 @@ import { scheduleAlertEvaluation } from "./evaluate";
 /**
  * Starts the alerts dispatcher and the timed-rule evaluator (server start; the evaluator runs only
  * while `leader` leads); returns the stopper. On SQLite both work on their own connection, closed
- * by the stopper: the dispatcher's many small commits skip the fsync there
- * (openBackgroundConnection says why that is safe). On PostgreSQL the dispatcher claims through the
- * pool like every instance's.
+ * by the stopper: their many small commits skip the fsync there (openBackgroundConnection says why
+ * that is safe). On PostgreSQL both work through the pool like every instance's.
  */
 export function startAlerts(leader: Leadership): () => void {
   const sqlite = openBackgroundConnection();
   const engine = getEngine().dialect.name === "sqlite" ? new SqliteEngine(sqlite) : getEngine();
   const dispatcher = new AlertDispatcher(engine);
   dispatcher.start();
-  const stopEvaluation = scheduleAlertEvaluation(sqlite, leader);
+  const stopEvaluation = scheduleAlertEvaluation(engine, leader);
   return () => {
     stopEvaluation();
     dispatcher.stop();

@@ -1,4 +1,7 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { inSqliteSnapshot } from "@/db/snapshot";
+import { all, get, type Steps } from "@/db/steps";
 import { UNKNOWN, type Filters } from "@/lib/filters";
 import { contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
@@ -44,9 +47,9 @@ export const neverDoNotContact = (contact: string) =>
 export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 
 /** Whether at most `limit` failures occurred at or after `to` (an occurred_at index range). */
-function fewFailuresAfter(sqlite: Database.Database, to: number, limit: number): boolean {
-  const after = sqlite.prepare(`SELECT count(*) FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?)`).pluck().get(to, limit + 1) as number;
-  return after <= limit;
+function* fewFailuresAfter(to: number, limit: number): Steps<boolean> {
+  const after = yield* get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?) AS after_end`, [to, limit + 1]);
+  return after!.n <= limit;
 }
 
 /**
@@ -54,46 +57,40 @@ function fewFailuresAfter(sqlite: Database.Database, to: number, limit: number):
  * contacts of the failures (under the filters; "do not contact" ones for the suppression list)
  * stored from `to` on, each judged from its failures inside the window.
  */
-function countOvertaken(sqlite: Database.Database, filters: Filters, kind: ContactCount, from: number, to: number): number {
-  const raw = rawConditions(filters);
+function* countOvertaken(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
   const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
-  const overtaken = sqlite
-    .prepare(
-      `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) FROM failures f
-       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
-    )
-    .pluck()
-    .all(to, ...raw.params, ...dncParams) as string[];
+  const overtaken = yield* all<{ contact: string }>(
+    `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+     WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+    [to, ...raw.params, ...dncParams],
+  );
   if (!overtaken.length) return 0;
   // A contact's failures: by E.164 phone, or by cellphone for those without one (failures_cellphone_idx).
   const latestIn = (contactColumn: string) =>
-    sqlite
-      .prepare(
-        `SELECT f.reason, f.occurred_at AS at, f.id FROM failures f
-         WHERE ${contactColumn} = ? AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}
-         ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1`,
-      )
-      .raw(true);
+    `SELECT f.reason AS reason, f.occurred_at AS at, f.id AS id FROM failures f
+     WHERE ${contactColumn} = ? AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}
+     ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1`;
   const byPhone = latestIn("f.phone_e164");
   const byCellphone = latestIn("f.phone_e164 IS NULL AND f.cellphone");
-  const mayRetry = sqlite.prepare(`SELECT ${neverDoNotContact("?")}`).pluck();
+  const mayRetry = `SELECT CASE WHEN ${neverDoNotContact("?")} THEN 1 ELSE 0 END AS ok`;
   const retry = new Set<string>(RETRY_REASONS);
   let counted = 0;
-  for (const contact of overtaken) {
-    type Latest = [reason: string, at: number, id: number];
+  for (const { contact } of overtaken) {
+    type Latest = { reason: string; at: number; id: number };
     const params = [contact, from, to, ...raw.params, ...dncParams];
-    const candidates = [byPhone.get(...params), byCellphone.get(...params)].filter((r): r is Latest => r !== undefined);
-    const latest = candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2])[0];
+    const candidates = [yield* get<Latest>(byPhone, params), yield* get<Latest>(byCellphone, params)].filter((r): r is Latest => r !== undefined);
+    const latest = candidates.sort((a, b) => b.at - a.at || b.id - a.id)[0];
     if (!latest) continue;
-    if (kind !== "retry" || (retry.has(latest[0]) && mayRetry.get(contact, EVERY_SCOPE) === 1)) counted++;
+    if (kind !== "retry" || (retry.has(latest.reason) && (yield* get<{ ok: number }>(mayRetry, [contact, EVERY_SCOPE]))!.ok === 1)) counted++;
   }
   return counted;
 }
 
 /** Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's failures. */
-function countEdge(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): number {
-  const raw = rawConditions(filters);
+function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress";
   const at = dnc ? "s.last_dnc_at" : "s.last_at";
   const retry =
@@ -101,22 +98,60 @@ function countEdge(sqlite: Database.Database, filters: Filters, scope: string, k
       ? `AND s.last_reason IN (${list(RETRY_REASONS)})
          AND ${neverDoNotContact("s.contact")}`
       : "";
-  return sqlite
-    .prepare(
-      `SELECT count(*) FROM contact_state s
-       WHERE s.contact IN (SELECT coalesce(f.phone_e164, f.cellphone) FROM failures f
-                           WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : ""})
-         AND s.scope = ? AND ${at} >= ? AND ${at} < ? ${retry}`,
-    )
-    .pluck()
-    .get(a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])) as number;
+  const row = yield* get<{ n: number }>(
+    `SELECT count(*) AS n FROM contact_state s
+     WHERE s.contact IN (SELECT coalesce(f.phone_e164, f.cellphone) FROM failures f
+                         WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : ""})
+       AND s.scope = ? AND ${at} >= ? AND ${at} < ? ${retry}`,
+    [a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
+  );
+  return row!.n;
 }
 
 /**
  * Contacts with a failure in [from, to) under the filters ("seen"), on the retry list, or on the
  * suppression list (README, "CSV export"), from the contact state; null when it cannot answer
- * exactly (see above), and the caller counts from the failures.
+ * exactly (see above), and the caller counts from the failures. Runs in one snapshot (a commit
+ * between the statements could move a contact from a counted quarter to an edge).
  */
+export function* contactsFromState(
+  dialect: Dialect,
+  filters: Filters,
+  kind: ContactCount,
+  from: number,
+  to: number,
+  overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
+): Steps<number | null> {
+  const scope = scopeOf(filters);
+  if (scope === null || !(yield* fewFailuresAfter(to, overtakenLimit))) return null;
+  const overtaken = yield* countOvertaken(dialect, filters, kind, from, to);
+  const firstQuarter = Math.ceil(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  if (firstQuarter >= lastQuarter) return overtaken + (from < to ? yield* countEdge(dialect, filters, scope, kind, from, to) : 0);
+  const column = kind === "suppress" ? "dnc" : kind;
+  const quarters = function* (a: number, b: number): Steps<number> {
+    return (yield* get<{ n: number }>(`SELECT coalesce(sum(${column}), 0) AS n FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`, [scope, a, b]))!.n;
+  };
+  const whole = yield* quarters(firstQuarter, lastQuarter);
+  /**
+   * Contacts whose state time falls in [a, b), inside one quarter: from that span's failures, or,
+   * when the span is the larger part of its quarter, as the quarter's count minus the rest (fewer
+   * failures to judge). The quarter's count holds only when no retention cutoff lies inside it:
+   * a failure stored before the quarter proves the cutoff is earlier.
+   */
+  const edge = function* (a: number, b: number): Steps<number> {
+    const quarter = Math.floor(a / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    const end = quarter + QUARTER_HOUR_MS;
+    if (2 * (b - a) <= QUARTER_HOUR_MS || !(yield* failedBefore(quarter))) return yield* countEdge(dialect, filters, scope, kind, a, b);
+    const rest = (quarter < a ? yield* countEdge(dialect, filters, scope, kind, quarter, a) : 0) + (b < end ? yield* countEdge(dialect, filters, scope, kind, b, end) : 0);
+    return (yield* quarters(quarter, end)) - rest;
+  };
+  const head = from < firstQuarter ? yield* edge(from, firstQuarter) : 0;
+  const tail = lastQuarter < to ? yield* edge(lastQuarter, to) : 0;
+  return whole + head + tail + overtaken;
+}
+
+/** contactsFromState on a SQLite connection, synchronously, in one snapshot. */
 export function countContactsFromState(
   sqlite: Database.Database,
   filters: Filters,
@@ -125,39 +160,10 @@ export function countContactsFromState(
   to: number,
   overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
 ): number | null {
-  const scope = scopeOf(filters);
-  if (scope === null) return null;
-  // One snapshot: a commit between the statements could move a contact from a counted hour to an edge.
-  return sqlite.transaction(() => (fewFailuresAfter(sqlite, to, overtakenLimit) ? countInSnapshot(sqlite, filters, scope, kind, from, to) : null))();
-}
-
-function countInSnapshot(sqlite: Database.Database, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): number {
-  const overtaken = countOvertaken(sqlite, filters, kind, from, to);
-  const firstQuarter = Math.ceil(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-  const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-  if (firstQuarter >= lastQuarter) return overtaken + (from < to ? countEdge(sqlite, filters, scope, kind, from, to) : 0);
-  const column = kind === "suppress" ? "dnc" : kind;
-  const quarters = sqlite.prepare(`SELECT coalesce(sum(${column}), 0) FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`).pluck();
-  const whole = quarters.get(scope, firstQuarter, lastQuarter) as number;
-  /**
-   * Contacts whose state time falls in [a, b), inside one quarter: from that span's failures, or,
-   * when the span is the larger part of its quarter, as the quarter's count minus the rest (fewer
-   * failures to judge). The quarter's count holds only when no retention cutoff lies inside it:
-   * a failure stored before the quarter proves the cutoff is earlier.
-   */
-  const edge = (a: number, b: number) => {
-    const quarter = Math.floor(a / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-    const end = quarter + QUARTER_HOUR_MS;
-    if (2 * (b - a) <= QUARTER_HOUR_MS || !failedBefore(sqlite, quarter)) return countEdge(sqlite, filters, scope, kind, a, b);
-    const rest = (quarter < a ? countEdge(sqlite, filters, scope, kind, quarter, a) : 0) + (b < end ? countEdge(sqlite, filters, scope, kind, b, end) : 0);
-    return (quarters.get(scope, quarter, end) as number) - rest;
-  };
-  const head = from < firstQuarter ? edge(from, firstQuarter) : 0;
-  const tail = lastQuarter < to ? edge(lastQuarter, to) : 0;
-  return whole + head + tail + overtaken;
+  return inSqliteSnapshot(sqlite, (dialect) => contactsFromState(dialect, filters, kind, from, to, overtakenLimit));
 }
 
 /** Whether any failure is stored before `t` (one index step). */
-function failedBefore(sqlite: Database.Database, t: number): boolean {
-  return sqlite.prepare("SELECT EXISTS (SELECT 1 FROM failures WHERE occurred_at < ?)").pluck().get(t) === 1;
+function* failedBefore(t: number): Steps<boolean> {
+  return (yield* get<{ found: number }>("SELECT CASE WHEN EXISTS (SELECT 1 FROM failures WHERE occurred_at < ?) THEN 1 ELSE 0 END AS found", [t]))!.found === 1;
 }

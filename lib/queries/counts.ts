@@ -1,4 +1,8 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { inSqliteSnapshot } from "@/db/snapshot";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { all, get, runSteps, type Steps, type Value } from "@/db/steps";
 import type { Filters } from "@/lib/filters";
 import { HOUR_MS } from "@/lib/time/zoned";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
@@ -6,6 +10,9 @@ import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, s
 /**
  * Failure counts for a window under the filters, read from the smallest pre-aggregate that
  * answers them exactly (see db/schema.ts); only partial hours at the edges touch raw rows.
+ * Written once as steps (db/steps.ts) for both engines: `failureTotal` and `failureCounts` run
+ * on an engine (db/snapshot.ts), `countTotal` and `countBy` synchronously on a SQLite connection
+ * (the read workers).
  */
 
 /** The dimension counts are broken down by, beside the reason. */
@@ -33,14 +40,14 @@ export interface EdgeRow {
  * template, read once per filter: the breakdowns and the timeline of one answer share them.
  * Reading those rows is most of a refreshed overview's cost (whole hours come from rollups), so
  * a partial hour longer than its rest is counted as the hour's reason × line × template rollup
- * minus that rest: at most half an hour of raw rows per edge.
+ * minus that rest: at most half an hour of raw rows per edge. The hour's rollup and its raw rows
+ * must agree: `rows` runs in one snapshot (countBy's transaction, db/snapshot.ts on an engine).
  */
 export class WindowEdges {
   private readonly read = new Map<string, EdgeRow[]>();
   readonly spans: Array<[number, number]>;
 
   constructor(
-    private readonly sqlite: Database.Database,
     readonly from: number,
     readonly to: number,
   ) {
@@ -51,29 +58,25 @@ export class WindowEdges {
     });
   }
 
-  rows(filters: Filters): EdgeRow[] {
-    const raw = rawConditions(filters);
+  *rows(dialect: Dialect, filters: Filters): Steps<EdgeRow[]> {
+    const raw = rawConditions(filters, dialect);
     const key = JSON.stringify(raw);
     const known = this.read.get(key);
     if (known) return known;
-    const grouped = this.sqlite.prepare(
-      `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
-       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`,
-    );
-    const spanRows = (a: number, b: number) => grouped.all(a, b, ...raw.params) as Array<Omit<EdgeRow, "hour">>;
-    // One snapshot: the hour's rollup and its raw rows must agree.
-    const rows = this.sqlite.transaction(() =>
-      this.spans.flatMap(([a, b]) => {
-        const hour = Math.floor(a / HOUR_MS) * HOUR_MS;
-        const rest: Array<[number, number]> = [
-          [hour, a],
-          [b, hour + HOUR_MS],
-        ];
-        const restMs = rest.reduce((sum, [x, y]) => sum + Math.max(0, y - x), 0);
-        const counted = b - a > restMs ? this.hourMinusRest(filters, hour, rest, spanRows) : null;
-        return (counted ?? spanRows(a, b)).map((r) => ({ ...r, hour }));
-      }),
-    )();
+    const grouped = `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`;
+    const spanRows = (a: number, b: number) => all<Omit<EdgeRow, "hour">>(grouped, [a, b, ...raw.params]);
+    const rows: EdgeRow[] = [];
+    for (const [a, b] of this.spans) {
+      const hour = Math.floor(a / HOUR_MS) * HOUR_MS;
+      const rest: Array<[number, number]> = [
+        [hour, a],
+        [b, hour + HOUR_MS],
+      ];
+      const restMs = rest.reduce((sum, [x, y]) => sum + Math.max(0, y - x), 0);
+      const counted = b - a > restMs ? yield* this.hourMinusRest(dialect, filters, hour, rest, spanRows) : null;
+      for (const r of counted ?? (yield* spanRows(a, b))) rows.push({ ...r, hour });
+    }
     this.read.set(key, rows);
     return rows;
   }
@@ -83,20 +86,27 @@ export class WindowEdges {
    * null when the rollup cannot answer these filters or does not hold the hour's failures (a
    * retention cutoff inside it).
    */
-  private hourMinusRest(filters: Filters, hour: number, rest: Array<[number, number]>, spanRows: (a: number, b: number) => Array<Omit<EdgeRow, "hour">>): Array<Omit<EdgeRow, "hour">> | null {
+  private *hourMinusRest(
+    dialect: Dialect,
+    filters: Filters,
+    hour: number,
+    rest: Array<[number, number]>,
+    spanRows: (a: number, b: number) => Steps<Array<Omit<EdgeRow, "hour">>>,
+  ): Steps<Array<Omit<EdgeRow, "hour">> | null> {
     if (!rollupsCanAnswer(filters) || !rollupSource(filters, "rollup_hour")) return null;
-    const stored = this.sqlite.prepare("SELECT count(*) FROM failures WHERE occurred_at >= ? AND occurred_at < ?").pluck().get(hour, hour + HOUR_MS) as number;
-    const rolled = this.sqlite.prepare("SELECT coalesce(sum(failures), 0) FROM rollup_hour WHERE bucket = ?").pluck().get(hour) as number;
-    if (stored !== rolled) return null;
-    const cond = rollupConditions(filters, { line: true, template: true });
-    const cube = this.sqlite
-      .prepare(`SELECT r.reason AS reason, r.line AS line, r.template AS template, r.failures AS n FROM rollup_hour r WHERE r.bucket = ? AND ${and(cond.sql)}`)
-      .all(hour, ...cond.params) as Array<Omit<EdgeRow, "hour">>;
+    const stored = yield* get<{ n: number }>("SELECT count(*) AS n FROM failures WHERE occurred_at >= ? AND occurred_at < ?", [hour, hour + HOUR_MS]);
+    const rolled = yield* get<{ n: number }>("SELECT coalesce(sum(failures), 0) AS n FROM rollup_hour WHERE bucket = ?", [hour]);
+    if (stored!.n !== rolled!.n) return null;
+    const cond = rollupConditions(filters, { line: true, template: true }, dialect);
+    const cube = yield* all<Omit<EdgeRow, "hour">>(
+      `SELECT r.reason AS reason, r.line AS line, r.template AS template, r.failures AS n FROM rollup_hour r WHERE r.bucket = ? AND ${and(cond.sql)}`,
+      [hour, ...cond.params],
+    );
     const keyOf = (r: Omit<EdgeRow, "hour">) => `${r.reason}\u0000${r.line}\u0000${r.template}`;
     const counts = new Map(cube.map((r) => [keyOf(r), { ...r }]));
     for (const [x, y] of rest) {
       if (x >= y) continue;
-      for (const r of spanRows(x, y)) {
+      for (const r of yield* spanRows(x, y)) {
         const counted = counts.get(keyOf(r));
         if (!counted) return null;
         counted.n -= r.n;
@@ -122,12 +132,12 @@ function rollupsFor(filters: Filters, dim: CountDimension | null): [RollupName, 
 }
 
 /** The whole days and hours of [from, to) from `tables`, per reason and `dim` (key "" for a total). */
-function rollupCounts(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension | null, tables: [RollupName, RollupName]): CountRow[] {
+function* rollupCounts(dialect: Dialect, filters: Filters, from: number, to: number, dim: CountDimension | null, tables: [RollupName, RollupName]): Steps<CountRow[]> {
   const has = { line: tables[0] === "rollup_day" || tables[0] === "rollup_day_line", template: tables[0] === "rollup_day" || tables[0] === "rollup_day_template" };
-  const cond = rollupConditions(filters, has);
+  const cond = rollupConditions(filters, has, dialect);
   const key = dim ? `r.${dim}` : "''";
   const selects: string[] = [];
-  const params: unknown[] = [];
+  const params: Value[] = [];
   const parts = splitWindow(from, to);
   for (const [table, spans] of [
     [tables[0], parts.days],
@@ -141,20 +151,21 @@ function rollupCounts(sqlite: Database.Database, filters: Filters, from: number,
     }
   }
   if (!selects.length) return [];
-  return sqlite.prepare(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2`).all(...params) as CountRow[];
+  return yield* all<CountRow>(`SELECT reason, key, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) AS spans GROUP BY 1, 2`, params);
 }
 
 /**
  * Failure counts per (reason, line) or (reason, template) in [from, to). `edges` (of the same
  * window) lets several counts of one answer read the partial hours once.
  */
-export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(sqlite, from, to)): CountRow[] {
+export function* failureCounts(dialect: Dialect, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(from, to)): Steps<CountRow[]> {
   const tables = rollupsFor(filters, dim);
   if (!tables) {
-    const raw = rawConditions(filters);
-    return sqlite
-      .prepare(`SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`)
-      .all(from, to, ...raw.params) as CountRow[];
+    const raw = rawConditions(filters, dialect);
+    return yield* all<CountRow>(
+      `SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`,
+      [from, to, ...raw.params],
+    );
   }
   const totals = new Map<string, CountRow>();
   const add = (reason: string, key: string, n: number) => {
@@ -163,20 +174,33 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
     if (row) row.n += n;
     else totals.set(id, { reason, key, n });
   };
-  for (const r of rollupCounts(sqlite, filters, from, to, dim, tables)) add(r.reason, r.key, r.n);
-  for (const r of edges.rows(filters)) add(r.reason, r[dim], r.n);
+  for (const r of yield* rollupCounts(dialect, filters, from, to, dim, tables)) add(r.reason, r.key, r.n);
+  for (const r of yield* edges.rows(dialect, filters)) add(r.reason, r[dim], r.n);
   // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
   return [...totals.values()].filter((r) => r.n > 0);
 }
 
 /** Total failures in [from, to) under the filters (the partial hours counted, not grouped). */
-export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+export function* failureTotal(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const tables = rollupsFor(filters, null);
-  const raw = rawConditions(filters);
-  const count = sqlite.prepare(`SELECT count(*) FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`).pluck();
-  if (!tables) return count.get(from, to, ...raw.params) as number;
+  const raw = rawConditions(filters, dialect);
+  const count = function* (a: number, b: number): Steps<number> {
+    const row = yield* get<{ n: number }>(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`, [a, b, ...raw.params]);
+    return row!.n;
+  };
+  if (!tables) return yield* count(from, to);
   let total = 0;
-  for (const r of rollupCounts(sqlite, filters, from, to, null, tables)) total += r.n;
-  for (const [a, b] of splitWindow(from, to).raw) total += count.get(a, b, ...raw.params) as number;
+  for (const r of yield* rollupCounts(dialect, filters, from, to, null, tables)) total += r.n;
+  for (const [a, b] of splitWindow(from, to).raw) total += yield* count(a, b);
   return total;
+}
+
+/** failureCounts on a SQLite connection, synchronously, in one snapshot. */
+export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(from, to)): CountRow[] {
+  return inSqliteSnapshot(sqlite, (dialect) => failureCounts(dialect, filters, from, to, dim, edges));
+}
+
+/** failureTotal on a SQLite connection, synchronously. */
+export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+  return runSteps(sqlite, failureTotal(sqliteDialect, filters, from, to));
 }

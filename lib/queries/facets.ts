@@ -1,6 +1,9 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { inSqliteSnapshot } from "@/db/snapshot";
+import type { Steps } from "@/db/steps";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { countBy, WindowEdges, type CountRow } from "./counts";
+import { failureCounts, WindowEdges, type CountRow } from "./counts";
 
 export interface Facets {
   lines: Array<{ line: string | null; count: number }>;
@@ -14,7 +17,7 @@ const sortDesc = <T extends { count: number }>(rows: T[]) => rows.sort((a, b) =>
  * Values for the filter pickers with their counts in the window. Each dimension is counted
  * under every other filter but its own, so a picker still offers the values it would add.
  */
-export function getFacets(sqlite: Database.Database, filters: Filters, now = Date.now()): Facets {
+export function* facetCounts(dialect: Dialect, filters: Filters, now: number): Steps<Facets> {
   const { from, to } = resolveWindow(filters, now);
   const tallyOf = (rows: CountRow[], pick: (r: CountRow) => string) => {
     const totals = new Map<string, number>();
@@ -22,13 +25,18 @@ export function getFacets(sqlite: Database.Database, filters: Filters, now = Dat
     return [...totals];
   };
   // Without filters the three share one reading of the window's partial hours.
-  const edges = new WindowEdges(sqlite, from, to);
-  const lines = tallyOf(countBy(sqlite, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
-  const templates = tallyOf(countBy(sqlite, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
-  const reasons = tallyOf(countBy(sqlite, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
+  const edges = new WindowEdges(from, to);
+  const lines = tallyOf(yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
+  const templates = tallyOf(yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
+  const reasons = tallyOf(yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
   return {
     lines: sortDesc(lines.map(([line, count]) => ({ line: line || null, count }))),
     templates: sortDesc(templates.map(([template, count]) => ({ template: template || null, count }))),
     reasons: sortDesc(reasons.map(([reason, count]) => ({ reason, count }))),
   };
+}
+
+/** facetCounts on a SQLite connection (a read worker's), synchronously, in one snapshot. */
+export function getFacets(sqlite: Database.Database, filters: Filters, now = Date.now()): Facets {
+  return inSqliteSnapshot(sqlite, (dialect) => facetCounts(dialect, filters, now));
 }

@@ -105,12 +105,12 @@ describe("filter conditions", () => {
   });
 
   it("matches nothing for a search without digits or disjoint reason filters", () => {
-    expect(rawConditions(parseFilters(new URLSearchParams("q=abc"))).sql).toBe("0");
-    expect(rawConditions(parseFilters(new URLSearchParams("reason=REVOKED&class=retry_later"))).sql).toBe("0");
+    expect(rawConditions(parseFilters(new URLSearchParams("q=abc"))).sql).toBe("FALSE");
+    expect(rawConditions(parseFilters(new URLSearchParams("reason=REVOKED&class=retry_later"))).sql).toBe("FALSE");
   });
 
-  it("joins conditions, with 1 for none", () => {
+  it("joins conditions, with TRUE for none", () => {
     expect(and("", "a = 1", "", "b = 2")).toBe("a = 1 AND b = 2");
-    expect(and("", "")).toBe("1");
+    expect(and("", "")).toBe("TRUE");
   });
 });

@@ -1,14 +1,18 @@
+import type { Dialect } from "@/db/engine";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import type { Value } from "@/db/steps";
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
 import { gramColumn, PHONE_GRAM_MAX_DIGITS } from "@/lib/phone-grams";
 import { DAY_MS, HOUR_MS } from "@/lib/time/zoned";
 
 /**
- * SQL conditions for the non-time filters, for the raw failures table and for the rollups.
+ * SQL conditions for the non-time filters, for the raw failures table and for the rollups, in one
+ * text for both engines but where `dialect` says otherwise (phone search, planner hints).
  * Values are always bound parameters.
  */
 export interface Where {
   sql: string;
-  params: unknown[];
+  params: Value[];
 }
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
@@ -73,10 +77,10 @@ export function rollupSource(filters: Filters, table: RollupName): { table: stri
 
 export function dimensionConditions(filters: Filters, cols: { reason: string; line: string; template: string }): Where {
   const parts: string[] = [];
-  const params: unknown[] = [];
+  const params: Value[] = [];
   const reasons = allowedReasons(filters);
   if (reasons) {
-    parts.push(reasons.length ? `${cols.reason} IN (${placeholders(reasons.length)})` : "0");
+    parts.push(reasons.length ? `${cols.reason} IN (${placeholders(reasons.length)})` : "FALSE");
     params.push(...reasons);
   }
   if (filters.line.length) {
@@ -127,7 +131,7 @@ export function incidentsNarrowedTo(filters: Filters): Where | null {
 }
 
 /** Conditions on `failures f` (time excluded). */
-export function rawConditions(filters: Filters): Where {
+export function rawConditions(filters: Filters, dialect: Dialect = sqliteDialect): Where {
   const dims = narrowsToIncidents(filters)
     ? incidentIdCondition(filters)
     : dimensionConditions(filters, {
@@ -138,9 +142,9 @@ export function rawConditions(filters: Filters): Where {
   const parts = dims.sql ? [dims.sql] : [];
   const params = [...dims.params];
   const digits = phoneDigits(filters.q);
-  if (filters.q && !digits) parts.push("0");
+  if (filters.q && !digits) parts.push("FALSE");
   else if (digits) {
-    const phone = phoneCondition(digits);
+    const phone = phoneCondition(digits, dialect);
     parts.push(phone.sql);
     params.push(...phone.params);
   }
@@ -150,6 +154,23 @@ export function rawConditions(filters: Filters): Where {
 /** Digits from which the trigram index narrows a phone search (fewer match most contacts anyway). */
 export const PHONE_INDEX_MIN_DIGITS = 3;
 
+/** What each engine spells its own way in these conditions. */
+const SPELLING: Record<Dialect["name"], { phonePairs: string; failuresByCellphone: string; unindexed: (column: string) => string }> = {
+  sqlite: {
+    // contact_phones ids (its FTS5 trigram table's rowids) whose number or cellphone contains ? (one each).
+    phonePairs: "SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?",
+    failuresByCellphone: "failures c INDEXED BY failures_cellphone_idx",
+    // A unary + keeps SQLite's planner off the column's index.
+    unindexed: (column) => `+${column}`,
+  },
+  postgres: {
+    // The pg_trgm GIN indexes on both columns answer each LIKE.
+    phonePairs: "SELECT id FROM contact_phones WHERE phone_e164 LIKE ? OR cellphone LIKE ?",
+    failuresByCellphone: "failures c",
+    unindexed: (column) => column,
+  },
+};
+
 /**
  * A failure matches a phone search when its E.164 number or its cellphone contains the digits.
  * From 3 digits the candidates come from the trigram index over contact_phones (every distinct
@@ -157,14 +178,14 @@ export const PHONE_INDEX_MIN_DIGITS = 3;
  * through failures_cellphone_idx for contacts without E.164: left to itself the planner reads every
  * failure without E.164 through failures_phone_idx); the LIKE on the row keeps the answer exact.
  */
-function phoneCondition(digits: string): Where {
+function phoneCondition(digits: string, dialect: Dialect): Where {
   const pattern = `%${digits}%`;
   const match = "(f.phone_e164 LIKE ? OR f.cellphone LIKE ?)";
   if (digits.length < PHONE_INDEX_MIN_DIGITS) return { sql: match, params: [pattern, pattern] };
-  const pairs = `SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?`;
+  const { phonePairs: pairs, failuresByCellphone } = SPELLING[dialect.name];
   return {
     sql: `${match} AND (f.phone_e164 IN (SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> '')
-      OR f.id IN (SELECT c.id FROM failures c INDEXED BY failures_cellphone_idx WHERE c.phone_e164 IS NULL
+      OR f.id IN (SELECT c.id FROM ${failuresByCellphone} WHERE c.phone_e164 IS NULL
         AND c.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
     params: [pattern, pattern, pattern, pattern, pattern, pattern],
   };
@@ -174,17 +195,19 @@ function phoneCondition(digits: string): Where {
  * Conditions on a rollup table aliased `r` that has the given dimension columns. Filters on a
  * dimension the table lacks must be answered elsewhere (the caller picks a table that has it).
  */
-export function rollupConditions(filters: Filters, has: { line: boolean; template: boolean }): Where {
+export function rollupConditions(filters: Filters, has: { line: boolean; template: boolean }, dialect: Dialect = sqliteDialect): Where {
   // The hourly cube's (line, template, bucket) index serves a line with a template; for one of
-  // them alone it would read every hour of that line, so `+` leaves the bucket range (primary key).
+  // them alone SQLite would read every hour of that line, so it is kept to the bucket range
+  // (primary key).
   const byBucket = has.line && has.template && !(filters.line.length && filters.template.length);
+  const column = byBucket ? SPELLING[dialect.name].unindexed : (name: string) => name;
   return dimensionConditions(
     { ...filters, line: has.line ? filters.line : [], template: has.template ? filters.template : [], status: has.line && has.template ? filters.status : [] },
-    { reason: "r.reason", line: byBucket ? "+r.line" : "r.line", template: byBucket ? "+r.template" : "r.template" },
+    { reason: "r.reason", line: column("r.line"), template: column("r.template") },
   );
 }
 
-export const and = (...parts: string[]) => parts.filter(Boolean).join(" AND ") || "1";
+export const and = (...parts: string[]) => parts.filter(Boolean).join(" AND ") || "TRUE";
 
 export interface WindowParts {
   /** Sub-ranges read from the raw table (partial hours at the edges). */

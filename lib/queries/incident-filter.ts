@@ -1,3 +1,6 @@
+import type { Dialect } from "@/db/engine";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import type { Value } from "@/db/steps";
 import type { Filters } from "@/lib/filters";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { and, dimensionConditions, phoneDigits, PHONE_INDEX_MIN_DIGITS, rawConditions, type Where } from "./failure-filter";
@@ -22,9 +25,15 @@ export function incidentStatuses(filters: Pick<Filters, "status">): readonly Inc
  * an incident quiet throughout the window does not match even if it was seen before and after it.
  * The list, bulk actions by filter and the overview's "Open incidents" tile all use this.
  */
-export function incidentConditions(filters: Filters, statuses: readonly IncidentStatus[], window: { from: number; to: number }, viewerId: string | null = null): Where {
+export function incidentConditions(
+  filters: Filters,
+  statuses: readonly IncidentStatus[],
+  window: { from: number; to: number },
+  viewerId: string | null = null,
+  dialect: Dialect = sqliteDialect,
+): Where {
   const dims = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
-  const phone = rawConditions({ ...filters, reason: [], class: [], line: [], template: [], status: [] });
+  const phone = rawConditions({ ...filters, reason: [], class: [], line: [], template: [], status: [] }, dialect);
   const assignee = assigneeCondition(filters.assignee, viewerId);
   const sql = and(
     dims.sql,
@@ -44,7 +53,7 @@ function searchesFewPhones(filters: Filters): boolean {
 }
 
 /** `assignee=me|none|<user id>`; `me` without a known viewer matches nothing. */
-function assigneeCondition(assignee: string | undefined, viewerId: string | null): { sql: string[]; params: unknown[] } {
+function assigneeCondition(assignee: string | undefined, viewerId: string | null): { sql: string[]; params: Value[] } {
   if (!assignee) return { sql: [], params: [] };
   if (assignee === "none") return { sql: ["i.assignee_id IS NULL"], params: [] };
   return { sql: ["i.assignee_id = ?"], params: [assignee === "me" ? viewerId : assignee] };

@@ -1,25 +1,28 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { inSqliteSnapshot } from "@/db/snapshot";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { all, get, runSteps, type Steps, type Value } from "@/db/steps";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
-import { countContactsFromState } from "./contact-state";
-import { countBy, countTotal, WindowEdges, type CountRow } from "./counts";
+import { contactsFromState } from "./contact-state";
+import { failureCounts, failureTotal, WindowEdges, type CountRow } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
-import { latestFailureId } from "./summary";
+import { highestFailureId } from "./summary";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
-export function countContactsExactly(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  const raw = rawConditions(filters);
-  const row = sqlite
-    .prepare(
-      `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
-       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`,
-    )
-    .get(from, to, ...raw.params) as { n: number };
-  return row.n;
+function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
+  const row = yield* get<{ n: number }>(
+    `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
+     WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`,
+    [from, to, ...raw.params],
+  );
+  return row!.n;
 }
 
 /**
@@ -27,7 +30,7 @@ export function countContactsExactly(sqlite: Database.Database, filters: Filters
  * from stored sketches, partial hours by hashing their raw contacts. Only for filters that
  * restrict nothing but reasons (sketches are kept per reason).
  */
-export function estimateContacts(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
+export function* contactsEstimate(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const sketch = emptySketch();
   const reasons = allowedReasons(filters);
   // Unfiltered: the all-reasons sketch of each bucket; else the sketches of the allowed reasons.
@@ -40,22 +43,29 @@ export function estimateContacts(sqlite: Database.Database, filters: Filters, fr
     ["contact_sketch_hour", parts.hours],
   ] as const) {
     for (const [a, b] of spans) {
-      const stmt = sqlite.prepare(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`).pluck();
-      for (const registers of stmt.iterate(a, b, ...cond.params) as Iterable<Buffer>) mergeStoredSketch(sketch, registers);
+      const rows = yield* all<{ registers: Buffer }>(`SELECT registers FROM ${table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${cond.sql}`, [a, b, ...cond.params]);
+      for (const { registers } of rows) mergeStoredSketch(sketch, registers);
     }
   }
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
   for (const [a, b] of parts.raw) {
-    const stmt = sqlite
-      .prepare(
-        `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) FROM failures f
-         WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
-      )
-      .pluck();
-    for (const contact of stmt.iterate(a, b, ...raw.params) as Iterable<string>) addToSketch(sketch, contact);
+    const contacts = yield* all<{ contact: string }>(
+      `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+      [a, b, ...raw.params],
+    );
+    for (const { contact } of contacts) addToSketch(sketch, contact);
   }
   return estimateCardinality(sketch);
 }
+
+/** contactsExactly on a SQLite connection, synchronously. */
+export const countContactsExactly = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
+  runSteps(sqlite, contactsExactly(sqliteDialect, filters, from, to));
+
+/** contactsEstimate on a SQLite connection, synchronously. */
+export const estimateContacts = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
+  runSteps(sqlite, contactsEstimate(sqliteDialect, filters, from, to));
 
 /** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
 export const EXACT_CONTACTS_LIMIT = 50_000;
@@ -68,18 +78,20 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
  * sketches' estimate of the window's contacts times the share of its failures the search matches
  * (the digits of a number say nothing about how often it fails).
  */
-export function countContacts(sqlite: Database.Database, filters: Filters, from: number, to: number, total: number): { contacts: number; approximate: boolean } {
-  const fromState = countContactsFromState(sqlite, filters, "seen", from, to);
+function* countContacts(dialect: Dialect, filters: Filters, from: number, to: number, total: number): Steps<{ contacts: number; approximate: boolean }> {
+  const fromState = yield* contactsFromState(dialect, filters, "seen", from, to);
   if (fromState !== null) return { contacts: fromState, approximate: false };
-  const exactly = () => ({ contacts: countContactsExactly(sqlite, filters, from, to), approximate: false });
+  const exactly = function* () {
+    return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
+  };
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
-  if (!sketchable) return exactly();
-  if (!filters.q) return total <= EXACT_CONTACTS_LIMIT ? exactly() : { contacts: Math.min(total, estimateContacts(sqlite, filters, from, to)), approximate: true };
+  if (!sketchable) return yield* exactly();
+  if (!filters.q) return total <= EXACT_CONTACTS_LIMIT ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
   const unsearched = { ...filters, q: undefined };
-  const windowFailures = countTotal(sqlite, unsearched, from, to);
+  const windowFailures = yield* failureTotal(dialect, unsearched, from, to);
   if (total === 0) return { contacts: 0, approximate: false };
-  if (windowFailures <= EXACT_CONTACTS_LIMIT) return exactly();
-  const estimate = Math.round((estimateContacts(sqlite, unsearched, from, to) * total) / windowFailures);
+  if (windowFailures <= EXACT_CONTACTS_LIMIT) return yield* exactly();
+  const estimate = Math.round(((yield* contactsEstimate(dialect, unsearched, from, to)) * total) / windowFailures);
   return { contacts: Math.min(total, estimate), approximate: true };
 }
 
@@ -121,30 +133,31 @@ function localDayExpression(column: string, tz: string, starts: number[], to: nu
       // The change happens on a whole hour inside [previous, bound).
       let change = previous;
       while (change < bound && tzOffsetMs(tz, change) === offset) change += HOUR_MS;
-      cases.push(`WHEN ${column} < ? THEN ?`);
+      cases.push(`WHEN ${column} < ? THEN CAST(? AS BIGINT)`);
       params.push(change, offset);
       offset = tzOffsetMs(tz, change);
     }
     previous = bound;
   }
-  const offsetSql = cases.length ? `CASE ${cases.join(" ")} ELSE ? END` : "?";
+  // Typed: PostgreSQL cannot type a bare parameter from CASE (nor SQLite care).
+  const offsetSql = cases.length ? `CASE ${cases.join(" ")} ELSE CAST(? AS BIGINT) END` : "CAST(? AS BIGINT)";
   params.push(offset);
   // Bound numbers may arrive as REAL: truncate to the integer day explicitly.
   return { sql: `CAST((${column} + ${offsetSql}) / ${DAY_MS} AS INTEGER)`, params };
 }
 
 /** Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them. */
-function timedCounts(
-  sqlite: Database.Database,
+function* timedCounts(
+  dialect: Dialect,
   filters: Filters,
   edges: WindowEdges,
   slotMs: number,
   dayGroup?: { sql: string; params: number[]; of: (at: number) => number },
-): TimedCount[] {
+): Steps<TimedCount[]> {
   const { from, to } = edges;
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
   const selects: string[] = [];
-  const params: unknown[] = [];
+  const params: Value[] = [];
   const edgeCounts: TimedCount[] = [];
   const rawPart = (a: number, b: number) => {
     selects.push(
@@ -160,7 +173,7 @@ function timedCounts(
     const [a, b] = [ceilTo(from, QUARTER_HOUR_MS), floorTo(to, QUARTER_HOUR_MS)];
     if (a >= b) rawPart(from, to);
     else {
-      const cond = rollupConditions(filters, hourly.has);
+      const cond = rollupConditions(filters, hourly.has, dialect);
       selects.push(`SELECT r.bucket AS at, r.reason AS reason, r.${quarters.count} AS n FROM ${quarters.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}`);
       params.push(a, b, ...cond.params);
       if (from < a) rawPart(from, a);
@@ -169,7 +182,7 @@ function timedCounts(
   } else if (slotMs < HOUR_MS || !hourly) rawPart(from, to);
   else {
     const source = rollupSource(filters, hourly.table)!;
-    const cond = rollupConditions(filters, hourly.has);
+    const cond = rollupConditions(filters, hourly.has, dialect);
     for (const [a, b] of splitWindow(from, to, false).hours) {
       selects.push(
         `SELECT r.bucket AS at, r.reason AS reason, r.${source.count} AS n FROM ${source.table} r
@@ -178,15 +191,16 @@ function timedCounts(
       params.push(a, b, ...cond.params);
     }
     // The partial hours, as the breakdowns read them (each lies in one hourly slot).
-    for (const { hour, reason, n } of edges.rows(filters)) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
+    for (const { hour, reason, n } of yield* edges.rows(dialect, filters)) edgeCounts.push({ at: dayGroup ? dayGroup.of(hour) : hour, reason, n });
   }
   if (!selects.length) return edgeCounts;
   // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
-  const counted = sqlite
-    .prepare(`SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) GROUP BY 1, 2 HAVING sum(n) > 0`)
-    .all(...group.params, ...params) as TimedCount[];
+  const counted = yield* all<TimedCount>(
+    `SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) AS parts GROUP BY 1, 2 HAVING sum(n) > 0`,
+    [...group.params, ...params],
+  );
   return [...counted, ...edgeCounts];
 }
 
@@ -198,15 +212,15 @@ export interface TimelinePoint {
 }
 
 /** Failures per local bucket and reason; every bucket of the window is present, empty or not. */
-export function timeline(
-  sqlite: Database.Database,
+export function* timeline(
+  dialect: Dialect,
   filters: Filters,
   from: number,
   to: number,
   tz: string,
   unit: BucketUnit,
-  edges = new WindowEdges(sqlite, from, to),
-): TimelinePoint[] {
+  edges = new WindowEdges(from, to),
+): Steps<TimelinePoint[]> {
   const starts = bucketStarts(tz, unit, from, to);
   const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
   // Hourly rollups serve hour and day buckets when local hours start on UTC hours; in zones a
@@ -214,19 +228,19 @@ export function timeline(
   const slotMs =
     unit === "minute" ? MINUTE_MS : hoursAlignWithUtc(tz, from, to) ? HOUR_MS : reasonsOnly && offsetsAlignTo(QUARTER_HOUR_MS, tz, from, to) ? QUARTER_HOUR_MS : MINUTE_MS;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
-  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && localDaysFromDayRollups(sqlite, filters, from, to, starts, points)) {
+  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && (yield* localDaysFromDayRollups(dialect, filters, from, to, starts, points))) {
     return points;
   }
   if (unit === "day" && slotMs === HOUR_MS) {
     const localDay = (at: number) => Math.floor((at + tzOffsetMs(tz, at)) / DAY_MS);
     const dayIndex = new Map(starts.map((s, i) => [localDay(s), i]));
-    for (const { at: day, reason, n } of timedCounts(sqlite, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
+    for (const { at: day, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
       const counts = points[dayIndex.get(day)!]!.counts;
       counts[reason] = (counts[reason] ?? 0) + n;
     }
     return points;
   }
-  for (const { at, reason, n } of timedCounts(sqlite, filters, edges, slotMs)) {
+  for (const { at, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs)) {
     // Binary search: the last bucket starting at or before `at`.
     let lo = 0;
     let hi = starts.length - 1;
@@ -255,18 +269,18 @@ function addCounts(into: ReasonCounts, rows: Iterable<{ reason: string; n: numbe
  * and at most 12 hours and 3 quarters per day and reason, instead of 2,160 hourly rows.
  * Fills `points` and returns true; returns false when the window holds no whole quarter hour.
  */
-function localDaysFromDayRollups(
-  sqlite: Database.Database,
+function* localDaysFromDayRollups(
+  dialect: Dialect,
   filters: Filters,
   from: number,
   to: number,
   starts: number[],
   points: TimelinePoint[],
-): boolean {
+): Steps<boolean> {
   const alignedStart = ceilTo(from, QUARTER_HOUR_MS);
   const alignedEnd = floorTo(to, QUARTER_HOUR_MS);
   if (alignedStart >= alignedEnd) return false;
-  const cond = rollupConditions(filters, { line: false, template: false });
+  const cond = rollupConditions(filters, { line: false, template: false }, dialect);
   const boundaries = [alignedStart, ...starts.filter((b) => b > alignedStart && b < alignedEnd), alignedEnd];
 
   // Each boundary's nearest UTC midnight, and the span between them in hours and quarters.
@@ -287,24 +301,24 @@ function localDaysFromDayRollups(
   const firstDay = anchors[0]!.anchor;
   const lastDay = anchors.at(-1)!.anchor;
   const days = rollupSource(filters, "rollup_day_reason")!;
-  const raw = rawConditions(filters);
-  const dayRows = sqlite
-    .prepare(`SELECT r.bucket AS day, r.reason, r.${days.count} AS n FROM ${days.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`)
-    .all(firstDay, lastDay, ...cond.params) as Array<{ day: number; reason: string; n: number }>;
+  const raw = rawConditions(filters, dialect);
+  const dayRows = yield* all<{ day: number; reason: string; n: number }>(
+    `SELECT r.bucket AS day, r.reason AS reason, r.${days.count} AS n FROM ${days.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} ORDER BY r.bucket`,
+    [firstDay, lastDay, ...cond.params],
+  );
   // All spans of a table in one statement (spans as a JSON parameter, each a PK range). A phone
   // search has no quarter-hour rollup: its quarters are counted from raw rows (occurred_at ranges).
-  const spanRows = (Object.entries(spans) as Array<[keyof typeof spans, number[][]]>).flatMap(([table, list]) => {
-    if (!list.length) return [];
+  const spanRows: Array<{ k: number; reason: string; n: number }> = [];
+  for (const [table, list] of Object.entries(spans) as Array<[keyof typeof spans, number[][]]>) {
+    if (!list.length) continue;
     const source = rollupSource(filters, table);
     const statement = source
       ? `SELECT s.k AS k, r.reason AS reason, sum(r.${source.count}) AS n FROM s JOIN ${source.table} r ON r.bucket >= s.a AND r.bucket < s.b
          WHERE ${and(cond.sql)} GROUP BY 1, 2`
       : `SELECT s.k AS k, f.reason AS reason, count(*) AS n FROM s JOIN failures f ON f.occurred_at >= s.a AND f.occurred_at < s.b
          WHERE ${and(raw.sql)} GROUP BY 1, 2`;
-    return sqlite
-      .prepare(`WITH s(k, a, b) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)) ${statement}`)
-      .all(JSON.stringify(list), ...(source ? cond.params : raw.params)) as Array<{ k: number; reason: string; n: number }>;
-  });
+    spanRows.push(...(yield* all<{ k: number; reason: string; n: number }>(`WITH s(k, a, b) AS (${dialect.jsonTuples(["integer", "integer", "integer"])}) ${statement}`, [JSON.stringify(list), ...(source ? cond.params : raw.params)])));
+  }
   const spanCounts = new Map<number, Array<{ reason: string; n: number }>>();
   for (const row of spanRows) spanCounts.set(row.k, [...(spanCounts.get(row.k) ?? []), row]);
 
@@ -330,13 +344,13 @@ function localDaysFromDayRollups(
   });
 
   // Partial quarter hours at the window's edges, from raw rows, into the first and last buckets.
-  const edge = sqlite.prepare(`SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`);
+  const edge = `SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1`;
   for (const [a, b, i] of [
     [from, alignedStart, 0],
     [alignedEnd, to, points.length - 1],
   ] as const) {
     if (a >= b) continue;
-    for (const { reason, n } of edge.all(a, b, ...raw.params) as Array<{ reason: string; n: number }>) {
+    for (const { reason, n } of yield* all<{ reason: string; n: number }>(edge, [a, b, ...raw.params])) {
       points[i]!.counts[reason] = (points[i]!.counts[reason] ?? 0) + n;
     }
   }
@@ -384,20 +398,18 @@ function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Ar
 }
 
 /** Open incidents as /incidents?status=open counts them for the same filters (the tile links there). */
-function countOpenIncidents(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  const cond = incidentConditions(filters, ["open"], { from, to });
-  return (sqlite.prepare(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`).get(...cond.params) as { n: number }).n;
+function* countOpenIncidents(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+  const cond = incidentConditions(filters, ["open"], { from, to }, null, dialect);
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`, cond.params))!.n;
 }
 
 /**
  * Failures matching the filters whose id is above `afterId` and that occurred since the window
  * began: time-bounded like every read, so an old or zero `afterId` cannot scan all history.
  */
-function countAfter(sqlite: Database.Database, filters: Filters, afterId: number, from: number): number {
-  const raw = rawConditions(filters);
-  return (
-    sqlite.prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.id > ? AND ${and(raw.sql)}`).get(from, afterId, ...raw.params) as { n: number }
-  ).n;
+function* countAfter(dialect: Dialect, filters: Filters, afterId: number, from: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.id > ? AND ${and(raw.sql)}`, [from, afterId, ...raw.params]))!.n;
 }
 
 export interface StatsOptions {
@@ -406,19 +418,19 @@ export interface StatsOptions {
   afterId?: number;
 }
 
-/** Everything the overview shows for a filter: totals, breakdowns and the timeline. */
-export function getStats(sqlite: Database.Database, filters: Filters, options: StatsOptions = {}): Stats {
+/** Everything the overview shows for a filter: totals, breakdowns and the timeline (run it in one snapshot). */
+export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions = {}): Steps<Stats> {
   const now = options.now ?? Date.now();
   const defaultTz = options.defaultTz ?? "UTC";
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
-  const edges = new WindowEdges(sqlite, from, to);
-  const byLineRows = countBy(sqlite, filters, from, to, "line", edges);
-  const byTemplateRows = countBy(sqlite, filters, from, to, "template", edges);
-  const previousTotal = countTotal(sqlite, filters, from - (to - from), from);
+  const edges = new WindowEdges(from, to);
+  const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges);
+  const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges);
+  const previousTotal = yield* failureTotal(dialect, filters, from - (to - from), from);
   const total = byLineRows.reduce((sum, r) => sum + r.n, 0);
   const unit = bucketUnitFor(to - from);
-  const { contacts, approximate } = countContacts(sqlite, filters, from, to, total);
+  const { contacts, approximate } = yield* countContacts(dialect, filters, from, to, total);
   return {
     total,
     previousTotal,
@@ -431,11 +443,16 @@ export function getStats(sqlite: Database.Database, filters: Filters, options: S
     }),
     byLine: tally(byLineRows, (r) => r.key).map(([line, count]) => ({ line: line || null, count })),
     byTemplate: tally(byTemplateRows, (r) => r.key).map(([template, count]) => ({ template: template || null, count })),
-    timeline: timeline(sqlite, filters, from, to, tz, unit, edges),
+    timeline: yield* timeline(dialect, filters, from, to, tz, unit, edges),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
-    openIncidents: countOpenIncidents(sqlite, filters, from, to),
-    latestFailureId: latestFailureId(sqlite),
-    newSinceAfterId: options.afterId === undefined ? null : countAfter(sqlite, filters, options.afterId, from),
+    openIncidents: yield* countOpenIncidents(dialect, filters, from, to),
+    latestFailureId: yield* highestFailureId(),
+    newSinceAfterId: options.afterId === undefined ? null : yield* countAfter(dialect, filters, options.afterId, from),
   };
+}
+
+/** stats on a SQLite connection (a read worker's), synchronously, in one snapshot. */
+export function getStats(sqlite: Database.Database, filters: Filters, options: StatsOptions = {}): Stats {
+  return inSqliteSnapshot(sqlite, (dialect) => stats(dialect, filters, options));
 }

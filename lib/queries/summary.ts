@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { get, runSteps, type Steps } from "@/db/steps";
 
 /** Whether any webhook event was ever received (the overview onboards until one arrives). */
 export function hasReceivedEvents(sqlite: Database.Database): boolean {
@@ -6,6 +7,11 @@ export function hasReceivedEvents(sqlite: Database.Database): boolean {
 }
 
 /** Highest failure id stored (0 when none): a client remembers it to count what arrives later. */
+export function* highestFailureId(): Steps<number> {
+  return (yield* get<{ id: number }>("SELECT coalesce(max(id), 0) AS id FROM failures", []))!.id;
+}
+
+/** highestFailureId on a SQLite connection, synchronously (a light read of its own). */
 export function latestFailureId(sqlite: Database.Database): number {
-  return sqlite.prepare("SELECT coalesce(max(id), 0) FROM failures").pluck().get() as number;
+  return runSteps(sqlite, highestFailureId());
 }

@@ -78,8 +78,15 @@ export interface Dataset {
   count: number;
 }
 
-/** Builds the events (in random order of time) and stores them; returns what was sent. */
+/** Builds the events (in random order of time) and stores them in getDb()'s SQLite; returns what was sent. */
 export function loadFailureDataset(options: DatasetOptions): Dataset {
+  const { prepared, payloads } = failureDataset(options);
+  storeEvents(getDb(), prepared);
+  return { payloads, count: prepared.length };
+}
+
+/** The events of loadFailureDataset, prepared for ingest but not stored (to store them on any engine). */
+export function failureDataset(options: DatasetOptions): { prepared: PreparedEvent[]; payloads: Map<string, string> } {
   const rand = seededRandom(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const totalWeight = REASON_WEIGHTS.reduce((s, [, w]) => s + w, 0);
@@ -152,8 +159,7 @@ export function loadFailureDataset(options: DatasetOptions): Dataset {
     payloads.set(eventId, text);
     prepared.push(prepareEvent(event, text, t + 1_500));
   }
-  storeEvents(getDb(), prepared);
-  return { payloads, count: prepared.length };
+  return { prepared, payloads };
 }
 
 /**
