@@ -87,7 +87,7 @@ async function refusePostgresForNow(url: string): Promise<never> {
   const migrated = await migratePostgres(url);
   logger().fatal(
     { database: withoutPassword(url), migrationsApplied: migrated.applied },
-    "DATABASE_URL selects PostgreSQL: its schema is migrated and `npm run db:copy` fills it, but serving from it (webhook ingest, dashboard reads, incidents, alerts, timers, sign-in) is not available in this version yet; unset DATABASE_URL to run on SQLite at DATABASE_PATH",
+    "DATABASE_URL selects PostgreSQL: its schema is migrated and `npm run db:copy` fills it, but the dashboard's reads, exports and the re-deployment contact selection still read SQLite, so serving from it is not available in this version yet; unset DATABASE_URL to run on SQLite at DATABASE_PATH",
   );
   process.exit(1);
 }
