@@ -1,5 +1,7 @@
 import { getEngine } from "@/db/client";
+import type Database from "better-sqlite3";
 import type { Engine } from "@/db/engine";
+import { SqliteEngine } from "@/db/sqlite/engine";
 import { logger } from "@/lib/log";
 
 /** How stale a held value may get before it is re-read: a change on another instance takes effect within about this long. */
@@ -52,6 +54,19 @@ export class SharedCache<T> {
         .finally(() => (entry.refreshing = false));
     }
     return entry.value;
+  }
+
+  /**
+   * For hot paths that cannot wait: the value held, or, none held yet on SQLite (a route handler
+   * called without a server start), read synchronously from its connection. On PostgreSQL the
+   * server reads it at start, so none held is a bug (`notLoaded` says which start step is missing).
+   */
+  heldOrRead(now: number, readSqlite: (sqlite: Database.Database) => T, notLoaded: string): T {
+    const held = this.peek(now);
+    if (held) return held;
+    const engine = getEngine();
+    if (!(engine instanceof SqliteEngine)) throw new Error(notLoaded);
+    return this.hold(readSqlite(engine.sqlite), now);
   }
 
   /** The value, read first when none is held. */

@@ -8,6 +8,7 @@ import { createChannel, deleteChannel, listChannels, rotateChannelSecret, testCh
 import { listDeliveries, retryDelivery } from "./deliveries";
 import { previewRule } from "./preview";
 import { addRecommendedRules, createRule, deleteRule, getRule, listRules, updateRule, type RuleSummary } from "./rules";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 // Alert channels, rules, the delivery log and the rule preview through the lib verbs, the same
 // tests on SQLite and PostgreSQL; then races on PostgreSQL between two pooled connections.
@@ -306,16 +307,7 @@ describe("races on postgres", () => {
    * once, the overlap proven — then lets them go.
    */
   async function raceOnHeldRow<T>(table: string, id: number, contenders: Array<() => Promise<T>>): Promise<Array<Outcome<T>>> {
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.one(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [id]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.one(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [id]));
     const outcomes = contenders.map((act) =>
       act().then(
         (won): Outcome<T> => ({ won }),
@@ -328,8 +320,7 @@ describe("races on postgres", () => {
     try {
       await expect.poll(() => waitingUpdates(table), { timeout: 10_000, interval: 20 }).toBe(contenders.length);
     } finally {
-      release();
-      await holder;
+      await held.release();
     }
     return Promise.all(outcomes);
   }

@@ -8,6 +8,7 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { createChannel } from "./channels";
 import { AlertDispatcher, LEASE_MS, PACING_MS } from "./dispatcher";
 import { templateNotification } from "./notification";
+import { gate, holdLock } from "@/lib/testing/hold-lock";
 
 // The dispatcher's leases, the same tests on SQLite and PostgreSQL against a real receiver on
 // loopback; then several instances (each its own pool) on one PostgreSQL database.
@@ -50,13 +51,6 @@ interface StoredDelivery {
 const stored = () => getEngine().query<StoredDelivery>("SELECT id, status, attempts, lease_owner, lease_until, group_id FROM alert_deliveries ORDER BY id");
 const channelLease = (id: number) => getEngine().one<{ lease_owner: string | null; lease_until: number | null }>("SELECT lease_owner, lease_until FROM alert_channels WHERE id = ?", [id]);
 const sentIds = (path: string) => receiver.on(path).map((r) => r.headers["webhook-id"]);
-
-/** A promise the test settles when it wants (a receiver's answer held back). */
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 async function pass(dispatcher: AlertDispatcher): Promise<void> {
   await dispatcher.tick();
@@ -179,19 +173,11 @@ describe("several dispatchers on one PostgreSQL database", () => {
 
   /** Runs `fn` while a third connection holds the rows `lockSql` selects FOR UPDATE. */
   async function whileLocked<T>(lockSql: string, params: number[] | string[], fn: () => Promise<T>): Promise<T> {
-    const taken = gate();
-    const release = gate();
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.query(`${lockSql} FOR UPDATE`, params);
-      taken.open();
-      await release.promise;
-    });
-    await taken.promise;
+    const held = await holdLock(getEngine(), (tx) => tx.query(`${lockSql} FOR UPDATE`, params));
     try {
       return await fn();
     } finally {
-      release.open();
-      await holder;
+      await held.release();
     }
   }
 

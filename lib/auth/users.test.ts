@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from "./audit";
 import { issueSetupCode, isValidSetupCode, setupRequestAllowed } from "./setup-code";
 import { recordSignInFailure } from "./lockout";
 import { bootstrapAdmin, countUsers, createFirstAdmin, createUser, findUserByEmail, listUsers, setUpFirstAdmin, updateUser, type UserSummary } from "./users";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 const databases = setupEngineDatabases({ PUBLIC_URL: undefined });
 afterAll(() => databases.cleanup());
@@ -159,20 +160,10 @@ describe("on PostgreSQL, at once from two connections", () => {
    * overlap, proven — then lets them go.
    */
   async function raceHeldBy<T>(lock: string, params: string[], statement: string, contenders: Array<() => Promise<T>>): Promise<Array<PromiseSettledResult<T>>> {
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.query(lock, params);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.query(lock, params));
     const outcomes = Promise.allSettled(contenders.map((act) => act()));
     await expect.poll(() => waiting(statement), { timeout: 10_000, interval: 20 }).toBe(contenders.length);
-    release();
-    await holder;
+    await held.release();
     return outcomes;
   }
 

@@ -21,6 +21,7 @@ import { reopenIncident } from "./reopen";
 import { resolveIncident } from "./resolve";
 import { getIncidentSettings, updateIncidentSettings } from "./settings";
 import { snoozeIncident } from "./snooze";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 // Snoozes counted and woken at ingest run on SQLite (ingest moves to the engine in step 4 of
 // docs/postgresql.md); snoozing and the timers run on both engines. Failures arrive through
@@ -342,20 +343,10 @@ describe("on PostgreSQL: two instances' timers at once", () => {
     }
     // A third connection keeps audit rows from being written: each run stops at its first audit
     // row with its batch of incidents locked; both waiting there at once is the overlap, proven.
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.exec("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE");
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.exec("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"));
     const runs = [runIncidentTimers(Date.now(), 4), runIncidentTimers(Date.now(), 4)];
     await expect.poll(waitingAuditInserts, { timeout: 10_000, interval: 20 }).toBe(2);
-    release();
-    await holder;
+    await held.release();
     expect((await Promise.all(runs)).map((r) => r.autoResolved)).toEqual([4, 4]);
     expect(await count("SELECT count(*) AS n FROM incidents WHERE status = 'resolved'")).toBe(8);
     expect(await count("SELECT count(DISTINCT incident_id) AS n FROM incident_activity WHERE action = 'auto_resolved'")).toBe(8);

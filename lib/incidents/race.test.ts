@@ -15,6 +15,7 @@ import { acknowledgeIncident } from "./acknowledge";
 import { bulkAction, type BulkResult } from "./bulk";
 import { resolveIncident } from "./resolve";
 import { snoozeIncident } from "./snooze";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
 afterAll(() => databases.cleanup());
@@ -142,16 +143,7 @@ describe("on PostgreSQL: two pooled connections", () => {
    * overlap proven — then lets them go.
    */
   async function raceOnHeldRow<T>(id: number, contenders: Array<() => Promise<T>>): Promise<Array<Result<T>>> {
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.one("SELECT id FROM incidents WHERE id = ? FOR UPDATE", [id]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.one("SELECT id FROM incidents WHERE id = ? FOR UPDATE", [id]));
     const outcomes = contenders.map((act) =>
       act().then(
         (item): Result<T> => ({ outcome: "won", item }),
@@ -162,8 +154,7 @@ describe("on PostgreSQL: two pooled connections", () => {
       ),
     );
     await expect.poll(waitingUpdates, { timeout: 10_000, interval: 20 }).toBe(contenders.length);
-    release();
-    await holder;
+    await held.release();
     return Promise.all(outcomes);
   }
 

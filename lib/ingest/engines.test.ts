@@ -13,6 +13,7 @@ import { commitEventsTo } from "./group-commit";
 import { prepareEvent } from "./handle-webhook";
 import { reprocessQuarantined } from "./reprocess";
 import type { PreparedEvent } from "./store";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 // Ingest's rules (lib/ingest/store.ts and what it counts into) on both engines through the group
 // committer each engine uses: SQLite's synchronous one, PostgreSQL's engine transactions.
@@ -221,22 +222,12 @@ describe("on PostgreSQL: two instances ingesting at once", () => {
     await engine.exec(`UPDATE incidents SET status = 'snoozed', snooze_failures_left = ? WHERE id = ?`, [distinct + 2, id]);
 
     // A third connection holds the incident's row until both instances' transactions wait on it.
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = engine.transaction(async (tx) => {
-      await tx.one("SELECT id FROM incidents WHERE id = ? FOR UPDATE", [id]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(engine, (tx) => tx.one("SELECT id FROM incidents WHERE id = ? FOR UPDATE", [id]));
     // Each starts with an event of its own, so neither waits on the other's dedupe keys first.
     const first = commitEventsTo(engine, [onlyFirst[0]!, ...shared, ...onlyFirst.slice(1), ...shared.slice(0, 5)]);
     const second = commitEventsTo(other, [onlySecond[0]!, ...shared.slice().reverse(), ...onlySecond.slice(1)]);
     await expect.poll(waitingOnIncident, { timeout: 10_000, interval: 20 }).toBe(2);
-    release();
-    await holder;
+    await held.release();
     const [a, b] = await Promise.all([first, second]);
 
     expect(a.accepted + b.accepted).toBe(distinct);
@@ -260,31 +251,23 @@ describe("on PostgreSQL: two instances ingesting at once", () => {
     const line = newLine();
     // A third connection inserts the incident uncommitted until both instances' inserts wait on
     // it, then rolls back: one instance creates it, the other waits for that one and reads it.
-    let inserted!: () => void;
-    let release!: () => void;
-    const isInserted = new Promise<void>((resolve) => (inserted = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = engine
-      .transaction(async (tx) => {
-        await tx.exec(
+    const held = await holdLock(
+      engine,
+      (tx) =>
+        tx.exec(
           `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
            VALUES ('FAILURE_BY_TIER_CAPACITY', ?, 'welcome_v2', 'open', 0, 0, 0, 0, 0)`,
           [line],
-        );
-        inserted();
-        await released;
-        throw new Error("rolled back");
-      })
-      .catch((err: Error) => expect(err.message).toBe("rolled back"));
-    await isInserted;
+        ),
+      { rollBack: true },
+    );
     const results = [commitEventsTo(engine, failures(5, { line })), commitEventsTo(other, failures(7, { line }))];
     const waitingInserts = async () =>
       (await one<{ n: number }>(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO incidents %'",
       )).n;
     await expect.poll(waitingInserts, { timeout: 10_000, interval: 20 }).toBe(2);
-    release();
-    await holder;
+    await held.release();
     expect((await Promise.all(results)).map((r) => r.accepted)).toEqual([5, 7]);
     const incidents = await engine.query<{ id: number; failures: number; first_seen: number }>(`SELECT id, failures, first_seen FROM incidents WHERE line_key = ?`, [line]);
     expect(incidents).toEqual([{ id: incidents[0]!.id, failures: 12, first_seen: Date.parse("2026-11-25T14:02:00Z") }]);
@@ -305,20 +288,10 @@ describe("on PostgreSQL: two instances ingesting at once", () => {
       const events = cellphones.flatMap((cellphone, i) => failures(2, { line: lines[i % lines.length]!, cellphone }));
       stored += events.length;
       // A third connection holds the contact every group locks first until both instances wait (overlap proven).
-      let locked!: () => void;
-      let release!: () => void;
-      const isLocked = new Promise<void>((resolve) => (locked = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const holder = engine.transaction(async (tx) => {
-        await tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [lowestContact]);
-        locked();
-        await released;
-      });
-      await isLocked;
+      const held = await holdLock(engine, (tx) => tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [lowestContact]));
       const results = Promise.all([commitEventsTo(engine, shuffled(events)), commitEventsTo(other, shuffled(events))]);
       await expect.poll(waiting, { timeout: 10_000, interval: 20 }).toBe(2);
-      release();
-      await holder;
+      await held.release();
       const [a, b] = await results;
       expect(a.accepted + b.accepted).toBe(events.length);
     }

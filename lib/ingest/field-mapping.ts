@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { getEngine } from "@/db/client";
-import { SqliteEngine } from "@/db/sqlite/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import type { ActingUser } from "@/lib/incidents/apply";
 import { InvalidInputError } from "@/lib/http/errors";
@@ -80,11 +79,7 @@ export function readFieldMapping(): Promise<FieldMapping> {
  * server loads it at start.
  */
 export function fieldMapping(now = Date.now()): FieldMapping {
-  const held = mappingCache.peek(now);
-  if (held) return held;
-  const engine = getEngine();
-  if (!(engine instanceof SqliteEngine)) throw new Error("The field mapping is not loaded: await readFieldMapping() at start.");
-  return mappingCache.hold(fromStored(readSettingIn(engine.sqlite, SETTINGS_KEY)), now);
+  return mappingCache.heldOrRead(now, (sqlite) => fromStored(readSettingIn(sqlite, SETTINGS_KEY)), "The field mapping is not loaded: await readFieldMapping() at start.");
 }
 
 /** Forget the cached mapping (tests that write the settings table directly). */

@@ -7,6 +7,7 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { readFieldMapping } from "./field-mapping";
 import { ensureWebhookSecret, isValidWebhookToken, rotateWebhookSecret, webhookSecretAtStart, webhookSecretStatus } from "./webhook-secret";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 // No WEBHOOK_SECRET in this file's process: the secret is generated and kept in the database.
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: undefined, WEBHOOK_SIGNING_SECRET: undefined });
@@ -125,16 +126,7 @@ describe("webhook secret rotation race on postgres", () => {
     const old = (await webhookSecretAtStart()).secret;
     // A third connection holds the secret's row lock until PostgreSQL shows both rotations'
     // UPDATEs waiting on it: both transactions read the old secret and are open at once.
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = getEngine().transaction(async (tx) => {
-      await tx.one("SELECT key FROM settings WHERE key = 'webhook_secret' FOR UPDATE");
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.one("SELECT key FROM settings WHERE key = 'webhook_secret' FOR UPDATE"));
     const outcomes = [0, 1].map(() =>
       rotateWebhookSecret({ graceHours: 1 }, by).then(
         (status) => ({ won: status.secret }),
@@ -145,8 +137,7 @@ describe("webhook secret rotation race on postgres", () => {
       ),
     );
     await expect.poll(waitingUpdates, { timeout: 10_000, interval: 20 }).toBe(2);
-    release();
-    await holder;
+    await held.release();
     const results = await Promise.all(outcomes);
     expect(results.filter((r) => "conflict" in r)).toEqual([{ conflict: "conflict" }]);
     const winner = results.find((r) => "won" in r) as { won: string };

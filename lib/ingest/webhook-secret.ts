@@ -3,7 +3,6 @@ import { z } from "zod";
 import type Database from "better-sqlite3";
 import { getEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
-import { SqliteEngine } from "@/db/sqlite/engine";
 import { appendAudit } from "@/lib/auth/audit";
 import { getSettings } from "@/lib/config";
 import { ConflictError } from "@/lib/http/errors";
@@ -76,13 +75,11 @@ export async function webhookSecretAtStart(now = Date.now()): Promise<WebhookSec
  * SQLite; on PostgreSQL the server loads them at start (webhookSecretAtStart).
  */
 function acceptedSecrets(now: number): string[] {
-  let held = secretsCache.peek(now);
-  if (!held) {
-    const engine = getEngine();
-    if (!(engine instanceof SqliteEngine)) throw new Error("The webhook secret is not loaded: await webhookSecretAtStart() at start.");
-    held = secretsCache.hold({ current: ensureWebhookSecretIn(engine.sqlite), previous: previousIn(engine.sqlite) }, now);
-  }
-  const { current, previous } = held;
+  const { current, previous } = secretsCache.heldOrRead(
+    now,
+    (sqlite) => ({ current: ensureWebhookSecretIn(sqlite), previous: previousIn(sqlite) }),
+    "The webhook secret is not loaded: await webhookSecretAtStart() at start.",
+  );
   return previous && previous.expiresAt > now ? [current, previous.secret] : [current];
 }
 

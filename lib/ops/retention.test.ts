@@ -11,6 +11,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { clearIntakeTables, dataTables } from "@/lib/testing/temp-db";
 import { purgeOlderThan, retentionCutoff } from "./retention";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 const databases = setupEngineDatabases({ LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
@@ -152,16 +153,7 @@ describe("retention on PostgreSQL: a purge batch and another instance's ingest o
     const latest = NOW - HOUR;
 
     // A third connection holds the contact's lock until the purge batch and the ingest both wait on it.
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const holder = engine.transaction(async (tx) => {
-      await tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [contact]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const held = await holdLock(engine, (tx) => tx.one(`SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))`, [contact]));
     const purge = purgeOlderThan(CUTOFF);
     const ingest = commitEventsTo(other, [failureOf(cellphone, line, latest, "FAILURE_BY_TIER_CAPACITY")]);
     const waitingOnContact = async () =>
@@ -172,8 +164,7 @@ describe("retention on PostgreSQL: a purge batch and another instance's ingest o
       await expect.poll(waitingOnContact, { timeout: 10_000, interval: 20 }).toBe(2);
     } finally {
       // Released even when the overlap is not seen, so the pools can close.
-      release();
-      await holder;
+      await held.release();
     }
     const [purged, ingested] = await Promise.all([purge, ingest]);
     expect(purged).toMatchObject({ rawEvents: 1, failures: 1 });

@@ -14,6 +14,7 @@ import { changePlan, sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
 import { getPlan, listPlans, type PlanDetail } from "./plans";
 import { updateRedeploySettings } from "./settings";
+import { holdLock } from "@/lib/testing/hold-lock";
 
 // The plan verbs (create, get, list, send, pause, resume, cancel) on SQLite and PostgreSQL, then
 // races on PostgreSQL between pooled connections. No worker runs here (lib/redeploy/redeploy.test.ts
@@ -290,22 +291,7 @@ describe("on PostgreSQL: races between pooled connections", () => {
    * once, the overlap proven — then ends the holder's transaction (rolled back with `rollback`).
    */
   async function raceOnHeldLock(hold: [sql: string, params: Param[]], statement: string, contenders: Array<() => Promise<PlanDetail>>, rollback = false): Promise<Outcome[]> {
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const undo = new Error("undo the holder's change");
-    const holder = getEngine()
-      .transaction(async (tx) => {
-        await tx.query(...hold);
-        locked();
-        await released;
-        if (rollback) throw undo;
-      })
-      .catch((err: unknown) => {
-        if (err !== undo) throw err;
-      });
-    await isLocked;
+    const held = await holdLock(getEngine(), (tx) => tx.query(...hold), { rollBack: rollback });
     const outcomes = contenders.map((act) =>
       act().then(
         (plan): Outcome => ({ outcome: "won", plan }),
@@ -316,8 +302,7 @@ describe("on PostgreSQL: races between pooled connections", () => {
       ),
     );
     await expect.poll(() => waiting(statement), { timeout: 10_000, interval: 20 }).toBe(contenders.length);
-    release();
-    await holder;
+    await held.release();
     return Promise.all(outcomes);
   }
 

@@ -15,6 +15,7 @@ import { changePlan, sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
 import { getPlan, type PlanDetail } from "./plans";
 import { startRedeployWorker, type RedeployWorkerOptions } from "./worker";
+import { gate, holdLock } from "@/lib/testing/hold-lock";
 
 // The sending worker against a fake Treble on loopback, on SQLite and PostgreSQL, then several
 // workers (instances: their own pools and lease owners) on one PostgreSQL database.
@@ -66,12 +67,6 @@ const ended = (planId: number) => until(`plan #${planId} to end`, async () => {
 const leaseOf = async (planId: number) => (await getEngine().one<{ lease_owner: string | null; lease_until: number | null }>("SELECT lease_owner, lease_until FROM redeploy_plans WHERE id = ?", [planId]))!;
 const callsOf = (polls: string[]) => fake.calls.filter((c) => polls.includes(c.pollId));
 const phonesOf = (calls: ReceivedCall[]) => calls.flatMap((c) => c.users.map((u) => u.cellphone));
-
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 /** A batch left `sending` under a lease (a worker that stopped mid-call), as a crash leaves it. */
 async function interrupt(planId: number, owner: string, leaseUntil: number): Promise<void> {
@@ -225,19 +220,14 @@ describe("several workers on one PostgreSQL database", () => {
     try {
       // A starts while a third connection holds the first plan's row: it passes over it (SKIP
       // LOCKED) rather than waiting, and takes the second plan.
-      const locked = gate();
-      const holder = getEngine().transaction(async (tx) => {
-        await tx.query("SELECT id FROM redeploy_plans WHERE id = ? FOR UPDATE", [first.plan.id]);
-        await locked.promise;
-      });
+      const held = await holdLock(getEngine(), (tx) => tx.query("SELECT id FROM redeploy_plans WHERE id = ? FOR UPDATE", [first.plan.id]));
       try {
         await fake.waitForCalls(before + 1);
         expect(fake.calls[before]!.pollId).toBe(pollsB[0]);
         expect(await lockWaits()).toBe(0);
         expect(await leaseOf(first.plan.id)).toMatchObject({ lease_owner: null });
       } finally {
-        locked.open();
-        await holder;
+        await held.release();
       }
       // B starts while A's call is in flight: the first plan is free, but Treble's key has a call
       // in flight on A, so B keeps trying (its claims committed, counted by PostgreSQL) and calls nothing.
