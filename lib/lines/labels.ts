@@ -9,6 +9,7 @@ import { normalizeLine } from "./line-key";
 import type { Facets } from "@/lib/queries/facets";
 import type { Stats } from "@/lib/queries/stats";
 import { SharedCache } from "@/lib/shared-cache";
+import { all, runSteps, type Steps } from "@/db/steps";
 import { parseInput } from "@/lib/validate";
 
 /** Longest label, in characters (after trimming). */
@@ -43,7 +44,7 @@ async function load(engine: Engine): Promise<Labels> {
  * Every label, kept in memory: reloaded on every rename through this process, and re-read in the
  * background when older than a second (a rename on another instance). For this thread's own
  * answers (GET /api/lines, the labels seeded into pages, alerts); reads in workers label from
- * their own snapshot instead (readLineLabels), since a rename here cannot reach a worker's memory.
+ * their own snapshot instead (labelsInSnapshot), since a rename here cannot reach a worker's memory.
  */
 const labelsCache = new SharedCache<Labels>("lineLabels", load);
 
@@ -110,9 +111,15 @@ export type LabelledStats = Omit<Stats, "byLine"> & { byLine: Array<Stats["byLin
 /** /api/facets as served: each line carries its label. */
 export type LabelledFacets = Omit<Facets, "lines"> & { lines: Array<Facets["lines"][number] & { label: string | null }> };
 
-/** The label map read through a given connection: the read's own snapshot, one query for all its rows. */
+/** The label map read in a read's own snapshot: one query for all its rows. */
+export function* labelsInSnapshot(): Steps<LineLabelMap> {
+  const rows = yield* all<{ line: string; label: string }>("SELECT line, label FROM line_labels", []);
+  return new Map(rows.map((r) => [r.line, r.label]));
+}
+
+/** labelsInSnapshot on a SQLite connection, synchronously (the exports' own connection). */
 export function readLineLabels(sqlite: Database.Database): LineLabelMap {
-  return new Map(sqlite.prepare("SELECT line, label FROM line_labels").raw(true).all() as Array<[string, string]>);
+  return runSteps(sqlite, labelsInSnapshot());
 }
 
 /** Each item with `label` beside its `line` (null when the line has none). */
@@ -121,6 +128,10 @@ function withLabels<T extends { line: string | null }>(items: readonly T[], labe
 }
 
 // Labelled inside the read, from the labels table read in the same snapshot (a handful of rows):
-// whichever worker serves the next read, it shows a rename made on any thread or process.
-export const labelStats = (sqlite: Database.Database, stats: Stats): LabelledStats => ({ ...stats, byLine: withLabels(stats.byLine, readLineLabels(sqlite)) });
-export const labelFacets = (sqlite: Database.Database, facets: Facets): LabelledFacets => ({ ...facets, lines: withLabels(facets.lines, readLineLabels(sqlite)) });
+// whichever worker or instance serves the next read, it shows a rename made anywhere.
+export function* labelStats(stats: Stats): Steps<LabelledStats> {
+  return { ...stats, byLine: withLabels(stats.byLine, yield* labelsInSnapshot()) };
+}
+export function* labelFacets(facets: Facets): Steps<LabelledFacets> {
+  return { ...facets, lines: withLabels(facets.lines, yield* labelsInSnapshot()) };
+}

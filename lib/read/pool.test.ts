@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  closeReadPool();
+  await closeReadPool();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   tempDb.cleanup();

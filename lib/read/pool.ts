@@ -1,11 +1,15 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { getDb } from "@/db/client";
+import { getDb, getEngine } from "@/db/client";
+import { PgEngine } from "@/db/pg/engine";
 import { getSettings } from "@/lib/config";
-import { QueryTimeoutError, TooManyRequestsError } from "@/lib/http/errors";
 import { logger } from "@/lib/log";
 import { asLocalError, fromWire, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
+import { EngineReads } from "./engine-reads";
+import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
+
+export { MAX_HEAVY_READS_PER_USER, type ReadCaller } from "./heavy-reads";
 
 /**
  * The read path, off the thread that answers webhooks: a small pool of worker threads, each
@@ -14,12 +18,7 @@ import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./r
  * queueing included) and each user may have at most MAX_HEAVY_READS_PER_USER heavy reads at once.
  */
 
-export const MAX_HEAVY_READS_PER_USER = 2;
-/** What a refused user is told to wait: heavy reads mostly finish within a second or two. */
-const RETRY_AFTER_SECONDS = 1;
 const RESPAWN_PAUSE_MS = 1_000;
-/** Reads of a few rows by key: not counted against the per-user cap. */
-const LIGHT_READS: ReadonlySet<ReadName> = new Set<ReadName>(["failure", "incident", "templateStatusHistory", "unavailableTemplates", "quarantineCount", "hasReceivedEvents", "latestFailureId"]);
 
 export interface ReadPoolOptions {
   databasePath: string;
@@ -40,15 +39,6 @@ export interface ExportOptions extends ReadCaller {
   gzip: boolean;
 }
 
-export interface ReadCaller {
-  /** Who asks (user id): heavy reads are capped per user. Omitted for the server's own reads. */
-  user?: string;
-}
-
-function timeoutError(timeoutMs: number): QueryTimeoutError {
-  const seconds = Math.round(timeoutMs / 100) / 10;
-  return new QueryTimeoutError(`This query took longer than ${seconds} s and was stopped. Narrow the time window or the filters, then retry.`);
-}
 
 /**
  * The worker's script: the bundle of lib/read/worker.ts built beside the server in production
@@ -142,7 +132,7 @@ export class ReadPool {
   private readonly idle: ReadWorker[] = [];
   private readonly workers = new Set<ReadWorker>();
   private readonly queue: Job[] = [];
-  private readonly heavyByUser = new Map<string, number>();
+  private readonly heavy = new HeavyReads();
   private closed = false;
 
   constructor(private readonly options: ReadPoolOptions) {
@@ -170,28 +160,6 @@ export class ReadPool {
     else setTimeout(() => !this.closed && this.spawn(), RESPAWN_PAUSE_MS).unref();
   }
 
-  /** Heavy reads in flight per user; throws 429 past the cap. Returns the release. */
-  private takeSlot(heavy: boolean, caller: ReadCaller): () => void {
-    const user = caller.user;
-    if (!heavy || user === undefined) return () => {};
-    const running = this.heavyByUser.get(user) ?? 0;
-    if (running >= MAX_HEAVY_READS_PER_USER) {
-      throw new TooManyRequestsError(
-        `You already have ${MAX_HEAVY_READS_PER_USER} heavy reads running; retry in ${RETRY_AFTER_SECONDS} s.`,
-        RETRY_AFTER_SECONDS,
-      );
-    }
-    this.heavyByUser.set(user, running + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.heavyByUser.get(user) ?? 1) - 1;
-      if (left > 0) this.heavyByUser.set(user, left);
-      else this.heavyByUser.delete(user);
-    };
-  }
-
   /** Resolves once every worker has started (the server waits for it before it listens). */
   async ready(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.ready));
@@ -199,7 +167,7 @@ export class ReadPool {
 
   /** Heavy reads `user` has in flight (queued, running or streaming). */
   heavyReadsOf(user: string): number {
-    return this.heavyByUser.get(user) ?? 0;
+    return this.heavy.of(user);
   }
 
   private dispatch(): void {
@@ -263,9 +231,9 @@ export class ReadPool {
     return this.readByName(name, args, caller) as Promise<ReadResult<N>>;
   }
 
-  /** `read` for a name known only at run time (a test worker's); every read but LIGHT_READS is heavy. */
+  /** `read` for a name known only at run time (a test worker's); every read but the light ones is heavy. */
   async readByName(name: string, args: unknown, caller: ReadCaller = {}): Promise<unknown> {
-    const release = this.takeSlot(!LIGHT_READS.has(name as ReadName), caller);
+    const release = this.heavy.take(isHeavyRead(name), caller);
     try {
       const answer = await this.run({ type: "read", name, args });
       return (answer as Extract<FromWorker, { type: "result" }>).value;
@@ -282,7 +250,7 @@ export class ReadPool {
    */
   async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions): Promise<{ filename: string; body: ReadableStream<Uint8Array>; gzip: boolean }> {
     if (this.closed) throw new Error("read pool is closed");
-    const release = this.takeSlot(true, options);
+    const release = this.heavy.take(true, options);
     const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, () => {});
     let finished = false;
     const finish = () => {
@@ -366,12 +334,32 @@ export function readPool(): ReadPool {
   return g[POOL];
 }
 
+// The read path on PostgreSQL, one per database URL per process (the server's bundle and Next's share it).
+const ENGINE_READS = Symbol.for("faultline.engineReads");
+type WithEngineReads = typeof globalThis & { [ENGINE_READS]?: Map<string, EngineReads> };
+
+/** The process's read path on `engine`'s database (its own pool, opened on first use). */
+export function engineReads(engine: PgEngine): EngineReads {
+  const g = globalThis as WithEngineReads;
+  const byUrl = (g[ENGINE_READS] ??= new Map());
+  const key = String(engine.pool.options.connectionString);
+  let reads = byUrl.get(key);
+  if (!reads) {
+    const settings = getSettings();
+    byUrl.set(key, (reads = EngineReads.on(engine, { size: settings.READ_WORKERS, timeoutMs: settings.QUERY_TIMEOUT_MS })));
+  }
+  return reads;
+}
+
 /**
- * Runs a named read (lib/read/reads.ts) off the main thread. Its typed errors (503 query_timeout,
- * 429, a read's own 400/404) are rethrown as this module copy's, for this copy's error mapping.
+ * Runs a named read (lib/read/reads.ts) off the thread that answers webhooks: in a read worker on
+ * SQLite, on the read path's own pool on PostgreSQL. Its typed errors (503 query_timeout, 429, a
+ * read's own 400/404) are rethrown as this module copy's, for this copy's error mapping.
  */
 export async function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, caller: ReadCaller = {}): Promise<ReadResult<N>> {
   try {
+    const engine = getEngine();
+    if (engine instanceof PgEngine) return (await engineReads(engine).readByName(name, args, caller)) as ReadResult<N>;
     return await readPool().read(name, args, caller);
   } catch (err) {
     throw asLocalError(err);
@@ -389,12 +377,16 @@ export async function streamExport<N extends ExportName>(name: N, args: ExportAr
 
 /** Makes `pool` the process's read pool, closing the one before (tests). */
 export function useReadPool(pool: ReadPool): void {
-  closeReadPool();
+  void closeReadPool();
   (globalThis as WithPool)[POOL] = pool;
 }
 
-export function closeReadPool(): void {
-  const g = globalThis as WithPool;
+/** Stops the read workers and closes the PostgreSQL read pools (shutdown, tests). */
+export async function closeReadPool(): Promise<void> {
+  const g = globalThis as WithPool & WithEngineReads;
   g[POOL]?.close();
   delete g[POOL];
+  const engineReads = [...(g[ENGINE_READS]?.values() ?? [])];
+  g[ENGINE_READS]?.clear();
+  await Promise.all(engineReads.map((reads) => reads.close()));
 }

@@ -5,30 +5,43 @@ import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
 import type { ContactList, ExportRequest } from "@/lib/export/options";
 import type { RowSource } from "@/lib/export/csv";
 import type { Filters } from "@/lib/filters";
+import type { Dialect } from "@/db/engine";
+import type { Steps } from "@/db/steps";
 import { labelFacets, labelStats } from "@/lib/lines/labels";
-import { getFacets } from "@/lib/queries/facets";
+import { facetCounts } from "@/lib/queries/facets";
 import type { FailurePage } from "@/lib/queries/failure-page";
 import { getFailure, listFailures } from "@/lib/queries/failures";
 import type { IncidentPage } from "@/lib/queries/incident-page";
 import type { KeysetPage } from "@/lib/queries/page";
 import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
-import { getStats, type StatsOptions } from "@/lib/queries/stats";
-import { hasReceivedEvents, latestFailureId } from "@/lib/queries/summary";
+import { stats, type StatsOptions } from "@/lib/queries/stats";
+import { hasReceivedEvents, highestFailureId } from "@/lib/queries/summary";
 import { countQuarantined, listQuarantined } from "@/lib/queries/quarantine";
 import { listClosedSessions } from "@/lib/queries/sessions";
 import { getTemplateStatusHistory, getUnavailableTemplates } from "@/lib/queries/templates";
 import { pickCandidates } from "@/lib/redeploy/candidates";
 
 /**
- * Every read the dashboard makes, by name: plain functions of (read-only connection, arguments)
- * that run inside a read worker (lib/read/worker.ts), never on the thread that answers webhooks.
- * Arguments and results cross threads by structured clone: plain data only.
- * To route a new query through the pool, add one line here (and to LIGHT_READS in pool.ts when
- * it reads a handful of rows by key).
+ * Every read the dashboard makes, by name, written once for both engines: (dialect, arguments) →
+ * the read's statements (db/steps.ts), run in one snapshot. On SQLite a read worker
+ * (lib/read/worker.ts) runs them on its own read-only connection, never on the thread that answers
+ * webhooks; on PostgreSQL the read path's own pool does (lib/read/engine-reads.ts). Arguments and
+ * results cross threads by structured clone: plain data only.
+ * To add a read, add one line here (and to LIGHT_READS in heavy-reads.ts when it reads a handful
+ * of rows by key).
  */
 export const READS = {
-  stats: (db: Database.Database, a: { filters: Filters; options?: StatsOptions }) => labelStats(db, getStats(db, a.filters, a.options)),
-  facets: (db: Database.Database, a: { filters: Filters }) => labelFacets(db, getFacets(db, a.filters)),
+  stats: function* (d: Dialect, a: { filters: Filters; options?: StatsOptions }) {
+    return yield* labelStats(yield* stats(d, a.filters, a.options));
+  },
+  facets: function* (d: Dialect, a: { filters: Filters }) {
+    return yield* labelFacets(yield* facetCounts(d, a.filters, Date.now()));
+  },
+  latestFailureId: () => highestFailureId(),
+} satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
+
+/** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
+export const SQLITE_READS = {
   failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
   failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
@@ -41,15 +54,30 @@ export const READS = {
   quarantined: (db: Database.Database, a: { page: KeysetPage }) => listQuarantined(db, a.page),
   redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
-  latestFailureId: (db: Database.Database) => latestFailureId(db),
   failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
   incidentExportCount: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => countIncidentExport(db, a.request, a.viewerId),
   contactExportCount: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => countContactExport(db, a.list, a.request),
 } satisfies Record<string, (db: Database.Database, args: never) => unknown>;
 
-export type ReadName = keyof typeof READS;
-export type ReadArgs<N extends ReadName> = Parameters<(typeof READS)[N]> extends [Database.Database, infer A] ? A : undefined;
-export type ReadResult<N extends ReadName> = ReturnType<(typeof READS)[N]>;
+type Reads = typeof READS;
+type SqliteReads = typeof SQLITE_READS;
+export type ReadName = keyof Reads | keyof SqliteReads;
+export type ReadArgs<N extends ReadName> = N extends keyof Reads
+  ? Parameters<Reads[N]> extends [Dialect, infer A]
+    ? A
+    : undefined
+  : N extends keyof SqliteReads
+    ? Parameters<SqliteReads[N]> extends [Database.Database, infer A]
+      ? A
+      : undefined
+    : never;
+export type ReadResult<N extends ReadName> = N extends keyof Reads
+  ? ReturnType<Reads[N]> extends Steps<infer T>
+    ? T
+    : never
+  : N extends keyof SqliteReads
+    ? ReturnType<SqliteReads[N]>
+    : never;
 
 /** CSV downloads, streamed from a worker of their own (see streamExport in pool.ts). */
 export const EXPORTS = {

@@ -4,11 +4,17 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { csvStream } from "@/lib/export/csv";
 import { ChunkedGzip } from "@/lib/export/gzip";
+import type { Dialect } from "@/db/engine";
+import { inSqliteSnapshot } from "@/db/snapshot";
+import type { Steps } from "@/db/steps";
 import { NotFoundError } from "@/lib/http/errors";
 import { toWire, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol";
 import { EXPORTS } from "./reads";
 
-export type Read = (db: Database.Database, args: unknown) => unknown;
+/** A read written once for both engines (lib/read/reads.ts' READS). */
+export type StepsRead = (dialect: Dialect, args: unknown) => Steps<unknown>;
+/** A read still written for a SQLite connection (SQLITE_READS). */
+export type SqliteRead = (db: Database.Database, args: unknown) => unknown;
 
 /** Scheduling niceness of a read thread: the webhook's thread (nice 0) gets ~10× its CPU share. */
 const READ_THREAD_NICE = 10;
@@ -28,12 +34,12 @@ function deferToWebhooks(): void {
 
 /**
  * The body of a read worker: one read-only connection of its own, answering one message at a
- * time with `reads` (by name) and EXPORTS. Reads run here so the main thread (which answers
+ * time with `reads` (by name, each in one snapshot), `sqliteReads` and EXPORTS. Reads run here so the main thread (which answers
  * webhooks) never waits on them. A worker serving an export holds that one export open and
  * streams it on demand (`pull`), one chunk per message: the HTTP response's backpressure reaches
  * the database reads.
  */
-export function serveReads(reads: Record<string, Read>): void {
+export function serveReads(reads: Record<string, StepsRead>, sqliteReads: Record<string, SqliteRead>): void {
   const port = parentPort!;
   const options = workerData as WorkerOptions;
   deferToWebhooks();
@@ -68,7 +74,9 @@ export function serveReads(reads: Record<string, Read>): void {
   async function handle(message: ToWorker): Promise<void> {
     try {
       if (message.type === "read") {
-        send({ type: "result", id: message.id, value: named(reads, message.name)(sqlite, message.args) });
+        const { name, args } = message;
+        const value = Object.hasOwn(reads, name) ? inSqliteSnapshot(sqlite, (dialect) => reads[name]!(dialect, args)) : named(sqliteReads, name)(sqlite, args);
+        send({ type: "result", id: message.id, value });
       } else if (message.type === "export") {
         const start = named(EXPORTS, message.name) as (db: Database.Database, args: unknown) => ReturnType<(typeof EXPORTS)["failures"]>;
         const exp = start(sqlite, message.args);

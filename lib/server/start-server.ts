@@ -57,7 +57,7 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
     server.close(() => {
       let code = 0;
       try {
-        closeReadPool();
+        void closeReadPool();
         getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
         closeDb();
         logger().info("database checkpointed and closed; exiting");
