@@ -9,8 +9,9 @@ import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { PAYLOAD_CODEC_DEFLATE_V1, PAYLOAD_CODEC_DEFLATE_V1_ID_CUT } from "@/lib/ingest/payload-codec";
 import { getFailure } from "@/lib/queries/failures";
-import { listQuarantined } from "@/lib/queries/quarantine";
+import { quarantined } from "@/lib/queries/quarantine";
 import { openDatabase } from "./client";
+import { runSteps } from "./steps";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-compact-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -96,7 +97,7 @@ describe("migrations compact_storage, compact_keys, payload_id_cut and lean_rows
       expect(sessionKeys.length).toBeLessThan(SESSION_KEYS.length / 2);
       expect((sqlite.pragma("table_info(failures)") as Array<{ name: string }>).map((c) => c.name)).not.toContain("dedupe_key");
       expect((sqlite.pragma("table_info(failures)") as Array<{ name: string }>).map((c) => c.name)).not.toContain("session_id");
-      expect(listQuarantined(sqlite, { limit: 50 }).items.map((e) => [e.eventType, e.payload])).toEqual([
+      expect(runSteps(sqlite, quarantined({ limit: 50 })).items.map((e) => [e.eventType, e.payload])).toEqual([
         ["deployment.failure", texts.escapedId],
         ["deployment.failure", texts.quarantined],
       ]);

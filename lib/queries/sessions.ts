@@ -1,4 +1,5 @@
-import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { all, get, type Steps, type Value } from "@/db/steps";
 import { resolveWindow, UNKNOWN, type Filters } from "@/lib/filters";
 import { decodeCursor, keysetPage } from "./cursor";
 import type { KeysetPage } from "./page";
@@ -41,30 +42,32 @@ const keys = (values: string[]) => values.map((v) => (v === UNKNOWN ? "" : v));
 /**
  * Sessions closed (`session.close` events) in the filters' window, on its lines and templates,
  * newest first, keyset-paginated. The other filters (reason, class, status, phone) describe
- * failures and do not apply to sessions.
+ * failures and do not apply to sessions. A read (lib/read/reads.ts).
  */
-export function listClosedSessions(sqlite: Database.Database, filters: Filters, page: KeysetPage, now = Date.now()): ClosedSessionPage {
+export function* closedSessions(dialect: Dialect, filters: Filters, page: KeysetPage, now: number): Steps<ClosedSessionPage> {
   const { limit, cursor } = page;
   const { from, to } = resolveWindow(filters, now);
   const where = ["closed_at >= ?", "closed_at < ?"];
-  const params: unknown[] = [from, to];
+  const params: Value[] = [from, to];
   if (filters.line.length) {
-    where.push(`line IN (SELECT value FROM json_each(?))`);
+    where.push(`line IN ${dialect.jsonArrayValues("text")}`);
     params.push(JSON.stringify(keys(filters.line)));
   }
   if (filters.template.length) {
-    where.push(`template IN (SELECT value FROM json_each(?))`);
+    where.push(`template IN ${dialect.jsonArrayValues("text")}`);
     params.push(JSON.stringify(keys(filters.template)));
   }
-  const total = sqlite.prepare(`SELECT count(*) FROM closed_sessions WHERE ${where.join(" AND ")}`).pluck().get(...params) as number;
+  const total = (yield* get<{ n: number }>(`SELECT count(*) AS n FROM closed_sessions WHERE ${where.join(" AND ")}`, params))!.n;
   if (cursor) {
     const [t, id] = decodeCursor<[number, number]>(cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger));
     where.push("(closed_at, id) < (?, ?)");
     params.push(t, id);
   }
-  const rows = sqlite
-    .prepare(`SELECT * FROM closed_sessions WHERE ${where.join(" AND ")} ORDER BY closed_at DESC, id DESC LIMIT ?`)
-    .all(...params, limit + 1) as Row[];
+  const rows = yield* all<Row>(
+    `SELECT id, external_id, closed_at, received_at, line, template, country_code, cellphone, phone_e164, message_count FROM closed_sessions
+     WHERE ${where.join(" AND ")} ORDER BY closed_at DESC, id DESC LIMIT ?`,
+    [...params, limit + 1],
+  );
   const { rows: pageRows, nextCursor } = keysetPage(rows, limit, (last) => [last.closed_at, last.id]);
   const items = pageRows.map((r) => ({
     id: r.id,

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import { get, runSteps, type Steps } from "@/db/steps";
 
-/** Whether any webhook event was ever received (the overview onboards until one arrives). */
-export function hasReceivedEvents(sqlite: Database.Database): boolean {
-  return sqlite.prepare("SELECT 1 FROM raw_events LIMIT 1").get() !== undefined;
+/** Whether any webhook event was ever received (the overview onboards until one arrives). A read (lib/read/reads.ts). */
+export function* hasReceivedEvents(): Steps<boolean> {
+  return (yield* get("SELECT 1 AS found FROM raw_events LIMIT 1", [])) !== undefined;
 }
 
 /** Highest failure id stored (0 when none): a client remembers it to count what arrives later. */

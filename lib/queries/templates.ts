@@ -1,4 +1,5 @@
-import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { all, type Steps } from "@/db/steps";
 import { UNAVAILABLE_TEMPLATE_STATUSES, type UnavailableTemplateStatus } from "@/lib/template-status";
 
 export interface TemplateStatusChange {
@@ -18,14 +19,13 @@ export interface UnavailableTemplate {
   since: string;
 }
 
-/** Status changes of a template received through `hsm.status` events, oldest first. */
-export function getTemplateStatusHistory(sqlite: Database.Database, template: string): TemplateStatusChange[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT template, status, occurred_at, received_at, affected_conversation_ids FROM template_status_events
-       WHERE template = ? ORDER BY occurred_at, id LIMIT 1000`,
-    )
-    .all(template) as Array<{ template: string; status: string; occurred_at: number; received_at: number; affected_conversation_ids: string | null }>;
+/** Status changes of a template received through `hsm.status` events, oldest first. A read (lib/read/reads.ts). */
+export function* templateStatusHistory(template: string): Steps<TemplateStatusChange[]> {
+  const rows = yield* all<{ template: string; status: string; occurred_at: number; received_at: number; affected_conversation_ids: string | null }>(
+    `SELECT template, status, occurred_at, received_at, affected_conversation_ids FROM template_status_events
+     WHERE template = ? ORDER BY occurred_at, id LIMIT 1000`,
+    [template],
+  );
   return rows.map((r) => ({
     template: r.template,
     status: r.status,
@@ -35,17 +35,16 @@ export function getTemplateStatusHistory(sqlite: Database.Database, template: st
   }));
 }
 
-/** Templates whose latest status (by event time) is PAUSED, DISABLED or REJECTED, most recent first. */
-export function getUnavailableTemplates(sqlite: Database.Database): UnavailableTemplate[] {
-  const rows = sqlite
-    .prepare(
-      `SELECT template, status, occurred_at FROM (
-         SELECT template, status, occurred_at,
-                row_number() OVER (PARTITION BY template ORDER BY occurred_at DESC, id DESC) AS latest
-         FROM template_status_events)
-       WHERE latest = 1 AND status IN (SELECT value FROM json_each(?))
-       ORDER BY occurred_at DESC LIMIT 1000`,
-    )
-    .all(JSON.stringify(UNAVAILABLE_TEMPLATE_STATUSES)) as Array<{ template: string; status: UnavailableTemplate["status"]; occurred_at: number }>;
+/** Templates whose latest status (by event time) is PAUSED, DISABLED or REJECTED, most recent first. A read (lib/read/reads.ts). */
+export function* unavailableTemplates(dialect: Dialect): Steps<UnavailableTemplate[]> {
+  const rows = yield* all<{ template: string; status: UnavailableTemplate["status"]; occurred_at: number }>(
+    `SELECT template, status, occurred_at FROM (
+       SELECT id, template, status, occurred_at,
+              row_number() OVER (PARTITION BY template ORDER BY occurred_at DESC, id DESC) AS latest
+       FROM template_status_events) AS t
+     WHERE latest = 1 AND status IN ${dialect.jsonArrayValues("text")}
+     ORDER BY occurred_at DESC, id DESC LIMIT 1000`,
+    [JSON.stringify(UNAVAILABLE_TEMPLATE_STATUSES)],
+  );
   return rows.map((r) => ({ template: r.template, status: r.status, since: new Date(r.occurred_at).toISOString() }));
 }

@@ -16,10 +16,10 @@ import type { KeysetPage } from "@/lib/queries/page";
 import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
 import { stats, type StatsOptions } from "@/lib/queries/stats";
 import { hasReceivedEvents, highestFailureId } from "@/lib/queries/summary";
-import { countQuarantined, listQuarantined } from "@/lib/queries/quarantine";
-import { listClosedSessions } from "@/lib/queries/sessions";
-import { getTemplateStatusHistory, getUnavailableTemplates } from "@/lib/queries/templates";
-import { pickCandidates } from "@/lib/redeploy/candidates";
+import { quarantineCount, quarantined } from "@/lib/queries/quarantine";
+import { closedSessions } from "@/lib/queries/sessions";
+import { templateStatusHistory, unavailableTemplates } from "@/lib/queries/templates";
+import { pickCandidates, type PlanView } from "@/lib/redeploy/candidates";
 
 /**
  * Every read the dashboard makes, by name, written once for both engines: (dialect, arguments) →
@@ -38,6 +38,13 @@ export const READS = {
     return yield* labelFacets(yield* facetCounts(d, a.filters, Date.now()));
   },
   latestFailureId: () => highestFailureId(),
+  hasReceivedEvents: () => hasReceivedEvents(),
+  closedSessions: (d: Dialect, a: { filters: Filters; page: KeysetPage; now: number }) => closedSessions(d, a.filters, a.page, a.now),
+  templateStatusHistory: (_d: Dialect, a: { template: string }) => templateStatusHistory(a.template),
+  unavailableTemplates: (d: Dialect) => unavailableTemplates(d),
+  quarantineCount: () => quarantineCount(),
+  quarantined: (_d: Dialect, a: { page: KeysetPage }) => quarantined(a.page),
+  redeployCandidates: (d: Dialect, a: { view: PlanView; reasons: string[]; maxContacts: number }) => pickCandidates(d, a),
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
 
 /** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
@@ -47,13 +54,6 @@ export const SQLITE_READS = {
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
   incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
   matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
-  templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
-  unavailableTemplates: (db: Database.Database) => getUnavailableTemplates(db),
-  closedSessions: (db: Database.Database, a: { filters: Filters; page: KeysetPage; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
-  quarantineCount: (db: Database.Database) => countQuarantined(db),
-  quarantined: (db: Database.Database, a: { page: KeysetPage }) => listQuarantined(db, a.page),
-  redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
-  hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
   failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
   incidentExportCount: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => countIncidentExport(db, a.request, a.viewerId),
   contactExportCount: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => countContactExport(db, a.list, a.request),

@@ -6,10 +6,9 @@ import { codesOf } from "@/lib/reasons";
 import { parseFilters, resolveWindow } from "@/lib/filters";
 import { InvalidInputError, NotFoundError } from "@/lib/http/errors";
 import type { ActingUser } from "@/lib/incidents/apply";
-import { rawConditions } from "@/lib/queries/failure-filter";
 import { runRead } from "@/lib/read/pool";
 import { isIsoDateTime, parseInput } from "@/lib/validate";
-import type { Candidate } from "./candidates";
+import type { Candidate, PlanView } from "./candidates";
 import { MAX_USERS_PER_CALL, normalizeLine, sessionKeysFor } from "./payload";
 import { findPlanRow, reasonLabel, toPlanDetail, type PlanContactSample, type PlanDetail, type PlanSource, type PlanSummary } from "./plans";
 import { requireRedeployAvailable } from "./settings";
@@ -83,10 +82,10 @@ const sortedCounts = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[
  * latest failure in the view is of an included class, minus every contact with a "do not
  * contact" failure ever, contacts whose (poll, reason) was already re-deployed, and contacts
  * without a phone to send to; contacts without a poll_id are counted and listed apart. The view is
- * read by a read worker (it may look through a long window: never on the webhook's thread), as of
- * one snapshot; the plan is then written in one short engine transaction with its audit row, so
- * its counts are exactly who it holds. Sending re-checks "do not contact" and already-retried
- * contacts.
+ * read on the read path (it may look through a long window: never on the webhook's thread nor its
+ * connections), as of one snapshot; the plan is then written in one short engine transaction with
+ * its audit row, so its counts are exactly who it holds. Sending re-checks "do not contact" and
+ * already-retried contacts.
  */
 export async function createPlan(input: unknown, by: ActingUser, now = Date.now()): Promise<PlanDetail> {
   await requireRedeployAvailable();
@@ -95,24 +94,21 @@ export async function createPlan(input: unknown, by: ActingUser, now = Date.now(
   const sendAt: SendAt = body.sendAt === "now" ? { kind: "now" } : body.sendAt === "earliest" ? { kind: "earliest" } : { kind: "at", at: Date.parse(body.sendAt) };
   if (sendAt.kind === "at" && sendAt.at < now - 60_000) throw new InvalidInputError("sendAt is in the past.", [{ path: "sendAt", message: "is in the past" }], "invalid_input");
 
-  let view: { sql: string; params: unknown[] };
+  let view: PlanView;
   let source: PlanSource;
   if (body.incidentId !== undefined) {
     const exists = await getEngine().one("SELECT 1 AS found FROM incidents WHERE id = ?", [body.incidentId]);
     if (!exists) throw new NotFoundError(`No incident with id ${body.incidentId}.`);
-    view = { sql: "f.incident_id = ?", params: [body.incidentId] };
+    view = { incidentId: body.incidentId };
     source = { incidentId: body.incidentId };
   } else {
     const filters = parseFilters(body.filter!);
-    const window = resolveWindow(filters, now);
-    const raw = rawConditions(filters);
-    view = { sql: `f.occurred_at >= ? AND f.occurred_at < ?${raw.sql ? ` AND ${raw.sql}` : ""}`, params: [window.from, window.to, ...raw.params] };
+    const { from, to } = resolveWindow(filters, now);
+    view = { filters, from, to };
     source = { filter: Object.fromEntries(Object.entries(body.filter!).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v])) };
   }
   const reasons = codesOf(...body.include);
 
-  // The view's SQL (phone search through the FTS5 table) is SQLite's: this read stays on the
-  // SQLite read path until step 5 of docs/postgresql.md.
   const picked = await runRead("redeployCandidates", { view, reasons, maxContacts }, { user: by.actor.id ?? undefined });
   const { doNotContact, alreadyRetried, noPhone, eligible, withoutPoll } = picked;
   const chosen: Chosen[] = picked.eligibleFirst.map((c) => {

@@ -9,6 +9,7 @@ import { storeEvents } from "@/lib/ingest/store";
 import { ENGINES, setupEngineDatabases, type EngineName } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { closeReadPool } from "@/lib/read/pool";
 import { clearIntakeTables, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { changePlan, sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
@@ -20,10 +21,9 @@ import { holdLock } from "@/lib/testing/hold-lock";
 // races on PostgreSQL between pooled connections. No worker runs here (lib/redeploy/redeploy.test.ts
 // sends through a fake Treble on SQLite): a sent plan stays `sending` with its batches pending.
 //
-// Failures arrive through ingest, which writes SQLite until step 4 of docs/postgresql.md, and a
-// plan's contacts are picked on the SQLite read path (step 5); on PostgreSQL the failures are then
-// copied over as `npm run db:copy` does, so the engine's own reads (an incident's existence, the
-// "do not contact" check at send) see the same rows, with the same ids.
+// Failures are stored into SQLite; on PostgreSQL they are then copied over as `npm run db:copy`
+// does, so both engines hold the same rows, with the same ids, for a plan's contact selection (the
+// read path) and the engine's own reads (an incident's existence, the "do not contact" check at send).
 const databases = setupEngineDatabases({
   WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
   WEBHOOK_SIGNING_SECRET: undefined,
@@ -31,7 +31,11 @@ const databases = setupEngineDatabases({
   REDEPLOY_MAX_CONTACTS: "600",
   LOG_LEVEL: "silent",
 });
-afterAll(() => databases.cleanup());
+afterAll(async () => {
+  // Plans pick their contacts on the read path: on PostgreSQL its own pool, closed before the cluster stops.
+  await closeReadPool();
+  await databases.cleanup();
+});
 
 const NOW = Date.now();
 const by = { actor: { id: null, email: "op@test.example" }, ip: "10.0.0.7" };

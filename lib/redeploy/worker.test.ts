@@ -5,6 +5,7 @@ import { PgEngine } from "@/db/pg/engine";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents } from "@/lib/ingest/store";
 import { leaseOwner } from "@/lib/ops/lease-owner";
+import { closeReadPool } from "@/lib/read/pool";
 import { ENGINES, setupEngineDatabases, type EngineName } from "@/lib/testing/engine-databases";
 import { startFakeTreble, type ReceivedCall } from "@/lib/testing/fake-treble";
 import { failureEvent } from "@/lib/testing/fixtures";
@@ -20,9 +21,8 @@ import { gate, holdLock } from "@/lib/testing/hold-lock";
 // The sending worker against a fake Treble on loopback, on SQLite and PostgreSQL, then several
 // workers (instances: their own pools and lease owners) on one PostgreSQL database.
 //
-// Failures arrive through ingest, which writes SQLite until step 4 of docs/postgresql.md, and a
-// plan's contacts are picked on the SQLite read path (step 5); on PostgreSQL the failures are then
-// copied over as `npm run db:copy` does. Each test uses templates, polls and phones of its own.
+// Failures are stored into SQLite; on PostgreSQL they are then copied over as `npm run db:copy`
+// does. Each test uses templates, polls and phones of its own.
 const fake = await startFakeTreble();
 const databases = setupEngineDatabases({
   WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
@@ -34,6 +34,8 @@ const databases = setupEngineDatabases({
 });
 afterAll(async () => {
   await fake.close();
+  // Plans pick their contacts on the read path: on PostgreSQL its own pool, closed before the cluster stops.
+  await closeReadPool();
   await databases.cleanup();
 });
 
