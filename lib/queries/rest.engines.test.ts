@@ -9,7 +9,7 @@ import { GET as unavailableTemplates } from "@/app/api/templates/unavailable/rou
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import type { PreparedEvent } from "@/lib/ingest/store";
-import { closeReadPool, runRead } from "@/lib/read/pool";
+import { runRead } from "@/lib/read/pool";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DAY, HOUR, failureDataset } from "@/lib/testing/failure-dataset";
@@ -27,10 +27,7 @@ const databases = setupEngineDatabases({
   TREBLE_API_KEY: "ak_test_0123456789abcdef",
   LOG_LEVEL: "silent",
 });
-afterAll(async () => {
-  await closeReadPool();
-  await databases.cleanup();
-});
+afterAll(() => databases.cleanup());
 
 const NOW = Date.now();
 const [L1, L2] = DATASET_LINES;

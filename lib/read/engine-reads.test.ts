@@ -16,7 +16,6 @@ import { SLOW_READS } from "@/lib/testing/slow-reads";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { EngineReads } from "./engine-reads";
 import { MAX_HEAVY_READS_PER_USER } from "./heavy-reads";
-import { closeReadPool } from "./pool";
 import { READS } from "./reads";
 import type { StepsRead } from "./serve";
 
@@ -25,10 +24,7 @@ import type { StepsRead } from "./serve";
 // PostgreSQL's read path promises: a deadline the server enforces, the per-user cap, and ingest
 // never waiting for reads.
 const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
-afterAll(async () => {
-  await closeReadPool();
-  await databases.cleanup();
-});
+afterAll(() => databases.cleanup());
 
 const NOW = Date.now();
 const [L1] = DATASET_LINES;

@@ -9,7 +9,6 @@ import { storeEvents } from "@/lib/ingest/store";
 import { ENGINES, setupEngineDatabases, type EngineName } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { closeReadPool } from "@/lib/read/pool";
 import { clearIntakeTables, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { changePlan, sendPlan } from "./actions";
 import { createPlan } from "./create-plan";
@@ -31,11 +30,7 @@ const databases = setupEngineDatabases({
   REDEPLOY_MAX_CONTACTS: "600",
   LOG_LEVEL: "silent",
 });
-afterAll(async () => {
-  // Plans pick their contacts on the read path: on PostgreSQL its own pool, closed before the cluster stops.
-  await closeReadPool();
-  await databases.cleanup();
-});
+afterAll(() => databases.cleanup());
 
 const NOW = Date.now();
 const by = { actor: { id: null, email: "op@test.example" }, ip: "10.0.0.7" };

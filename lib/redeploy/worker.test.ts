@@ -5,7 +5,6 @@ import { PgEngine } from "@/db/pg/engine";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents } from "@/lib/ingest/store";
 import { leaseOwner } from "@/lib/ops/lease-owner";
-import { closeReadPool } from "@/lib/read/pool";
 import { ENGINES, setupEngineDatabases, type EngineName } from "@/lib/testing/engine-databases";
 import { startFakeTreble, type ReceivedCall } from "@/lib/testing/fake-treble";
 import { failureEvent } from "@/lib/testing/fixtures";
@@ -34,8 +33,6 @@ const databases = setupEngineDatabases({
 });
 afterAll(async () => {
   await fake.close();
-  // Plans pick their contacts on the read path: on PostgreSQL its own pool, closed before the cluster stops.
-  await closeReadPool();
   await databases.cleanup();
 });
 

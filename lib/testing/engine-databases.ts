@@ -2,6 +2,7 @@ import { getEngine, setEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
 import { PgEngine } from "@/db/pg/engine";
 import { migratePostgres } from "@/db/pg/migrate";
+import { closeReadPool } from "@/lib/read/pool";
 import { startPgCluster, type PgCluster } from "./pg-cluster";
 import { setupTempDatabase } from "./temp-db";
 
@@ -19,7 +20,7 @@ export interface EngineDatabases {
   use(name: EngineName): Promise<Engine>;
   /** The PostgreSQL database's URL, once `use("postgres")` made it (for tests that open pools of their own). */
   postgresUrl(): string;
-  /** Closes the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
+  /** Closes the read pools and the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
   cleanup(): Promise<void>;
 }
 
@@ -48,6 +49,8 @@ export function setupEngineDatabases(env: Record<string, string | undefined> = {
       return url;
     },
     async cleanup() {
+      // PostgreSQL's read pools (lib/read) end before the cluster they are connected to.
+      await closeReadPool();
       setEngine(undefined);
       await postgres?.close();
       cluster?.stop();

@@ -73,9 +73,19 @@ export async function startPgCluster(): Promise<PgCluster> {
 
   // fsync off: the cluster is thrown away, and tests then spend no time waiting on the disk.
   run(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
-  const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", path.join(dir, "server.log"), "-w", "start"]);
+  // Another test file may take the port between the probe and the server's bind: then another port.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
+    try {
+      run(path.join(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", path.join(dir, "server.log"), "-w", "start"]);
+      break;
+    } catch (err) {
+      const log = fs.readFileSync(path.join(dir, "server.log"), "utf8");
+      if (attempt >= 5 || !log.includes("could not bind")) throw err;
+    }
+  }
 
   const psql = (sql: string, database = "postgres") =>
     run(path.join(bin, "psql"), ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
