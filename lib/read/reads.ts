@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
-import { contactExport, countContactExport } from "@/lib/export/contacts";
-import { countFailureExport, failureExport } from "@/lib/export/failures";
-import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
-import type { ContactList, ExportRequest } from "@/lib/export/options";
-import type { RowSource } from "@/lib/export/csv";
+import { contactExport, contactExportCount } from "@/lib/export/contacts";
+import { failureExport, failureExportCount } from "@/lib/export/failures";
+import { incidentExport, incidentExportCount } from "@/lib/export/incidents";
+import type { OpenedExport } from "@/lib/export/csv";
 import type { Filters } from "@/lib/filters";
 import type { Dialect } from "@/db/engine";
 import type { Steps } from "@/db/steps";
@@ -38,6 +37,9 @@ export const READS = {
     return yield* labelFacets(yield* facetCounts(d, a.filters, Date.now()));
   },
   latestFailureId: () => highestFailureId(),
+  failureExportCount,
+  incidentExportCount,
+  contactExportCount,
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
 
 /** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
@@ -54,9 +56,6 @@ export const SQLITE_READS = {
   quarantined: (db: Database.Database, a: { page: KeysetPage }) => listQuarantined(db, a.page),
   redeployCandidates: (db: Database.Database, a: { view: { sql: string; params: unknown[] }; reasons: string[]; maxContacts: number }) => pickCandidates(db, a),
   hasReceivedEvents: (db: Database.Database) => hasReceivedEvents(db),
-  failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
-  incidentExportCount: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => countIncidentExport(db, a.request, a.viewerId),
-  contactExportCount: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => countContactExport(db, a.list, a.request),
 } satisfies Record<string, (db: Database.Database, args: never) => unknown>;
 
 type Reads = typeof READS;
@@ -79,12 +78,16 @@ export type ReadResult<N extends ReadName> = N extends keyof Reads
     ? ReturnType<SqliteReads[N]>
     : never;
 
-/** CSV downloads, streamed from a worker of their own (see streamExport in pool.ts). */
+/**
+ * CSV downloads, written once for both engines: opening steps run in one snapshot, answering the
+ * file's header and its chunk reader; streamed from a worker thread of their own on either engine
+ * (see streamExport in pool.ts).
+ */
 export const EXPORTS = {
-  failures: (db: Database.Database, a: { request: ExportRequest }) => failureExport(db, a.request),
-  incidents: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => incidentExport(db, a.request, a.viewerId),
-  contacts: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => contactExport(db, a.list, a.request),
-} satisfies Record<string, (db: Database.Database, args: never) => { filename: string; source: RowSource }>;
+  failures: failureExport,
+  incidents: incidentExport,
+  contacts: contactExport,
+} satisfies Record<string, (dialect: Dialect, args: never) => Steps<OpenedExport>>;
 
 export type ExportName = keyof typeof EXPORTS;
 export type ExportArgs<N extends ExportName> = Parameters<(typeof EXPORTS)[N]>[1];
