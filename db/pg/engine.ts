@@ -48,6 +48,24 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
+/** Statements through `run` (one connection: a transaction's, or a session of one's own). */
+function queryableOf(run: (sql: string, params: readonly Param[]) => Promise<pg.QueryResult>): Queryable {
+  return {
+    dialect: postgresDialect,
+    query: async (sql, params = []) => (await run(sql, params)).rows,
+    one: async (sql, params = []) => (await run(sql, params)).rows[0],
+    exec: async (sql, params = []) => ({ changes: (await run(sql, params)).rowCount ?? 0 }),
+  };
+}
+
+/**
+ * Statements on `client`, a connection of its own (an export's): its session's temporary tables
+ * and settings last as long as it does.
+ */
+export function onConnection(client: pg.ClientBase): Queryable {
+  return queryableOf((sql, params) => client.query(numberPlaceholders(sql), params.map(bindable)));
+}
+
 const MAX_CACHED_TEXTS = 500;
 
 /** SQLSTATEs after which a transaction succeeds when simply run again. */
@@ -106,12 +124,7 @@ export class PgEngine implements Engine {
           if (!open) throw new Error("transaction handle used after its transaction ended");
           return client.query(this.text(sql), params.map(bindable));
         };
-        const tx: Queryable = {
-          dialect: this.dialect,
-          query: async (sql, params = []) => (await run(sql, params)).rows,
-          one: async (sql, params = []) => (await run(sql, params)).rows[0],
-          exec: async (sql, params = []) => ({ changes: (await run(sql, params)).rowCount ?? 0 }),
-        };
+        const tx = queryableOf(run);
         await client.query(`BEGIN ISOLATION LEVEL ${(options.isolation ?? "read committed").toUpperCase()}`);
         try {
           const result = await runInTransactionContext(this, () => fn(tx));

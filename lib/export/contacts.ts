@@ -1,12 +1,13 @@
-import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { all, get, run, type Steps, type Value } from "@/db/steps";
 import { InvalidInputError } from "@/lib/http/errors";
 import { decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
-import { readLineLabels } from "@/lib/lines/labels";
+import { labelsInSnapshot } from "@/lib/lines/labels";
 import { and, rawConditions } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { countContactsFromState, neverDoNotContact } from "@/lib/queries/contact-state";
-import { chunkedRows, maxId, READ_CHUNK_ROWS, type Cell, type RowSource } from "./csv";
+import { contactsFromState, neverDoNotContact } from "@/lib/queries/contact-state";
+import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
 import { exportFilename, type ContactList, type ExportRequest } from "./options";
 
 /**
@@ -39,45 +40,32 @@ const list = (codes: string[]) => codes.map(() => "?").join(", ");
 export const DO_NOT_CONTACT_CONTACTS_SQL = `SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${list(DO_NOT_CONTACT_REASONS)}) AND f.id <= ? AND ${CONTACT} IS NOT NULL`;
 
 /**
- * Materialises the list into a temporary table of the export's own connection, in one statement:
- * the database is read once, briefly, and the slow part (sending) reads the temporary table.
+ * The list's rows, one per contact, in the file's order: its latest failure (in the view, and of a
+ * "do not contact" reason for the suppression list), newest first. With `numbered`, each row's
+ * place in that order (`n`, from 1), by which the export reads the list back in chunks.
  */
-function materialise(sqlite: Database.Database, which: ContactList, request: ExportRequest): void {
-  // One snapshot: the failures read and the per-contact state consulted agree.
-  sqlite.transaction(() => materialiseInSnapshot(sqlite, which, request))();
-}
-
-function materialiseInSnapshot(sqlite: Database.Database, which: ContactList, request: ExportRequest): void {
+function listSelect(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number, numbered: boolean): { sql: string; params: Value[] } {
   const { filters, window } = request;
-  const upperId = maxId(sqlite, "failures");
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${CONTACT} IS NOT NULL AND ${and(raw.sql)}`;
+  const latest = `row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS latest`;
+  const columns = `l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line${which === "retry" ? ", l.user_session_keys" : ""}${
+    numbered ? ", row_number() OVER (ORDER BY l.occurred_at DESC, l.id DESC) AS n" : ""
+  }`;
   const viewParams = [window.from, window.to, upperId, ...raw.params];
   if (which === "retry") {
     // The suppression rule (DO_NOT_CONTACT_CONTACTS_SQL) read from the per-contact state: a
     // primary-key lookup per listed contact instead of every "do not contact" failure ever.
-    sqlite
-      .prepare(
-        `CREATE TEMP TABLE contact_list AS
-         SELECT l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line, l.user_session_keys FROM (
-           SELECT f.*, ${CONTACT} AS contact, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
-           FROM failures f WHERE ${inView}) l
-         WHERE l.n = 1 AND l.reason IN (${list(RETRY_REASONS)})
-           AND ${neverDoNotContact("l.contact")}
-         ORDER BY l.occurred_at DESC`,
-      )
-      .run(...viewParams, ...RETRY_REASONS, EVERY_SCOPE);
-  } else {
-    sqlite
-      .prepare(
-        `CREATE TEMP TABLE contact_list AS
-         SELECT country_code, cellphone, phone_e164, reason, occurred_at, template, line FROM (
-           SELECT f.*, row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS n
-           FROM failures f WHERE ${inView} AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)}))
-         WHERE n = 1 ORDER BY occurred_at DESC`,
-      )
-      .run(...viewParams, ...DO_NOT_CONTACT_REASONS);
+    return {
+      sql: `SELECT ${columns} FROM (SELECT f.*, ${CONTACT} AS contact, ${latest} FROM failures f WHERE ${inView}) AS l
+            WHERE l.latest = 1 AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}`,
+      params: [...viewParams, ...RETRY_REASONS, EVERY_SCOPE],
+    };
   }
+  return {
+    sql: `SELECT ${columns} FROM (SELECT f.*, ${latest} FROM failures f WHERE ${inView} AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})) AS l WHERE l.latest = 1`,
+    params: [...viewParams, ...DO_NOT_CONTACT_REASONS],
+  };
 }
 
 /** The keys of user_session_keys as sent: an array of { key, value } or an object. */
@@ -102,71 +90,82 @@ export function sessionKeyValues(json: string | null): Map<string, Cell> {
   return values;
 }
 
-/** First pass over the list: the union of session keys, in order of first appearance. */
-function sessionKeys(sqlite: Database.Database): string[] {
+/** Rows of the list read per statement by the first pass (session keys only: small rows). */
+const SESSION_KEY_CHUNK_ROWS = 5_000;
+
+/** First pass over the materialised list: the union of session keys, in order of first appearance. */
+function* sessionKeys(): Steps<string[]> {
   const keys = new Set<string>();
-  for (const json of sqlite.prepare("SELECT user_session_keys FROM contact_list WHERE user_session_keys IS NOT NULL").pluck().iterate()) {
-    for (const key of sessionKeyValues(decodeSessionKeys(json as Buffer)).keys()) {
-      keys.add(key);
-      if (keys.size > MAX_SESSION_KEY_COLUMNS) {
-        throw new InvalidInputError(
-          `These contacts carry more than ${MAX_SESSION_KEY_COLUMNS} distinct user_session_keys; narrow the filters.`,
-          [{ path: "filters", message: "too many distinct user_session_keys for one list" }],
-          "too_many_columns",
-        );
+  for (let after = 0; ; ) {
+    const rows = yield* all<{ n: number; user_session_keys: Buffer }>(
+      `SELECT n, user_session_keys FROM contact_list WHERE n > ? AND user_session_keys IS NOT NULL ORDER BY n LIMIT ${SESSION_KEY_CHUNK_ROWS}`,
+      [after],
+    );
+    for (const row of rows) {
+      for (const key of sessionKeyValues(decodeSessionKeys(row.user_session_keys)).keys()) {
+        keys.add(key);
+        if (keys.size > MAX_SESSION_KEY_COLUMNS) {
+          throw new InvalidInputError(
+            `These contacts carry more than ${MAX_SESSION_KEY_COLUMNS} distinct user_session_keys; narrow the filters.`,
+            [{ path: "filters", message: "too many distinct user_session_keys for one list" }],
+            "too_many_columns",
+          );
+        }
       }
     }
+    if (rows.length < SESSION_KEY_CHUNK_ROWS) return [...keys];
+    after = rows.at(-1)!.n;
   }
-  return [...keys];
 }
 
-type Row = [rowid: number, countryCode: string | null, cellphone: string | null, phoneE164: string | null, reason: string, occurredAt: number, template: string, line: string, sessionKeys?: Buffer | null];
+interface Row {
+  n: number;
+  country_code: string | null;
+  cellphone: string | null;
+  phone_e164: string | null;
+  reason: string;
+  occurred_at: number;
+  template: string;
+  line: string;
+  user_session_keys?: Buffer | null;
+}
 
 const iso = (t: number) => new Date(t).toISOString();
 
-/** Drops the list's temporary table: the connection outlives the export (a pooled read worker's). */
-function dropList(sqlite: Database.Database): void {
-  sqlite.exec("DROP TABLE IF EXISTS temp.contact_list");
-}
+type ContactExportArgs = { request: ExportRequest; list: ContactList };
 
 /** Rows of the list: from the per-contact state when it answers the view (lib/queries/contact-state.ts), else from the failures. */
-export function countContactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): number {
-  const fromState = countContactsFromState(sqlite, request.filters, which, request.window.from, request.window.to);
+export function* contactExportCount(dialect: Dialect, { request, list: which }: ContactExportArgs): Steps<number> {
+  const fromState = yield* contactsFromState(dialect, request.filters, which, request.window.from, request.window.to);
   if (fromState !== null) return fromState;
-  try {
-    materialise(sqlite, which, request);
-    return sqlite.prepare("SELECT count(*) FROM contact_list").pluck().get() as number;
-  } finally {
-    dropList(sqlite);
-  }
+  const select = listSelect(dialect, which, request, yield* maxId("failures"), false);
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM (${select.sql}) AS list`, select.params))!.n;
 }
 
-export function contactExport(sqlite: Database.Database, which: ContactList, request: ExportRequest): { filename: string; source: RowSource } {
-  try {
-    materialise(sqlite, which, request);
-    const keys = which === "retry" ? sessionKeys(sqlite) : [];
-    const labels = readLineLabels(sqlite);
-    const chunk = sqlite
-      .prepare(
-        `SELECT rowid, country_code, cellphone, phone_e164, reason, occurred_at, template, line${which === "retry" ? ", user_session_keys" : ""}
-         FROM contact_list WHERE rowid > ? ORDER BY rowid LIMIT ${READ_CHUNK_ROWS}`,
-      )
-      .raw(true);
-    const toCells = (r: Row): Cell[] => {
-      if (which === "suppress") return [r[1], r[2], r[3], r[4], reasonInfo(r[4])?.label ?? r[4], iso(r[5]), r[6], r[7], labels.get(r[7])];
-      const values = sessionKeyValues(decodeSessionKeys(r[8] ?? null));
-      return [r[1], r[2], r[3], r[4], iso(r[5]), r[6], r[7], ...keys.map((k) => values.get(k)), labels.get(r[7])];
-    };
-    // A session key named like a fixed column keeps its values apart under a prefixed name.
-    const fixed: readonly string[] = [...(which === "retry" ? RETRY_COLUMNS : SUPPRESS_COLUMNS), LINE_LABEL_COLUMN];
-    const columns = [...fixed.slice(0, -1), ...keys.map((k) => (fixed.includes(k) ? `user_session_keys.${k}` : k)), LINE_LABEL_COLUMN];
-    const chunks = chunkedRows<Row, number>((rowid) => chunk.all(rowid) as Row[], (r) => r[0], 0, toCells);
-    return {
-      filename: exportFilename(which === "retry" ? "retry-list" : "suppression-list", request.window, request.filters),
-      source: { columns, chunks, close: () => dropList(sqlite) },
-    };
-  } catch (err) {
-    dropList(sqlite);
-    throw err;
-  }
+/**
+ * The list, materialised into a temporary table of the export's own connection (one session of
+ * its own on either engine, ending with the export) in one statement: the database is read once,
+ * briefly, and the slow part (sending) reads the temporary table in chunks of its order.
+ */
+export function* contactExport(dialect: Dialect, { request, list: which }: ContactExportArgs): Steps<OpenedExport> {
+  const select = listSelect(dialect, which, request, yield* maxId("failures"), true);
+  yield* run(`CREATE TEMP TABLE contact_list AS ${select.sql}`, select.params);
+  yield* run("CREATE INDEX contact_list_n ON contact_list (n)", []);
+  const keys = which === "retry" ? yield* sessionKeys() : [];
+  const labels = yield* labelsInSnapshot();
+  const chunkSql = `SELECT n, country_code, cellphone, phone_e164, reason, occurred_at, template, line${which === "retry" ? ", user_session_keys" : ""}
+     FROM contact_list WHERE n > ? ORDER BY n LIMIT ${READ_CHUNK_ROWS}`;
+  const toCells = (r: Row): Cell[] => {
+    if (which === "suppress") return [r.country_code, r.cellphone, r.phone_e164, r.reason, reasonInfo(r.reason)?.label ?? r.reason, iso(r.occurred_at), r.template, r.line, labels.get(r.line)];
+    const values = sessionKeyValues(decodeSessionKeys(r.user_session_keys ?? null));
+    return [r.country_code, r.cellphone, r.phone_e164, r.reason, iso(r.occurred_at), r.template, r.line, ...keys.map((k) => values.get(k)), labels.get(r.line)];
+  };
+  // A session key named like a fixed column keeps its values apart under a prefixed name.
+  const fixed: readonly string[] = [...(which === "retry" ? RETRY_COLUMNS : SUPPRESS_COLUMNS), LINE_LABEL_COLUMN];
+  const columns = [...fixed.slice(0, -1), ...keys.map((k) => (fixed.includes(k) ? `user_session_keys.${k}` : k)), LINE_LABEL_COLUMN];
+  return {
+    filename: exportFilename(which === "retry" ? "retry-list" : "suppression-list", request.window, request.filters),
+    columns,
+    nextChunk: keysetChunks<Row, number>((n) => all<Row>(chunkSql, [n]), (r) => r.n, 0, toCells),
+  };
 }

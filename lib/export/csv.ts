@@ -1,15 +1,26 @@
-import type Database from "better-sqlite3";
 import { stringify } from "csv-stringify/sync";
+import { get, type Steps } from "@/db/steps";
 
 /** A CSV cell before formatting: null and undefined are empty cells. */
 export type Cell = string | number | null | undefined;
 
-/** What an export streams: its header, its rows (read lazily, a chunk at a time), and how to release its reads. */
+/**
+ * An export written once for both engines, as its opening steps (db/steps.ts, run in one snapshot)
+ * answer it: the file's name and header, and the steps that read its next chunk of rows. Both run
+ * on the export's own connection in its worker thread (lib/read/serve.ts): synchronously on
+ * SQLite, on a PostgreSQL connection of the worker's own otherwise.
+ */
+export interface OpenedExport {
+  filename: string;
+  columns: string[];
+  /** The next chunk of rows as cells (one short statement), or null after the last. */
+  nextChunk(): Steps<Cell[][] | null>;
+}
+
+/** What an export streams: its header and its rows, read lazily, a chunk at a time (null after the last). */
 export interface RowSource {
   columns: string[];
-  chunks: Iterator<Cell[][]>;
-  /** Releases what the export created on its connection; called once, after the last row, an error or a cancel. */
-  close?(): void;
+  nextChunk(): Promise<Cell[][] | null>;
 }
 
 /**
@@ -75,30 +86,17 @@ const CHUNK_BYTES = 160 * 1024;
 /**
  * A pull-based byte stream of the CSV: rows are read only when the response asks for more, so a
  * slow client holds back the database reads instead of piling text up in memory. A cancelled
- * download (the client went away) stops the row generator and closes the export's connection.
+ * download (the client went away) ends the export's worker, and its connection with it.
  */
 export function csvStream(source: RowSource, options: { bom: boolean }): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let closed = false;
-  const release = () => {
-    if (closed) return;
-    closed = true;
-    source.close?.();
-  };
   let first = (options.bom ? UTF8_BOM : "") + csvRecord(source.columns);
   return new ReadableStream<Uint8Array>(
     {
       // One read chunk per pull, formatted and handed over at once: its rows never outlive the
       // pull, so they are collected young and memory stays flat whatever the export's size.
-      pull(controller) {
-        if (closed) return;
-        let next: IteratorResult<Cell[][]>;
-        try {
-          next = source.chunks.next();
-        } catch (err) {
-          release();
-          throw err;
-        }
+      async pull(controller) {
+        const chunk = await source.nextChunk();
         // Each record is encoded straight into the chunk's bytes: no chunk-sized string is ever
         // built (such strings live in V8's large-object space until a full GC, which let RSS
         // grow by ~150 MB during a 1M-row export).
@@ -115,19 +113,9 @@ export function csvStream(source: RowSource, options: { bom: boolean }): Readabl
         };
         append(first);
         first = "";
-        if (!next.done) for (const cells of next.value) append(csvRecord(cells));
+        if (chunk) for (const cells of chunk) append(csvRecord(cells));
         if (length) controller.enqueue(bytes.subarray(0, length));
-        if (next.done) {
-          release();
-          controller.close();
-        }
-      },
-      cancel() {
-        try {
-          source.chunks.return?.();
-        } finally {
-          release();
-        }
+        if (!chunk) controller.close();
       },
     },
     // One chunk ahead at most: a slow client holds back the reads instead of filling memory.
@@ -136,28 +124,24 @@ export function csvStream(source: RowSource, options: { bom: boolean }): Readabl
 }
 
 /**
- * Chunks of a keyset-chunked read: `read(cursor)` runs one short statement returning at most
- * READ_CHUNK_ROWS rows after `cursor`, each row's cursor is `cursorOf(row)`, and reading stops at
- * the first short chunk. Each chunk is read whole (`.all()`), not row by row with `.iterate()`:
- * no statement or read snapshot stays open while a slow client catches up, so a stalled or
- * cancelled download holds nothing but its connection, and a 1M-row export is ~1 s faster (an
- * iterator crosses into native code once per row).
+ * The chunk reader of a keyset-chunked export: `read(cursor)` runs one short statement returning
+ * at most READ_CHUNK_ROWS rows after `cursor`, each row's cursor is `cursorOf(row)`, and reading
+ * stops at the first short chunk. Each chunk is read whole, not row by row: no statement or read
+ * snapshot stays open while a slow client catches up, so a stalled or cancelled download holds
+ * nothing but its connection.
  */
-export function* chunkedRows<Row, Cursor>(
-  read: (cursor: Cursor) => Row[],
-  cursorOf: (row: Row) => Cursor,
-  start: Cursor,
-  toCells: (row: Row) => Cell[],
-): Generator<Cell[][], void, undefined> {
+export function keysetChunks<Row, Cursor>(read: (cursor: Cursor) => Steps<Row[]>, cursorOf: (row: Row) => Cursor, start: Cursor, toCells: (row: Row) => Cell[]): () => Steps<Cell[][] | null> {
   let cursor = start;
-  for (;;) {
-    const chunk = read(cursor);
+  let done = false;
+  return function* () {
+    if (done) return null;
+    const chunk = yield* read(cursor);
     const last = chunk.at(-1);
-    if (last === undefined) return;
-    yield chunk.map(toCells);
-    if (chunk.length < READ_CHUNK_ROWS) return;
+    done = chunk.length < READ_CHUNK_ROWS;
+    if (last === undefined) return null;
     cursor = cursorOf(last);
-  }
+    return chunk.map(toCells);
+  };
 }
 
 /** ISO 8601 UTC text of epoch ms. Rows come in time order, so each minute's prefix is reused. */
@@ -178,6 +162,6 @@ export function isoFormatter(): (t: number) => string {
 }
 
 /** The highest id of a table now: rows added after the export started are left out of it. */
-export function maxId(sqlite: Database.Database, table: "failures" | "incidents"): number {
-  return (sqlite.prepare(`SELECT coalesce(max(id), 0) FROM ${table}`).pluck().get() as number) ?? 0;
+export function* maxId(table: "failures" | "incidents"): Steps<number> {
+  return (yield* get<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM ${table}`, []))!.id;
 }

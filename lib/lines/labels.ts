@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { getEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
@@ -9,7 +8,7 @@ import { normalizeLine } from "./line-key";
 import type { Facets } from "@/lib/queries/facets";
 import type { Stats } from "@/lib/queries/stats";
 import { SharedCache } from "@/lib/shared-cache";
-import { all, runSteps, type Steps } from "@/db/steps";
+import { all, type Steps } from "@/db/steps";
 import { parseInput } from "@/lib/validate";
 
 /** Longest label, in characters (after trimming). */
@@ -115,11 +114,6 @@ export type LabelledFacets = Omit<Facets, "lines"> & { lines: Array<Facets["line
 export function* labelsInSnapshot(): Steps<LineLabelMap> {
   const rows = yield* all<{ line: string; label: string }>("SELECT line, label FROM line_labels", []);
   return new Map(rows.map((r) => [r.line, r.label]));
-}
-
-/** labelsInSnapshot on a SQLite connection, synchronously (the exports' own connection). */
-export function readLineLabels(sqlite: Database.Database): LineLabelMap {
-  return runSteps(sqlite, labelsInSnapshot());
 }
 
 /** Each item with `label` beside its `line` (null when the line has none). */

@@ -1,9 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type Database from "better-sqlite3";
 import { getDb } from "@/db/client";
+import { inSqliteSnapshot } from "@/db/snapshot";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
-import { countContactExport } from "@/lib/export/contacts";
+import { contactExportCount } from "@/lib/export/contacts";
 import { parseFilters, type Filters } from "@/lib/filters";
 import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
 import { reprocessQuarantined } from "@/lib/ingest/reprocess";
@@ -14,7 +16,7 @@ import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
-import { countContactsFromState, type ContactCount } from "./contact-state";
+import { contactsFromState, OVERTAKEN_FAILURES_LIMIT, type ContactCount } from "./contact-state";
 import { getStats } from "./stats";
 import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
@@ -40,6 +42,11 @@ async function post(events: Array<Record<string, unknown>>, quarantined = 0): Pr
 
 const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
 const sqlite = () => getDb().sqlite;
+
+/** contactsFromState on a SQLite connection, in one snapshot. */
+function countContactsFromState(db: Database.Database, filters: Filters, kind: ContactCount, from: number, to: number, overtakenLimit = OVERTAKEN_FAILURES_LIMIT): number | null {
+  return inSqliteSnapshot(db, (dialect) => contactsFromState(dialect, filters, kind, from, to, overtakenLimit));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The reference: plain SQL over the failures table, written from the README's definitions.
@@ -114,7 +121,8 @@ function expectEqualToReference(now: number): void {
       expect(stats.contacts, `stats ${name} ${window}`).toBe(reference("seen", view, from, to));
       expect(stats.contactsApproximate).toBe(false);
       for (const list of ["retry", "suppress"] as const) {
-        const rows = countContactExport(sqlite(), list, { filters, window: { from, to, preset: null }, bom: false, gzip: false, count: true, at: to });
+        const request = { filters, window: { from, to, preset: null }, bom: false, gzip: false, count: true, at: to };
+        const rows = inSqliteSnapshot(sqlite(), (dialect) => contactExportCount(dialect, { list, request }));
         expect(rows, `${list} list ${name} ${window}`).toBe(reference(list, view, from, to));
       }
     }

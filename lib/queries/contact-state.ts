@@ -1,6 +1,4 @@
-import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
-import { inSqliteSnapshot } from "@/db/snapshot";
 import { all, get, type Steps } from "@/db/steps";
 import { UNKNOWN, type Filters } from "@/lib/filters";
 import { contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
@@ -149,18 +147,6 @@ export function* contactsFromState(
   const head = from < firstQuarter ? yield* edge(from, firstQuarter) : 0;
   const tail = lastQuarter < to ? yield* edge(lastQuarter, to) : 0;
   return whole + head + tail + overtaken;
-}
-
-/** contactsFromState on a SQLite connection, synchronously, in one snapshot. */
-export function countContactsFromState(
-  sqlite: Database.Database,
-  filters: Filters,
-  kind: ContactCount,
-  from: number,
-  to: number,
-  overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
-): number | null {
-  return inSqliteSnapshot(sqlite, (dialect) => contactsFromState(dialect, filters, kind, from, to, overtakenLimit));
 }
 
 /** Whether any failure is stored before `t` (one index step). */

@@ -1,15 +1,12 @@
 import pg from "pg";
-import type { Param, Queryable } from "@/db/engine";
 import { PgEngine } from "@/db/pg/engine";
 import { runStepsOn } from "@/db/steps";
 import { NotFoundError } from "@/lib/http/errors";
 import { logger } from "@/lib/log";
+import { cancelledAtDeadline, withinDeadline } from "./deadline";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
 import { READS } from "./reads";
 import type { StepsRead } from "./serve";
-
-/** PostgreSQL's code for a statement cancelled by statement_timeout (query_canceled). */
-const QUERY_CANCELED = "57014";
 
 export interface EngineReadsOptions {
   /** Connections of the read path's own pool (READ_WORKERS). */
@@ -31,7 +28,8 @@ export interface EngineReadsOptions {
  */
 export class EngineReads {
   private readonly engine: PgEngine;
-  private readonly heavy = new HeavyReads();
+  /** Heavy reads in flight per user: its reads and the exports on its database (streamExport) share the cap. */
+  readonly heavy = new HeavyReads();
   private readonly reads: Record<string, StepsRead>;
 
   constructor(
@@ -65,9 +63,9 @@ export class EngineReads {
       timer = setTimeout(() => reject(this.timedOut(name)), this.options.timeoutMs);
     });
     const read = this.engine
-      .transaction((tx) => runStepsOn(this.withinDeadline(tx, deadline), build(tx.dialect, args)), { isolation: "repeatable read" })
+      .transaction((tx) => runStepsOn(withinDeadline(tx, deadline, "transaction"), build(tx.dialect, args)), { isolation: "repeatable read" })
       .catch((err: unknown) => {
-        throw (err as { code?: unknown } | null)?.code === QUERY_CANCELED ? this.timedOut(name) : err;
+        throw cancelledAtDeadline(err) ? this.timedOut(name) : err;
       });
     try {
       return await Promise.race([read, late]);
@@ -81,30 +79,6 @@ export class EngineReads {
   private timedOut(name: string): Error {
     logger().warn({ read: name, timeoutMs: this.options.timeoutMs }, "read cancelled at its deadline");
     return timeoutError(this.options.timeoutMs);
-  }
-
-  /** `tx` whose statements each run under statement_timeout = what is left until `deadline`. */
-  private withinDeadline(tx: Queryable, deadline: number): Queryable {
-    const limit = async () => {
-      const left = Math.ceil(deadline - Date.now());
-      if (left <= 0) throw Object.assign(new Error("read past its deadline"), { code: QUERY_CANCELED });
-      await tx.exec("SELECT set_config('statement_timeout', ?, true)", [String(left)]);
-    };
-    return {
-      dialect: tx.dialect,
-      async query<T>(sql: string, params?: readonly Param[]) {
-        await limit();
-        return tx.query<T>(sql, params);
-      },
-      async one<T>(sql: string, params?: readonly Param[]) {
-        await limit();
-        return tx.one<T>(sql, params);
-      },
-      async exec(sql: string, params?: readonly Param[]) {
-        await limit();
-        return tx.exec(sql, params);
-      },
-    };
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { getDb, getEngine } from "@/db/client";
 import { PgEngine } from "@/db/pg/engine";
 import { getSettings } from "@/lib/config";
 import { logger } from "@/lib/log";
-import { asLocalError, fromWire, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
+import { asLocalError, fromWire, type ExportMessage, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import { EngineReads } from "./engine-reads";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
@@ -141,7 +141,8 @@ export class ReadPool {
 
 
   private spawn(): void {
-    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, (dead) => this.forget(dead));
+    const { databasePath, timeoutMs, workerEntry } = this.options;
+    const worker = new ReadWorker({ database: { engine: "sqlite", path: databasePath }, timeoutMs }, workerEntry, (dead) => this.forget(dead));
     this.workers.add(worker);
     this.idle.push(worker);
     this.dispatch();
@@ -242,67 +243,11 @@ export class ReadPool {
     }
   }
 
-  /**
-   * A CSV export streamed from a worker of its own: each pull of the returned body asks the
-   * worker for one chunk (so a slow client holds back the reads), each within the deadline. The
-   * worker ends with the stream: at its end, on an error, or when the client goes away. With
-   * `gzip` the body is gzip-compressed by that worker (see lib/export/gzip.ts).
-   */
-  async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions): Promise<{ filename: string; body: ReadableStream<Uint8Array>; gzip: boolean }> {
+  /** A CSV export streamed from a worker of its own on this pool's database (see openExportWorker). */
+  async openExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions): Promise<ExportStream> {
     if (this.closed) throw new Error("read pool is closed");
-    const release = this.heavy.take(true, options);
-    const worker = new ReadWorker({ databasePath: this.options.databasePath }, this.options.workerEntry, () => {});
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      worker.terminate();
-      release();
-    };
-    const timed = async (message: WorkerRequest): Promise<FromWorker> => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          logger().warn({ export: name, timeoutMs: this.options.timeoutMs }, "export cancelled at its deadline");
-          finish();
-          reject(timeoutError(this.options.timeoutMs));
-        }, this.options.timeoutMs);
-      });
-      try {
-        return await Promise.race([worker.request(message), deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    let filename: string;
-    try {
-      const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip })) as Extract<FromWorker, { type: "opened" }>;
-      filename = opened.filename;
-    } catch (err) {
-      finish();
-      throw err;
-    }
-    const body = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            const { bytes } = (await timed({ type: "pull" })) as Extract<FromWorker, { type: "chunk" }>;
-            if (bytes) controller.enqueue(bytes);
-            else {
-              finish();
-              controller.close();
-            }
-          } catch (err) {
-            finish();
-            controller.error(err);
-          }
-        },
-        cancel: finish,
-      },
-      // One chunk ahead at most.
-      { highWaterMark: 1 },
-    );
-    return { filename, body, gzip: options.gzip };
+    const { databasePath, timeoutMs, workerEntry } = this.options;
+    return openExportWorker({ database: { engine: "sqlite", path: databasePath }, timeoutMs, heavy: this.heavy, workerEntry }, name, args, options);
   }
 
   /** Stops every worker (shutdown, tests). */
@@ -316,6 +261,86 @@ export class ReadPool {
     this.workers.clear();
     this.idle.length = 0;
   }
+}
+
+/** An open export: its file name and its body (gzip-compressed when asked). */
+export interface ExportStream {
+  filename: string;
+  body: ReadableStream<Uint8Array>;
+  gzip: boolean;
+}
+
+/** Where an export worker reads, and what bounds it. */
+export interface ExportWorkerOptions extends WorkerOptions {
+  /** The per-user cap it counts against (its read path's: reads and exports share it). */
+  heavy: HeavyReads;
+  /** As ReadPoolOptions.workerEntry. */
+  workerEntry?: string;
+}
+
+/**
+ * A CSV export streamed from a worker thread of its own, on either engine (a SQLite read-only
+ * connection, or a PostgreSQL session of its own): each pull of the returned body asks the worker
+ * for one chunk (so a slow client holds back the reads), each within the deadline. The worker
+ * ends with the stream: at its end, on an error, or when the client goes away. With `gzip` the
+ * body is gzip-compressed by that worker (see lib/export/gzip.ts).
+ */
+export async function openExportWorker<N extends ExportName>(on: ExportWorkerOptions, name: N, args: ExportArgs<N>, options: ExportOptions): Promise<ExportStream> {
+  const { heavy, workerEntry, ...workerOptions } = on;
+  const release = heavy.take(true, options);
+  const worker = new ReadWorker(workerOptions, workerEntry, () => {});
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    worker.terminate();
+    release();
+  };
+  const timed = async (message: ExportMessage): Promise<FromWorker> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        logger().warn({ export: name, timeoutMs: on.timeoutMs }, "export cancelled at its deadline");
+        // Answered first: stopping the worker rejects its request too.
+        reject(timeoutError(on.timeoutMs));
+        finish();
+      }, on.timeoutMs);
+    });
+    try {
+      return await Promise.race([worker.request({ ...message, deadline: Date.now() + on.timeoutMs }), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let filename: string;
+  try {
+    const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip })) as Extract<FromWorker, { type: "opened" }>;
+    filename = opened.filename;
+  } catch (err) {
+    finish();
+    throw err;
+  }
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { bytes } = (await timed({ type: "pull" })) as Extract<FromWorker, { type: "chunk" }>;
+          if (bytes) controller.enqueue(bytes);
+          else {
+            finish();
+            controller.close();
+          }
+        } catch (err) {
+          finish();
+          controller.error(err);
+        }
+      },
+      cancel: finish,
+    },
+    // One chunk ahead at most.
+    { highWaterMark: 1 },
+  );
+  return { filename, body, gzip: options.gzip };
 }
 
 // One pool per process, shared by the server and by Next's route bundles (each has its own copy
@@ -338,11 +363,13 @@ export function readPool(): ReadPool {
 const ENGINE_READS = Symbol.for("faultline.engineReads");
 type WithEngineReads = typeof globalThis & { [ENGINE_READS]?: Map<string, EngineReads> };
 
+const postgresUrl = (engine: PgEngine) => String(engine.pool.options.connectionString);
+
 /** The process's read path on `engine`'s database (its own pool, opened on first use). */
 export function engineReads(engine: PgEngine): EngineReads {
   const g = globalThis as WithEngineReads;
   const byUrl = (g[ENGINE_READS] ??= new Map());
-  const key = String(engine.pool.options.connectionString);
+  const key = postgresUrl(engine);
   let reads = byUrl.get(key);
   if (!reads) {
     const settings = getSettings();
@@ -366,9 +393,17 @@ export async function runRead<N extends ReadName>(name: N, args: ReadArgs<N>, ca
   }
 }
 
-/** Opens a named CSV export streamed from its own worker (errors as runRead's). */
-export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions) {
+/**
+ * Opens a named CSV export streamed from a worker of its own (errors as runRead's): on PostgreSQL
+ * the worker opens a session of its own, and the export counts against the read path's per-user cap.
+ */
+export async function streamExport<N extends ExportName>(name: N, args: ExportArgs<N>, options: ExportOptions): Promise<ExportStream> {
   try {
+    const engine = getEngine();
+    if (engine instanceof PgEngine) {
+      const { heavy } = engineReads(engine);
+      return await openExportWorker({ database: { engine: "postgres", url: postgresUrl(engine) }, timeoutMs: getSettings().QUERY_TIMEOUT_MS, heavy }, name, args, options);
+    }
     return await readPool().openExport(name, args, options);
   } catch (err) {
     throw asLocalError(err);

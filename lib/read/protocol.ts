@@ -1,12 +1,18 @@
 import { AppError, type ErrorDetail } from "@/lib/http/errors";
 
-/** Messages between the main thread and a read worker (lib/read/worker.ts). */
-export type WorkerRequest =
-  | { type: "read"; name: string; args: unknown }
+/** An export's messages (lib/read/pool.ts' openExportWorker). */
+export type ExportMessage =
   /** `gzip`: the chunks form one gzip member, compressed on the worker's thread. */
   | { type: "export"; name: string; args: unknown; bom: boolean; gzip: boolean }
   /** The next bytes of the open export. */
   | { type: "pull" };
+
+/**
+ * Messages between the main thread and a read worker (lib/read/worker.ts). An export's carry their
+ * `deadline` (epoch ms): when the main thread gives up on the answer; PostgreSQL cancels the
+ * statements still running then (SQLite's worker is stopped instead).
+ */
+export type WorkerRequest = { type: "read"; name: string; args: unknown } | (ExportMessage & { deadline: number });
 
 export type ToWorker = WorkerRequest & { id: number };
 
@@ -19,9 +25,14 @@ export type FromWorker =
   /** A chunk of CSV bytes, or null at the end. */
   | { type: "chunk"; id: number; bytes: Uint8Array | null };
 
-/** What the worker passed to `workerData`. */
+/**
+ * What the worker is passed in `workerData`: the database it opens a connection of its own to. A
+ * worker on PostgreSQL serves one export (reads run on lib/read/engine-reads.ts' pool there);
+ * `timeoutMs` is the deadline its errors name.
+ */
 export interface WorkerOptions {
-  databasePath: string;
+  database: { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+  timeoutMs: number;
 }
 
 /** An error as it crosses threads: typed errors keep status, code, message and details; others their SQLite code. */

@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
-import { contactExport, countContactExport } from "@/lib/export/contacts";
-import { countFailureExport, failureExport } from "@/lib/export/failures";
-import { countIncidentExport, incidentExport } from "@/lib/export/incidents";
-import type { ContactList, ExportRequest } from "@/lib/export/options";
-import type { RowSource } from "@/lib/export/csv";
+import { contactExport, contactExportCount } from "@/lib/export/contacts";
+import { failureExport, failureExportCount } from "@/lib/export/failures";
+import { incidentExport, incidentExportCount } from "@/lib/export/incidents";
+import type { OpenedExport } from "@/lib/export/csv";
 import type { Filters } from "@/lib/filters";
 import type { Dialect } from "@/db/engine";
 import type { Steps } from "@/db/steps";
@@ -45,6 +44,9 @@ export const READS = {
   quarantineCount: () => quarantineCount(),
   quarantined: (_d: Dialect, a: { page: KeysetPage }) => quarantined(a.page),
   redeployCandidates: (d: Dialect, a: { view: PlanView; reasons: string[]; maxContacts: number }) => pickCandidates(d, a),
+  failureExportCount,
+  incidentExportCount,
+  contactExportCount,
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
 
 /** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
@@ -54,9 +56,6 @@ export const SQLITE_READS = {
   incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
   incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
   matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
-  failureExportCount: (db: Database.Database, a: { request: ExportRequest }) => countFailureExport(db, a.request),
-  incidentExportCount: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => countIncidentExport(db, a.request, a.viewerId),
-  contactExportCount: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => countContactExport(db, a.list, a.request),
 } satisfies Record<string, (db: Database.Database, args: never) => unknown>;
 
 type Reads = typeof READS;
@@ -79,12 +78,16 @@ export type ReadResult<N extends ReadName> = N extends keyof Reads
     ? ReturnType<SqliteReads[N]>
     : never;
 
-/** CSV downloads, streamed from a worker of their own (see streamExport in pool.ts). */
+/**
+ * CSV downloads, written once for both engines: opening steps run in one snapshot, answering the
+ * file's header and its chunk reader; streamed from a worker thread of their own on either engine
+ * (see streamExport in pool.ts).
+ */
 export const EXPORTS = {
-  failures: (db: Database.Database, a: { request: ExportRequest }) => failureExport(db, a.request),
-  incidents: (db: Database.Database, a: { request: ExportRequest; viewerId: string | null }) => incidentExport(db, a.request, a.viewerId),
-  contacts: (db: Database.Database, a: { request: ExportRequest; list: ContactList }) => contactExport(db, a.list, a.request),
-} satisfies Record<string, (db: Database.Database, args: never) => { filename: string; source: RowSource }>;
+  failures: failureExport,
+  incidents: incidentExport,
+  contacts: contactExport,
+} satisfies Record<string, (dialect: Dialect, args: never) => Steps<OpenedExport>>;
 
 export type ExportName = keyof typeof EXPORTS;
 export type ExportArgs<N extends ExportName> = Parameters<(typeof EXPORTS)[N]>[1];

@@ -1,7 +1,8 @@
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
-import { readLineLabels } from "@/lib/lines/labels";
+import { runSteps } from "@/db/steps";
+import { labelsInSnapshot } from "@/lib/lines/labels";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { DATASET_LINES, DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
@@ -48,7 +49,7 @@ async function getJson(path: string, headers: Record<string, string> = users.vie
 }
 
 /** The label stored for a line now (read from the database, not from any cache). */
-const storedLabel = (line: string | null) => (line ? (readLineLabels(getDb().sqlite).get(line) ?? null) : null);
+const storedLabel = (line: string | null) => (line ? (runSteps(getDb().sqlite, labelsInSnapshot()).get(line) ?? null) : null);
 
 const auditRows = () =>
   getDb().sqlite.prepare("SELECT actor_email AS actor, target, detail FROM audit_log WHERE action = 'line_label_changed' ORDER BY id").all() as Array<{ actor: string; target: string; detail: string }>;
