@@ -5,6 +5,8 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getSettings } from "@/lib/config";
 import type { Engine } from "./engine";
+import type pg from "pg";
+import { openPgPool } from "./pg/connection";
 import { PgEngine } from "./pg/engine";
 import * as schema from "./schema";
 import { SqliteEngine } from "./sqlite/engine";
@@ -61,8 +63,13 @@ function restrictToOwner(file: string): void {
 
 let handle: DbHandle | undefined;
 
-/** The process-wide connection, opened lazily (never at module load: `next build` imports routes). */
+/**
+ * The process-wide connection, opened lazily (never at module load: `next build` imports routes).
+ * Refused on DATABASE_URL: code not yet on the engine fails loudly there instead of creating and
+ * reading an empty SQLite file.
+ */
 export function getDb(): DbHandle {
+  if (!handle && getSettings().DATABASE_URL) throw new Error("DATABASE_URL selects PostgreSQL: the SQLite database at DATABASE_PATH is not opened");
   handle ??= openDatabase(getSettings().DATABASE_PATH);
   return handle;
 }
@@ -87,13 +94,27 @@ export function openBackgroundConnection(): Database.Database {
 
 let engine: Engine | undefined;
 
+// The PostgreSQL pool, one per database URL per process: the server's bundle and Next's (each has
+// its own copy of this module, and of PgEngine: `instanceof` must see its own) wrap the same pool,
+// so the server's shutdown closes the pool every bundle uses.
+const PG_POOLS = Symbol.for("faultline.pgPools");
+type WithPgPools = typeof globalThis & { [PG_POOLS]?: Map<string, pg.Pool> };
+
+function sharedPgPool(url: string): pg.Pool {
+  const byUrl = ((globalThis as WithPgPools)[PG_POOLS] ??= new Map());
+  let pool = byUrl.get(url);
+  if (!pool) byUrl.set(url, (pool = openPgPool(url)));
+  return pool;
+}
+
 /**
  * The process-wide engine, opened lazily like getDb(): a PostgreSQL pool on DATABASE_URL, else
  * SQLite on getDb()'s very connection, which the not yet converted synchronous code keeps using
  * (docs/postgresql.md, "Converting lib/").
  */
 export function getEngine(): Engine {
-  engine ??= getSettings().DATABASE_URL ? PgEngine.open(getSettings().DATABASE_URL!) : new SqliteEngine(getDb().sqlite);
+  const url = getSettings().DATABASE_URL;
+  engine ??= url ? new PgEngine(sharedPgPool(url)) : new SqliteEngine(getDb().sqlite);
   return engine;
 }
 
@@ -109,7 +130,11 @@ export function setEngine(next: Engine | undefined): void {
 export async function closeEngine(): Promise<void> {
   const open = engine;
   engine = undefined;
-  if (open instanceof PgEngine) await open.close();
+  if (open instanceof PgEngine) {
+    const byUrl = (globalThis as WithPgPools)[PG_POOLS];
+    for (const [url, pool] of byUrl ?? []) if (pool === open.pool) byUrl!.delete(url);
+    await open.close();
+  }
   closeDb();
 }
 

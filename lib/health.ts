@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import { getEngine } from "@/db/client";
 import packageJson from "@/package.json";
 
 export interface Health {
@@ -7,10 +7,10 @@ export interface Health {
   version: string;
 }
 
-/** Whether the database answers a read of a real table. */
-export function checkHealth(): Health {
+/** Whether the process's database (SQLite's file or PostgreSQL) answers a read of a real table. */
+export async function checkHealth(): Promise<Health> {
   try {
-    getDb().sqlite.prepare("SELECT count(*) FROM (SELECT 1 FROM raw_events LIMIT 1)").get();
+    await getEngine().one("SELECT count(*) AS n FROM (SELECT 1 FROM raw_events LIMIT 1) AS probe");
     return { ok: true, db: "ok", version: packageJson.version };
   } catch {
     return { ok: false, db: "error", version: packageJson.version };

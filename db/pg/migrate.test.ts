@@ -1,9 +1,7 @@
 import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_START_TIMEOUT_MS, startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
 import { connectPg } from "./connection";
 import { MIGRATION_LOCK_KEY, migratePostgres, type PgMigrationResult } from "./migrate";
@@ -50,27 +48,6 @@ describe("PostgreSQL migrations at start", () => {
     const tables = await holder.query<{ n: number }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'failures'");
     expect(tables.rows[0]!.n).toBe(1);
     await holder.end();
-  });
-
-  it("the server, given DATABASE_URL, migrates PostgreSQL and then stops with one line saying what is not available yet", { timeout: 60_000 }, async () => {
-    const url = cluster.createDatabase("server_start");
-    const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-start-"));
-    onTestFinished(() => fs.rmSync(sqliteDir, { recursive: true, force: true }));
-    const result = await run(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
-      cwd: process.cwd(),
-      env: { ...process.env, DATABASE_URL: url, DATABASE_PATH: path.join(sqliteDir, "unused.db"), PORT: "3343", HOST: "127.0.0.1", LOG_LEVEL: "info" },
-    }).then(
-      () => ({ code: 0, stdout: "" }),
-      (err: { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),
-    );
-    expect(result.code).toBe(1);
-    const fatal = result.stdout.split("\n").filter((l) => l.includes('"level":60'));
-    expect(fatal).toHaveLength(1);
-    expect(fatal[0]).toMatch(/DATABASE_URL selects PostgreSQL: .* not available in this version yet; unset DATABASE_URL to run on SQLite/);
-    expect(fatal[0]).not.toContain(new URL(url).password);
-    // It did not fall back to SQLite, and left PostgreSQL migrated.
-    expect(fs.existsSync(path.join(sqliteDir, "unused.db"))).toBe(false);
-    expect(await migratePostgres(url)).toMatchObject({ applied: 0, total: await journal() });
   });
 
   it("is a no-op on an up-to-date database", async () => {

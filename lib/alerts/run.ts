@@ -11,14 +11,16 @@ import { scheduleAlertEvaluation } from "./evaluate";
  * that is safe). On PostgreSQL both work through the pool like every instance's.
  */
 export function startAlerts(leader: Leadership): () => void {
-  const sqlite = openBackgroundConnection();
-  const engine = getEngine().dialect.name === "sqlite" ? new SqliteEngine(sqlite) : getEngine();
+  const shared = getEngine();
+  // On PostgreSQL the SQLite file is never opened.
+  const background = shared.dialect.name === "sqlite" ? openBackgroundConnection() : undefined;
+  const engine = background ? new SqliteEngine(background) : shared;
   const dispatcher = new AlertDispatcher(engine);
   dispatcher.start();
   const stopEvaluation = scheduleAlertEvaluation(engine, leader);
   return () => {
     stopEvaluation();
     dispatcher.stop();
-    sqlite.close();
+    background?.close();
   };
 }

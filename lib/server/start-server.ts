@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
-import { closeDb, getDb, getEngine } from "@/db/client";
+import { closeDb, closeEngine, getDb, getEngine } from "@/db/client";
 import { startAlerts } from "@/lib/alerts/run";
 import { ConfigError, getSettings, type Settings } from "@/lib/config";
 import { withoutPassword } from "@/db/pg/connection";
@@ -38,11 +38,11 @@ function loadSettings(): Settings {
 }
 
 /**
- * On SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their commits included),
- * checkpoint the WAL into the database file and truncate it, close, exit 0. Past the grace period
- * the process exits 1 with requests still open (their senders retry: nothing was acknowledged).
+ * On SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their commits included), close
+ * the read path and the database (`storage.close`), exit 0. Past the grace period the process exits
+ * 1 with requests still open (their senders retry: nothing was acknowledged).
  */
-function exitGracefully(server: http.Server, stopTimers: () => void): void {
+function exitGracefully(server: http.Server, storage: Storage, stopTimers: () => void): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -55,18 +55,18 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(() => {
-      let code = 0;
-      try {
-        void closeReadPool();
-        getDb().sqlite.pragma("wal_checkpoint(TRUNCATE)");
-        closeDb();
-        logger().info("database checkpointed and closed; exiting");
-      } catch (err) {
-        logger().error({ err }, "checkpoint or close failed on shutdown");
-        code = 1;
-      } finally {
-        process.exit(code);
-      }
+      closeReadPool()
+        .then(() => storage.close())
+        .then(
+          (closed) => {
+            logger().info(`${closed}; exiting`);
+            process.exit(0);
+          },
+          (err: unknown) => {
+            logger().error({ err }, "closing the database failed on shutdown");
+            process.exit(1);
+          },
+        );
     });
     // A keep-alive connection whose request just finished would hold close() open until its
     // client hangs up: close each as soon as it is idle.
@@ -77,19 +77,50 @@ function exitGracefully(server: http.Server, stopTimers: () => void): void {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
+/** What start and shutdown do differently per engine; everything else runs on getEngine(). */
+interface Storage {
+  /** The database in the "listening" line: the SQLite file, or the PostgreSQL URL without its password. */
+  shown: string;
+  /** Work of this process on its own database file (none on PostgreSQL); resolves with its stop. */
+  startLocalWork(): Promise<() => void>;
+  /** At shutdown, once the read path is closed; resolves with what it did, for the log. */
+  close(): Promise<string>;
+}
+
 /**
- * DATABASE_URL selects PostgreSQL, whose schema, migrations and `db:copy` exist, but whose engine
- * the webhook path, dashboard, incidents, alerts, timers and sign-in do not run on yet. Serving
- * from SQLite instead would split a team's data silently: migrate (so the database is ready for
- * `npm run db:copy`) and stop with one line saying so.
+ * DATABASE_URL: PostgreSQL, migrated under its advisory lock (instances starting together migrate
+ * once), the SQLite file never opened. Otherwise the SQLite file at DATABASE_PATH, opened and
+ * migrated here, with its read workers and PRAGMA optimize, and its WAL checkpointed at shutdown.
  */
-async function refusePostgresForNow(url: string): Promise<never> {
-  const migrated = await migratePostgres(url);
-  logger().fatal(
-    { database: withoutPassword(url), migrationsApplied: migrated.applied },
-    "DATABASE_URL selects PostgreSQL: its schema is migrated and `npm run db:copy` fills it, but the dashboard's reads, exports and the re-deployment contact selection still read SQLite, so serving from it is not available in this version yet; unset DATABASE_URL to run on SQLite at DATABASE_PATH",
-  );
-  process.exit(1);
+async function openStorage(settings: Settings): Promise<Storage> {
+  const url = settings.DATABASE_URL;
+  if (url) {
+    const migrated = await migratePostgres(url);
+    logger().info({ database: withoutPassword(url), migrationsApplied: migrated.applied, waitedMs: migrated.waitedMs }, "PostgreSQL migrated");
+    return {
+      shown: withoutPassword(url),
+      // Dashboard reads get a pool of their own, opened on first use (lib/read/engine-reads.ts).
+      startLocalWork: async () => () => {},
+      close: async () => {
+        await closeEngine();
+        return "database pools closed";
+      },
+    };
+  }
+  const handle = getDb();
+  return {
+    shown: settings.DATABASE_PATH,
+    async startLocalWork() {
+      // Read workers (dashboard reads off this thread) start with the server, not on the first click.
+      await readPool().ready();
+      return scheduleOptimize(handle.sqlite);
+    },
+    async close() {
+      handle.sqlite.pragma("wal_checkpoint(TRUNCATE)");
+      closeDb();
+      return "database checkpointed and closed";
+    },
+  };
 }
 
 /**
@@ -99,8 +130,7 @@ async function refusePostgresForNow(url: string): Promise<never> {
 export async function startServer(): Promise<http.Server> {
   const settings = loadSettings();
   const log = logger();
-  if (settings.DATABASE_URL) await refusePostgresForNow(settings.DATABASE_URL);
-  const handle = getDb();
+  const storage = await openStorage(settings);
   // The webhook's caches are filled before the port opens: its hot path never queries them.
   const secret = await webhookSecretAtStart();
   await readFieldMapping();
@@ -111,9 +141,7 @@ export async function startServer(): Promise<http.Server> {
   if ((await countUsers()) === 0) setupCode = await issueSetupCode();
   else await discardSetupCode(getEngine());
 
-  // Read workers (dashboard reads off this thread) start with the server, not on the first click.
-  await readPool().ready();
-  const stopOptimize = scheduleOptimize(handle.sqlite);
+  const stopLocalWork = await storage.startLocalWork();
 
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
@@ -127,7 +155,7 @@ export async function startServer(): Promise<http.Server> {
   const { port } = server.address() as AddressInfo;
   const shownHost = settings.HOST === "0.0.0.0" || settings.HOST === "::" ? "localhost" : settings.HOST;
   const base = settings.PUBLIC_URL ?? `http://${shownHost}:${port}`;
-  log.info({ url: `http://${shownHost}:${port}`, database: settings.DATABASE_PATH, pid: process.pid }, "listening");
+  log.info({ url: `http://${shownHost}:${port}`, database: storage.shown, pid: process.pid }, "listening");
   // A generated secret is shown in full once, on the start that generated it, as a plain line apart
   // from the JSON log records: it can be read nowhere else before anyone has signed in. Logs are
   // kept for long, so later starts only point to Settings.
@@ -157,7 +185,7 @@ export async function startServer(): Promise<http.Server> {
   const stopAuthPruning = scheduleAuthPruning(leader, settings.AUDIT_RETENTION_DAYS);
   const stopIncidentTimers = scheduleIncidentTimers(leader);
   const stopAlerts = startAlerts(leader);
-  exitGracefully(server, () => {
+  exitGracefully(server, storage, () => {
     stopRetention();
     stopAuthPruning();
     stopIncidentTimers();
@@ -165,7 +193,7 @@ export async function startServer(): Promise<http.Server> {
     void leader.stop();
     // A call in flight when the process exits is marked unknown by whoever next holds its plan (never re-sent).
     void redeployWorker.stop();
-    stopOptimize();
+    stopLocalWork();
   });
   return server;
 }

@@ -34,9 +34,9 @@ export function freePort(): Promise<number> {
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Starts `node dist/server.mjs` with `env` and waits until the webhook endpoint answers. */
+/** Starts `node dist/server.mjs` with `env` (on `env.PORT`, else a free port) and waits until the webhook endpoint answers. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["dist/server.mjs"], {
     cwd: process.cwd(),
     env: { ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },

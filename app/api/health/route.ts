@@ -3,7 +3,7 @@ import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export function GET(): Response {
-  const health = checkHealth();
+export async function GET(): Promise<Response> {
+  const health = await checkHealth();
   return json(health, health.ok ? 200 : 503);
 }
