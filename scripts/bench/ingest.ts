@@ -519,6 +519,7 @@ interface RowCheck {
   unansweredSent: number;
   /** How the target process ended after SIGTERM. */
   exit: string;
+  conflicts?: StoredRows["conflicts"];
   ok: boolean;
   problems: string[];
 }
@@ -528,6 +529,8 @@ interface StoredRows {
   rawEvents: number;
   failures: number;
   dedupeKeys: Array<string | Buffer>;
+  /** PostgreSQL: transactions rolled back and deadlocks detected (each deadlock costs deadlock_timeout, then a rerun). */
+  conflicts?: { rollbacks: number; deadlocks: number };
 }
 
 function storedInSqlite(databasePath: string): StoredRows {
@@ -545,7 +548,10 @@ async function storedInPostgres(url: string): Promise<StoredRows> {
   try {
     const count = async (table: string) => (await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n;
     const keys = await client.query<{ dedupe_key: Buffer }>("SELECT dedupe_key FROM raw_events");
-    return { rawEvents: await count("raw_events"), failures: await count("failures"), dedupeKeys: keys.rows.map((r) => r.dedupe_key) };
+    const conflicts = await client.query<{ rollbacks: number; deadlocks: number }>(
+      "SELECT xact_rollback::bigint AS rollbacks, deadlocks::bigint AS deadlocks FROM pg_stat_database WHERE datname = current_database()",
+    );
+    return { rawEvents: await count("raw_events"), failures: await count("failures"), dedupeKeys: keys.rows.map((r) => r.dedupe_key), conflicts: conflicts.rows[0] };
   } finally {
     await client.end();
   }
@@ -587,6 +593,7 @@ function checkRows(target: TargetName, stored: StoredRows, ledger: Ledger, count
     storedForeign,
     unansweredSent: totals.unanswered,
     exit,
+    conflicts: stored.conflicts,
     ok: problems.length === 0,
     problems,
   };
@@ -886,6 +893,9 @@ async function main(): Promise<number> {
       ...rowChecks.map((r) => [r.target, String(r.rawEvents), String(r.failures), String(r.answered2xx), String(r.storedUnanswered), r.ok ? "yes" : "NO"]),
     ]),
   );
+  for (const r of rowChecks) {
+    if (r.conflicts) console.log(`${r.target}: ${r.conflicts.rollbacks} transactions rolled back, ${r.conflicts.deadlocks} deadlocks detected (pg_stat_database, migration included)`);
+  }
   console.log("\nChecks\n");
   for (const c of checks) console.log(`  ${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
   const failed = checks.filter((c) => !c.ok);
