@@ -219,6 +219,13 @@ const ms = (t: Timing | "timeout", key: keyof Timing) => (t === "timeout" ? "tim
 export async function benchPostgresReads(options: PostgresQueriesOptions): Promise<string[]> {
   const seededMs = ensureSeeded(options.dbFile, options.rows);
   const { cluster, record, reused } = await postgresCopyOf(options.dbFile);
+  // The kept cluster runs as a daemon: an interrupted run stops it too (else the next one cannot start it).
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      cluster.stop();
+      process.exit(130);
+    });
+  }
   const reads = new EngineReads(openPgPool(cluster.url, READ_CONNECTIONS), { size: READ_CONNECTIONS, timeoutMs: getSettings().QUERY_TIMEOUT_MS });
   const sqlite = new Database(options.dbFile, { readonly: true, fileMustExist: true });
   sqlite.pragma("busy_timeout = 5000");
