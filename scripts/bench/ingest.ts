@@ -91,7 +91,7 @@ const PRODUCTION_SERVER = "dist/server.mjs";
 const ENGINE_SERVER_ARGS = ["--import", "tsx", "scripts/bench/ingest-server.ts"];
 
 const TARGETS: readonly TargetDef[] = [
-  { name: "faultline", nodeArgs: ["dist/server.mjs"] },
+  { name: "faultline", nodeArgs: [PRODUCTION_SERVER] },
   // --import tsx (rather than the tsx CLI) keeps a single process: the PID we stop is the server.
   { name: "express", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-express.ts"] },
   { name: "raw", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-raw.ts"] },
