@@ -16,7 +16,7 @@ export interface PgCluster {
   port: number;
   /** A URL for another, freshly created database in the same cluster. */
   createDatabase(name: string): string;
-  /** Stops the server at once (pg_ctl -m immediate) and deletes its directory. */
+  /** Stops the server at once (pg_ctl -m immediate) and deletes its directory (a kept `dataDir`: a clean shutdown, data left). */
   stop(): void;
 }
 
@@ -59,27 +59,53 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPgCluster(): Promise<PgCluster> {
+export interface PgClusterOptions {
+  /**
+   * Keep the cluster's data here, across runs: created by the first start, started again by later
+   * ones (the role's password is set anew each time), left in place by stop() (a clean shutdown).
+   * Default: a temp dir, deleted by stop().
+   */
+  dataDir?: string;
+  /**
+   * fsync, synchronous_commit and full_page_writes on, as a production server has them (a
+   * benchmark's commits then cost what they cost). Default off: tests throw the cluster away.
+   */
+  durable?: boolean;
+  /** More server settings (`-c name=value`), e.g. shared_buffers. */
+  settings?: Record<string, string>;
+}
+
+export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
   const bin = findPostgresBin();
   if (!bin) throw new Error("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): apt-get install postgresql");
+  // The sockets and the log live in a temp dir either way (a socket path must stay short).
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-pg-"));
-  const data = path.join(dir, "data");
+  const data = options.dataDir ? path.resolve(options.dataDir) : path.join(dir, "data");
+  const reused = fs.existsSync(path.join(data, "PG_VERSION"));
   const password = crypto.randomBytes(12).toString("hex");
   // initdb refuses to run as root: the cluster then belongs to the postgres user.
   const asRoot = process.getuid?.() === 0;
   if (asRoot) execFileSync("chown", ["postgres:postgres", dir]);
+  if (options.dataDir && !reused) {
+    fs.mkdirSync(data, { recursive: true, mode: 0o700 });
+    if (asRoot) execFileSync("chown", ["postgres:postgres", data]);
+  }
   const run = (file: string, args: string[]) =>
     execFileSync(asRoot ? "runuser" : file, asRoot ? ["-u", "postgres", "--", file, ...args] : args, { stdio: "pipe" });
 
-  // fsync off: the cluster is thrown away, and tests then spend no time waiting on the disk.
-  run(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  // fsync off unless durable: a test's cluster is thrown away, and tests then spend no time waiting on the disk.
+  const durability = options.durable ? "on" : "off";
+  if (!reused) {
+    run(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  }
+  const settings = { fsync: durability, synchronous_commit: durability, full_page_writes: durability, max_connections: "100", ...options.settings };
   // Another test file may take the port between the probe and the server's bind: then another port.
   let port = 0;
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
+    const serverArgs = [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(" ");
     try {
-      run(path.join(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", path.join(dir, "server.log"), "-w", "start"]);
+      run(path.join(bin, "pg_ctl"), ["-D", data, "-o", serverArgs, "-l", path.join(dir, "server.log"), "-w", "start"]);
       break;
     } catch (err) {
       const log = fs.readFileSync(path.join(dir, "server.log"), "utf8");
@@ -91,19 +117,21 @@ export async function startPgCluster(): Promise<PgCluster> {
     run(path.join(bin, "psql"), ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
   const stop = () => {
     try {
-      run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+      // A kept cluster shuts down cleanly; a throwaway one is simply killed.
+      run(path.join(bin, "pg_ctl"), ["-D", data, "-m", options.dataDir ? "fast" : "immediate", "-w", "stop"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
   try {
-    psql(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
+    psql(`${reused ? "ALTER" : "CREATE"} ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
+    const urlOf = (name: string) => `postgres://${ROLE}:${password}@127.0.0.1:${port}/${name}`;
     const createDatabase = (name: string) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       psql(`CREATE DATABASE ${name} OWNER ${ROLE}`);
-      return `postgres://${ROLE}:${password}@127.0.0.1:${port}/${name}`;
+      return urlOf(name);
     };
-    return { url: createDatabase("faultline"), port, createDatabase, stop };
+    return { url: reused ? urlOf("faultline") : createDatabase("faultline"), port, createDatabase, stop };
   } catch (err) {
     stop();
     throw err;

@@ -22,7 +22,8 @@ declare module "autocannon" {
     }
 
     interface Options {
-      url: string;
+      /** Several targets: the connections are given to them in turn. */
+      url: string | string[];
       method?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;

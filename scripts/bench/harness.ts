@@ -8,8 +8,11 @@ import Database from "better-sqlite3";
 
 export const HOST = "127.0.0.1";
 
-/** Seeds `rows` failures over 90 days into `dbFile` (scripts/seed-demo.ts), unless it holds them. */
-export function ensureSeeded(dbFile: string, rows: number): void {
+/**
+ * Seeds `rows` failures over 90 days into `dbFile` (scripts/seed-demo.ts), unless it holds them.
+ * Returns how long seeding took, or null when the file was reused.
+ */
+export function ensureSeeded(dbFile: string, rows: number): number | null {
   fs.mkdirSync(path.dirname(dbFile), { recursive: true });
   if (fs.existsSync(dbFile)) {
     const sqlite = new Database(dbFile, { readonly: true });
@@ -17,7 +20,7 @@ export function ensureSeeded(dbFile: string, rows: number): void {
     sqlite.close();
     if (n >= rows) {
       console.log(`Reusing ${dbFile} (${n.toLocaleString("en-US")} failures)`);
-      return;
+      return null;
     }
   }
   console.log(`Seeding ${rows.toLocaleString("en-US")} failures over 90 days into ${dbFile} …`);
@@ -26,7 +29,9 @@ export function ensureSeeded(dbFile: string, rows: number): void {
     stdio: ["ignore", "ignore", "inherit"],
   });
   if (seed.status !== 0) throw new Error("seeding failed");
-  console.log(`Seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const seededMs = Date.now() - started;
+  console.log(`Seeded in ${(seededMs / 1000).toFixed(0)} s`);
+  return seededMs;
 }
 
 /** A user with `role` and a new API token for it on the bench database (the API needs one). */

@@ -1,4 +1,4 @@
-// npm run bench:ingest [-- --quick | --duration <seconds>]
+// npm run bench:ingest [-- --quick | --duration <seconds>] [--engine sqlite|postgres] [--instances N]
 //
 // Ingest benchmark (issue 2, "Benchmark"): the production server (dist/server.mjs) against two
 // baselines receiving the same deployment.failure payload into the same tables — a minimal
@@ -9,6 +9,12 @@
 // against what the load generator saw, and the targets are judged:
 //   faultline ≥ 1.0× express, ≥ 0.5× raw and ≥ 0.5× raw-normal (req/s at 64 connections),
 //   faultline p99 ≤ 20 ms.
+// With --engine postgres (issue 16) the targets are Faultline's ingest path on SQLite and on
+// PostgreSQL, measured in the same run: a throwaway cluster (fsync on, tuned as BENCH_PG_SETTINGS
+// says) migrated once, then --instances N server processes on that one database, the load spread
+// over them; the report gives PostgreSQL's figures against SQLite's (ratios postgres/sqlite).
+// Both run scripts/bench/ingest-server.ts (the production server's webhook path without Next,
+// as long as the production server refuses DATABASE_URL); every stored row is checked as above.
 // Results go to stdout and to bench-results/ingest-<timestamp>.json; the exit code is non-zero if
 // any check fails.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -21,7 +27,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
+import { connectPg } from "@/db/pg/connection";
+import { migratePostgres } from "@/db/pg/migrate";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
+import { startPgCluster, type PgCluster } from "@/lib/testing/pg-cluster";
+import { BENCH_PG_SETTINGS } from "./pg-settings";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -57,7 +67,7 @@ const HOST = "127.0.0.1";
 const WEBHOOK_PATH = "/api/webhooks/treble";
 const HEALTH_PATH = "/api/health";
 
-type TargetName = "faultline" | "express" | "raw" | "raw-normal";
+type TargetName = "faultline" | "express" | "raw" | "raw-normal" | "sqlite" | "postgres";
 
 interface TargetDef {
   name: TargetName;
@@ -65,10 +75,23 @@ interface TargetDef {
   nodeArgs: string[];
   /** Extra environment for the target. */
   env?: Record<string, string>;
+  /** The database it writes: a fresh SQLite file (default) or the run's PostgreSQL cluster. */
+  engine?: Engine;
+  /** Server processes on that one database, the load spread over them (default 1). */
+  instances?: number;
 }
 
+type Engine = "sqlite" | "postgres";
+const MAX_INSTANCES = 8;
+const PRODUCTION_SERVER = "dist/server.mjs";
+/**
+ * What serves Faultline's ingest in an --engine postgres run, on both engines alike. The production
+ * server refuses DATABASE_URL until the read path is done; then this becomes [PRODUCTION_SERVER].
+ */
+const ENGINE_SERVER_ARGS = ["--import", "tsx", "scripts/bench/ingest-server.ts"];
+
 const TARGETS: readonly TargetDef[] = [
-  { name: "faultline", nodeArgs: ["dist/server.mjs"] },
+  { name: "faultline", nodeArgs: [PRODUCTION_SERVER] },
   // --import tsx (rather than the tsx CLI) keeps a single process: the PID we stop is the server.
   { name: "express", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-express.ts"] },
   { name: "raw", nodeArgs: ["--import", "tsx", "scripts/bench/baseline-raw.ts"] },
@@ -84,6 +107,8 @@ interface Options {
   quick: boolean;
   /** Folder for V8 CPU profiles of every target (node --cpu-prof), or undefined. */
   profileDir: string | undefined;
+  engine: Engine;
+  instances: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -93,6 +118,8 @@ function parseOptions(argv: string[]): Options {
       duration: { type: "string" },
       quick: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      engine: { type: "string", default: "sqlite" },
+      instances: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -103,7 +130,10 @@ function parseOptions(argv: string[]): Options {
         `  --duration  seconds per measured point (default ${DEFAULT_SECONDS}, max ${MAX_SECONDS})\n` +
         `  --quick     ${QUICK_SECONDS} s per point and a shorter warm-up (a smoke run, not a measurement)\n` +
         `  --profile   also write a V8 CPU profile of each target to bench-results/profiles-<timestamp>/\n` +
-        `              (profiling slows the targets: figures of such a run are not comparable)`,
+        `              (profiling slows the targets: figures of such a run are not comparable)\n` +
+        `  --engine    sqlite (default: the production server against the Express and raw baselines) or\n` +
+        `              postgres (Faultline's ingest on PostgreSQL beside the same on SQLite, with ratios)\n` +
+        `  --instances with --engine postgres: server processes on the one database (default 1, max ${MAX_INSTANCES})`,
     );
     process.exit(0);
   }
@@ -118,7 +148,12 @@ function parseOptions(argv: string[]): Options {
   const profileDir = values.profile
     ? path.join(process.cwd(), "bench-results", `profiles-${new Date().toISOString().replace(/[:.]/g, "-")}`)
     : undefined;
-  return { seconds, warmupSeconds: quick ? QUICK_WARMUP_SECONDS : WARMUP_SECONDS, quick, profileDir };
+  const engine = values.engine;
+  if (engine !== "sqlite" && engine !== "postgres") throw new Error("--engine must be sqlite or postgres");
+  const instances = Number(values.instances);
+  if (!Number.isInteger(instances) || instances < 1 || instances > MAX_INSTANCES) throw new Error(`--instances must be 1…${MAX_INSTANCES}`);
+  if (instances > 1 && engine === "sqlite") throw new Error("--instances needs --engine postgres (one server owns a SQLite file)");
+  return { seconds, warmupSeconds: quick ? QUICK_WARMUP_SECONDS : WARMUP_SECONDS, quick, profileDir, engine, instances };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,6 +202,8 @@ const eventId = (n: number) => `evt_${RUN_TAG}_${String(n).padStart(10, "0")}`;
 const cellphone = (n: number) => String(3_000_000_000 + (n % 1_000_000_000));
 const bodyFor = (n: number) => PART_0 + eventId(n) + PART_1 + cellphone(n) + PART_2;
 const ID_PATTERN = new RegExp(`^evt_${RUN_TAG}_(\\d{10})$`);
+
+const EVENTS_PER_REQUEST = 1;
 
 const SENT = 1;
 const OK = 2;
@@ -280,12 +317,19 @@ async function stopChild(child: Child): Promise<void> {
   }
 }
 
-/** Temp folder holding the three databases; removed however the run ends. */
+/** Temp folder holding the SQLite databases; removed however the run ends. */
 let tempDir: string | undefined;
+/** The --engine postgres run's cluster; stopped however the run ends. */
+let cluster: PgCluster | undefined;
 
 function removeTempDir(): void {
   if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
   tempDir = undefined;
+}
+
+function stopCluster(): void {
+  cluster?.stop();
+  cluster = undefined;
 }
 
 /** Last resort when the driver itself is exiting: synchronous, so it also works in 'exit'. */
@@ -298,21 +342,38 @@ function cleanUpNow(): void {
     }
   }
   removeTempDir();
+  stopCluster();
 }
 
-/** A port the OS says is free right now (the server binds it a moment later; a clash fails loudly). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not determine a free port"));
+/** Ports of BENCH_PORT_BASE's range handed out in this run (each is bound by its server only later). */
+const portsGiven = new Set<number>();
+
+/**
+ * A port the OS says is free right now (the server binds it a moment later; a clash fails loudly):
+ * the first free one of BENCH_PORT_BASE…+9 when that is set (a machine whose users share out
+ * port ranges), else any.
+ */
+async function freePort(): Promise<number> {
+  const probe = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(undefined));
+      server.listen(port, HOST, () => {
+        const address = server.address();
+        server.close(() => resolve(address && typeof address === "object" ? address.port : undefined));
       });
     });
-  });
+  const base = Number(process.env.BENCH_PORT_BASE ?? 0);
+  const candidates = base > 0 ? Array.from({ length: 10 }, (_, i) => base + i) : [0];
+  for (const candidate of candidates) {
+    if (portsGiven.has(candidate)) continue;
+    const port = await probe(candidate);
+    if (port !== undefined) {
+      if (base > 0) portsGiven.add(port);
+      return port;
+    }
+  }
+  throw new Error(base > 0 ? `no free port in ${base}…${base + 9} (BENCH_PORT_BASE)` : "could not determine a free port");
 }
 
 function httpStatus(url: string): Promise<number> {
@@ -336,20 +397,22 @@ async function waitUntilReady(child: Child, port: number): Promise<void> {
   throw new Error(`${child.name} not ready within ${READY_TIMEOUT_MS} ms:\n${child.log.join("\n")}`);
 }
 
-function childEnv(port: number, databasePath: string): NodeJS.ProcessEnv {
+/** `database`: DATABASE_PATH (a SQLite file) or DATABASE_URL with it. */
+function childEnv(port: number, database: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
     HOST,
     PORT: String(port),
-    DATABASE_PATH: databasePath,
     WEBHOOK_SECRET,
   };
-  // A signing secret in the caller's environment would make Faultline demand signatures (401s).
+  // A signing secret in the caller's environment would make Faultline demand signatures (401s),
+  // and a DATABASE_URL there would send a SQLite target to PostgreSQL.
   delete env.WEBHOOK_SIGNING_SECRET;
   delete env.PUBLIC_URL;
-  return env;
+  delete env.DATABASE_URL;
+  return { ...env, ...database };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,7 +423,10 @@ interface PointResult {
   connections: number;
   seconds: number;
   reqPerSec: number;
+  /** Events stored per second: one event per request body, so req/s × 1. */
+  eventsPerSec: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
   ok2xx: number;
   non2xx: number;
@@ -381,11 +447,11 @@ function percentile(sorted: Float64Array, q: number): number {
  * Latencies are collected here at full resolution: autocannon's own histogram has 1 ms buckets,
  * too coarse for sub-millisecond p50s.
  */
-async function drive(target: TargetName, url: string, ledger: Ledger, connections: number, seconds: number): Promise<PointResult> {
+async function drive(target: TargetName, urls: string[], ledger: Ledger, connections: number, seconds: number): Promise<PointResult> {
   let latencies = new Float64Array(1 << 16);
   let latencyCount = 0;
   const instance = autocannon({
-    url,
+    url: urls,
     method: "POST",
     headers: { "content-type": "application/json" },
     connections,
@@ -424,7 +490,9 @@ async function drive(target: TargetName, url: string, ledger: Ledger, connection
     connections,
     seconds: result.duration,
     reqPerSec: result.duration > 0 ? ok2xx / result.duration : 0,
+    eventsPerSec: result.duration > 0 ? (ok2xx * EVENTS_PER_REQUEST) / result.duration : 0,
     p50Ms: percentile(sorted, 0.5),
+    p95Ms: percentile(sorted, 0.95),
     p99Ms: percentile(sorted, 0.99),
     ok2xx,
     non2xx: result.non2xx,
@@ -451,96 +519,154 @@ interface RowCheck {
   unansweredSent: number;
   /** How the target process ended after SIGTERM. */
   exit: string;
+  conflicts?: StoredRows["conflicts"];
   ok: boolean;
   problems: string[];
 }
 
-function checkRows(target: TargetName, databasePath: string, ledger: Ledger, counted2xx: number, exit: string): RowCheck {
+/** What a target stored: its row counts and every raw event's dedupe key. */
+interface StoredRows {
+  rawEvents: number;
+  failures: number;
+  dedupeKeys: Array<string | Buffer>;
+  /** PostgreSQL: transactions rolled back and deadlocks detected (each deadlock costs deadlock_timeout, then a rerun). */
+  conflicts?: { rollbacks: number; deadlocks: number };
+}
+
+function storedInSqlite(databasePath: string): StoredRows {
   const db = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
     const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    const rawEvents = count("raw_events");
-    const failures = count("failures");
-    let storedAnswered2xx = 0;
-    let storedAnsweredNon2xx = 0;
-    let storedUnanswered = 0;
-    let storedForeign = 0;
-    // Every bench event has an event_id, which is then its dedupe key (Faultline stores it compact, the baselines as text).
-    for (const stored of db.prepare("SELECT dedupe_key FROM raw_events").pluck().iterate() as IterableIterator<string | Buffer>) {
-      const key = typeof stored === "string" ? stored : decodeDedupeKey(stored);
-      const match = ID_PATTERN.exec(key);
-      const n = match?.[1] === undefined ? -1 : Number(match[1]);
-      const status = n < 0 ? 0 : ledger.statusOf(n);
-      if (status === OK) storedAnswered2xx++;
-      else if (status === REJECTED) storedAnsweredNon2xx++;
-      else if (status === SENT) storedUnanswered++;
-      else storedForeign++;
-    }
-    const totals = ledger.totals();
-    const problems: string[] = [];
-    if (counted2xx !== totals.ok) problems.push(`autocannon counted ${counted2xx} 2xx but the ledger has ${totals.ok} (bench bug)`);
-    if (failures !== rawEvents) problems.push(`${rawEvents} raw_events rows but ${failures} failures rows`);
-    if (storedAnswered2xx !== totals.ok) problems.push(`${totals.ok - storedAnswered2xx} events answered 2xx are not stored`);
-    if (storedAnsweredNon2xx > 0) problems.push(`${storedAnsweredNon2xx} events answered non-2xx were stored anyway`);
-    if (storedForeign > 0) problems.push(`${storedForeign} stored events were never sent by this run`);
-    if (storedUnanswered > totals.unanswered) problems.push(`more unanswered events stored than were in flight`);
-    return {
-      target,
-      rawEvents,
-      failures,
-      answered2xx: totals.ok,
-      storedAnswered2xx,
-      storedAnsweredNon2xx,
-      storedUnanswered,
-      storedForeign,
-      unansweredSent: totals.unanswered,
-      exit,
-      ok: problems.length === 0,
-      problems,
-    };
+    return { rawEvents: count("raw_events"), failures: count("failures"), dedupeKeys: db.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as Array<string | Buffer> };
   } finally {
     db.close();
   }
 }
 
+async function storedInPostgres(url: string): Promise<StoredRows> {
+  const client = await connectPg(url);
+  try {
+    const count = async (table: string) => (await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n;
+    const keys = await client.query<{ dedupe_key: Buffer }>("SELECT dedupe_key FROM raw_events");
+    const conflicts = await client.query<{ rollbacks: number; deadlocks: number }>(
+      "SELECT xact_rollback::bigint AS rollbacks, deadlocks::bigint AS deadlocks FROM pg_stat_database WHERE datname = current_database()",
+    );
+    return { rawEvents: await count("raw_events"), failures: await count("failures"), dedupeKeys: keys.rows.map((r) => r.dedupe_key), conflicts: conflicts.rows[0] };
+  } finally {
+    await client.end();
+  }
+}
+
+function checkRows(target: TargetName, stored: StoredRows, ledger: Ledger, counted2xx: number, exit: string): RowCheck {
+  const { rawEvents, failures } = stored;
+  let storedAnswered2xx = 0;
+  let storedAnsweredNon2xx = 0;
+  let storedUnanswered = 0;
+  let storedForeign = 0;
+  // Every bench event has an event_id, which is then its dedupe key (Faultline stores it compact, the baselines as text).
+  for (const storedKey of stored.dedupeKeys) {
+    const key = typeof storedKey === "string" ? storedKey : decodeDedupeKey(storedKey);
+    const match = ID_PATTERN.exec(key);
+    const n = match?.[1] === undefined ? -1 : Number(match[1]);
+    const status = n < 0 ? 0 : ledger.statusOf(n);
+    if (status === OK) storedAnswered2xx++;
+    else if (status === REJECTED) storedAnsweredNon2xx++;
+    else if (status === SENT) storedUnanswered++;
+    else storedForeign++;
+  }
+  const totals = ledger.totals();
+  const problems: string[] = [];
+  if (counted2xx !== totals.ok) problems.push(`autocannon counted ${counted2xx} 2xx but the ledger has ${totals.ok} (bench bug)`);
+  if (failures !== rawEvents) problems.push(`${rawEvents} raw_events rows but ${failures} failures rows`);
+  if (storedAnswered2xx !== totals.ok) problems.push(`${totals.ok - storedAnswered2xx} events answered 2xx are not stored`);
+  if (storedAnsweredNon2xx > 0) problems.push(`${storedAnsweredNon2xx} events answered non-2xx were stored anyway`);
+  if (storedForeign > 0) problems.push(`${storedForeign} stored events were never sent by this run`);
+  if (storedUnanswered > totals.unanswered) problems.push(`more unanswered events stored than were in flight`);
+  return {
+    target,
+    rawEvents,
+    failures,
+    answered2xx: totals.ok,
+    storedAnswered2xx,
+    storedAnsweredNon2xx,
+    storedUnanswered,
+    storedForeign,
+    unansweredSent: totals.unanswered,
+    exit,
+    conflicts: stored.conflicts,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // One target, start to finish
 
-async function benchTarget(def: TargetDef, dir: string, options: Options): Promise<{ points: PointResult[]; rows: RowCheck }> {
+/** Where a target writes: its environment, and how its rows are read back afterwards. */
+interface TargetDatabase {
+  env: Record<string, string>;
+  shown: string;
+  stored(): Promise<StoredRows>;
+}
+
+function targetDatabase(def: TargetDef, dir: string): TargetDatabase {
+  if (def.engine === "postgres") {
+    if (!cluster) throw new Error("no PostgreSQL cluster started (bench bug)");
+    const url = cluster.url;
+    // DATABASE_PATH too: nothing should open SQLite, and if something did it would not be ./data.
+    return { env: { DATABASE_URL: url, DATABASE_PATH: path.join(dir, `${def.name}-unused.db`) }, shown: `PostgreSQL on 127.0.0.1:${cluster.port}`, stored: () => storedInPostgres(url) };
+  }
   const databasePath = path.join(dir, `${def.name}.db`);
-  const port = await freePort();
-  console.log(`\n▶ ${def.name}: node ${def.nodeArgs.join(" ")} on ${HOST}:${port}, database ${databasePath}`);
-  // node writes the profile when the process exits, which the graceful SIGTERM path does.
-  const profileArgs = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${def.name}.cpuprofile`] : [];
-  const child = startChild(def.name, [...profileArgs, ...def.nodeArgs], { ...childEnv(port, databasePath), ...def.env });
+  return { env: { DATABASE_PATH: databasePath }, shown: databasePath, stored: async () => storedInSqlite(databasePath) };
+}
+
+async function benchTarget(def: TargetDef, dir: string, options: Options): Promise<{ points: PointResult[]; rows: RowCheck }> {
+  const database = targetDatabase(def, dir);
+  const instances = def.instances ?? 1;
+  const ports: number[] = [];
+  for (let i = 0; i < instances; i++) ports.push(await freePort());
+  console.log(`\n▶ ${def.name}: ${instances} × node ${def.nodeArgs.join(" ")} on ${HOST}:${ports.join(", ")}, database ${database.shown}`);
+  const children = ports.map((port, i) => {
+    const name = instances > 1 ? `${def.name}-${i + 1}` : def.name;
+    // node writes the profile when the process exits, which the graceful SIGTERM path does.
+    const profileArgs = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    return startChild(name, [...profileArgs, ...def.nodeArgs], { ...childEnv(port, database.env), ...def.env });
+  });
   try {
-    await waitUntilReady(child, port);
-    console.log(`  ready (pid ${child.pid}); warm-up ${options.warmupSeconds} s at ${WARMUP_CONNECTIONS} connections`);
-    const url = `http://${HOST}:${port}${WEBHOOK_PATH}?token=${encodeURIComponent(WEBHOOK_SECRET)}`;
+    await Promise.all(children.map((child, i) => waitUntilReady(child, ports[i]!)));
+    console.log(`  ready (pid ${children.map((c) => c.pid).join(", ")}); warm-up ${options.warmupSeconds} s at ${WARMUP_CONNECTIONS} connections`);
+    const urls = ports.map((port) => `http://${HOST}:${port}${WEBHOOK_PATH}?token=${encodeURIComponent(WEBHOOK_SECRET)}`);
     const ledger = new Ledger();
     let counted2xx = 0;
-    const warmup = await drive(def.name, url, ledger, WARMUP_CONNECTIONS, options.warmupSeconds);
+    const warmup = await drive(def.name, urls, ledger, WARMUP_CONNECTIONS, options.warmupSeconds);
     counted2xx += warmup.ok2xx;
     const points: PointResult[] = [];
     for (const connections of CONNECTIONS) {
       await sleep(SETTLE_MS);
-      if (child.hasExited) throw new Error(`${def.name} exited during the run:\n${child.log.join("\n")}`);
-      const point = await drive(def.name, url, ledger, connections, options.seconds);
+      const dead = children.find((c) => c.hasExited);
+      if (dead) throw new Error(`${dead.name} exited during the run:\n${dead.log.join("\n")}`);
+      const point = await drive(def.name, urls, ledger, connections, options.seconds);
       counted2xx += point.ok2xx;
       points.push(point);
       console.log(
-        `  ${String(connections).padStart(2)} connections: ${point.reqPerSec.toFixed(0)} req/s, p50 ${point.p50Ms.toFixed(2)} ms, p99 ${point.p99Ms.toFixed(2)} ms`,
+        `  ${String(connections).padStart(2)} connections: ${point.reqPerSec.toFixed(0)} req/s, p50 ${point.p50Ms.toFixed(2)} ms, p95 ${point.p95Ms.toFixed(2)} ms, p99 ${point.p99Ms.toFixed(2)} ms`,
       );
     }
     await sleep(SETTLE_MS);
     // Stop first: the graceful shutdown finishes every in-flight request before the rows are counted.
-    await stopChild(child);
-    const exit = await Promise.race([child.exited, sleep(STOP_TIMEOUT_MS).then(() => ({ code: null, signal: null }))]);
-    const exitText = exit.signal ?? `code ${exit.code ?? "unknown"}`;
-    if (exit.code !== 0) console.error(`  ${def.name} exited with ${exitText}:\n${child.log.join("\n")}`);
-    return { points, rows: checkRows(def.name, databasePath, ledger, counted2xx, exitText) };
+    const exits = await Promise.all(
+      children.map(async (child) => {
+        await stopChild(child);
+        const exit = await Promise.race([child.exited, sleep(STOP_TIMEOUT_MS).then(() => ({ code: null, signal: null }))]);
+        const exitText = exit.signal ?? `code ${exit.code ?? "unknown"}`;
+        if (exit.code !== 0) console.error(`  ${child.name} exited with ${exitText}:\n${child.log.join("\n")}`);
+        return exitText;
+      }),
+    );
+    const exitText = exits.every((e) => e === exits[0]) ? exits[0]! : exits.join(", ");
+    return { points, rows: checkRows(def.name, await database.stored(), ledger, counted2xx, exitText) };
   } finally {
-    await stopChild(child);
+    await Promise.all(children.map(stopChild));
   }
 }
 
@@ -601,6 +727,12 @@ function judge(points: PointResult[], rowChecks: RowCheck[]): { checks: Check[];
       detail: `${fmt(p.p99Ms, 2)} ms`,
     });
   }
+  return { checks: [...checks, ...soundnessChecks(points, rowChecks)], ratios };
+}
+
+/** Every run's checks: no failed requests, clean shutdowns, stored rows == 2xx answers. */
+function soundnessChecks(points: PointResult[], rowChecks: RowCheck[]): Check[] {
+  const checks: Check[] = [];
   for (const p of points) {
     // A run with failed requests measured something else than ingest; its figures cannot be trusted.
     checks.push({
@@ -620,7 +752,54 @@ function judge(points: PointResult[], rowChecks: RowCheck[]): { checks: Check[];
         : `${r.rawEvents} raw_events / ${r.failures} failures rows, ${r.answered2xx} 2xx: ${r.problems.join("; ")}`,
     });
   }
-  return { checks, ratios };
+  return checks;
+}
+
+interface EngineRatio {
+  connections: number;
+  /** postgres / sqlite, each. */
+  reqPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** PostgreSQL's figures over SQLite's at each number of connections (latency ratios > 1: slower). */
+function engineRatios(points: PointResult[]): EngineRatio[] {
+  return CONNECTIONS.map((connections) => {
+    const pg = find(points, "postgres", connections);
+    const lite = find(points, "sqlite", connections);
+    const ratio = (of: (p: PointResult) => number) => (pg && lite ? of(pg) / of(lite) : Number.NaN);
+    return { connections, reqPerSec: ratio((p) => p.reqPerSec), p50: ratio((p) => p.p50Ms), p95: ratio((p) => p.p95Ms), p99: ratio((p) => p.p99Ms) };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// --engine postgres
+
+/** Faultline's ingest on SQLite, then on PostgreSQL with `instances` servers: the same server code on both. */
+function engineTargets(instances: number): TargetDef[] {
+  return [
+    { name: "sqlite", nodeArgs: ENGINE_SERVER_ARGS, engine: "sqlite" },
+    { name: "postgres", nodeArgs: ENGINE_SERVER_ARGS, engine: "postgres", instances },
+  ];
+}
+
+/** The run's PostgreSQL: a throwaway cluster with durable commits, migrated once before any server starts. */
+async function startBenchCluster(): Promise<{ version: string; settings: Record<string, string>; migrateMs: number }> {
+  const settings = { fsync: "on", synchronous_commit: "on", full_page_writes: "on", ...BENCH_PG_SETTINGS };
+  cluster = await startPgCluster({ durable: true, settings: BENCH_PG_SETTINGS });
+  const started = Date.now();
+  await migratePostgres(cluster.url);
+  const migrateMs = Date.now() - started;
+  const client = await connectPg(cluster.url);
+  try {
+    const version = (await client.query<{ v: string }>("SELECT version() AS v")).rows[0]!.v.split(" on ")[0]!;
+    console.log(`\n${version} on 127.0.0.1:${cluster.port} (fsync on), migrated in ${migrateMs} ms`);
+    return { version, settings, migrateMs };
+  } finally {
+    await client.end();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,9 +810,12 @@ async function main(): Promise<number> {
     throw new Error("run from the repository root: npm run bench:ingest");
   }
 
-  console.log("Making sure the production build is current (node scripts/build.mjs --if-stale)…");
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit", timeout: BUILD_TIMEOUT_MS });
-  if (build.status !== 0) throw new Error(`build failed (${build.error?.message ?? `exit ${build.status ?? build.signal}`})`);
+  const targets = options.engine === "postgres" ? engineTargets(options.instances) : TARGETS;
+  if (targets.some((t) => t.nodeArgs.includes(PRODUCTION_SERVER))) {
+    console.log("Making sure the production build is current (node scripts/build.mjs --if-stale)…");
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { stdio: "inherit", timeout: BUILD_TIMEOUT_MS });
+    if (build.status !== 0) throw new Error(`build failed (${build.error?.message ?? `exit ${build.status ?? build.signal}`})`);
+  }
 
   const startedAt = new Date();
   const loadBefore = os.loadavg();
@@ -650,34 +832,60 @@ async function main(): Promise<number> {
   tempDir = dir;
   const points: PointResult[] = [];
   const rowChecks: RowCheck[] = [];
+  let postgres: { version: string; settings: Record<string, string>; migrateMs: number } | undefined;
   try {
+    if (options.engine === "postgres") postgres = await startBenchCluster();
     // One target at a time: concurrent targets would compete for the same two cores and disk.
-    for (const def of TARGETS) {
+    for (const def of targets) {
       const { points: p, rows } = await benchTarget(def, dir, options);
       points.push(...p);
       rowChecks.push(rows);
     }
   } finally {
     removeTempDir();
+    stopCluster();
   }
 
-  const { checks, ratios } = judge(points, rowChecks);
+  const againstBaselines = options.engine === "sqlite" ? judge(points, rowChecks) : undefined;
+  const checks = againstBaselines?.checks ?? soundnessChecks(points, rowChecks);
+  const ratios = againstBaselines?.ratios ?? engineRatios(points);
   const loadAfter = os.loadavg();
 
-  console.log("\nResults (req/s = 2xx answers per second; latency of 2xx answers)\n");
+  console.log("\nResults (req/s = 2xx answers per second; events/s = events stored per second, one per request; latency of 2xx answers)\n");
   console.log(
     table([
-      ["target", "connections", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors"],
-      ...points.map((p) => [p.target, String(p.connections), fmt(p.reqPerSec, 0), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), String(p.non2xx), String(p.errors)]),
+      ["target", "connections", "req/s", "events/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "errors"],
+      ...points.map((p) => [
+        p.target === "postgres" && options.instances > 1 ? `postgres ×${options.instances}` : p.target,
+        String(p.connections),
+        fmt(p.reqPerSec, 0),
+        fmt(p.eventsPerSec, 0),
+        fmt(p.p50Ms, 2),
+        fmt(p.p95Ms, 2),
+        fmt(p.p99Ms, 2),
+        String(p.non2xx),
+        String(p.errors),
+      ]),
     ]),
   );
-  console.log("\nRatios (req/s)\n");
-  console.log(
-    table([
-      ["connections", "faultline/express", "faultline/raw", "faultline/raw-normal"],
-      ...ratios.map((r) => [String(r.connections), `${fmt(r.vsExpress, 2)}×`, `${fmt(r.vsRaw, 2)}×`, `${fmt(r.vsRawNormal, 2)}×`]),
-    ]),
-  );
+  if (options.engine === "postgres") {
+    console.log(`\nPostgreSQL (${options.instances} instance${options.instances > 1 ? "s" : ""}) / SQLite, same run (req/s: > 1 is faster; latency: > 1 is slower)\n`);
+    console.log(
+      table([
+        ["connections", "req/s", "p50", "p95", "p99"],
+        ...engineRatios(points).map((r) => [String(r.connections), `${fmt(r.reqPerSec, 2)}×`, `${fmt(r.p50, 2)}×`, `${fmt(r.p95, 2)}×`, `${fmt(r.p99, 2)}×`]),
+      ]),
+    );
+    if (postgres) console.log(`\n${postgres.version}; ${Object.entries(postgres.settings).map(([k, v]) => `${k}=${v}`).join(", ")}; migrated in ${postgres.migrateMs} ms`);
+  } else if (againstBaselines) {
+    console.log("\nRatios (req/s)\n");
+    console.log(
+      table([
+        ["connections", "faultline/express", "faultline/raw", "faultline/raw-normal"],
+        ...againstBaselines.ratios.map((r) => [String(r.connections), `${fmt(r.vsExpress, 2)}×`, `${fmt(r.vsRaw, 2)}×`, `${fmt(r.vsRawNormal, 2)}×`]),
+      ]),
+    );
+  }
   console.log("\nStored rows vs 2xx answers (warm-up included)\n");
   console.log(
     table([
@@ -685,6 +893,9 @@ async function main(): Promise<number> {
       ...rowChecks.map((r) => [r.target, String(r.rawEvents), String(r.failures), String(r.answered2xx), String(r.storedUnanswered), r.ok ? "yes" : "NO"]),
     ]),
   );
+  for (const r of rowChecks) {
+    if (r.conflicts) console.log(`${r.target}: ${r.conflicts.rollbacks} transactions rolled back, ${r.conflicts.deadlocks} deadlocks detected (pg_stat_database, migration included)`);
+  }
   console.log("\nChecks\n");
   for (const c of checks) console.log(`  ${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
   const failed = checks.filter((c) => !c.ok);
@@ -705,7 +916,8 @@ async function main(): Promise<number> {
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAfter,
     },
-    targets: { express: MIN_RATIO_EXPRESS, raw: MIN_RATIO_RAW, p99Ms: MAX_P99_MS, atConnections: TARGET_CONNECTIONS },
+    targets: options.engine === "postgres" ? undefined : { express: MIN_RATIO_EXPRESS, raw: MIN_RATIO_RAW, p99Ms: MAX_P99_MS, atConnections: TARGET_CONNECTIONS },
+    postgres,
     points,
     ratios,
     rows: rowChecks,

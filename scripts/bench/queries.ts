@@ -1,5 +1,8 @@
 // npm run bench:queries [-- --rows 1000000 | --rows 10000000] [--db <file>] [--reps 20] [--baseline-reps 3|0]
-//   [--baseline-max-window 24h|7d|90d] [--only q=]
+//   [--baseline-max-window 24h|7d|90d] [--only q=] [--engine sqlite|postgres]
+//
+// --engine postgres: the same dataset and matrix through the read path on PostgreSQL, beside SQLite
+// (scripts/bench/queries-postgres.ts; the baseline options do not apply there).
 //
 // Dashboard query benchmark (issues 4 and 11, "Every filter fast"): seeds a database with
 // realistic skewed history (scripts/seed-demo.ts; reused when --db already holds enough rows),
@@ -13,15 +16,12 @@
 // cell, ≤ 50 ms unfiltered.
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { codesOf, DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
+import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
+import { benchPostgresReads } from "./queries-postgres";
+import { cellQuery, FILTERED_P95_TARGET_MS, matrixFilters, TARGET_ROWS, UNFILTERED_P95_TARGET_MS, WINDOWS, type MatrixFilter, type WindowName } from "./queries-matrix";
 import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
 
-const WINDOWS = { "24h": 86_400_000, "7d": 7 * 86_400_000, "90d": 90 * 86_400_000 } as const;
-type WindowName = keyof typeof WINDOWS;
-const FILTERED_P95_TARGET_MS = 100;
-const UNFILTERED_P95_TARGET_MS = 50;
 const PAGE = 50;
-const TARGET_ROWS = 10_000_000;
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     "baseline-max-window": { type: "string", default: "90d" },
     /** Only the filters whose name starts with this (e.g. `q=` or `tz=`): re-measure a few rows. */
     only: { type: "string" },
+    /** sqlite (the production server over HTTP), or postgres: the read path on PostgreSQL beside SQLite (queries-postgres.ts). */
+    engine: { type: "string", default: "sqlite" },
   },
 });
 const { rows, dbFile } = benchDatabase(values);
@@ -104,18 +106,6 @@ interface Row {
   timedOut?: boolean;
 }
 
-/** A filter of the matrix: its URL parameters and the same meaning spelled out for plain SQL. */
-interface MatrixFilter {
-  name: string;
-  query: string;
-  tz: string;
-  reasons?: string[];
-  lines?: string[];
-  templates?: string[];
-  statuses?: string[];
-  phone?: string;
-}
-
 type Counts = Record<string, number>;
 const sortedEntries = (c: Counts) => Object.entries(c).filter(([, n]) => n).sort(([a], [b]) => a.localeCompare(b));
 const sameCounts = (a: Counts, b: Counts) => JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
@@ -140,32 +130,6 @@ function plainWhere(f: MatrixFilter, from: number, to: number, drop: { line?: bo
   return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
 }
 
-function matrixFilters(raw: Database.Database, from: number, to: number): MatrixFilter[] {
-  const top = (sql: string) => (raw.prepare(sql).get(from, to) as { v: string }).v;
-  const line = top("SELECT line AS v FROM failures WHERE occurred_at >= ? AND occurred_at < ? AND line <> '' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
-  const template = top("SELECT template AS v FROM failures WHERE occurred_at >= ? AND occurred_at < ? AND template <> '' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
-  const lineTemplate = raw
-    .prepare("SELECT template AS v FROM failures WHERE occurred_at >= ? AND occurred_at < ? AND line = ? AND template <> ? AND template <> '' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-    .get(from, to, line, template) as { v: string };
-  const phone = top("SELECT phone_e164 AS v FROM failures WHERE occurred_at >= ? AND occurred_at < ? AND phone_e164 IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1");
-  const digits = phone.slice(-7, -2);
-  const retryLater = codesOf("retry_later");
-  const enc = encodeURIComponent;
-  const utc = "America/Bogota";
-  return [
-    { name: "none", query: "", tz: utc },
-    { name: "reason", query: "reason=FAILURE_BY_RATE_LIMIT", tz: utc, reasons: ["FAILURE_BY_RATE_LIMIT"] },
-    { name: "class", query: "class=retry_later", tz: utc, reasons: retryLater },
-    { name: "line", query: `line=${enc(line)}`, tz: utc, lines: [line] },
-    { name: "template", query: `template=${enc(template)}`, tz: utc, templates: [template] },
-    { name: "line+template", query: `line=${enc(line)}&template=${enc(lineTemplate.v)}`, tz: utc, lines: [line], templates: [lineTemplate.v] },
-    { name: "status", query: "status=acknowledged", tz: utc, statuses: ["acknowledged"] },
-    { name: `q=${digits}`, query: `q=${digits}`, tz: utc, phone: digits },
-    { name: "q=3", query: "q=3", tz: utc, phone: "3" },
-    { name: "tz=Asia/Kolkata", query: "", tz: "Asia/Kolkata" },
-    { name: "tz=Asia/Kathmandu", query: "", tz: "Asia/Kathmandu" },
-  ];
-}
 
 interface StatsBody {
   total: number;
@@ -268,7 +232,7 @@ async function main(): Promise<string[]> {
       for (const [name, span] of Object.entries(WINDOWS) as Array<[WindowName, number]>) {
         // Pin the window so the API and the baseline count the same rows.
         const from = now - span;
-        const query = `from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}&tz=${encodeURIComponent(f.tz)}${f.query ? `&${f.query}` : ""}`;
+        const query = cellQuery(f, from, now);
         const target = f.name === "none" ? UNFILTERED_P95_TARGET_MS : FILTERED_P95_TARGET_MS;
         // Plain SQL (timed, and its answer compared) up to --baseline-max-window; beyond it the cell has API timings only.
         const baseline = <T>(fn: () => T) => (baselineWindows.includes(name) ? timeLocal(baselineReps, fn) : null);
@@ -412,4 +376,6 @@ async function main(): Promise<string[]> {
   return problems;
 }
 
-runBench(main);
+if (values.engine === "postgres") runBench(() => benchPostgresReads({ rows, dbFile, reps, only: values.only }));
+else if (values.engine === "sqlite") runBench(main);
+else throw new Error("--engine must be sqlite or postgres");
