@@ -204,3 +204,10 @@ export function countBy(sqlite: Database.Database, filters: Filters, from: numbe
 export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
   return runSteps(sqlite, failureTotal(sqliteDialect, filters, from, to));
 }
+
+/** Counts summed by `pick`, largest first, ties by name (so both engines list them alike). */
+export function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Array<[K, number]> {
+  const totals = new Map<K, number>();
+  for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
+  return [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}

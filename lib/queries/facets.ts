@@ -3,7 +3,7 @@ import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
 import type { Steps } from "@/db/steps";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { failureCounts, WindowEdges, type CountRow } from "./counts";
+import { failureCounts, tally, WindowEdges } from "./counts";
 
 export interface Facets {
   lines: Array<{ line: string | null; count: number }>;
@@ -11,28 +11,21 @@ export interface Facets {
   reasons: Array<{ reason: string; count: number }>;
 }
 
-const sortDesc = <T extends { count: number }>(rows: T[]) => rows.sort((a, b) => b.count - a.count);
-
 /**
  * Values for the filter pickers with their counts in the window. Each dimension is counted
  * under every other filter but its own, so a picker still offers the values it would add.
  */
 export function* facetCounts(dialect: Dialect, filters: Filters, now: number): Steps<Facets> {
   const { from, to } = resolveWindow(filters, now);
-  const tallyOf = (rows: CountRow[], pick: (r: CountRow) => string) => {
-    const totals = new Map<string, number>();
-    for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
-    return [...totals];
-  };
   // Without filters the three share one reading of the window's partial hours.
   const edges = new WindowEdges(from, to);
-  const lines = tallyOf(yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
-  const templates = tallyOf(yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
-  const reasons = tallyOf(yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
+  const lines = tally(yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
+  const templates = tally(yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
+  const reasons = tally(yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
   return {
-    lines: sortDesc(lines.map(([line, count]) => ({ line: line || null, count }))),
-    templates: sortDesc(templates.map(([template, count]) => ({ template: template || null, count }))),
-    reasons: sortDesc(reasons.map(([reason, count]) => ({ reason, count }))),
+    lines: lines.map(([line, count]) => ({ line: line || null, count })),
+    templates: templates.map(([template, count]) => ({ template: template || null, count })),
+    reasons: reasons.map(([reason, count]) => ({ reason, count })),
   };
 }
 

@@ -9,7 +9,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { contactsFromState } from "./contact-state";
-import { failureCounts, failureTotal, WindowEdges, type CountRow } from "./counts";
+import { failureCounts, failureTotal, tally, WindowEdges } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions } from "./incident-filter";
 import { highestFailureId } from "./summary";
@@ -389,12 +389,6 @@ export interface Stats {
   latestFailureId: number;
   /** Failures matching the filters stored after `afterId` (any time), when asked. */
   newSinceAfterId: number | null;
-}
-
-function tally<K extends string>(rows: CountRow[], pick: (r: CountRow) => K): Array<[K, number]> {
-  const totals = new Map<K, number>();
-  for (const r of rows) totals.set(pick(r), (totals.get(pick(r)) ?? 0) + r.n);
-  return [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
 /** Open incidents as /incidents?status=open counts them for the same filters (the tile links there). */
