@@ -38,15 +38,15 @@ export const READS = {
     return yield* labelFacets(yield* facetCounts(d, a.filters, Date.now()));
   },
   latestFailureId: () => highestFailureId(),
+  failures: (d: Dialect, a: { filters: Filters; page: FailurePage }) => listFailures(d, a.filters, a.page),
+  failure: (_d: Dialect, a: { id: number }) => getFailure(a.id),
+  incidents: (d: Dialect, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(d, a.filters, a.page, a.viewerId),
+  incident: (_d: Dialect, a: { id: unknown }) => getIncident(a.id),
+  matchingIncidentIds: (d: Dialect, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(d, a.filters, a.now, a.viewerId),
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
 
 /** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
 export const SQLITE_READS = {
-  failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
-  failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
-  incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
-  incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
-  matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
   templateStatusHistory: (db: Database.Database, a: { template: string }) => getTemplateStatusHistory(db, a.template),
   unavailableTemplates: (db: Database.Database) => getUnavailableTemplates(db),
   closedSessions: (db: Database.Database, a: { filters: Filters; page: KeysetPage; now: number }) => listClosedSessions(db, a.filters, a.page, a.now),
