@@ -79,7 +79,7 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
     else expect(comparable, key).toEqual(sqliteAnswers.get(key));
   }
 
-  const column = async (sql: string, params: Param[] = []) => (await engine.query<{ id: number }>(sql, params)).map((r) => r.id);
+  const idsOf = async (sql: string, params: Param[] = []) => (await engine.query<{ id: number }>(sql, params)).map((r) => r.id);
 
   beforeAll(async () => {
     engine = await databases.use(name);
@@ -92,7 +92,7 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
     await commitEventsTo(engine, DATASET);
     // Mixed statuses and assignees through the incident verbs, at fixed times.
     const by = { actor: operator.user, ip: null };
-    const ids = await column("SELECT id FROM incidents ORDER BY id");
+    const ids = await idsOf("SELECT id FROM incidents ORDER BY id");
     for (const id of ids) {
       if (id % 5 === 1) await acknowledgeIncident(id, { note: `seen ${id}` }, by, NOW - 3 * DAY);
       else if (id % 5 === 2) await resolveIncident(id, { note: "fixed" }, by, NOW - 2 * DAY);
@@ -127,7 +127,7 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
 
   /** Failure ids in the window under `where` (on `failures f JOIN incidents i`), ordered by `orderBy`: the pages' reference. */
   const referenceFailures = (where: string, params: Param[], orderBy: string) =>
-    column(`SELECT f.id FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${where} ORDER BY ${orderBy}`, [FROM, NOW, ...params]);
+    idsOf(`SELECT f.id FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${where} ORDER BY ${orderBy}`, [FROM, NOW, ...params]);
 
   /** SQLite's text order, spelled on PostgreSQL (whose failures' text columns sort linguistically here). */
   const bytewise = (column: string) => (name === "postgres" ? `${column} COLLATE "C"` : column);
@@ -157,7 +157,7 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
   });
 
   it("GET /api/failures/:id answers a failure with its payload; 404 for an unknown one, 400 for a bad id or cursor", async () => {
-    const ids = await column("SELECT id FROM failures WHERE id IN (SELECT min(id) FROM failures UNION SELECT max(id) FROM failures UNION SELECT min(id) FROM failures WHERE phone_e164 IS NULL) ORDER BY id");
+    const ids = await idsOf("SELECT id FROM failures WHERE id IN (SELECT min(id) FROM failures UNION SELECT max(id) FROM failures UNION SELECT min(id) FROM failures WHERE phone_e164 IS NULL) ORDER BY id");
     expect(ids).toHaveLength(3);
     for (const id of ids) {
       const answer = await answerOf(await getFailure(new Request(`http://localhost:3000/api/failures/${id}`, { headers: viewer.headers }), { params: Promise.resolve({ id: String(id) }) }));
@@ -196,7 +196,7 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
 
   /** Incidents with a failure in the window (matching `failureWhere`) and `where`, ordered: the list's reference. */
   const referenceIncidents = (where: string, params: Param[], orderBy: string, failureWhere = "TRUE", failureParams: Param[] = []) =>
-    column(
+    idsOf(
       `SELECT i.id FROM incidents i WHERE ${where} AND EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${failureWhere}) ORDER BY ${orderBy}`,
       [...params, FROM, NOW, ...failureParams],
     );
@@ -233,13 +233,13 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
   });
 
   it("GET /api/incidents/:id answers the incident with its activity, newest first; 404 and 400 as on SQLite", async () => {
-    const ids = await column("SELECT id FROM incidents WHERE id % 36 = 0 OR id IN (1, 2) ORDER BY id");
+    const ids = await idsOf("SELECT id FROM incidents WHERE id % 36 = 0 OR id IN (1, 2) ORDER BY id");
     expect(ids.length).toBeGreaterThan(2);
     for (const id of ids) {
       const answer = await answerOf(await getIncident(new Request(`http://localhost:3000/api/incidents/${id}`, { headers: viewer.headers }), { params: Promise.resolve({ id: String(id) }) }));
       expect(answer.status).toBe(200);
       const detail = answer.json as unknown as IncidentDetail;
-      const expected = await column("SELECT id FROM incident_activity WHERE incident_id = ? ORDER BY at DESC, id DESC", [id]);
+      const expected = await idsOf("SELECT id FROM incident_activity WHERE incident_id = ? ORDER BY at DESC, id DESC", [id]);
       expect(detail.activity.map((a) => a.id)).toEqual(expected);
       expect(expected.length).toBeGreaterThan(0);
       expectSameAsSqlite(`incident ${id}`, answer.json);
@@ -259,17 +259,17 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
   }
 
   it("POST /api/incidents/bulk by filter acknowledges what the list's filter matches (dry run first)", async () => {
-    const filter = { from: new Date(FROM).toISOString(), to: new Date(NOW).toISOString(), line: L2!, q: "30" };
-    const selected = await referenceIncidents("i.status = 'open' AND i.line_key = ?", [L2!], "i.id", phone("30").where, phone("30").params);
+    const filter = { from: new Date(FROM).toISOString(), to: new Date(NOW).toISOString(), line: L2, q: "30" };
+    const selected = await referenceIncidents("i.status = 'open' AND i.line_key = ?", [L2], "i.id", phone("30").where, phone("30").params);
     expect(selected.length).toBeGreaterThan(1);
     const post = async (body: unknown) =>
       answerOf(await bulk(new Request("http://localhost:3000/api/incidents/bulk", { method: "POST", headers: { ...operator.headers, "content-type": "application/json" }, body: JSON.stringify(body) })));
     const dryRun = await post({ action: "acknowledge", filter, dryRun: true });
     expect(dryRun).toEqual({ status: 200, json: { updated: selected.length, skipped: 0 } });
     expect(await post({ action: "acknowledge", filter, note: "bulk" })).toEqual({ status: 200, json: { updated: selected.length, skipped: 0 } });
-    expect(await column(`SELECT id FROM incidents WHERE status = 'acknowledged' AND id IN (${selected.join(", ")}) ORDER BY id`)).toEqual(selected);
+    expect(await idsOf(`SELECT id FROM incidents WHERE status = 'acknowledged' AND id IN (${selected.join(", ")}) ORDER BY id`)).toEqual(selected);
     // Acknowledged now (the route's clock): compared with the tables rather than with SQLite's answer.
-    const listed = await answerOf(await listIncidents(new Request(`http://localhost:3000/api/incidents?${WINDOW}&line=${encodeURIComponent(L2!)}&q=30&status=acknowledged&limit=200`, { headers: operator.headers })));
+    const listed = await answerOf(await listIncidents(new Request(`http://localhost:3000/api/incidents?${WINDOW}&line=${encodeURIComponent(L2)}&q=30&status=acknowledged&limit=200`, { headers: operator.headers })));
     expect((listed.json as unknown as IncidentList).items.map((i) => i.id)).toEqual(expect.arrayContaining(selected));
     expect((await post({ action: "acknowledge", filter: { ...filter, status: "closed" } })).status).toBe(400);
   });
