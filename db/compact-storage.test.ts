@@ -85,7 +85,7 @@ describe("migrations compact_storage, compact_keys, payload_id_cut and lean_rows
         { key: "old-3", keyBytes: 6, event_type: "deployment.failure", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1 },
         { key: "old-4", keyBytes: 6, event_type: "conversation.closed", type: "blob", bytes: expect.any(Number), payload_codec: PAYLOAD_CODEC_DEFLATE_V1_ID_CUT },
       ]);
-      const failure = getFailure(sqlite, Number(failureId));
+      const failure = runSteps(sqlite, getFailure(Number(failureId)));
       expect(failure).toMatchObject({
         eventId: UUID_KEY,
         eventType: "deployment.failure",

@@ -3,6 +3,8 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps } from "@/db/steps";
 import { parseFilters } from "@/lib/filters";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { setLineLabel } from "@/lib/lines/labels";
@@ -79,7 +81,7 @@ function tableRows(query: Record<string, string>): FailureItem[] {
   const items: FailureItem[] = [];
   let cursor: string | undefined;
   do {
-    const page = listFailures(getDb().sqlite, filters, { sort: "time", dir: "desc", limit: 500, cursor });
+    const page = runSteps(getDb().sqlite, listFailures(sqliteDialect, filters, { sort: "time", dir: "desc", limit: 500, cursor }));
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Param, Queryable } from "@/db/engine";
 import { appendAudit, type Actor, type AuditAction } from "@/lib/auth/audit";
-import { INCIDENT_SELECT, type IncidentRow } from "@/lib/queries/incidents";
+import { runStepsOn } from "@/db/steps";
+import { incidentRow, type IncidentRow } from "@/lib/queries/incidents";
 import { INCIDENT_TRANSITIONS, statusAllows, type IncidentAction, type IncidentTransition } from "./transitions";
 
 /** Who acts, and from where (for the audit log). */
@@ -107,7 +108,7 @@ export function describeSnooze(snooze: SnoozeCondition): string {
 
 /** The incident row (with its assignee) by id, read through the caller's transaction. */
 export function readIncidentRow(tx: Queryable, id: number): Promise<IncidentRow | undefined> {
-  return tx.one<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = ?`, [id]);
+  return runStepsOn(tx, incidentRow(id));
 }
 
 /**

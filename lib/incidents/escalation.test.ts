@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { runSteps } from "@/db/steps";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents } from "@/lib/ingest/store";
 import { getIncident } from "@/lib/queries/incidents";
@@ -109,10 +110,10 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
     expect(getDb().sqlite.prepare("SELECT count(*) FROM incident_hours WHERE incident_id = ?").pluck().get(incident)).toBe(HISTORY_HOURS + 1);
 
     ingest(19, H + 5 * 60_000);
-    expect(getIncident(getDb().sqlite, incident)).toMatchObject({ status: "snoozed", escalating: false });
+    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "snoozed", escalating: false });
     ingest(1, H + 6 * 60_000);
     const twentieth = lastFailure();
-    expect(getIncident(getDb().sqlite, incident)).toMatchObject({ status: "open", escalating: true, escalatingSince: new Date(H + 6 * 60_000).toISOString(), snooze: null });
+    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "open", escalating: true, escalatingSince: new Date(H + 6 * 60_000).toISOString(), snooze: null });
     expect(actions(incident).slice(-2)).toEqual([
       { action: "escalating", actor: null, failureId: twentieth },
       { action: "unsnoozed", actor: null, failureId: twentieth },
@@ -123,24 +124,24 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
 
     // During the next hour it stays escalating (the burst hour is the last full hour)…
     expect((await runIncidentTimers(H + HOUR + 30 * 60_000)).deescalated).toBe(0);
-    expect(getIncident(getDb().sqlite, incident).escalating).toBe(true);
+    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(true);
     // …and once that hour ends below its threshold, it falls back.
     ingest(3, H + HOUR + 40 * 60_000);
     expect((await runIncidentTimers(H + 2 * HOUR)).deescalated).toBe(1);
-    expect(getIncident(getDb().sqlite, incident)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
+    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
     expect(actions(incident).at(-1)).toEqual({ action: "escalation_ended", actor: null, failureId: null });
   });
 
   it("a young incident escalates above 10 × its busiest hour, counted across requests of the hour; a burst in its first hour is new, not escalating", () => {
     ingest(25, H - 3 * HOUR);
     const incident = id();
-    expect(getIncident(getDb().sqlite, incident).escalating).toBe(false);
+    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
     ingest(2, H - 2 * HOUR);
     // Busiest earlier hour: 25 → escalates above 250.
     for (let i = 0; i < 25; i++) ingest(10, H + i * 60_000);
-    expect(getIncident(getDb().sqlite, incident).escalating).toBe(false);
+    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
     ingest(1, H + 30 * 60_000);
-    expect(getIncident(getDb().sqlite, incident).escalating).toBe(true);
+    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(true);
     expect(actions(incident).filter((a) => a.action === "escalating")).toEqual([{ action: "escalating", actor: null, failureId: lastFailure() }]);
   });
 
@@ -155,11 +156,11 @@ describe("escalation at ingest, from hourly counts kept incrementally", () => {
         return prepareEvent(event, JSON.stringify(event), H + 60_000);
       }),
     );
-    expect(getIncident(getDb().sqlite, incident).escalating).toBe(false);
+    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
     expect(getDb().sqlite.prepare("SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?").pluck().get(incident, H - HOUR)).toBe(40);
 
     await ignoreIncident(incident, {}, by);
     ingest(1000, H + 2 * 60_000);
-    expect(getIncident(getDb().sqlite, incident)).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
+    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb, getEngine } from "@/db/client";
+import { runSteps } from "@/db/steps";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents } from "@/lib/ingest/store";
 import { ConflictError, InvalidInputError, NotFoundError } from "@/lib/http/errors";
@@ -234,7 +235,7 @@ describe("the verbs and ingest (ingest is on SQLite until step 4)", () => {
     // A batch of three failures: one regression, recorded with the first of them.
     ingest(3);
     const failureIds = getDb().sqlite.prepare("SELECT id FROM failures WHERE incident_id = ? ORDER BY id").pluck().all(id) as number[];
-    const detail = getIncident(getDb().sqlite, id);
+    const detail = runSteps(getDb().sqlite, getIncident(id));
     expect(detail).toMatchObject({ status: "open", regressed: true, reopenedCount: 1, count: 5 });
     expect(detail.activity[0]).toMatchObject({ action: "regressed", actor: null, failureId: failureIds[2] });
     expect((await activity(id)).filter((a) => a.action === "regressed")).toHaveLength(1);
@@ -248,7 +249,7 @@ describe("the verbs and ingest (ingest is on SQLite until step 4)", () => {
     const id = ingest();
     await acknowledgeIncident(id, {}, by);
     ingest(4);
-    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "acknowledged", newSinceAck: 4, regressed: false });
+    expect(runSteps(getDb().sqlite, getIncident(id))).toMatchObject({ status: "acknowledged", newSinceAck: 4, regressed: false });
     await resolveIncident(id, {}, by);
     await reopenIncident(id, {}, by);
     expect((await acknowledgeIncident(id, {}, by)).newSinceAck).toBe(0);

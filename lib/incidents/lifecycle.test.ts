@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { getDb, getEngine } from "@/db/client";
 import { copySqliteToPostgres } from "@/db/copy";
 import type { PgEngine } from "@/db/pg/engine";
+import { runSteps } from "@/db/steps";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents, type PreparedEvent } from "@/lib/ingest/store";
@@ -95,12 +96,12 @@ describe("snooze by failures, counted at ingest", () => {
     const id = await incidentId();
     await snoozeIncident(id, { failures: 5 }, by);
     storeEvents(getDb(), failures(4));
-    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "snoozed", count: 6, snooze: { failuresLeft: 1 } });
+    expect(runSteps(getDb().sqlite, getIncident(id))).toMatchObject({ status: "snoozed", count: 6, snooze: { failuresLeft: 1 } });
 
     // One request of three: the first of them is the fifth; the other two count on the open incident.
     storeEvents(getDb(), failures(3));
     const ids = failureIds(id);
-    const detail = getIncident(getDb().sqlite, id);
+    const detail = runSteps(getDb().sqlite, getIncident(id));
     expect(detail).toMatchObject({ status: "open", count: 9, snooze: null, regressed: false });
     expect((await activity(id)).at(-1)).toEqual({ actor: null, action: "unsnoozed", note: "the failures it waited for arrived", failureId: ids[6] });
     expect(await systemAudit(id)).toEqual([{ actor: null, action: "incident_unsnoozed" }]);
@@ -131,7 +132,7 @@ describe("snooze by failures, counted at ingest", () => {
     expect(transactions).toBe(1); // all three requests in one transaction
     const ids = failureIds(id);
     expect(ids).toHaveLength(7);
-    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "open", count: 7 });
+    expect(runSteps(getDb().sqlite, getIncident(id))).toMatchObject({ status: "open", count: 7 });
     // The third further failure is the first of the second request.
     expect((await activity(id)).filter((a) => a.action === "unsnoozed")).toEqual([{ actor: null, action: "unsnoozed", note: "the failures it waited for arrived", failureId: ids[3] }]);
   });
@@ -141,9 +142,9 @@ describe("snooze by failures, counted at ingest", () => {
     const id = await incidentId();
     await ignoreIncident(id, { note: "test line" }, by);
     storeEvents(getDb(), failures(30));
-    expect(getIncident(getDb().sqlite, id)).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
+    expect(runSteps(getDb().sqlite, getIncident(id))).toMatchObject({ status: "ignored", count: 31, regressed: false, escalating: false });
     expect(await runIncidentTimers(Date.now() + 1000 * HOUR)).toEqual({ autoResolved: 0, unsnoozed: 0, deescalated: 0, more: false });
-    expect(getIncident(getDb().sqlite, id).status).toBe("ignored");
+    expect(runSteps(getDb().sqlite, getIncident(id)).status).toBe("ignored");
     expect((await reopenIncident(id, {}, by)).status).toBe("open");
   });
 });

@@ -1,4 +1,6 @@
 import type Database from "better-sqlite3";
+import type { Dialect } from "@/db/engine";
+import { all, get, perDialect, type Steps, type Value } from "@/db/steps";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
@@ -7,8 +9,8 @@ import { DEPLOYMENT_FAILURE, readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
-import { and, incidentsNarrowedTo, rawConditions, rollupsCanAnswer } from "./failure-filter";
-import { countTotal } from "./counts";
+import { and, incidentsNarrowedTo, rawConditions } from "./failure-filter";
+import { countTotal, failureTotal } from "./counts";
 import { decodeCursor, keysetPage } from "./cursor";
 
 export interface FailureItem {
@@ -80,6 +82,16 @@ function toItem(r: FailureRow): FailureItem {
   };
 }
 
+/** What each engine spells its own way in the page's statements. */
+const SPELLING = perDialect((dialect) =>
+  dialect.name === "sqlite"
+    ? // SQLite keeps a CROSS JOIN's loop order; its text compares bytewise.
+      { joinInOrder: "CROSS JOIN", byteOrder: (column: string) => column }
+    : // PostgreSQL refuses ON after CROSS JOIN and orders joins itself; "C" sorts text bytewise
+      // too (the database's own collation may not), so pages and cursors agree with SQLite's.
+      { joinInOrder: "JOIN", byteOrder: (column: string) => `${column} COLLATE "C"` },
+);
+
 /** Sort column per sort key; rows are always tie-broken by (occurred_at, id) in the same direction. */
 const SORT_COLUMN: Record<Exclude<FailureSort, "time">, string> = {
   reason: "f.reason",
@@ -90,8 +102,8 @@ const SORT_COLUMN: Record<Exclude<FailureSort, "time">, string> = {
 /** A cursor's key has the shape of the sort: [time, id], or [column value, time, id]. */
 const validCursorFor = (sort: FailureSort) => (key: unknown[]) =>
   sort === "time"
-    ? key.length === 2 && key.every(Number.isFinite)
-    : key.length === 3 && typeof key[0] === "string" && Number.isFinite(key[1]) && Number.isFinite(key[2]);
+    ? key.length === 2 && key.every(Number.isSafeInteger)
+    : key.length === 3 && typeof key[0] === "string" && Number.isSafeInteger(key[1]) && Number.isSafeInteger(key[2]);
 
 export interface FailureList {
   items: FailureItem[];
@@ -99,28 +111,27 @@ export interface FailureList {
   total: number;
 }
 
-/** The total for a filter: from the rollups when they can answer, else counted from raw rows. */
+/**
+ * The failures table's total (the pages' `failureTotal`) on a SQLite connection, synchronously:
+ * the synchronous face lib/export/failures.ts counts its CSV rows with until the exports move.
+ */
 export function countFailures(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  if (rollupsCanAnswer(filters)) return countTotal(sqlite, filters, from, to);
-  const raw = rawConditions(filters);
-  const row = sqlite
-    .prepare(`SELECT count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`)
-    .get(from, to, ...raw.params) as { n: number };
-  return row.n;
+  return countTotal(sqlite, filters, from, to);
 }
 
 /**
  * One page of failures, keyset-paginated (no OFFSET): the cursor holds the sort key of the last
  * row, so every page is an index range scan whatever its depth.
  */
-export function listFailures(sqlite: Database.Database, filters: Filters, page: FailurePage, now = Date.now()): FailureList {
+export function* listFailures(dialect: Dialect, filters: Filters, page: FailurePage, now = Date.now()): Steps<FailureList> {
   const { from, to } = resolveWindow(filters, now);
-  const raw = rawConditions(filters);
+  const raw = rawConditions(filters, dialect);
+  const { joinInOrder, byteOrder } = SPELLING(dialect);
   const desc = page.dir === "desc";
   const cmp = desc ? "<" : ">";
   const order = desc ? "DESC" : "ASC";
   let conditions = ["f.occurred_at >= ?", "f.occurred_at < ?", and(raw.sql)];
-  let params: unknown[] = [from, to, ...raw.params];
+  let params: Value[] = [from, to, ...raw.params];
   let orderBy: string;
   if (page.sort === "time") {
     orderBy = `f.occurred_at ${order}, f.id ${order}`;
@@ -134,7 +145,7 @@ export function listFailures(sqlite: Database.Database, filters: Filters, page: 
       params.push(...raw.params, t, id);
     }
   } else {
-    const col = SORT_COLUMN[page.sort];
+    const col = byteOrder(SORT_COLUMN[page.sort]);
     orderBy = `${col} ${order}, f.occurred_at ${order}, f.id ${order}`;
     if (page.cursor) {
       const [v, t, id] = decodeCursor<[string, number, number]>(page.cursor, validCursorFor(page.sort));
@@ -145,27 +156,26 @@ export function listFailures(sqlite: Database.Database, filters: Filters, page: 
   const where = conditions.join(" AND ");
   const incidents = page.sort === "time" ? incidentsNarrowedTo(filters) : null;
   // The page's ids come from failures alone; only those rows then join their incident and raw event
-  // (CROSS JOIN: SQLite keeps that loop order rather than scanning failures for the page's ids).
+  // (joinInOrder: SQLite keeps that loop order rather than scanning failures for the page's ids).
   const pageIds = incidents
     ? // Each allowed incident's first rows in page order (an index range each), merged: never a
       // sort of every failure those incidents had in the window.
       {
         sql: `SELECT g.id FROM (${incidents.sql}) s
-              CROSS JOIN failures g ON g.id IN (SELECT f.id FROM failures f WHERE f.incident_id = s.id AND ${where} ORDER BY ${orderBy} LIMIT ?)
+              ${joinInOrder} failures g ON g.id IN (SELECT f.id FROM failures f WHERE f.incident_id = s.id AND ${where} ORDER BY ${orderBy} LIMIT ?)
               ORDER BY g.occurred_at ${order}, g.id ${order} LIMIT ?`,
         params: [...incidents.params, ...params, page.limit + 1, page.limit + 1],
       }
     : { sql: `SELECT f.id FROM failures f WHERE ${where} ORDER BY ${orderBy} LIMIT ?`, params: [...params, page.limit + 1] };
-  const rows = sqlite
-    .prepare(
-      `SELECT ${COLUMNS} FROM (${pageIds.sql}) p CROSS JOIN failures f ON f.id = p.id CROSS JOIN incidents i ON i.id = f.incident_id
-       CROSS JOIN raw_events r ON r.id = f.raw_event_id ORDER BY ${orderBy}`,
-    )
-    .all(...pageIds.params) as FailureRow[];
+  const rows = yield* all<FailureRow>(
+    `SELECT ${COLUMNS} FROM (${pageIds.sql}) p ${joinInOrder} failures f ON f.id = p.id ${joinInOrder} incidents i ON i.id = f.incident_id
+     ${joinInOrder} raw_events r ON r.id = f.raw_event_id ORDER BY ${orderBy}`,
+    pageIds.params,
+  );
   const { rows: pageRows, nextCursor } = keysetPage(rows, page.limit, (last) =>
     page.sort === "time" ? [last.occurred_at, last.id] : [page.sort === "reason" ? last.reason : page.sort === "line" ? last.line : last.template, last.occurred_at, last.id],
   );
-  return { items: pageRows.map(toItem), nextCursor, total: countFailures(sqlite, filters, from, to) };
+  return { items: pageRows.map(toItem), nextCursor, total: yield* failureTotal(dialect, filters, from, to) };
 }
 
 export interface FailureDetail extends FailureItem {
@@ -183,16 +193,13 @@ export interface FailureDetail extends FailureItem {
 }
 
 /** One failure with its raw payload and what its reason means. */
-export function getFailure(sqlite: Database.Database, id: number): FailureDetail {
-  const row = sqlite
-    .prepare(
-      `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.payload_codec, r.occurred_at_from_receipt, r.sent_occurred_at
-       FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
-       WHERE f.id = ?`,
-    )
-    .get(id) as
-    | (FailureRow & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; occurred_at_from_receipt: number; sent_occurred_at: number | null })
-    | undefined;
+export function* getFailure(id: number): Steps<FailureDetail> {
+  const row = yield* get<FailureRow & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; occurred_at_from_receipt: number; sent_occurred_at: number | null }>(
+    `SELECT ${COLUMNS}, f.user_session_keys, r.payload, r.payload_codec, r.occurred_at_from_receipt, r.sent_occurred_at
+     FROM failures f JOIN incidents i ON i.id = f.incident_id JOIN raw_events r ON r.id = f.raw_event_id
+     WHERE f.id = ?`,
+    [id],
+  );
   if (!row) throw new NotFoundError(`No failure with id ${id}.`);
   const info = reasonInfo(row.reason);
   const rawPayload = decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key));

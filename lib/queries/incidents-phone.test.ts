@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps } from "@/db/steps";
 import { parseFilters } from "@/lib/filters";
 import { DATASET_LINES, DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
@@ -44,7 +46,7 @@ describe("incidents under a phone search equal plain SQL", () => {
     it(c.name, () => {
       const digits = c.digits();
       const query = new URLSearchParams({ range: c.range, q: digits, status: "open,acknowledged,resolved", ...(c.line ? { line: c.line } : {}) });
-      const list = listIncidents(sqlite(), parseFilters(query), parseIncidentPage(new URLSearchParams("limit=100")), null, NOW);
+      const list = runSteps(sqlite(), listIncidents(sqliteDialect, parseFilters(query), parseIncidentPage(new URLSearchParams("limit=100")), null, NOW));
       const want = reference(digits, c.from, c.line);
       const { assignedToMe, ...tabs } = list.counts;
       expect(assignedToMe).toBe(0);

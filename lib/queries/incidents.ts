@@ -1,5 +1,6 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
+import type { Dialect } from "@/db/engine";
+import { all, get, type Steps, type Value } from "@/db/steps";
 import { resolveWindow, type Filters } from "@/lib/filters";
 import { NotFoundError } from "@/lib/http/errors";
 import { ASSIGNED_TO_ME_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from "@/lib/incidents/statuses";
@@ -117,8 +118,8 @@ export function toIncidentItem(r: IncidentRow): IncidentItem {
 }
 
 /** The incident row (with its assignee) by id, or undefined. */
-export function findIncidentRow(sqlite: Database.Database, id: number): IncidentRow | undefined {
-  return sqlite.prepare(`${INCIDENT_SELECT} WHERE i.id = ?`).get(id) as IncidentRow | undefined;
+export function incidentRow(id: number): Steps<IncidentRow | undefined> {
+  return get<IncidentRow>(`${INCIDENT_SELECT} WHERE i.id = ?`, [id]);
 }
 
 const SORT_COLUMN: Record<IncidentSort, string> = { lastSeen: "i.last_seen", count: "i.failures", firstSeen: "i.first_seen" };
@@ -143,9 +144,9 @@ export interface IncidentList {
  * `assignee=me` means. Counters move as failures arrive, so a page boundary by count can shift
  * between requests; by time it only grows at one end.
  */
-export function listIncidents(sqlite: Database.Database, filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): IncidentList {
+export function* listIncidents(dialect: Dialect, filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): Steps<IncidentList> {
   const window = resolveWindow(filters, now);
-  const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId);
+  const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId, dialect);
   const col = SORT_COLUMN[page.sort];
   const order = page.dir === "desc" ? "DESC" : "ASC";
   const conditions = [where.sql];
@@ -154,42 +155,38 @@ export function listIncidents(sqlite: Database.Database, filters: Filters, page:
     conditions.push(`(${col}, i.id) ${page.dir === "desc" ? "<" : ">"} (?, ?)`);
     params.push(...decodeCursor<[number, number]>(page.cursor, (key) => key.length === 2 && key.every(Number.isSafeInteger)));
   }
-  const rows = sqlite
-    .prepare(`${INCIDENT_SELECT} WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`)
-    .all(...params, page.limit + 1) as IncidentRow[];
+  const rows = yield* all<IncidentRow>(`${INCIDENT_SELECT} WHERE ${conditions.join(" AND ")} ORDER BY ${col} ${order}, i.id ${order} LIMIT ?`, [...params, page.limit + 1]);
   const sortKey = (row: IncidentRow) => (page.sort === "lastSeen" ? row.last_seen : page.sort === "count" ? row.failures : row.first_seen);
   const { rows: pageRows, nextCursor } = keysetPage(rows, page.limit, (last) => [sortKey(last), last.id]);
   return {
     items: pageRows.map(toIncidentItem),
     nextCursor,
-    total: countIncidents(sqlite, where.sql, where.params),
-    counts: countByStatus(sqlite, filters, window, viewerId),
+    total: yield* countIncidents(where.sql, where.params),
+    counts: yield* countByStatus(dialect, filters, window, viewerId),
   };
 }
 
-function countByStatus(sqlite: Database.Database, filters: Filters, window: { from: number; to: number }, viewerId: string | null): IncidentCounts {
-  const all = incidentConditions({ ...filters, assignee: undefined }, INCIDENT_STATUSES, window, viewerId);
-  const rows = sqlite.prepare(`SELECT i.status AS status, count(*) AS n FROM incidents i WHERE ${all.sql} GROUP BY i.status`).all(...all.params) as Array<{
-    status: IncidentStatus;
-    n: number;
-  }>;
+function* countByStatus(dialect: Dialect, filters: Filters, window: { from: number; to: number }, viewerId: string | null): Steps<IncidentCounts> {
+  const every = incidentConditions({ ...filters, assignee: undefined }, INCIDENT_STATUSES, window, viewerId, dialect);
+  const rows = yield* all<{ status: IncidentStatus; n: number }>(`SELECT i.status AS status, count(*) AS n FROM incidents i WHERE ${every.sql} GROUP BY i.status`, every.params);
   const counts = { ...(Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>), assignedToMe: 0 };
   for (const r of rows) counts[r.status] = r.n;
   if (viewerId) {
-    const mine = incidentConditions({ ...filters, assignee: "me" }, ASSIGNED_TO_ME_STATUSES, window, viewerId);
-    counts.assignedToMe = countIncidents(sqlite, mine.sql, mine.params);
+    const mine = incidentConditions({ ...filters, assignee: "me" }, ASSIGNED_TO_ME_STATUSES, window, viewerId, dialect);
+    counts.assignedToMe = yield* countIncidents(mine.sql, mine.params);
   }
   return counts;
 }
 
-function countIncidents(sqlite: Database.Database, whereSql: string, params: unknown[]): number {
-  return (sqlite.prepare(`SELECT count(*) AS n FROM incidents i WHERE ${whereSql}`).get(...params) as { n: number }).n;
+function* countIncidents(whereSql: string, params: readonly Value[]): Steps<number> {
+  return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM incidents i WHERE ${whereSql}`, params))!.n;
 }
 
 /** Ids of every incident matching the filters (for bulk actions; no cap). */
-export function matchingIncidentIds(sqlite: Database.Database, filters: Filters, now: number, viewerId: string | null = null): number[] {
-  const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now), viewerId);
-  return sqlite.prepare(`SELECT i.id FROM incidents i WHERE ${where.sql} ORDER BY i.id`).pluck().all(...where.params) as number[];
+export function* matchingIncidentIds(dialect: Dialect, filters: Filters, now: number, viewerId: string | null = null): Steps<number[]> {
+  const where = incidentConditions(filters, incidentStatuses(filters), resolveWindow(filters, now), viewerId, dialect);
+  const rows = yield* all<{ id: number }>(`SELECT i.id FROM incidents i WHERE ${where.sql} ORDER BY i.id`, where.params);
+  return rows.map((r) => r.id);
 }
 
 /** What an activity entry records: a transition's activity name, or one of the non-status entries. */
@@ -220,16 +217,22 @@ export interface IncidentDetail extends IncidentItem {
   activity: IncidentActivityItem[];
 }
 
-export const incidentIdSchema = z.coerce.number({ message: "must be a positive integer" }).int("must be a positive integer").positive("must be a positive integer");
+/** A safe integer: larger ones are no id on SQLite and out of bigint's range on PostgreSQL. */
+export const incidentIdSchema = z.coerce
+  .number({ message: "must be a positive integer" })
+  .int("must be a positive integer")
+  .positive("must be a positive integer")
+  .max(Number.MAX_SAFE_INTEGER, "must be a positive integer");
 
 /** One incident with its reason's meaning and its activity log; NotFoundError for an unknown id. */
-export function getIncident(sqlite: Database.Database, idInput: unknown): IncidentDetail {
+export function* getIncident(idInput: unknown): Steps<IncidentDetail> {
   const id = parseInput(z.object({ id: incidentIdSchema }), { id: idInput }).id;
-  const row = findIncidentRow(sqlite, id);
+  const row = yield* incidentRow(id);
   if (!row) throw new NotFoundError(`No incident with id ${id}.`);
-  const activity = sqlite
-    .prepare("SELECT id, at, actor, action, note, failure_id FROM incident_activity WHERE incident_id = ? ORDER BY at DESC, id DESC")
-    .all(id) as Array<{ id: number; at: number; actor: string | null; action: IncidentActivityItem["action"]; note: string | null; failure_id: number | null }>;
+  const activity = yield* all<{ id: number; at: number; actor: string | null; action: IncidentActivityItem["action"]; note: string | null; failure_id: number | null }>(
+    "SELECT id, at, actor, action, note, failure_id FROM incident_activity WHERE incident_id = ? ORDER BY at DESC, id DESC",
+    [id],
+  );
   const info = reasonInfo(row.reason);
   return {
     ...toIncidentItem(row),

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import { sqliteDialect } from "@/db/sqlite/engine";
+import { runSteps } from "@/db/steps";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { parseFilters } from "@/lib/filters";
 import { clearFieldMappingCache, replaceFieldMapping } from "@/lib/ingest/field-mapping";
@@ -132,12 +134,12 @@ function expectEqualToPlainSql(template: Case): void {
   expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(grouped(c, from, NOW, "f.template", { template: true }));
   expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(grouped(c, from, NOW, "f.reason", { reason: true }));
 
-  const page = listFailures(sqlite(), filters, parseFailurePage(new URLSearchParams("limit=25")), NOW);
+  const page = runSteps(sqlite(), listFailures(sqliteDialect, filters, parseFailurePage(new URLSearchParams("limit=25")), NOW));
   expect(page.total, "failures total").toBe(total);
   const ids = sqlite().prepare(`SELECT f.id ${w.sql} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 25`).pluck().all(...w.params);
   expect(page.items.map((r) => r.id), "first page").toEqual(ids);
 
-  const incidents = listIncidents(sqlite(), filters, parseIncidentPage(new URLSearchParams()), null, NOW);
+  const incidents = runSteps(sqlite(), listIncidents(sqliteDialect, filters, parseIncidentPage(new URLSearchParams()), null, NOW));
   const tabs = where({ ...c, statuses: undefined }, from, NOW);
   const byStatus = sqlite().prepare(`SELECT i.status AS k, count(DISTINCT i.id) AS n ${tabs.sql} GROUP BY 1`).all(...tabs.params) as Array<{ k: string; n: number }>;
   const counts = Object.fromEntries(Object.entries(incidents.counts).filter(([k, n]) => k !== "assignedToMe" && n > 0));

@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import { contactExport, contactExportCount } from "@/lib/export/contacts";
 import { failureExport, failureExportCount } from "@/lib/export/failures";
 import { incidentExport, incidentExportCount } from "@/lib/export/incidents";
@@ -47,36 +46,17 @@ export const READS = {
   failureExportCount,
   incidentExportCount,
   contactExportCount,
+  failures: (d: Dialect, a: { filters: Filters; page: FailurePage }) => listFailures(d, a.filters, a.page),
+  failure: (_d: Dialect, a: { id: number }) => getFailure(a.id),
+  incidents: (d: Dialect, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(d, a.filters, a.page, a.viewerId),
+  incident: (_d: Dialect, a: { id: unknown }) => getIncident(a.id),
+  matchingIncidentIds: (d: Dialect, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(d, a.filters, a.now, a.viewerId),
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
 
-/** Reads still written for SQLite's connection alone (moving into READS); refused on PostgreSQL. */
-export const SQLITE_READS = {
-  failures: (db: Database.Database, a: { filters: Filters; page: FailurePage }) => listFailures(db, a.filters, a.page),
-  failure: (db: Database.Database, a: { id: number }) => getFailure(db, a.id),
-  incidents: (db: Database.Database, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(db, a.filters, a.page, a.viewerId),
-  incident: (db: Database.Database, a: { id: unknown }) => getIncident(db, a.id),
-  matchingIncidentIds: (db: Database.Database, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(db, a.filters, a.now, a.viewerId),
-} satisfies Record<string, (db: Database.Database, args: never) => unknown>;
-
 type Reads = typeof READS;
-type SqliteReads = typeof SQLITE_READS;
-export type ReadName = keyof Reads | keyof SqliteReads;
-export type ReadArgs<N extends ReadName> = N extends keyof Reads
-  ? Parameters<Reads[N]> extends [Dialect, infer A]
-    ? A
-    : undefined
-  : N extends keyof SqliteReads
-    ? Parameters<SqliteReads[N]> extends [Database.Database, infer A]
-      ? A
-      : undefined
-    : never;
-export type ReadResult<N extends ReadName> = N extends keyof Reads
-  ? ReturnType<Reads[N]> extends Steps<infer T>
-    ? T
-    : never
-  : N extends keyof SqliteReads
-    ? ReturnType<SqliteReads[N]>
-    : never;
+export type ReadName = keyof Reads;
+export type ReadArgs<N extends ReadName> = Parameters<Reads[N]> extends [Dialect, infer A] ? A : undefined;
+export type ReadResult<N extends ReadName> = ReturnType<Reads[N]> extends Steps<infer T> ? T : never;
 
 /**
  * CSV downloads, written once for both engines: opening steps run in one snapshot, answering the

@@ -17,8 +17,6 @@ import { EXPORTS } from "./reads";
 
 /** A read written once for both engines (lib/read/reads.ts' READS). */
 export type StepsRead = (dialect: Dialect, args: unknown) => Steps<unknown>;
-/** A read still written for a SQLite connection (SQLITE_READS). */
-export type SqliteRead = (db: Database.Database, args: unknown) => unknown;
 
 /** Scheduling niceness of a read thread: the webhook's thread (nice 0) gets ~10× its CPU share. */
 const READ_THREAD_NICE = 10;
@@ -95,13 +93,13 @@ async function onPostgres(url: string, timeoutMs: number): Promise<ExportConnect
 
 /**
  * The body of a read worker: one read-only connection of its own, answering one message at a
- * time with `reads` (by name, each in one snapshot), `sqliteReads` and EXPORTS. Reads run here so the main thread (which answers
+ * time with `reads` (by name, each in one snapshot) and EXPORTS. Reads run here so the main thread (which answers
  * webhooks) never waits on them. A worker serving an export holds that one export open and
  * streams it on demand (`pull`), one chunk per message: the HTTP response's backpressure reaches
  * the database reads. On PostgreSQL a worker serves exports only, on a session of its own: the
  * CSV formatting and compression stay off the main thread there too.
  */
-export function serveReads(reads: Record<string, StepsRead>, sqliteReads: Record<string, SqliteRead>): void {
+export function serveReads(reads: Record<string, StepsRead>): void {
   const port = parentPort!;
   const options = workerData as WorkerOptions;
   deferToWebhooks();
@@ -146,9 +144,8 @@ export function serveReads(reads: Record<string, StepsRead>, sqliteReads: Record
     try {
       if (message.type === "read") {
         if (!sqlite) throw new Error("reads on PostgreSQL run on the read path's pool (lib/read/engine-reads.ts), not in a worker");
-        const { name, args } = message;
-        const value = Object.hasOwn(reads, name) ? inSqliteSnapshot(sqlite, (dialect) => reads[name]!(dialect, args)) : named(sqliteReads, name)(sqlite, args);
-        send({ type: "result", id: message.id, value });
+        const read = named(reads, message.name);
+        send({ type: "result", id: message.id, value: inSqliteSnapshot(sqlite, (dialect) => read(dialect, message.args)) });
       } else if (message.type === "export") {
         deadline = message.deadline;
         const start = named(EXPORTS as Record<string, StepsExport>, message.name);

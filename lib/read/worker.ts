@@ -1,5 +1,5 @@
 // Entry of a read worker thread (bundled to dist/read-worker.mjs by scripts/build.mjs).
-import { READS, SQLITE_READS } from "./reads";
-import { serveReads, type SqliteRead, type StepsRead } from "./serve";
+import { READS } from "./reads";
+import { serveReads, type StepsRead } from "./serve";
 
-serveReads(READS as unknown as Record<string, StepsRead>, SQLITE_READS as unknown as Record<string, SqliteRead>);
+serveReads(READS as unknown as Record<string, StepsRead>);

@@ -58,10 +58,7 @@ interface ReadCell<N extends ReadName = ReadName> {
 const cell = <N extends ReadName>(c: ReadCell<N>): ReadCell => c as unknown as ReadCell;
 const withParams = (params: URLSearchParams, extra: Record<string, string>) => new URLSearchParams([...params, ...Object.entries(extra)]);
 
-/**
- * The reads of the HTTP matrix (queries.ts), by the read each route asks. Those still in
- * SQLITE_READS are listed as not on PostgreSQL yet and run once they move to READS.
- */
+/** The reads of the HTTP matrix (queries.ts), by the read each route asks. */
 const READ_CELLS: ReadCell[] = [
   cell({ what: "stats", read: "stats", args: (p) => ({ filters: parseFilters(p), options: {} }) }),
   cell({ what: "facets", read: "facets", args: (p) => ({ filters: parseFilters(p) }) }),
@@ -233,8 +230,6 @@ export async function benchPostgresReads(options: PostgresQueriesOptions): Promi
   const orderNotes: string[] = [];
   const results: Result[] = [];
   try {
-    const cells = READ_CELLS.filter((c) => Object.hasOwn(stepsReads, c.read));
-    const notYet = [...new Set(READ_CELLS.filter((c) => !Object.hasOwn(stepsReads, c.read)).map((c) => c.read))];
     const noCell = Object.keys(stepsReads).filter((name) => !READ_CELLS.some((c) => c.read === name));
     const now = Date.now();
     const filters = matrixFilters(sqlite, now - WINDOWS["90d"], now).filter((f) => !options.only || f.name.startsWith(options.only));
@@ -242,7 +237,7 @@ export async function benchPostgresReads(options: PostgresQueriesOptions): Promi
       for (const [windowName, span] of Object.entries(WINDOWS) as Array<[WindowName, number]>) {
         const params = new URLSearchParams(cellQuery(f, now - span, now));
         const first = f === filters[0] && windowName === "24h";
-        for (const c of cells.filter((x) => !x.once || first)) {
+        for (const c of READ_CELLS.filter((x) => !x.once || first)) {
           const args = c.args(params);
           const lite = await time(options.reps, () => inSqliteSnapshot(sqlite, (dialect) => stepsReads[c.read]!(dialect, args)));
           let postgres: (Timing & { answer: unknown }) | "timeout";
@@ -300,7 +295,6 @@ export async function benchPostgresReads(options: PostgresQueriesOptions): Promi
         `the same values in another order: ${orderNotes.length}, different: ${results.filter((r) => r.same === "NO").length}`,
     );
     for (const note of orderNotes) console.log(`  order: ${note}`);
-    if (notYet.length) console.log(`Not on PostgreSQL yet (SQLITE_READS): ${notYet.join(", ")}`);
     if (noCell.length) console.log(`In READS without a cell in this benchmark (add one to READ_CELLS): ${noCell.join(", ")}`);
 
     const perRowUs = (t: number) => ((t * 1000) / failures).toFixed(0);
@@ -315,7 +309,7 @@ export async function benchPostgresReads(options: PostgresQueriesOptions): Promi
     );
     console.log(`PostgreSQL database: ${(storage.bytes / 1e6).toFixed(0)} MB = ${(storage.bytes / failures).toFixed(1)} bytes per failure (pg_database_size ÷ failures). Largest tables and indexes:`);
     for (const { name, bytes } of storage.byName) console.log(`  ${name.padEnd(40)} ${(bytes / 1e6).toFixed(1).padStart(8)} MB ${(bytes / failures).toFixed(1).padStart(7)} B/failure`);
-    writeResults("queries-postgres", { rows: failures, reps: options.reps, seeding, settings: BENCH_PG_SETTINGS, storage, notOnPostgresYet: notYet, results });
+    writeResults("queries-postgres", { rows: failures, reps: options.reps, seeding, settings: BENCH_PG_SETTINGS, storage, results });
     if (failures < TARGET_ROWS) console.log(`(The target is judged at ${TARGET_ROWS.toLocaleString("en-US")} rows: run with --rows ${TARGET_ROWS}.)`);
     return problems;
   } finally {
