@@ -13,8 +13,7 @@
 // PostgreSQL, measured in the same run: a throwaway cluster (fsync on, tuned as BENCH_PG_SETTINGS
 // says) migrated once, then --instances N server processes on that one database, the load spread
 // over them; the report gives PostgreSQL's figures against SQLite's (ratios postgres/sqlite).
-// Both run scripts/bench/ingest-server.ts (the production server's webhook path without Next,
-// as long as the production server refuses DATABASE_URL); every stored row is checked as above.
+// Both run the production server (dist/server.mjs); every stored row is checked as above.
 // Results go to stdout and to bench-results/ingest-<timestamp>.json; the exit code is non-zero if
 // any check fails.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -84,12 +83,6 @@ interface TargetDef {
 type Engine = "sqlite" | "postgres";
 const MAX_INSTANCES = 8;
 const PRODUCTION_SERVER = "dist/server.mjs";
-/**
- * What serves Faultline's ingest in an --engine postgres run, on both engines alike. The production
- * server refuses DATABASE_URL until the read path is done; then this becomes [PRODUCTION_SERVER].
- */
-const ENGINE_SERVER_ARGS = ["--import", "tsx", "scripts/bench/ingest-server.ts"];
-
 const TARGETS: readonly TargetDef[] = [
   { name: "faultline", nodeArgs: [PRODUCTION_SERVER] },
   // --import tsx (rather than the tsx CLI) keeps a single process: the PID we stop is the server.
@@ -780,8 +773,8 @@ function engineRatios(points: PointResult[]): EngineRatio[] {
 /** Faultline's ingest on SQLite, then on PostgreSQL with `instances` servers: the same server code on both. */
 function engineTargets(instances: number): TargetDef[] {
   return [
-    { name: "sqlite", nodeArgs: ENGINE_SERVER_ARGS, engine: "sqlite" },
-    { name: "postgres", nodeArgs: ENGINE_SERVER_ARGS, engine: "postgres", instances },
+    { name: "sqlite", nodeArgs: [PRODUCTION_SERVER], engine: "sqlite" },
+    { name: "postgres", nodeArgs: [PRODUCTION_SERVER], engine: "postgres", instances },
   ];
 }
 
