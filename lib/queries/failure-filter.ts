@@ -155,18 +155,26 @@ export function rawConditions(filters: Filters, dialect: Dialect = sqliteDialect
 export const PHONE_INDEX_MIN_DIGITS = 3;
 
 /** What each engine spells its own way in these conditions. */
-const SPELLING: Record<Dialect["name"], { phonePairs: string; failuresByCellphone: string; unindexed: (column: string) => string }> = {
+const SPELLING: Record<
+  Dialect["name"],
+  { phonePairs: string; failuresWithPhoneAmong: (numbers: string, cellphones: string) => string; unindexed: (column: string) => string }
+> = {
   sqlite: {
     // contact_phones ids (its FTS5 trigram table's rowids) whose number or cellphone contains ? (one each).
     phonePairs: "SELECT rowid FROM contact_phones_fts WHERE phone_e164 LIKE ? UNION SELECT rowid FROM contact_phones_fts WHERE cellphone LIKE ?",
-    failuresByCellphone: "failures c INDEXED BY failures_cellphone_idx",
+    failuresWithPhoneAmong: (numbers, cellphones) =>
+      `f.phone_e164 IN (${numbers}) OR f.id IN (SELECT c.id FROM failures c INDEXED BY failures_cellphone_idx WHERE c.phone_e164 IS NULL AND c.cellphone IN (${cellphones}))`,
     // A unary + keeps SQLite's planner off the column's index.
     unindexed: (column) => `+${column}`,
   },
   postgres: {
     // The pg_trgm GIN indexes on both columns answer each LIKE.
     phonePairs: "SELECT id FROM contact_phones WHERE phone_e164 LIKE ? OR cellphone LIKE ?",
-    failuresByCellphone: "failures c",
+    // Each ARRAY(subquery) is read once, and `= ANY` of it is an index condition: the two sides
+    // are one BitmapOr of failures_phone_idx and failures_cellphone_idx. An OR of `IN (subquery)`
+    // is a filter PostgreSQL checks on every failure of the window instead.
+    failuresWithPhoneAmong: (numbers, cellphones) =>
+      `f.phone_e164 = ANY(ARRAY(${numbers})) OR (f.phone_e164 IS NULL AND f.cellphone = ANY(ARRAY(${cellphones})))`,
     unindexed: (column) => column,
   },
 };
@@ -182,11 +190,13 @@ function phoneCondition(digits: string, dialect: Dialect): Where {
   const pattern = `%${digits}%`;
   const match = "(f.phone_e164 LIKE ? OR f.cellphone LIKE ?)";
   if (digits.length < PHONE_INDEX_MIN_DIGITS) return { sql: match, params: [pattern, pattern] };
-  const { phonePairs: pairs, failuresByCellphone } = SPELLING[dialect.name];
+  const { phonePairs: pairs, failuresWithPhoneAmong } = SPELLING[dialect.name];
+  const among = failuresWithPhoneAmong(
+    `SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> ''`,
+    `SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = ''`,
+  );
   return {
-    sql: `${match} AND (f.phone_e164 IN (SELECT p.phone_e164 FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 <> '')
-      OR f.id IN (SELECT c.id FROM ${failuresByCellphone} WHERE c.phone_e164 IS NULL
-        AND c.cellphone IN (SELECT p.cellphone FROM contact_phones p WHERE p.id IN (${pairs}) AND p.phone_e164 = '')))`,
+    sql: `${match} AND (${among})`,
     params: [pattern, pattern, pattern, pattern, pattern, pattern],
   };
 }

@@ -85,11 +85,22 @@ function toItem(r: FailureRow): FailureItem {
 /** What each engine spells its own way in the page's statements. */
 const SPELLING = perDialect((dialect) =>
   dialect.name === "sqlite"
-    ? // SQLite keeps a CROSS JOIN's loop order; its text compares bytewise.
-      { joinInOrder: "CROSS JOIN", byteOrder: (column: string) => column }
+    ? // SQLite keeps a CROSS JOIN's loop order; its text compares bytewise. It runs the IN's
+      // subquery once per incident s (an index range each).
+      {
+        joinInOrder: "CROSS JOIN",
+        byteOrder: (column: string) => column,
+        firstRowsOfEachIncident: (rows: string) => `CROSS JOIN failures g ON g.id IN (SELECT f.id ${rows})`,
+      }
     : // PostgreSQL refuses ON after CROSS JOIN and orders joins itself; "C" sorts text bytewise
       // too (the database's own collation may not), so pages and cursors agree with SQLite's.
-      { joinInOrder: "JOIN", byteOrder: (column: string) => `${column} COLLATE "C"` },
+      // It cannot turn that correlated IN into a join: it would walk every failure of the window
+      // newest first, running the subquery per failure and incident; LATERAL runs it per incident.
+      {
+        joinInOrder: "JOIN",
+        byteOrder: (column: string) => `${column} COLLATE "C"`,
+        firstRowsOfEachIncident: (rows: string) => `CROSS JOIN LATERAL (SELECT f.id, f.occurred_at ${rows}) g`,
+      },
 );
 
 /** Sort column per sort key; rows are always tie-broken by (occurred_at, id) in the same direction. */
@@ -126,7 +137,7 @@ export function countFailures(sqlite: Database.Database, filters: Filters, from:
 export function* listFailures(dialect: Dialect, filters: Filters, page: FailurePage, now = Date.now()): Steps<FailureList> {
   const { from, to } = resolveWindow(filters, now);
   const raw = rawConditions(filters, dialect);
-  const { joinInOrder, byteOrder } = SPELLING(dialect);
+  const { joinInOrder, byteOrder, firstRowsOfEachIncident } = SPELLING(dialect);
   const desc = page.dir === "desc";
   const cmp = desc ? "<" : ">";
   const order = desc ? "DESC" : "ASC";
@@ -162,7 +173,7 @@ export function* listFailures(dialect: Dialect, filters: Filters, page: FailureP
       // sort of every failure those incidents had in the window.
       {
         sql: `SELECT g.id FROM (${incidents.sql}) s
-              ${joinInOrder} failures g ON g.id IN (SELECT f.id FROM failures f WHERE f.incident_id = s.id AND ${where} ORDER BY ${orderBy} LIMIT ?)
+              ${firstRowsOfEachIncident(`FROM failures f WHERE f.incident_id = s.id AND ${where} ORDER BY ${orderBy} LIMIT ?`)}
               ORDER BY g.occurred_at ${order}, g.id ${order} LIMIT ?`,
         params: [...incidents.params, ...params, page.limit + 1, page.limit + 1],
       }

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "@/db/engine";
+import { get as getRow } from "@/db/steps";
 import { PgEngine } from "@/db/pg/engine";
 import { GET as getFacets } from "@/app/api/facets/route";
 import { GET as getStats } from "@/app/api/stats/route";
@@ -111,6 +112,22 @@ describe("PostgreSQL's read path", () => {
       await until(async () => (await runningSlowCounts()) === 0, "the cancelled statement to end");
       // Its connection is back in the read pool: the next read gets it.
       expect(await path.readByName("slowCount", { steps: 1_000 })).toMatchObject({ count: 1_000 });
+    } finally {
+      await path.close();
+    }
+  });
+
+  it("plans its reads without JIT, whatever the server's default", async () => {
+    const jitSetting = function* () {
+      return (yield* getRow<{ jit: string }>("SELECT current_setting('jit') AS jit", []))!.jit;
+    };
+    const pool = new pg.Pool({ ...engine.pool.options, max: 1 });
+    const path = new EngineReads(pool, { size: 1, timeoutMs: 60_000, reads: { jitSetting } });
+    try {
+      expect((await engine.one<{ jit: string }>("SELECT current_setting('jit') AS jit"))!.jit).toBe("on");
+      // The first read opens the connection (the setting goes with it); the second reuses it.
+      expect(await path.readByName("jitSetting", undefined)).toBe("off");
+      expect(await path.readByName("jitSetting", undefined)).toBe("off");
     } finally {
       await path.close();
     }

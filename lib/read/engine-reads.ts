@@ -36,6 +36,12 @@ export class EngineReads {
     pool: pg.Pool,
     private readonly options: EngineReadsOptions,
   ) {
+    // No JIT for the read path's sessions: PostgreSQL compiles a statement whose estimated cost
+    // passes jit_above_cost, and misestimates (json_array_elements counts as 100 rows) put short
+    // reads there. Compiling takes 100–200 ms, more than the ≤ 100 ms these reads are meant to take.
+    // The SET is queued on a new connection before the pool hands it out, so it runs first; should
+    // it fail, the connection is broken and the read's own first statement reports it.
+    pool.on("connect", (client) => void client.query("SET jit = off").catch(() => undefined));
     this.engine = new PgEngine(pool);
     this.reads = options.reads ?? (READS as unknown as Record<string, StepsRead>);
   }
