@@ -54,6 +54,18 @@ export function rowsStatement(dialect: Dialect, columns: ReadonlyArray<readonly 
   return { sql: build(source.sql), together: source.together };
 }
 
+/**
+ * `INSERT INTO table (columns) … tail` for many rows: from `Dialect.rowsSource` where they go
+ * together (the WHERE is SQLite's for an upsert after a SELECT), else a plain VALUES row, as
+ * SQLite runs a single-row insert fastest.
+ */
+export function insertRowsStatement(dialect: Dialect, table: string, columns: ReadonlyArray<readonly [string, RowColumnType]>, tail: string): RowsStatement {
+  const names = columns.map(([name]) => name).join(", ");
+  const source = dialect.rowsSource(columns);
+  const rows = source.together ? `SELECT ${names} FROM ${source.sql} WHERE true` : `VALUES (${columns.map(() => "?").join(", ")})`;
+  return { sql: `INSERT INTO ${table} (${names}) ${rows} ${tail}`, together: source.together };
+}
+
 /** `statement` for `rows` as writes for `runTogether` (it must return nothing). */
 export function rowWrites(statement: RowsStatement, rows: ReadonlyArray<readonly Value[]>): Write[] {
   if (!rows.length) return [];

@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, get, perDialect, rowsStatement, run, writeRows, type Steps, type Write } from "@/db/steps";
+import { all, get, insertRowsStatement, perDialect, run, writeRows, type Steps, type Write } from "@/db/steps";
 import type { IncidentStatus } from "./statuses";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
@@ -68,13 +68,14 @@ const SQL = perDialect((d: Dialect) => ({
   insert: `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
     VALUES (?, ?, ?, 'open', ?, ?, 0, 0, ?) ON CONFLICT (reason, line_key, template_key) DO NOTHING RETURNING id`,
   // A transaction's (incident, contact) pairs in one statement; the new ones come back.
-  insertContacts: rowsStatement(
+  insertContacts: insertRowsStatement(
     d,
+    "incident_contacts",
     [
       ["incident_id", "integer"],
       ["contact", "text"],
     ],
-    (given) => `INSERT INTO incident_contacts (incident_id, contact) SELECT incident_id, contact FROM ${given} WHERE true ON CONFLICT DO NOTHING RETURNING incident_id`,
+    "ON CONFLICT DO NOTHING RETURNING incident_id",
   ),
   // SET expressions read the row as it was; the counters add, the state is as decided in memory.
   update: `UPDATE incidents SET

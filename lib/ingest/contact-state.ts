@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, inKeyOrder, perDialect, rowsStatement, rowWrites, runTogether, type Steps, type Value, type Write } from "@/db/steps";
+import { all, inKeyOrder, insertRowsStatement, perDialect, rowWrites, runTogether, type Steps, type Value, type Write } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -71,8 +71,9 @@ const SQL = perDialect((d: Dialect) => ({
   readScopes: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
   readAll: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ?`,
   // One row per (contact, scope): a transaction's changed rows in one statement.
-  save: rowsStatement(
+  save: insertRowsStatement(
     d,
+    "contact_state",
     [
       ["contact", "text"],
       ["scope", "text"],
@@ -80,8 +81,7 @@ const SQL = perDialect((d: Dialect) => ({
       ["last_reason", "text"],
       ["last_dnc_at", "integer"],
     ],
-    (given) => `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) SELECT contact, scope, last_at, last_reason, last_dnc_at FROM ${given} WHERE true
-      ON CONFLICT (contact, scope) DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
+    "ON CONFLICT (contact, scope) DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at",
   ),
   forget: `DELETE FROM contact_state WHERE contact = ? AND scope = ?`,
   addToQuarter: `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)

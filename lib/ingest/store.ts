@@ -2,7 +2,7 @@ import type { DbHandle } from "@/db/client";
 import type { Dialect, RowColumnType } from "@/db/engine";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { sqliteDialect } from "@/db/sqlite/engine";
-import { get, inKeyOrder, perDialect, rowsStatement, run, runSteps, runTogether, writeRows, type Steps, type Value, type Write } from "@/db/steps";
+import { get, inKeyOrder, insertRowsStatement, perDialect, rowsStatement, run, runSteps, runTogether, writeRows, type Steps, type Value, type Write } from "@/db/steps";
 import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, decodeSketch, emptySketch, encodeSketch, mergeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
@@ -89,12 +89,6 @@ const FOLLOW_UP_COLUMNS: Columns = [
   ["contact", "text"],
 ];
 
-/** `INSERT INTO table (columns) SELECT columns FROM <the rows> WHERE true <tail>` (SQLite needs the WHERE before ON CONFLICT). */
-const insertRows = (d: Dialect, table: string, columns: Columns, tail: string) => {
-  const names = columns.map(([name]) => name).join(", ");
-  return rowsStatement(d, columns, (given) => `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${given} WHERE true ${tail}`);
-};
-
 // The hot path's statements: fixed texts, prepared once per connection (db/steps.ts).
 const SQL = perDialect((d: Dialect) => ({
   addToRollup: Object.fromEntries(
@@ -106,9 +100,9 @@ const SQL = perDialect((d: Dialect) => ({
     ]),
   ) as Record<RollupTable, string>,
   // A group commit's rows of a table in one statement (one round trip on PostgreSQL, db/steps.ts).
-  insertRaw: insertRows(d, "raw_events", RAW_COLUMNS, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"),
-  insertFailure: insertRows(d, "failures", FAILURE_COLUMNS, "RETURNING id, raw_event_id"),
-  insertPhone: insertRows(d, "contact_phones", PHONE_COLUMNS, "ON CONFLICT DO NOTHING RETURNING id, phone_e164, cellphone"),
+  insertRaw: insertRowsStatement(d, "raw_events", RAW_COLUMNS, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"),
+  insertFailure: insertRowsStatement(d, "failures", FAILURE_COLUMNS, "RETURNING id, raw_event_id"),
+  insertPhone: insertRowsStatement(d, "contact_phones", PHONE_COLUMNS, "ON CONFLICT DO NOTHING RETURNING id, phone_e164, cellphone"),
   // Phone search: SQLite's FTS5 trigram table (a pair new to contact_phones, rare once contacts
   // repeat); PostgreSQL's trigram indexes are on contact_phones itself.
   indexPhone: d.name === "sqlite" ? `INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)` : null,
