@@ -8,6 +8,7 @@ import type { Engine } from "./engine";
 import { migratePostgres } from "./pg/migrate";
 import { numberPlaceholders, PgEngine } from "./pg/engine";
 import { SqliteEngine } from "./sqlite/engine";
+import { rowsStatement, rowWrites, runStepsOn, runTogether, writeRows, type Write } from "./steps";
 
 /**
  * One contract, two engines: the same statements against a migrated SQLite file and a migrated
@@ -117,6 +118,52 @@ describe.each(["sqlite", "postgres"] as const)("engine contract: %s", (name) => 
     const removed = await db().exec(`DELETE FROM settings WHERE ${d.rowId} IN (SELECT ${d.rowId} FROM settings WHERE value >= ? LIMIT 2)`, ["1"]);
     expect(removed.changes).toBe(2);
     expect(await db().one("SELECT count(*) AS n FROM settings")).toEqual({ n: 1 });
+  });
+
+  it("writes many rows with one statement (writeRows, rowWrites) and independent writes together (runTogether)", async () => {
+    const insert = rowsStatement(
+      db().dialect,
+      [
+        ["bucket", "integer"],
+        ["reason", "text"],
+        ["registers", "blob"],
+      ],
+      (given) => `INSERT INTO contact_sketch_hour (bucket, reason, registers) SELECT bucket, reason, registers FROM ${given} WHERE true
+        ON CONFLICT (bucket, reason) DO NOTHING RETURNING bucket, reason, registers`,
+    );
+    await db().exec("INSERT INTO contact_sketch_hour (bucket, reason, registers) VALUES (?, ?, ?)", [2, "stored", Buffer.from([7])]);
+    const rows = [
+      [1, "it's \"quoted\"", Buffer.from([0, 255, 16])],
+      [2, "stored", Buffer.from([9])],
+      [3, "", Buffer.alloc(0)],
+    ];
+    // Only the new rows come back, with their values as bound.
+    expect(await db().transaction((tx) => runStepsOn(tx, writeRows(insert, rows)))).toEqual([
+      { bucket: 1, reason: `it's "quoted"`, registers: Buffer.from([0, 255, 16]) },
+      { bucket: 3, reason: "", registers: Buffer.alloc(0) },
+    ]);
+
+    // More writes than one combined statement takes (PostgreSQL): every one lands, in one transaction.
+    const add = `INSERT INTO rollup_hour_reason (bucket, reason, failures) VALUES (?, ?, ?)
+      ON CONFLICT (bucket, reason) DO UPDATE SET failures = rollup_hour_reason.failures + excluded.failures`;
+    const upsert = rowsStatement(
+      db().dialect,
+      [
+        ["bucket", "integer"],
+        ["failures", "integer"],
+      ],
+      (given) => `INSERT INTO rollup_hour_reason (bucket, reason, failures) SELECT bucket, 'rows', failures FROM ${given} WHERE true
+        ON CONFLICT (bucket, reason) DO UPDATE SET failures = rollup_hour_reason.failures + excluded.failures`,
+    );
+    const writes: Write[] = [...Array.from({ length: 250 }, (_, i): Write => [add, [i, "one", 2]]), ...rowWrites(upsert, [[0, 5], [1, 6]])];
+    for (let round = 0; round < 2; round++) await db().transaction((tx) => runStepsOn(tx, runTogether(tx.dialect, writes)));
+    const sums = await db().query<{ reason: string; n: number; total: number }>(
+      "SELECT reason, count(*) AS n, sum(failures) AS total FROM rollup_hour_reason GROUP BY reason ORDER BY reason",
+    );
+    expect(sums).toEqual([
+      { reason: "one", n: 250, total: 1000 },
+      { reason: "rows", n: 2, total: 22 },
+    ]);
   });
 
   it("skips rows another transaction has picked when told to (PostgreSQL), in a subquery of a conditional UPDATE", async () => {

@@ -62,6 +62,9 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** A column's type in `Dialect.rowsSource`. */
+export type RowColumnType = "text" | "integer" | "blob";
+
 /** The few SQL spellings that differ between the engines. */
 export interface Dialect {
   readonly name: "sqlite" | "postgres";
@@ -75,6 +78,18 @@ export interface Dialect {
    * `WITH s(k, a, b) AS (${jsonTuples(["integer", "integer", "integer"])}) …`.
    */
   jsonTuples(types: ReadonlyArray<"text" | "integer">): string;
+  /**
+   * The FROM item of a statement that writes many rows (`rowsStatement`, db/steps.ts): a relation
+   * `given` with the named columns. PostgreSQL: every row from one JSON parameter (blobs as hex),
+   * so a group commit's rows cost one round trip (`together`); SQLite: one row of `?`, the
+   * statement run once per row, prepared (in process there is no round trip to save).
+   */
+  rowsSource(columns: ReadonlyArray<readonly [string, RowColumnType]>): { sql: string; together: boolean };
+  /**
+   * Independent writes (`runTogether`, db/steps.ts) as one statement, their parameters in turn:
+   * PostgreSQL's data-modifying WITH (one round trip); null on SQLite, which runs each in turn.
+   */
+  readonly combineWrites: ((statements: readonly string[]) => string) | null;
   /** An aggregate collecting `expr` into JSON array text. */
   jsonArrayAgg(expr: string): string;
   /** The smaller / larger of two values (SQLite's two-argument min()/max()). */

@@ -7,6 +7,13 @@ export const postgresDialect: Dialect = {
   jsonArrayValues: (type) => `(SELECT value${type === "integer" ? "::bigint" : ""} FROM json_array_elements_text(?::json) AS value)`,
   jsonTuples: (types) =>
     `SELECT ${types.map((t, i) => `(value ->> ${i})${t === "integer" ? "::bigint" : ""} AS c${i}`).join(", ")} FROM json_array_elements(?::json) AS value`,
+  rowsSource: (columns) => ({
+    sql: `(SELECT ${columns.map(([name, type], i) => `${type === "integer" ? `(value ->> ${i})::bigint` : type === "blob" ? `decode(value ->> ${i}, 'hex')` : `value ->> ${i}`} AS ${name}`).join(", ")}
+      FROM json_array_elements(?::json) AS value) AS given`,
+    together: true,
+  }),
+  // Every data-modifying WITH runs to completion, read by the main query or not.
+  combineWrites: (statements) => `WITH ${statements.map((sql, i) => `write_${i} AS (${sql})`).join(", ")} SELECT 1`,
   jsonArrayAgg: (expr) => `coalesce(json_agg(${expr}), '[]'::json)::text`,
   least: (a, b) => `least(${a}, ${b})`,
   greatest: (a, b) => `greatest(${a}, ${b})`,

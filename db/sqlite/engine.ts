@@ -7,6 +7,8 @@ export const sqliteDialect: Dialect = {
   name: "sqlite",
   jsonArrayValues: () => "(SELECT value FROM json_each(?))",
   jsonTuples: (types) => `SELECT ${types.map((_, i) => `value ->> ${i} AS c${i}`).join(", ")} FROM json_each(?)`,
+  rowsSource: (columns) => ({ sql: `(SELECT ${columns.map(([name]) => `? AS ${name}`).join(", ")}) AS given`, together: false }),
+  combineWrites: null,
   jsonArrayAgg: (expr) => `json_group_array(${expr})`,
   least: (a, b) => `min(${a}, ${b})`,
   greatest: (a, b) => `max(${a}, ${b})`,

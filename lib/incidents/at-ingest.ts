@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, get, perDialect, run, type Steps } from "@/db/steps";
+import { all, get, insertRowsStatement, perDialect, run, writeRows, type Steps, type Write } from "@/db/steps";
 import type { IncidentStatus } from "./statuses";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS, HOUR_MS, hourOf } from "./escalation";
 import { canTake, INCIDENT_TRANSITIONS } from "./transitions";
@@ -39,6 +39,8 @@ export interface IncidentTally {
   hourBucket: number | null;
   hourFailures: number;
   hourThreshold: number | null;
+  /** Contacts of this transaction's failures, added to incident_contacts (and counted if new there) at flush. */
+  failedContacts: Set<string>;
   /** Failures of this transaction per hour bucket (event time), added to incident_hours at flush. */
   hours: Map<number, number>;
 }
@@ -65,7 +67,16 @@ const SQL = perDialect((d: Dialect) => ({
   // Another instance may create the same incident at once: the loser inserts nothing and reads the winner's.
   insert: `INSERT INTO incidents (reason, line_key, template_key, status, first_seen, last_seen, failures, contacts, updated_at)
     VALUES (?, ?, ?, 'open', ?, ?, 0, 0, ?) ON CONFLICT (reason, line_key, template_key) DO NOTHING RETURNING id`,
-  insertContact: `INSERT INTO incident_contacts (incident_id, contact) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+  // A transaction's (incident, contact) pairs in one statement; the new ones come back.
+  insertContacts: insertRowsStatement(
+    d,
+    "incident_contacts",
+    [
+      ["incident_id", "integer"],
+      ["contact", "text"],
+    ],
+    "ON CONFLICT DO NOTHING RETURNING incident_id",
+  ),
   // SET expressions read the row as it was; the counters add, the state is as decided in memory.
   update: `UPDATE incidents SET
       failures = failures + ?,
@@ -167,6 +178,7 @@ export class IncidentTallies {
         hourBucket: found?.hour_bucket ?? null,
         hourFailures: found?.hour_failures ?? 0,
         hourThreshold: found?.hour_threshold ?? null,
+        failedContacts: new Set(),
         hours: new Map(),
       };
       this.byKey.set(key, tally);
@@ -180,7 +192,7 @@ export class IncidentTallies {
     tally.failures++;
     tally.firstSeen = Math.min(tally.firstSeen, failure.occurredAt);
     tally.lastSeen = Math.max(tally.lastSeen, failure.occurredAt);
-    if (failure.contact) tally.contacts += yield* run(this.sql.insertContact, [tally.id, failure.contact]);
+    if (failure.contact) tally.failedContacts.add(failure.contact);
 
     if (canTake("regress", tally.status)) yield* this.regress(tally, failure.id, at);
     else if (tally.status === "acknowledged") tally.acknowledgedFailures++;
@@ -255,11 +267,19 @@ export class IncidentTallies {
     yield* run(this.sql.audit, [at, spec.audit, `incident #${tally.id}`, note]);
   }
 
-  /** Writes every incident's changes and hourly counts; once, inside the transaction, after the last failure. */
-  *flush(): Steps<void> {
+  /** Adds the failures' contacts to their incidents, counting those new there; once, after the last failure. */
+  *countNewContacts(): Steps<void> {
+    const pairs = [...this.byKey.values()].flatMap((t) => [...t.failedContacts].map((contact) => [t.id, contact]));
+    const byId = new Map([...this.byKey.values()].map((t) => [t.id, t]));
+    for (const { incident_id } of yield* writeRows<{ incident_id: number }>(this.sql.insertContacts, pairs)) byId.get(incident_id)!.contacts++;
+  }
+
+  /** The writes of every incident's changes and hourly counts; run once, inside the transaction, after `countNewContacts`. */
+  writes(): Write[] {
+    const writes: Write[] = [];
     for (const t of this.byKey.values()) {
       if (!t.failures) continue;
-      yield* run(this.sql.update, [
+      writes.push([this.sql.update, [
         t.failures,
         t.contacts,
         t.firstSeen,
@@ -279,8 +299,9 @@ export class IncidentTallies {
         t.hourThreshold,
         t.statusChangedAt,
         t.id,
-      ]);
-      for (const [bucket, n] of t.hours) yield* run(this.sql.addHour, [t.id, bucket, n]);
+      ]]);
+      for (const [bucket, n] of t.hours) writes.push([this.sql.addHour, [t.id, bucket, n]]);
     }
+    return writes;
   }
 }

@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, inKeyOrder, perDialect, run, type Steps } from "@/db/steps";
+import { all, inKeyOrder, insertRowsStatement, perDialect, rowWrites, runTogether, type Steps, type Value, type Write } from "@/db/steps";
 import { reasonInfo } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
@@ -65,10 +65,24 @@ const SQL = perDialect((d: Dialect) => ({
    * FOR UPDATE cannot). SQLite's write transaction holds the whole database already.
    */
   lockContact: d.name === "postgres" ? `SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(?))` : null,
+  // Every contact of a group in one statement each, in the order given (the callers': key order).
+  lockContacts: d.name === "postgres" ? `SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(given.value)) FROM ${d.jsonArrayValues("text")} AS given` : null,
+  readAllOf: `SELECT contact, scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact IN ${d.jsonArrayValues("text")}`,
   readScopes: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
   readAll: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ?`,
-  save: `INSERT INTO contact_state (contact, scope, last_at, last_reason, last_dnc_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (contact, scope) DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at`,
+  // One row per (contact, scope): a transaction's changed rows in one statement.
+  save: insertRowsStatement(
+    d,
+    "contact_state",
+    [
+      ["contact", "text"],
+      ["scope", "text"],
+      ["last_at", "integer"],
+      ["last_reason", "text"],
+      ["last_dnc_at", "integer"],
+    ],
+    "ON CONFLICT (contact, scope) DO UPDATE SET last_at = excluded.last_at, last_reason = excluded.last_reason, last_dnc_at = excluded.last_dnc_at",
+  ),
   forget: `DELETE FROM contact_state WHERE contact = ? AND scope = ?`,
   addToQuarter: `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (scope, bucket) DO UPDATE SET seen = contact_state_quarters.seen + excluded.seen,
@@ -91,7 +105,7 @@ export class ContactStateChanges {
   private readonly locked = new Set<string>();
   private readonly sql: ReturnType<typeof SQL>;
 
-  constructor(dialect: Dialect) {
+  constructor(private readonly dialect: Dialect) {
     this.sql = SQL(dialect);
   }
 
@@ -100,6 +114,26 @@ export class ContactStateChanges {
     if (!this.sql.lockContact || this.locked.has(contact)) return;
     yield* all(this.sql.lockContact, [contact]);
     this.locked.add(contact);
+  }
+
+  /**
+   * Locks `contacts` (PostgreSQL; in the order given) and reads every scope of theirs, one statement
+   * each for the lot, ahead of the failures that will count into them.
+   */
+  *readAhead(contacts: readonly string[]): Steps<void> {
+    const fresh = contacts.filter((contact) => !this.contacts.has(contact));
+    if (!fresh.length) return;
+    const list = JSON.stringify(fresh);
+    if (this.sql.lockContacts) yield* all(this.sql.lockContacts, [list]);
+    const states = new Map(fresh.map((contact): [string, ContactStates] => [contact, { before: new Map(), after: new Map(), read: "all" }]));
+    for (const { contact, scope, ...state } of yield* all<ScopeState & { contact: string; scope: string }>(this.sql.readAllOf, [list])) {
+      states.get(contact)!.before.set(scope, state);
+      states.get(contact)!.after.set(scope, { ...state });
+    }
+    for (const [contact, state] of states) {
+      this.contacts.set(contact, state);
+      this.locked.add(contact);
+    }
   }
 
   /**
@@ -164,6 +198,11 @@ export class ContactStateChanges {
 
   /** Writes changed rows and the quarter-hour counts they move; once, inside the transaction. */
   *flush(): Steps<void> {
+    yield* runTogether(this.dialect, this.writes());
+  }
+
+  /** `flush`'s writes, for a caller that runs them together with its own. */
+  writes(): Write[] {
     const deltas = new Map<string, QuarterDelta>();
     const add = (scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
       const bucket = quarterOf(at);
@@ -179,6 +218,8 @@ export class ContactStateChanges {
       add(scope, state.lastAt, sign, { seen: true, retry: neverDnc && isRetryReason(state.lastReason), dnc: false });
       if (state.lastDncAt !== null) add(scope, state.lastDncAt, sign, { seen: false, retry: false, dnc: true });
     };
+    const saved: Value[][] = [];
+    const forgotten: Write[] = [];
     for (const [contact, { before, after }] of this.contacts) {
       const neverDncBefore = (before.get(EVERY_SCOPE)?.lastDncAt ?? null) === null;
       const neverDncAfter = (after.get(EVERY_SCOPE)?.lastDncAt ?? null) === null;
@@ -189,10 +230,11 @@ export class ContactStateChanges {
         count(scope, was, neverDncBefore, -1);
         count(scope, is, neverDncAfter, 1);
         if (!changed) continue;
-        if (is) yield* run(this.sql.save, [contact, scope, is.lastAt, is.lastReason, is.lastDncAt]);
-        else yield* run(this.sql.forget, [contact, scope]);
+        if (is) saved.push([contact, scope, is.lastAt, is.lastReason, is.lastDncAt]);
+        else forgotten.push([this.sql.forget, [contact, scope]]);
       }
     }
-    for (const d of inKeyOrder(deltas)) if (d.seen || d.retry || d.dnc) yield* run(this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]);
+    const quarters = inKeyOrder(deltas).filter((d) => d.seen || d.retry || d.dnc);
+    return [...forgotten, ...rowWrites(this.sql.save, saved), ...quarters.map((d): Write => [this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]])];
   }
 }

@@ -1,4 +1,4 @@
-import { inKeyOrder, run, type Steps } from "@/db/steps";
+import { inKeyOrder, type Write } from "@/db/steps";
 import { gramColumn, PHONE_GRAMS, phoneGramPositions } from "@/lib/phone-grams";
 
 const HOUR_MS = 3_600_000;
@@ -54,8 +54,8 @@ export class PhoneGramTallies {
     for (const g of grams) row.counts[g]!++;
   }
 
-  /** Writes every touched row; once, inside the transaction, after the last failure. */
-  *flush(): Steps<void> {
-    for (const { table, keys, counts } of inKeyOrder(this.rows)) yield* run(ADD[table], [...keys, ...counts]);
+  /** The writes of every touched row, in key order; run once, inside the transaction, after the last failure. */
+  writes(): Write[] {
+    return inKeyOrder(this.rows).map(({ table, keys, counts }) => [ADD[table], [...keys, ...counts]]);
   }
 }

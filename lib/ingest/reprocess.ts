@@ -8,7 +8,7 @@ import { readFieldMapping, type FieldMapping } from "./field-mapping";
 import { prepareEvent } from "./handle-webhook";
 import { decodeDedupeKey } from "./compact-values";
 import { decodePayload, type StoredPayload } from "./payload-codec";
-import { storedEventType, writeDerivedRows, WriteBatch } from "./store";
+import { storedEventType, writeDerivedRows, WriteBatch, type StoredEvent } from "./store";
 
 /** Quarantined events per transaction: each holds the write lock for milliseconds. */
 export const REPROCESS_BATCH_EVENTS = 500;
@@ -55,7 +55,7 @@ function* reprocessBatch(dialect: Dialect, afterId: number, limit: number, mappi
   const rows = yield* all<QuarantinedRow>(NEXT, [afterId, limit]);
   if (!rows.length) return null;
   const result: BatchResult = { lastId: rows.at(-1)!.id, processed: rows.length, accepted: 0, stillQuarantined: 0 };
-  const batch = new WriteBatch(dialect);
+  const released: StoredEvent[] = [];
   for (const row of rows) {
     // The payload is one event's JSON text as received: it parsed once, so it parses again.
     const payload = decodePayload(row.payload, row.payload_codec, decodeDedupeKey(row.dedupe_key));
@@ -67,10 +67,12 @@ function* reprocessBatch(dialect: Dialect, afterId: number, limit: number, mappi
     }
     // The raw row keeps its dedupe key: nothing derived from the event repeats it.
     if ((yield* run(RELEASE, [storedEventType(prepared), prepared.occurredAt, prepared.occurredAtFromReceipt ? 1 : 0, prepared.sentOccurredAt, row.id])) === 0) continue;
-    yield* writeDerivedRows(batch, row.id, prepared);
-    result.accepted++;
+    released.push({ rawEventId: row.id, event: prepared });
   }
+  const batch = new WriteBatch(dialect);
+  yield* writeDerivedRows(batch, released);
   yield* batch.flush();
+  result.accepted = released.length;
   return result;
 }
 

@@ -1,12 +1,12 @@
 import type { DbHandle } from "@/db/client";
-import type { Dialect } from "@/db/engine";
+import type { Dialect, RowColumnType } from "@/db/engine";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { sqliteDialect } from "@/db/sqlite/engine";
-import { get, inKeyOrder, perDialect, run, runSteps, type Steps, type Value } from "@/db/steps";
+import { get, inKeyOrder, insertRowsStatement, perDialect, rowsStatement, run, runSteps, runTogether, writeRows, type Steps, type Value, type Write } from "@/db/steps";
 import { AlertOutbox } from "@/lib/alerts/outbox";
 import { addToSketch, decodeSketch, emptySketch, encodeSketch, mergeSketch } from "@/lib/hll";
 import type { ErrorDetail } from "@/lib/http/errors";
-import { IncidentTallies } from "@/lib/incidents/at-ingest";
+import { IncidentTallies, type IncidentTally } from "@/lib/incidents/at-ingest";
 import { ContactStateChanges } from "./contact-state";
 import { PhoneGramTallies } from "./phone-gram-tallies";
 import type { FailureFields, NormalizedEvent } from "./normalize";
@@ -50,6 +50,45 @@ type SketchKind = "hour" | "day";
 const SKETCH_TABLES = { hour: "contact_sketch_hour", day: "contact_sketch_day" } as const satisfies Record<SketchKind, string>;
 const bySketch = (sql: (table: string) => string) => ({ hour: sql(SKETCH_TABLES.hour), day: sql(SKETCH_TABLES.day) });
 
+type Columns = ReadonlyArray<readonly [string, RowColumnType]>;
+const RAW_COLUMNS: Columns = [
+  ["dedupe_key", "blob"],
+  ["event_type", "text"],
+  ["occurred_at", "integer"],
+  ["occurred_at_from_receipt", "integer"],
+  ["received_at", "integer"],
+  ["payload", "blob"],
+  ["payload_codec", "integer"],
+  ["sent_occurred_at", "integer"],
+  ["problems", "text"],
+];
+const FAILURE_COLUMNS: Columns = [
+  ["raw_event_id", "integer"],
+  ["occurred_at", "integer"],
+  ["reason", "text"],
+  ["reason_known", "integer"],
+  ["line", "text"],
+  ["template", "text"],
+  ["country_code", "text"],
+  ["cellphone", "text"],
+  ["phone_e164", "text"],
+  ["poll_id", "text"],
+  ["deployment_id", "text"],
+  ["batch_id", "text"],
+  ["user_session_keys", "blob"],
+  ["incident_id", "integer"],
+];
+const PHONE_COLUMNS: Columns = [
+  ["phone_e164", "text"],
+  ["cellphone", "text"],
+];
+const FOLLOW_UP_COLUMNS: Columns = [
+  ["failure_id", "integer"],
+  ["reason", "text"],
+  ["occurred_at", "integer"],
+  ["contact", "text"],
+];
+
 // The hot path's statements: fixed texts, prepared once per connection (db/steps.ts).
 const SQL = perDialect((d: Dialect) => ({
   addToRollup: Object.fromEntries(
@@ -60,18 +99,20 @@ const SQL = perDialect((d: Dialect) => ({
        ON CONFLICT (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}) DO UPDATE SET failures = ${table}.failures + excluded.failures`,
     ]),
   ) as Record<RollupTable, string>,
-  insertRaw: `INSERT INTO raw_events (dedupe_key, event_type, occurred_at, occurred_at_from_receipt, received_at, payload, payload_codec, sent_occurred_at, problems)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-  insertFailure: `INSERT INTO failures (raw_event_id, occurred_at, reason, reason_known, line, template,
-      country_code, cellphone, phone_e164, poll_id, deployment_id, batch_id, user_session_keys, incident_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-  insertPhone: `INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+  // A group commit's rows of a table in one statement (one round trip on PostgreSQL, db/steps.ts).
+  insertRaw: insertRowsStatement(d, "raw_events", RAW_COLUMNS, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"),
+  insertFailure: insertRowsStatement(d, "failures", FAILURE_COLUMNS, "RETURNING id, raw_event_id"),
+  insertPhone: insertRowsStatement(d, "contact_phones", PHONE_COLUMNS, "ON CONFLICT DO NOTHING RETURNING id, phone_e164, cellphone"),
   // Phone search: SQLite's FTS5 trigram table (a pair new to contact_phones, rare once contacts
   // repeat); PostgreSQL's trigram indexes are on contact_phones itself.
   indexPhone: d.name === "sqlite" ? `INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)` : null,
-  // Re-deployment follow-up: one indexed lookup of the contact's latest re-deployment before this failure.
-  linkRedeployFollowUp: `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
-    SELECT ?, plan_id, contact, ?, ? FROM redeploy_contacts WHERE contact = ? AND sent_at IS NOT NULL AND sent_at <= ? ORDER BY sent_at DESC LIMIT 1`,
+  // Re-deployment follow-up: one indexed lookup per failure of its contact's latest re-deployment before it.
+  linkRedeployFollowUp: rowsStatement(d, FOLLOW_UP_COLUMNS, (given) => `INSERT INTO redeploy_follow_ups (failure_id, plan_id, contact, reason, occurred_at)
+    SELECT failure_id, plan_id, contact, reason, occurred_at FROM (
+      SELECT given.*, (SELECT plan_id FROM redeploy_contacts WHERE contact = given.contact AND sent_at IS NOT NULL AND sent_at <= given.occurred_at
+        ORDER BY sent_at DESC LIMIT 1) AS plan_id
+      FROM ${given}) AS linked
+    WHERE plan_id IS NOT NULL`),
   // A sketch is read, merged and written back: on PostgreSQL other instances wait for this COMMIT.
   readSketch: bySketch((table) => `SELECT registers FROM ${table} WHERE bucket = ? AND reason = ?${d.forUpdate}`),
   insertSketch: bySketch((table) => `INSERT INTO ${table} (bucket, reason, registers) VALUES (?, ?, ?) ON CONFLICT (bucket, reason) DO NOTHING RETURNING bucket`),
@@ -104,7 +145,7 @@ export class WriteBatch {
   /** This batch's contacts per sketch row, merged into the stored sketch at flush. */
   private readonly sketches = new Map<string, { kind: SketchKind; bucket: number; reason: string; added: Uint8Array }>();
 
-  constructor(dialect: Dialect) {
+  constructor(private readonly dialect: Dialect) {
     this.sql = SQL(dialect);
     this.alerts = new AlertOutbox(dialect);
     this.incidents = new IncidentTallies(dialect, this.alerts);
@@ -130,7 +171,7 @@ export class WriteBatch {
       }
     }
     for (const key of inKeyOrder(incidents)) yield* this.incidents.lock(...key);
-    for (const contact of inKeyOrder(contacts)) yield* this.contacts.lock(contact);
+    yield* this.contacts.readAhead(inKeyOrder(contacts));
   }
 
   countRollup(table: RollupTable, args: Value[]): void {
@@ -155,46 +196,54 @@ export class WriteBatch {
     addToSketch(entry.added, contact);
   }
 
-  /** Writes everything gathered; call once, inside the transaction, after the last event. */
+  /**
+   * Writes everything gathered; call once, inside the transaction, after the last event. What
+   * needs no answer goes last, as one statement on PostgreSQL (`runTogether`): every instance
+   * takes its row locks in this same order.
+   */
   *flush(): Steps<void> {
     const sql = this.sql;
-    for (const { table, args, n } of inKeyOrder(this.rollups)) yield* run(sql.addToRollup[table], [...args, n]);
-    yield* this.incidents.flush();
-    yield* this.phoneGrams.flush();
-    yield* this.contacts.flush();
-    for (const pair of inKeyOrder(this.phones)) {
-      const added = yield* get<{ id: number }>(sql.insertPhone, pair);
-      if (added && sql.indexPhone) yield* run(sql.indexPhone, [added.id, ...pair]);
-    }
-    for (const { kind, bucket, reason, added } of inKeyOrder(this.sketches)) yield* this.saveSketch(kind, bucket, reason, added);
+    yield* this.incidents.countNewContacts();
+    const added = yield* writeRows<{ id: number; phone_e164: string; cellphone: string }>(sql.insertPhone, inKeyOrder(this.phones));
+    if (sql.indexPhone) for (const phone of added) yield* run(sql.indexPhone, [phone.id, phone.phone_e164, phone.cellphone]);
+    const sketches: Write[] = [];
+    for (const { kind, bucket, reason, added } of inKeyOrder(this.sketches)) sketches.push(...(yield* this.mergeSketch(kind, bucket, reason, added)));
+    const rollups = inKeyOrder(this.rollups).map(({ table, args, n }): Write => [sql.addToRollup[table], [...args, n]]);
+    yield* runTogether(this.dialect, [...rollups, ...this.incidents.writes(), ...this.phoneGrams.writes(), ...this.contacts.writes(), ...sketches]);
     yield* this.alerts.flush();
   }
 
-  /** Merges `added` into the stored sketch (created when missing); written only when it changed. */
-  private *saveSketch(kind: SketchKind, bucket: number, reason: string, added: Uint8Array): Steps<void> {
+  /** Merges `added` into the stored sketch (created when missing); the update, when it changed. */
+  private *mergeSketch(kind: SketchKind, bucket: number, reason: string, added: Uint8Array): Steps<Write[]> {
     const sql = this.sql;
     let stored = yield* get<{ registers: Buffer }>(sql.readSketch[kind], [bucket, reason]);
     if (!stored) {
-      if (yield* get(sql.insertSketch[kind], [bucket, reason, sketchParam(encodeSketch(added))])) return;
+      if (yield* get(sql.insertSketch[kind], [bucket, reason, sketchParam(encodeSketch(added))])) return [];
       // Another instance created it since (PostgreSQL): merge into theirs.
       stored = (yield* get<{ registers: Buffer }>(sql.readSketch[kind], [bucket, reason]))!;
     }
     const registers = decodeSketch(stored.registers);
-    if (mergeSketch(registers, added)) yield* run(sql.updateSketch[kind], [sketchParam(encodeSketch(registers)), bucket, reason]);
+    return mergeSketch(registers, added) ? [[sql.updateSketch[kind], [sketchParam(encodeSketch(registers)), bucket, reason]]] : [];
   }
 }
 
-function* recordFailure(batch: WriteBatch, rawEventId: number, e: PreparedEvent, f: FailureFields): Steps<void> {
-  const line = f.line ?? "";
-  const template = f.template ?? "";
-  const incident = yield* batch.incidents.of(f.reason, line, template, e.occurredAt, e.receivedAt);
-  const failure = (yield* get<{ id: number }>(batch.sql.insertFailure, [
+/** An event whose raw row is stored (new, or un-quarantined), with that row's id. */
+export interface StoredEvent {
+  rawEventId: number;
+  event: PreparedEvent;
+}
+
+/** Failures stored as raw events: their rows in one statement, then what each counts, in order. */
+function* recordFailures(batch: WriteBatch, stored: ReadonlyArray<StoredEvent & { failure: FailureFields }>): Steps<void> {
+  const incidents: IncidentTally[] = [];
+  for (const { event: e, failure: f } of stored) incidents.push(yield* batch.incidents.of(f.reason, f.line ?? "", f.template ?? "", e.occurredAt, e.receivedAt));
+  const rows = stored.map(({ rawEventId, event: e, failure: f }, i): Value[] => [
     rawEventId,
     e.occurredAt,
     f.reason,
     f.reasonKnown ? 1 : 0,
-    line,
-    template,
+    f.line ?? "",
+    f.template ?? "",
     f.countryCode,
     f.cellphone,
     f.phoneE164,
@@ -202,12 +251,25 @@ function* recordFailure(batch: WriteBatch, rawEventId: number, e: PreparedEvent,
     f.deploymentId,
     f.batchId,
     f.userSessionKeys === null ? null : encodeSessionKeys(f.userSessionKeys),
-    incident.id,
-  ]))!;
-  const contact = f.phoneE164 ?? f.cellphone;
-  yield* batch.incidents.count(incident, { id: failure.id, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
-  if (contact) yield* run(batch.sql.linkRedeployFollowUp, [failure.id, f.reason, e.occurredAt, contact, e.occurredAt]);
+    incidents[i]!.id,
+  ]);
+  // Ids are given in the rows' order: a later failure's id is above an earlier one's.
+  const failureIds = new Map((yield* writeRows<{ id: number; raw_event_id: number }>(batch.sql.insertFailure, rows)).map((r) => [r.raw_event_id, r.id]));
+  const followUps: Value[][] = [];
+  for (const [i, { rawEventId, event: e, failure: f }] of stored.entries()) {
+    const failureId = failureIds.get(rawEventId)!;
+    const contact = f.phoneE164 ?? f.cellphone;
+    yield* batch.incidents.count(incidents[i]!, { id: failureId, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
+    if (contact) followUps.push([failureId, f.reason, e.occurredAt, contact]);
+    yield* countFailure(batch, e, f, contact);
+  }
+  yield* writeRows(batch.sql.linkRedeployFollowUp, followUps);
+}
 
+/** What one failure adds to the batch's counters and to its contact's state. */
+function* countFailure(batch: WriteBatch, e: PreparedEvent, f: FailureFields, contact: string | null): Steps<void> {
+  const line = f.line ?? "";
+  const template = f.template ?? "";
   batch.addPhone(f.phoneE164, f.cellphone);
   batch.phoneGrams.count(e.occurredAt, f.reason, line, template, f.phoneE164, f.cellphone);
 
@@ -241,65 +303,77 @@ export function storedEventType(e: PreparedEvent): string {
 }
 
 /**
- * Writes what is derived from a normalised event stored as raw event `rawEventId`: its failure
- * (with incident, rollups, sketches and contact state, counted into `batch`), template status or closed session.
- * Must run inside the transaction that stored (or un-quarantined) the raw event.
+ * Writes what is derived from normalised events stored as raw events (in `stored`'s order): their
+ * failures (with incidents, rollups, sketches and contact state, counted into `batch`), template
+ * statuses and closed sessions. Must run inside the transaction that stored (or un-quarantined)
+ * the raw events.
  */
-export function* writeDerivedRows(batch: WriteBatch, rawEventId: number, e: PreparedEvent): Steps<void> {
-  if (e.failure) yield* recordFailure(batch, rawEventId, e, e.failure);
-  if (e.templateStatus) {
-    const t = e.templateStatus;
-    yield* run(batch.sql.insertTemplateStatus, [rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds]);
-    batch.alerts.templateStatus(t.template, t.status);
-  }
-  if (e.sessionClose) {
-    const c = e.sessionClose;
-    yield* run(batch.sql.insertClosedSession, [rawEventId, c.externalId, c.closedAt, e.receivedAt, c.line ?? "", c.template ?? "", c.countryCode, c.cellphone, c.phoneE164, c.messageCount]);
-  }
-}
-
-/**
- * Writes events idempotently (a known dedupe key stores nothing, quarantined or not) with what is
- * derived from them; a quarantined event is stored with its problems and nothing derived.
- * Counters go to `batch`, which the caller flushes once before committing. Must run inside a
- * transaction: the caller decides its extent (one request, or a group commit of many).
- */
-export function* writeEvents(batch: WriteBatch, events: readonly PreparedEvent[]): Steps<StoreResult> {
-  const result: StoreResult = { accepted: 0, duplicates: 0, quarantined: 0 };
-  for (const e of events) {
-    const problems = e.problems ? JSON.stringify(e.problems) : null;
-    // The event id, when it is the dedupe key, is cut from the stored payload (payload-codec.ts).
-    const payload = encodePayload(e.payload, e.eventId);
-    const row = yield* get<{ id: number }>(batch.sql.insertRaw, [
-      encodeDedupeKey(e.dedupeKey),
-      storedEventType(e),
-      e.occurredAt,
-      e.occurredAtFromReceipt ? 1 : 0,
-      e.receivedAt,
-      payload.stored,
-      payload.codec,
-      e.sentOccurredAt,
-      problems,
-    ]);
-    if (!row) result.duplicates++;
-    else if (problems) result.quarantined++;
-    else {
-      result.accepted++;
-      yield* writeDerivedRows(batch, row.id, e);
+export function* writeDerivedRows(batch: WriteBatch, stored: readonly StoredEvent[]): Steps<void> {
+  yield* recordFailures(
+    batch,
+    stored.flatMap((s) => (s.event.failure ? [{ ...s, failure: s.event.failure }] : [])),
+  );
+  for (const { rawEventId, event: e } of stored) {
+    if (e.templateStatus) {
+      const t = e.templateStatus;
+      yield* run(batch.sql.insertTemplateStatus, [rawEventId, t.template, t.status, e.occurredAt, e.receivedAt, t.affectedConversationIds]);
+      batch.alerts.templateStatus(t.template, t.status);
+    }
+    if (e.sessionClose) {
+      const c = e.sessionClose;
+      yield* run(batch.sql.insertClosedSession, [rawEventId, c.externalId, c.closedAt, e.receivedAt, c.line ?? "", c.template ?? "", c.countryCode, c.cellphone, c.phoneE164, c.messageCount]);
     }
   }
-  return result;
 }
 
 /**
- * Several requests' events in one transaction, sharing one batch of counters (a group commit);
- * each request's own result.
+ * Stores the raw events idempotently, in one statement: a known dedupe key (stored before, or
+ * earlier in `events`) stores nothing, quarantined or not. The new rows' ids by position in
+ * `events`, undefined for a duplicate.
+ */
+function* insertRawEvents(batch: WriteBatch, events: readonly PreparedEvent[]): Steps<Array<number | undefined>> {
+  const firstByKey = new Map<string, number>();
+  const rows: Value[][] = [];
+  for (const [i, e] of events.entries()) {
+    const dedupeKey = encodeDedupeKey(e.dedupeKey);
+    const key = dedupeKey.toString("latin1");
+    if (firstByKey.has(key)) continue;
+    firstByKey.set(key, i);
+    // The event id, when it is the dedupe key, is cut from the stored payload (payload-codec.ts).
+    const payload = encodePayload(e.payload, e.eventId);
+    const problems = e.problems ? JSON.stringify(e.problems) : null;
+    rows.push([dedupeKey, storedEventType(e), e.occurredAt, e.occurredAtFromReceipt ? 1 : 0, e.receivedAt, payload.stored, payload.codec, e.sentOccurredAt, problems]);
+  }
+  const ids = new Array<number | undefined>(events.length);
+  for (const row of yield* writeRows<{ id: number; dedupe_key: Buffer }>(batch.sql.insertRaw, rows)) ids[firstByKey.get(row.dedupe_key.toString("latin1"))!] = row.id;
+  return ids;
+}
+
+/**
+ * Several requests' events in one transaction (a group commit), sharing one batch of counters,
+ * flushed once: each table's rows in one statement. Events are written idempotently, a
+ * quarantined one with its problems and nothing derived. Each request's own result.
  */
 export function* writeRequests(dialect: Dialect, requests: ReadonlyArray<readonly PreparedEvent[]>): Steps<StoreResult[]> {
   const batch = new WriteBatch(dialect);
   yield* batch.lockAhead(requests);
-  const results: StoreResult[] = [];
-  for (const events of requests) results.push(yield* writeEvents(batch, events));
+  const ids = yield* insertRawEvents(batch, requests.flat());
+  const accepted: StoredEvent[] = [];
+  let next = 0;
+  const results = requests.map((events) => {
+    const result: StoreResult = { accepted: 0, duplicates: 0, quarantined: 0 };
+    for (const event of events) {
+      const rawEventId = ids[next++];
+      if (rawEventId === undefined) result.duplicates++;
+      else if (event.problems) result.quarantined++;
+      else {
+        result.accepted++;
+        accepted.push({ rawEventId, event });
+      }
+    }
+    return result;
+  });
+  yield* writeDerivedRows(batch, accepted);
   yield* batch.flush();
   return results;
 }
