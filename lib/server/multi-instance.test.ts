@@ -213,6 +213,12 @@ describe.sequential("two production servers on one PostgreSQL database", () => {
     const [afterA, afterB] = await Promise.all(instances.map((server) => api(server, STATS_QUERY)));
     expect(afterB!.json.openIncidents).toBe((before.json.openIncidents as number) - 1);
     expect(afterA).toEqual(afterB);
+    // The incident's page from either instance: acknowledged, with the acknowledgement in its activity.
+    const [detailA, detailB] = await Promise.all(instances.map((server) => api(server, `/api/incidents/${sharedIncident}`)));
+    expect(detailB!.status).toBe(200);
+    expect(detailB!.json).toMatchObject({ id: sharedIncident, status: "acknowledged" });
+    expect((detailB!.json.activity as Array<{ action: string }>).some((a) => a.action === "acknowledged")).toBe(true);
+    expect(detailA).toEqual(detailB);
   });
 
   it("(d) lose no acknowledged event and no alert when one is killed with SIGKILL mid-load", { timeout: 90_000 }, async () => {
