@@ -1,8 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
-import { sqliteDialect } from "@/db/sqlite/engine";
-import { all, get, runSteps, type Steps, type Value } from "@/db/steps";
+import { all, get, type Steps, type Value } from "@/db/steps";
 import type { Filters } from "@/lib/filters";
 import { HOUR_MS } from "@/lib/time/zoned";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
@@ -11,8 +10,7 @@ import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, s
  * Failure counts for a window under the filters, read from the smallest pre-aggregate that
  * answers them exactly (see db/schema.ts); only partial hours at the edges touch raw rows.
  * Written once as steps (db/steps.ts) for both engines: `failureTotal` and `failureCounts` run
- * on an engine (db/snapshot.ts), `countTotal` and `countBy` synchronously on a SQLite connection
- * (the read workers).
+ * on an engine (db/snapshot.ts) or synchronously on a SQLite connection (`countBy`).
  */
 
 /** The dimension counts are broken down by, beside the reason. */
@@ -198,11 +196,6 @@ export function* failureTotal(dialect: Dialect, filters: Filters, from: number, 
 /** failureCounts on a SQLite connection, synchronously, in one snapshot. */
 export function countBy(sqlite: Database.Database, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(from, to)): CountRow[] {
   return inSqliteSnapshot(sqlite, (dialect) => failureCounts(dialect, filters, from, to, dim, edges));
-}
-
-/** failureTotal on a SQLite connection, synchronously. */
-export function countTotal(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  return runSteps(sqlite, failureTotal(sqliteDialect, filters, from, to));
 }
 
 /** Counts summed by `pick`, largest first, ties by name (so both engines list them alike). */

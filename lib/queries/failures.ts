@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
 import { all, get, perDialect, type Steps, type Value } from "@/db/steps";
 import type { IncidentStatus } from "@/lib/incidents/statuses";
@@ -10,7 +9,7 @@ import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
 import type { FailurePage, FailureSort } from "./failure-page";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { and, incidentsNarrowedTo, rawConditions } from "./failure-filter";
-import { countTotal, failureTotal } from "./counts";
+import { failureTotal } from "./counts";
 import { decodeCursor, keysetPage } from "./cursor";
 
 export interface FailureItem {
@@ -120,14 +119,6 @@ export interface FailureList {
   items: FailureItem[];
   nextCursor: string | null;
   total: number;
-}
-
-/**
- * The failures table's total (the pages' `failureTotal`) on a SQLite connection, synchronously:
- * the synchronous face lib/export/failures.ts counts its CSV rows with until the exports move.
- */
-export function countFailures(sqlite: Database.Database, filters: Filters, from: number, to: number): number {
-  return countTotal(sqlite, filters, from, to);
 }
 
 /**

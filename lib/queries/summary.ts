@@ -1,5 +1,4 @@
-import type Database from "better-sqlite3";
-import { get, runSteps, type Steps } from "@/db/steps";
+import { get, type Steps } from "@/db/steps";
 
 /** Whether any webhook event was ever received (the overview onboards until one arrives). A read (lib/read/reads.ts). */
 export function* hasReceivedEvents(): Steps<boolean> {
@@ -9,9 +8,4 @@ export function* hasReceivedEvents(): Steps<boolean> {
 /** Highest failure id stored (0 when none): a client remembers it to count what arrives later. */
 export function* highestFailureId(): Steps<number> {
   return (yield* get<{ id: number }>("SELECT coalesce(max(id), 0) AS id FROM failures", []))!.id;
-}
-
-/** highestFailureId on a SQLite connection, synchronously (a light read of its own). */
-export function latestFailureId(sqlite: Database.Database): number {
-  return runSteps(sqlite, highestFailureId());
 }
