@@ -317,6 +317,40 @@ describe("PostgreSQL lock on a session of its own", () => {
   });
 });
 
+describe("PostgreSQL statements in transactions", () => {
+  // One connection, so every transaction below runs on the connection that prepared the statement.
+  let single: PgEngine;
+  beforeAll(() => {
+    single = PgEngine.open(cluster.createDatabase("prepared"), 1);
+  });
+  afterAll(() => single.close());
+
+  const prepared = () => single.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name");
+
+  it("are prepared once per connection and then only run", async () => {
+    await single.exec("CREATE TABLE seen (n integer)");
+    for (let i = 1; i <= 3; i++) await single.transaction((tx) => tx.exec("INSERT INTO seen (n) VALUES (?)", [i]));
+    expect(await single.query("SELECT n FROM seen ORDER BY n")).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const names = (await prepared()).map((r) => r.name);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^faultline_/);
+  });
+
+  it("keep working when a table changed shape under them (another instance migrated)", async () => {
+    await single.exec("CREATE TABLE shaped (a integer)");
+    await single.exec("INSERT INTO shaped (a) VALUES (1)");
+    const read = () => single.transaction((tx) => tx.query("SELECT * FROM shaped"));
+    const before = (await prepared()).length;
+    expect(await read()).toEqual([{ a: 1 }]);
+    expect(await prepared()).toHaveLength(before + 1);
+    await single.exec("ALTER TABLE shaped ADD COLUMN b integer DEFAULT 7");
+    // The statement prepared before fails with "cached plan must not change result type": the
+    // transaction runs again with the statement prepared anew under another name.
+    expect(await read()).toEqual([{ a: 1, b: 7 }]);
+    expect(await prepared()).toHaveLength(before + 2);
+  });
+});
+
 describe("SQLite engine beside synchronous code on the same connection", () => {
   it("finishes a transaction that awaits only tx calls before any other macrotask runs", async () => {
     const engine = engines.sqlite as SqliteEngine;

@@ -75,6 +75,19 @@ export function onConnection(client: pg.ClientBase): Queryable {
 
 const MAX_CACHED_TEXTS = 500;
 
+/**
+ * Statements in transactions are named, so each connection parses and plans them once and then
+ * only binds and runs them: ingest's group commit is a dozen statements, one a many-CTE upsert
+ * whose planning cost more than its execution. Their shapes are finite; the bound keeps a text
+ * built from values (a bug) from filling the server's memory with prepared statements.
+ */
+const MAX_NAMED_STATEMENTS = 200;
+
+/** "cached plan must not change result type": a prepared statement's table changed shape under it. */
+function isStalePreparedStatement(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "0A000" && /cached plan/.test((err as Error).message);
+}
+
 /** SQLSTATEs after which a transaction succeeds when simply run again. */
 const RETRYABLE = new Set(["40001" /* serialization_failure */, "40P01" /* deadlock_detected */]);
 
@@ -121,6 +134,19 @@ export class PgEngine implements Engine {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    try {
+      return await this.transactionOnce(fn, options);
+    } catch (err) {
+      if (!isStalePreparedStatement(err)) throw err;
+      // A table changed shape under the prepared statements (another instance migrated): run it
+      // again under new names, which every connection prepares afresh.
+      this.names.clear();
+      this.namesGeneration++;
+      return this.transactionOnce(fn, options);
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions): Promise<T> {
     assertNotInOwnTransaction(this);
     const client = await this.pool.connect();
     let broken: Error | undefined;
@@ -129,7 +155,7 @@ export class PgEngine implements Engine {
         let open = true;
         const run = async (sql: string, params: readonly Param[]) => {
           if (!open) throw new Error("transaction handle used after its transaction ended");
-          return client.query(this.text(sql), params.map(bindable));
+          return client.query(this.statement(sql, params));
         };
         const tx = queryableOf(run);
         await client.query(`BEGIN ISOLATION LEVEL ${(options.isolation ?? "read committed").toUpperCase()}`);
@@ -209,6 +235,16 @@ export class PgEngine implements Engine {
   async close(): Promise<void> {
     await this.spareLockSession?.client.end().catch(() => undefined);
     await this.pool.end();
+  }
+
+  private readonly names = new Map<string, string>();
+  private namesGeneration = 0;
+
+  /** `sql` for a transaction's connection: named (prepared once per connection) while the bound allows. */
+  private statement(sql: string, params: readonly Param[]): pg.QueryConfig {
+    let name = this.names.get(sql);
+    if (name === undefined && this.names.size < MAX_NAMED_STATEMENTS) this.names.set(sql, (name = `faultline_${this.namesGeneration}_${this.names.size}`));
+    return { name, text: this.text(sql), values: params.map(bindable) };
   }
 
   private text(sql: string): string {
