@@ -172,7 +172,7 @@ describe.each(ENGINES)("re-deployment on %s", (name) => {
       await ingest(5, { reason: "MISSING_PARAMETER", template: "camp_a", poll: "poll-A" });
       const later = await ingest(3, { reason: "FAILURE", template: "camp_a", poll: "poll-A", minutesAgo: 90 });
       await ingest(3, { reason: "INVALID_PHONE", template: "camp_a", cellphones: later, minutesAgo: 30 });
-    });
+    }, 60_000); // 1,237 failures committed: may take longer than a hook's default 10 s on a busy machine
 
     it("the dry run counts exactly who would be sent, per poll, reason and line, with a sample", async () => {
       const answer = await createPlan({ filter: { template: "camp_a", range: "24h" }, include: ["retry_later"], sendAt: "now" });
