@@ -68,6 +68,13 @@ export class AlertReceiver {
     this.defaults.set(path, answer);
   }
 
+  /** Forgets the requests so far and every script and default: each test starts afresh. */
+  reset(): void {
+    this.requests.length = 0;
+    this.scripts.clear();
+    this.defaults.clear();
+  }
+
   on(path: string): ReceivedRequest[] {
     return this.requests.filter((r) => r.path === path);
   }

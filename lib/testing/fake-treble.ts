@@ -33,6 +33,8 @@ export interface FakeTreble {
   behave(decide: (n: number, call: ReceivedCall) => Behaviour): void;
   /** Resolves when `count` calls (any answer) have arrived. */
   waitForCalls(count: number, timeoutMs?: number): Promise<void>;
+  /** Forgets the calls so far and answers "ok" again: a test file's next engine starts afresh. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,11 @@ export async function startFakeTreble(options: { apiKey?: string; port?: number;
         const timer = setTimeout(() => reject(new Error(`expected ${count} calls to the fake Treble, got ${calls.length}`)), timeoutMs);
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
       });
+    },
+    reset() {
+      calls.length = 0;
+      wellFormed = 0;
+      decide = () => "ok";
     },
     close() {
       for (const res of hanging) res.destroy();

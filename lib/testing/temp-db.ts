@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { closeDb, getDb } from "@/db/client";
+import type { Engine } from "@/db/engine";
 import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
@@ -107,6 +108,14 @@ export function clearIntakeTables(): void {
   } finally {
     sqlite.pragma("foreign_keys = ON");
   }
+}
+
+/** clearIntakeTables on either engine: empties every data table of `engine`'s database. */
+export async function clearDataTables(engine: Engine): Promise<void> {
+  if (engine.dialect.name === "sqlite") return clearIntakeTables();
+  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
+  // One TRUNCATE of them all: the foreign keys between data tables then need no order.
+  await engine.exec(`TRUNCATE ${tables.filter((t) => !NON_DATA_TABLES.has(t.name)).map((t) => `"${t.name}"`).join(", ")}`);
 }
 
 export interface FailureRow {
