@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { closeDb, getDb } from "@/db/client";
+import type { Engine } from "@/db/engine";
 import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
@@ -107,6 +108,14 @@ export function clearIntakeTables(): void {
   } finally {
     sqlite.pragma("foreign_keys = ON");
   }
+}
+
+/** clearIntakeTables on any engine: PostgreSQL's tables of the same names, truncated. */
+export async function clearIntakeTablesOn(engine: Engine): Promise<void> {
+  if (engine.dialect.name === "sqlite") return clearIntakeTables();
+  const data = new Set(dataTables());
+  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
+  await engine.exec(`TRUNCATE ${tables.filter((t) => data.has(t.name)).map((t) => t.name).join(", ")} CASCADE`);
 }
 
 export interface FailureRow {
