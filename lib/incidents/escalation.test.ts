@@ -1,19 +1,21 @@
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db/client";
-import { runSteps } from "@/db/steps";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Engine } from "@/db/engine";
+import { inSnapshot } from "@/db/snapshot";
+import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
-import { storeEvents } from "@/lib/ingest/store";
 import { getIncident } from "@/lib/queries/incidents";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { clearIntakeTables, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { clearDataTables, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { escalationThreshold, exceedsThreshold, HISTORY_HOURS } from "./escalation";
 import { ignoreIncident } from "./ignore";
 import { runIncidentTimers } from "./lifecycle";
 import { updateIncidentSettings } from "./settings";
 import { snoozeIncident } from "./snooze";
 
-const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
-afterAll(() => tempDb.cleanup());
+const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined });
+afterAll(() => databases.cleanup());
 
 const HOUR = 3_600_000;
 const by = { actor: { id: null, email: "op@test.example" }, ip: null };
@@ -73,94 +75,94 @@ describe("the threshold on synthetic hourly series", () => {
   });
 });
 
-describe("escalation at ingest, from hourly counts kept incrementally", () => {
+describe.each(ENGINES)("escalation at ingest, from hourly counts kept incrementally, on %s", (name) => {
   // An hour boundary, well in the past so retention of hourly counts does not interfere.
   const H = Math.floor(Date.now() / HOUR) * HOUR;
   let seq = 0;
+  let engine: Engine;
 
+  beforeAll(async () => {
+    engine = await databases.use(name);
+  }, CLUSTER_START_TIMEOUT_MS);
   beforeEach(async () => {
-    clearIntakeTables();
+    await clearDataTables(engine);
     await updateIncidentSettings({ autoResolveAfterHours: null }, by);
   });
 
-  /** `count` failures that occurred and were received at `at` (one request). */
-  function ingest(count: number, at: number): void {
-    storeEvents(
-      getDb(),
+  /** `count` failures that occurred at `at`, received at `receivedAt` (one request). */
+  async function ingest(count: number, at: number, receivedAt = at): Promise<void> {
+    await commitEventsTo(
+      engine,
       Array.from({ length: count }, () => {
         const event = failureEvent({ timestamp: new Date(at).toISOString(), user: { country_code: "57", cellphone: String(3100000000 + ++seq) } });
-        return prepareEvent(event, JSON.stringify(event), at);
+        return prepareEvent(event, JSON.stringify(event), receivedAt);
       }),
     );
   }
-  const id = () => getDb().sqlite.prepare("SELECT max(id) FROM incidents").pluck().get() as number;
-  const lastFailure = () => getDb().sqlite.prepare("SELECT max(id) FROM failures").pluck().get() as number;
+  const maxId = async (table: "incidents" | "failures") => (await engine.one<{ id: number }>(`SELECT max(id) AS id FROM ${table}`))!.id;
+  const id = () => maxId("incidents");
+  const lastFailure = () => maxId("failures");
+  const incidentOf = (incident: number) => inSnapshot(engine, () => getIncident(incident));
   const actions = (incident: number) =>
-    getDb().sqlite.prepare("SELECT action, actor, failure_id AS failureId FROM incident_activity WHERE incident_id = ? ORDER BY id").all(incident) as Array<{
-      action: string;
-      actor: string | null;
-      failureId: number | null;
-    }>;
+    engine.query<{ action: string; actor: string | null; failureId: number | null }>(
+      'SELECT action, actor, failure_id AS "failureId" FROM incident_activity WHERE incident_id = ? ORDER BY id',
+      [incident],
+    );
+  const hourRows = async (sql: string, params: number[]) => (await engine.one<{ n: number }>(sql, params))!.n;
 
   it("a steady incident (2 an hour for over a week) escalates at its 20th failure of an hour, wakes a snooze until escalating, and calms down an hour later", async () => {
     const start = H - (HISTORY_HOURS + 1) * HOUR;
-    for (let hour = start; hour < H; hour += HOUR) ingest(2, hour + 60_000);
-    const incident = id();
+    for (let hour = start; hour < H; hour += HOUR) await ingest(2, hour + 60_000);
+    const incident = await id();
     await snoozeIncident(incident, { untilEscalating: true }, by, H);
-    expect(getDb().sqlite.prepare("SELECT count(*) FROM incident_hours WHERE incident_id = ?").pluck().get(incident)).toBe(HISTORY_HOURS + 1);
+    expect(await hourRows("SELECT count(*) AS n FROM incident_hours WHERE incident_id = ?", [incident])).toBe(HISTORY_HOURS + 1);
 
-    ingest(19, H + 5 * 60_000);
-    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "snoozed", escalating: false });
-    ingest(1, H + 6 * 60_000);
-    const twentieth = lastFailure();
-    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "open", escalating: true, escalatingSince: new Date(H + 6 * 60_000).toISOString(), snooze: null });
-    expect(actions(incident).slice(-2)).toEqual([
+    await ingest(19, H + 5 * 60_000);
+    expect(await incidentOf(incident)).toMatchObject({ status: "snoozed", escalating: false });
+    await ingest(1, H + 6 * 60_000);
+    const twentieth = await lastFailure();
+    expect(await incidentOf(incident)).toMatchObject({ status: "open", escalating: true, escalatingSince: new Date(H + 6 * 60_000).toISOString(), snooze: null });
+    expect((await actions(incident)).slice(-2)).toEqual([
       { action: "escalating", actor: null, failureId: twentieth },
       { action: "unsnoozed", actor: null, failureId: twentieth },
     ]);
     // More failures in the same hour: still one escalation.
-    ingest(30, H + 10 * 60_000);
-    expect(actions(incident).filter((a) => a.action === "escalating")).toHaveLength(1);
+    await ingest(30, H + 10 * 60_000);
+    expect((await actions(incident)).filter((a) => a.action === "escalating")).toHaveLength(1);
 
     // During the next hour it stays escalating (the burst hour is the last full hour)…
     expect((await runIncidentTimers(H + HOUR + 30 * 60_000)).deescalated).toBe(0);
-    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(true);
+    expect((await incidentOf(incident)).escalating).toBe(true);
     // …and once that hour ends below its threshold, it falls back.
-    ingest(3, H + HOUR + 40 * 60_000);
+    await ingest(3, H + HOUR + 40 * 60_000);
     expect((await runIncidentTimers(H + 2 * HOUR)).deescalated).toBe(1);
-    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
-    expect(actions(incident).at(-1)).toEqual({ action: "escalation_ended", actor: null, failureId: null });
+    expect(await incidentOf(incident)).toMatchObject({ escalating: false, escalatingSince: null, status: "open" });
+    expect((await actions(incident)).at(-1)).toEqual({ action: "escalation_ended", actor: null, failureId: null });
   });
 
-  it("a young incident escalates above 10 × its busiest hour, counted across requests of the hour; a burst in its first hour is new, not escalating", () => {
-    ingest(25, H - 3 * HOUR);
-    const incident = id();
-    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
-    ingest(2, H - 2 * HOUR);
+  it("a young incident escalates above 10 × its busiest hour, counted across requests of the hour; a burst in its first hour is new, not escalating", async () => {
+    await ingest(25, H - 3 * HOUR);
+    const incident = await id();
+    expect((await incidentOf(incident)).escalating).toBe(false);
+    await ingest(2, H - 2 * HOUR);
     // Busiest earlier hour: 25 → escalates above 250.
-    for (let i = 0; i < 25; i++) ingest(10, H + i * 60_000);
-    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
-    ingest(1, H + 30 * 60_000);
-    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(true);
-    expect(actions(incident).filter((a) => a.action === "escalating")).toEqual([{ action: "escalating", actor: null, failureId: lastFailure() }]);
+    for (let i = 0; i < 25; i++) await ingest(10, H + i * 60_000);
+    expect((await incidentOf(incident)).escalating).toBe(false);
+    await ingest(1, H + 30 * 60_000);
+    expect((await incidentOf(incident)).escalating).toBe(true);
+    expect((await actions(incident)).filter((a) => a.action === "escalating")).toEqual([{ action: "escalating", actor: null, failureId: await lastFailure() }]);
   });
 
   it("late events of past hours count in their own hour, not toward the current one; ignored incidents never escalate", async () => {
-    ingest(1, H - 5 * HOUR);
-    const incident = id();
+    await ingest(1, H - 5 * HOUR);
+    const incident = await id();
     // 40 failures that happened an hour ago arrive now: history, not a burst.
-    storeEvents(
-      getDb(),
-      Array.from({ length: 40 }, () => {
-        const event = failureEvent({ timestamp: new Date(H - 30 * 60_000).toISOString(), user: { country_code: "57", cellphone: String(3100000000 + ++seq) } });
-        return prepareEvent(event, JSON.stringify(event), H + 60_000);
-      }),
-    );
-    expect(runSteps(getDb().sqlite, getIncident(incident)).escalating).toBe(false);
-    expect(getDb().sqlite.prepare("SELECT failures FROM incident_hours WHERE incident_id = ? AND bucket = ?").pluck().get(incident, H - HOUR)).toBe(40);
+    await ingest(40, H - 30 * 60_000, H + 60_000);
+    expect((await incidentOf(incident)).escalating).toBe(false);
+    expect(await hourRows("SELECT failures AS n FROM incident_hours WHERE incident_id = ? AND bucket = ?", [incident, H - HOUR])).toBe(40);
 
     await ignoreIncident(incident, {}, by);
-    ingest(1000, H + 2 * 60_000);
-    expect(runSteps(getDb().sqlite, getIncident(incident))).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
+    await ingest(1000, H + 2 * 60_000);
+    expect(await incidentOf(incident)).toMatchObject({ status: "ignored", escalating: false, count: 1041 });
   });
 });

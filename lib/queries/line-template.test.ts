@@ -1,37 +1,40 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
+import type { Engine, Param } from "@/db/engine";
+import { inSnapshot } from "@/db/snapshot";
 import { parseFilters } from "@/lib/filters";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
-import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDataset, MINUTE, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
+import { readFieldMapping } from "@/lib/ingest/field-mapping";
+import { webhookSecretAtStart } from "@/lib/ingest/webhook-secret";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDatasetTo, MINUTE, mixIncidentStatusesOn } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
-import { getFacets } from "./facets";
-import { getStats } from "./stats";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
+import { facetCounts } from "./facets";
+import { stats as overview } from "./stats";
 import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 // A line combined with a template (and with reasons or statuses) against plain SQL over the raw
 // failures: whole days from the daily cube, whole hours from the hourly cube (rollup_hour), only
 // partial hours at the window's edges from raw rows. Then after a retention purge, and after more
-// failures arrive through the real webhook endpoint (ingest's group commit).
+// failures arrive through the real webhook endpoint (ingest's group commit). On both engines.
 
-const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
+const databases = setupEngineDatabases({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
-const sqlite = () => getDb().sqlite;
 
 let webhooks: WebhookTestServer;
 let origin = "";
 
 beforeAll(async () => {
-  loadFailureDataset({ now: NOW, seed: 29, count: 4000, exactly: [NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY] });
-  mixIncidentStatuses();
   webhooks = await startWebhookServer();
   origin = webhooks.origin;
-}, 60_000);
+});
 afterAll(async () => {
   await webhooks.close();
-  tempDb.cleanup();
+  await databases.cleanup();
 });
 
 interface Case {
@@ -73,7 +76,7 @@ const query = (c: Case) => {
 /** The plain-SQL reading of a case: failures joined to incidents, every condition spelled out. */
 function where(c: Case, from: number, to: number, drop: { reason?: boolean; line?: boolean; template?: boolean } = {}) {
   const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
-  const params: unknown[] = [from, to];
+  const params: Param[] = [from, to];
   const list = (col: string, values: string[] | undefined) => {
     if (!values) return;
     parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
@@ -86,117 +89,131 @@ function where(c: Case, from: number, to: number, drop: { reason?: boolean; line
   return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
 }
 
-const grouped = (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
-  const w = where(c, from, to, drop);
-  const rows = sqlite().prepare(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`).all(...w.params) as Array<{ k: string; n: number }>;
-  return Object.fromEntries(rows.map((r) => [r.k, r.n]));
-};
-const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
+describe.each(ENGINES)("line + template on %s", (name) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await databases.use(name);
+    // As the server does at start, before its port opens (PostgreSQL keeps them in its own database).
+    await webhookSecretAtStart();
+    await readFieldMapping();
+    await loadFailureDatasetTo(engine, { now: NOW, seed: 29, count: 4000, exactly: [NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY] });
+    await mixIncidentStatusesOn(engine);
+  }, CLUSTER_START_TIMEOUT_MS + 120_000);
 
-function expectEqualToPlainSql(c: Case): void {
-  const from = c.from ?? NOW - c.days * DAY;
-  const params = query(c);
-  params.set("from", new Date(from).toISOString());
-  params.set("to", new Date(NOW).toISOString());
-  if (c.tz) params.set("tz", c.tz);
-  const filters = parseFilters(params);
-  const w = where(c, from, NOW);
+  const grouped = async (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
+    const w = where(c, from, to, drop);
+    const rows = await engine.query<{ k: string; n: number }>(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`, w.params);
+    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+  };
+  const count = async (sql: string, params: Param[]) => (await engine.one<{ n: number }>(`SELECT count(*) AS n ${sql}`, params))!.n;
+  const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
 
-  const stats = getStats(sqlite(), filters, { now: NOW, defaultTz: "UTC" });
-  const total = (sqlite().prepare(`SELECT count(*) AS n ${w.sql}`).get(...w.params) as { n: number }).n;
-  expect(stats.total, "total").toBe(total);
-  expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
-  const previous = where(c, from - (NOW - from), from);
-  expect(stats.previousTotal, "previousTotal").toBe((sqlite().prepare(`SELECT count(*) AS n ${previous.sql}`).get(...previous.params) as { n: number }).n);
-  expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(grouped(c, from, NOW, "f.reason"));
-  expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(grouped(c, from, NOW, "f.line"));
-  expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(grouped(c, from, NOW, "f.template"));
-  const starts = stats.timeline.map((p) => Date.parse(p.bucket));
-  stats.timeline.forEach((point, i) => {
-    const bucket = grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
-    expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
+  async function expectEqualToPlainSql(c: Case): Promise<void> {
+    const from = c.from ?? NOW - c.days * DAY;
+    const params = query(c);
+    params.set("from", new Date(from).toISOString());
+    params.set("to", new Date(NOW).toISOString());
+    if (c.tz) params.set("tz", c.tz);
+    const filters = parseFilters(params);
+    const w = where(c, from, NOW);
+
+    const stats = await inSnapshot(engine, (dialect) => overview(dialect, filters, { now: NOW, defaultTz: "UTC" }));
+    const total = await count(w.sql, w.params);
+    expect(stats.total, "total").toBe(total);
+    expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
+    const previous = where(c, from - (NOW - from), from);
+    expect(stats.previousTotal, "previousTotal").toBe(await count(previous.sql, previous.params));
+    expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(await grouped(c, from, NOW, "f.reason"));
+    expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(await grouped(c, from, NOW, "f.line"));
+    expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(await grouped(c, from, NOW, "f.template"));
+    const starts = stats.timeline.map((p) => Date.parse(p.bucket));
+    for (const [i, point] of stats.timeline.entries()) {
+      const bucket = await grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
+      expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
+    }
+
+    const facets = await inSnapshot(engine, (dialect) => facetCounts(dialect, filters, NOW));
+    expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(await grouped(c, from, NOW, "f.line", { line: true }));
+    expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(await grouped(c, from, NOW, "f.template", { template: true }));
+    expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(await grouped(c, from, NOW, "f.reason", { reason: true }));
+  }
+
+  /** rollup_hour recomputed from the stored failures, as ingest counts them. */
+  const hourCubeFromFailures = () =>
+    engine.query("SELECT occurred_at / 3600000 * 3600000 AS bucket, reason, line, template, count(*) AS failures FROM failures GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+  const hourCube = () => engine.query("SELECT bucket, reason, line, template, failures FROM rollup_hour ORDER BY 1, 2, 3, 4");
+
+  describe("line + template equals plain SQL", () => {
+    it("keeps the hourly cube equal to the failures it counts", async () => {
+      expect((await hourCube()).length).toBeGreaterThan(0);
+      expect(await hourCube()).toEqual(await hourCubeFromFailures());
+    });
+
+    // SQLite only: PostgreSQL's schema starts empty (db/migrations-pg creates the cube with no backfill).
+    it.runIf(name === "sqlite")("the migration's backfill builds the cube ingest built", async () => {
+      const sqlite = () => getDb().sqlite;
+      const built = await hourCube();
+      const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_hour_cube.sql"))!;
+      const backfill = fs
+        .readFileSync(`db/migrations/${file}`, "utf8")
+        .split("--> statement-breakpoint")
+        .filter((statement) => statement.includes("INSERT INTO"));
+      expect(backfill).toHaveLength(1);
+      sqlite().transaction(() => {
+        sqlite().prepare("DELETE FROM rollup_hour").run();
+        for (const statement of backfill) sqlite().exec(statement);
+      })();
+      expect(await hourCube()).toEqual(built);
+    });
+
+    for (const c of CASES) it(c.name, () => expectEqualToPlainSql(c));
   });
 
-  const facets = getFacets(sqlite(), filters, NOW);
-  expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(grouped(c, from, NOW, "f.line", { line: true }));
-  expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(grouped(c, from, NOW, "f.template", { template: true }));
-  expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(grouped(c, from, NOW, "f.reason", { reason: true }));
-}
+  describe("line + template after a retention purge and through the webhook", () => {
+    it("still equals plain SQL after old days are purged", async () => {
+      const cutoff = retentionCutoff(NOW, 45);
+      const before = await count("FROM failures", []);
+      await purgeOlderThan(cutoff);
+      expect(await count("FROM failures", [])).toBeLessThan(before);
+      expect(await count("FROM rollup_hour WHERE bucket < ?", [cutoff])).toBe(0);
+      expect(await hourCube()).toEqual(await hourCubeFromFailures());
+      for (const c of CASES.filter((x) => x.days === 90)) await expectEqualToPlainSql(c);
+    });
 
-/** rollup_hour recomputed from the stored failures, as ingest counts them. */
-const hourCubeFromFailures = () =>
-  sqlite()
-    .prepare("SELECT occurred_at / 3600000 * 3600000 AS bucket, reason, line, template, count(*) AS failures FROM failures GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
-    .all();
-const hourCube = () => sqlite().prepare("SELECT bucket, reason, line, template, failures FROM rollup_hour ORDER BY 1, 2, 3, 4").all();
+    it("counts failures that arrive through the webhook endpoint", async () => {
+      const events = Array.from({ length: 60 }, (_, i) =>
+        failureEvent({
+          timestamp: new Date(NOW - (i + 1) * 37 * 60_000).toISOString(),
+          failure_reason: i % 3 ? "FAILURE_BY_RATE_LIMIT" : "INVALID_PHONE",
+          line: i % 2 ? L1 : L2,
+          hsm: { name: i % 4 < 2 ? T1 : T2 },
+        }),
+      );
+      const answers = await Promise.all(
+        events.map((body) =>
+          fetch(`${origin}${WEBHOOK_PATH}?token=${TEST_WEBHOOK_SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
+      expect(await hourCube()).toEqual(await hourCubeFromFailures());
+      for (const c of CASES) await expectEqualToPlainSql(c);
+    });
 
-describe("line + template equals plain SQL", () => {
-  it("keeps the hourly cube equal to the failures it counts", () => {
-    expect(hourCube().length).toBeGreaterThan(0);
-    expect(hourCube()).toEqual(hourCubeFromFailures());
-  });
-
-  it("the migration's backfill builds the cube ingest built", () => {
-    const built = hourCube();
-    const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_hour_cube.sql"))!;
-    const backfill = fs
-      .readFileSync(`db/migrations/${file}`, "utf8")
-      .split("--> statement-breakpoint")
-      .filter((statement) => statement.includes("INSERT INTO"));
-    expect(backfill).toHaveLength(1);
-    sqlite().transaction(() => {
-      sqlite().prepare("DELETE FROM rollup_hour").run();
-      for (const statement of backfill) sqlite().exec(statement);
-    })();
-    expect(hourCube()).toEqual(built);
-  });
-
-  for (const c of CASES) it(c.name, () => expectEqualToPlainSql(c));
-});
-
-describe("line + template after a retention purge and through the webhook", () => {
-  it("still equals plain SQL after old days are purged", async () => {
-    const cutoff = retentionCutoff(NOW, 45);
-    const before = sqlite().prepare("SELECT count(*) FROM failures").pluck().get() as number;
-    await purgeOlderThan(cutoff);
-    expect(sqlite().prepare("SELECT count(*) FROM failures").pluck().get()).toBeLessThan(before);
-    expect(sqlite().prepare("SELECT count(*) FROM rollup_hour WHERE bucket < ?").pluck().get(cutoff)).toBe(0);
-    expect(hourCube()).toEqual(hourCubeFromFailures());
-    for (const c of CASES.filter((x) => x.days === 90)) expectEqualToPlainSql(c);
-  });
-
-  it("counts failures that arrive through the webhook endpoint", async () => {
-    const events = Array.from({ length: 60 }, (_, i) =>
-      failureEvent({
-        timestamp: new Date(NOW - (i + 1) * 37 * 60_000).toISOString(),
-        failure_reason: i % 3 ? "FAILURE_BY_RATE_LIMIT" : "INVALID_PHONE",
-        line: i % 2 ? L1 : L2,
-        hsm: { name: i % 4 < 2 ? T1 : T2 },
-      }),
-    );
-    const answers = await Promise.all(
-      events.map((body) =>
-        fetch(`${origin}${WEBHOOK_PATH}?token=${TEST_WEBHOOK_SECRET}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-      ),
-    );
-    expect(answers.map((a) => a.status)).toEqual(events.map(() => 200));
-    expect(hourCube()).toEqual(hourCubeFromFailures());
-    for (const c of CASES) expectEqualToPlainSql(c);
-  });
-
-  it("still equals plain SQL after a purge whose cutoff falls inside an hour the window starts in", async () => {
-    // Last: production cutoffs fall on midnights, and this one leaves the hourly cube short of the
-    // failures (the cutoff's hour leaves the rollups whole while its later failures stay). A window
-    // starting 5 minutes into that hour must not count its first 55 minutes from that rollup.
-    const late = sqlite()
-      .prepare("SELECT occurred_at FROM failures WHERE occurred_at >= ? AND occurred_at % ? > ? ORDER BY occurred_at LIMIT 1")
-      .pluck()
-      .get(NOW - 41 * DAY, HOUR, 15 * MINUTE) as number;
-    const hour = late - (late % HOUR);
-    await purgeOlderThan(hour + 10 * MINUTE);
-    const left = sqlite().prepare("SELECT count(*) FROM failures WHERE occurred_at >= ? AND occurred_at < ?").pluck().get(hour, hour + HOUR) as number;
-    expect(left, "the dataset has failures in the rest of that hour").toBeGreaterThan(0);
-    expectEqualToPlainSql({ name: "no filter from inside the cut hour", days: 0, from: hour + 5 * MINUTE });
-    expectEqualToPlainSql({ name: "a line from inside the cut hour", days: 0, from: hour + 5 * MINUTE, lines: [L1] });
+    it("still equals plain SQL after a purge whose cutoff falls inside an hour the window starts in", async () => {
+      // Last: production cutoffs fall on midnights, and this one leaves the hourly cube short of the
+      // failures (the cutoff's hour leaves the rollups whole while its later failures stay). A window
+      // starting 5 minutes into that hour must not count its first 55 minutes from that rollup.
+      const late = (await engine.one<{ at: number }>("SELECT occurred_at AS at FROM failures WHERE occurred_at >= ? AND occurred_at % ? > ? ORDER BY occurred_at LIMIT 1", [
+        NOW - 41 * DAY,
+        HOUR,
+        15 * MINUTE,
+      ]))!.at;
+      const hour = late - (late % HOUR);
+      await purgeOlderThan(hour + 10 * MINUTE);
+      const left = await count("FROM failures WHERE occurred_at >= ? AND occurred_at < ?", [hour, hour + HOUR]);
+      expect(left, "the dataset has failures in the rest of that hour").toBeGreaterThan(0);
+      await expectEqualToPlainSql({ name: "no filter from inside the cut hour", days: 0, from: hour + 5 * MINUTE });
+      await expectEqualToPlainSql({ name: "a line from inside the cut hour", days: 0, from: hour + 5 * MINUTE, lines: [L1] });
+    });
   });
 });
