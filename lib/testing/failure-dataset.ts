@@ -1,4 +1,6 @@
 import { getDb } from "@/db/client";
+import type { Engine } from "@/db/engine";
+import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents, type PreparedEvent } from "@/lib/ingest/store";
 import { nextEventId } from "./fixtures";
@@ -85,6 +87,14 @@ export function loadFailureDataset(options: DatasetOptions): Dataset {
   return { payloads, count: prepared.length };
 }
 
+/** loadFailureDataset on any engine, through its group committer. */
+export async function loadFailureDatasetTo(engine: Engine, options: DatasetOptions): Promise<Dataset> {
+  const { prepared, payloads } = failureDataset(options);
+  // In slices, as the webhook's requests would bring them.
+  for (let i = 0; i < prepared.length; i += 500) await commitEventsTo(engine, prepared.slice(i, i + 500));
+  return { payloads, count: prepared.length };
+}
+
 /** The events of loadFailureDataset, prepared for ingest but not stored (to store them on any engine). */
 export function failureDataset(options: DatasetOptions): { prepared: PreparedEvent[]; payloads: Map<string, string> } {
   const rand = seededRandom(options.seed ?? 42);
@@ -162,12 +172,18 @@ export function failureDataset(options: DatasetOptions): { prepared: PreparedEve
   return { prepared, payloads };
 }
 
+const MIX_STATUSES = ["UPDATE incidents SET status = 'acknowledged' WHERE id % 3 = 1", "UPDATE incidents SET status = 'resolved' WHERE id % 5 = 2"];
+
 /**
  * Gives incidents a mix of statuses (deterministically by id), as people acknowledging and
  * resolving them would.
  */
 export function mixIncidentStatuses(): void {
   const sqlite = getDb().sqlite;
-  sqlite.prepare("UPDATE incidents SET status = 'acknowledged' WHERE id % 3 = 1").run();
-  sqlite.prepare("UPDATE incidents SET status = 'resolved' WHERE id % 5 = 2").run();
+  for (const sql of MIX_STATUSES) sqlite.prepare(sql).run();
+}
+
+/** mixIncidentStatuses on any engine. */
+export async function mixIncidentStatusesOn(engine: Engine): Promise<void> {
+  for (const sql of MIX_STATUSES) await engine.exec(sql);
 }
