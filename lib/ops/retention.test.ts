@@ -6,10 +6,9 @@ import { CONTACT_LOCK_SPACE, contactScope, EVERY_SCOPE } from "@/lib/ingest/cont
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import type { PreparedEvent } from "@/lib/ingest/store";
-import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { clearDataTables, ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
-import { clearIntakeTables, dataTables } from "@/lib/testing/temp-db";
 import { purgeOlderThan, retentionCutoff } from "./retention";
 import { holdLock } from "@/lib/testing/hold-lock";
 
@@ -21,14 +20,6 @@ const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 25, 15, 30);
 const CUTOFF = retentionCutoff(NOW, 30);
 const TEMPLATE = "welcome_v2";
-
-/** Empties the engine's data tables (settings and accounts stay), so each test starts from none. */
-async function clearData(engine: Engine): Promise<void> {
-  if (engine.dialect.name === "sqlite") return clearIntakeTables();
-  const data = new Set(dataTables());
-  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
-  await engine.exec(`TRUNCATE ${tables.filter((t) => data.has(t.name)).map((t) => t.name).join(", ")} CASCADE`);
-}
 
 const prepared = (event: Record<string, unknown>) => prepareEvent(event, JSON.stringify(event), NOW);
 
@@ -59,7 +50,7 @@ describe.each(ENGINES)("retention on %s", (name) => {
   beforeAll(async () => {
     engine = await databases.use(name);
   }, CLUSTER_START_TIMEOUT_MS);
-  beforeEach(() => clearData(engine));
+  beforeEach(() => clearDataTables(engine));
 
   const store = async (events: PreparedEvent[]) => {
     await commitEventsTo(engine, events);
@@ -140,7 +131,7 @@ describe("retention on PostgreSQL: a purge batch and another instance's ingest o
     engine = (await databases.use("postgres")) as PgEngine;
     // A second Faultline instance: its own pool and group committer, the same database.
     other = PgEngine.open(databases.postgresUrl());
-    await clearData(engine);
+    await clearDataTables(engine);
   }, CLUSTER_START_TIMEOUT_MS);
   afterAll(() => other.close());
 

@@ -4,7 +4,7 @@ import { PgEngine } from "@/db/pg/engine";
 import { migratePostgres } from "@/db/pg/migrate";
 import { closeReadPool } from "@/lib/read/pool";
 import { startPgCluster, type PgCluster } from "./pg-cluster";
-import { setupTempDatabase } from "./temp-db";
+import { clearIntakeTables, dataTables, setupTempDatabase } from "./temp-db";
 
 export type EngineName = "sqlite" | "postgres";
 
@@ -57,4 +57,12 @@ export function setupEngineDatabases(env: Record<string, string | undefined> = {
       temp.cleanup();
     },
   };
+}
+
+/** clearIntakeTables on any engine: empties its data tables (settings and accounts stay), so each test starts from none. */
+export async function clearDataTables(engine: Engine): Promise<void> {
+  if (engine.dialect.name === "sqlite") return clearIntakeTables();
+  const data = new Set(dataTables());
+  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'");
+  await engine.exec(`TRUNCATE ${tables.filter((t) => data.has(t.name)).map((t) => t.name).join(", ")} CASCADE`);
 }
