@@ -7,7 +7,9 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { expectError } from "@/lib/testing/webhook-client";
 import { GET } from "./route";
 
-const databases = setupEngineDatabases({ LOG_LEVEL: "silent" });
+// A long QUERY_TIMEOUT_MS: in tests the first read starts a worker that compiles its module, which
+// alone ran past the 10 s default on a loaded machine (deadlines are not what this file tests).
+const databases = setupEngineDatabases({ QUERY_TIMEOUT_MS: "60000", LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
 const NOW = Date.now();

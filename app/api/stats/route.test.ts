@@ -9,7 +9,9 @@ import { GET } from "./route";
 
 // Full filter combinations are checked against the raw rows in lib/queries/stats.test.ts; this
 // file covers the HTTP surface on both engines: the documented body, parameters and errors.
-const databases = setupEngineDatabases({ LOG_LEVEL: "silent" });
+// A long QUERY_TIMEOUT_MS: in tests the first read starts a worker that compiles its module, which
+// alone ran past the 10 s default on a loaded machine (deadlines are not what this file tests).
+const databases = setupEngineDatabases({ QUERY_TIMEOUT_MS: "60000", LOG_LEVEL: "silent" });
 afterAll(() => databases.cleanup());
 
 const NOW = Date.now();
