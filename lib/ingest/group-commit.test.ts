@@ -1,12 +1,15 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db/client";
-import { setupTempDatabase } from "@/lib/testing/temp-db";
-import { commitEvents } from "./group-commit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "@/db/engine";
+import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
+import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { commitEventsTo } from "./group-commit";
 import { prepareEvent } from "./handle-webhook";
 import type { PreparedEvent } from "./store";
 
-const tempDb = setupTempDatabase();
-afterAll(() => tempDb.cleanup());
+// The group committer each engine uses (SQLite's synchronous one, PostgreSQL's engine
+// transactions), each on a fresh database of its own: the tests build on one another's rows.
+const databases = setupEngineDatabases();
+afterAll(() => databases.cleanup());
 
 const NOW = Date.UTC(2026, 10, 25, 12, 30);
 let seq = 0;
@@ -24,47 +27,49 @@ function failure(overrides: Record<string, unknown> = {}): PreparedEvent {
   return prepareEvent(event, JSON.stringify(event), NOW);
 }
 
-const count = (sql: string) => (getDb().sqlite.prepare(sql).get() as { n: number }).n;
+describe.each(ENGINES)("group commit on %s", (name) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await databases.use(name);
+  }, CLUSTER_START_TIMEOUT_MS);
 
-describe("group commit", () => {
+  const count = async (sql: string) => (await engine.one<{ n: number }>(sql))!.n;
+
   it("commits concurrent requests together, with counters equal to the rows", async () => {
     const requests = Array.from({ length: 40 }, (_, i) => [failure(), failure({ failure_reason: i % 2 ? "INVALID_PHONE" : "FAILURE_BY_TIER_CAPACITY" })]);
-    const results = await Promise.all(requests.map((events) => commitEvents(getDb(), events)));
+    const results = await Promise.all(requests.map((events) => commitEventsTo(engine, events)));
     expect(results.every((r) => r.accepted === 2 && r.duplicates === 0)).toBe(true);
-    expect(count("SELECT count(*) AS n FROM failures")).toBe(80);
-    expect(count("SELECT sum(failures) AS n FROM incidents")).toBe(80);
-    expect(count("SELECT sum(failures) AS n FROM rollup_hour_reason")).toBe(80);
-    expect(count("SELECT sum(failures) AS n FROM rollup_hour")).toBe(80);
-    expect(count("SELECT sum(failures) AS n FROM rollup_day")).toBe(80);
-    const contacts = getDb().sqlite.prepare("SELECT reason, contacts FROM incidents ORDER BY reason").all();
-    const expected = getDb()
-      .sqlite.prepare("SELECT reason, count(DISTINCT phone_e164) AS contacts FROM failures GROUP BY reason ORDER BY reason")
-      .all();
+    expect(await count("SELECT count(*) AS n FROM failures")).toBe(80);
+    expect(await count("SELECT sum(failures) AS n FROM incidents")).toBe(80);
+    expect(await count("SELECT sum(failures) AS n FROM rollup_hour_reason")).toBe(80);
+    expect(await count("SELECT sum(failures) AS n FROM rollup_hour")).toBe(80);
+    expect(await count("SELECT sum(failures) AS n FROM rollup_day")).toBe(80);
+    const contacts = await engine.query("SELECT reason, contacts FROM incidents ORDER BY reason");
+    const expected = await engine.query("SELECT reason, count(DISTINCT phone_e164) AS contacts FROM failures GROUP BY reason ORDER BY reason");
     expect(contacts).toEqual(expected);
   });
 
   it("rolls back only the request that fails; the others in its group still commit", async () => {
-    const before = count("SELECT count(*) AS n FROM failures");
+    const before = await count("SELECT count(*) AS n FROM failures");
     const broken = failure();
     // A row the database refuses (reason is NOT NULL) although it passed validation.
     (broken.failure as unknown as { reason: null }).reason = null;
     const good = [failure(), failure()];
-    const outcomes = await Promise.allSettled([commitEvents(getDb(), [good[0]!]), commitEvents(getDb(), [failure(), broken]), commitEvents(getDb(), [good[1]!])]);
+    const outcomes = await Promise.allSettled([commitEventsTo(engine, [good[0]!]), commitEventsTo(engine, [failure(), broken]), commitEventsTo(engine, [good[1]!])]);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(count("SELECT count(*) AS n FROM failures")).toBe(before + 2);
-    expect(count("SELECT count(*) AS n FROM raw_events")).toBe(count("SELECT count(*) AS n FROM failures"));
-    expect(count("SELECT sum(failures) AS n FROM incidents")).toBe(before + 2);
-    expect(count("SELECT sum(failures) AS n FROM rollup_hour_line")).toBe(before + 2);
+    expect(await count("SELECT count(*) AS n FROM failures")).toBe(before + 2);
+    expect(await count("SELECT count(*) AS n FROM raw_events")).toBe(await count("SELECT count(*) AS n FROM failures"));
+    expect(await count("SELECT sum(failures) AS n FROM incidents")).toBe(before + 2);
+    expect(await count("SELECT sum(failures) AS n FROM rollup_hour_line")).toBe(before + 2);
   });
 
   it("reopens a resolved incident once, logging the failure that did it", async () => {
-    const { sqlite } = getDb();
-    const incident = sqlite.prepare("SELECT id FROM incidents WHERE reason = 'INVALID_PHONE'").get() as { id: number };
-    sqlite.prepare("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ?").run(NOW, incident.id);
-    await Promise.all([commitEvents(getDb(), [failure({ failure_reason: "INVALID_PHONE" })]), commitEvents(getDb(), [failure({ failure_reason: "INVALID_PHONE" })])]);
-    const row = sqlite.prepare("SELECT status, regressed, reopened_count FROM incidents WHERE id = ?").get(incident.id);
+    const incident = (await engine.one<{ id: number }>("SELECT id FROM incidents WHERE reason = 'INVALID_PHONE'"))!;
+    await engine.exec("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ?", [NOW, incident.id]);
+    await Promise.all([commitEventsTo(engine, [failure({ failure_reason: "INVALID_PHONE" })]), commitEventsTo(engine, [failure({ failure_reason: "INVALID_PHONE" })])]);
+    const row = await engine.one("SELECT status, regressed, reopened_count FROM incidents WHERE id = ?", [incident.id]);
     expect(row).toEqual({ status: "open", regressed: 1, reopened_count: 1 });
-    const activity = sqlite.prepare("SELECT action, failure_id FROM incident_activity WHERE incident_id = ?").all(incident.id) as Array<{ action: string; failure_id: number }>;
+    const activity = await engine.query<{ action: string; failure_id: number }>("SELECT action, failure_id FROM incident_activity WHERE incident_id = ?", [incident.id]);
     expect(activity).toHaveLength(1);
     expect(activity[0]!.action).toBe("regressed");
   });

@@ -1,8 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
-import { sqliteDialect } from "@/db/sqlite/engine";
-import { all, get, runSteps, type Steps, type Value } from "@/db/steps";
+import { all, get, type Steps, type Value } from "@/db/steps";
 import { allowedReasons, resolveWindow, type Filters } from "@/lib/filters";
 import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
@@ -15,7 +14,7 @@ import { incidentConditions } from "./incident-filter";
 import { highestFailureId } from "./summary";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
-function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
+export function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const row = yield* get<{ n: number }>(
     `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
@@ -58,14 +57,6 @@ export function* contactsEstimate(dialect: Dialect, filters: Filters, from: numb
   }
   return estimateCardinality(sketch);
 }
-
-/** contactsExactly on a SQLite connection, synchronously. */
-export const countContactsExactly = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
-  runSteps(sqlite, contactsExactly(sqliteDialect, filters, from, to));
-
-/** contactsEstimate on a SQLite connection, synchronously. */
-export const estimateContacts = (sqlite: Database.Database, filters: Filters, from: number, to: number): number =>
-  runSteps(sqlite, contactsEstimate(sqliteDialect, filters, from, to));
 
 /** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
 export const EXACT_CONTACTS_LIMIT = 50_000;

@@ -14,6 +14,9 @@ export async function startWebhookServer(): Promise<WebhookTestServer> {
     if (isWebhookRequest(req)) void serveWebhook(req, res);
     else res.writeHead(404, { "Content-Type": "text/plain" }).end("not the webhook");
   });
+  // Idle connections stay open until close(): a test busy for longer than Node's 5 s default would
+  // otherwise race the server's close of the connection its next request reuses (ECONNRESET).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
