@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, get, type Steps } from "@/db/steps";
+import { get, type Steps } from "@/db/steps";
 import { UNKNOWN, type Filters } from "@/lib/filters";
 import { contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
@@ -41,7 +41,7 @@ function scopeOf(filters: Filters): string | null {
 export const neverDoNotContact = (contact: string) =>
   `NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = ${contact} AND g.scope = ? AND g.last_dnc_at IS NOT NULL)`;
 
-/** Failures after a window's end up to which the state answers (their contacts are judged one by one). */
+/** Failures after a window's end up to which the state answers (their contacts are judged from their failures in the window). */
 export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 
 /** Whether at most `limit` failures occurred at or after `to` (an occurred_at index range). */
@@ -59,31 +59,28 @@ function* countOvertaken(dialect: Dialect, filters: Filters, kind: ContactCount,
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
   const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
-  const overtaken = yield* all<{ contact: string }>(
-    `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
-     WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
-    [to, ...raw.params, ...dncParams],
+  const inWindow = `f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}`;
+  const inWindowParams = [from, to, ...raw.params, ...dncParams];
+  // One statement, not a few per contact (round trips on PostgreSQL). CROSS JOIN keeps the few
+  // overtaken contacts outermost (SQLite joins in the order written), so each contact's failures
+  // are read by its E.164 phone, or by cellphone for those without one (failures_cellphone_idx).
+  const row = yield* get<{ n: number }>(
+    `WITH overtaken AS (
+       SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL
+     ), judged AS (
+       SELECT o.contact AS contact, f.reason AS reason, f.occurred_at AS occurred, f.id AS id FROM overtaken o CROSS JOIN failures f
+       WHERE f.phone_e164 = o.contact AND ${inWindow}
+       UNION ALL
+       SELECT o.contact, f.reason, f.occurred_at, f.id FROM overtaken o CROSS JOIN failures f
+       WHERE f.phone_e164 IS NULL AND f.cellphone = o.contact AND ${inWindow}
+     ), latest AS (
+       SELECT contact, reason, row_number() OVER (PARTITION BY contact ORDER BY occurred DESC, id DESC) AS n FROM judged
+     )
+     SELECT count(*) AS n FROM latest l WHERE l.n = 1${kind === "retry" ? ` AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}` : ""}`,
+    [to, ...raw.params, ...dncParams, ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
   );
-  if (!overtaken.length) return 0;
-  // A contact's failures: by E.164 phone, or by cellphone for those without one (failures_cellphone_idx).
-  const latestIn = (contactColumn: string) =>
-    `SELECT f.reason AS reason, f.occurred_at AS at, f.id AS id FROM failures f
-     WHERE ${contactColumn} = ? AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}
-     ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1`;
-  const byPhone = latestIn("f.phone_e164");
-  const byCellphone = latestIn("f.phone_e164 IS NULL AND f.cellphone");
-  const mayRetry = `SELECT CASE WHEN ${neverDoNotContact("?")} THEN 1 ELSE 0 END AS ok`;
-  const retry = new Set<string>(RETRY_REASONS);
-  let counted = 0;
-  for (const { contact } of overtaken) {
-    type Latest = { reason: string; at: number; id: number };
-    const params = [contact, from, to, ...raw.params, ...dncParams];
-    const candidates = [yield* get<Latest>(byPhone, params), yield* get<Latest>(byCellphone, params)].filter((r): r is Latest => r !== undefined);
-    const latest = candidates.sort((a, b) => b.at - a.at || b.id - a.id)[0];
-    if (!latest) continue;
-    if (kind !== "retry" || (retry.has(latest.reason) && (yield* get<{ ok: number }>(mayRetry, [contact, EVERY_SCOPE]))!.ok === 1)) counted++;
-  }
-  return counted;
+  return row!.n;
 }
 
 /** Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's failures. */
