@@ -336,6 +336,14 @@ describe("PostgreSQL statements in transactions", () => {
     expect(names[0]).toMatch(/^faultline_/);
   });
 
+  it("are named by their text: two engines on one pool (the server's bundle and Next's) share its connections", async () => {
+    const twin = new PgEngine(single.pool);
+    expect(await single.transaction((tx) => tx.query("SELECT 1 AS one"))).toEqual([{ one: 1 }]);
+    expect(await twin.transaction((tx) => tx.query("SELECT 2 AS two"))).toEqual([{ two: 2 }]);
+    expect(await twin.transaction((tx) => tx.query("SELECT 1 AS one"))).toEqual([{ one: 1 }]);
+    expect(await single.transaction((tx) => tx.query("SELECT 2 AS two"))).toEqual([{ two: 2 }]);
+  });
+
   it("keep working when a table changed shape under them (another instance migrated)", async () => {
     await single.exec("CREATE TABLE shaped (a integer)");
     await single.exec("INSERT INTO shaped (a) VALUES (1)");

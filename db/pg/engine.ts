@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import pg from "pg";
 import { assertNotInOwnTransaction, bindable, runInTransactionContext, type Dialect, type Engine, type HeldLock, type Param, type Queryable, type TransactionOptions } from "../engine";
 import { openPgPool } from "./connection";
@@ -82,6 +83,14 @@ const MAX_CACHED_TEXTS = 500;
  * built from values (a bug) from filling the server's memory with prepared statements.
  */
 const MAX_NAMED_STATEMENTS = 200;
+
+/**
+ * A prepared statement's name, from its text: the server's bundle and Next's each have a PgEngine
+ * on the one pool (db/client.ts), and a connection holds one statement per name.
+ */
+function statementName(text: string, generation: number): string {
+  return `faultline_${generation}_${crypto.createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
+}
 
 /** "cached plan must not change result type": a prepared statement's table changed shape under it. */
 function isStalePreparedStatement(err: unknown): boolean {
@@ -243,7 +252,7 @@ export class PgEngine implements Engine {
   /** `sql` for a transaction's connection: named (prepared once per connection) while the bound allows. */
   private statement(sql: string, params: readonly Param[]): pg.QueryConfig {
     let name = this.names.get(sql);
-    if (name === undefined && this.names.size < MAX_NAMED_STATEMENTS) this.names.set(sql, (name = `faultline_${this.namesGeneration}_${this.names.size}`));
+    if (name === undefined && this.names.size < MAX_NAMED_STATEMENTS) this.names.set(sql, (name = statementName(this.text(sql), this.namesGeneration)));
     return { name, text: this.text(sql), values: params.map(bindable) };
   }
 
