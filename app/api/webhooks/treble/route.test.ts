@@ -82,7 +82,8 @@ describe.each(ENGINES)("/api/webhooks/treble on %s", (name) => {
 
   /**
    * Runs `fn` while this engine's storage refuses writes: SQLite's connection is query_only; on
-   * PostgreSQL the database defaults to read-only transactions, seen by an engine whose connections open after that.
+   * PostgreSQL the database defaults to read-only transactions, which only connections opened
+   * afterwards see (so `fn` runs on a fresh engine).
    */
   async function whileReadOnly(fn: () => Promise<void>) {
     if (name === "sqlite") {
