@@ -1,8 +1,15 @@
 /** SQLite codes that mean "cannot write right now" (disk full, read-only, locked, I/O): retry later. */
 const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOLFS)/;
 
+/**
+ * PostgreSQL SQLSTATEs that mean the same: a read-only transaction (25006), a lost connection (08…),
+ * insufficient resources such as a full disk or too many connections (53…), the server shutting down
+ * or starting (57P01–57P03), a system I/O error (58…).
+ */
+const UNAVAILABLE_POSTGRES_CODES = /^(25006|08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3})$/;
+
 /** True when `err` is a storage outage rather than a problem with the data being written. */
 export function isStorageUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && UNAVAILABLE_SQLITE_CODES.test(code);
+  return typeof code === "string" && (UNAVAILABLE_SQLITE_CODES.test(code) || UNAVAILABLE_POSTGRES_CODES.test(code));
 }

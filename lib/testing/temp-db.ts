@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { closeDb, getDb } from "@/db/client";
-import type { Engine } from "@/db/engine";
+import type { Engine, Queryable } from "@/db/engine";
 import { decodeDedupeKey, decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { readSessionId } from "@/lib/ingest/normalize";
 import { decodePayload, type StoredPayload } from "@/lib/ingest/payload-codec";
@@ -58,6 +58,12 @@ export function rowCounts(): RowCounts {
   return { raw: count("raw_events"), failures: count("failures"), templateStatus: count("template_status_events") };
 }
 
+/** rowCounts on either engine. */
+export async function rowCountsOn(engine: Queryable): Promise<RowCounts> {
+  const count = async (table: string) => (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+  return { raw: await count("raw_events"), failures: await count("failures"), templateStatus: await count("template_status_events") };
+}
+
 /** Tables that hold no received data: drizzle's bookkeeping, generated settings, line names, accounts and access. */
 const NON_DATA_TABLES = new Set([
   "settings",
@@ -96,6 +102,20 @@ export function dataTableCounts(): Record<string, number> {
   );
 }
 
+/** dataTables on either engine (PostgreSQL has no full-text shadow tables to leave out). */
+async function dataTablesOn(engine: Queryable): Promise<string[]> {
+  if (engine.dialect.name === "sqlite") return dataTables();
+  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
+  return tables.map((t) => t.name).filter((name) => !NON_DATA_TABLES.has(name));
+}
+
+/** dataTableCounts on either engine. */
+export async function dataTableCountsOn(engine: Queryable): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const t of await dataTablesOn(engine)) counts[t] = (await engine.one<{ n: number }>(`SELECT count(*) AS n FROM "${t}"`))!.n;
+  return counts;
+}
+
 /** Empties every data table between tests (the schema, migrations and settings stay). */
 export function clearIntakeTables(): void {
   const sqlite = getDb().sqlite;
@@ -113,9 +133,8 @@ export function clearIntakeTables(): void {
 /** clearIntakeTables on either engine: empties every data table of `engine`'s database. */
 export async function clearDataTables(engine: Engine): Promise<void> {
   if (engine.dialect.name === "sqlite") return clearIntakeTables();
-  const tables = await engine.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
   // One TRUNCATE of them all: the foreign keys between data tables then need no order.
-  await engine.exec(`TRUNCATE ${tables.filter((t) => !NON_DATA_TABLES.has(t.name)).map((t) => `"${t.name}"`).join(", ")}`);
+  await engine.exec(`TRUNCATE ${(await dataTablesOn(engine)).map((t) => `"${t}"`).join(", ")}`);
 }
 
 export interface FailureRow {
@@ -165,27 +184,30 @@ export interface TemplateStatusRow {
   affected_conversation_ids: string | null;
 }
 
-export const failureRows = (): FailureRow[] =>
-  (
-    getDb()
-      .sqlite.prepare("SELECT f.*, r.payload, r.payload_codec, r.dedupe_key FROM failures f JOIN raw_events r ON r.id = f.raw_event_id ORDER BY f.id")
-      .all() as Array<Omit<FailureRow, "user_session_keys" | "session_id"> & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; dedupe_key: Buffer }>
-  ).map(({ payload, payload_codec, dedupe_key, ...row }) => ({
-    ...row,
-    session_id: readSessionId(JSON.parse(decodePayload(payload, payload_codec, decodeDedupeKey(dedupe_key)))),
-    user_session_keys: decodeSessionKeys(row.user_session_keys),
-  }));
-export const rawEventRows = (): RawEventRow[] =>
-  (
-    getDb().sqlite.prepare("SELECT * FROM raw_events ORDER BY id").all() as Array<
-      Omit<RawEventRow, "payload" | "dedupe_key"> & { dedupe_key: Buffer; payload: StoredPayload; payload_codec: number }
-    >
-  ).map(({ payload, payload_codec, dedupe_key, ...row }) => {
-    const key = decodeDedupeKey(dedupe_key);
-    return { ...row, dedupe_key: key, payload: decodePayload(payload, payload_codec, key) };
-  });
+const FAILURE_ROWS_SQL = "SELECT f.*, r.payload, r.payload_codec, r.dedupe_key FROM failures f JOIN raw_events r ON r.id = f.raw_event_id ORDER BY f.id";
+type StoredFailureRow = Omit<FailureRow, "user_session_keys" | "session_id"> & { user_session_keys: Buffer | null; payload: StoredPayload; payload_codec: number; dedupe_key: Buffer };
+const toFailureRow = ({ payload, payload_codec, dedupe_key, ...row }: StoredFailureRow): FailureRow => ({
+  ...row,
+  session_id: readSessionId(JSON.parse(decodePayload(payload, payload_codec, decodeDedupeKey(dedupe_key)))),
+  user_session_keys: decodeSessionKeys(row.user_session_keys),
+});
+export const failureRows = (): FailureRow[] => (getDb().sqlite.prepare(FAILURE_ROWS_SQL).all() as StoredFailureRow[]).map(toFailureRow);
+/** failureRows on either engine. */
+export const failureRowsOn = async (engine: Queryable): Promise<FailureRow[]> => (await engine.query<StoredFailureRow>(FAILURE_ROWS_SQL)).map(toFailureRow);
+
+const RAW_EVENT_ROWS_SQL = "SELECT * FROM raw_events ORDER BY id";
+type StoredRawEventRow = Omit<RawEventRow, "payload" | "dedupe_key"> & { dedupe_key: Buffer; payload: StoredPayload; payload_codec: number };
+const toRawEventRow = ({ payload, payload_codec, dedupe_key, ...row }: StoredRawEventRow): RawEventRow => {
+  const key = decodeDedupeKey(dedupe_key);
+  return { ...row, dedupe_key: key, payload: decodePayload(payload, payload_codec, key) };
+};
+export const rawEventRows = (): RawEventRow[] => (getDb().sqlite.prepare(RAW_EVENT_ROWS_SQL).all() as StoredRawEventRow[]).map(toRawEventRow);
+/** rawEventRows on either engine. */
+export const rawEventRowsOn = async (engine: Queryable): Promise<RawEventRow[]> => (await engine.query<StoredRawEventRow>(RAW_EVENT_ROWS_SQL)).map(toRawEventRow);
 /** Every stored dedupe key's text. */
 export const storedDedupeKeys = (sqlite: Database.Database): string[] =>
   (sqlite.prepare("SELECT dedupe_key FROM raw_events").pluck().all() as Buffer[]).map(decodeDedupeKey);
-export const templateStatusRows = () =>
-  getDb().sqlite.prepare("SELECT * FROM template_status_events ORDER BY id").all() as TemplateStatusRow[];
+const TEMPLATE_STATUS_ROWS_SQL = "SELECT * FROM template_status_events ORDER BY id";
+export const templateStatusRows = () => getDb().sqlite.prepare(TEMPLATE_STATUS_ROWS_SQL).all() as TemplateStatusRow[];
+/** templateStatusRows on either engine. */
+export const templateStatusRowsOn = (engine: Queryable) => engine.query<TemplateStatusRow>(TEMPLATE_STATUS_ROWS_SQL);
