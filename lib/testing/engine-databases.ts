@@ -1,4 +1,4 @@
-import { getEngine, setEngine } from "@/db/client";
+import { getDb, getEngine, setEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
 import { PgEngine } from "@/db/pg/engine";
 import { migratePostgres } from "@/db/pg/migrate";
@@ -20,6 +20,12 @@ export interface EngineDatabases {
   use(name: EngineName): Promise<Engine>;
   /** The PostgreSQL database's URL, once `use("postgres")` made it (for tests that open pools of their own). */
   postgresUrl(): string;
+  /**
+   * Runs `fn` while `name`'s storage refuses writes: SQLite's connection is query_only; on
+   * PostgreSQL the database defaults to read-only transactions, which only connections opened
+   * afterwards see (so `fn` runs on a fresh engine). Call after `use(name)`.
+   */
+  whileReadOnly(name: EngineName, fn: () => Promise<void>): Promise<void>;
   /** Closes the read pools and the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
   cleanup(): Promise<void>;
 }
@@ -47,6 +53,30 @@ export function setupEngineDatabases(env: Record<string, string | undefined> = {
     postgresUrl() {
       if (!url) throw new Error('postgresUrl(): call use("postgres") first');
       return url;
+    },
+    async whileReadOnly(name, fn) {
+      if (name === "sqlite") {
+        const sqlite = getDb().sqlite;
+        sqlite.pragma("query_only = ON");
+        try {
+          await fn();
+        } finally {
+          sqlite.pragma("query_only = OFF");
+        }
+        return;
+      }
+      if (!postgres || !url) throw new Error('whileReadOnly(): call use("postgres") first');
+      const database = `"${new URL(url).pathname.slice(1)}"`;
+      await postgres.exec(`ALTER DATABASE ${database} SET default_transaction_read_only = on`);
+      const readOnly = PgEngine.open(url);
+      setEngine(readOnly);
+      try {
+        await fn();
+      } finally {
+        setEngine(postgres);
+        await readOnly.close();
+        await postgres.exec(`ALTER DATABASE ${database} RESET default_transaction_read_only`);
+      }
     },
     async cleanup() {
       // PostgreSQL's read pools (lib/read) end before the cluster they are connected to.

@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, setEngine } from "@/db/client";
 import type { Engine } from "@/db/engine";
-import { PgEngine } from "@/db/pg/engine";
 import { readFieldMapping } from "@/lib/ingest/field-mapping";
 import { FIELD_MAX_LENGTH, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from "@/lib/ingest/limits";
 import { webhookSecretAtStart } from "@/lib/ingest/webhook-secret";
@@ -78,35 +76,6 @@ describe.each(ENGINES)("/api/webhooks/treble on %s", (name) => {
     const rows = await failureRowsOn(engine);
     expect(rows).toHaveLength(1);
     return rows[0]!;
-  }
-
-  /**
-   * Runs `fn` while this engine's storage refuses writes: SQLite's connection is query_only; on
-   * PostgreSQL the database defaults to read-only transactions, which only connections opened
-   * afterwards see (so `fn` runs on a fresh engine).
-   */
-  async function whileReadOnly(fn: () => Promise<void>) {
-    if (name === "sqlite") {
-      const sqlite = getDb().sqlite;
-      sqlite.pragma("query_only = ON");
-      try {
-        await fn();
-      } finally {
-        sqlite.pragma("query_only = OFF");
-      }
-      return;
-    }
-    const database = `"${new URL(databases.postgresUrl()).pathname.slice(1)}"`;
-    await engine.exec(`ALTER DATABASE ${database} SET default_transaction_read_only = on`);
-    const readOnly = PgEngine.open(databases.postgresUrl());
-    setEngine(readOnly);
-    try {
-      await fn();
-    } finally {
-      await databases.use(name);
-      await readOnly.close();
-      await engine.exec(`ALTER DATABASE ${database} RESET default_transaction_read_only`);
-    }
   }
 
   describe("POST /api/webhooks/treble: deployment.failure", () => {
@@ -476,7 +445,7 @@ describe.each(ENGINES)("/api/webhooks/treble on %s", (name) => {
     });
 
     it("is one transaction: a batch whose write fails stores neither its good nor its quarantined events", async () => {
-      await whileReadOnly(async () => {
+      await databases.whileReadOnly(name, async () => {
         expectError(await sendEvent([failureEvent(), failureEvent({ failure_reason: undefined })]), 503, "service_unavailable");
       });
       await expectNothingStored();
