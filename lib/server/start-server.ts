@@ -143,6 +143,19 @@ export async function startServer(): Promise<http.Server> {
 
   const stopLocalWork = await storage.startLocalWork();
 
+  // The timers, retention, pruning and timed alert rules run on one instance of a cluster: the
+  // leader's first try is awaited, so a lone instance runs them at once. Started before the port
+  // opens, so nothing is awaited between listening and the SIGTERM handler (a SIGTERM right after
+  // the port opened would otherwise kill the process outright).
+  const leader = new Leader(getEngine());
+  await leader.start();
+  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(leader, settings.RETENTION_DAYS) : () => {};
+  // Re-deployment plans are sent from a timer in this process, never on the webhook path.
+  const redeployWorker = startRedeployWorker();
+  const stopAuthPruning = scheduleAuthPruning(leader, settings.AUDIT_RETENTION_DAYS);
+  const stopIncidentTimers = scheduleIncidentTimers(leader);
+  const stopAlerts = startAlerts(leader);
+
   const app = next({ dev: false, dir: process.cwd(), hostname: settings.HOST, port: settings.PORT });
   const nextHandler = app.getRequestHandler();
   await app.prepare();
@@ -175,16 +188,6 @@ export async function startServer(): Promise<http.Server> {
     log.info("no account yet: open the setup URL printed above to create the first admin");
   }
 
-  // The timers, retention, pruning and timed alert rules run on one instance of a cluster: the
-  // leader's first try is awaited, so a lone instance runs them at once.
-  const leader = new Leader(getEngine());
-  await leader.start();
-  const stopRetention = settings.RETENTION_DAYS ? scheduleRetention(leader, settings.RETENTION_DAYS) : () => {};
-  // Re-deployment plans are sent from a timer in this process, never on the webhook path.
-  const redeployWorker = startRedeployWorker();
-  const stopAuthPruning = scheduleAuthPruning(leader, settings.AUDIT_RETENTION_DAYS);
-  const stopIncidentTimers = scheduleIncidentTimers(leader);
-  const stopAlerts = startAlerts(leader);
   exitGracefully(server, storage, () => {
     stopRetention();
     stopAuthPruning();
