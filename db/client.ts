@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getSettings } from "@/lib/config";
-import type { Engine } from "./engine";
+import { LOCK_WAIT_MS, type Engine } from "./engine";
 import type pg from "pg";
 import { openPgPool } from "./pg/connection";
 import { PgEngine } from "./pg/engine";
@@ -30,7 +30,7 @@ export function openDatabase(file: string): DbHandle {
   sqlite.pragma("journal_mode = WAL");
   // FULL: a commit is on disk before we answer 2xx. Ingest groups many requests per commit.
   sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   // Savepoints and sorts in memory, not temp files: durability is unchanged (only the WAL counts).
   sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
@@ -86,7 +86,7 @@ export function openBackgroundConnection(): Database.Database {
   getDb(); // migrated before use
   const sqlite = new Database(getSettings().DATABASE_PATH, { fileMustExist: true });
   sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
   return sqlite;

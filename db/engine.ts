@@ -1,6 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
+ * How long a write waits for a lock another connection holds before it fails as a storage outage
+ * (503, Retry-After): SQLite's busy_timeout, PostgreSQL's lock_timeout. Long enough to ride out a
+ * checkpoint or another instance's commit, short enough that a webhook is answered before the
+ * sender gives up.
+ */
+export const LOCK_WAIT_MS = 5_000;
+
+/**
  * The engine boundary lib/ talks to: the same SQL text and the same rows on SQLite (default) and
  * PostgreSQL (DATABASE_URL). Every call is async because PostgreSQL's are; SQLite answers at once.
  *

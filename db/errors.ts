@@ -2,11 +2,12 @@
 const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOLFS)/;
 
 /**
- * PostgreSQL SQLSTATEs that mean the same: a read-only transaction (25006), a lost connection (08…),
+ * PostgreSQL SQLSTATEs that mean the same: a read-only transaction (25006), a lock not granted
+ * within lock_timeout (55P03), a lost connection (08…),
  * insufficient resources such as a full disk or too many connections (53…), the server shutting down
  * or starting (57P01–57P03), a system I/O error (58…).
  */
-const UNAVAILABLE_POSTGRES_CODES = /^(25006|08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3})$/;
+const UNAVAILABLE_POSTGRES_CODES = /^(25006|55P03|08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3})$/;
 
 /** True when `err` is a storage outage rather than a problem with the data being written. */
 export function isStorageUnavailable(err: unknown): boolean {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { LOCK_WAIT_MS } from "../engine";
 
 /**
  * int8 (ids, epoch-ms times, count(*), sum of integers) and numeric (sum of bigints) arrive as JS
@@ -12,9 +13,13 @@ export const pgTypes: pg.CustomTypesConfig = {
     NUMBER_TYPES.has(oid) && format !== "binary" ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
 };
 
-/** A pool on `url` whose clients parse numbers as above. */
+/**
+ * A pool on `url` whose clients parse numbers as above. A statement waiting on another session's
+ * lock (a row another instance is writing, a `LOCK TABLE` during maintenance) gives up after
+ * LOCK_WAIT_MS with 55P03, answered as an outage (503) like SQLite's busy_timeout.
+ */
 export function openPgPool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, types: pgTypes });
+  return new pg.Pool({ connectionString: url, max, types: pgTypes, lock_timeout: LOCK_WAIT_MS });
 }
 
 /** One connection on `url` (migrations and copies hold one session for their advisory lock). */

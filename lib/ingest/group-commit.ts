@@ -122,7 +122,9 @@ class EngineCommitter extends Committer {
     try {
       return await this.engine.transaction((tx) => runStepsOn(tx, writeRequests(tx.dialect, group.map((p) => p.events))));
     } catch (err) {
-      if (isRetryableConflict(err)) throw err;
+      // An outage (read-only, a lock not granted within lock_timeout) fails every request alike,
+      // as on SQLite: retrying them one by one would only wait out lock_timeout again for each.
+      if (isRetryableConflict(err) || isStorageUnavailable(err)) throw err;
       return this.engine.transaction(async (tx) => {
         const outcomes: Outcome[] = [];
         for (const p of group) outcomes.push(await this.inSavepoint(tx, p.events));

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { PRIVATE_FILE_MODE } from "@/db/client";
+import { LOCK_WAIT_MS } from "@/db/engine";
 
 /** Copies the rest of the database in one step once started, see backupDatabase. */
 const REST_IN_ONE_STEP = 1_000_000_000;
@@ -43,7 +44,7 @@ export async function backupDatabase(source: string, destination: string): Promi
   const db = new Database(source, { readonly: true, fileMustExist: true });
   let pages = 0;
   try {
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
     const done = await db.backup(partial, { progress: () => REST_IN_ONE_STEP });
     pages = done.totalPages;
   } finally {

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { csvStream, type OpenedExport } from "@/lib/export/csv";
 import { ChunkedGzip } from "@/lib/export/gzip";
-import type { Dialect, Queryable } from "@/db/engine";
+import { LOCK_WAIT_MS, type Dialect, type Queryable } from "@/db/engine";
 import { connectPg } from "@/db/pg/connection";
 import { onConnection } from "@/db/pg/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
@@ -108,7 +108,7 @@ export function serveReads(reads: Record<string, StepsRead>): void {
   let connecting: Promise<ExportConnection>;
   if (database.engine === "sqlite") {
     sqlite = new Database(database.path, { readonly: true, fileMustExist: true });
-    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
     // Contact lists materialise into temporary tables; large ones spill to disk rather than memory.
     sqlite.pragma("temp_store = FILE");
     connecting = Promise.resolve(onSqlite(sqlite));
