@@ -2,7 +2,6 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import type { Engine, Param } from "@/db/engine";
-import { inSnapshot } from "@/db/snapshot";
 import { parseFilters } from "@/lib/filters";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
@@ -12,9 +11,8 @@ import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDatasetTo, MINUTE, mixIncidentStatusesOn } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { countOn, expectOverviewEqualsPlainSql } from "@/lib/testing/plain-sql";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
-import { facetCounts } from "./facets";
-import { stats as overview } from "./stats";
 import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 // A line combined with a template (and with reasons or statuses) against plain SQL over the raw
@@ -73,22 +71,6 @@ const query = (c: Case) => {
   return params;
 };
 
-/** The plain-SQL reading of a case: failures joined to incidents, every condition spelled out. */
-function where(c: Case, from: number, to: number, drop: { reason?: boolean; line?: boolean; template?: boolean } = {}) {
-  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
-  const params: Param[] = [from, to];
-  const list = (col: string, values: string[] | undefined) => {
-    if (!values) return;
-    parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
-    params.push(...values);
-  };
-  if (!drop.reason) list("f.reason", c.reasons);
-  if (!drop.line) list("f.line", c.lines);
-  if (!drop.template) list("f.template", c.templates);
-  list("i.status", c.statuses);
-  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
-}
-
 describe.each(ENGINES)("line + template on %s", (name) => {
   let engine: Engine;
   beforeAll(async () => {
@@ -100,13 +82,7 @@ describe.each(ENGINES)("line + template on %s", (name) => {
     await mixIncidentStatusesOn(engine);
   }, CLUSTER_START_TIMEOUT_MS + 120_000);
 
-  const grouped = async (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
-    const w = where(c, from, to, drop);
-    const rows = await engine.query<{ k: string; n: number }>(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`, w.params);
-    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
-  };
-  const count = async (sql: string, params: Param[]) => (await engine.one<{ n: number }>(`SELECT count(*) AS n ${sql}`, params))!.n;
-  const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
+  const count = (sql: string, params: Param[]) => countOn(engine, { sql, params });
 
   async function expectEqualToPlainSql(c: Case): Promise<void> {
     const from = c.from ?? NOW - c.days * DAY;
@@ -114,28 +90,7 @@ describe.each(ENGINES)("line + template on %s", (name) => {
     params.set("from", new Date(from).toISOString());
     params.set("to", new Date(NOW).toISOString());
     if (c.tz) params.set("tz", c.tz);
-    const filters = parseFilters(params);
-    const w = where(c, from, NOW);
-
-    const stats = await inSnapshot(engine, (dialect) => overview(dialect, filters, { now: NOW, defaultTz: "UTC" }));
-    const total = await count(w.sql, w.params);
-    expect(stats.total, "total").toBe(total);
-    expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
-    const previous = where(c, from - (NOW - from), from);
-    expect(stats.previousTotal, "previousTotal").toBe(await count(previous.sql, previous.params));
-    expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(await grouped(c, from, NOW, "f.reason"));
-    expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(await grouped(c, from, NOW, "f.line"));
-    expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(await grouped(c, from, NOW, "f.template"));
-    const starts = stats.timeline.map((p) => Date.parse(p.bucket));
-    for (const [i, point] of stats.timeline.entries()) {
-      const bucket = await grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
-      expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
-    }
-
-    const facets = await inSnapshot(engine, (dialect) => facetCounts(dialect, filters, NOW));
-    expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(await grouped(c, from, NOW, "f.line", { line: true }));
-    expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(await grouped(c, from, NOW, "f.template", { template: true }));
-    expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(await grouped(c, from, NOW, "f.reason", { reason: true }));
+    await expectOverviewEqualsPlainSql(engine, parseFilters(params), c, from, NOW);
   }
 
   /** rollup_hour recomputed from the stored failures, as ingest counts them. */

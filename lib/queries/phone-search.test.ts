@@ -13,16 +13,15 @@ import { webhookSecretAtStart } from "@/lib/ingest/webhook-secret";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
 import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
-import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDatasetTo, mixIncidentStatusesOn } from "@/lib/testing/failure-dataset";
+import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDatasetTo, mixIncidentStatusesOn, plainSqlWhere, type PlainSqlFilter } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
+import { countOn, expectOverviewEqualsPlainSql } from "@/lib/testing/plain-sql";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
-import { facetCounts } from "./facets";
 import { parseFailurePage } from "./failure-page";
 import { listFailures } from "./failures";
 import { parseIncidentPage } from "./incident-page";
 import { listIncidents } from "./incidents";
-import { stats as overview } from "./stats";
 import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 // Phone search (`q`) of 1, 2, 3 and 5 digits, alone and with other filters and zones, against
@@ -84,23 +83,12 @@ const CASES: Array<Omit<Case, "digits"> & { digits: string | ((engine: Engine) =
   { name: "five digits, 24 hours, Asia/Kolkata", query: "q=FIVE", digits: fiveDigits, days: 1, tz: "Asia/Kolkata" },
 ];
 
-/** The plain-SQL reading of a case: failures joined to incidents, every condition spelled out. */
-function where(c: Case, from: number, to: number, drop: { reason?: boolean; line?: boolean; template?: boolean } = {}) {
-  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?", "(coalesce(f.phone_e164, '') LIKE ? OR coalesce(f.cellphone, '') LIKE ?)"];
-  const params: Param[] = [from, to, `%${c.digits}%`, `%${c.digits}%`];
-  const list = (col: string, values: string[] | undefined) => {
-    if (!values) return;
-    parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
-    params.push(...values);
-  };
-  if (!drop.reason) list("f.reason", c.reasons);
-  if (!drop.line) list("f.line", c.lines);
-  if (!drop.template) list("f.template", c.templates);
-  list("i.status", c.statuses);
-  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
-}
+/** A case as plain SQL: its filters and the digits anywhere in the number, with or without E.164. */
+const plainFilter = (c: Case): PlainSqlFilter => ({
+  ...c,
+  also: { sql: "(coalesce(f.phone_e164, '') LIKE ? OR coalesce(f.cellphone, '') LIKE ?)", params: [`%${c.digits}%`, `%${c.digits}%`] },
+});
 
-const asMap = <T>(rows: T[], key: (r: T) => string | null, n: (r: T) => number) => Object.fromEntries(rows.map((r) => [key(r) ?? "", n(r)]));
 const resolved = async (c: (typeof CASES)[number], engine: Engine): Promise<Case> => ({ ...c, digits: typeof c.digits === "function" ? await c.digits(engine) : c.digits });
 
 describe.each(ENGINES)("phone search on %s", (name) => {
@@ -114,42 +102,19 @@ describe.each(ENGINES)("phone search on %s", (name) => {
     await mixIncidentStatusesOn(engine);
   }, CLUSTER_START_TIMEOUT_MS + 300_000);
 
-  const grouped = async (c: Case, from: number, to: number, col: string, drop?: Parameters<typeof where>[3]) => {
-    const w = where(c, from, to, drop);
-    const rows = await engine.query<{ k: string; n: number }>(`SELECT ${col} AS k, count(*) AS n ${w.sql} GROUP BY 1`, w.params);
-    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
-  };
-  const count = async (sql: string, params: Param[], what = "count(*)") => (await engine.one<{ n: number }>(`SELECT ${what} AS n ${sql}`, params))!.n;
+  const count = (sql: string, params: Param[], what?: string) => countOn(engine, { sql, params }, what);
 
-  async function expectEqualToPlainSql(template: Case): Promise<void> {
-    const c = { ...template };
+  async function expectEqualToPlainSql(c: Case): Promise<void> {
     const from = NOW - c.days * DAY;
     const params = new URLSearchParams(`from=${new Date(from).toISOString()}&to=${new Date(NOW).toISOString()}&${c.query.replace("FIVE", c.digits)}`);
     if (c.tz) params.set("tz", c.tz);
     const filters = parseFilters(params);
-    const w = where(c, from, NOW);
+    const filter = plainFilter(c);
+    const w = plainSqlWhere(filter, from, NOW);
 
-    const stats = await inSnapshot(engine, (dialect) => overview(dialect, filters, { now: NOW, defaultTz: "UTC" }));
-    const total = await count(w.sql, w.params);
-    expect(stats.total, "total").toBe(total);
-    expect(total, "a case that matches nothing proves little").toBeGreaterThan(0);
-    const previous = where(c, from - (NOW - from), from);
-    expect(stats.previousTotal, "previousTotal").toBe(await count(previous.sql, previous.params));
+    const { stats, total } = await expectOverviewEqualsPlainSql(engine, filters, filter, from, NOW);
     expect(stats.contactsApproximate).toBe(false);
     expect(stats.contacts, "contacts").toBe(await count(w.sql, w.params, "count(DISTINCT coalesce(f.phone_e164, f.cellphone))"));
-    expect(asMap(stats.byReason, (r) => r.reason, (r) => r.count), "byReason").toEqual(await grouped(c, from, NOW, "f.reason"));
-    expect(asMap(stats.byLine, (r) => r.line, (r) => r.count), "byLine").toEqual(await grouped(c, from, NOW, "f.line"));
-    expect(asMap(stats.byTemplate, (r) => r.template, (r) => r.count), "byTemplate").toEqual(await grouped(c, from, NOW, "f.template"));
-    const starts = stats.timeline.map((p) => Date.parse(p.bucket));
-    for (const [i, point] of stats.timeline.entries()) {
-      const bucket = await grouped(c, Math.max(starts[i]!, from), Math.min(starts[i + 1] ?? NOW, NOW), "f.reason");
-      expect(point.counts, `bucket ${point.bucket}`).toEqual(bucket);
-    }
-
-    const facets = await inSnapshot(engine, (dialect) => facetCounts(dialect, filters, NOW));
-    expect(asMap(facets.lines, (r) => r.line, (r) => r.count), "facet lines").toEqual(await grouped(c, from, NOW, "f.line", { line: true }));
-    expect(asMap(facets.templates, (r) => r.template, (r) => r.count), "facet templates").toEqual(await grouped(c, from, NOW, "f.template", { template: true }));
-    expect(asMap(facets.reasons, (r) => r.reason, (r) => r.count), "facet reasons").toEqual(await grouped(c, from, NOW, "f.reason", { reason: true }));
 
     const page = await inSnapshot(engine, (dialect) => listFailures(dialect, filters, parseFailurePage(new URLSearchParams("limit=25")), NOW));
     expect(page.total, "failures total").toBe(total);
@@ -157,7 +122,7 @@ describe.each(ENGINES)("phone search on %s", (name) => {
     expect(page.items.map((r) => r.id), "first page").toEqual(ids);
 
     const incidents = await inSnapshot(engine, (dialect) => listIncidents(dialect, filters, parseIncidentPage(new URLSearchParams()), null, NOW));
-    const tabs = where({ ...c, statuses: undefined }, from, NOW);
+    const tabs = plainSqlWhere({ ...filter, statuses: undefined }, from, NOW);
     const byStatus = await engine.query<{ k: string; n: number }>(`SELECT i.status AS k, count(DISTINCT i.id) AS n ${tabs.sql} GROUP BY 1`, tabs.params);
     const counts = Object.fromEntries(Object.entries(incidents.counts).filter(([k, n]) => k !== "assignedToMe" && n > 0));
     expect(counts, "incident tabs").toEqual(Object.fromEntries(byStatus.map((r) => [r.k, r.n])));

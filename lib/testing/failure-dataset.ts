@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import type { Engine } from "@/db/engine";
+import type { Engine, Param } from "@/db/engine";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { storeEvents, type PreparedEvent } from "@/lib/ingest/store";
@@ -186,4 +186,49 @@ export function mixIncidentStatuses(): void {
 /** mixIncidentStatuses on any engine. */
 export async function mixIncidentStatusesOn(engine: Engine): Promise<void> {
   for (const sql of MIX_STATUSES) await engine.exec(sql);
+}
+
+/**
+ * The plain-SQL reading of a dashboard filter, for tests that check the rollup-backed queries
+ * against the raw failures: failures joined to their incidents, every condition spelled out.
+ */
+export interface PlainSqlFilter {
+  lines?: readonly string[];
+  templates?: readonly string[];
+  reasons?: readonly string[];
+  statuses?: readonly string[];
+  /** One more condition on `f` (a phone search), with its parameters. */
+  also?: { sql: string; params: Param[] };
+}
+
+/** Filters a facet leaves out of its own counts (a facet counts every value of its dimension). */
+export interface Dropped {
+  reason?: boolean;
+  line?: boolean;
+  template?: boolean;
+}
+
+export interface PlainSql {
+  sql: string;
+  params: Param[];
+}
+
+/** `FROM … WHERE …` for the failures in [from, to) that `filter` matches. */
+export function plainSqlWhere(filter: PlainSqlFilter, from: number, to: number, drop: Dropped = {}): PlainSql {
+  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
+  const params: Param[] = [from, to];
+  if (filter.also) {
+    parts.push(filter.also.sql);
+    params.push(...filter.also.params);
+  }
+  const list = (col: string, values: readonly string[] | undefined) => {
+    if (!values) return;
+    parts.push(`${col} IN (${values.map(() => "?").join(", ")})`);
+    params.push(...values);
+  };
+  if (!drop.reason) list("f.reason", filter.reasons);
+  if (!drop.line) list("f.line", filter.lines);
+  if (!drop.template) list("f.template", filter.templates);
+  list("i.status", filter.statuses);
+  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
 }

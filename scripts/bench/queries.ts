@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
+import { plainSqlWhere, type Dropped } from "@/lib/testing/failure-dataset";
 import { benchPostgresReads } from "./queries-postgres";
 import { cellQuery, FILTERED_P95_TARGET_MS, matrixFilters, TARGET_ROWS, UNFILTERED_P95_TARGET_MS, WINDOWS, type MatrixFilter, type WindowName } from "./queries-matrix";
 import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
@@ -111,23 +112,9 @@ const sortedEntries = (c: Counts) => Object.entries(c).filter(([, n]) => n).sort
 const sameCounts = (a: Counts, b: Counts) => JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
 
 /** Plain SQL over the raw failures (joined to incidents for the status): the baseline's WHERE. */
-function plainWhere(f: MatrixFilter, from: number, to: number, drop: { line?: boolean; template?: boolean; reason?: boolean } = {}): { sql: string; params: unknown[] } {
-  const parts = ["f.occurred_at >= ?", "f.occurred_at < ?"];
-  const params: unknown[] = [from, to];
-  const list = (col: string, values: string[] | undefined) => {
-    if (!values) return;
-    parts.push(`${col} IN (${values.map(() => "?").join(",")})`);
-    params.push(...values);
-  };
-  if (!drop.reason) list("f.reason", f.reasons);
-  if (!drop.line) list("f.line", f.lines);
-  if (!drop.template) list("f.template", f.templates);
-  list("i.status", f.statuses);
-  if (f.phone) {
-    parts.push("(instr(coalesce(f.phone_e164, ''), ?) > 0 OR instr(coalesce(f.cellphone, ''), ?) > 0)");
-    params.push(f.phone, f.phone);
-  }
-  return { sql: `FROM failures f JOIN incidents i ON i.id = f.incident_id WHERE ${parts.join(" AND ")}`, params };
+function plainWhere(f: MatrixFilter, from: number, to: number, drop?: Dropped): { sql: string; params: unknown[] } {
+  const phone = f.phone ? { sql: "(instr(coalesce(f.phone_e164, ''), ?) > 0 OR instr(coalesce(f.cellphone, ''), ?) > 0)", params: [f.phone, f.phone] } : undefined;
+  return plainSqlWhere({ ...f, also: phone }, from, to, drop);
 }
 
 
