@@ -4,13 +4,14 @@
 // the SQLite benchmark's (bench-results/queries-N.db, seeded through ingest's own rules by
 // scripts/seed-demo.ts), copied into PostgreSQL by `db:copy` (db/copy.ts: every table as stored —
 // rollups, sketches, contact state — with the counts of every table compared), then VACUUM ANALYZE.
-// The cluster is kept in bench-results/queries-N.pg/ and reused while the SQLite file it was
+// The cluster is kept in <tmpdir>/faultline-bench/queries-N.pg/ and reused while the SQLite file it was
 // copied from holds the same failures, so a 10M copy is paid once. Every read of lib/read/reads.ts'
 // READS that has a cell below is run through the read path (EngineReads: its own pool, one
 // repeatable-read snapshot per read, the deadline) for each filter × window of the matrix, and
 // the same read on the same data in SQLite (inSqliteSnapshot, in-process, as a read worker runs
 // it) beside it; the two answers must be equal. No HTTP on either side.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { copySqliteToPostgres } from "@/db/copy";
@@ -98,6 +99,15 @@ async function time(count: number, run: () => Promise<unknown> | unknown): Promi
   return { p50: percentile(samples, 50), p95: percentile(samples, 95), answer };
 }
 
+/**
+ * Where the copy of `dbFile` is kept: outside the checkout, because `next build` walked a cluster
+ * kept in bench-results/ (18 GB at 10M) until it ran out of memory; in the temporary folder, which
+ * the postgres user that runs the cluster can reach (a home folder may not be).
+ */
+function keptClusterHome(dbFile: string): string {
+  return path.join(os.tmpdir(), "faultline-bench", `${path.basename(dbFile).replace(/\.db$/, "")}.pg`);
+}
+
 /** What identifies the SQLite dataset a copy came from. */
 interface SourceIdentity {
   failures: number;
@@ -126,7 +136,7 @@ function sourceIdentity(dbFile: string): SourceIdentity {
  * else made anew (initdb, migrate, db:copy with every table's counts compared, VACUUM ANALYZE).
  */
 async function postgresCopyOf(dbFile: string): Promise<{ cluster: PgCluster; record: CopyRecord; reused: boolean }> {
-  const home = `${dbFile.replace(/\.db$/, "")}.pg`;
+  const home = keptClusterHome(dbFile);
   const recordFile = path.join(home, "copied.json");
   const source = sourceIdentity(dbFile);
   const kept = fs.existsSync(recordFile) ? (JSON.parse(fs.readFileSync(recordFile, "utf8")) as CopyRecord) : undefined;
