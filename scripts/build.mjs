@@ -33,8 +33,16 @@ try {
       stdio: "inherit",
       env: { NEXT_TELEMETRY_DISABLED: "1", ...process.env },
     });
-    if (nextBuild.status !== 0) process.exitCode = nextBuild.status ?? 1;
-    else {
+    if (nextBuild.status !== 0) {
+      // Say why: a build the kernel killed for memory prints nothing of its own.
+      const why = nextBuild.error
+        ? `could not start (${nextBuild.error.message})`
+        : nextBuild.signal
+          ? `was killed by ${nextBuild.signal}${nextBuild.signal === "SIGKILL" ? " (most likely out of memory: see dmesg)" : ""}`
+          : `exited with status ${nextBuild.status}`;
+      console.error(`next build ${why}; no production build was made.`);
+      process.exitCode = nextBuild.status || 1;
+    } else {
       // The server, and the read worker it starts (a file of its own: a worker thread runs a file).
       await build({
         entryPoints: { server: "scripts/server.ts", "read-worker": "lib/read/worker.ts" },

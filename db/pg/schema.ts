@@ -122,6 +122,9 @@ export const failures = pgTable(
     index("failures_incident_idx").on(t.incidentId, t.occurredAt),
     // Phone search (lib/queries/failure-filter.ts) finds contacts without an E.164 number by cellphone.
     index("failures_cellphone_idx").on(t.cellphone, t.occurredAt).where(sql`${t.phoneE164} IS NULL`),
+    // PostgreSQL's phone search reads failures_contact_cover_idx instead: (coalesce(phone_e164,
+    // cellphone), occurred_at) INCLUDE the columns its counts read, for index-only scans. drizzle
+    // cannot declare INCLUDE, so it is created by migrations-pg/0012_contact_cover.sql alone.
   ],
 );
 

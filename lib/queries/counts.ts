@@ -43,6 +43,7 @@ export interface EdgeRow {
  */
 export class WindowEdges {
   private readonly read = new Map<string, EdgeRow[]>();
+  private readonly whole = new Map<string, Array<Omit<EdgeRow, "hour">>>();
   readonly spans: Array<[number, number]>;
 
   constructor(
@@ -54,6 +55,24 @@ export class WindowEdges {
       const boundary = Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS;
       return boundary < b ? [[a, boundary], [boundary, b]] : [[a, b]];
     });
+  }
+
+  /**
+   * The whole window's failures per reason, line and template from raw rows, for filters the
+   * rollups cannot answer (a phone search): read once, for the line and the template breakdowns.
+   */
+  *wholeWindow(dialect: Dialect, filters: Filters): Steps<Array<Omit<EdgeRow, "hour">>> {
+    const raw = rawConditions(filters, dialect);
+    const key = JSON.stringify(raw);
+    const known = this.whole.get(key);
+    if (known) return known;
+    const rows = yield* all<Omit<EdgeRow, "hour">>(
+      `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`,
+      [this.from, this.to, ...raw.params],
+    );
+    this.whole.set(key, rows);
+    return rows;
   }
 
   *rows(dialect: Dialect, filters: Filters): Steps<EdgeRow[]> {
@@ -158,13 +177,6 @@ function* rollupCounts(dialect: Dialect, filters: Filters, from: number, to: num
  */
 export function* failureCounts(dialect: Dialect, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(from, to)): Steps<CountRow[]> {
   const tables = rollupsFor(filters, dim);
-  if (!tables) {
-    const raw = rawConditions(filters, dialect);
-    return yield* all<CountRow>(
-      `SELECT f.reason AS reason, f.${dim} AS key, count(*) AS n FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`,
-      [from, to, ...raw.params],
-    );
-  }
   const totals = new Map<string, CountRow>();
   const add = (reason: string, key: string, n: number) => {
     const id = `${reason}\u0000${key}`;
@@ -172,6 +184,10 @@ export function* failureCounts(dialect: Dialect, filters: Filters, from: number,
     if (row) row.n += n;
     else totals.set(id, { reason, key, n });
   };
+  if (!tables) {
+    for (const r of yield* edges.wholeWindow(dialect, filters)) add(r.reason, r[dim], r.n);
+    return [...totals.values()];
+  }
   for (const r of yield* rollupCounts(dialect, filters, from, to, dim, tables)) add(r.reason, r.key, r.n);
   for (const r of yield* edges.rows(dialect, filters)) add(r.reason, r[dim], r.n);
   // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
