@@ -7,7 +7,7 @@ import { ASSIGNED_TO_ME_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from 
 import type { INCIDENT_TRANSITIONS } from "@/lib/incidents/transitions";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { parseInput } from "@/lib/validate";
-import { incidentConditions, incidentStatuses } from "./incident-filter";
+import { incidentConditions, incidentStatuses, searchedIncidents, type SearchedIncidents } from "./incident-filter";
 import type { IncidentPage, IncidentSort } from "./incident-page";
 import { decodeCursor, keysetPage } from "./cursor";
 
@@ -146,7 +146,8 @@ export interface IncidentList {
  */
 export function* listIncidents(dialect: Dialect, filters: Filters, page: IncidentPage, viewerId: string | null = null, now = Date.now()): Steps<IncidentList> {
   const window = resolveWindow(filters, now);
-  const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId, dialect);
+  const searched = yield* searchedIncidents(dialect, filters, window);
+  const where = incidentConditions(filters, incidentStatuses(filters), window, viewerId, dialect, searched);
   const col = SORT_COLUMN[page.sort];
   const order = page.dir === "desc" ? "DESC" : "ASC";
   const conditions = [where.sql];
@@ -162,17 +163,17 @@ export function* listIncidents(dialect: Dialect, filters: Filters, page: Inciden
     items: pageRows.map(toIncidentItem),
     nextCursor,
     total: yield* countIncidents(where.sql, where.params),
-    counts: yield* countByStatus(dialect, filters, window, viewerId),
+    counts: yield* countByStatus(dialect, filters, window, viewerId, searched),
   };
 }
 
-function* countByStatus(dialect: Dialect, filters: Filters, window: { from: number; to: number }, viewerId: string | null): Steps<IncidentCounts> {
-  const every = incidentConditions({ ...filters, assignee: undefined }, INCIDENT_STATUSES, window, viewerId, dialect);
+function* countByStatus(dialect: Dialect, filters: Filters, window: { from: number; to: number }, viewerId: string | null, searched: SearchedIncidents | null): Steps<IncidentCounts> {
+  const every = incidentConditions({ ...filters, assignee: undefined }, INCIDENT_STATUSES, window, viewerId, dialect, searched);
   const rows = yield* all<{ status: IncidentStatus; n: number }>(`SELECT i.status AS status, count(*) AS n FROM incidents i WHERE ${every.sql} GROUP BY i.status`, every.params);
   const counts = { ...(Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>), assignedToMe: 0 };
   for (const r of rows) counts[r.status] = r.n;
   if (viewerId) {
-    const mine = incidentConditions({ ...filters, assignee: "me" }, ASSIGNED_TO_ME_STATUSES, window, viewerId, dialect);
+    const mine = incidentConditions({ ...filters, assignee: "me" }, ASSIGNED_TO_ME_STATUSES, window, viewerId, dialect, searched);
     counts.assignedToMe = yield* countIncidents(mine.sql, mine.params);
   }
   return counts;

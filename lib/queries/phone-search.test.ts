@@ -127,6 +127,9 @@ describe.each(ENGINES)("phone search on %s", (name) => {
     const byStatus = await engine.query<{ k: string; n: number }>(`SELECT i.status AS k, count(DISTINCT i.id) AS n ${tabs.sql} GROUP BY 1`, tabs.params);
     const counts = Object.fromEntries(Object.entries(incidents.counts).filter(([k, n]) => k !== "assignedToMe" && n > 0));
     expect(counts, "incident tabs").toEqual(Object.fromEntries(byStatus.map((r) => [r.k, r.n])));
+    const shown = filter.statuses ?? ["open"];
+    expect(incidents.total, "incidents listed").toBe(byStatus.filter((r) => shown.includes(r.k)).reduce((sum, r) => sum + r.n, 0));
+    expect(incidents.items.length, "first page of incidents").toBe(Math.min(incidents.total, 50));
   }
 
   describe("phone search equals plain SQL", () => {
