@@ -86,6 +86,13 @@ export function benchDatabase(values: { rows?: string; db?: string }): { rows: n
   return { rows, dbFile: path.resolve(values.db ?? `bench-results/queries-${rows}.db`) };
 }
 
+/** Reads a response body to its end without keeping it (a full CSV export is 190 MB at 10M). */
+export async function drainBody(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  while (!(await reader.read()).done);
+}
+
 /** The p-th percentile (nearest rank) of `samples`; NaN when there are none. */
 export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);

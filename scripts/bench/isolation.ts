@@ -4,12 +4,17 @@
 // --db already holds enough rows, the same files bench:queries and bench:export use), starts the
 // production server on it and posts a webhook every 20 ms (on a fixed schedule, whatever the
 // answers take): first idle, then while --clients clients (each its own operator) loop over the
-// heavy reads below, a full CSV export among them. Prints webhook p50/p99/max idle and under load,
-// their ratio, errors and timeouts, and what the heavy reads answered (200, 503 query_timeout…).
+// heavy reads below, a full CSV export among them (from a process of their own, so that reading
+// the exports does not delay this process's webhooks). Prints webhook p50/p99/max idle and under
+// load, their ratio, errors and timeouts, this process's own event-loop delay meanwhile, and what
+// the heavy reads answered (200, 503 query_timeout…).
 // Targets (judged at 10M rows): webhook p99 under load ≤ 50 ms and ≤ 3× idle, 0 errors, 0 timeouts.
+import { spawn } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { benchDatabase, benchToken, databaseOptions, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
+import { benchDatabase, benchToken, databaseOptions, drainBody, ensureSeeded, freePort, HOST, percentile, runBench, startServer, writeResults } from "./harness";
+import type { LoadPlan, LoadTally } from "./isolation-load";
 
 const SECRET = "bench-isolation-secret-0123456789";
 const WEBHOOK_EVERY_MS = 20;
@@ -35,11 +40,15 @@ interface WebhookRun {
   latencies: number[];
   errors: string[];
   timeouts: number;
+  /** This process's own event-loop delay p99 (ms) meanwhile: what of a latency is the sender's. */
+  senderLoopDelayP99: number;
 }
 
 /** Posts a failure every WEBHOOK_EVERY_MS until `stop` resolves; every answer must be a 200. */
 async function webhooks(port: number, stop: Promise<unknown>): Promise<WebhookRun> {
-  const run: WebhookRun = { latencies: [], errors: [], timeouts: 0 };
+  const run: WebhookRun = { latencies: [], errors: [], timeouts: 0, senderLoopDelayP99: NaN };
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const inFlight: Array<Promise<void>> = [];
   let n = 0;
   const post = async () => {
@@ -72,12 +81,26 @@ async function webhooks(port: number, stop: Promise<unknown>): Promise<WebhookRu
   await stop;
   clearInterval(timer);
   await Promise.all(inFlight);
+  loopDelay.disable();
+  run.senderLoopDelayP99 = loopDelay.percentile(99) / 1e6;
   return run;
 }
 
-interface ReadTally {
-  statuses: Map<number | string, number>;
-  durations: number[];
+/**
+ * Runs the heavy-read clients (scripts/bench/isolation-load.ts) in a process of their own until
+ * `until` resolves; what they were answered. In this process, reading four full CSV exports would
+ * delay the webhooks' own timers and answers and be counted as the server's latency.
+ */
+async function heavyReadsUntil(plan: LoadPlan, until: Promise<unknown>): Promise<Record<string, LoadTally>> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/bench/isolation-load.ts", JSON.stringify(plan)], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await until;
+  child.kill("SIGTERM");
+  const code = await exited;
+  if (code !== 0) throw new Error(`the heavy-read clients exited with ${code}`);
+  return JSON.parse(output) as Record<string, LoadTally>;
 }
 
 async function main(): Promise<string[]> {
@@ -101,47 +124,26 @@ async function main(): Promise<string[]> {
   try {
     const phase = () => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     // Warm up (code paths, page cache) with one round of the reads, then the idle baseline.
-    for (const url of heavyReads) await (await fetch(`http://${HOST}:${port}${url}`, { headers: { Authorization: `Bearer ${tokens[0]}` } })).arrayBuffer();
+    for (const url of heavyReads) await drainBody((await fetch(`http://${HOST}:${port}${url}`, { headers: { Authorization: `Bearer ${tokens[0]}` } })).body);
     const idle = await webhooks(port, phase());
 
-    const tallies = new Map<string, ReadTally>(heavyReads.map((url) => [url, { statuses: new Map(), durations: [] }]));
-    let loading = true;
-    const client = async (token: string, offset: number) => {
-      for (let i = offset; loading; i++) {
-        const url = heavyReads[i % heavyReads.length]!;
-        const tally = tallies.get(url)!;
-        const started = performance.now();
-        let status: number | string;
-        try {
-          const response = await fetch(`http://${HOST}:${port}${url}`, { headers: { Authorization: `Bearer ${token}` } });
-          await response.arrayBuffer(); // a full CSV export is read to its end
-          status = response.status;
-        } catch (err) {
-          status = (err as Error).message;
-        }
-        tally.durations.push(performance.now() - started);
-        tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
-      }
-    };
-    const loadEnds = phase().then(() => (loading = false));
-    const readers = tokens.map((token, i) => client(token, i));
-    const underLoad = await webhooks(port, loadEnds);
-    await Promise.all(readers);
+    const loadEnds = phase();
+    const [underLoad, tallies] = await Promise.all([webhooks(port, loadEnds), heavyReadsUntil({ base: `http://${HOST}:${port}`, tokens, urls: heavyReads }, loadEnds)]);
 
     const line = (label: string, run: WebhookRun) =>
       console.log(
-        `${label.padEnd(22)} p50 ${percentile(run.latencies, 50).toFixed(1)} ms  p99 ${percentile(run.latencies, 99).toFixed(1)} ms  max ${Math.max(...run.latencies).toFixed(1)} ms  (${run.latencies.length} answered, ${run.errors.length} errors, ${run.timeouts} timeouts)`,
+        `${label.padEnd(22)} p50 ${percentile(run.latencies, 50).toFixed(1)} ms  p99 ${percentile(run.latencies, 99).toFixed(1)} ms  max ${Math.max(...run.latencies).toFixed(1)} ms  (${run.latencies.length} answered, ${run.errors.length} errors, ${run.timeouts} timeouts; the sender's own event-loop delay p99 ${run.senderLoopDelayP99.toFixed(1)} ms)`,
       );
     console.log(`\nIsolation benchmark on ${total.toLocaleString("en-US")} failures (production server, a webhook every ${WEBHOOK_EVERY_MS} ms, ${seconds} s per phase, ${clients} clients)\n`);
     line("webhook idle", idle);
     line("webhook under load", underLoad);
     const ratio = percentile(underLoad.latencies, 99) / percentile(idle.latencies, 99);
     console.log(`ratio p99 load/idle    ${ratio.toFixed(2)}× (target ≤ ${RATIO_TARGET}× and p99 ≤ ${P99_TARGET_MS} ms, at 10M rows)\n`);
-    console.log("heavy reads meanwhile (answers; mean and max time):");
-    for (const [url, t] of tallies) {
-      const answers = [...t.statuses].map(([s, n]) => `${s}×${n}`).join(" ");
-      const mean = t.durations.reduce((a, b) => a + b, 0) / Math.max(1, t.durations.length);
-      console.log(`  ${url.padEnd(70)} ${answers.padEnd(18)} mean ${(mean / 1000).toFixed(2)} s  max ${(Math.max(0, ...t.durations) / 1000).toFixed(2)} s`);
+    console.log("heavy reads meanwhile, from a process of their own (answers; mean and max time; still running at the phase's end):");
+    for (const [url, t] of Object.entries(tallies)) {
+      const answers = Object.entries(t.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
+      const mean = t.durationsMs.reduce((a, b) => a + b, 0) / Math.max(1, t.durationsMs.length);
+      console.log(`  ${url.padEnd(70)} ${answers.padEnd(18)} mean ${(mean / 1000).toFixed(2)} s  max ${(Math.max(0, ...t.durationsMs) / 1000).toFixed(2)} s  in flight ${t.inFlight}`);
     }
     const errors = [...idle.errors, ...underLoad.errors];
     if (errors.length) problems.push(`${errors.length} webhook errors: ${[...new Set(errors)].slice(0, 5).join("; ")}`);
@@ -155,11 +157,11 @@ async function main(): Promise<string[]> {
       seconds,
       clients,
       webhook: {
-        idle: { p50: percentile(idle.latencies, 50), p99: percentile(idle.latencies, 99), max: Math.max(...idle.latencies), answered: idle.latencies.length, errors: idle.errors.length, timeouts: idle.timeouts },
-        load: { p50: percentile(underLoad.latencies, 50), p99: percentile(underLoad.latencies, 99), max: Math.max(...underLoad.latencies), answered: underLoad.latencies.length, errors: underLoad.errors.length, timeouts: underLoad.timeouts },
+        idle: { p50: percentile(idle.latencies, 50), p99: percentile(idle.latencies, 99), max: Math.max(...idle.latencies), answered: idle.latencies.length, errors: idle.errors.length, timeouts: idle.timeouts, senderLoopDelayP99: idle.senderLoopDelayP99 },
+        load: { p50: percentile(underLoad.latencies, 50), p99: percentile(underLoad.latencies, 99), max: Math.max(...underLoad.latencies), answered: underLoad.latencies.length, errors: underLoad.errors.length, timeouts: underLoad.timeouts, senderLoopDelayP99: underLoad.senderLoopDelayP99 },
         ratioP99: ratio,
       },
-      reads: Object.fromEntries([...tallies].map(([url, t]) => [url, { statuses: Object.fromEntries(t.statuses), durationsMs: t.durations }])),
+      reads: tallies,
     });
   } finally {
     server.kill("SIGTERM");
