@@ -33,6 +33,11 @@ export interface EdgeRow {
   n: number;
 }
 
+/** Failures of a whole window with the same reason, line, template and incident (null: none). */
+export interface WindowRow extends Omit<EdgeRow, "hour"> {
+  incident: number | null;
+}
+
 /**
  * The failures of a window's partial hours (splitWindow's raw spans) per reason, line and
  * template, read once per filter: the breakdowns and the timeline of one answer share them.
@@ -43,7 +48,7 @@ export interface EdgeRow {
  */
 export class WindowEdges {
   private readonly read = new Map<string, EdgeRow[]>();
-  private readonly whole = new Map<string, Array<Omit<EdgeRow, "hour">>>();
+  private readonly whole = new Map<string, WindowRow[]>();
   readonly spans: Array<[number, number]>;
 
   constructor(
@@ -58,17 +63,18 @@ export class WindowEdges {
   }
 
   /**
-   * The whole window's failures per reason, line and template from raw rows, for filters the
-   * rollups cannot answer (a phone search): read once, for the line and the template breakdowns.
+   * The whole window's failures per reason, line, template and incident from raw rows, for filters
+   * the rollups cannot answer (a phone search): read once, for the line and the template
+   * breakdowns and the open incidents of one answer.
    */
-  *wholeWindow(dialect: Dialect, filters: Filters): Steps<Array<Omit<EdgeRow, "hour">>> {
+  *wholeWindow(dialect: Dialect, filters: Filters): Steps<WindowRow[]> {
     const raw = rawConditions(filters, dialect);
     const key = JSON.stringify(raw);
     const known = this.whole.get(key);
     if (known) return known;
-    const rows = yield* all<Omit<EdgeRow, "hour">>(
-      `SELECT f.reason AS reason, f.line AS line, f.template AS template, count(*) AS n FROM failures f
-       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3`,
+    const rows = yield* all<WindowRow>(
+      `SELECT f.reason AS reason, f.line AS line, f.template AS template, f.incident_id AS incident, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2, 3, 4`,
       [this.from, this.to, ...raw.params],
     );
     this.whole.set(key, rows);

@@ -66,11 +66,17 @@ export function* searchedIncidents(dialect: Dialect, filters: Filters, window: {
   if (!searchesFewPhones(filters)) return null;
   const matched = windowCondition(filters, window, dialect);
   const ids = yield* all<{ id: number }>(`SELECT i.id AS id FROM incidents i WHERE ${matched.sql}`, matched.params);
-  return { sql: `i.id IN ${dialect.jsonArrayValues("integer")}`, params: [JSON.stringify(ids.map((r) => r.id))] };
+  return incidentsAmong(dialect, ids.map((r) => r.id));
+}
+
+/** The incidents among `ids` (those of a search's failures, already read), as SearchedIncidents. */
+export function incidentsAmong(dialect: Dialect, ids: Iterable<number | null>): SearchedIncidents {
+  const known = [...new Set(ids)].filter((id): id is number => id !== null);
+  return { sql: `i.id IN ${dialect.jsonArrayValues("integer")}`, params: [JSON.stringify(known)] };
 }
 
 /** A phone search the trigram index narrows (lib/queries/failure-filter.ts). */
-function searchesFewPhones(filters: Filters): boolean {
+export function searchesFewPhones(filters: Filters): boolean {
   return (phoneDigits(filters.q)?.length ?? 0) >= PHONE_INDEX_MIN_DIGITS;
 }
 

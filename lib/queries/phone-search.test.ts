@@ -80,6 +80,7 @@ const CASES: Array<Omit<Case, "digits"> & { digits: string | ((engine: Engine) =
   { name: "two digits + reason, 90 days", query: "q=88&reason=FAILURE_BY_RATE_LIMIT,INVALID_PHONE", digits: "88", days: 90, reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE"] },
   { name: "three digits, 90 days, Asia/Kolkata", query: "q=305", digits: "305", days: 90, tz: "Asia/Kolkata" },
   { name: "three digits + line, 7 days", query: `q=555&line=${encodeURIComponent(L1!)}`, digits: "555", days: 7, lines: [L1!] },
+  { name: "three digits + status, 90 days", query: "q=305&status=acknowledged", digits: "305", days: 90, statuses: ["acknowledged"] },
   { name: "five digits, 90 days", query: "q=FIVE", digits: fiveDigits, days: 90 },
   { name: "five digits, 24 hours, Asia/Kolkata", query: "q=FIVE", digits: fiveDigits, days: 1, tz: "Asia/Kolkata" },
 ];
@@ -127,6 +128,8 @@ describe.each(ENGINES)("phone search on %s", (name) => {
     const byStatus = await engine.query<{ k: string; n: number }>(`SELECT i.status AS k, count(DISTINCT i.id) AS n ${tabs.sql} GROUP BY 1`, tabs.params);
     const counts = Object.fromEntries(Object.entries(incidents.counts).filter(([k, n]) => k !== "assignedToMe" && n > 0));
     expect(counts, "incident tabs").toEqual(Object.fromEntries(byStatus.map((r) => [r.k, r.n])));
+    // The overview's tile counts open incidents whatever the status filter (it links to status=open).
+    expect(stats.openIncidents, "open incidents tile").toBe(byStatus.find((r) => r.k === "open")?.n ?? 0);
     const shown = filter.statuses ?? ["open"];
     expect(incidents.total, "incidents listed").toBe(byStatus.filter((r) => shown.includes(r.k)).reduce((sum, r) => sum + r.n, 0));
     expect(incidents.items.length, "first page of incidents").toBe(Math.min(incidents.total, 50));

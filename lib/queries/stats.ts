@@ -10,7 +10,7 @@ import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from
 import { contactsFromState } from "./contact-state";
 import { failureCounts, failureTotal, tally, WindowEdges } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
-import { incidentConditions } from "./incident-filter";
+import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
 import { highestFailureId } from "./summary";
 
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
@@ -396,9 +396,16 @@ export interface Stats {
   newSinceAfterId: number | null;
 }
 
-/** Open incidents as /incidents?status=open counts them for the same filters (the tile links there). */
-function* countOpenIncidents(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
-  const cond = incidentConditions(filters, ["open"], { from, to }, null, dialect);
+/**
+ * Open incidents as /incidents?status=open counts them for the same filters (the tile links there).
+ * A phone search's failures were read once already (the breakdowns' `edges.wholeWindow`): their
+ * incidents are taken from there, unless a status filter narrowed those failures to its incidents
+ * (the tile counts open ones whatever the status filter).
+ */
+function* countOpenIncidents(dialect: Dialect, filters: Filters, edges: WindowEdges): Steps<number> {
+  const searched =
+    searchesFewPhones(filters) && !filters.status.length ? incidentsAmong(dialect, (yield* edges.wholeWindow(dialect, filters)).map((r) => r.incident)) : null;
+  const cond = incidentConditions(filters, ["open"], { from: edges.from, to: edges.to }, null, dialect, searched);
   return (yield* get<{ n: number }>(`SELECT count(*) AS n FROM incidents i WHERE ${cond.sql}`, cond.params))!.n;
 }
 
@@ -445,7 +452,7 @@ export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions
     timeline: yield* timeline(dialect, filters, from, to, tz, unit, edges),
     bucketUnit: unit,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz },
-    openIncidents: yield* countOpenIncidents(dialect, filters, from, to),
+    openIncidents: yield* countOpenIncidents(dialect, filters, edges),
     latestFailureId: yield* highestFailureId(),
     newSinceAfterId: options.afterId === undefined ? null : yield* countAfter(dialect, filters, options.afterId, from),
   };
