@@ -40,7 +40,8 @@ export interface WindowRow extends Omit<EdgeRow, "hour"> {
 
 /**
  * The failures of a window's partial hours (splitWindow's raw spans) per reason, line and
- * template, read once per filter: the breakdowns and the timeline of one answer share them.
+ * template, read once per filter: the breakdowns and the timeline of one answer share them (and,
+ * for filters no rollup answers, the whole window's: `wholeWindow`).
  * Reading those rows is most of a refreshed overview's cost (whole hours come from rollups), so
  * a partial hour longer than its rest is counted as the hour's reason × line × template rollup
  * minus that rest: at most half an hour of raw rows per edge. The hour's rollup and its raw rows

@@ -5,6 +5,8 @@
 // it stops starting reads, aborts those in flight and prints what was answered as one JSON line.
 //
 //   node --import tsx scripts/bench/isolation-load.ts '{"base":"http://127.0.0.1:PORT","tokens":[…],"urls":[…]}'
+import { drainBody } from "./harness";
+
 export interface LoadPlan {
   base: string;
   tokens: string[];
@@ -18,8 +20,6 @@ export interface LoadTally {
   /** Reads still running when the phase ended (aborted then). */
   inFlight: number;
 }
-
-import { drainBody } from "./harness";
 
 const plan = JSON.parse(process.argv[2] ?? "") as LoadPlan;
 const tallies: Record<string, LoadTally> = Object.fromEntries(plan.urls.map((url) => [url, { statuses: {}, durationsMs: [], inFlight: 0 }]));
