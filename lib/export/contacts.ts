@@ -4,7 +4,7 @@ import { InvalidInputError } from "@/lib/http/errors";
 import { decodeSessionKeys } from "@/lib/ingest/compact-values";
 import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { labelsInSnapshot } from "@/lib/lines/labels";
-import { and, rawConditions } from "@/lib/queries/failure-filter";
+import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
 import { contactsFromState, neverDoNotContact } from "@/lib/queries/contact-state";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
@@ -62,8 +62,11 @@ function listSelect(dialect: Dialect, which: ContactList, request: ExportRequest
       params: [...viewParams, ...RETRY_REASONS, EVERY_SCOPE],
     };
   }
+  // Under a filter, by the filter's index rather than every "do not contact" failure in the window
+  // (failures_reason_idx): 0.1 ms against 3 s under a status at 10M on SQLite.
+  const reason = raw.sql ? unindexed("f.reason", dialect) : "f.reason";
   return {
-    sql: `SELECT ${columns} FROM (SELECT f.*, ${latest} FROM failures f WHERE ${inView} AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})) AS l WHERE l.latest = 1`,
+    sql: `SELECT ${columns} FROM (SELECT f.*, ${latest} FROM failures f WHERE ${inView} AND ${reason} IN (${list(DO_NOT_CONTACT_REASONS)})) AS l WHERE l.latest = 1`,
     params: [...viewParams, ...DO_NOT_CONTACT_REASONS],
   };
 }

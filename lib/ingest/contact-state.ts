@@ -1,6 +1,6 @@
 import type { Dialect } from "@/db/engine";
 import { all, inKeyOrder, insertRowsStatement, perDialect, rowWrites, runTogether, type Steps, type Value, type Write } from "@/db/steps";
-import { reasonInfo } from "@/lib/reasons";
+import { reasonInfo, type KnownReason, type ReasonClass } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
 /**
@@ -9,7 +9,8 @@ import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
  * suppression list are counted from a few thousand quarter-hour rows instead of the window's failures.
  *
  * A contact is its E.164 phone, else the cellphone as sent. Each contact has one row per scope it
- * failed in: everything, its line, its template, and its line × template. A row holds the latest
+ * failed in: everything, its line, its template, its line × template, and (for a known reason)
+ * its reason and the reason's class. A row holds the latest
  * failure of the contact in that scope (time and reason; ties go to the later stored failure, as
  * the lists order them) and the time of its latest "do not contact" failure there. The quarter-hour
  * rows count, per scope and quarter: contacts whose latest failure is in that quarter ("seen"),
@@ -26,6 +27,46 @@ export function contactScope(line: string | null, template: string | null): stri
 
 /** The scope of every failure of a contact (its "do not contact" time is the retry list's rule). */
 export const EVERY_SCOPE = contactScope(null, null);
+
+/**
+ * Reasons and classes as stored in scopes: "r" or "c" and a number, not the code. There is a row
+ * per contact and scope, so every byte of a scope costs about 0.05 bytes per failure at 10M
+ * (README, "Storage"). Never renumber: a new reason takes the next free number.
+ */
+const REASON_SCOPE_IDS: Record<KnownReason, number> = {
+  FAILURE: 0,
+  FAILURE_BY_HUMAN_HANDOVER: 1,
+  REVOKED: 2,
+  INVALID_PHONE: 3,
+  FAILURE_BY_RATE_LIMIT: 4,
+  COMPANY_RATE_LIMIT: 5,
+  FAILURE_BY_TIER_CAPACITY: 6,
+  MISSING_PARAMETER: 7,
+  PARAMETER_MISMATCH: 8,
+  FAILURE_BY_BLOCKED_CONTACT: 9,
+  FAILURE_BY_OPTOUT_CONTACT: 10,
+  INVALID_POLL: 11,
+  CHARACTER_LIMIT_HEADER: 12,
+  CHARACTER_LIMIT_BODY: 13,
+  FAILURE_BY_DISABLED_HSM: 14,
+  FAILURE_BY_SPAM_RATE_LIMIT: 15,
+  FAILURE_BY_EXPERIMENT_NUMBER: 16,
+  FAILURE_BY_UNABLE_TO_CONTACT: 17,
+};
+const CLASS_SCOPE_IDS: Record<ReasonClass, number> = { retry_later: 0, fix_then_retry: 1, do_not_contact: 2, no_action: 3 };
+
+/** The scope of a contact's failures of one known reason. */
+export const reasonScope = (code: KnownReason) => `r${REASON_SCOPE_IDS[code]}`;
+/** The scope of a contact's failures of one reason class. */
+export const classScope = (reasonClass: ReasonClass) => `c${CLASS_SCOPE_IDS[reasonClass]}`;
+
+/** The scopes a failure counts in: four by line and template, and its reason's two when Treble's catalogue knows it. */
+function scopesOf(reason: string, line: string, template: string): string[] {
+  const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)];
+  const known = reasonInfo(reason);
+  if (known) scopes.push(reasonScope(known.code as KnownReason), classScope(known.reasonClass));
+  return scopes;
+}
 
 const quarterOf = (t: number) => t - (t % QUARTER_HOUR_MS);
 
@@ -68,7 +109,8 @@ const SQL = perDialect((d: Dialect) => ({
   // Every contact of a group in one statement each, in the order given (the callers': key order).
   lockContacts: d.name === "postgres" ? `SELECT pg_advisory_xact_lock(${CONTACT_LOCK_SPACE}, hashtext(given.value)) FROM ${d.jsonArrayValues("text")} AS given` : null,
   readAllOf: `SELECT contact, scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact IN ${d.jsonArrayValues("text")}`,
-  readScopes: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?)`,
+  // A failure's scopes (scopesOf): six, or four repeated up to six for an unknown reason.
+  readScopes: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ? AND scope IN (?, ?, ?, ?, ?, ?)`,
   readAll: `SELECT scope, last_at AS "lastAt", last_reason AS "lastReason", last_dnc_at AS "lastDncAt" FROM contact_state WHERE contact = ?`,
   // One row per (contact, scope): a transaction's changed rows in one statement.
   save: insertRowsStatement(
@@ -88,6 +130,9 @@ const SQL = perDialect((d: Dialect) => ({
     ON CONFLICT (scope, bucket) DO UPDATE SET seen = contact_state_quarters.seen + excluded.seen,
       retry = contact_state_quarters.retry + excluded.retry, dnc = contact_state_quarters.dnc + excluded.dnc`,
 }));
+
+/** Placeholders of readScopes: the most scopes one failure counts in. */
+const SCOPES_READ = 6;
 
 /** The first key of PostgreSQL's two-key advisory locks taken on contacts (the second: the contact's hash). */
 export const CONTACT_LOCK_SPACE = 16_004;
@@ -138,9 +183,9 @@ export class ContactStateChanges {
 
   /**
    * The contact's state in `scopes` (read once per transaction), or in all its scopes: only a
-   * change of its "do not contact" status touches scopes other than the failure's four.
+   * change of its "do not contact" status touches scopes other than the failure's own.
    */
-  private *of(contact: string, scopes: readonly [string, string, string, string] | "all"): Steps<ContactStates> {
+  private *of(contact: string, scopes: readonly string[] | "all"): Steps<ContactStates> {
     let states = this.contacts.get(contact);
     if (!states) {
       yield* this.lock(contact);
@@ -150,7 +195,10 @@ export class ContactStateChanges {
     const { read } = states;
     if (read === "all" || (scopes !== "all" && scopes.every((scope) => read.has(scope)))) return states;
     type Row = ScopeState & { scope: string };
-    const rows = scopes === "all" ? yield* all<Row>(this.sql.readAll, [contact]) : yield* all<Row>(this.sql.readScopes, [contact, ...scopes]);
+    const rows =
+      scopes === "all"
+        ? yield* all<Row>(this.sql.readAll, [contact])
+        : yield* all<Row>(this.sql.readScopes, [contact, ...Array.from({ length: SCOPES_READ }, (_, i) => scopes[i] ?? scopes[0]!)]);
     // A scope read before keeps its changes; a stored scope not read yet joins as stored.
     for (const { scope, ...state } of rows) {
       if (states.before.has(scope)) continue;
@@ -164,7 +212,7 @@ export class ContactStateChanges {
 
   /** A failure just stored (its id is above every earlier one, so it wins ties on time). */
   *count(contact: string, occurredAt: number, reason: string, line: string, template: string): Steps<void> {
-    const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, template), contactScope(line, template)] as const;
+    const scopes = scopesOf(reason, line, template);
     const dnc = isDoNotContactReason(reason);
     let { after } = yield* this.of(contact, scopes);
     // Its first "do not contact" failure takes the contact off the retry list in every scope.

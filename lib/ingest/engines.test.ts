@@ -140,8 +140,17 @@ describe.each(ENGINES)("ingest on %s", (name) => {
       `SELECT scope, last_at, last_reason FROM contact_state WHERE contact = ? ORDER BY scope`,
       [contact],
     );
-    expect(states).toHaveLength(4);
-    for (const s of states) expect(s).toMatchObject({ last_at: at + HOUR, last_reason: "REVOKED" });
+    // Four scopes by line and template, where the later failure is the latest; and each reason's
+    // own scope and its class's (FAILURE_BY_TIER_CAPACITY: r6, "retry later" c0; REVOKED: r2, "no action" c3).
+    const byLineAndTemplate = states.filter((s) => s.scope.startsWith("["));
+    expect(byLineAndTemplate).toHaveLength(4);
+    for (const s of byLineAndTemplate) expect(s).toMatchObject({ last_at: at + HOUR, last_reason: "REVOKED" });
+    expect(states.filter((s) => !s.scope.startsWith("[")).sort((a, b) => (a.scope < b.scope ? -1 : 1))).toEqual([
+      { scope: "c0", last_at: at, last_reason: "FAILURE_BY_TIER_CAPACITY" },
+      { scope: "c3", last_at: at + HOUR, last_reason: "REVOKED" },
+      { scope: "r2", last_at: at + HOUR, last_reason: "REVOKED" },
+      { scope: "r6", last_at: at, last_reason: "FAILURE_BY_TIER_CAPACITY" },
+    ]);
     const lineScope = JSON.stringify([line, null]);
     const quarters = await engine.query<{ bucket: number; seen: number }>(`SELECT bucket, seen FROM contact_state_quarters WHERE scope = ? ORDER BY bucket`, [lineScope]);
     // The contact moved from the first quarter to the later one.

@@ -167,7 +167,16 @@ describe("retention on PostgreSQL: a purge batch and another instance's ingest o
       [contact],
     );
     const scopes = [EVERY_SCOPE, contactScope(line, null), contactScope(null, TEMPLATE), contactScope(line, TEMPLATE)].sort();
-    expect(states).toEqual(scopes.map((scope) => ({ scope, last_at: latest, last_reason: "FAILURE_BY_TIER_CAPACITY", last_dnc_at: null })));
+    const byScope = (a: { scope: string }, b: { scope: string }) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0);
+    expect(states.filter((s) => s.scope.startsWith("[")).sort(byScope)).toEqual(
+      scopes.map((scope) => ({ scope, last_at: latest, last_reason: "FAILURE_BY_TIER_CAPACITY", last_dnc_at: null })),
+    );
+    // By reason and class: INVALID_PHONE's (r3) and "do not contact"'s (c2) went with the purge.
+    expect(states.filter((s) => !s.scope.startsWith("[")).sort(byScope)).toEqual([
+      { scope: "c0", last_at: latest, last_reason: "FAILURE_BY_TIER_CAPACITY", last_dnc_at: null },
+      { scope: "r0", last_at: NOW - 2 * DAY, last_reason: "FAILURE", last_dnc_at: null },
+      { scope: "r6", last_at: latest, last_reason: "FAILURE_BY_TIER_CAPACITY", last_dnc_at: null },
+    ]);
     // The line's quarter-hour counts: the contact once, in its latest failure's quarter, on the retry list, suppressed nowhere.
     const quarters = await engine.query<{ bucket: number; seen: number; retry: number; dnc: number }>(
       "SELECT bucket, seen, retry, dnc FROM contact_state_quarters WHERE scope = ? AND (seen <> 0 OR retry <> 0 OR dnc <> 0)",

@@ -6,6 +6,7 @@ import { inSnapshot } from "@/db/snapshot";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { contactExportCount } from "@/lib/export/contacts";
 import { parseFilters, type Filters } from "@/lib/filters";
+import type { ReasonClass } from "@/lib/reasons";
 import { clearFieldMappingCache, readFieldMapping, replaceFieldMapping } from "@/lib/ingest/field-mapping";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { reprocessQuarantined } from "@/lib/ingest/reprocess";
@@ -65,6 +66,8 @@ const RETRY_REASONS = [
   "FAILURE", "FAILURE_BY_HUMAN_HANDOVER", "FAILURE_BY_RATE_LIMIT", "COMPANY_RATE_LIMIT", "FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_SPAM_RATE_LIMIT",
   "MISSING_PARAMETER", "PARAMETER_MISMATCH", "INVALID_POLL", "CHARACTER_LIMIT_HEADER", "CHARACTER_LIMIT_BODY", "FAILURE_BY_DISABLED_HSM",
 ];
+const RETRY_LATER_REASONS = ["FAILURE", "FAILURE_BY_HUMAN_HANDOVER", "FAILURE_BY_RATE_LIMIT", "COMPANY_RATE_LIMIT", "FAILURE_BY_TIER_CAPACITY", "FAILURE_BY_SPAM_RATE_LIMIT"];
+const FIX_THEN_RETRY_REASONS = RETRY_REASONS.filter((r) => !RETRY_LATER_REASONS.includes(r));
 const sqlList = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(", ")})`;
 const DNC = sqlList(DNC_REASONS);
 const RETRY = sqlList(RETRY_REASONS);
@@ -72,6 +75,12 @@ const RETRY = sqlList(RETRY_REASONS);
 interface View {
   line?: string;
   template?: string;
+  /** Failures of these reasons (a reason filter, or a class's reasons). */
+  reasons?: readonly string[];
+  /** Given as a class filter (the reference reads `reasons`). */
+  reasonClass?: ReasonClass;
+  /** A phone search: failures whose number or cellphone contains these digits. */
+  q?: string;
 }
 
 function reference(kind: ContactCount, view: View, from: number, to: number): Promise<number> {
@@ -81,6 +90,11 @@ function reference(kind: ContactCount, view: View, from: number, to: number): Pr
     if (value === undefined) continue;
     parts.push(`${column} = ?`);
     params.push(value);
+  }
+  if (view.reasons) parts.push(`f.reason IN ${sqlList(view.reasons)}`);
+  if (view.q) {
+    parts.push("(f.phone_e164 LIKE ? OR f.cellphone LIKE ?)");
+    params.push(`%${view.q}%`, `%${view.q}%`);
   }
   const where = parts.join(" AND ");
   const sql = {
@@ -100,12 +114,27 @@ const VIEWS: Array<[string, View]> = [
   ["template", { template: DATASET_TEMPLATES[1] }],
   ["line + template", { line: DATASET_LINES[1], template: DATASET_TEMPLATES[0] }],
   ["unknown line", { line: "" }],
+  // Counted from the reason and class scopes:
+  ["reason (retry later)", { reasons: ["FAILURE_BY_RATE_LIMIT"] }],
+  ["reason (do not contact)", { reasons: ["INVALID_PHONE"] }],
+  ["class retry later", { reasons: RETRY_LATER_REASONS, reasonClass: "retry_later" }],
+  ["class do not contact", { reasons: DNC_REASONS, reasonClass: "do_not_contact" }],
+  ["a class's reasons named", { reasons: FIX_THEN_RETRY_REASONS }],
+  // A reason no list reaches (both lists are 0 without a read):
+  ["reason (no action)", { reasons: ["REVOKED"] }],
+  // Phone searches, contact by contact from the state (one digit scans the pairs; three use the trigram index):
+  ["phone, one digit", { q: "7" }],
+  ["phone, three digits", { q: "512" }],
+  ["phone + line", { q: "555", line: DATASET_LINES[0] }],
+  ["phone + reason", { q: "301", reasons: ["FAILURE_BY_RATE_LIMIT"] }],
 ];
 const filtersOf = (view: View, window: string): Filters =>
   parseFilters(
     new URLSearchParams({
       ...(view.line !== undefined ? { line: view.line || "(unknown)" } : {}),
       ...(view.template !== undefined ? { template: view.template } : {}),
+      ...(view.reasonClass ? { class: view.reasonClass } : view.reasons ? { reason: view.reasons.join(",") } : {}),
+      ...(view.q ? { q: view.q } : {}),
       ...Object.fromEntries(new URLSearchParams(window)),
     }),
   );
@@ -179,7 +208,10 @@ async function statesFromFailures(): Promise<StateRow[]> {
   const failures = await engine.query<Failure>(`SELECT f.id, ${CONTACT} AS contact, f.occurred_at, f.reason, f.line, f.template FROM failures f WHERE ${CONTACT} IS NOT NULL`);
   const latest = new Map<string, { state: StateRow; id: number }>();
   for (const f of failures) {
-    for (const scope of [JSON.stringify([null, null]), JSON.stringify([f.line, null]), JSON.stringify([null, f.template]), JSON.stringify([f.line, f.template])]) {
+    // The reason's scopes, written out: its number in Treble's list, and its class's.
+    const known = REASON_NUMBERS.indexOf(f.reason);
+    const reasonScopes = known < 0 ? [] : [`r${known}`, `c${RETRY_LATER_REASONS.includes(f.reason) ? 0 : FIX_THEN_RETRY_REASONS.includes(f.reason) ? 1 : DNC_REASONS.includes(f.reason) ? 2 : 3}`];
+    for (const scope of [JSON.stringify([null, null]), JSON.stringify([f.line, null]), JSON.stringify([null, f.template]), JSON.stringify([f.line, f.template]), ...reasonScopes]) {
       const key = JSON.stringify([f.contact, scope]);
       const dncAt = DNC_REASONS.includes(f.reason) ? f.occurred_at : null;
       const was = latest.get(key);
@@ -191,6 +223,13 @@ async function statesFromFailures(): Promise<StateRow[]> {
   }
   return sortedStates([...latest.values()].map((r) => r.state));
 }
+
+/** Reason scopes' numbers: the place in Treble's list of each reason (lib/ingest/contact-state.ts). */
+const REASON_NUMBERS = [
+  "FAILURE", "FAILURE_BY_HUMAN_HANDOVER", "REVOKED", "INVALID_PHONE", "FAILURE_BY_RATE_LIMIT", "COMPANY_RATE_LIMIT", "FAILURE_BY_TIER_CAPACITY",
+  "MISSING_PARAMETER", "PARAMETER_MISMATCH", "FAILURE_BY_BLOCKED_CONTACT", "FAILURE_BY_OPTOUT_CONTACT", "INVALID_POLL", "CHARACTER_LIMIT_HEADER",
+  "CHARACTER_LIMIT_BODY", "FAILURE_BY_DISABLED_HSM", "FAILURE_BY_SPAM_RATE_LIMIT", "FAILURE_BY_EXPERIMENT_NUMBER", "FAILURE_BY_UNABLE_TO_CONTACT",
+];
 
 /** The quarter-hour counts of `states`, as the quarters migration's backfill computes them. */
 function quartersOf(states: readonly StateRow[]): QuarterRow[] {
@@ -226,21 +265,35 @@ async function expectQuartersConsistent(): Promise<void> {
   }
 }
 
+/** The INSERTs into `table` of the engine's migration whose file name ends with `suffix`. */
+function migrationInserts(engineName: string, suffix: string, table: string): string[] {
+  const dir = path.resolve(engineName === "sqlite" ? "db/migrations" : "db/migrations-pg");
+  const quoted = engineName === "sqlite" ? `\`${table}\`` : `"${table}"`;
+  const file = fs.readdirSync(dir).find((f) => f.endsWith(suffix))!;
+  return fs
+    .readFileSync(path.join(dir, file), "utf8")
+    .split("--> statement-breakpoint")
+    .map((s) => s.replace(/^--.*$/gm, "").trim())
+    .filter((s) => s.startsWith(`INSERT INTO ${quoted}`));
+}
+
+/** The reason and class scopes' backfill (both engines: PostgreSQL databases held failures before these scopes). */
+const reasonScopeBackfill = (engineName: string) => [
+  ...migrationInserts(engineName, "_contact_state_reasons.sql", "contact_state"),
+  ...migrationInserts(engineName, "_contact_state_reasons.sql", "contact_state_quarters"),
+];
+
 /**
- * The backfills that compute the state from the failures: contact_state's (its migration) and
- * the quarter-hour counts' (the migration that made them quarters). SQLite's migrations.
+ * The backfills that compute the whole state from the failures, in migration order: contact_state's
+ * (its migration), the quarter-hour counts' (the migration that made them quarters), then the
+ * reason and class scopes'. SQLite's migrations.
  */
 function backfillStatements(): string[] {
-  const dir = path.resolve("db/migrations");
-  const inserts = (suffix: string, table: string) => {
-    const file = fs.readdirSync(dir).find((f) => f.endsWith(suffix))!;
-    return fs
-      .readFileSync(path.join(dir, file), "utf8")
-      .split("--> statement-breakpoint")
-      .map((s) => s.replace(/^--.*$/gm, "").trim())
-      .filter((s) => s.startsWith(`INSERT INTO \`${table}\``));
-  };
-  return [...inserts("_contact_state.sql", "contact_state"), ...inserts("_contact_state_quarters.sql", "contact_state_quarters")];
+  return [
+    ...migrationInserts("sqlite", "_contact_state.sql", "contact_state"),
+    ...migrationInserts("sqlite", "_contact_state_quarters.sql", "contact_state_quarters"),
+    ...reasonScopeBackfill("sqlite"),
+  ];
 }
 
 describe.each(ENGINES)("contacts counted from the per-contact state on %s", (name) => {
@@ -294,17 +347,24 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     expect(await countContactsFromState(past, "seen", pastTo - 7 * DAY, pastTo, after - 1)).toBeNull();
     expect(await countContactsFromState(past, "seen", pastTo - 7 * DAY, pastTo, after)).toBe(await reference("seen", view, pastTo - 7 * DAY, pastTo));
     expect((await inSnapshot(engine, (dialect) => stats(dialect, past, { now: NOW }))).contacts).toBe(await reference("seen", view, pastTo - 7 * DAY, pastTo));
-    for (const other of ["reason=INVALID_PHONE", "class=retry_later", "status=open", "q=300", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
+    for (const other of ["reason=FAILURE,INVALID_PHONE", `reason=FAILURE&line=${DATASET_LINES[0]}`, "class=retry_later&template=x", "status=open", "q=300&status=open", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
       expect(await countContactsFromState(parseFilters(new URLSearchParams(other)), "retry", NOW - DAY, NOW), other).toBeNull();
     }
   });
 
-  it("equals what the migration's backfill computes from the failures", async () => {
+  it("equals what the migrations' backfills compute from the failures", async () => {
     const rows = async () => ({ state: await storedStates(), quarters: await storedQuarters() });
     const atIngest = await rows();
     expect(atIngest.state).toEqual(await statesFromFailures());
     expect(atIngest.quarters).toEqual(quartersOf(atIngest.state));
-    // The migrations' own SQL is SQLite's: PostgreSQL's schema is created empty, with no backfill.
+    expect(atIngest.state.filter((s) => /^r\d+$/.test(s.scope)).length).toBeGreaterThan(1000);
+    expect(new Set(atIngest.state.filter((s) => /^c\d$/.test(s.scope)).map((s) => s.scope)).size).toBe(4);
+    // The reason and class scopes' backfill, on both engines: databases held failures before them.
+    await engine.exec("DELETE FROM contact_state WHERE scope NOT LIKE '[%'");
+    await engine.exec("DELETE FROM contact_state_quarters WHERE scope NOT LIKE '[%'");
+    for (const statement of reasonScopeBackfill(name)) await engine.exec(statement);
+    expect(await rows()).toEqual(atIngest);
+    // The earlier migrations' SQL is SQLite's: PostgreSQL's schema was created after them, empty.
     if (name !== "sqlite") return;
     await engine.exec("DELETE FROM contact_state");
     await engine.exec("DELETE FROM contact_state_quarters");

@@ -1,10 +1,10 @@
 import type { Dialect } from "@/db/engine";
-import { get, type Steps } from "@/db/steps";
-import { UNKNOWN, type Filters } from "@/lib/filters";
-import { contactScope, EVERY_SCOPE } from "@/lib/ingest/contact-state";
-import { DO_NOT_CONTACT_REASONS, RETRY_REASONS } from "@/lib/reasons";
+import { all, get, type Steps } from "@/db/steps";
+import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
+import { classScope, contactScope, EVERY_SCOPE, reasonScope } from "@/lib/ingest/contact-state";
+import { codesOf, DO_NOT_CONTACT_REASONS, REASON_CLASSES, reasonInfo, RETRY_REASONS, type KnownReason } from "@/lib/reasons";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
-import { and, rawConditions } from "./failure-filter";
+import { and, phoneDigits, rawConditions, searchedContacts, type Where } from "./failure-filter";
 
 /**
  * Contact counts from the per-contact latest state kept at ingest (lib/ingest/contact-state.ts):
@@ -16,9 +16,11 @@ import { and, rawConditions } from "./failure-filter";
  * — webhooks that arrived while it waited, a sender's clock ahead — or after a window ending in
  * the recent past) are judged from their own failures inside the window, by index lookups.
  *
- * Exact under no filter, one line, one template, or one line with one template, for windows with
- * at most OVERTAKEN_FAILURES_LIMIT failures after their end. Other filters, and windows further in
- * the past, are counted from the failures as before (null here).
+ * Exact under no filter, one line, one template, one line with one template, one known reason, or
+ * one reason class (named, or as its reasons), each with or without a phone search, for windows with at most OVERTAKEN_FAILURES_LIMIT
+ * failures after their end. Other filters, and windows further in the past, are counted from the
+ * failures as before (null here). A list the filter's reasons cannot reach (the suppression list
+ * under "retry later") is 0 without a read.
  */
 
 /** What is counted: contacts seen in the window, the retry list, the suppression list. */
@@ -28,10 +30,31 @@ const list = (codes: readonly string[]) => codes.map(() => "?").join(", ");
 
 /** The stored scope that answers these filters, or null when none does. */
 function scopeOf(filters: Filters): string | null {
-  if (filters.reason.length || filters.class.length || filters.status.length || filters.q) return null;
-  if (filters.line.length > 1 || filters.template.length > 1) return null;
+  if (filters.status.length || filters.line.length > 1 || filters.template.length > 1) return null;
+  const reasons = allowedReasons(filters);
+  if (reasons) return filters.line.length || filters.template.length ? null : reasonSetScope(reasons);
   const key = (v: string | undefined) => (v === undefined ? null : v === UNKNOWN ? "" : v);
   return contactScope(key(filters.line[0]), key(filters.template[0]));
+}
+
+/** The scope of exactly these reasons: one known reason, or every reason of one class; else null. */
+function reasonSetScope(reasons: readonly string[]): string | null {
+  const distinct = [...new Set(reasons)];
+  const only = distinct.length === 1 ? reasonInfo(distinct[0]!) : undefined;
+  if (only) return reasonScope(only.code as KnownReason);
+  const reasonClass = REASON_CLASSES.find((c) => {
+    const codes = codesOf(c);
+    return codes.length === distinct.length && codes.every((code) => distinct.includes(code));
+  });
+  return reasonClass ? classScope(reasonClass) : null;
+}
+
+/** Whether no failure the filters admit can put a contact on this list (a reason filter outside it). */
+function listOutOfReach(filters: Filters, kind: ContactCount): boolean {
+  const reasons = allowedReasons(filters);
+  if (!reasons) return false;
+  const reach = kind === "retry" ? RETRY_REASONS : kind === "suppress" ? DO_NOT_CONTACT_REASONS : reasons;
+  return !reasons.some((reason) => reach.includes(reason));
 }
 
 /**
@@ -53,9 +76,9 @@ function* fewFailuresAfter(to: number, limit: number): Steps<boolean> {
 /**
  * Contacts counted as `kind` in [from, to) among those whose state time is at or after `to`: the
  * contacts of the failures (under the filters; "do not contact" ones for the suppression list)
- * stored from `to` on, each judged from its failures inside the window.
+ * stored from `to` on, and the contacts `also` selects, each judged from its failures inside the window.
  */
-function* countOvertaken(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number): Steps<number> {
+function* countJudged(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number, also?: Where): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
   const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
@@ -67,7 +90,8 @@ function* countOvertaken(dialect: Dialect, filters: Filters, kind: ContactCount,
   const row = yield* get<{ n: number }>(
     `WITH overtaken AS (
        SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
-       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL
+       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL${also ? `
+       UNION SELECT contact FROM (${also.sql}) AS also_judged` : ""}
      ), judged AS (
        SELECT o.contact AS contact, f.reason AS reason, f.occurred_at AS occurred, f.id AS id FROM overtaken o CROSS JOIN failures f
        WHERE f.phone_e164 = o.contact AND ${inWindow}
@@ -78,27 +102,56 @@ function* countOvertaken(dialect: Dialect, filters: Filters, kind: ContactCount,
        SELECT contact, reason, row_number() OVER (PARTITION BY contact ORDER BY occurred DESC, id DESC) AS n FROM judged
      )
      SELECT count(*) AS n FROM latest l WHERE l.n = 1${kind === "retry" ? ` AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}` : ""}`,
-    [to, ...raw.params, ...dncParams, ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
+    [to, ...raw.params, ...dncParams, ...(also?.params ?? []), ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
   );
   return row!.n;
+}
+
+/** SQL on `contact_state s`: the contact counts as `kind` (bind its params, then the state time's range). */
+function countedState(kind: ContactCount): Where & { at: string } {
+  const at = kind === "suppress" ? "s.last_dnc_at" : "s.last_at";
+  if (kind !== "retry") return { at, sql: "", params: [] };
+  return { at, sql: `AND s.last_reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("s.contact")}`, params: [...RETRY_REASONS, EVERY_SCOPE] };
+}
+
+/** Contacts of a phone search only some of whose failures it matches, up to which they are judged one by one. */
+const PARTLY_MATCHED_LIMIT = 1_000;
+
+/**
+ * A phone search's contacts, read contact by contact from the state (a primary-key lookup each):
+ * a contact all of whose pairs match has every failure in the search, so its state row in the
+ * scope is its latest in the view. Contacts only some of whose pairs match (read first: rarely
+ * any) and those overtaken are judged from their failures; null beyond PARTLY_MATCHED_LIMIT of them.
+ */
+function* countSearched(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, from: number, to: number, digits: string): Steps<number | null> {
+  const { matched, partly } = searchedContacts(digits, dialect);
+  const partlyMatched = (yield* all<{ contact: string }>(`${partly.sql} LIMIT ${PARTLY_MATCHED_LIMIT + 1}`, partly.params)).map((r) => r.contact);
+  if (partlyMatched.length > PARTLY_MATCHED_LIMIT) return null;
+  // Bound as a list, not as the subquery: PostgreSQL's generic plan expects a thousand of them and
+  // joins every failure of the window against them.
+  const judgedToo = partlyMatched.length ? { sql: `SELECT p.value AS contact FROM ${dialect.jsonArrayValues("text")} AS p`, params: [JSON.stringify(partlyMatched)] } : undefined;
+  const judged = yield* countJudged(dialect, filters, kind, from, to, judgedToo);
+  const counted = countedState(kind);
+  const whole = yield* get<{ n: number }>(
+    `SELECT count(*) AS n FROM contact_state s
+     WHERE s.scope = ? AND s.contact IN (${matched.sql}) ${partlyMatched.length ? `AND s.contact NOT IN ${dialect.jsonArrayValues("text")}` : ""}
+       AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
+    [scope, ...matched.params, ...(partlyMatched.length ? [JSON.stringify(partlyMatched)] : []), from, to, ...counted.params],
+  );
+  return judged + whole!.n;
 }
 
 /** Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's failures. */
 function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress";
-  const at = dnc ? "s.last_dnc_at" : "s.last_at";
-  const retry =
-    kind === "retry"
-      ? `AND s.last_reason IN (${list(RETRY_REASONS)})
-         AND ${neverDoNotContact("s.contact")}`
-      : "";
+  const counted = countedState(kind);
   const row = yield* get<{ n: number }>(
     `SELECT count(*) AS n FROM contact_state s
      WHERE s.contact IN (SELECT coalesce(f.phone_e164, f.cellphone) FROM failures f
                          WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : ""})
-       AND s.scope = ? AND ${at} >= ? AND ${at} < ? ${retry}`,
-    [a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
+       AND s.scope = ? AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
+    [a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...counted.params],
   );
   return row!.n;
 }
@@ -117,9 +170,12 @@ export function* contactsFromState(
   to: number,
   overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
 ): Steps<number | null> {
+  if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
   if (scope === null || !(yield* fewFailuresAfter(to, overtakenLimit))) return null;
-  const overtaken = yield* countOvertaken(dialect, filters, kind, from, to);
+  const digits = phoneDigits(filters.q);
+  if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
+  const overtaken = yield* countJudged(dialect, filters, kind, from, to);
   const firstQuarter = Math.ceil(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
   const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
   if (firstQuarter >= lastQuarter) return overtaken + (from < to ? yield* countEdge(dialect, filters, scope, kind, from, to) : 0);

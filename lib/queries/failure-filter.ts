@@ -151,6 +151,31 @@ export function rawConditions(filters: Filters, dialect: Dialect = sqliteDialect
   return { sql: parts.join(" AND "), params };
 }
 
+/**
+ * A phone search's contacts (E.164, else the cellphone) from the pairs failures carry
+ * (contact_phones), each selecting `contact`: `matched`, the contacts with a matching pair, and
+ * `partly`, those that may have failures outside the search. A contact without E.164 has one pair;
+ * one with E.164 has that number in every pair, so only a pair matched by its cellphone alone can
+ * leave another pair of the contact unmatched.
+ */
+export function searchedContacts(digits: string, dialect: Dialect): { matched: Where; partly: Where } {
+  const pattern = `%${digits}%`;
+  const pairs =
+    digits.length >= PHONE_INDEX_MIN_DIGITS
+      ? { sql: `p.id IN (${SPELLING[dialect.name].phonePairs})`, params: [pattern, pattern] }
+      : { sql: "(p.phone_e164 LIKE ? OR p.cellphone LIKE ?)", params: [pattern, pattern] };
+  return {
+    matched: { sql: `SELECT DISTINCT coalesce(nullif(p.phone_e164, ''), p.cellphone) AS contact FROM contact_phones p WHERE ${pairs.sql}`, params: pairs.params },
+    partly: {
+      sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE ${pairs.sql} AND p.phone_e164 <> '' AND p.phone_e164 NOT LIKE ?`,
+      params: [...pairs.params, pattern],
+    },
+  };
+}
+
+/** `column` in a condition the planner should not answer by its index (SQLite's unary plus). */
+export const unindexed = (column: string, dialect: Dialect) => SPELLING[dialect.name].unindexed(column);
+
 /** Digits from which the trigram index narrows a phone search (fewer match most contacts anyway). */
 export const PHONE_INDEX_MIN_DIGITS = 3;
 
