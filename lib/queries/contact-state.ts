@@ -107,11 +107,14 @@ function* countJudged(dialect: Dialect, filters: Filters, kind: ContactCount, fr
   return row!.n;
 }
 
-/** SQL on `contact_state s`: the contact counts as `kind` (bind its params, then the state time's range). */
-function countedState(kind: ContactCount): Where & { at: string } {
+/** SQL on `contact_state s` in `scope`: the contact counts as `kind` (bind its params, then the state time's range). */
+function countedState(kind: ContactCount, scope: string): Where & { at: string } {
   const at = kind === "suppress" ? "s.last_dnc_at" : "s.last_at";
   if (kind !== "retry") return { at, sql: "", params: [] };
-  return { at, sql: `AND s.last_reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("s.contact")}`, params: [...RETRY_REASONS, EVERY_SCOPE] };
+  const retryReason = `AND s.last_reason IN (${list(RETRY_REASONS)})`;
+  // In the scope of every failure the row itself says whether the contact was ever "do not contact".
+  if (scope === EVERY_SCOPE) return { at, sql: `${retryReason} AND s.last_dnc_at IS NULL`, params: [...RETRY_REASONS] };
+  return { at, sql: `${retryReason} AND ${neverDoNotContact("s.contact")}`, params: [...RETRY_REASONS, EVERY_SCOPE] };
 }
 
 /** Contacts of a phone search only some of whose failures it matches, up to which they are judged one by one. */
@@ -131,7 +134,7 @@ function* countSearched(dialect: Dialect, filters: Filters, scope: string, kind:
   // joins every failure of the window against them.
   const judgedToo = partlyMatched.length ? { sql: `SELECT p.value AS contact FROM ${dialect.jsonArrayValues("text")} AS p`, params: [JSON.stringify(partlyMatched)] } : undefined;
   const judged = yield* countJudged(dialect, filters, kind, from, to, judgedToo);
-  const counted = countedState(kind);
+  const counted = countedState(kind, scope);
   const whole = yield* get<{ n: number }>(
     `SELECT count(*) AS n FROM contact_state s
      WHERE s.scope = ? AND s.contact IN (${matched.sql}) ${partlyMatched.length ? `AND s.contact NOT IN ${dialect.jsonArrayValues("text")}` : ""}
@@ -145,7 +148,7 @@ function* countSearched(dialect: Dialect, filters: Filters, scope: string, kind:
 function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress";
-  const counted = countedState(kind);
+  const counted = countedState(kind, scope);
   const row = yield* get<{ n: number }>(
     `SELECT count(*) AS n FROM contact_state s
      WHERE s.contact IN (SELECT coalesce(f.phone_e164, f.cellphone) FROM failures f
