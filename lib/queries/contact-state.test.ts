@@ -474,4 +474,29 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
       }
     }
   }, 60_000);
+
+  it("judges from its failures a contact only some of whose pairs a search matches (a pair an older version stored)", async () => {
+    // Ingest never stores such a pair (a cellphone's digits are always in its E.164): a stray one
+    // for a contact whose number lacks the digits, its cellphone with them, as an older version
+    // might have written. The contact's latest failure is in the window, so reading its state row
+    // as if every failure matched would count it; none of its failures matches.
+    const later = NOW + 2 * HOUR + 11 * MINUTE;
+    const contact = (await engine.one<{ contact: string }>(
+      `SELECT contact FROM contact_state WHERE scope = '[null,null]' AND contact LIKE '+57%' AND contact NOT LIKE '%98765%' AND last_at >= ? AND last_at < ? ORDER BY last_at DESC LIMIT 1`,
+      [later - DAY, later],
+    ))!.contact;
+    const cellphone = "0-98765";
+    const { id } = (await engine.one<{ id: number }>("INSERT INTO contact_phones (phone_e164, cellphone) VALUES (?, ?) RETURNING id", [contact, cellphone]))!;
+    if (engine.dialect.name === "sqlite") await engine.exec("INSERT INTO contact_phones_fts (rowid, phone_e164, cellphone) VALUES (?, ?, ?)", [id, contact, cellphone]);
+    for (const q of ["98765", "98"]) {
+      const view = { q };
+      for (const [window, from] of [["range=24h", later - DAY], ["range=90d", later - 90 * DAY]] as const) {
+        const filters = filtersOf(view, `from=${new Date(from).toISOString()}&to=${new Date(later).toISOString()}`);
+        for (const kind of ["seen", "retry", "suppress"] as const) {
+          expect(await countContactsFromState(filters, kind, from, later), `${kind} q=${q} ${window}`).toBe(await reference(kind, view, from, later));
+        }
+      }
+    }
+    expect(await reference("seen", { q: "98765" }, later - DAY, later)).toBe(0);
+  }, 60_000);
 });

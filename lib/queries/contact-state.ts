@@ -17,10 +17,10 @@ import { and, phoneDigits, rawConditions, searchedContacts, type Where } from ".
  * the recent past) are judged from their own failures inside the window, by index lookups.
  *
  * Exact under no filter, one line, one template, one line with one template, one known reason, or
- * one reason class (named, or as its reasons), each with or without a phone search, for windows with at most OVERTAKEN_FAILURES_LIMIT
- * failures after their end. Other filters, and windows further in the past, are counted from the
- * failures as before (null here). A list the filter's reasons cannot reach (the suppression list
- * under "retry later") is 0 without a read.
+ * one reason class (named, or as its reasons), each with or without a phone search, for windows
+ * with at most OVERTAKEN_FAILURES_LIMIT failures after their end. Other filters, and windows
+ * further in the past, are counted from the failures as before (null here). A list the filter's
+ * reasons cannot reach (the suppression list under "retry later") is 0 without a read.
  */
 
 /** What is counted: contacts seen in the window, the retry list, the suppression list. */
