@@ -151,6 +151,9 @@ export function rawConditions(filters: Filters, dialect: Dialect = sqliteDialect
   return { sql: parts.join(" AND "), params };
 }
 
+/** A contact_phones pair's contact, as `coalesce(f.phone_e164, f.cellphone)` on its failures (the pair stores '' for no E.164). */
+const PAIR_CONTACT = "coalesce(nullif(p.phone_e164, ''), p.cellphone)";
+
 /**
  * A phone search's contacts (E.164, else the cellphone) from the pairs failures carry
  * (contact_phones), each selecting `contact`: `matched`, the contacts with a matching pair, and
@@ -165,7 +168,7 @@ export function searchedContacts(digits: string, dialect: Dialect): { matched: W
       ? { sql: `p.id IN (${SPELLING[dialect.name].phonePairs})`, params: [pattern, pattern] }
       : { sql: "(p.phone_e164 LIKE ? OR p.cellphone LIKE ?)", params: [pattern, pattern] };
   return {
-    matched: { sql: `SELECT DISTINCT coalesce(nullif(p.phone_e164, ''), p.cellphone) AS contact FROM contact_phones p WHERE ${pairs.sql}`, params: pairs.params },
+    matched: { sql: `SELECT DISTINCT ${PAIR_CONTACT} AS contact FROM contact_phones p WHERE ${pairs.sql}`, params: pairs.params },
     partly: {
       sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE ${pairs.sql} AND p.phone_e164 <> '' AND p.phone_e164 NOT LIKE ?`,
       params: [...pairs.params, pattern],
@@ -211,7 +214,7 @@ const SPELLING: Record<
     // busy number's 40,000 failures otherwise cost one heap page each (90 ms per count at 10M).
     // The ARRAY(subquery) is read once, and `= ANY` of it is an index condition.
     failuresOfPairs: (pairs) => ({
-      sql: `coalesce(f.phone_e164, f.cellphone) = ANY(ARRAY(SELECT coalesce(nullif(p.phone_e164, ''), p.cellphone) FROM contact_phones p WHERE p.id IN (${pairs})))`,
+      sql: `coalesce(f.phone_e164, f.cellphone) = ANY(ARRAY(SELECT ${PAIR_CONTACT} FROM contact_phones p WHERE p.id IN (${pairs})))`,
       pairsRead: 1,
     }),
     unindexed: (column) => column,
