@@ -277,6 +277,15 @@ const CASES: Case[] = [
   { name: "phone search, three digits, 90 days", query: "range=90d&q=305", expect: () => ({ ...ago(90 * DAY), phone: "305" }) },
   { name: "phone search, three digits + class, Kolkata", query: "range=30d&q=555&class=do_not_contact&tz=Asia/Kolkata", expect: () => ({ ...ago(30 * DAY), phone: "555", reasons: DO_NOT_CONTACT }) },
   { name: "phone search, one digit", query: "range=7d&q=3", expect: () => ({ ...ago(7 * DAY), phone: "3" }) },
+  // The breakdowns' read of a phone search also counts its timeline: by local day (across a DST
+  // change), by hour, and by minute in a zone half an hour off UTC.
+  {
+    name: "phone search, New York day buckets across the DST change",
+    query: "from=2026-10-24T10:10:00Z&to=2026-11-07T03:33:00Z&tz=America/New_York&q=PHONE_MIDDLE",
+    expect: () => ({ from: Date.parse("2026-10-24T10:10:00Z"), to: Date.parse("2026-11-07T03:33:00Z"), phone: samplePhone.slice(4, 11) }),
+  },
+  { name: "phone search, hour buckets, Bogota", query: "range=7d&q=PHONE_MIDDLE&tz=America/Bogota", expect: () => ({ ...ago(7 * DAY), phone: samplePhone.slice(4, 11) }) },
+  { name: "phone search, Kolkata, hour buckets", query: "range=7d&q=PHONE_MIDDLE&tz=Asia/Kolkata", expect: () => ({ ...ago(7 * DAY), phone: samplePhone.slice(4, 11) }) },
   {
     name: "phone search of a contact without E.164 (cellphone only)",
     query: "range=90d&q=CELLPHONE_ONLY",

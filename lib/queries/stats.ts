@@ -8,7 +8,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { contactsFromState } from "./contact-state";
-import { failureCounts, failureTotal, tally, WindowEdges } from "./counts";
+import { failureCounts, failureTotal, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
 import { highestFailureId } from "./summary";
@@ -105,12 +105,6 @@ function hourlyTable(filters: Filters): { table: RollupName; has: { line: boolea
   return { table: "rollup_hour_reason", has: { line: false, template: false } };
 }
 
-interface TimedCount {
-  at: number;
-  reason: string;
-  n: number;
-}
-
 /**
  * SQL that turns a UTC instant column into its local day number in `tz` (days since the epoch in
  * local wall-clock time). The zone's offset is constant between DST changes, so a short CASE over
@@ -140,19 +134,22 @@ function localDayExpression(column: string, tz: string, starts: number[], to: nu
   return { sql: `CAST((${column} + ${offsetSql}) / ${DAY_MS} AS INTEGER)`, params };
 }
 
-/** Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them. */
-function* timedCounts(
-  dialect: Dialect,
-  filters: Filters,
-  edges: WindowEdges,
-  slotMs: number,
-  dayGroup?: { sql: string; params: number[]; of: (at: number) => number },
-): Steps<TimedCount[]> {
+/**
+ * Counts per (reason, UTC slot) with slots no longer than the smallest bucket that needs them;
+ * with `localDay`, per (reason, local day) from hourly slots.
+ */
+function* timedCounts(dialect: Dialect, filters: Filters, edges: WindowEdges, slots: TimelineSlots): Steps<KeyedCount[]> {
   const { from, to } = edges;
+  const { slotMs, localDay } = slots;
+  // A phone search's breakdowns read the window's failures already, grouped this way too.
+  const read = edges.wholeTimeline(dialect, filters, timelineKey(slots));
+  if (read) return read;
+  const hourly = hourlyTable(filters);
+  const dayGroup = localDay && { ...localDay.sql("at"), of: localDay.of };
   const raw = rawConditions(filters, dialect);
   const selects: string[] = [];
   const params: Value[] = [];
-  const edgeCounts: TimedCount[] = [];
+  const edgeCounts: KeyedCount[] = [];
   const rawPart = (a: number, b: number) => {
     selects.push(
       `SELECT (f.occurred_at / ${slotMs}) * ${slotMs} AS at, f.reason AS reason, count(*) AS n
@@ -160,7 +157,6 @@ function* timedCounts(
     );
     params.push(a, b, ...raw.params);
   };
-  const hourly = hourlyTable(filters);
   const quarters = rollupSource(filters, "rollup_quarter_reason");
   if (slotMs === QUARTER_HOUR_MS && hourly?.table === "rollup_hour_reason" && quarters) {
     // Quarter hours from their rollup, the minutes at either edge from raw rows.
@@ -191,11 +187,45 @@ function* timedCounts(
   // One GROUP BY over every part; local days are summed in SQL (90 days × reasons rows instead
   // of 2,160 hours × reasons).
   const group = dayGroup ?? { sql: "at", params: [] };
-  const counted = yield* all<TimedCount>(
+  const counted = yield* all<KeyedCount>(
     `SELECT ${group.sql} AS at, reason, sum(n) AS n FROM (${selects.join(" UNION ALL ")}) AS parts GROUP BY 1, 2 HAVING sum(n) > 0`,
     [...group.params, ...params],
   );
   return [...counted, ...edgeCounts];
+}
+
+/**
+ * How a timeline reads its counts: its local bucket starts, and the UTC slot its failures are
+ * counted in (no longer than the smallest bucket that needs it); `localDay` when day buckets are
+ * summed from hourly slots in SQL (90 days × reasons rows instead of 2,160 hours × reasons).
+ */
+interface TimelineSlots {
+  starts: number[];
+  slotMs: number;
+  localDay: { sql: (column: string) => { sql: string; params: number[] }; of: (at: number) => number } | null;
+}
+
+function timelineSlots(filters: Filters, from: number, to: number, tz: string, unit: BucketUnit): TimelineSlots {
+  const starts = bucketStarts(tz, unit, from, to);
+  const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
+  // Hourly rollups serve hour and day buckets when local hours start on UTC hours; in zones a
+  // half or three quarters of an hour off UTC, the quarter-hour reason rollup serves reason filters.
+  const slotMs =
+    unit === "minute" ? MINUTE_MS : hoursAlignWithUtc(tz, from, to) ? HOUR_MS : reasonsOnly && offsetsAlignTo(QUARTER_HOUR_MS, tz, from, to) ? QUARTER_HOUR_MS : MINUTE_MS;
+  const localDay =
+    unit === "day" && slotMs === HOUR_MS
+      ? { sql: (column: string) => localDayExpression(column, tz, starts, to), of: (at: number) => Math.floor((at + tzOffsetMs(tz, at)) / DAY_MS) }
+      : null;
+  return { starts, slotMs, localDay };
+}
+
+/**
+ * A failure's key in the timeline's counts from its occurred_at: its local day, else its slot's
+ * start. (A local day computed from a failure's instant or from its hour's start is the same: the
+ * zone's offset changes on whole hours.)
+ */
+function timelineKey({ slotMs, localDay }: TimelineSlots): TimelineKey {
+  return (column) => localDay?.sql(column) ?? { sql: `(${column} / ${slotMs}) * ${slotMs}`, params: [] };
 }
 
 export interface TimelinePoint {
@@ -215,26 +245,21 @@ export function* timeline(
   unit: BucketUnit,
   edges = new WindowEdges(from, to),
 ): Steps<TimelinePoint[]> {
-  const starts = bucketStarts(tz, unit, from, to);
-  const reasonsOnly = hourlyTable(filters)?.table === "rollup_hour_reason";
-  // Hourly rollups serve hour and day buckets when local hours start on UTC hours; in zones a
-  // half or three quarters of an hour off UTC, the quarter-hour reason rollup serves reason filters.
-  const slotMs =
-    unit === "minute" ? MINUTE_MS : hoursAlignWithUtc(tz, from, to) ? HOUR_MS : reasonsOnly && offsetsAlignTo(QUARTER_HOUR_MS, tz, from, to) ? QUARTER_HOUR_MS : MINUTE_MS;
+  const slots = timelineSlots(filters, from, to, tz, unit);
+  const { starts, slotMs, localDay } = slots;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
-  if (unit === "day" && reasonsOnly && slotMs !== MINUTE_MS && (yield* localDaysFromDayRollups(dialect, filters, from, to, starts, points))) {
+  if (unit === "day" && hourlyTable(filters)?.table === "rollup_hour_reason" && slotMs !== MINUTE_MS && (yield* localDaysFromDayRollups(dialect, filters, from, to, starts, points))) {
     return points;
   }
-  if (unit === "day" && slotMs === HOUR_MS) {
-    const localDay = (at: number) => Math.floor((at + tzOffsetMs(tz, at)) / DAY_MS);
-    const dayIndex = new Map(starts.map((s, i) => [localDay(s), i]));
-    for (const { at: day, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs, { ...localDayExpression("at", tz, starts, to), of: localDay })) {
+  if (localDay) {
+    const dayIndex = new Map(starts.map((s, i) => [localDay.of(s), i]));
+    for (const { at: day, reason, n } of yield* timedCounts(dialect, filters, edges, slots)) {
       const counts = points[dayIndex.get(day)!]!.counts;
       counts[reason] = (counts[reason] ?? 0) + n;
     }
     return points;
   }
-  for (const { at, reason, n } of yield* timedCounts(dialect, filters, edges, slotMs)) {
+  for (const { at, reason, n } of yield* timedCounts(dialect, filters, edges, slots)) {
     // Binary search: the last bucket starting at or before `at`.
     let lo = 0;
     let hi = starts.length - 1;
@@ -433,12 +458,13 @@ export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions
   const defaultTz = options.defaultTz ?? "UTC";
   const { from, to } = resolveWindow(filters, now);
   const tz = filters.tz ?? defaultTz;
-  const edges = new WindowEdges(from, to);
+  const unit = bucketUnitFor(to - from);
+  // A phone search's breakdowns read the window's failures: they count its timeline in the same read.
+  const edges = new WindowEdges(from, to, timelineKey(timelineSlots(filters, from, to, tz, unit)));
   const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges);
   const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges);
   const previousTotal = yield* failureTotal(dialect, filters, from - (to - from), from);
   const total = byLineRows.reduce((sum, r) => sum + r.n, 0);
-  const unit = bucketUnitFor(to - from);
   const { contacts, approximate } = yield* countContacts(dialect, filters, from, to, total);
   return {
     total,
