@@ -339,14 +339,22 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     // a minute of thousands of them on a busy machine.
   }, 180_000);
 
-  it("leaves windows with many failures after their end, and other filters, to the failures (exact there)", async () => {
+  it("judges past windows while fewer failures follow them than they hold; leaves the rest, and other filters, to the failures (exact there)", async () => {
     const pastTo = NOW - 3 * DAY - 5 * MINUTE;
     const after = await one("SELECT count(*) AS n FROM failures WHERE occurred_at >= ?", [pastTo]);
     const view = { line: DATASET_LINES[0] };
-    const past = filtersOf(view, `from=${new Date(pastTo - 7 * DAY).toISOString()}&to=${new Date(pastTo).toISOString()}`);
-    expect(await countContactsFromState(past, "seen", pastTo - 7 * DAY, pastTo, after - 1)).toBeNull();
-    expect(await countContactsFromState(past, "seen", pastTo - 7 * DAY, pastTo, after)).toBe(await reference("seen", view, pastTo - 7 * DAY, pastTo));
-    expect((await inSnapshot(engine, (dialect) => stats(dialect, past, { now: NOW }))).contacts).toBe(await reference("seen", view, pastTo - 7 * DAY, pastTo));
+    const window = (from: number) => filtersOf(view, `from=${new Date(from).toISOString()}&to=${new Date(pastTo).toISOString()}`);
+    // An hour three days ago: more failures follow it than it holds (and than the limit).
+    const hour = window(pastTo - HOUR);
+    expect(await countContactsFromState(hour, "seen", pastTo - HOUR, pastTo, after - 1)).toBeNull();
+    expect(await countContactsFromState(hour, "seen", pastTo - HOUR, pastTo, after)).toBe(await reference("seen", view, pastTo - HOUR, pastTo));
+    // 87 days up to then hold more than the three days after: judged whatever the limit.
+    const from = NOW - 90 * DAY;
+    expect(await one("SELECT count(*) AS n FROM failures WHERE occurred_at >= ? AND occurred_at < ?", [from, pastTo])).toBeGreaterThan(after);
+    for (const kind of ["seen", "retry", "suppress"] as const) {
+      expect(await countContactsFromState(window(from), kind, from, pastTo, 0), kind).toBe(await reference(kind, view, from, pastTo));
+    }
+    expect((await inSnapshot(engine, (dialect) => stats(dialect, window(from), { now: NOW }))).contacts).toBe(await reference("seen", view, from, pastTo));
     for (const other of ["reason=FAILURE,INVALID_PHONE", `reason=FAILURE&line=${DATASET_LINES[0]}`, "class=retry_later&template=x", "status=open", "q=300&status=open", `line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
       expect(await countContactsFromState(parseFilters(new URLSearchParams(other)), "retry", NOW - DAY, NOW), other).toBeNull();
     }

@@ -3,7 +3,7 @@ import { all, get, type Steps } from "@/db/steps";
 import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
 import { classScope, contactScope, EVERY_SCOPE, reasonScope } from "@/lib/ingest/contact-state";
 import { codesOf, DO_NOT_CONTACT_REASONS, REASON_CLASSES, reasonInfo, RETRY_REASONS, type KnownReason } from "@/lib/reasons";
-import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
+import { DAY_MS, QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { and, phoneDigits, rawConditions, searchedContacts, type Where } from "./failure-filter";
 
 /**
@@ -12,15 +12,16 @@ import { and, phoneDigits, rawConditions, searchedContacts, type Where } from ".
  * edge the contacts of its failures whose state falls in it (a PK lookup each).
  *
  * The state holds each contact's latest failure, so a contact whose latest is at or after the
- * window's end is not counted there; those few contacts (failures stored after the read's "now"
- * — webhooks that arrived while it waited, a sender's clock ahead — or after a window ending in
- * the recent past) are judged from their own failures inside the window, by index lookups.
+ * window's end is not counted there; those contacts (failures stored after the read's "now" —
+ * webhooks that arrived while it waited, a sender's clock ahead — or after a window ending in the
+ * past) are judged by their own latest failure inside the window, by index lookups.
  *
  * Exact under no filter, one line, one template, one line with one template, one known reason, or
  * one reason class (named, or as its reasons), each with or without a phone search, for windows
- * with at most OVERTAKEN_FAILURES_LIMIT failures after their end. Other filters, and windows
- * further in the past, are counted from the failures as before (null here). A list the filter's
- * reasons cannot reach (the suppression list under "retry later") is 0 without a read.
+ * followed by at most OVERTAKEN_FAILURES_LIMIT failures or by fewer than they hold (judgingPays).
+ * Other filters, and short windows far in the past, are counted from the failures as before (null
+ * here). A list the filter's reasons cannot reach (the suppression list under "retry later") is 0
+ * without a read.
  */
 
 /** What is counted: contacts seen in the window, the retry list, the suppression list. */
@@ -64,19 +65,32 @@ function listOutOfReach(filters: Filters, kind: ContactCount): boolean {
 export const neverDoNotContact = (contact: string) =>
   `NOT EXISTS (SELECT 1 FROM contact_state g WHERE g.contact = ${contact} AND g.scope = ? AND g.last_dnc_at IS NOT NULL)`;
 
-/** Failures after a window's end up to which the state answers (their contacts are judged from their failures in the window). */
+/** Failures after a window's end up to which the state always answers (their contacts are judged from their failures in the window). */
 export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 
-/** Whether at most `limit` failures occurred at or after `to` (an occurred_at index range). */
-function* fewFailuresAfter(to: number, limit: number): Steps<boolean> {
+/**
+ * Whether the state answers a window ending at `to`: the contacts of the failures stored from
+ * `to` on are judged one by one (a few index lookups each), so it pays while those failures are at
+ * most `limit` (an occurred_at index range), or fewer than the window's own (the daily rollups'
+ * totals, whole days around both), which counting from the failures would read.
+ */
+function* judgingPays(from: number, to: number, limit: number): Steps<boolean> {
   const after = yield* get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?) AS after_end`, [to, limit + 1]);
-  return after!.n <= limit;
+  if (after!.n <= limit) return true;
+  const endDay = Math.floor(to / DAY_MS) * DAY_MS;
+  const totals = yield* get<{ after: number; within: number }>(
+    `SELECT coalesce(sum(CASE WHEN bucket >= ? THEN failures END), 0) AS after, coalesce(sum(CASE WHEN bucket < ? THEN failures END), 0) AS within
+     FROM rollup_day_reason WHERE bucket >= ?`,
+    [endDay, endDay, Math.floor(from / DAY_MS) * DAY_MS],
+  );
+  return totals!.after <= totals!.within;
 }
 
 /**
  * Contacts counted as `kind` in [from, to) among those whose state time is at or after `to`: the
  * contacts of the failures (under the filters; "do not contact" ones for the suppression list)
- * stored from `to` on, and the contacts `also` selects, each judged from its failures inside the window.
+ * stored from `to` on, and the contacts `also` selects, each judged by its latest failure inside
+ * the window (two index lookups: by E.164 phone, or by cellphone for failures without one).
  */
 function* countJudged(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number, also?: Where): Steps<number> {
   const raw = rawConditions(filters, dialect);
@@ -84,24 +98,23 @@ function* countJudged(dialect: Dialect, filters: Filters, kind: ContactCount, fr
   const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
   const inWindow = `f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}`;
   const inWindowParams = [from, to, ...raw.params, ...dncParams];
-  // One statement, not a few per contact (round trips on PostgreSQL). CROSS JOIN keeps the few
-  // overtaken contacts outermost (SQLite joins in the order written), so each contact's failures
-  // are read by its E.164 phone, or by cellphone for those without one (failures_cellphone_idx).
+  const latestBy = (match: string) =>
+    `SELECT * FROM (SELECT f.reason AS reason, f.occurred_at AS occurred, f.id AS id FROM failures f
+       WHERE ${match} AND ${inWindow} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1) AS`;
+  // One statement, not a few per contact (round trips on PostgreSQL).
   const row = yield* get<{ n: number }>(
     `WITH overtaken AS (
        SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
        WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL${also ? `
        UNION SELECT contact FROM (${also.sql}) AS also_judged` : ""}
-     ), judged AS (
-       SELECT o.contact AS contact, f.reason AS reason, f.occurred_at AS occurred, f.id AS id FROM overtaken o CROSS JOIN failures f
-       WHERE f.phone_e164 = o.contact AND ${inWindow}
-       UNION ALL
-       SELECT o.contact, f.reason, f.occurred_at, f.id FROM overtaken o CROSS JOIN failures f
-       WHERE f.phone_e164 IS NULL AND f.cellphone = o.contact AND ${inWindow}
      ), latest AS (
-       SELECT contact, reason, row_number() OVER (PARTITION BY contact ORDER BY occurred DESC, id DESC) AS n FROM judged
+       SELECT o.contact AS contact, (
+         SELECT j.reason FROM (${latestBy("f.phone_e164 = o.contact")} by_phone
+                               UNION ALL ${latestBy("f.phone_e164 IS NULL AND f.cellphone = o.contact")} by_cellphone) AS j
+         ORDER BY j.occurred DESC, j.id DESC LIMIT 1) AS reason
+       FROM overtaken o
      )
-     SELECT count(*) AS n FROM latest l WHERE l.n = 1${kind === "retry" ? ` AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}` : ""}`,
+     SELECT count(*) AS n FROM latest l WHERE l.reason IS NOT NULL${kind === "retry" ? ` AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}` : ""}`,
     [to, ...raw.params, ...dncParams, ...(also?.params ?? []), ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
   );
   return row!.n;
@@ -175,7 +188,7 @@ export function* contactsFromState(
 ): Steps<number | null> {
   if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
-  if (scope === null || !(yield* fewFailuresAfter(to, overtakenLimit))) return null;
+  if (scope === null || !(yield* judgingPays(from, to, overtakenLimit))) return null;
   const digits = phoneDigits(filters.q);
   if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
   const overtaken = yield* countJudged(dialect, filters, kind, from, to);
