@@ -71,12 +71,13 @@ export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 /**
  * Whether the state answers a window ending at `to`: the contacts of the failures stored from
  * `to` on are judged one by one (a few index lookups each), so it pays while those failures are at
- * most `limit` (an occurred_at index range), or fewer than the window's own (the daily rollups'
- * totals, whole days around both), which counting from the failures would read.
+ * most `limit` (an occurred_at index range), or, `beyondLimit`, fewer than the window's own (the
+ * daily rollups' totals, whole days around both), which counting from the failures would read.
  */
-function* judgingPays(from: number, to: number, limit: number): Steps<boolean> {
+function* judgingPays(from: number, to: number, limit: number, beyondLimit: boolean): Steps<boolean> {
   const after = yield* get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?) AS after_end`, [to, limit + 1]);
   if (after!.n <= limit) return true;
+  if (!beyondLimit) return false;
   const endDay = Math.floor(to / DAY_MS) * DAY_MS;
   const totals = yield* get<{ after: number; within: number }>(
     `SELECT coalesce(sum(CASE WHEN bucket >= ? THEN failures END), 0) AS after, coalesce(sum(CASE WHEN bucket < ? THEN failures END), 0) AS within
@@ -172,6 +173,17 @@ function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: Con
   return row!.n;
 }
 
+export interface JudgingOptions {
+  /** Failures after the window's end up to which the state always answers. */
+  overtakenLimit?: number;
+  /**
+   * Beyond that limit, judge while fewer failures follow the window than it holds (judgingPays):
+   * cheaper than counting from the window's failures, not than an estimate from the sketches
+   * (milliseconds), which the overview's contacts tile has under reason filters.
+   */
+  beyondLimit?: boolean;
+}
+
 /**
  * Contacts with a failure in [from, to) under the filters ("seen"), on the retry list, or on the
  * suppression list (README, "CSV export"), from the contact state; null when it cannot answer
@@ -184,11 +196,11 @@ export function* contactsFromState(
   kind: ContactCount,
   from: number,
   to: number,
-  overtakenLimit = OVERTAKEN_FAILURES_LIMIT,
+  { overtakenLimit = OVERTAKEN_FAILURES_LIMIT, beyondLimit = true }: JudgingOptions = {},
 ): Steps<number | null> {
   if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
-  if (scope === null || !(yield* judgingPays(from, to, overtakenLimit))) return null;
+  if (scope === null || !(yield* judgingPays(from, to, overtakenLimit, beyondLimit))) return null;
   const digits = phoneDigits(filters.q);
   if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
   const overtaken = yield* countJudged(dialect, filters, kind, from, to);
