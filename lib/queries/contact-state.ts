@@ -69,12 +69,21 @@ export const neverDoNotContact = (contact: string) =>
 export const OVERTAKEN_FAILURES_LIMIT = 10_000;
 
 /**
+ * How many times the failures after a window its own must be for judging to beat counting from
+ * them. Measured at 10M: on SQLite judging wins from about 1 (7 days ending yesterday: 0.47 s
+ * against 1.7 s). PostgreSQL counts from its covering index (failures_contact_cover_idx) and
+ * judges more slowly: at 7 judging loses (0.73 s against 0.68 s; under a line 0.54 against
+ * 0.31 s), at 90 it wins (0.9–1.8 s against 4.3 s).
+ */
+export const JUDGING_RATIO = { sqlite: 1, postgres: 16 } as const;
+
+/**
  * Whether the state answers a window ending at `to`: the contacts of the failures stored from
  * `to` on are judged one by one (a few index lookups each), so it pays while those failures are at
- * most `limit` (an occurred_at index range), or, `beyondLimit`, fewer than the window's own (the
- * daily rollups' totals, whole days around both), which counting from the failures would read.
+ * most `limit` (an occurred_at index range), or, `beyondLimit`, few against the window's own (the
+ * daily rollups' totals, whole days around both: JUDGING_RATIO), which counting would read.
  */
-function* judgingPays(from: number, to: number, limit: number, beyondLimit: boolean): Steps<boolean> {
+function* judgingPays(dialect: Dialect, from: number, to: number, limit: number, beyondLimit: boolean): Steps<boolean> {
   const after = yield* get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM failures WHERE occurred_at >= ? LIMIT ?) AS after_end`, [to, limit + 1]);
   if (after!.n <= limit) return true;
   if (!beyondLimit) return false;
@@ -84,7 +93,7 @@ function* judgingPays(from: number, to: number, limit: number, beyondLimit: bool
      FROM rollup_day_reason WHERE bucket >= ?`,
     [endDay, endDay, Math.floor(from / DAY_MS) * DAY_MS],
   );
-  return totals!.after <= totals!.within;
+  return totals!.after * JUDGING_RATIO[dialect.name] <= totals!.within;
 }
 
 /**
@@ -200,7 +209,7 @@ export function* contactsFromState(
 ): Steps<number | null> {
   if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
-  if (scope === null || !(yield* judgingPays(from, to, overtakenLimit, beyondLimit))) return null;
+  if (scope === null || !(yield* judgingPays(dialect, from, to, overtakenLimit, beyondLimit))) return null;
   const digits = phoneDigits(filters.q);
   if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
   const overtaken = yield* countJudged(dialect, filters, kind, from, to);

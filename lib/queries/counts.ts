@@ -118,6 +118,7 @@ export class WindowEdges {
       const row = rows.get(rowKey);
       if (row) row.n += n;
       else rows.set(rowKey, { reason, line, template, incident, n });
+      if (!this.timelineKey) continue;
       const countKey = `${at}\u0000${reason}`;
       const count = counts.get(countKey);
       if (count) count.n += n;
