@@ -3,6 +3,7 @@ import type { Dialect } from "@/db/engine";
 import { perDialect, runStepsOn } from "@/db/steps";
 import { ContactStateChanges } from "@/lib/ingest/contact-state";
 import { logger } from "@/lib/log";
+import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { runAsLeader, type Leadership } from "./leader";
 import { yieldToIngest } from "./periodic";
 
@@ -61,8 +62,10 @@ const SQL = perDialect((d: Dialect) => {
     // The oldest day's buckets per statement (the tables have no rowid to batch by; a day holds
     // that day's reason × line × template combinations, a bounded handful of rows).
     buckets: BUCKET_TABLES.map((t) => `DELETE FROM ${t} WHERE bucket < ${d.least("?", `(SELECT min(bucket) FROM ${t} WHERE bucket < ?) + ${DAY_MS}`)}`),
-    // Contacts whose latest failure is before the cutoff left their quarters already (one statement: the table is small).
-    contactQuarters: `DELETE FROM contact_state_quarters WHERE bucket < ?`,
+    // Contacts whose latest failure is before the cutoff left their quarters already (one statement:
+    // the table is small). Only quarters wholly before it: one the cutoff cuts still counts the
+    // contacts whose latest failure follows the cutoff in it.
+    contactQuarters: `DELETE FROM contact_state_quarters WHERE bucket <= ?`,
     // PostgreSQL: an incident ingest holds (it may be regressing it) is left for the next run.
     oldIncidents: `SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ? ${d.skipLocked}`,
     incidentContacts: `DELETE FROM incident_contacts WHERE incident_id IN ${ids}`,
@@ -146,7 +149,7 @@ export async function purgeOlderThan(cutoff: number, batchRows = PURGE_BATCH_ROW
     }
   }
 
-  result.buckets += (await engine.exec(sql.contactQuarters, [cutoff])).changes;
+  result.buckets += (await engine.exec(sql.contactQuarters, [cutoff - QUARTER_HOUR_MS])).changes;
 
   for (;;) {
     const deleted = await purgeIncidentBatch(cutoff, batchRows);

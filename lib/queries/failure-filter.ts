@@ -156,12 +156,14 @@ const PAIR_CONTACT = "coalesce(nullif(p.phone_e164, ''), p.cellphone)";
 
 /**
  * A phone search's contacts (E.164, else the cellphone) from the pairs failures carry
- * (contact_phones), each selecting `contact`: `matched`, the contacts with a matching pair, and
- * `partly`, those that may have failures outside the search. A contact without E.164 has one pair;
- * one with E.164 has that number in every pair, so only a pair matched by its cellphone alone can
- * leave another pair of the contact unmatched.
+ * (contact_phones), each selecting `contact`: `matched`, the contacts with a matching pair,
+ * `partly`, those that may have failures outside the search, and `lacks`, the contacts whose own
+ * number (E.164, else the cellphone) lacks the digits. A contact without E.164 has one pair; one
+ * with E.164 has that number in every pair, so only a pair matched by its cellphone alone can
+ * leave another pair of the contact unmatched: every contact but those `lacks` selects has all
+ * its failures in the search.
  */
-export function searchedContacts(digits: string, dialect: Dialect): { matched: Where; partly: Where } {
+export function searchedContacts(digits: string, dialect: Dialect): { matched: Where; partly: Where; lacks: Where } {
   const pattern = `%${digits}%`;
   const pairs =
     digits.length >= PHONE_INDEX_MIN_DIGITS
@@ -173,6 +175,7 @@ export function searchedContacts(digits: string, dialect: Dialect): { matched: W
       sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE ${pairs.sql} AND p.phone_e164 <> '' AND p.phone_e164 NOT LIKE ?`,
       params: [...pairs.params, pattern],
     },
+    lacks: { sql: `SELECT DISTINCT ${PAIR_CONTACT} AS contact FROM contact_phones p WHERE ${PAIR_CONTACT} NOT LIKE ?`, params: [pattern] },
   };
 }
 
