@@ -96,10 +96,12 @@ export const failures = sqliteTable(
     index("failures_reason_idx").on(t.reason, t.occurredAt),
     index("failures_line_idx").on(t.line, t.occurredAt),
     index("failures_template_idx").on(t.template, t.occurredAt),
-    index("failures_phone_idx").on(t.phoneE164, t.occurredAt),
+    // incident_id too: a phone search's counts group by incident (its reason, line and template)
+    // and time, index-only (lib/queries/counts.ts wholeWindow), not a table lookup per failure.
+    index("failures_phone_idx").on(t.phoneE164, t.occurredAt, t.incidentId),
     index("failures_incident_idx").on(t.incidentId, t.occurredAt),
     // Phone search (lib/queries/failure-filter.ts) finds contacts without an E.164 number by cellphone.
-    index("failures_cellphone_idx").on(t.cellphone, t.occurredAt).where(sql`${t.phoneE164} IS NULL`),
+    index("failures_cellphone_idx").on(t.cellphone, t.occurredAt, t.incidentId).where(sql`${t.phoneE164} IS NULL`),
   ],
 );
 
@@ -176,7 +178,8 @@ export const incidents = sqliteTable(
 
 /**
  * Failures per incident per hour (UTC start, event time), kept at ingest: the history that
- * escalation compares the current hour against. Only the last 8 days are kept.
+ * escalation compares the current hour against. Only the last 8 days are kept. WITHOUT ROWID (in
+ * the migration), like the rollups.
  */
 export const incidentHours = sqliteTable(
   "incident_hours",
@@ -228,6 +231,7 @@ export const incidentActivity = sqliteTable(
  * - rollup_hour_reason, rollup_day_reason: hours / days × reasons; timelines.
  * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
  * - rollup_hour, rollup_day: the reason × line × template cube per hour and per day.
+ * All WITHOUT ROWID (in the migrations): a row is stored once, in its key's order.
  */
 const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
   sqliteTable(
@@ -265,7 +269,7 @@ export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(
  * is counted like any other filter. Zero counters cost no bytes in a SQLite record. Maintained at
  * ingest in the same transaction, so only the four that matter: per reason sums over lines; no
  * cube (line + template or status read their incidents' rows) and no quarter hours (half-hour
- * zones read those quarters raw).
+ * zones read those quarters raw). WITHOUT ROWID (in the migration).
  */
 const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
   sqliteTable(

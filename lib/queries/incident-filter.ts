@@ -70,9 +70,8 @@ export function* searchedIncidents(dialect: Dialect, filters: Filters, window: {
 }
 
 /** The incidents among `ids` (those of a search's failures, already read), as SearchedIncidents. */
-export function incidentsAmong(dialect: Dialect, ids: Iterable<number | null>): SearchedIncidents {
-  const known = [...new Set(ids)].filter((id): id is number => id !== null);
-  return { sql: `i.id IN ${dialect.jsonArrayValues("integer")}`, params: [JSON.stringify(known)] };
+export function incidentsAmong(dialect: Dialect, ids: Iterable<number>): SearchedIncidents {
+  return { sql: `i.id IN ${dialect.jsonArrayValues("integer")}`, params: [JSON.stringify([...new Set(ids)])] };
 }
 
 /** A phone search the trigram index narrows (lib/queries/failure-filter.ts). */

@@ -1,0 +1,80 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { afterAll, describe, expect, it } from "vitest";
+import { commitEvents } from "@/lib/ingest/group-commit";
+import { failureDataset } from "@/lib/testing/failure-dataset";
+import { openDatabase } from "./client";
+import { registerStorageFunctions } from "./storage-functions";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-rowid-free-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The migrations folder without `tag` and those after it: the database an upgrade starts from. */
+function migrationsBefore(tag: string): string {
+  const target = path.join(dir, "migrations-before");
+  fs.cpSync(path.join(process.cwd(), "db", "migrations"), target, { recursive: true });
+  const journalFile = path.join(target, "meta", "_journal.json");
+  const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
+  const at = journal.entries.findIndex((e) => e.tag.endsWith(tag));
+  expect(at).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, at);
+  fs.writeFileSync(journalFile, JSON.stringify(journal));
+  return target;
+}
+
+const TABLES = {
+  rollup_quarter_reason: "bucket, reason",
+  incident_hours: "incident_id, bucket",
+  phone_gram_hour_line: "bucket, reason, line",
+  phone_gram_hour_template: "bucket, reason, template",
+  phone_gram_day_line: "bucket, reason, line",
+  phone_gram_day_template: "bucket, reason, template",
+} as const;
+
+const NOW = Date.UTC(2026, 10, 26, 12);
+
+function contents(sqlite: Database.Database): Record<string, unknown[]> {
+  return Object.fromEntries(Object.entries(TABLES).map(([table, key]) => [table, sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${key}`).all()]));
+}
+
+describe("migration rowid_free_rollups", () => {
+  it("keeps every row of the rollups it rebuilds WITHOUT ROWID, which ingest then updates in place", async () => {
+    const file = path.join(dir, "upgrade.db");
+    const old = new Database(file);
+    registerStorageFunctions(old);
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore("_rowid_free_rollups") });
+    const { prepared } = failureDataset({ now: NOW, seed: 7, count: 600 });
+    await commitEvents({ sqlite: old }, prepared);
+    const before = contents(old);
+    for (const [table, rows] of Object.entries(before)) expect(rows.length, table).toBeGreaterThan(0);
+    expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'sqlite_autoindex_%' AND tbl_name IN (SELECT value FROM json_each(?))").get(JSON.stringify(Object.keys(TABLES)))).toEqual({ n: 6 });
+    old.close();
+
+    const { sqlite } = openDatabase(file);
+    try {
+      expect(contents(sqlite)).toEqual(before);
+      const definitions = sqlite.prepare("SELECT name, type, sql FROM sqlite_master WHERE tbl_name IN (SELECT value FROM json_each(?)) ORDER BY name").all(JSON.stringify(Object.keys(TABLES))) as Array<{
+        name: string;
+        type: string;
+        sql: string;
+      }>;
+      // One b-tree per table (no autoindex of its key), and incident_hours keeps its bucket index for retention.
+      expect(definitions.map((d) => d.name)).toEqual(["incident_hours", "incident_hours_bucket_idx", ...Object.keys(TABLES).filter((t) => t !== "incident_hours").sort()]);
+      for (const d of definitions.filter((d) => d.type === "table")) expect(d.sql, d.name).toMatch(/\) WITHOUT ROWID$/);
+
+      // The same failures again under new ids: every counter doubles, no row is added.
+      const again = failureDataset({ now: NOW, seed: 7, count: 600 }).prepared.map((e) => ({ ...e, dedupeKey: `again-${e.dedupeKey}` }));
+      await commitEvents({ sqlite }, again);
+      const after = contents(sqlite);
+      const doubled = (rows: unknown[]) =>
+        rows.map((row) => Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([k, v]) => [k, k === "failures" || k.startsWith("g_") ? (v as number) * 2 : v])));
+      for (const table of Object.keys(TABLES)) expect(after[table], table).toEqual(doubled(before[table]!));
+    } finally {
+      sqlite.close();
+    }
+  });
+});
