@@ -106,25 +106,29 @@ export class WindowEdges {
     // days), summed both ways here: cheaper than grouping a materialized CTE twice. By incident,
     // whose key is the failure's (reason, line, template): a phone search then reads only
     // columns its index holds (failures_phone_idx; failures_contact_cover_idx on PostgreSQL).
+    // The incidents' keys are read once each, not joined to every (incident, key) group.
     const key = this.timelineKey?.("f.occurred_at") ?? { sql: "0", params: [] };
-    const grouped = yield* all<WindowRow & { at: number }>(
-      `SELECT i.reason AS reason, i.line_key AS line, i.template_key AS template, g.incident AS incident, g.at AS at, g.n AS n
-       FROM (SELECT f.incident_id AS incident, ${key.sql} AS at, count(*) AS n FROM failures f
-         WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2) g
-       JOIN incidents i ON i.id = g.incident`,
+    const grouped = yield* all<{ incident: number; at: number; n: number }>(
+      `SELECT f.incident_id AS incident, ${key.sql} AS at, count(*) AS n FROM failures f
+       WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)} GROUP BY 1, 2`,
       [...key.params, this.from, this.to, ...raw.params],
     );
-    const rows = new Map<number, WindowRow>();
+    const perIncident = new Map<number, number>();
+    for (const { incident, n } of grouped) perIncident.set(incident, (perIncident.get(incident) ?? 0) + n);
+    const incidents = yield* all<{ id: number; reason: string; line: string; template: string }>(
+      `SELECT i.id AS id, i.reason AS reason, i.line_key AS line, i.template_key AS template FROM incidents i WHERE i.id IN ${dialect.jsonArrayValues("integer")}`,
+      [JSON.stringify([...perIncident.keys()])],
+    );
+    const rows = new Map(incidents.map(({ id, reason, line, template }): [number, WindowRow] => [id, { reason, line, template, incident: id, n: perIncident.get(id)! }]));
     const counts = new Map<string, KeyedCount>();
-    for (const { reason, line, template, incident, at, n } of grouped) {
-      const row = rows.get(incident);
-      if (row) row.n += n;
-      else rows.set(incident, { reason, line, template, incident, n });
-      if (!this.timelineKey) continue;
-      const countKey = `${at}\u0000${reason}`;
-      const count = counts.get(countKey);
-      if (count) count.n += n;
-      else counts.set(countKey, { at, reason, n });
+    if (this.timelineKey) {
+      for (const { incident, at, n } of grouped) {
+        const { reason } = rows.get(incident)!;
+        const countKey = `${at}\u0000${reason}`;
+        const count = counts.get(countKey);
+        if (count) count.n += n;
+        else counts.set(countKey, { at, reason, n });
+      }
     }
     const read = { rows: [...rows.values()], timeline: this.timelineKey ? [...counts.values()] : null };
     this.whole.set(cacheKey, read);
