@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { PAYLOAD_CODEC_DEFLATE_V1, PAYLOAD_CODEC_DEFLATE_V1_ID_CUT } from "@/lib/ingest/payload-codec";
+import { migrationsBefore } from "@/lib/testing/migrations-before";
 import { getFailure } from "@/lib/queries/failures";
 import { quarantined } from "@/lib/queries/quarantine";
 import { openDatabase } from "./client";
@@ -15,20 +16,6 @@ import { runSteps } from "./steps";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-compact-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** The migrations folder as it was before compact_storage: the database an upgrade starts from. */
-function migrationsBeforeCompactStorage(): string {
-  const source = path.join(process.cwd(), "db", "migrations");
-  const target = path.join(dir, "migrations-before");
-  fs.cpSync(source, target, { recursive: true });
-  const journalFile = path.join(target, "meta", "_journal.json");
-  const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
-  const at = journal.entries.findIndex((e) => e.tag.endsWith("_compact_storage"));
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  fs.writeFileSync(journalFile, JSON.stringify(journal));
-  return target;
-}
 
 const T0 = Date.UTC(2026, 2, 1, 10);
 const texts = {
@@ -47,7 +34,7 @@ describe("migrations compact_storage, compact_keys, payload_id_cut and lean_rows
   it("converts the payloads, contact sketches, dedupe keys, session keys and event types of an existing database, which stay readable", () => {
     const file = path.join(dir, "upgrade.db");
     const old = new Database(file);
-    migrate(drizzle(old), { migrationsFolder: migrationsBeforeCompactStorage() });
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "compact_storage") });
     const insertRaw = old.prepare(
       `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, received_at, payload, problems) VALUES (?, ?, 'deployment.failure', ?, ?, ?, ?)`,
     );

@@ -7,24 +7,12 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { failureDataset } from "@/lib/testing/failure-dataset";
+import { migrationsBefore } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 import { registerStorageFunctions } from "./storage-functions";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-rowid-free-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** The migrations folder without `tag` and those after it: the database an upgrade starts from. */
-function migrationsBefore(tag: string): string {
-  const target = path.join(dir, "migrations-before");
-  fs.cpSync(path.join(process.cwd(), "db", "migrations"), target, { recursive: true });
-  const journalFile = path.join(target, "meta", "_journal.json");
-  const journal = JSON.parse(fs.readFileSync(journalFile, "utf8")) as { entries: Array<{ tag: string }> };
-  const at = journal.entries.findIndex((e) => e.tag.endsWith(tag));
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  fs.writeFileSync(journalFile, JSON.stringify(journal));
-  return target;
-}
 
 const TABLES = {
   rollup_quarter_reason: "bucket, reason",
@@ -46,7 +34,7 @@ describe("migration rowid_free_rollups", () => {
     const file = path.join(dir, "upgrade.db");
     const old = new Database(file);
     registerStorageFunctions(old);
-    migrate(drizzle(old), { migrationsFolder: migrationsBefore("_rowid_free_rollups") });
+    migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "rowid_free_rollups") });
     const { prepared } = failureDataset({ now: NOW, seed: 7, count: 600 });
     await commitEvents({ sqlite: old }, prepared);
     const before = contents(old);

@@ -127,7 +127,8 @@ describe.each(ENGINES)("the exports on %s", (name) => {
     await loadFailureDatasetTo(engine, { now: NOW, count: 5000 });
     await mixIncidentStatusesOn(engine);
     for (const [line, label] of Object.entries(LABELS)) await setLineLabel(line, { label }, { actor: { id: operator.user.id, email: operator.user.email }, ip: null });
-  }, CLUSTER_START_TIMEOUT_MS);
+    // The cluster's start and 5,000 events stored through the commit path: minutes under a full suite's load.
+  }, CLUSTER_START_TIMEOUT_MS + 300_000);
 
   describe("GET /api/failures/export", () => {
     const combinations: Array<Record<string, string>> = [

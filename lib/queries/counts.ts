@@ -4,6 +4,7 @@ import { inSqliteSnapshot } from "@/db/snapshot";
 import { all, get, type Steps, type Value } from "@/db/steps";
 import type { Filters } from "@/lib/filters";
 import { HOUR_MS } from "@/lib/time/zoned";
+import { incidentsAmong } from "./incident-filter";
 import { and, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 
 /**
@@ -115,9 +116,10 @@ export class WindowEdges {
     );
     const perIncident = new Map<number, number>();
     for (const { incident, n } of grouped) perIncident.set(incident, (perIncident.get(incident) ?? 0) + n);
+    const among = incidentsAmong(dialect, perIncident.keys());
     const incidents = yield* all<{ id: number; reason: string; line: string; template: string }>(
-      `SELECT i.id AS id, i.reason AS reason, i.line_key AS line, i.template_key AS template FROM incidents i WHERE i.id IN ${dialect.jsonArrayValues("integer")}`,
-      [JSON.stringify([...perIncident.keys()])],
+      `SELECT i.id AS id, i.reason AS reason, i.line_key AS line, i.template_key AS template FROM incidents i WHERE ${among.sql}`,
+      among.params,
     );
     const rows = new Map(incidents.map(({ id, reason, line, template }): [number, WindowRow] => [id, { reason, line, template, incident: id, n: perIncident.get(id)! }]));
     const counts = new Map<string, KeyedCount>();
