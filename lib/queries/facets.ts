@@ -19,9 +19,20 @@ export function* facetCounts(dialect: Dialect, filters: Filters, now: number): S
   const { from, to } = resolveWindow(filters, now);
   // Without filters the three share one reading of the window's partial hours.
   const edges = new WindowEdges(from, to);
-  const lines = tally(yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges), (r) => r.key);
-  const templates = tally(yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges), (r) => r.key);
-  const reasons = tally(yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges), (r) => r.reason);
+  const lineRows = yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges);
+  const templateRows = yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges);
+  // Reasons count under every filter but the reason's: with none, the lines' read is that (no line
+  // filter either), or the templates' (no template filter).
+  const reasonFiltered = filters.reason.length > 0 || filters.class.length > 0;
+  const reasonRows =
+    !reasonFiltered && !filters.line.length
+      ? lineRows
+      : !reasonFiltered && !filters.template.length
+        ? templateRows
+        : yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges);
+  const lines = tally(lineRows, (r) => r.key);
+  const templates = tally(templateRows, (r) => r.key);
+  const reasons = tally(reasonRows, (r) => r.reason);
   return {
     lines: lines.map(([line, count]) => ({ line: line || null, count })),
     templates: templates.map(([template, count]) => ({ template: template || null, count })),

@@ -453,5 +453,23 @@ describe.each(ENGINES)("on %s", (name) => {
         }
       }
     });
+
+    it("estimate a one-digit search's contacts beyond the exact limit as the window's contacts times the share of its failures matched", async () => {
+      for (const [query, from] of [
+        ["range=90d&q=3", NOW - 90 * DAY],
+        ["range=24h&q=7", NOW - DAY],
+      ] as const) {
+        const exactLimit = await getStats(parseFilters(new URLSearchParams(query)), { now: NOW });
+        const estimated = await getStats(parseFilters(new URLSearchParams(query)), { now: NOW, exactContactsLimit: 10 });
+        expect(exactLimit.contactsApproximate, query).toBe(false);
+        expect(estimated.contactsApproximate, query).toBe(true);
+        const searched = { from, to: NOW, phone: query.slice(-1) };
+        const windowContacts = await refContacts({ from, to: NOW });
+        const expected = Math.min(estimated.total, Math.round((windowContacts * estimated.total) / (await refCount({ from, to: NOW }))));
+        // The window's contacts are exact where the state answers, as for a window ending now.
+        expect(estimated.contacts, query).toBe(expected);
+        expect(exactLimit.contacts, query).toBe(await refContacts(searched));
+      }
+    });
   });
 });
