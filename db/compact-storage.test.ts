@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { PAYLOAD_CODEC_DEFLATE_V1, PAYLOAD_CODEC_DEFLATE_V1_ID_CUT } from "@/lib/ingest/payload-codec";
-import { migrationsBefore } from "@/lib/testing/migrations-before";
 import { getFailure } from "@/lib/queries/failures";
 import { quarantined } from "@/lib/queries/quarantine";
+import { migrationsBefore } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 import { runSteps } from "./steps";
 

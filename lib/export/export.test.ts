@@ -38,6 +38,12 @@ let engine: Engine;
 let operator: TestUser;
 let viewer: TestUser;
 
+/**
+ * Each export streams from a worker of its own, which loads its module first: a test of several
+ * exports took over the default 20 s under the full suite's load.
+ */
+const EXPORT_TEST_TIMEOUT_MS = 60_000;
+
 /** Named lines (PUT /api/lines/{line}/label): the exports carry the name in a last `line_label` column. */
 const LABELS: Record<string, string> = {
   "+573001110001": "Ventas CO",
@@ -120,6 +126,7 @@ const expectedRecord = (f: FailureItem) =>
   ].map(neutral);
 
 describe.each(ENGINES)("the exports on %s", (name) => {
+  // The cluster's start and 5,000 events stored through the commit path: minutes under a full suite's load.
   beforeAll(async () => {
     engine = await databases.use(name);
     operator = await createTestUser("operator");
@@ -127,7 +134,6 @@ describe.each(ENGINES)("the exports on %s", (name) => {
     await loadFailureDatasetTo(engine, { now: NOW, count: 5000 });
     await mixIncidentStatusesOn(engine);
     for (const [line, label] of Object.entries(LABELS)) await setLineLabel(line, { label }, { actor: { id: operator.user.id, email: operator.user.email }, ip: null });
-    // The cluster's start and 5,000 events stored through the commit path: minutes under a full suite's load.
   }, CLUSTER_START_TIMEOUT_MS + 300_000);
 
   describe("GET /api/failures/export", () => {
@@ -449,7 +455,7 @@ describe.each(ENGINES)("the exports on %s", (name) => {
       }
     });
   });
-});
+}, EXPORT_TEST_TIMEOUT_MS);
 
 describe("csvRecord", () => {
   it("writes what csv-stringify writes, for random cells with every special character", () => {

@@ -23,13 +23,8 @@ export function* facetCounts(dialect: Dialect, filters: Filters, now: number): S
   const templateRows = yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges);
   // Reasons count under every filter but the reason's: with none, the lines' read is that (no line
   // filter either), or the templates' (no template filter).
-  const reasonFiltered = filters.reason.length > 0 || filters.class.length > 0;
-  const reasonRows =
-    !reasonFiltered && !filters.line.length
-      ? lineRows
-      : !reasonFiltered && !filters.template.length
-        ? templateRows
-        : yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges);
+  const sameRead = filters.reason.length || filters.class.length ? null : !filters.line.length ? lineRows : !filters.template.length ? templateRows : null;
+  const reasonRows = sameRead ?? (yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, "line", edges));
   const lines = tally(lineRows, (r) => r.key);
   const templates = tally(templateRows, (r) => r.key);
   const reasons = tally(reasonRows, (r) => r.reason);
