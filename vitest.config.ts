@@ -13,5 +13,6 @@ export default defineConfig({
     // default there is one).
     maxWorkers: 3,
     testTimeout: 20_000,
+    globalSetup: ["lib/testing/global-setup.ts"],
   },
 });

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { build } from "esbuild";
 import { isBuildCurrent, sourceFingerprint, STAMP_FILE } from "./build-stamp.mjs";
+import { NODE_BUNDLE } from "./node-bundle.mjs";
 
 const LOCK = ".build.lock";
 const LOCK_STALE_MS = 15 * 60_000;
@@ -45,16 +46,10 @@ try {
     } else {
       // The server, and the read worker it starts (a file of its own: a worker thread runs a file).
       await build({
+        ...NODE_BUNDLE,
         entryPoints: { server: "scripts/server.ts", "read-worker": "lib/read/worker.ts" },
         outdir: "dist",
-        outExtension: { ".js": ".mjs" },
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: "node20",
-        packages: "external",
         sourcemap: true,
-        logLevel: "warning",
       });
       fs.writeFileSync(STAMP_FILE, JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
       console.log("Built .next, dist/server.mjs and dist/read-worker.mjs");

@@ -197,7 +197,7 @@ describe("an export on PostgreSQL at its deadline", () => {
     (await engine.one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM failures f JOIN raw_events r%'"))!.n;
 
   it("fails the stream with 503 query_timeout when a chunk outlives the deadline, cancelled by PostgreSQL itself", async () => {
-    // Ample for the worker to start (from source in tests) and open the export; its first chunk cannot finish.
+    // Ample to open the export (its deadline runs once the worker has started); its first chunk cannot finish.
     const timeoutMs = 5_000;
     const heavy = new HeavyReads();
     const request = parseExportRequest(new URLSearchParams(WINDOW));

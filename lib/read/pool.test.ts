@@ -4,15 +4,18 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import { parseSettings } from "@/lib/config";
+import { parseExportRequest } from "@/lib/export/options";
 import { createAppServer, type RequestHandler } from "@/lib/server/app-server";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { failureEvent } from "@/lib/testing/fixtures";
+import { SLOW_START_MS } from "@/lib/testing/slow-reads";
 import { rowCounts, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
 import { closeReadPool, MAX_HEAVY_READS_PER_USER, ReadPool, useReadPool } from "./pool";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
 const SLOW_READ_WORKER = path.join(process.cwd(), "lib", "testing", "slow-read-worker.ts");
+const SLOW_START_READ_WORKER = path.join(process.cwd(), "lib", "testing", "slow-start-read-worker.ts");
 
 interface SlowCount {
   count: number;
@@ -91,6 +94,25 @@ describe("the read pool", () => {
       expect((error as Error).message).toMatch(/Narrow the time window or the filters/);
       await pool.ready();
       expect(await pool.read("latestFailureId", undefined)).toBeGreaterThanOrEqual(0);
+    } finally {
+      pool.close();
+    }
+  }, 60_000);
+
+  it("runs a read's and an export's deadline from once their worker has started, not during a slow start", async () => {
+    const timeoutMs = 500;
+    const asked = Date.now();
+    const pool = new ReadPool({ databasePath: tempDb.file, size: 1, timeoutMs, workerEntry: SLOW_START_READ_WORKER });
+    try {
+      expect(await pool.read("latestFailureId", undefined)).toBeGreaterThanOrEqual(0);
+      // The read was asked while the worker was starting, for longer than its deadline.
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(SLOW_START_MS);
+
+      const opening = Date.now();
+      const request = parseExportRequest(new URLSearchParams({ range: "24h" }));
+      const { body } = await pool.openExport("failures", { request }, { user: "u", bom: false, gzip: false });
+      expect(Date.now() - opening).toBeGreaterThanOrEqual(SLOW_START_MS);
+      expect((await new Response(body).text()).split("\n")[0]).toMatch(/^event_id,/);
     } finally {
       pool.close();
     }

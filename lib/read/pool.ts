@@ -42,13 +42,16 @@ export interface ExportOptions extends ReadCaller {
 
 /**
  * The worker's script: the bundle of lib/read/worker.ts built beside the server in production
- * (a real file, outside Next's bundles), its source through tsx elsewhere (tests, `next dev`).
+ * (a real file, outside Next's bundles), in tests the one their run bundled (lib/testing/global-setup.ts)
+ * unless a test names its own entry, its source through tsx elsewhere (`next dev`, test entries).
  */
 function workerScript(options: WorkerOptions, entry?: string): { file: string; workerData: unknown } {
   // Run-time paths Next must neither bundle nor trace (turbopackIgnore).
   const root = process.cwd();
   const at = (...parts: string[]) => path.join(/* turbopackIgnore: true */ root, ...parts);
   if (process.env.NODE_ENV === "production") return { file: at("dist", "read-worker.mjs"), workerData: options };
+  const testBundle = process.env.FAULTLINE_TEST_READ_WORKER;
+  if (testBundle && !entry) return { file: testBundle, workerData: options };
   return { file: at("lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? at("lib", "read", "worker.ts") } };
 }
 
@@ -134,9 +137,12 @@ export class ReadPool {
   private readonly queue: Job[] = [];
   private readonly heavy = new HeavyReads();
   private closed = false;
+  /** Settles once the first workers have started (or died trying). */
+  private readonly started: Promise<unknown>;
 
   constructor(private readonly options: ReadPoolOptions) {
     for (let i = 0; i < Math.max(1, options.size); i++) this.spawn();
+    this.started = Promise.allSettled([...this.workers].map((w) => w.ready));
   }
 
 
@@ -195,9 +201,14 @@ export class ReadPool {
     }
   }
 
-  /** Runs one message on a pooled worker, cancelled (worker stopped and replaced) past the deadline. */
-  private run(message: WorkerRequest): Promise<FromWorker> {
-    if (this.closed) return Promise.reject(new Error("read pool is closed"));
+  /**
+   * Runs one message on a pooled worker, cancelled (worker stopped and replaced) past the deadline.
+   * The deadline runs from once the pool's first workers have started: a cold start (a compile from
+   * source in `next dev` and tests; the server waits for it before it listens) is not the read's.
+   */
+  private async run(message: WorkerRequest): Promise<FromWorker> {
+    await this.started;
+    if (this.closed) throw new Error("read pool is closed");
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (job.settled) return;
@@ -314,6 +325,8 @@ export async function openExportWorker<N extends ExportName>(on: ExportWorkerOpt
   };
   let filename: string;
   try {
+    // As a pool's reads: the deadline runs once the worker has started (one dying at birth rejects the request below).
+    await worker.ready.catch(() => {});
     const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip })) as Extract<FromWorker, { type: "opened" }>;
     filename = opened.filename;
   } catch (err) {

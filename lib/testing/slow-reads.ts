@@ -15,3 +15,6 @@ function* slowCount(_dialect: Dialect, a: { steps: number }): Steps<{ count: num
 }
 
 export const SLOW_READS = { slowCount: slowCount as (dialect: Dialect, args: unknown) => Steps<unknown> };
+
+/** How long slow-start-read-worker.ts takes to start, as a cold start from source can. */
+export const SLOW_START_MS = 1_500;
