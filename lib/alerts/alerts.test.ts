@@ -66,6 +66,8 @@ afterAll(async () => {
   await databases.cleanup();
 });
 
+/** A test that waits out a receiver's 10 s delivery timeout, plus room for the suite's load. */
+const HANGING_RECEIVER_TEST_TIMEOUT_MS = 40_000;
 const BASE = "http://faultline.test:3000";
 const req = (path: string, method: string, body?: unknown) =>
   new Request(`${BASE}${path}`, { method, headers: { ...admin.headers, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -560,7 +562,7 @@ describe.each(ENGINES)("alerts on %s", (name) => {
       clock += 30_000;
       await dispatch();
       expect((await deliveries())[0]).toMatchObject({ status: "delivered", attempts: 2 });
-    }, 20_000);
+    }, HANGING_RECEIVER_TEST_TIMEOUT_MS);
 
     it("paces Slack to 1 message/s and groups more than 5 pending into one message", async () => {
       const channel = await createChannel({ type: "slack", name: "s", url: receiver.url("/paced") });
@@ -661,7 +663,7 @@ describe.each(ENGINES)("alerts on %s", (name) => {
         live.stop();
         await live.idle();
       }
-    }, 20_000);
+    }, HANGING_RECEIVER_TEST_TIMEOUT_MS);
   });
 
   describe("deliveries API", () => {
