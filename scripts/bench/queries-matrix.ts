@@ -34,17 +34,18 @@ export function matrixFilters(raw: Database.Database, from: number, to: number):
   const digits = phone.slice(-7, -2);
   const retryLater = codesOf("retry_later");
   const enc = encodeURIComponent;
-  const utc = "America/Bogota";
+  // The campaign managers' own zone (UTC−5): its local days cross UTC days, as most users' do.
+  const home = "America/Bogota";
   return [
-    { name: "none", query: "", tz: utc },
-    { name: "reason", query: "reason=FAILURE_BY_RATE_LIMIT", tz: utc, reasons: ["FAILURE_BY_RATE_LIMIT"] },
-    { name: "class", query: "class=retry_later", tz: utc, reasons: retryLater },
-    { name: "line", query: `line=${enc(line)}`, tz: utc, lines: [line] },
-    { name: "template", query: `template=${enc(template)}`, tz: utc, templates: [template] },
-    { name: "line+template", query: `line=${enc(line)}&template=${enc(lineTemplate.v)}`, tz: utc, lines: [line], templates: [lineTemplate.v] },
-    { name: "status", query: "status=acknowledged", tz: utc, statuses: ["acknowledged"] },
-    { name: `q=${digits}`, query: `q=${digits}`, tz: utc, phone: digits },
-    { name: "q=3", query: "q=3", tz: utc, phone: "3" },
+    { name: "none", query: "", tz: home },
+    { name: "reason", query: "reason=FAILURE_BY_RATE_LIMIT", tz: home, reasons: ["FAILURE_BY_RATE_LIMIT"] },
+    { name: "class", query: "class=retry_later", tz: home, reasons: retryLater },
+    { name: "line", query: `line=${enc(line)}`, tz: home, lines: [line] },
+    { name: "template", query: `template=${enc(template)}`, tz: home, templates: [template] },
+    { name: "line+template", query: `line=${enc(line)}&template=${enc(lineTemplate.v)}`, tz: home, lines: [line], templates: [lineTemplate.v] },
+    { name: "status", query: "status=acknowledged", tz: home, statuses: ["acknowledged"] },
+    { name: `q=${digits}`, query: `q=${digits}`, tz: home, phone: digits },
+    { name: "q=3", query: "q=3", tz: home, phone: "3" },
     { name: "tz=Asia/Kolkata", query: "", tz: "Asia/Kolkata" },
     { name: "tz=Asia/Kathmandu", query: "", tz: "Asia/Kathmandu" },
   ];
