@@ -15,7 +15,8 @@ export { MAX_HEAVY_READS_PER_USER, type ReadCaller } from "./heavy-reads";
  * The read path, off the thread that answers webhooks: a small pool of worker threads, each
  * with its own read-only connection, runs the reads of lib/read/reads.ts; exports stream from a
  * worker of their own. Every read has a deadline (QUERY_TIMEOUT_MS, from the moment it is asked,
- * queueing included) and each user may have at most MAX_HEAVY_READS_PER_USER heavy reads at once.
+ * queueing included, once the workers have first started) and each user may have at most
+ * MAX_HEAVY_READS_PER_USER heavy reads at once.
  */
 
 const RESPAWN_PAUSE_MS = 1_000;
