@@ -267,9 +267,9 @@ export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(
  * Phone-gram rollups (lib/phone-grams.ts): the rollups above again, with a failures counter per
  * one- or two-digit gram instead of one `failures` column, so a one- or two-digit phone search
  * is counted like any other filter. Zero counters cost no bytes in a SQLite record. Maintained at
- * ingest in the same transaction, so only the four that matter: per reason sums over lines; no
- * cube (line + template or status read their incidents' rows) and no quarter hours (half-hour
- * zones read those quarters raw). WITHOUT ROWID (in the migration).
+ * ingest in the same transaction (one upsert per row a group commit touches), so only the six
+ * that matter: no cube (line + template or status read their incidents' rows) and no quarter
+ * hours (half-hour zones read those quarters raw). WITHOUT ROWID (in the migrations).
  */
 const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
   sqliteTable(
@@ -283,6 +283,9 @@ const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(na
     (t) => [primaryKey({ columns: [t.bucket, t.reason, ...Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!)] })],
   );
 
+/** Per reason alone (summed over lines and templates): timelines and totals of a phone search read these. */
+export const phoneGramHourReason = phoneGramTable("phone_gram_hour_reason", {});
+export const phoneGramDayReason = phoneGramTable("phone_gram_day_reason", {});
 export const phoneGramHourLine = phoneGramTable("phone_gram_hour_line", { line: text("line").notNull() });
 export const phoneGramHourTemplate = phoneGramTable("phone_gram_hour_template", { template: text("template").notNull() });
 export const phoneGramDayLine = phoneGramTable("phone_gram_day_line", { line: text("line").notNull() });

@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import { openDatabase, type DbHandle } from "@/db/client";
 import { getSettings } from "@/lib/config";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { PHONE_GRAM_ROLLUPS } from "@/lib/ingest/phone-gram-tallies";
 import { storeEvents, type PreparedEvent } from "@/lib/ingest/store";
 import { numberFlag, parseFlags, runMain, stringFlag, type FlagValues } from "./demo/cli";
 import { historyEvents } from "./demo/traffic";
@@ -81,10 +82,7 @@ const EVENT_TABLES = [
   "rollup_day_template",
   "rollup_hour",
   "rollup_day",
-  "phone_gram_hour_line",
-  "phone_gram_hour_template",
-  "phone_gram_day_line",
-  "phone_gram_day_template",
+  ...PHONE_GRAM_ROLLUPS,
   "contact_sketch_hour",
   "contact_sketch_day",
   "contact_state",

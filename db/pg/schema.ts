@@ -301,6 +301,9 @@ const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(na
     (t) => [primaryKey({ columns: [t.bucket, t.reason, ...Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!)] })],
   );
 
+/** Per reason alone (summed over lines and templates): timelines and totals of a phone search read these. */
+export const phoneGramHourReason = phoneGramTable("phone_gram_hour_reason", {});
+export const phoneGramDayReason = phoneGramTable("phone_gram_day_reason", {});
 export const phoneGramHourLine = phoneGramTable("phone_gram_hour_line", { line: text("line").notNull() });
 export const phoneGramHourTemplate = phoneGramTable("phone_gram_hour_template", { template: text("template").notNull() });
 export const phoneGramDayLine = phoneGramTable("phone_gram_day_line", { line: text("line").notNull() });

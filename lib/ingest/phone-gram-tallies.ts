@@ -6,12 +6,17 @@ const DAY_MS = 86_400_000;
 
 /** The phone-gram rollup tables (db/schema.ts) and the dimensions beside bucket and reason. */
 const TABLES = {
+  phone_gram_hour_reason: [],
+  phone_gram_day_reason: [],
   phone_gram_hour_line: ["line"],
   phone_gram_hour_template: ["template"],
   phone_gram_day_line: ["line"],
   phone_gram_day_template: ["template"],
 } as const satisfies Record<string, readonly string[]>;
 type GramTable = keyof typeof TABLES;
+
+/** Every phone-gram rollup table: retention purges them, tests and the demo seed read or reset them. */
+export const PHONE_GRAM_ROLLUPS = Object.keys(TABLES) as GramTable[];
 
 const COLUMNS = PHONE_GRAMS.map(gramColumn);
 
@@ -38,6 +43,8 @@ export class PhoneGramTallies {
     if (!grams.length) return;
     const hour = occurredAt - (occurredAt % HOUR_MS);
     const day = occurredAt - (occurredAt % DAY_MS);
+    this.add("phone_gram_hour_reason", [hour, reason], grams);
+    this.add("phone_gram_day_reason", [day, reason], grams);
     this.add("phone_gram_hour_line", [hour, reason, line], grams);
     this.add("phone_gram_hour_template", [hour, reason, template], grams);
     this.add("phone_gram_day_line", [day, reason, line], grams);

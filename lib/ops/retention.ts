@@ -2,6 +2,7 @@ import { getEngine } from "@/db/client";
 import type { Dialect } from "@/db/engine";
 import { perDialect, runStepsOn } from "@/db/steps";
 import { ContactStateChanges } from "@/lib/ingest/contact-state";
+import { PHONE_GRAM_ROLLUPS } from "@/lib/ingest/phone-gram-tallies";
 import { logger } from "@/lib/log";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { runAsLeader, type Leadership } from "./leader";
@@ -39,10 +40,7 @@ const BUCKET_TABLES = [
   "rollup_day_template",
   "rollup_hour",
   "rollup_day",
-  "phone_gram_hour_line",
-  "phone_gram_hour_template",
-  "phone_gram_day_line",
-  "phone_gram_day_template",
+  ...PHONE_GRAM_ROLLUPS,
   "contact_sketch_hour",
   "contact_sketch_day",
 ] as const;

@@ -50,11 +50,11 @@ export type RollupName =
   | "rollup_hour"
   | "rollup_day";
 
-/** Where a one- or two-digit search finds what each rollup holds (reasons alone: summed over lines). */
+/** Where a one- or two-digit search finds what each rollup holds. */
 const PHONE_GRAM_TABLES: Record<RollupName, string | null> = {
   rollup_quarter_reason: null,
-  rollup_hour_reason: "phone_gram_hour_line",
-  rollup_day_reason: "phone_gram_day_line",
+  rollup_hour_reason: "phone_gram_hour_reason",
+  rollup_day_reason: "phone_gram_day_reason",
   rollup_hour_line: "phone_gram_hour_line",
   rollup_hour_template: "phone_gram_hour_template",
   rollup_day_line: "phone_gram_day_line",

@@ -8,6 +8,7 @@ import { parseFilters } from "@/lib/filters";
 import { clearFieldMappingCache, readFieldMapping, replaceFieldMapping } from "@/lib/ingest/field-mapping";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
+import { PHONE_GRAM_ROLLUPS } from "@/lib/ingest/phone-gram-tallies";
 import { reprocessQuarantined } from "@/lib/ingest/reprocess";
 import { webhookSecretAtStart } from "@/lib/ingest/webhook-secret";
 import { purgeOlderThan, retentionCutoff } from "@/lib/ops/retention";
@@ -137,17 +138,34 @@ describe.each(ENGINES)("phone search on %s", (name) => {
 
   describe("phone search equals plain SQL", () => {
     it("counts one- and two-digit searches from the phone-gram rollups", async () => {
-      // Every gram a stored failure's phone holds, counted once per failure: the rollups agree with the rows.
-      const byGram = await engine.one("SELECT sum(g_3) AS g3, sum(g_57) AS g57, sum(g_00) AS g00 FROM phone_gram_day_template");
+      // Every gram a stored failure's phone holds, counted once per failure: each rollup agrees with the rows.
       const holds = (gram: string) => `sum(CASE WHEN coalesce(phone_e164, '') LIKE '%${gram}%' OR coalesce(cellphone, '') LIKE '%${gram}%' THEN 1 ELSE 0 END)`;
       const rows = await engine.one(`SELECT ${holds("3")} AS g3, ${holds("57")} AS g57, ${holds("00")} AS g00 FROM failures`);
-      expect(byGram).toEqual(rows);
+      for (const table of PHONE_GRAM_ROLLUPS) {
+        expect(await engine.one(`SELECT sum(g_3) AS g3, sum(g_57) AS g57, sum(g_00) AS g00 FROM ${table}`), table).toEqual(rows);
+      }
+    });
+
+    it("the per-reason rollups' migration builds them from the per-line ones as ingest built them", async () => {
+      const tables = ["phone_gram_hour_reason", "phone_gram_day_reason"];
+      const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await engine.query(`SELECT * FROM ${t} ORDER BY 1, 2`)])));
+      const built = await snapshot();
+      expect(built.phone_gram_hour_reason!.length).toBeGreaterThan(100);
+      const folder = name === "sqlite" ? "db/migrations" : "db/migrations-pg";
+      const file = fs.readdirSync(folder).find((f) => f.endsWith("_phone_gram_reasons.sql"))!;
+      const backfill = fs.readFileSync(`${folder}/${file}`, "utf8").split("--> statement-breakpoint").filter((statement) => statement.includes("INSERT INTO"));
+      expect(backfill).toHaveLength(2);
+      await engine.transaction(async (tx) => {
+        for (const t of tables) await tx.exec(`DELETE FROM ${t}`);
+        for (const statement of backfill) await tx.exec(statement);
+      });
+      expect(await snapshot()).toEqual(built);
     });
 
     // SQLite only: PostgreSQL's schema starts empty (db/migrations-pg creates the rollups with no backfill).
     if (name === "sqlite") it("the migration's backfill builds the rollups ingest built", () => {
       const sqlite = () => getDb().sqlite;
-      const tables = ["phone_gram_hour_line", "phone_gram_hour_template", "phone_gram_day_line", "phone_gram_day_template"];
+      const tables = PHONE_GRAM_ROLLUPS.filter((t) => !t.endsWith("_reason"));
       const snapshot = () => Object.fromEntries(tables.map((t) => [t, sqlite().prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4, 5`).all()]));
       const built = snapshot();
       const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_phone_grams.sql"))!;
@@ -196,7 +214,7 @@ describe.each(ENGINES)("phone search on %s", (name) => {
       const before = await count("FROM failures", []);
       await purgeOlderThan(cutoff);
       expect(await count("FROM failures", [])).toBeLessThan(before);
-      expect(await count("FROM phone_gram_hour_line WHERE bucket < ?", [cutoff])).toBe(0);
+      for (const table of PHONE_GRAM_ROLLUPS) expect(await count(`FROM ${table} WHERE bucket < ?`, [cutoff]), table).toBe(0);
       for (const c of CASES.filter((x) => x.days === 90)) await expectEqualToPlainSql(await resolved(c, engine));
     }, SLOW_TEST_TIMEOUT_MS);
 
