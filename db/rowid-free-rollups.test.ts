@@ -24,6 +24,8 @@ const TABLES = {
 } as const;
 
 const NOW = Date.UTC(2026, 10, 26, 12);
+/** Migrations after rowid_free_rollups that add tables today's ingest writes. */
+const LATER_MIGRATIONS = ["phone_gram_reasons", "contact_lacking_quarters"];
 
 function contents(sqlite: Database.Database): Record<string, unknown[]> {
   return Object.fromEntries(Object.entries(TABLES).map(([table, key]) => [table, sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${key}`).all()]));
@@ -35,16 +37,18 @@ describe("migration rowid_free_rollups", () => {
     const old = new Database(file);
     registerStorageFunctions(old);
     migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "rowid_free_rollups") });
-    // Today's ingest also writes the per-reason phone-gram rollups a later migration adds (and fills
-    // from the per-line ones): made for it here, dropped before the upgrade.
-    const laterTables = fs
-      .readFileSync(path.join("db", "migrations", fs.readdirSync(path.join("db", "migrations")).find((f) => f.endsWith("_phone_gram_reasons.sql"))!), "utf8")
-      .split("--> statement-breakpoint")
-      .filter((statement) => statement.includes("CREATE TABLE"));
+    // Today's ingest also writes tables later migrations add (and fill from what is stored then):
+    // made for it here, dropped before the upgrade.
+    const laterTables = LATER_MIGRATIONS.flatMap((tag) =>
+      fs
+        .readFileSync(path.join("db", "migrations", fs.readdirSync(path.join("db", "migrations")).find((f) => f.endsWith(`_${tag}.sql`))!), "utf8")
+        .split("--> statement-breakpoint")
+        .filter((statement) => statement.includes("CREATE TABLE")),
+    );
     for (const statement of laterTables) old.exec(statement);
     const { prepared } = failureDataset({ now: NOW, seed: 7, count: 600 });
     await commitEvents({ sqlite: old }, prepared);
-    old.exec("DROP TABLE phone_gram_hour_reason; DROP TABLE phone_gram_day_reason");
+    for (const statement of laterTables) old.exec(`DROP TABLE ${/CREATE TABLE (`[^`]+`)/.exec(statement)![1]}`);
     const before = contents(old);
     for (const [table, rows] of Object.entries(before)) expect(rows.length, table).toBeGreaterThan(0);
     expect(old.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'sqlite_autoindex_%' AND tbl_name IN (SELECT value FROM json_each(?))").get(JSON.stringify(Object.keys(TABLES)))).toEqual({ n: 6 });

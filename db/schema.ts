@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../lib/incidents/statuses";
 import { ROLES } from "../lib/auth/roles";
 import { BATCH_STATUSES, PLAN_STATUSES } from "../lib/redeploy/states";
-import { gramColumn, PHONE_GRAMS } from "../lib/phone-grams";
+import { gramColumn, LACKING_COLUMNS, PHONE_GRAMS } from "../lib/phone-grams";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -344,6 +344,16 @@ export const contactStateQuarters = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.bucket] })],
 );
+/**
+ * Per quarter hour, in the scope of every failure: of the contacts contact_state_quarters counts on
+ * the retry list (`retry_lacks_<d>`) and the suppression list (`dnc_lacks_<d>`) there, those whose
+ * own number (E.164, else the cellphone) lacks the digit d. A one-digit phone search matches every
+ * contact but those (and a few judged one by one), so its list counts are quarter sums too.
+ */
+export const contactLackingQuarters = sqliteTable("contact_lacking_quarters", {
+  bucket: integer("bucket").primaryKey(),
+  ...(Object.fromEntries(LACKING_COLUMNS.map((c) => [c, integer(c).notNull().default(0)])) as Record<string, ReturnType<typeof integer>>),
+});
 /** Template status changes received through `hsm.status` events. */
 export const templateStatusEvents = sqliteTable(
   "template_status_events",

@@ -44,3 +44,23 @@ export function phoneGramPositions(phoneE164: string | null, cellphone: string |
   }
   return found;
 }
+
+/** The lists contact_lacking_quarters (db/schema.ts) keeps counts for: retry and "do not contact". */
+export type LackingList = "retry" | "dnc";
+export const LACKING_LISTS: readonly LackingList[] = ["retry", "dnc"];
+/** contact_lacking_quarters' counter of the contacts on `list` whose own number lacks `digit`. */
+export const lackingColumn = (list: LackingList, digit: string): string => `${list}_lacks_${digit}`;
+/** Every contact_lacking_quarters counter, retry's ten digits and then dnc's. */
+export const LACKING_COLUMNS: readonly string[] = LACKING_LISTS.flatMap((list) => PHONE_GRAMS.slice(0, 10).map((digit) => lackingColumn(list, digit)));
+
+/** The digits (0–9) that `text` does not contain. */
+export function lackedDigits(text: string): number[] {
+  const has = new Uint8Array(10);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c)) has[c - 48] = 1;
+  }
+  const lacked: number[] = [];
+  for (let d = 0; d < 10; d++) if (!has[d]) lacked.push(d);
+  return lacked;
+}

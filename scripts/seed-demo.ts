@@ -87,6 +87,7 @@ const EVENT_TABLES = [
   "contact_sketch_day",
   "contact_state",
   "contact_state_quarters",
+  "contact_lacking_quarters",
   "raw_events",
 ];
 

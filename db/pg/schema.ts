@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { INCIDENT_STATUSES } from "../../lib/incidents/statuses";
 import { ROLES } from "../../lib/auth/roles";
 import { BATCH_STATUSES, PLAN_STATUSES } from "../../lib/redeploy/states";
-import { gramColumn, PHONE_GRAMS } from "../../lib/phone-grams";
+import { gramColumn, LACKING_COLUMNS, PHONE_GRAMS } from "../../lib/phone-grams";
 import { bigint, customType, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 /*
@@ -350,6 +350,16 @@ export const contactStateQuarters = pgTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.bucket] })],
 );
+/**
+ * Per quarter hour, in the scope of every failure: of the contacts contact_state_quarters counts on
+ * the retry list (`retry_lacks_<d>`) and the suppression list (`dnc_lacks_<d>`) there, those whose
+ * own number (E.164, else the cellphone) lacks the digit d. A one-digit phone search matches every
+ * contact but those (and a few judged one by one), so its list counts are quarter sums too.
+ */
+export const contactLackingQuarters = pgTable("contact_lacking_quarters", {
+  bucket: bigint("bucket", { mode: "number" }).primaryKey(),
+  ...(Object.fromEntries(LACKING_COLUMNS.map((c) => [c, integer(c).notNull().default(0)])) as Record<string, ReturnType<typeof integer>>),
+});
 /** Template status changes received through `hsm.status` events. */
 export const templateStatusEvents = pgTable(
   "template_status_events",

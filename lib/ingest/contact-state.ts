@@ -1,6 +1,7 @@
 import type { Dialect } from "@/db/engine";
 import { all, inKeyOrder, insertRowsStatement, perDialect, rowWrites, runTogether, type Steps, type Value, type Write } from "@/db/steps";
 import { reasonInfo, type KnownReason, type ReasonClass } from "@/lib/reasons";
+import { LACKING_COLUMNS, lackedDigits } from "@/lib/phone-grams";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 
 /**
@@ -17,7 +18,9 @@ import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
  * those of them on the retry list (latest reason "retry later" or "fix then retry", and no "do not
  * contact" failure in any scope), and contacts whose latest "do not contact" failure is in it.
  * When a contact's latest failure moves from one quarter to another, the first loses it and the
- * second gains it, so a sum over the quarters since T is exact.
+ * second gains it, so a sum over the quarters since T is exact. In the scope of every failure the
+ * same moves count, per digit, the list contacts whose own number lacks it
+ * (contact_lacking_quarters), which a one-digit phone search's list counts subtract.
  */
 
 /** A scope as stored: `[line, template]` as JSON, null for "any". SQL backfills write json_array(line, template). */
@@ -129,6 +132,8 @@ const SQL = perDialect((d: Dialect) => ({
   addToQuarter: `INSERT INTO contact_state_quarters (scope, bucket, seen, retry, dnc) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (scope, bucket) DO UPDATE SET seen = contact_state_quarters.seen + excluded.seen,
       retry = contact_state_quarters.retry + excluded.retry, dnc = contact_state_quarters.dnc + excluded.dnc`,
+  addToLacking: `INSERT INTO contact_lacking_quarters (bucket, ${LACKING_COLUMNS.join(", ")}) VALUES (?, ${LACKING_COLUMNS.map(() => "?").join(", ")})
+    ON CONFLICT (bucket) DO UPDATE SET ${LACKING_COLUMNS.map((c) => `${c} = contact_lacking_quarters.${c} + excluded.${c}`).join(", ")}`,
 }));
 
 /** Placeholders of readScopes: the most scopes one failure counts in. */
@@ -252,7 +257,9 @@ export class ContactStateChanges {
   /** `flush`'s writes, for a caller that runs them together with its own. */
   writes(): Write[] {
     const deltas = new Map<string, QuarterDelta>();
-    const add = (scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
+    // contact_lacking_quarters: per quarter, retry's ten digits then dnc's (LACKING_COLUMNS' order).
+    const lacking = new Map<number, Int32Array>();
+    const add = (contact: string, scope: string, at: number, sign: number, kind: { seen: boolean; retry: boolean; dnc: boolean }) => {
       const bucket = quarterOf(at);
       const key = `${bucket}|${scope}`;
       let delta = deltas.get(key);
@@ -260,11 +267,15 @@ export class ContactStateChanges {
       if (kind.seen) delta.seen += sign;
       if (kind.retry) delta.retry += sign;
       if (kind.dnc) delta.dnc += sign;
+      if (scope !== EVERY_SCOPE || !(kind.retry || kind.dnc)) return;
+      let counts = lacking.get(bucket);
+      if (!counts) lacking.set(bucket, (counts = new Int32Array(LACKING_COLUMNS.length)));
+      for (const digit of lackedDigits(contact)) counts[kind.retry ? digit : 10 + digit]! += sign;
     };
-    const count = (scope: string, state: ScopeState | undefined, neverDnc: boolean, sign: number) => {
+    const count = (contact: string, scope: string, state: ScopeState | undefined, neverDnc: boolean, sign: number) => {
       if (!state) return;
-      add(scope, state.lastAt, sign, { seen: true, retry: neverDnc && isRetryReason(state.lastReason), dnc: false });
-      if (state.lastDncAt !== null) add(scope, state.lastDncAt, sign, { seen: false, retry: false, dnc: true });
+      add(contact, scope, state.lastAt, sign, { seen: true, retry: neverDnc && isRetryReason(state.lastReason), dnc: false });
+      if (state.lastDncAt !== null) add(contact, scope, state.lastDncAt, sign, { seen: false, retry: false, dnc: true });
     };
     const saved: Value[][] = [];
     const forgotten: Write[] = [];
@@ -275,14 +286,20 @@ export class ContactStateChanges {
         const [was, is] = [before.get(scope), after.get(scope)];
         const changed = !sameState(was, is);
         if (!changed && neverDncBefore === neverDncAfter) continue;
-        count(scope, was, neverDncBefore, -1);
-        count(scope, is, neverDncAfter, 1);
+        count(contact, scope, was, neverDncBefore, -1);
+        count(contact, scope, is, neverDncAfter, 1);
         if (!changed) continue;
         if (is) saved.push([contact, scope, is.lastAt, is.lastReason, is.lastDncAt]);
         else forgotten.push([this.sql.forget, [contact, scope]]);
       }
     }
     const quarters = inKeyOrder(deltas).filter((d) => d.seen || d.retry || d.dnc);
-    return [...forgotten, ...rowWrites(this.sql.save, saved), ...quarters.map((d): Write => [this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]])];
+    const lackingRows = [...lacking].filter(([, counts]) => counts.some((n) => n !== 0)).sort(([a], [b]) => a - b);
+    return [
+      ...forgotten,
+      ...rowWrites(this.sql.save, saved),
+      ...quarters.map((d): Write => [this.sql.addToQuarter, [d.scope, d.bucket, d.seen, d.retry, d.dnc]]),
+      ...lackingRows.map(([bucket, counts]): Write => [this.sql.addToLacking, [bucket, ...counts]]),
+    ];
   }
 }

@@ -64,6 +64,7 @@ const SQL = perDialect((d: Dialect) => {
     // the table is small). Only quarters wholly before it: one the cutoff cuts still counts the
     // contacts whose latest failure follows the cutoff in it.
     contactQuarters: `DELETE FROM contact_state_quarters WHERE bucket <= ?`,
+    lackingQuarters: `DELETE FROM contact_lacking_quarters WHERE bucket <= ?`,
     // PostgreSQL: an incident ingest holds (it may be regressing it) is left for the next run.
     oldIncidents: `SELECT id FROM incidents WHERE status = 'resolved' AND last_seen < ? LIMIT ? ${d.skipLocked}`,
     incidentContacts: `DELETE FROM incident_contacts WHERE incident_id IN ${ids}`,
@@ -148,6 +149,7 @@ export async function purgeOlderThan(cutoff: number, batchRows = PURGE_BATCH_ROW
   }
 
   result.buckets += (await engine.exec(sql.contactQuarters, [cutoff - QUARTER_HOUR_MS])).changes;
+  result.buckets += (await engine.exec(sql.lackingQuarters, [cutoff - QUARTER_HOUR_MS])).changes;
 
   for (;;) {
     const deleted = await purgeIncidentBatch(cutoff, batchRows);

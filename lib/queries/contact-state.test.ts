@@ -6,6 +6,7 @@ import { inSnapshot } from "@/db/snapshot";
 import { SYSTEM_ACTOR } from "@/lib/auth/audit";
 import { contactExportCount } from "@/lib/export/contacts";
 import { parseFilters, type Filters } from "@/lib/filters";
+import { LACKING_COLUMNS, lackedDigits } from "@/lib/phone-grams";
 import type { ReasonClass } from "@/lib/reasons";
 import { clearFieldMappingCache, readFieldMapping, replaceFieldMapping } from "@/lib/ingest/field-mapping";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
@@ -248,10 +249,40 @@ function quartersOf(states: readonly StateRow[]): QuarterRow[] {
   return sortedQuarters([...quarters.values()].filter((q) => q.seen || q.retry || q.dnc));
 }
 
+/** contact_lacking_quarters' rows that count anyone, each `[bucket, ...LACKING_COLUMNS]`, by bucket. */
+const storedLacking = async () =>
+  (await engine.query<Record<string, number>>(`SELECT bucket, ${LACKING_COLUMNS.join(", ")} FROM contact_lacking_quarters`))
+    .map((row) => [Number(row.bucket), ...LACKING_COLUMNS.map((c) => Number(row[c]))])
+    .filter(([, ...counts]) => counts.some((n) => n !== 0))
+    .sort((a, b) => a[0]! - b[0]!);
+
+/**
+ * What contact_lacking_quarters holds for `states`, recounted: per quarter, in the scope of every
+ * failure, the retry list's and then the suppression list's contacts whose own number lacks each digit.
+ */
+function lackingOf(states: readonly StateRow[]): number[][] {
+  const quarters = new Map<number, number[]>();
+  const add = (at: number, offset: number, contact: string) => {
+    const bucket = Math.floor(at / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    const counts = quarters.get(bucket) ?? new Array<number>(LACKING_COLUMNS.length).fill(0);
+    for (const digit of lackedDigits(contact)) counts[offset + digit]!++;
+    quarters.set(bucket, counts);
+  };
+  for (const s of states.filter((s) => s.scope === "[null,null]")) {
+    if (s.last_dnc_at === null && RETRY_REASONS.includes(s.last_reason)) add(s.last_at, 0, s.contact);
+    if (s.last_dnc_at !== null) add(s.last_dnc_at, 10, s.contact);
+  }
+  return [...quarters].map(([bucket, counts]) => [bucket, ...counts]).filter(([, ...counts]) => counts.some((n) => n !== 0)).sort((a, b) => a[0]! - b[0]!);
+}
+
 /** Recomputes the quarter-hour counts from contact_state (as the migration's backfill does) and compares. */
 async function expectQuartersConsistent(): Promise<void> {
   const stored = await storedQuarters();
-  expect(stored).toEqual(quartersOf(await storedStates()));
+  const states = await storedStates();
+  expect(stored).toEqual(quartersOf(states));
+  const lacking = await storedLacking();
+  expect(lacking.length).toBeGreaterThan(0);
+  expect(lacking).toEqual(lackingOf(states));
   // The migration's own SQL is SQLite's (PostgreSQL never had the hour counts to convert).
   if (engine.dialect.name !== "sqlite") return;
   const backfill = backfillStatements().find((s) => s.includes("INSERT INTO `contact_state_quarters`"))!;
@@ -379,6 +410,12 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     await engine.exec("DELETE FROM contact_state_quarters WHERE scope NOT LIKE '[%'");
     for (const statement of reasonScopeBackfill(name)) await engine.exec(statement);
     expect(await rows()).toEqual(atIngest);
+    // The lacking digits' backfill, on both engines, from the state ingest kept.
+    const lackingAtIngest = await storedLacking();
+    expect(lackingAtIngest).toEqual(lackingOf(atIngest.state));
+    await engine.exec("DELETE FROM contact_lacking_quarters");
+    for (const statement of migrationInserts(name, "_contact_lacking_quarters.sql", "contact_lacking_quarters")) await engine.exec(statement);
+    expect(await storedLacking()).toEqual(lackingAtIngest);
     // The earlier migrations' SQL is SQLite's: PostgreSQL's schema was created after them, empty.
     if (name !== "sqlite") return;
     await engine.exec("DELETE FROM contact_state");

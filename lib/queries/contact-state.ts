@@ -4,7 +4,8 @@ import { allowedReasons, UNKNOWN, type Filters } from "@/lib/filters";
 import { classScope, contactScope, EVERY_SCOPE, reasonScope } from "@/lib/ingest/contact-state";
 import { codesOf, DO_NOT_CONTACT_REASONS, REASON_CLASSES, reasonInfo, RETRY_REASONS, type KnownReason } from "@/lib/reasons";
 import { DAY_MS, QUARTER_HOUR_MS } from "@/lib/time/zoned";
-import { and, phoneDigits, rawConditions, searchedContacts, type Where } from "./failure-filter";
+import { lackingColumn } from "@/lib/phone-grams";
+import { and, lacksDigits, phoneDigits, rawConditions, searchedContacts, type Where } from "./failure-filter";
 
 /**
  * Contact counts from the per-contact latest state kept at ingest (lib/ingest/contact-state.ts):
@@ -161,13 +162,18 @@ function* countSearched(dialect: Dialect, filters: Filters, scope: string, kind:
   if (digits.length === 1) {
     // One digit matches most contacts (31,525 of 40,078 at 10M), each a lookup: count every contact
     // in the window less those whose number lacks the digit. A contact's number holds the digit
-    // exactly when all its failures match (the partly matched lack it and are judged above).
-    const lacking = yield* get<{ n: number }>(
-      `SELECT count(*) AS n FROM contact_state s
-       WHERE s.scope = ? AND s.contact IN (${lacks.sql}) AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
-      [scope, ...lacks.params, from, to, ...counted.params],
-    );
-    return judged + (yield* countInWindow(dialect, { ...filters, q: undefined }, scope, kind, from, to)) - lacking!.n;
+    // exactly when all its failures match (the partly matched lack it and are judged above). In the
+    // scope of every failure the lists' lacking contacts are quarter sums too (contact_lacking_quarters).
+    const unsearched = { ...filters, q: undefined };
+    const lacking =
+      scope === EVERY_SCOPE && kind !== "seen"
+        ? yield* countInWindow(dialect, unsearched, scope, kind, from, to, digits)
+        : (yield* get<{ n: number }>(
+            `SELECT count(*) AS n FROM contact_state s
+             WHERE s.scope = ? AND s.contact IN (${lacks.sql}) AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
+            [scope, ...lacks.params, from, to, ...counted.params],
+          ))!.n;
+    return judged + (yield* countInWindow(dialect, unsearched, scope, kind, from, to)) - lacking;
   }
   const whole = yield* get<{ n: number }>(
     `SELECT count(*) AS n FROM contact_state s
@@ -178,8 +184,11 @@ function* countSearched(dialect: Dialect, filters: Filters, scope: string, kind:
   return judged + whole!.n;
 }
 
-/** Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's failures. */
-function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, a: number, b: number): Steps<number> {
+/**
+ * Contacts of one kind whose state time falls in [a, b) (within one quarter hour), via that span's
+ * failures; only those whose own number lacks `lacking` when given.
+ */
+function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, a: number, b: number, lacking?: string): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress";
   const counted = countedState(kind, scope);
@@ -187,8 +196,8 @@ function* countEdge(dialect: Dialect, filters: Filters, scope: string, kind: Con
     `SELECT count(*) AS n FROM contact_state s
      WHERE s.contact IN (SELECT coalesce(f.phone_e164, f.cellphone) FROM failures f
                          WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : ""})
-       AND s.scope = ? AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
-    [a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...counted.params],
+       AND s.scope = ? AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}${lacking ? ` AND ${lacksDigits("s.contact", dialect)}` : ""}`,
+    [a, b, ...raw.params, ...(dnc ? DO_NOT_CONTACT_REASONS : []), scope, a, b, ...counted.params, ...(lacking ? [lacking] : [])],
   );
   return row!.n;
 }
@@ -229,15 +238,20 @@ export function* contactsFromState(
 /**
  * Contacts whose state time in `scope` falls in [from, to), counted as `kind`: the whole quarters'
  * sums, and the partial quarter at either edge contact by contact (the contacts of its failures
- * under `filters`, which must admit every failure of the scope: no phone search).
+ * under `filters`, which must admit every failure of the scope: no phone search). With `lacking`
+ * (a digit; the scope of every failure, a list), only contacts whose own number lacks it.
  */
-function* countInWindow(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, from: number, to: number): Steps<number> {
+function* countInWindow(dialect: Dialect, filters: Filters, scope: string, kind: ContactCount, from: number, to: number, lacking?: string): Steps<number> {
   const firstQuarter = Math.ceil(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
   const lastQuarter = Math.floor(to / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-  if (firstQuarter >= lastQuarter) return from < to ? yield* countEdge(dialect, filters, scope, kind, from, to) : 0;
+  const countSpan = (a: number, b: number) => countEdge(dialect, filters, scope, kind, a, b, lacking);
+  if (firstQuarter >= lastQuarter) return from < to ? yield* countSpan(from, to) : 0;
   const column = kind === "suppress" ? "dnc" : kind;
   const quarters = function* (a: number, b: number): Steps<number> {
-    return (yield* get<{ n: number }>(`SELECT coalesce(sum(${column}), 0) AS n FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`, [scope, a, b]))!.n;
+    const [sql, params] = lacking
+      ? [`SELECT coalesce(sum(${lackingColumn(column === "dnc" ? "dnc" : "retry", lacking)}), 0) AS n FROM contact_lacking_quarters WHERE bucket >= ? AND bucket < ?`, [a, b]]
+      : [`SELECT coalesce(sum(${column}), 0) AS n FROM contact_state_quarters WHERE scope = ? AND bucket >= ? AND bucket < ?`, [scope, a, b]];
+    return (yield* get<{ n: number }>(sql, params))!.n;
   };
   const whole = yield* quarters(firstQuarter, lastQuarter);
   /**
@@ -249,8 +263,8 @@ function* countInWindow(dialect: Dialect, filters: Filters, scope: string, kind:
   const edge = function* (a: number, b: number): Steps<number> {
     const quarter = Math.floor(a / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
     const end = quarter + QUARTER_HOUR_MS;
-    if (2 * (b - a) <= QUARTER_HOUR_MS || !(yield* failedBefore(quarter))) return yield* countEdge(dialect, filters, scope, kind, a, b);
-    const rest = (quarter < a ? yield* countEdge(dialect, filters, scope, kind, quarter, a) : 0) + (b < end ? yield* countEdge(dialect, filters, scope, kind, b, end) : 0);
+    if (2 * (b - a) <= QUARTER_HOUR_MS || !(yield* failedBefore(quarter))) return yield* countSpan(a, b);
+    const rest = (quarter < a ? yield* countSpan(quarter, a) : 0) + (b < end ? yield* countSpan(b, end) : 0);
     return (yield* quarters(quarter, end)) - rest;
   };
   const head = from < firstQuarter ? yield* edge(from, firstQuarter) : 0;

@@ -174,10 +174,18 @@ export function searchedContacts(digits: string, dialect: Dialect): { matched: W
       : { sql: `(${at("p.phone_e164")} > 0 OR ${at("p.cellphone")} > 0)`, params: [digits, digits] };
   return {
     matched: { sql: `SELECT ${PAIR_CONTACT} AS contact FROM contact_phones p WHERE ${pairs.sql}`, params: pairs.params },
-    partly: {
-      sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE ${pairs.sql} AND p.phone_e164 > '' AND ${at("p.phone_e164")} = 0`,
-      params: [...pairs.params, digits],
-    },
+    // A pair whose E.164 number lacks the digits matches by its cellphone: without the index,
+    // tested so (one position test for most pairs, not two).
+    partly:
+      digits.length >= PHONE_INDEX_MIN_DIGITS
+        ? {
+            sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE ${pairs.sql} AND p.phone_e164 > '' AND ${at("p.phone_e164")} = 0`,
+            params: [...pairs.params, digits],
+          }
+        : {
+            sql: `SELECT DISTINCT p.phone_e164 AS contact FROM contact_phones p WHERE p.phone_e164 > '' AND ${at("p.phone_e164")} = 0 AND ${at("p.cellphone")} > 0`,
+            params: [digits, digits],
+          },
     lacks: {
       sql: `SELECT p.phone_e164 AS contact FROM contact_phones p WHERE p.phone_e164 > '' AND ${at("p.phone_e164")} = 0
             UNION ALL SELECT p.cellphone FROM contact_phones p WHERE p.phone_e164 = '' AND ${at("p.cellphone")} = 0`,
@@ -185,6 +193,9 @@ export function searchedContacts(digits: string, dialect: Dialect): { matched: W
     },
   };
 }
+
+/** A condition that the text in `column` lacks the digits bound after it (one parameter). */
+export const lacksDigits = (column: string, dialect: Dialect) => `${SPELLING[dialect.name].position(column)} = 0`;
 
 /** `column` in a condition the planner should not answer by its index (SQLite's unary plus). */
 export const unindexed = (column: string, dialect: Dialect) => SPELLING[dialect.name].unindexed(column);
