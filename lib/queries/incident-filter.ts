@@ -40,6 +40,13 @@ export function incidentConditions(
   return { sql, params: [...dims.params, ...statuses, ...assignee.params, ...inWindow.params] };
 }
 
+/**
+ * Keeps PostgreSQL's EXISTS a subplan, each incident probing its own failures in the window by
+ * index. Pulled up into a join, a prepared statement's generic plan guesses a window holds 0.5% of
+ * the failures and hashes every one of them (1M failures, 90 days: 0.72 s against 8–13 ms).
+ */
+const subplanFence = (dialect: Dialect) => (dialect.name === "postgres" ? " OFFSET 0" : "");
+
 /** An incident has a failure in the window (that, with `q`, matches the phone search). */
 function windowCondition(filters: Filters, window: { from: number; to: number }, dialect: Dialect): Where {
   const phone = rawConditions({ ...filters, reason: [], class: [], line: [], template: [], status: [] }, dialect);
@@ -47,7 +54,7 @@ function windowCondition(filters: Filters, window: { from: number; to: number },
     sql: searchesFewPhones(filters)
       ? // The phone index finds the few matching failures once; probing it per incident would not.
         `i.id IN (SELECT f.incident_id FROM failures f WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`
-      : `EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)})`,
+      : `EXISTS (SELECT 1 FROM failures f WHERE f.incident_id = i.id AND f.occurred_at >= ? AND f.occurred_at < ? AND ${and(phone.sql)}${subplanFence(dialect)})`,
     params: [window.from, window.to, ...phone.params],
   };
 }
