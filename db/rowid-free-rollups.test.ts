@@ -7,7 +7,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { failureDataset } from "@/lib/testing/failure-dataset";
-import { migrationsBefore } from "@/lib/testing/migrations-before";
+import { migrationsBefore, migrationStatements } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 import { registerStorageFunctions } from "./storage-functions";
 
@@ -39,12 +39,7 @@ describe("migration rowid_free_rollups", () => {
     migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "rowid_free_rollups") });
     // Today's ingest also writes tables later migrations add (and fill from what is stored then):
     // made for it here, dropped before the upgrade.
-    const laterTables = LATER_MIGRATIONS.flatMap((tag) =>
-      fs
-        .readFileSync(path.join("db", "migrations", fs.readdirSync(path.join("db", "migrations")).find((f) => f.endsWith(`_${tag}.sql`))!), "utf8")
-        .split("--> statement-breakpoint")
-        .filter((statement) => statement.includes("CREATE TABLE")),
-    );
+    const laterTables = LATER_MIGRATIONS.flatMap((tag) => migrationStatements("sqlite", tag).filter((statement) => statement.startsWith("CREATE TABLE")));
     for (const statement of laterTables) old.exec(statement);
     const { prepared } = failureDataset({ now: NOW, seed: 7, count: 600 });
     await commitEvents({ sqlite: old }, prepared);

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine, Param } from "@/db/engine";
 import { inSnapshot } from "@/db/snapshot";
@@ -18,6 +16,7 @@ import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, failureDataset, HOUR, MINUTE } from "@/lib/testing/failure-dataset";
 import { QUARTER_HOUR_MS } from "@/lib/time/zoned";
 import { failureEvent } from "@/lib/testing/fixtures";
+import { migrationStatements } from "@/lib/testing/migrations-before";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
@@ -296,22 +295,16 @@ async function expectQuartersConsistent(): Promise<void> {
   }
 }
 
-/** The INSERTs into `table` of the engine's migration whose file name ends with `suffix`. */
-function migrationInserts(engineName: string, suffix: string, table: string): string[] {
-  const dir = path.resolve(engineName === "sqlite" ? "db/migrations" : "db/migrations-pg");
+/** The INSERTs into `table` of the engine's migration tagged `tag`. */
+function migrationInserts(engineName: "sqlite" | "postgres", tag: string, table: string): string[] {
   const quoted = engineName === "sqlite" ? `\`${table}\`` : `"${table}"`;
-  const file = fs.readdirSync(dir).find((f) => f.endsWith(suffix))!;
-  return fs
-    .readFileSync(path.join(dir, file), "utf8")
-    .split("--> statement-breakpoint")
-    .map((s) => s.replace(/^--.*$/gm, "").trim())
-    .filter((s) => s.startsWith(`INSERT INTO ${quoted}`));
+  return migrationStatements(engineName, tag).filter((s) => s.startsWith(`INSERT INTO ${quoted}`));
 }
 
 /** The reason and class scopes' backfill (both engines: PostgreSQL databases held failures before these scopes). */
-const reasonScopeBackfill = (engineName: string) => [
-  ...migrationInserts(engineName, "_contact_state_reasons.sql", "contact_state"),
-  ...migrationInserts(engineName, "_contact_state_reasons.sql", "contact_state_quarters"),
+const reasonScopeBackfill = (engineName: "sqlite" | "postgres") => [
+  ...migrationInserts(engineName, "contact_state_reasons", "contact_state"),
+  ...migrationInserts(engineName, "contact_state_reasons", "contact_state_quarters"),
 ];
 
 /**
@@ -321,8 +314,8 @@ const reasonScopeBackfill = (engineName: string) => [
  */
 function backfillStatements(): string[] {
   return [
-    ...migrationInserts("sqlite", "_contact_state.sql", "contact_state"),
-    ...migrationInserts("sqlite", "_contact_state_quarters.sql", "contact_state_quarters"),
+    ...migrationInserts("sqlite", "contact_state", "contact_state"),
+    ...migrationInserts("sqlite", "contact_state_quarters", "contact_state_quarters"),
     ...reasonScopeBackfill("sqlite"),
   ];
 }
@@ -414,7 +407,7 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     const lackingAtIngest = await storedLacking();
     expect(lackingAtIngest).toEqual(lackingOf(atIngest.state));
     await engine.exec("DELETE FROM contact_lacking_quarters");
-    for (const statement of migrationInserts(name, "_contact_lacking_quarters.sql", "contact_lacking_quarters")) await engine.exec(statement);
+    for (const statement of migrationInserts(name, "contact_lacking_quarters", "contact_lacking_quarters")) await engine.exec(statement);
     expect(await storedLacking()).toEqual(lackingAtIngest);
     // The earlier migrations' SQL is SQLite's: PostgreSQL's schema was created after them, empty.
     if (name !== "sqlite") return;

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import type { Engine, Param } from "@/db/engine";
@@ -16,6 +15,7 @@ import { WEBHOOK_PATH } from "@/lib/server/webhook-listener";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, loadFailureDatasetTo, mixIncidentStatusesOn, plainSqlWhere, type PlainSqlFilter } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
+import { migrationStatements } from "@/lib/testing/migrations-before";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { countOn, expectOverviewEqualsPlainSql } from "@/lib/testing/plain-sql";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
@@ -151,9 +151,7 @@ describe.each(ENGINES)("phone search on %s", (name) => {
       const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await engine.query(`SELECT * FROM ${t} ORDER BY 1, 2`)])));
       const built = await snapshot();
       expect(built.phone_gram_hour_reason!.length).toBeGreaterThan(100);
-      const folder = name === "sqlite" ? "db/migrations" : "db/migrations-pg";
-      const file = fs.readdirSync(folder).find((f) => f.endsWith("_phone_gram_reasons.sql"))!;
-      const backfill = fs.readFileSync(`${folder}/${file}`, "utf8").split("--> statement-breakpoint").filter((statement) => statement.includes("INSERT INTO"));
+      const backfill = migrationStatements(name, "phone_gram_reasons").filter((statement) => statement.startsWith("INSERT INTO"));
       expect(backfill).toHaveLength(2);
       await engine.transaction(async (tx) => {
         for (const t of tables) await tx.exec(`DELETE FROM ${t}`);
@@ -168,8 +166,7 @@ describe.each(ENGINES)("phone search on %s", (name) => {
       const tables = PHONE_GRAM_ROLLUPS.filter((t) => !t.endsWith("_reason"));
       const snapshot = () => Object.fromEntries(tables.map((t) => [t, sqlite().prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4, 5`).all()]));
       const built = snapshot();
-      const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_phone_grams.sql"))!;
-      const backfill = fs.readFileSync(`db/migrations/${file}`, "utf8").split("--> statement-breakpoint").filter((statement) => !/CREATE TABLE `phone_gram_(hour|day)/.test(statement));
+      const backfill = migrationStatements("sqlite", "phone_grams").filter((statement) => !/CREATE TABLE `phone_gram_(hour|day)/.test(statement));
       sqlite().transaction(() => {
         for (const t of tables) sqlite().prepare(`DELETE FROM ${t}`).run();
         for (const statement of backfill) sqlite().exec(statement);

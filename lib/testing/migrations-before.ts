@@ -16,3 +16,17 @@ export function migrationsBefore(dir: string, tag: string): string {
   fs.writeFileSync(journalFile, JSON.stringify(journal));
   return target;
 }
+
+/**
+ * The statements of the migration whose file name ends with `_<tag>.sql`, in order and without
+ * their comment lines: SQLite's (db/migrations) or PostgreSQL's (db/migrations-pg).
+ */
+export function migrationStatements(engine: "sqlite" | "postgres", tag: string): string[] {
+  const dir = path.join(process.cwd(), engine === "sqlite" ? "db/migrations" : "db/migrations-pg");
+  const file = fs.readdirSync(dir).find((f) => f.endsWith(`_${tag}.sql`));
+  if (!file) throw new Error(`No ${engine} migration tagged ${tag}`);
+  return fs
+    .readFileSync(path.join(dir, file), "utf8")
+    .split("--> statement-breakpoint")
+    .map((s) => s.replace(/^--.*$/gm, "").trim());
+}
