@@ -26,7 +26,18 @@ const migrationsFolder = () => path.join(process.cwd(), "db", "migrations");
  */
 export function openDatabase(file: string): DbHandle {
   if (file !== ":memory:") restrictToOwner(file);
-  const sqlite = new Database(file);
+  const sqlite = openConnection(file);
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder: migrationsFolder() });
+  return { sqlite, db };
+}
+
+/**
+ * A read-write connection with the pragmas and functions every writer needs, on a database that
+ * may not be migrated yet (openDatabase migrates; the ingest worker opens one already migrated).
+ */
+export function openConnection(file: string, options?: Database.Options): Database.Database {
+  const sqlite = new Database(file, options);
   sqlite.pragma("journal_mode = WAL");
   // FULL: a commit is on disk before we answer 2xx. Ingest groups many requests per commit.
   sqlite.pragma("synchronous = FULL");
@@ -34,10 +45,8 @@ export function openDatabase(file: string): DbHandle {
   // Savepoints and sorts in memory, not temp files: durability is unchanged (only the WAL counts).
   sqlite.pragma("temp_store = MEMORY");
   sqlite.pragma("foreign_keys = ON");
-  const db = drizzle(sqlite, { schema });
   registerStorageFunctions(sqlite);
-  migrate(db, { migrationsFolder: migrationsFolder() });
-  return { sqlite, db };
+  return sqlite;
 }
 
 /** Owner read/write only: the database holds customers' phone numbers and every secret. */

@@ -37,7 +37,7 @@ export const STAMP_FILE = "dist/build-stamp.json";
 
 /** Whether .next and dist/server.mjs were built from exactly the current sources. */
 export function isBuildCurrent(fingerprint = sourceFingerprint()) {
-  if (!fs.existsSync(".next/BUILD_ID") || !fs.existsSync("dist/server.mjs") || !fs.existsSync("dist/read-worker.mjs") || !fs.existsSync(STAMP_FILE)) return false;
+  if (!fs.existsSync(".next/BUILD_ID") || !fs.existsSync("dist/server.mjs") || !fs.existsSync("dist/read-worker.mjs") || !fs.existsSync("dist/ingest-worker.mjs") || !fs.existsSync(STAMP_FILE)) return false;
   try {
     return JSON.parse(fs.readFileSync(STAMP_FILE, "utf8")).fingerprint === fingerprint;
   } catch {

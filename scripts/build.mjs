@@ -44,15 +44,15 @@ try {
       console.error(`next build ${why}; no production build was made.`);
       process.exitCode = nextBuild.status || 1;
     } else {
-      // The server, and the read worker it starts (a file of its own: a worker thread runs a file).
+      // The server, and the worker threads it starts (each a file of its own: a worker thread runs a file).
       await build({
         ...NODE_BUNDLE,
-        entryPoints: { server: "scripts/server.ts", "read-worker": "lib/read/worker.ts" },
+        entryPoints: { server: "scripts/server.ts", "read-worker": "lib/read/worker.ts", "ingest-worker": "lib/ingest/worker.ts" },
         outdir: "dist",
         sourcemap: true,
       });
       fs.writeFileSync(STAMP_FILE, JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
-      console.log("Built .next, dist/server.mjs and dist/read-worker.mjs");
+      console.log("Built .next, dist/server.mjs, dist/read-worker.mjs and dist/ingest-worker.mjs");
     }
   }
 } finally {

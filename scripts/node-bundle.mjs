@@ -1,5 +1,5 @@
-// How the files Node runs outside Next are bundled (esbuild): the server and its read worker in the
-// production build, the read worker once per test run (lib/testing/global-setup.ts). Packages stay
+// How the files Node runs outside Next are bundled (esbuild): the server and its worker threads in the
+// production build, the workers once per test run (lib/testing/global-setup.ts). Packages stay
 // imports, resolved from the node_modules beside the bundle.
 export const NODE_BUNDLE = {
   bundle: true,

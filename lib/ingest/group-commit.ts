@@ -20,13 +20,14 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-type Outcome = StoreResult | { error: unknown };
+/** One request's outcome in a group: its result, or the error that rolled back its events alone. */
+export type Outcome = StoreResult | { error: unknown };
 
 /** Upper bound of events per shared transaction, to keep each commit short for readers. */
 const MAX_EVENTS_PER_COMMIT = 5000;
 
-/** The queue both committers share: who is waiting, taken a group at a time. */
-abstract class Committer {
+/** The queue every committer shares: who is waiting, taken a group at a time. */
+export abstract class Committer {
   private queue: Pending[] = [];
   private scheduled = false;
 
@@ -46,7 +47,7 @@ abstract class Committer {
    * per request, so a failing request rolls back alone and the others still commit. It throws
    * when nothing of the group is stored (the COMMIT itself failed, or the storage is unavailable).
    */
-  protected abstract commit(group: Pending[]): Outcome[] | Promise<Outcome[]>;
+  protected abstract commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Outcome[] | Promise<Outcome[]>;
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
@@ -59,7 +60,7 @@ abstract class Committer {
       }
       let results: Outcome[];
       try {
-        results = await this.commit(group);
+        results = await this.commit(group.map((p) => p.events));
       } catch (err) {
         for (const p of group) p.reject(err);
         continue;
@@ -74,37 +75,48 @@ abstract class Committer {
   }
 }
 
-/** On one SQLite connection: synchronous transactions with prepared statements (the hot path). */
-class SqliteCommitter extends Committer {
-  private readonly commitTogether: Database.Transaction<(group: Pending[]) => Outcome[]>;
-  private readonly commitIsolated: Database.Transaction<(group: Pending[]) => Outcome[]>;
-
-  constructor(sqlite: Database.Database) {
-    super();
-    this.commitTogether = sqlite.transaction((group: Pending[]) => runSteps(sqlite, writeRequests(sqliteDialect, group.map((p) => p.events))));
-    // A nested better-sqlite3 transaction is a savepoint.
-    const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => runSteps(sqlite, writeRequests(sqliteDialect, [events]))[0]!);
-    this.commitIsolated = sqlite.transaction((group: Pending[]) =>
-      group.map((p) => {
-        try {
-          return perRequest(p.events);
-        } catch (error) {
-          return { error };
-        }
-      }),
-    );
-  }
-
-  protected commit(group: Pending[]): Outcome[] {
+/**
+ * How a group is written on one SQLite connection, synchronously, with prepared statements: the
+ * whole group in one IMMEDIATE transaction, or after an error each request in a savepoint of its
+ * own. Throws when nothing is stored. Used on the server's thread and in the ingest worker.
+ */
+export function sqliteGroupWriter(sqlite: Database.Database): (requests: ReadonlyArray<readonly PreparedEvent[]>) => Outcome[] {
+  const together = sqlite.transaction((requests: ReadonlyArray<readonly PreparedEvent[]>) => runSteps(sqlite, writeRequests(sqliteDialect, requests)));
+  // A nested better-sqlite3 transaction is a savepoint.
+  const perRequest = sqlite.transaction((events: readonly PreparedEvent[]) => runSteps(sqlite, writeRequests(sqliteDialect, [events]))[0]!);
+  const isolated = sqlite.transaction((requests: ReadonlyArray<readonly PreparedEvent[]>) =>
+    requests.map((events): Outcome => {
+      try {
+        return perRequest(events);
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+  return (requests) => {
     try {
       // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before any statement runs.
-      return this.commitTogether.immediate(group);
+      return together.immediate(requests);
     } catch (err) {
       // A storage outage (locked, full, read-only) fails every request alike: retrying them one by
       // one would only wait out busy_timeout again for each.
       if (isStorageUnavailable(err)) throw err;
-      return this.commitIsolated.immediate(group);
+      return isolated.immediate(requests);
     }
+  };
+}
+
+/** On one SQLite connection of this thread (scripts, tests; the server writes in its ingest worker). */
+class SqliteCommitter extends Committer {
+  private readonly write: (requests: ReadonlyArray<readonly PreparedEvent[]>) => Outcome[];
+
+  constructor(sqlite: Database.Database) {
+    super();
+    this.write = sqliteGroupWriter(sqlite);
+  }
+
+  protected commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Outcome[] {
+    return this.write(requests);
   }
 }
 
@@ -118,16 +130,16 @@ class EngineCommitter extends Committer {
     super();
   }
 
-  protected async commit(group: Pending[]): Promise<Outcome[]> {
+  protected async commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<Outcome[]> {
     try {
-      return await this.engine.transaction((tx) => runStepsOn(tx, writeRequests(tx.dialect, group.map((p) => p.events))));
+      return await this.engine.transaction((tx) => runStepsOn(tx, writeRequests(tx.dialect, requests)));
     } catch (err) {
       // An outage (read-only, a lock not granted within lock_timeout) fails every request alike,
       // as on SQLite: retrying them one by one would only wait out lock_timeout again for each.
       if (isRetryableConflict(err) || isStorageUnavailable(err)) throw err;
       return this.engine.transaction(async (tx) => {
         const outcomes: Outcome[] = [];
-        for (const p of group) outcomes.push(await this.inSavepoint(tx, p.events));
+        for (const events of requests) outcomes.push(await this.inSavepoint(tx, events));
         return outcomes;
       });
     }
@@ -161,8 +173,19 @@ export function commitEvents(handle: Pick<DbHandle, "sqlite">, events: readonly 
   return committerOf(handle.sqlite, () => new SqliteCommitter(handle.sqlite)).submit(events);
 }
 
-/** The same on an engine: SQLite's synchronous committer on its connection, else an engine transaction per group. */
+/**
+ * The same on an engine: through the committer installed for it (the server's ingest worker),
+ * else SQLite's synchronous committer on its connection, else an engine transaction per group.
+ */
 export function commitEventsTo(engine: Engine, events: readonly PreparedEvent[]): Promise<StoreResult> {
+  const installed = committers.get(engine);
+  if (installed) return installed.submit(events);
   if (engine instanceof SqliteEngine) return commitEvents({ sqlite: engine.sqlite }, events);
   return committerOf(engine, () => new EngineCommitter(engine)).submit(events);
+}
+
+/** From now on `engine`'s events are committed by `committer`; `undefined` restores the default. */
+export function commitThrough(engine: Engine, committer: Committer | undefined): void {
+  if (committer) committers.set(engine, committer);
+  else committers.delete(engine);
 }

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { getDb, getEngine } from "@/db/client";
 import { PgEngine } from "@/db/pg/engine";
@@ -7,6 +6,7 @@ import { logger } from "@/lib/log";
 import { asLocalError, fromWire, type ExportMessage, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import { EngineReads } from "./engine-reads";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
+import { workerScript } from "@/lib/workers/script";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
 
 export { MAX_HEAVY_READS_PER_USER, type ReadCaller } from "./heavy-reads";
@@ -41,21 +41,6 @@ export interface ExportOptions extends ReadCaller {
 }
 
 
-/**
- * The worker's script: the bundle of lib/read/worker.ts built beside the server in production
- * (a real file, outside Next's bundles), in tests the one their run bundled (lib/testing/global-setup.ts)
- * unless a test names its own entry, its source through tsx elsewhere (`next dev`, test entries).
- */
-function workerScript(options: WorkerOptions, entry?: string): { file: string; workerData: unknown } {
-  // Run-time paths Next must neither bundle nor trace (turbopackIgnore).
-  const root = process.cwd();
-  const at = (...parts: string[]) => path.join(/* turbopackIgnore: true */ root, ...parts);
-  if (process.env.NODE_ENV === "production") return { file: at("dist", "read-worker.mjs"), workerData: options };
-  const testBundle = process.env.FAULTLINE_TEST_READ_WORKER;
-  if (testBundle && !entry) return { file: testBundle, workerData: options };
-  return { file: at("lib", "read", "dev-worker.mjs"), workerData: { ...options, entry: entry ?? at("lib", "read", "worker.ts") } };
-}
-
 let nextRequestId = 1;
 
 /** One worker thread and its requests in flight. */
@@ -69,7 +54,7 @@ class ReadWorker {
   readonly ready: Promise<void>;
 
   constructor(options: WorkerOptions, entry: string | undefined, onDeath: (worker: ReadWorker) => void) {
-    const script = workerScript(options, entry);
+    const script = workerScript("read-worker", options, entry);
     this.worker = new Worker(/* turbopackIgnore: true */ script.file, { workerData: script.workerData });
     // An idle pool never keeps the process alive (tests, CLI scripts).
     this.worker.unref();

@@ -10,6 +10,8 @@ import { bootstrapAdmin, countUsers } from "@/lib/auth/users";
 import { scheduleAuthPruning } from "@/lib/auth/prune";
 import { discardSetupCode, issueSetupCode } from "@/lib/auth/setup-code";
 import { readFieldMapping } from "@/lib/ingest/field-mapping";
+import { commitThrough } from "@/lib/ingest/group-commit";
+import { IngestWorker } from "@/lib/ingest/ingest-worker";
 import { webhookSecretAtStart, webhookUrl } from "@/lib/ingest/webhook-secret";
 import { logger, redactUrl } from "@/lib/log";
 import { scheduleIncidentTimers } from "@/lib/incidents/lifecycle";
@@ -90,7 +92,8 @@ interface Storage {
 /**
  * DATABASE_URL: PostgreSQL, migrated under its advisory lock (instances starting together migrate
  * once), the SQLite file never opened. Otherwise the SQLite file at DATABASE_PATH, opened and
- * migrated here, with its read workers and PRAGMA optimize, and its WAL checkpointed at shutdown.
+ * migrated here, with its read workers, its ingest worker and PRAGMA optimize, and its WAL
+ * checkpointed at shutdown.
  */
 async function openStorage(settings: Settings): Promise<Storage> {
   const url = settings.DATABASE_URL;
@@ -108,14 +111,20 @@ async function openStorage(settings: Settings): Promise<Storage> {
     };
   }
   const handle = getDb();
+  // Webhooks' events are written on a thread of their own, with its own connection: this thread
+  // keeps receiving while a group commits.
+  const ingest = new IngestWorker({ databasePath: settings.DATABASE_PATH });
   return {
     shown: settings.DATABASE_PATH,
     async startLocalWork() {
       // Read workers (dashboard reads off this thread) start with the server, not on the first click.
-      await readPool().ready();
+      await Promise.all([readPool().ready(), ingest.ready()]);
+      commitThrough(getEngine(), ingest);
       return scheduleOptimize(handle.sqlite);
     },
     async close() {
+      commitThrough(getEngine(), undefined);
+      await ingest.close();
       handle.sqlite.pragma("wal_checkpoint(TRUNCATE)");
       closeDb();
       return "database checkpointed and closed";

@@ -4,17 +4,18 @@ import { build } from "esbuild";
 import { NODE_BUNDLE } from "@/scripts/node-bundle.mjs";
 
 /**
- * Vitest's global setup: bundles the read worker (lib/read/worker.ts) once for the run, as the
- * production build does, so each of the hundreds of worker threads the tests start loads one file
+ * Vitest's global setup: bundles the worker threads (lib/read/worker.ts, lib/ingest/worker.ts) once
+ * for the run, as the production build does, so each of the hundreds of worker threads the tests start loads one file
  * instead of compiling the worker's sources through tsx (about a second each, several under the
  * suite's load). The bundle lives under node_modules/.cache so its package imports resolve.
  */
 export default async function setup(): Promise<() => void> {
   const cache = path.join(process.cwd(), "node_modules", ".cache");
   fs.mkdirSync(cache, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(cache, "faultline-read-worker-"));
-  await build({ ...NODE_BUNDLE, entryPoints: { "read-worker": "lib/read/worker.ts" }, outdir: dir });
-  // Read by lib/read/pool.ts' workerScript; test files' forks (and their worker threads) inherit it.
+  const dir = fs.mkdtempSync(path.join(cache, "faultline-workers-"));
+  await build({ ...NODE_BUNDLE, entryPoints: { "read-worker": "lib/read/worker.ts", "ingest-worker": "lib/ingest/worker.ts" }, outdir: dir });
+  // Read by lib/workers/script.ts; test files' forks (and their worker threads) inherit them.
   process.env.FAULTLINE_TEST_READ_WORKER = path.join(dir, "read-worker.mjs");
+  process.env.FAULTLINE_TEST_INGEST_WORKER = path.join(dir, "ingest-worker.mjs");
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,122 @@
+import { Worker } from "node:worker_threads";
+import { WriterUnavailableError } from "@/db/errors";
+import { logger } from "@/lib/log";
+import { fromWire, type WireError } from "@/lib/read/protocol";
+import { workerScript } from "@/lib/workers/script";
+import { Committer, type Outcome } from "./group-commit";
+import type { PreparedEvent, StoreResult } from "./store";
+
+export interface IngestWorkerOptions {
+  databasePath: string;
+  /** How long a commit waits for another connection's write lock (default LOCK_WAIT_MS; tests wait less). */
+  lockWaitMs?: number;
+}
+
+export type ToIngestWorker = { type: "commit"; id: number; requests: ReadonlyArray<readonly PreparedEvent[]> } | { type: "close" };
+
+export type FromIngestWorker =
+  | { type: "ready" }
+  | { type: "committed"; id: number; outcomes: Array<StoreResult | { error: WireError }> }
+  | { type: "failed"; id: number; error: WireError };
+
+/** After a worker that died before it could open the database, groups fail at once for this long. */
+const RESPAWN_PAUSE_MS = 1_000;
+
+/** One thread and the commit it is running. */
+class Thread {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+  dead = false;
+  started = false;
+  diedAt = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (m: FromIngestWorker) => void; reject: (err: Error) => void }>();
+
+  constructor(options: IngestWorkerOptions, entry: string | undefined) {
+    const script = workerScript("ingest-worker", options, entry);
+    this.worker = new Worker(/* turbopackIgnore: true */ script.file, { workerData: script.workerData });
+    // The server's listening socket keeps the process alive, not this thread (tests, scripts).
+    this.worker.unref();
+    let started!: { resolve: () => void; reject: (err: Error) => void };
+    this.ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    this.ready.catch(() => {});
+    this.worker.on("message", (message: FromIngestWorker) => {
+      if (message.type === "ready") {
+        this.started = true;
+        return started.resolve();
+      }
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      waiting?.resolve(message);
+    });
+    this.worker.on("error", (err) => logger().error({ err }, "ingest worker failed"));
+    this.exited = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        this.dead = true;
+        this.diedAt = Date.now();
+        const err = new WriterUnavailableError(`the ingest worker exited (${code})`);
+        started.reject(err);
+        for (const waiting of this.pending.values()) waiting.reject(err);
+        this.pending.clear();
+        resolve();
+      }),
+    );
+  }
+
+  commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<FromIngestWorker> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "commit", id, requests } satisfies ToIngestWorker);
+    });
+  }
+}
+
+/**
+ * Group commit on a thread of its own (the server's SQLite ingest): the thread that answers
+ * webhooks parses, checks and queues events, and while a group is written to SQLite on this
+ * worker's connection it keeps receiving the next group. A request is answered once its group's
+ * COMMIT returned, as before. A worker that dies fails its group with a retryable error (503) and
+ * is replaced by the next group's commit.
+ */
+export class IngestWorker extends Committer {
+  private thread: Thread;
+  private closed = false;
+
+  constructor(
+    private readonly options: IngestWorkerOptions,
+    /** The worker's source module when not in production (tests only). */
+    private readonly entry?: string,
+  ) {
+    super();
+    this.thread = new Thread(options, entry);
+  }
+
+  /** Resolves once the worker has opened its connection (rejects if it could not). */
+  ready(): Promise<void> {
+    return this.thread.ready;
+  }
+
+  protected async commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<Outcome[]> {
+    if (this.closed) throw new WriterUnavailableError("the ingest worker is closed");
+    if (this.thread.dead) {
+      // One that could not even open the database is not retried for every group (no crash loop).
+      if (!this.thread.started && Date.now() - this.thread.diedAt < RESPAWN_PAUSE_MS) throw new WriterUnavailableError("the ingest worker could not start");
+      this.thread = new Thread(this.options, this.entry);
+    }
+    await this.thread.ready;
+    const answer = await this.thread.commit(requests);
+    if (answer.type === "failed") throw fromWire(answer.error);
+    if (answer.type !== "committed") throw new Error(`unexpected answer from the ingest worker: ${answer.type}`);
+    return answer.outcomes.map((o) => ("error" in o ? { error: fromWire(o.error) } : o));
+  }
+
+  /** Closes the worker's connection after the commit it may be running; later commits fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.thread.dead) return;
+    this.thread.worker.postMessage({ type: "close" } satisfies ToIngestWorker);
+    await this.thread.exited;
+  }
+}
