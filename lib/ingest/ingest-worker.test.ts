@@ -6,7 +6,7 @@ import { isStorageUnavailable } from "@/db/errors";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { prepareEvent } from "./handle-webhook";
-import { IngestWorker } from "./ingest-worker";
+import { INLINE_MAX_EVENTS, IngestWorker } from "./ingest-worker";
 import type { PreparedEvent } from "./store";
 
 // The server's committer: groups written on a worker thread's own connection to the same file.
@@ -96,7 +96,7 @@ describe("the ingest worker", () => {
 
 describe("an ingest worker that dies", () => {
   it("fails its group with a retryable error, stores none of it, and the next group gets a new thread", { timeout: 30_000 }, async () => {
-    const dying = new IngestWorker({ databasePath: temp.file }, DYING_WORKER);
+    const dying = new IngestWorker({ databasePath: temp.file }, { entry: DYING_WORKER });
     try {
       await dying.ready();
       const before = count("SELECT count(*) AS n FROM raw_events");
@@ -124,6 +124,26 @@ describe("an ingest worker that cannot open the database", () => {
       openDatabase(file).sqlite.close();
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       expect(await worker.submit([failure()])).toEqual({ accepted: 1, duplicates: 0, quarantined: 0 });
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe("an ingest worker with an inline connection", () => {
+  it("writes groups of at most INLINE_MAX_EVENTS events on this thread's connection, larger ones on the worker", { timeout: 30_000 }, async () => {
+    const worker = new IngestWorker({ databasePath: temp.file }, { inline: getDb().sqlite, entry: DYING_WORKER });
+    try {
+      await worker.ready();
+      const before = count("SELECT count(*) AS n FROM raw_events");
+      // The dying worker ends on an event id starting with "die": a small group never reaches it.
+      const small = [failure({ event_id: "die-inline" }), ...Array.from({ length: INLINE_MAX_EVENTS - 1 }, () => failure())];
+      expect(await worker.submit(small)).toEqual({ accepted: INLINE_MAX_EVENTS, duplicates: 0, quarantined: 0 });
+      expect(count("SELECT count(*) AS n FROM raw_events")).toBe(before + INLINE_MAX_EVENTS);
+      const large = [failure({ event_id: "die-large" }), ...Array.from({ length: INLINE_MAX_EVENTS }, () => failure())];
+      const err = await worker.submit(large).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/ingest worker exited \(3\)/);
+      expect(count("SELECT count(*) AS n FROM raw_events")).toBe(before + INLINE_MAX_EVENTS);
     } finally {
       await worker.close();
     }

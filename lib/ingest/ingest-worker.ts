@@ -1,9 +1,10 @@
 import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
 import { WriterUnavailableError } from "@/db/errors";
 import { logger } from "@/lib/log";
 import { fromWire, type WireError } from "@/lib/read/protocol";
 import { workerScript } from "@/lib/workers/script";
-import { Committer, type Outcome } from "./group-commit";
+import { Committer, sqliteGroupWriter, type Outcome } from "./group-commit";
 import type { PreparedEvent, StoreResult } from "./store";
 
 export interface IngestWorkerOptions {
@@ -74,23 +75,39 @@ class Thread {
 }
 
 /**
+ * A group of at most this many events is written on the calling thread's connection instead
+ * (webhooks arriving one at a time): handing it over and back would cost more than writing it,
+ * and on a busy machine its answer would wait for both threads to be scheduled.
+ */
+export const INLINE_MAX_EVENTS = 4;
+
+/**
  * Group commit on a thread of its own (the server's SQLite ingest): the thread that answers
  * webhooks parses, checks and queues events, and while a group is written to SQLite on this
- * worker's connection it keeps receiving the next group. A request is answered once its group's
- * COMMIT returned, as before. A worker that dies fails its group with a retryable error (503) and
- * is replaced by the next group's commit.
+ * worker's connection it keeps receiving the next group. Small groups (a quiet stream) are written
+ * on `inline`, the calling thread's connection, when one is given. Either way a request is
+ * answered once its group's COMMIT returned, and only one group is written at a time. A worker that
+ * dies fails its group with a retryable error (503) and is replaced by the next group's commit.
  */
 export class IngestWorker extends Committer {
   private thread: Thread;
   private closed = false;
+  private readonly writeInline?: (requests: ReadonlyArray<readonly PreparedEvent[]>) => Outcome[];
+  private readonly entry?: string;
 
   constructor(
     private readonly options: IngestWorkerOptions,
-    /** The worker's source module when not in production (tests only). */
-    private readonly entry?: string,
+    local: {
+      /** The calling thread's connection, for small groups. */
+      inline?: Database.Database;
+      /** The worker's source module when not in production (tests only). */
+      entry?: string;
+    } = {},
   ) {
     super();
-    this.thread = new Thread(options, entry);
+    this.entry = local.entry;
+    if (local.inline) this.writeInline = sqliteGroupWriter(local.inline);
+    this.thread = new Thread(options, this.entry);
   }
 
   /** Resolves once the worker has opened its connection (rejects if it could not). */
@@ -100,6 +117,7 @@ export class IngestWorker extends Committer {
 
   protected async commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<Outcome[]> {
     if (this.closed) throw new WriterUnavailableError("the ingest worker is closed");
+    if (this.writeInline && requests.reduce((n, events) => n + events.length, 0) <= INLINE_MAX_EVENTS) return this.writeInline(requests);
     if (this.thread.dead) {
       // One that could not even open the database is not retried for every group (no crash loop).
       if (!this.thread.started && Date.now() - this.thread.diedAt < RESPAWN_PAUSE_MS) throw new WriterUnavailableError("the ingest worker could not start");

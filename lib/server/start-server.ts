@@ -112,8 +112,8 @@ async function openStorage(settings: Settings): Promise<Storage> {
   }
   const handle = getDb();
   // Webhooks' events are written on a thread of their own, with its own connection: this thread
-  // keeps receiving while a group commits.
-  const ingest = new IngestWorker({ databasePath: settings.DATABASE_PATH });
+  // keeps receiving while a group commits (a lone event is written here, on this connection).
+  const ingest = new IngestWorker({ databasePath: settings.DATABASE_PATH }, { inline: handle.sqlite });
   return {
     shown: settings.DATABASE_PATH,
     async startLocalWork() {
