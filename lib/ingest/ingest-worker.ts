@@ -92,6 +92,8 @@ export const INLINE_MAX_EVENTS = 4;
 export class IngestWorker extends Committer {
   private thread: Thread;
   private closed = false;
+  /** Groups written so far, on the worker's thread and inline (the shutdown log says both). */
+  readonly written = { onWorker: 0, inline: 0 };
   private readonly writeInline?: (requests: ReadonlyArray<readonly PreparedEvent[]>) => Outcome[];
   private readonly entry?: string;
 
@@ -117,7 +119,11 @@ export class IngestWorker extends Committer {
 
   protected async commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<Outcome[]> {
     if (this.closed) throw new WriterUnavailableError("the ingest worker is closed");
-    if (this.writeInline && requests.reduce((n, events) => n + events.length, 0) <= INLINE_MAX_EVENTS) return this.writeInline(requests);
+    if (this.writeInline && requests.reduce((n, events) => n + events.length, 0) <= INLINE_MAX_EVENTS) {
+      const outcomes = this.writeInline(requests);
+      this.written.inline++;
+      return outcomes;
+    }
     if (this.thread.dead) {
       // One that could not even open the database is not retried for every group (no crash loop).
       if (!this.thread.started && Date.now() - this.thread.diedAt < RESPAWN_PAUSE_MS) throw new WriterUnavailableError("the ingest worker could not start");
@@ -127,6 +133,7 @@ export class IngestWorker extends Committer {
     const answer = await this.thread.commit(requests);
     if (answer.type === "failed") throw fromWire(answer.error);
     if (answer.type !== "committed") throw new Error(`unexpected answer from the ingest worker: ${answer.type}`);
+    this.written.onWorker++;
     return answer.outcomes.map((o) => ("error" in o ? { error: fromWire(o.error) } : o));
   }
 

@@ -26,8 +26,8 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(dbFile: string): Promise<ServerProcess> {
-  const server = await startServerProcess({ DATABASE_PATH: dbFile, WEBHOOK_SECRET: TEST_WEBHOOK_SECRET });
+async function start(dbFile: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServerProcess({ DATABASE_PATH: dbFile, WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...env });
   children.push(server);
   return server;
 }
@@ -106,7 +106,8 @@ describe("the production server process", () => {
 
   it("on SIGTERM finishes the in-flight request, refuses new ones, checkpoints and exits 0; logs rejections without secrets", async () => {
     const dbFile = path.join(dir, "shutdown.db");
-    const server = await start(dbFile);
+    // Info: the shutdown's own lines are checked too (and that no secret is in any line).
+    const server = await start(dbFile, { LOG_LEVEL: "info" });
 
     // A rejected request whose URL carries the token and whose body quotes a phone number.
     const rejected = await fetch(webhookUrl(server.origin), {
@@ -115,6 +116,15 @@ describe("the production server process", () => {
       body: '{"event_type":"deployment.failure","cellphone":"573001234567",',
     });
     expect(rejected.status).toBe(400);
+
+    // A batch of ten events: a group larger than INLINE_MAX_EVENTS, written on the ingest worker.
+    const batch = await fetch(webhookUrl(server.origin), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(Array.from({ length: 10 }, (_, i) => failureEvent({ event_id: `batch-before-sigterm-${i}` }))),
+    });
+    expect(batch.status).toBe(200);
+    expect(await batch.json()).toEqual({ ok: true, accepted: 10, duplicates: 0, quarantined: 0 });
 
     const body = JSON.stringify(failureEvent({ event_id: "in-flight-at-sigterm" }));
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -156,5 +166,7 @@ describe("the production server process", () => {
     expect(rejection!.path).toBe("/api/webhooks/treble?token=[redacted]");
     expect(server.output()).not.toContain(TEST_WEBHOOK_SECRET);
     expect(server.output()).not.toContain("573001234567");
+    // The batch went through the ingest worker's thread, the lone in-flight event inline.
+    expect(lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("ingest worker closed"))?.msg).toMatch(/groups written: 1 on its thread, 1 inline/);
   }, 90_000);
 });

@@ -127,7 +127,8 @@ async function openStorage(settings: Settings): Promise<Storage> {
       await ingest.close();
       handle.sqlite.pragma("wal_checkpoint(TRUNCATE)");
       closeDb();
-      return "database checkpointed and closed";
+      const { onWorker, inline } = ingest.written;
+      return `ingest worker closed (groups written: ${onWorker} on its thread, ${inline} inline); database checkpointed and closed`;
     },
   };
 }
