@@ -9,13 +9,15 @@ const UNAVAILABLE_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTO
  */
 const UNAVAILABLE_POSTGRES_CODES = /^(25006|55P03|08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3})$/;
 
+const WRITER_UNAVAILABLE = "WRITER_UNAVAILABLE";
+
 /** The thread that writes events ended before answering (lib/ingest/ingest-worker.ts): retry later. */
 export class WriterUnavailableError extends Error {
-  readonly code = "WRITER_UNAVAILABLE";
+  readonly code = WRITER_UNAVAILABLE;
 }
 
 /** True when `err` is a storage outage rather than a problem with the data being written. */
 export function isStorageUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code === "WRITER_UNAVAILABLE" || UNAVAILABLE_SQLITE_CODES.test(code) || UNAVAILABLE_POSTGRES_CODES.test(code));
+  return typeof code === "string" && (code === WRITER_UNAVAILABLE || UNAVAILABLE_SQLITE_CODES.test(code) || UNAVAILABLE_POSTGRES_CODES.test(code));
 }

@@ -3,7 +3,7 @@ import type Database from "better-sqlite3";
 import { WriterUnavailableError } from "@/db/errors";
 import { logger } from "@/lib/log";
 import { fromWire, type WireError } from "@/lib/read/protocol";
-import { workerScript } from "@/lib/workers/script";
+import { RESPAWN_PAUSE_MS, workerScript } from "@/lib/workers/script";
 import { Committer, sqliteGroupWriter, type Outcome } from "./group-commit";
 import type { PreparedEvent, StoreResult } from "./store";
 
@@ -15,13 +15,10 @@ export interface IngestWorkerOptions {
 
 export type ToIngestWorker = { type: "commit"; id: number; requests: ReadonlyArray<readonly PreparedEvent[]> } | { type: "close" };
 
-export type FromIngestWorker =
-  | { type: "ready" }
-  | { type: "committed"; id: number; outcomes: Array<StoreResult | { error: WireError }> }
-  | { type: "failed"; id: number; error: WireError };
+/** How the thread answers one commit. */
+type CommitAnswer = { type: "committed"; id: number; outcomes: Array<StoreResult | { error: WireError }> } | { type: "failed"; id: number; error: WireError };
 
-/** After a worker that died before it could open the database, groups fail at once for this long. */
-const RESPAWN_PAUSE_MS = 1_000;
+export type FromIngestWorker = { type: "ready" } | CommitAnswer;
 
 /** One thread and the commit it is running. */
 class Thread {
@@ -32,7 +29,7 @@ class Thread {
   started = false;
   diedAt = 0;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (m: FromIngestWorker) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (m: CommitAnswer) => void; reject: (err: Error) => void }>();
 
   constructor(options: IngestWorkerOptions, entry: string | undefined) {
     const script = workerScript("ingest-worker", options, entry);
@@ -65,7 +62,7 @@ class Thread {
     );
   }
 
-  commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<FromIngestWorker> {
+  commit(requests: ReadonlyArray<readonly PreparedEvent[]>): Promise<CommitAnswer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -132,7 +129,6 @@ export class IngestWorker extends Committer {
     await this.thread.ready;
     const answer = await this.thread.commit(requests);
     if (answer.type === "failed") throw fromWire(answer.error);
-    if (answer.type !== "committed") throw new Error(`unexpected answer from the ingest worker: ${answer.type}`);
     this.written.onWorker++;
     return answer.outcomes.map((o) => ("error" in o ? { error: fromWire(o.error) } : o));
   }

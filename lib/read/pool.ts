@@ -3,10 +3,10 @@ import { getDb, getEngine } from "@/db/client";
 import { PgEngine } from "@/db/pg/engine";
 import { getSettings } from "@/lib/config";
 import { logger } from "@/lib/log";
+import { RESPAWN_PAUSE_MS, workerScript } from "@/lib/workers/script";
 import { asLocalError, fromWire, type ExportMessage, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import { EngineReads } from "./engine-reads";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
-import { workerScript } from "@/lib/workers/script";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
 
 export { MAX_HEAVY_READS_PER_USER, type ReadCaller } from "./heavy-reads";
@@ -18,8 +18,6 @@ export { MAX_HEAVY_READS_PER_USER, type ReadCaller } from "./heavy-reads";
  * queueing included, once the workers have first started) and each user may have at most
  * MAX_HEAVY_READS_PER_USER heavy reads at once.
  */
-
-const RESPAWN_PAUSE_MS = 1_000;
 
 export interface ReadPoolOptions {
   databasePath: string;

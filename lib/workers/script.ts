@@ -8,6 +8,9 @@ const WORKERS = {
 
 export type WorkerName = keyof typeof WORKERS;
 
+/** A worker that died before it could open the database is not started again sooner (no crash loop). */
+export const RESPAWN_PAUSE_MS = 1_000;
+
 /**
  * A worker's script: its bundle built beside the server in production (dist/<name>.mjs, outside
  * Next's bundles), in tests the one their run bundled (lib/testing/global-setup.ts) unless a test
