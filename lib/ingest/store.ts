@@ -294,12 +294,13 @@ function* countFailure(batch: WriteBatch, e: PreparedEvent, f: FailureFields, co
 }
 
 /**
- * The type kept on the raw event: "" when the event became a failure, a template status or a
- * session close (that row says what it was; deflate cannot share 18 bytes a row), else as sent
- * (the quarantine list shows it; an event of another type is kept raw).
+ * The type kept on the raw event: "" when the event became a failure (its row says what it was;
+ * deflate cannot share 18 bytes a row), else as sent (the quarantine list shows it; an event of
+ * another type is kept raw). So "" with no problems means "a failure's raw event": retention finds
+ * those through the failures' time index and the rest through raw_events_not_failure_occurred_at_idx.
  */
 export function storedEventType(e: PreparedEvent): string {
-  return !e.problems && (e.failure || e.templateStatus || e.sessionClose) ? "" : e.eventType;
+  return !e.problems && e.failure ? "" : e.eventType;
 }
 
 /**

@@ -10,7 +10,7 @@ import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { clearDataTables } from "@/lib/testing/temp-db";
-import { purgeOlderThan, retentionCutoff } from "./retention";
+import { purgeOlderThan, retentionCutoff, retentionSql } from "./retention";
 import { holdLock } from "@/lib/testing/hold-lock";
 
 const databases = setupEngineDatabases({ LOG_LEVEL: "silent" });
@@ -24,7 +24,10 @@ const TEMPLATE = "welcome_v2";
 
 const prepared = (event: Record<string, unknown>) => prepareEvent(event, JSON.stringify(event), NOW);
 
-/** Failures (and one hsm.status, one session.close, one quarantined event) occurring `daysAgo` days before NOW, a few hours apart. */
+/**
+ * Failures (and one hsm.status, one session.close, one quarantined event, one of a type nothing is
+ * derived from) occurring `daysAgo` days before NOW, a few hours apart.
+ */
 function day(daysAgo: number, count: number, line: string): PreparedEvent[] {
   const at = new Date(NOW - daysAgo * DAY).toISOString();
   const events = Array.from({ length: count }, (_, i) =>
@@ -39,6 +42,7 @@ function day(daysAgo: number, count: number, line: string): PreparedEvent[] {
   events.push(prepared({ event_type: "hsm.status", event_id: `status-${daysAgo}-${line}`, timestamp: at, hsm: { name: TEMPLATE }, status: "APPROVED" }));
   events.push(prepared({ event_type: "session.close", event_id: `session-${daysAgo}-${line}`, timestamp: at, company: { cellphone: line } }));
   events.push(prepared({ event_type: "deployment.failure", event_id: `quarantined-${daysAgo}-${line}`, timestamp: at }));
+  events.push(prepared({ event_type: "contact.opted_in", event_id: `other-${daysAgo}-${line}`, timestamp: at }));
   return events;
 }
 
@@ -74,8 +78,9 @@ describe.each(ENGINES)("retention on %s", (name) => {
     await engine.exec("UPDATE incidents SET status = 'resolved' WHERE line_key = '+573000000040'");
 
     const result = await purgeOlderThan(CUTOFF, 7);
-    expect(result).toMatchObject({ rawEvents: 62, failures: 56, templateStatus: 2, closedSessions: 2, incidents: 1 });
+    expect(result).toMatchObject({ rawEvents: 64, failures: 56, templateStatus: 2, closedSessions: 2, incidents: 1 });
     expect(await count("SELECT count(*) AS n FROM raw_events WHERE occurred_at < ?", [CUTOFF])).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM raw_events WHERE event_type = 'contact.opted_in'")).toBe(2);
     expect(await count("SELECT count(*) AS n FROM failures")).toBe(26);
     expect(await count("SELECT count(*) AS n FROM template_status_events")).toBe(2);
     expect(await count("SELECT count(*) AS n FROM closed_sessions")).toBe(2);
@@ -106,6 +111,25 @@ describe.each(ENGINES)("retention on %s", (name) => {
 
     // Idempotent: a second run finds nothing.
     expect(await purgeOlderThan(CUTOFF)).toEqual({ rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0, buckets: 0, incidents: 0 });
+  });
+
+  it("finds every old raw event: a failure's through the failures, any other through its partial index", async () => {
+    if (name === "sqlite") {
+      // SQLite's plan is fixed by the schema (PostgreSQL's follows its statistics): never a scan.
+      const planOf = (statement: string) =>
+        (getDb().sqlite.prepare(`EXPLAIN QUERY PLAN ${statement}`).all(CUTOFF, 10) as Array<{ detail: string }>).map((row) => row.detail);
+      const sql = retentionSql(engine.dialect);
+      expect(planOf(sql.oldFailureEvents)).toEqual(["SEARCH failures USING INDEX failures_occurred_at_idx (occurred_at<?)"]);
+      expect(planOf(sql.oldOtherEvents)).toEqual(["SEARCH raw_events USING INDEX raw_events_not_failure_occurred_at_idx (occurred_at<?)"]);
+    }
+    // A raw event outside that index is a failure's: the only raw events stored with type "" (a
+    // blank type is no type: quarantined here, as it names no reason).
+    await store([...day(40, 3, "+573000000040"), prepared({ event_type: " ", event_id: "blank-type", timestamp: new Date(NOW - 40 * DAY).toISOString() })]);
+    expect(
+      await count("SELECT count(*) AS n FROM raw_events r WHERE event_type = '' AND problems IS NULL AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.raw_event_id = r.id)"),
+    ).toBe(0);
+    expect((await purgeOlderThan(CUTOFF)).rawEvents).toBe(8);
+    expect(await count("SELECT count(*) AS n FROM raw_events")).toBe(0);
   });
 
   it("lets ingest commit between purge batches", async () => {

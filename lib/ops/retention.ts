@@ -45,11 +45,16 @@ const BUCKET_TABLES = [
   "contact_sketch_day",
 ] as const;
 
-const SQL = perDialect((d: Dialect) => {
+/** The purge's statements per dialect (exported for the test of their query plans). */
+export const retentionSql = perDialect((d: Dialect) => {
   // Ids travel as one JSON array parameter, so each statement has one text whatever the batch.
   const ids = d.jsonArrayValues("integer");
   return {
-    oldEvents: `SELECT id FROM raw_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?`,
+    // A failure's raw event by the failure's time (failures_occurred_at_idx: the same instant);
+    // any other raw event by raw_events_not_failure_occurred_at_idx, whose condition this repeats
+    // word for word so SQLite's planner can use it.
+    oldFailureEvents: `SELECT raw_event_id AS id FROM failures WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?`,
+    oldOtherEvents: `SELECT id FROM raw_events WHERE (event_type <> '' OR problems IS NOT NULL) AND occurred_at < ? ORDER BY occurred_at LIMIT ?`,
     contactsOf: `SELECT DISTINCT coalesce(phone_e164, cellphone) AS contact FROM failures
       WHERE raw_event_id IN ${ids} AND coalesce(phone_e164, cellphone) IS NOT NULL`,
     detachActivity: `UPDATE incident_activity SET failure_id = NULL WHERE failure_id IN (SELECT id FROM failures WHERE raw_event_id IN ${ids})`,
@@ -85,9 +90,10 @@ type EventBatch = Pick<PurgeResult, "rawEvents" | "failures" | "templateStatus" 
  */
 function purgeEventBatch(cutoff: number, batchRows: number): Promise<EventBatch> {
   return getEngine().transaction(async (tx) => {
-    const sql = SQL(tx.dialect);
+    const sql = retentionSql(tx.dialect);
     const batch: EventBatch = { rawEvents: 0, failures: 0, templateStatus: 0, closedSessions: 0 };
-    const events = await tx.query<{ id: number }>(sql.oldEvents, [cutoff, batchRows]);
+    let events = await tx.query<{ id: number }>(sql.oldFailureEvents, [cutoff, batchRows]);
+    if (events.length === 0) events = await tx.query<{ id: number }>(sql.oldOtherEvents, [cutoff, batchRows]);
     if (events.length === 0) return batch;
     const ids = JSON.stringify(events.map((e) => e.id));
     const contacts = new ContactStateChanges(tx.dialect);
@@ -107,7 +113,7 @@ function purgeEventBatch(cutoff: number, batchRows: number): Promise<EventBatch>
 /** One transaction: up to `batchRows` resolved incidents last seen before `cutoff`, with their contacts, activity and hours. */
 function purgeIncidentBatch(cutoff: number, batchRows: number): Promise<number> {
   return getEngine().transaction(async (tx) => {
-    const sql = SQL(tx.dialect);
+    const sql = retentionSql(tx.dialect);
     const incidents = await tx.query<{ id: number }>(sql.oldIncidents, [cutoff, batchRows]);
     if (incidents.length === 0) return 0;
     const ids = JSON.stringify(incidents.map((i) => i.id));
@@ -138,7 +144,7 @@ export async function purgeOlderThan(cutoff: number, batchRows = PURGE_BATCH_ROW
   }
 
   const engine = getEngine();
-  const sql = SQL(engine.dialect);
+  const sql = retentionSql(engine.dialect);
   for (const statement of sql.buckets) {
     for (;;) {
       const { changes } = await engine.exec(statement, [cutoff, cutoff]);
