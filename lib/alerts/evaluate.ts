@@ -66,7 +66,7 @@ function* evaluateWindowRule(dialect: Dialect, rule: StoredRule, now: number): S
 export function* digestSummary(dialect: Dialect, rule: StoredRule, to: number) {
   const from = to - DAY_MS;
   const byReason = new Map<string, number>();
-  for (const r of yield* failureCounts(dialect, rule.filters, from, to, "line")) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
+  for (const r of yield* failureCounts(dialect, rule.filters, from, to, null)) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + r.n);
   const rows = [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
   const openIncidents = (yield* get<{ n: number }>(SQL.openIncidents, []))!.n;
   return { from, to, total: rows.reduce((s, r) => s + r.count, 0), openIncidents, byReason: rows };

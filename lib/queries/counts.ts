@@ -216,10 +216,19 @@ function rollupsFor(filters: Filters, dim: CountDimension | null): [RollupName, 
 }
 
 /** The whole days and hours of [from, to) from `tables`, per reason and `dim` (key "" for a total). */
-function* rollupCounts(dialect: Dialect, filters: Filters, from: number, to: number, dim: CountDimension | null, tables: [RollupName, RollupName]): Steps<CountRow[]> {
+function* rollupCounts(
+  dialect: Dialect,
+  filters: Filters,
+  from: number,
+  to: number,
+  dim: CountDimension | null,
+  tables: [RollupName, RollupName],
+  perReason = true,
+): Steps<CountRow[]> {
   const has = { line: tables[0] === "rollup_day" || tables[0] === "rollup_day_line", template: tables[0] === "rollup_day" || tables[0] === "rollup_day_template" };
   const cond = rollupConditions(filters, has, dialect);
   const key = dim ? `r.${dim}` : "''";
+  const reason = perReason ? "r.reason" : "''";
   const selects: string[] = [];
   const params: Value[] = [];
   const parts = splitWindow(from, to);
@@ -230,7 +239,7 @@ function* rollupCounts(dialect: Dialect, filters: Filters, from: number, to: num
     // Whenever rollupsCanAnswer, every table read here but the cube has a phone-gram counterpart.
     const source = rollupSource(filters, table)!;
     for (const [a, b] of spans) {
-      selects.push(`SELECT r.reason AS reason, ${key} AS key, sum(r.${source.count}) AS n FROM ${source.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`);
+      selects.push(`SELECT ${reason} AS reason, ${key} AS key, sum(r.${source.count}) AS n FROM ${source.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`);
       params.push(a, b, ...cond.params);
     }
   }
@@ -239,24 +248,37 @@ function* rollupCounts(dialect: Dialect, filters: Filters, from: number, to: num
 }
 
 /**
- * Failure counts per (reason, line) or (reason, template) in [from, to). `edges` (of the same
- * window) lets several counts of one answer read the partial hours once.
+ * Failure counts per (reason, line) or (reason, template) in [from, to), or per reason alone
+ * (`dim` null; key ""). `edges` (of the same window) lets several counts of one answer read the
+ * partial hours once. Without `perReason` the counts are per line or template only (reason ""):
+ * a 90-day read of a day rollup costs mostly the sort of its GROUP BY, and one text column sorts
+ * in about half the time of two; ask the reasons of the window apart (`dim` null reads the small
+ * reason rollup).
  */
-export function* failureCounts(dialect: Dialect, filters: Filters, from: number, to: number, dim: CountDimension, edges = new WindowEdges(from, to)): Steps<CountRow[]> {
+export function* failureCounts(
+  dialect: Dialect,
+  filters: Filters,
+  from: number,
+  to: number,
+  dim: CountDimension | null,
+  edges = new WindowEdges(from, to),
+  perReason = true,
+): Steps<CountRow[]> {
   const tables = rollupsFor(filters, dim);
   const totals = new Map<string, CountRow>();
-  const add = (reason: string, key: string, n: number) => {
+  const add = (rowReason: string, key: string, n: number) => {
+    const reason = perReason ? rowReason : "";
     const id = `${reason}\u0000${key}`;
     const row = totals.get(id);
     if (row) row.n += n;
     else totals.set(id, { reason, key, n });
   };
   if (!tables) {
-    for (const r of yield* edges.wholeWindow(dialect, filters)) add(r.reason, r[dim], r.n);
+    for (const r of yield* edges.wholeWindow(dialect, filters)) add(r.reason, dim ? r[dim] : "", r.n);
     return [...totals.values()];
   }
-  for (const r of yield* rollupCounts(dialect, filters, from, to, dim, tables)) add(r.reason, r.key, r.n);
-  for (const r of yield* edges.rows(dialect, filters)) add(r.reason, r[dim], r.n);
+  for (const r of yield* rollupCounts(dialect, filters, from, to, dim, tables, perReason)) add(r.reason, r.key, r.n);
+  for (const r of yield* edges.rows(dialect, filters)) add(r.reason, dim ? r[dim] : "", r.n);
   // Phone-gram rows hold zero for the grams their failures lack: no count of zero is reported.
   return [...totals.values()].filter((r) => r.n > 0);
 }
