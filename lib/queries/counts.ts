@@ -229,6 +229,8 @@ function* rollupCounts(
   const cond = rollupConditions(filters, has, dialect);
   const key = dim ? `r.${dim}` : "''";
   const reason = perReason ? "r.reason" : "''";
+  // Only the columns that vary: SQLite sorts a constant GROUP BY term like any other.
+  const groupBy = [perReason ? "r.reason" : null, dim ? key : null].filter((c) => c !== null).join(", ");
   const selects: string[] = [];
   const params: Value[] = [];
   const parts = splitWindow(from, to);
@@ -239,7 +241,7 @@ function* rollupCounts(
     // Whenever rollupsCanAnswer, every table read here but the cube has a phone-gram counterpart.
     const source = rollupSource(filters, table)!;
     for (const [a, b] of spans) {
-      selects.push(`SELECT ${reason} AS reason, ${key} AS key, sum(r.${source.count}) AS n FROM ${source.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)} GROUP BY 1, 2`);
+      selects.push(`SELECT ${reason} AS reason, ${key} AS key, sum(r.${source.count}) AS n FROM ${source.table} r WHERE r.bucket >= ? AND r.bucket < ? AND ${and(cond.sql)}${groupBy ? ` GROUP BY ${groupBy}` : ""}`);
       params.push(a, b, ...cond.params);
     }
   }

@@ -260,7 +260,9 @@ export function* timeline(
   const slots = timelineSlots(filters, from, to, tz, unit);
   const { starts, slotMs, localDay } = slots;
   const points: TimelinePoint[] = starts.map((s) => ({ bucket: new Date(s).toISOString(), counts: {} }));
-  if (unit === "day" && hourlyTable(filters)?.table === "rollup_hour_reason" && slotMs !== MINUTE_MS && (yield* localDaysFromDayRollups(dialect, filters, from, to, starts, points))) {
+  const days = unit === "day" ? dayRollups(filters) : null;
+  // Local days start on whole UTC hours (HOUR_MS slots) or, for the reason rollups, quarter hours.
+  if (days && slotMs !== MINUTE_MS && (days.quarter || slotMs === HOUR_MS) && (yield* localDaysFromDayRollups(dialect, filters, days, from, to, starts, points))) {
     return points;
   }
   if (localDay) {
@@ -307,26 +309,48 @@ const failuresPerSpan = perDialect((dialect) => (conditions: string) =>
        CROSS JOIN LATERAL (SELECT f.reason AS reason, count(*) AS n FROM failures f WHERE f.occurred_at >= s.a AND f.occurred_at < s.b AND ${conditions} GROUP BY 1) c`,
 );
 
+/** The day, hour and quarter-hour rollups a day-bucketed timeline reads under these filters. */
+interface DayRollups {
+  day: RollupName;
+  hour: RollupName;
+  /** Only reasons have quarter hours: without them local days must start on whole UTC hours. */
+  quarter: RollupName | null;
+  has: { line: boolean; template: boolean };
+}
+
+function dayRollups(filters: Filters): DayRollups | null {
+  const hourly = hourlyTable(filters);
+  if (hourly?.table === "rollup_hour_reason") return { day: "rollup_day_reason", hour: hourly.table, quarter: "rollup_quarter_reason", has: hourly.has };
+  if (hourly?.table === "rollup_hour_line") return { day: "rollup_day_line", hour: hourly.table, quarter: null, has: hourly.has };
+  if (hourly?.table === "rollup_hour_template") return { day: "rollup_day_template", hour: hourly.table, quarter: null, has: hourly.has };
+  // A line + template filter reads the hourly cube through its (line, template) index; the daily
+  // cube has none, so its days would be read whole.
+  return null;
+}
+
 /**
- * Day buckets of the reason-only timeline from daily rollups: the count of a local day [s, e) is
- * P(e) − P(s), where P(b) (failures before instant b) is whole UTC days up to the UTC midnight
- * nearest b, plus or minus the whole hours and then quarter hours between that midnight and b
- * (local days start on quarter hours in every zone). So a 90-day timeline reads ~90 daily rows
- * and at most 12 hours and 3 quarters per day and reason, instead of 2,160 hourly rows.
- * Fills `points` and returns true; returns false when the window holds no whole quarter hour.
+ * Day buckets of the timeline from daily rollups: the count of a local day [s, e) is P(e) − P(s),
+ * where P(b) (failures before instant b) is whole UTC days up to the UTC midnight nearest b, plus
+ * or minus the whole hours and then quarter hours between that midnight and b (local days start
+ * on quarter hours in every zone; on whole hours where the line and template rollups are read).
+ * So a 90-day timeline reads ~90 daily rows and at most 12 hours and 3 quarters per day and
+ * reason (and line or template), instead of 2,160 hourly rows. Fills `points` and returns true;
+ * returns false when the window holds no whole quarter hour (hour without quarter rollups).
  */
 function* localDaysFromDayRollups(
   dialect: Dialect,
   filters: Filters,
+  rollups: DayRollups,
   from: number,
   to: number,
   starts: number[],
   points: TimelinePoint[],
 ): Steps<boolean> {
-  const alignedStart = ceilTo(from, QUARTER_HOUR_MS);
-  const alignedEnd = floorTo(to, QUARTER_HOUR_MS);
+  const step = rollups.quarter ? QUARTER_HOUR_MS : HOUR_MS;
+  const alignedStart = ceilTo(from, step);
+  const alignedEnd = floorTo(to, step);
   if (alignedStart >= alignedEnd) return false;
-  const cond = rollupConditions(filters, { line: false, template: false }, dialect);
+  const cond = rollupConditions(filters, rollups.has, dialect);
   const boundaries = [alignedStart, ...starts.filter((b) => b > alignedStart && b < alignedEnd), alignedEnd];
 
   // Each boundary's nearest UTC midnight, and the span between them in hours and quarters.
@@ -335,18 +359,24 @@ function* localDaysFromDayRollups(
     if (b - day <= 12 * HOUR_MS) return { anchor: day, span: [day, b] as const, sign: 1 };
     return { anchor: day + DAY_MS, span: [b, day + DAY_MS] as const, sign: -1 };
   });
-  const spans: Record<"rollup_hour_reason" | "rollup_quarter_reason", number[][]> = { rollup_hour_reason: [], rollup_quarter_reason: [] };
+  const hours: number[][] = [];
+  const quarters: number[][] = [];
   anchors.forEach(({ span: [x, y] }, k) => {
     const [h0, h1] = [ceilTo(x, HOUR_MS), floorTo(y, HOUR_MS)];
     if (h0 < h1) {
-      spans.rollup_hour_reason.push([k, h0, h1]);
-      if (x < h0) spans.rollup_quarter_reason.push([k, x, h0]);
-      if (h1 < y) spans.rollup_quarter_reason.push([k, h1, y]);
-    } else if (x < y) spans.rollup_quarter_reason.push([k, x, y]);
+      hours.push([k, h0, h1]);
+      if (x < h0) quarters.push([k, x, h0]);
+      if (h1 < y) quarters.push([k, h1, y]);
+    } else if (x < y) quarters.push([k, x, y]);
   });
+  // Every boundary lies on a step: quarters are only needed where their rollup exists.
+  const spans = new Map<RollupName, number[][]>([[rollups.hour, hours]]);
+  if (rollups.quarter) spans.set(rollups.quarter, quarters);
+  else if (quarters.length) return false;
+  const days = rollupSource(filters, rollups.day);
+  if (!days) return false;
   const firstDay = anchors[0]!.anchor;
   const lastDay = anchors.at(-1)!.anchor;
-  const days = rollupSource(filters, "rollup_day_reason")!;
   const raw = rawConditions(filters, dialect);
   // Summed per day and reason: a phone search's daily grams are kept per line too (~10k rows over 90 days).
   const dayRows = yield* all<{ day: number; reason: string; n: number }>(
@@ -360,7 +390,7 @@ function* localDaysFromDayRollups(
   // materialized, each span is parsed once.
   const spanTable = `WITH s(k, a, b) AS ${dialect.name === "sqlite" ? "MATERIALIZED " : ""}(${dialect.jsonTuples(["integer", "integer", "integer"])})`;
   const spanRows: Array<{ k: number; reason: string; n: number }> = [];
-  for (const [table, list] of Object.entries(spans) as Array<[keyof typeof spans, number[][]]>) {
+  for (const [table, list] of spans) {
     if (!list.length) continue;
     const source = rollupSource(filters, table);
     const statement = source
@@ -480,9 +510,12 @@ export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions
   const unit = bucketUnitFor(to - from);
   // A phone search's breakdowns read the window's failures: they count its timeline in the same read.
   const edges = new WindowEdges(from, to, timelineKey(timelineSlots(filters, from, to, tz, unit)));
-  // Three small GROUP BYs (per reason, line, template) cost less than two per reason and key.
-  const byReasonRows = yield* failureCounts(dialect, filters, from, to, null, edges);
-  const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges, false);
+  // Unfiltered by line, template or status, the reasons are counted apart from the small reason
+  // rollup, and the lines' and templates' GROUP BYs sort one column each (lib/queries/counts.ts);
+  // under those filters the lines' read has the reasons already (no third read of the cube).
+  const reasonsApart = !filters.line.length && !filters.template.length && !filters.status.length;
+  const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges, !reasonsApart);
+  const byReasonRows = reasonsApart ? yield* failureCounts(dialect, filters, from, to, null, edges) : byLineRows;
   const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges, false);
   const previousTotal = yield* failureTotal(dialect, filters, from - (to - from), from);
   const total = byReasonRows.reduce((sum, r) => sum + r.n, 0);
