@@ -120,9 +120,20 @@ describe.each(ENGINES)("failure counts on %s", (name) => {
     { range: "7d", other: { reasons: ["INVALID_PHONE", "REVOKED"], line: L1 } },
     { range: "90d", other: { template: T1, digits: "30" } },
     { range: "24h", other: {} },
+    // The reasons from the lines' read (the cube's, under a status), from the templates', and apart.
+    { range: "90d", other: { statuses: ["acknowledged"] } },
+    { range: "7d", other: { line: L1 } },
+    { range: "90d", other: { line: L1, template: T1 } },
   ])("counts each facet under every filter but its own, as plain SQL does: $range, $other", async ({ range, other }) => {
     const c: Case = { query: "", ...other };
-    const query = new URLSearchParams({ range, ...(c.reasons ? { reason: c.reasons.join(",") } : {}), ...(c.line ? { line: c.line } : {}), ...(c.template ? { template: c.template } : {}), ...(c.digits ? { q: c.digits } : {}) });
+    const query = new URLSearchParams({
+      range,
+      ...(c.reasons ? { reason: c.reasons.join(",") } : {}),
+      ...(c.line ? { line: c.line } : {}),
+      ...(c.template ? { template: c.template } : {}),
+      ...(c.digits ? { q: c.digits } : {}),
+      ...(c.statuses ? { status: c.statuses.join(",") } : {}),
+    });
     const facets = await inSnapshot(engine, (dialect) => facetCounts(dialect, parseFilters(query), NOW));
     const from = NOW - { "7d": 7, "90d": 90, "24h": 1 }[range]! * DAY;
     const plainFacet = async (without: Case, dim: CountDimension | "reason") => {

@@ -19,10 +19,22 @@ export function* facetCounts(dialect: Dialect, filters: Filters, now: number): S
   const { from, to } = resolveWindow(filters, now);
   // Without filters the three share one reading of the window's partial hours.
   const edges = new WindowEdges(from, to);
-  // Three small GROUP BYs (per line, template, reason) cost less than per reason and key (counts.ts).
-  const lineRows = yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges, false);
-  const templateRows = yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges, false);
-  const reasonRows = yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, null, edges);
+  // Reasons count under every filter but the reason's. Without a line, template or status filter
+  // that reads the small reason rollup apart, and the lines' and templates' GROUP BYs sort one
+  // column each (counts.ts). Otherwise (the line, template or cube rollups), with no reason filter,
+  // the lines' read (no line filter either) or the templates' (no template filter) counts per
+  // reason too and is that read.
+  const reasonsApart = !filters.line.length && !filters.template.length && !filters.status.length;
+  const reasonFilter = filters.reason.length > 0 || filters.class.length > 0;
+  const reasonsFromLines = !reasonsApart && !reasonFilter && !filters.line.length;
+  const reasonsFromTemplates = !reasonsApart && !reasonFilter && !reasonsFromLines && !filters.template.length;
+  const lineRows = yield* failureCounts(dialect, { ...filters, line: [] }, from, to, "line", edges, reasonsFromLines);
+  const templateRows = yield* failureCounts(dialect, { ...filters, template: [] }, from, to, "template", edges, reasonsFromTemplates);
+  const reasonRows = reasonsFromLines
+    ? lineRows
+    : reasonsFromTemplates
+      ? templateRows
+      : yield* failureCounts(dialect, { ...filters, reason: [], class: [] }, from, to, null, edges);
   const lines = tally(lineRows, (r) => r.key);
   const templates = tally(templateRows, (r) => r.key);
   const reasons = tally(reasonRows, (r) => r.reason);
