@@ -250,6 +250,15 @@ function* rollupCounts(
 }
 
 /**
+ * Whether the reasons under these filters are counted from the small reason rollup (no line,
+ * template or status filter): then they are worth a read of their own, and the lines' and
+ * templates' reads can group by their key alone (`failureCounts`' `perReason`).
+ */
+export function reasonsReadApart(filters: Filters): boolean {
+  return !filters.line.length && !filters.template.length && !filters.status.length;
+}
+
+/**
  * Failure counts per (reason, line) or (reason, template) in [from, to), or per reason alone
  * (`dim` null; key ""). `edges` (of the same window) lets several counts of one answer read the
  * partial hours once. Without `perReason` the counts are per line or template only (reason ""):

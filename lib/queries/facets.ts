@@ -3,7 +3,7 @@ import type { Dialect } from "@/db/engine";
 import { inSqliteSnapshot } from "@/db/snapshot";
 import type { Steps } from "@/db/steps";
 import { resolveWindow, type Filters } from "@/lib/filters";
-import { failureCounts, tally, WindowEdges } from "./counts";
+import { failureCounts, reasonsReadApart, tally, WindowEdges } from "./counts";
 
 export interface Facets {
   lines: Array<{ line: string | null; count: number }>;
@@ -19,12 +19,10 @@ export function* facetCounts(dialect: Dialect, filters: Filters, now: number): S
   const { from, to } = resolveWindow(filters, now);
   // Without filters the three share one reading of the window's partial hours.
   const edges = new WindowEdges(from, to);
-  // Reasons count under every filter but the reason's. Without a line, template or status filter
-  // that reads the small reason rollup apart, and the lines' and templates' GROUP BYs sort one
-  // column each (counts.ts). Otherwise (the line, template or cube rollups), with no reason filter,
-  // the lines' read (no line filter either) or the templates' (no template filter) counts per
-  // reason too and is that read.
-  const reasonsApart = !filters.line.length && !filters.template.length && !filters.status.length;
+  // Reasons count under every filter but the reason's: read apart where that reads the reason
+  // rollup (counts.ts); otherwise, with no reason filter, the lines' read (no line filter either)
+  // or the templates' (no template filter) counts per reason too and is that read.
+  const reasonsApart = reasonsReadApart(filters);
   const reasonFilter = filters.reason.length > 0 || filters.class.length > 0;
   const reasonsFromLines = !reasonsApart && !reasonFilter && !filters.line.length;
   const reasonsFromTemplates = !reasonsApart && !reasonFilter && !reasonsFromLines && !filters.template.length;

@@ -8,7 +8,7 @@ import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { contactsFromState } from "./contact-state";
-import { failureCounts, failureTotal, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
+import { failureCounts, failureTotal, reasonsReadApart, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
 import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
 import { highestFailureId } from "./summary";
@@ -510,10 +510,9 @@ export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions
   const unit = bucketUnitFor(to - from);
   // A phone search's breakdowns read the window's failures: they count its timeline in the same read.
   const edges = new WindowEdges(from, to, timelineKey(timelineSlots(filters, from, to, tz, unit)));
-  // Unfiltered by line, template or status, the reasons are counted apart from the small reason
-  // rollup, and the lines' and templates' GROUP BYs sort one column each (lib/queries/counts.ts);
-  // under those filters the lines' read has the reasons already (no third read of the cube).
-  const reasonsApart = !filters.line.length && !filters.template.length && !filters.status.length;
+  // Under a line, template or status filter the lines' read counts the reasons too (no third read
+  // of a rollup that filter makes larger); else they are read apart (lib/queries/counts.ts).
+  const reasonsApart = reasonsReadApart(filters);
   const byLineRows = yield* failureCounts(dialect, filters, from, to, "line", edges, !reasonsApart);
   const byReasonRows = reasonsApart ? yield* failureCounts(dialect, filters, from, to, null, edges) : byLineRows;
   const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges, false);
