@@ -178,7 +178,9 @@ function storageReport(file: string): StorageReport {
 
 function printStorage(r: StorageReport): void {
   const perFailure = (bytes: number) => (bytes / r.failures).toFixed(1);
-  const free = r.freeBytes ? `; ${(r.freeBytes / 1e6).toFixed(0)} MB of it free pages (VACUUM returns them)` : "";
+  const free = r.freeBytes
+    ? `; ${(r.freeBytes / 1e6).toFixed(0)} MB of it free pages (VACUUM returns them): ${perFailure(r.bytes - r.freeBytes)} bytes per failure in use`
+    : "";
   console.log(`Database: ${(r.bytes / 1e6).toFixed(0)} MB = ${perFailure(r.bytes)} bytes per failure (page_count × page_size ÷ failures)${free}`);
   console.log("Largest tables and indexes (dbstat):");
   for (const { name, bytes } of r.byName.slice(0, 10)) console.log(`  ${name.padEnd(40)} ${(bytes / 1e6).toFixed(1).padStart(8)} MB ${perFailure(bytes).padStart(7)} B/failure`);
