@@ -1,16 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
-import { drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { addToSketch, decodeSketch, emptySketch, HLL_REGISTERS } from "@/lib/hll";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { PAYLOAD_CODEC_DEFLATE_V1, PAYLOAD_CODEC_DEFLATE_V1_ID_CUT } from "@/lib/ingest/payload-codec";
 import { getFailure } from "@/lib/queries/failures";
 import { quarantined } from "@/lib/queries/quarantine";
-import { migrationsBefore } from "@/lib/testing/migrations-before";
+import { databaseBefore } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 import { runSteps } from "./steps";
 
@@ -33,8 +30,7 @@ const SESSION_KEYS = '[{"key":"deployment_squad","value":"DS_573001234567"},{"ke
 describe("migrations compact_storage, compact_keys, payload_id_cut and lean_rows", () => {
   it("converts the payloads, contact sketches, dedupe keys, session keys and event types of an existing database, which stay readable", () => {
     const file = path.join(dir, "upgrade.db");
-    const old = new Database(file);
-    migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "compact_storage") });
+    const old = databaseBefore(dir, file, "compact_storage");
     const insertRaw = old.prepare(
       `INSERT INTO raw_events (dedupe_key, event_id, event_type, occurred_at, received_at, payload, problems) VALUES (?, ?, 'deployment.failure', ?, ?, ?, ?)`,
     );

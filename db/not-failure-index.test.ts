@@ -2,15 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { migrationsBefore } from "@/lib/testing/migrations-before";
+import { databaseBefore } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
-import { registerStorageFunctions } from "./storage-functions";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-not-failure-index-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -35,9 +32,7 @@ const indexesOf = (sqlite: Database.Database) =>
 describe("migration not_failure_index", () => {
   it("gives template statuses' and closed sessions' raw events their type back and indexes only the raw events that are not failures", async () => {
     const file = path.join(dir, "upgrade.db");
-    const old = new Database(file);
-    registerStorageFunctions(old);
-    migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "not_failure_index") });
+    const old = databaseBefore(dir, file, "not_failure_index");
     await commitEvents({ sqlite: old }, EVENTS);
     // As the code before stored them: "" for every event that became a row of its own.
     old.exec("UPDATE raw_events SET event_type = '' WHERE id IN (SELECT raw_event_id FROM template_status_events UNION ALL SELECT raw_event_id FROM closed_sessions)");

@@ -2,14 +2,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { failureDataset } from "@/lib/testing/failure-dataset";
-import { migrationsBefore, migrationStatements } from "@/lib/testing/migrations-before";
+import { databaseBefore, migrationStatements } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
-import { registerStorageFunctions } from "./storage-functions";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-rowid-free-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -34,9 +31,7 @@ function contents(sqlite: Database.Database): Record<string, unknown[]> {
 describe("migration rowid_free_rollups", () => {
   it("keeps every row of the rollups it rebuilds WITHOUT ROWID, which ingest then updates in place", async () => {
     const file = path.join(dir, "upgrade.db");
-    const old = new Database(file);
-    registerStorageFunctions(old);
-    migrate(drizzle(old), { migrationsFolder: migrationsBefore(dir, "rowid_free_rollups") });
+    const old = databaseBefore(dir, file, "rowid_free_rollups");
     // Today's ingest also writes tables later migrations add (and fill from what is stored then):
     // made for it here, dropped before the upgrade.
     const laterTables = LATER_MIGRATIONS.flatMap((tag) => migrationStatements("sqlite", tag).filter((statement) => statement.startsWith("CREATE TABLE")));

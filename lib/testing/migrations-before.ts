@@ -1,5 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { registerStorageFunctions } from "@/db/storage-functions";
 
 /**
  * A copy, under `dir`, of the migrations folder without the migration tagged `…_<tag>` and those
@@ -15,6 +19,17 @@ export function migrationsBefore(dir: string, tag: string): string {
   journal.entries = journal.entries.slice(0, at);
   fs.writeFileSync(journalFile, JSON.stringify(journal));
   return target;
+}
+
+/**
+ * A new SQLite database at `file` migrated as a database an upgrade to `tag` starts from (the
+ * migrations before it, copied under `dir`), with the storage functions today's code calls.
+ */
+export function databaseBefore(dir: string, file: string, tag: string): Database.Database {
+  const sqlite = new Database(file);
+  registerStorageFunctions(sqlite);
+  migrate(drizzle(sqlite), { migrationsFolder: migrationsBefore(dir, tag) });
+  return sqlite;
 }
 
 /**
