@@ -181,7 +181,7 @@ describe("several dispatchers on one PostgreSQL database", () => {
     }
   }
 
-  const lockWaits = async () => (await getEngine().one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))!.n;
+  const lockWaits = async () => (await getEngine().one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!.n;
 
   it("two instances at once send each delivery exactly once, both sending at the same time", async () => {
     const paths = ["/inst/0", "/inst/1", "/inst/2"];

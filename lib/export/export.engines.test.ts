@@ -194,7 +194,7 @@ describe("an export on PostgreSQL at its deadline", () => {
 
   /** The export's chunk statements waiting for a lock (the worker's session, seen from outside). */
   const waitingChunks = async () =>
-    (await engine.one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM failures f JOIN raw_events r%'"))!.n;
+    (await engine.one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM failures f JOIN raw_events r%'"))!.n;
 
   it("fails the stream with 503 query_timeout when a chunk outlives the deadline, cancelled by PostgreSQL itself", async () => {
     // Ample to open the export (its deadline runs once the worker has started); its first chunk cannot finish.

@@ -58,7 +58,7 @@ describe("leaders on PostgreSQL: two instances, one database", () => {
   afterAll(() => Promise.all(pools.map((p) => p.close())));
 
   const leaderBackend = async () =>
-    (await getEngine().query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND granted", [LEADER_LOCK_KEY % 2 ** 32])).map((r) => r.pid);
+    (await getEngine().query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", [LEADER_LOCK_KEY % 2 ** 32])).map((r) => r.pid);
 
   it("exactly one leads and runs the timers; a leader whose session ends stops leading, and within a tick one leads again; a dead leader's timers move to the other", async () => {
     const leaders = pools.map((p) => new Leader(p, TICK_MS));

@@ -92,7 +92,7 @@ describe("PostgreSQL's read path", () => {
   }, CLUSTER_START_TIMEOUT_MS);
 
   const runningSlowCounts = async () =>
-    (await engine.one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'"))!.n;
+    (await engine.one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'"))!.n;
   async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
@@ -165,7 +165,7 @@ describe("PostgreSQL's read path", () => {
       expect(await path.readByName("latestFailureId", undefined, alice)).toEqual(expect.any(Number));
       expect(await path.readByName("slowCount", { steps: 10 }, { user: "bob" })).toMatchObject({ count: 10 });
       expect(path.heavyReadsOf("alice")).toBe(2);
-      await engine.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'");
+      await engine.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'");
       for (const answer of await Promise.all(running)) expect(answer).toMatchObject({ status: 503, code: "query_timeout" });
       await until(async () => path.heavyReadsOf("alice") === 0, "alice's slots to be freed");
     } finally {
@@ -183,7 +183,7 @@ describe("PostgreSQL's read path", () => {
       expect(result.accepted).toBe(prepared.length);
       // The reads were still running when the events were committed.
       expect(await runningSlowCounts()).toBe(2);
-      await engine.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'");
+      await engine.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'WITH RECURSIVE c(x)%'");
       await Promise.all(busy);
     } finally {
       await path.close();

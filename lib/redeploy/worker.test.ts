@@ -204,7 +204,7 @@ describe("several workers on one PostgreSQL database", () => {
     return { pool, worker: startRedeployWorker({ engine: counted, owner, pollMs: 20, ...options }), transactions: () => transactions };
   }
 
-  const lockWaits = async () => (await getEngine().one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))!.n;
+  const lockWaits = async () => (await getEngine().one<{ n: number }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!.n;
 
   it("two instances at once: a plan locked by a third connection is passed over, one call in flight across the cluster, and every contact goes out exactly once", async () => {
     const pollsA = ["two-a1", "two-a2", "two-a3"];

@@ -4,6 +4,7 @@ import { PgEngine } from "@/db/pg/engine";
 import { migratePostgres } from "@/db/pg/migrate";
 import { closeReadPool } from "@/lib/read/pool";
 import { startPgCluster, type PgCluster } from "./pg-cluster";
+import { sharedDatabase, type SharedDatabase } from "./shared-pg";
 import { setupTempDatabase } from "./temp-db";
 
 export type EngineName = "sqlite" | "postgres";
@@ -14,8 +15,9 @@ export const ENGINES: readonly EngineName[] = ["sqlite", "postgres"];
 export interface EngineDatabases {
   /**
    * Points getEngine() at `name`'s database for this file: SQLite's is getDb()'s file; PostgreSQL's
-   * is created and migrated in a throwaway cluster on first use (give that beforeAll
-   * CLUSTER_START_TIMEOUT_MS). One database per engine, so caches kept per dialect stay true.
+   * is created on first use, a copy of the run's migrated template on its shared cluster
+   * (lib/testing/shared-pg.ts), or without one a throwaway cluster of its own, migrated (give that
+   * beforeAll CLUSTER_START_TIMEOUT_MS). One database per engine, so caches kept per dialect stay true.
    */
   use(name: EngineName): Promise<Engine>;
   /** The PostgreSQL database's URL, once `use("postgres")` made it (for tests that open pools of their own). */
@@ -26,7 +28,7 @@ export interface EngineDatabases {
    * afterwards see (so `fn` runs on a fresh engine). Call after `use(name)`.
    */
   whileReadOnly(name: EngineName, fn: () => Promise<void>): Promise<void>;
-  /** Closes the read pools and the PostgreSQL engine, stops the cluster and deletes the temporary folder. */
+  /** Closes the read pools and the PostgreSQL engine, drops its database (or stops its cluster) and deletes the temporary folder. */
   cleanup(): Promise<void>;
 }
 
@@ -37,14 +39,19 @@ export interface EngineDatabases {
 export function setupEngineDatabases(env: Record<string, string | undefined> = {}): EngineDatabases {
   const temp = setupTempDatabase(env);
   let cluster: PgCluster | undefined;
+  let shared: SharedDatabase | undefined;
   let postgres: PgEngine | undefined;
   let url: string | undefined;
   return {
     async use(name) {
       if (name === "postgres" && !postgres) {
-        cluster = await startPgCluster();
-        url = cluster.createDatabase("faultline_test");
-        await migratePostgres(url);
+        shared = await sharedDatabase();
+        if (shared) url = shared.url;
+        else {
+          cluster = await startPgCluster();
+          url = cluster.createDatabase("faultline_test");
+          await migratePostgres(url);
+        }
         postgres = PgEngine.open(url);
       }
       setEngine(name === "postgres" ? postgres : undefined);
@@ -83,6 +90,7 @@ export function setupEngineDatabases(env: Record<string, string | undefined> = {
       await closeReadPool();
       setEngine(undefined);
       await postgres?.close();
+      await shared?.drop();
       cluster?.stop();
       temp.cleanup();
     },

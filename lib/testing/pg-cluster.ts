@@ -73,6 +73,8 @@ export interface PgClusterOptions {
   durable?: boolean;
   /** More server settings (`-c name=value`), e.g. shared_buffers. */
   settings?: Record<string, string>;
+  /** The role may create databases (a cluster shared by a test run: each file creates its own). */
+  roleCreatesDatabases?: boolean;
 }
 
 export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
@@ -124,7 +126,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
     }
   };
   try {
-    psql(`${reused ? "ALTER" : "CREATE"} ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
+    psql(`${reused ? "ALTER" : "CREATE"} ROLE ${ROLE} LOGIN${options.roleCreatesDatabases ? " CREATEDB" : ""} PASSWORD '${password}'`);
     const urlOf = (name: string) => `postgres://${ROLE}:${password}@127.0.0.1:${port}/${name}`;
     const createDatabase = (name: string) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
