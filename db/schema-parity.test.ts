@@ -21,6 +21,8 @@ import { migratePostgres } from "./pg/migrate";
  */
 const SQLITE_ONLY_TABLES = new Set(["contact_phones_fts"]);
 const PG_ONLY_INDEXES = new Set(["contact_phones_e164_trgm_idx", "contact_phones_cellphone_trgm_idx", "failures_contact_cover_idx"]);
+/** SQLite totals a window per line or template in these indexes' order; PostgreSQL hashes the window's rows. */
+const SQLITE_ONLY_INDEXES = new Set(["rollup_day_line_key_idx", "rollup_day_template_key_idx"]);
 
 /**
  * raw_events.payload holds deflated bytes (or text, by payload_codec), and dedupe keys and session
@@ -69,7 +71,9 @@ function sqliteSchema(): Schema {
         return [t, Object.fromEntries(cols.map((c) => [c.name, { notNull: c.nn === 1 || c.pk > 0, family: SQLITE_TEXT_HOLDING_BYTES.has(`${t}.${c.name}`) ? "bytes" : (TYPE_FAMILY[c.type.toLowerCase()] ?? c.type) }]))];
       }),
     );
-    const indexes = new Set(sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'").pluck().all() as string[]);
+    const indexes = new Set(
+      (sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'").pluck().all() as string[]).filter((n) => !SQLITE_ONLY_INDEXES.has(n)),
+    );
     return { tables, indexes };
   } finally {
     sqlite.close();

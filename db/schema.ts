@@ -240,11 +240,15 @@ export const incidentActivity = sqliteTable(
  * - rollup_hour, rollup_day: the reason × line × template cube per hour and per day.
  * All WITHOUT ROWID (in the migrations): a row is stored once, in its key's order.
  */
-const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>
+const rollupTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims, keyIndex?: string) =>
   sqliteTable(
     name,
     { bucket: integer("bucket").notNull(), reason: text("reason").notNull(), ...dims, failures: integer("failures").notNull() },
-    (t) => [primaryKey({ columns: [t.bucket, t.reason, ...Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!)] })],
+    (t) => {
+      const dimColumns = Object.keys(dims).map((k) => (t as unknown as Record<string, never>)[k]!);
+      const [key] = dimColumns;
+      return [primaryKey({ columns: [t.bucket, t.reason, ...dimColumns] }), ...(keyIndex && key ? [index(keyIndex).on(key, t.bucket, t.failures)] : [])];
+    },
   );
 
 export const rollupHourReason = rollupTable("rollup_hour_reason", {});
@@ -254,8 +258,14 @@ export const rollupQuarterReason = rollupTable("rollup_quarter_reason", {});
 export const rollupDayReason = rollupTable("rollup_day_reason", {});
 export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line").notNull() });
 export const rollupHourTemplate = rollupTable("rollup_hour_template", { template: text("template").notNull() });
-export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });
-export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() });
+/**
+ * Days × reasons × lines / templates. The key indexes (key, bucket, failures) let SQLite, which has
+ * no hash aggregate, total a long window per line or template in key order instead of sorting the
+ * window's rows (90 days at 10M: 14.5k template rows, 7.2 → 3.1 ms), by a scan of the index or a
+ * skip-scan per key, as the tables' statistics make cheaper (PRAGMA optimize keeps them current).
+ */
+export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() }, "rollup_day_line_key_idx");
+export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() }, "rollup_day_template_key_idx");
 /** The hourly cube is read by line and template first: a line + template filter reads its own rows. */
 export const rollupHour = sqliteTable(
   "rollup_hour",

@@ -471,5 +471,25 @@ describe.each(ENGINES)("on %s", (name) => {
         expect(exactLimit.contacts, query).toBe(await refContacts(searched));
       }
     });
+
+    it("estimate a status's contacts beyond the exact limit as the contacts under the other filters times the status's share of their failures", async () => {
+      const cases: Array<[string, Expect]> = [
+        ["range=90d&status=open", ago(90 * DAY)],
+        ["range=7d&status=resolved,acknowledged&reason=FAILURE,INVALID_PHONE", { ...ago(7 * DAY), reasons: ["FAILURE", "INVALID_PHONE"] }],
+        [`range=30d&status=open&line=${encodeURIComponent(L1)}`, { ...ago(30 * DAY), lines: [L1] }],
+      ];
+      for (const [query, others] of cases) {
+        const exact = await getStats(parseFilters(new URLSearchParams(query)), { now: NOW });
+        const estimated = await getStats(parseFilters(new URLSearchParams(query)), { now: NOW, exactContactsLimit: 10 });
+        const statuses = new URLSearchParams(query).get("status")!.split(",");
+        expect(exact.contactsApproximate, query).toBe(false);
+        expect(exact.contacts, query).toBe(await refContacts({ ...others, statuses }));
+        expect(estimated.total, query).toBeGreaterThan(10);
+        expect(estimated.contactsApproximate, query).toBe(true);
+        const windowContacts = await refContacts(others);
+        const windowFailures = await refCount(others);
+        expect(estimated.contacts, query).toBe(Math.min(estimated.total, Math.round((windowContacts * estimated.total) / windowFailures)));
+      }
+    });
   });
 });
