@@ -21,8 +21,11 @@ import { migratePostgres } from "./pg/migrate";
  */
 const SQLITE_ONLY_TABLES = new Set(["contact_phones_fts"]);
 const PG_ONLY_INDEXES = new Set(["contact_phones_e164_trgm_idx", "contact_phones_cellphone_trgm_idx", "failures_contact_cover_idx"]);
-/** SQLite totals a window per line or template in these indexes' order; PostgreSQL hashes the window's rows. */
-const SQLITE_ONLY_INDEXES = new Set(["rollup_day_line_key_idx", "rollup_day_template_key_idx"]);
+/**
+ * SQLite totals a window per line or template in the key indexes' order, and probes a rollup row's
+ * incident by (key, status); PostgreSQL hashes the window's rows, and a status's incidents once.
+ */
+const SQLITE_ONLY_INDEXES = new Set(["rollup_day_line_key_idx", "rollup_day_template_key_idx", "incidents_key_status_idx"]);
 
 /**
  * raw_events.payload holds deflated bytes (or text, by payload_codec), and dedupe keys and session

@@ -176,6 +176,9 @@ export const incidents = sqliteTable(
   },
   (t) => [
     uniqueIndex("incidents_key_idx").on(t.reason, t.lineKey, t.templateKey),
+    // A status filter probes each rollup row's incident by key: with the status in the index the
+    // probe (and SQLite's Bloom filter over it) never reads the incident's row.
+    index("incidents_key_status_idx").on(t.reason, t.lineKey, t.templateKey, t.status),
     index("incidents_status_idx").on(t.status, t.lastSeen),
     index("incidents_last_seen_idx").on(t.lastSeen),
     index("incidents_snooze_until_idx").on(t.status, t.snoozeUntil),

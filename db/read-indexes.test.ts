@@ -2,19 +2,22 @@ import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFilters } from "@/lib/filters";
 import { type CountDimension, failureCounts } from "@/lib/queries/counts";
-import { DAY, loadFailureDataset } from "@/lib/testing/failure-dataset";
+import { DAY, loadFailureDataset, mixIncidentStatuses } from "@/lib/testing/failure-dataset";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
 import { getDb } from "./client";
 import { inSqliteSnapshot } from "./snapshot";
 
-// Migration day_key_indexes: SQLite totals a long window per line or template in the key index's
-// order (a scan, or a skip-scan per key) instead of sorting the window's rows.
+// SQLite's own read indexes. Migration day_key_indexes: a long window's total per line or template
+// reads the key index in order (a scan, or a skip-scan per key) instead of sorting the window's
+// rows. Migration incident_key_status: a status filter's probe of each rollup row's incident reads
+// (key, status) from an index, never the incident's row.
 
 const temp = setupTempDatabase();
 const NOW = Date.UTC(2026, 10, 25, 15, 17, 23, 456);
 
 beforeAll(() => {
   loadFailureDataset({ now: NOW, seed: 7, count: 6000 });
+  mixIncidentStatuses();
   // As the server does at start and every few hours: statistics for the tables that grew.
   getDb().sqlite.pragma("optimize");
 });
@@ -22,9 +25,10 @@ afterAll(() => temp.cleanup());
 
 /**
  * The query plan of the statement that counts [from, NOW) per `dim` alone (as the overview's
- * breakdowns do) from `dim`'s daily rollup, with its parameters (SQLite weighs their values).
+ * breakdowns do) from `dim`'s daily rollup (under `query`'s filters: the daily cube), with its
+ * parameters (SQLite weighs their values).
  */
-function dayRollupPlans(sqlite: Database.Database, dim: CountDimension, from: number): string[] {
+function dayRollupPlans(sqlite: Database.Database, dim: CountDimension, from: number, query = ""): string[] {
   const runs: Array<{ sql: string; params: unknown[] }> = [];
   // Every statement's `all` (statements are prepared once per connection and kept).
   const statements = Object.getPrototypeOf(sqlite.prepare("SELECT 1")) as Database.Statement;
@@ -34,13 +38,13 @@ function dayRollupPlans(sqlite: Database.Database, dim: CountDimension, from: nu
     return all.apply(this, params);
   } as typeof all;
   try {
-    const counts = inSqliteSnapshot(sqlite, (dialect) => failureCounts(dialect, parseFilters(new URLSearchParams()), from, NOW, dim, undefined, false));
+    const counts = inSqliteSnapshot(sqlite, (dialect) => failureCounts(dialect, parseFilters(new URLSearchParams(query)), from, NOW, dim, undefined, false));
     expect(counts.length).toBeGreaterThan(1);
   } finally {
     statements.all = all;
   }
   return runs
-    .filter((run) => run.sql.includes(`rollup_day_${dim} `))
+    .filter((run) => run.sql.includes(query ? "rollup_day " : `rollup_day_${dim} `))
     .flatMap((run) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${run.sql}`).all(...run.params) as Array<{ detail: string }>).map((row) => row.detail));
 }
 
@@ -52,4 +56,11 @@ describe("the daily line and template rollups' key indexes", () => {
       expect(dayRollupPlans(sqlite, dim, NOW - 90 * DAY).join("\n")).toContain(`r USING COVERING INDEX ${keyIndex}`);
     });
   }
+});
+
+describe("the incidents' key and status index", () => {
+  it("serves a status filter's probe of each daily cube row's incident", () => {
+    const plans = dayRollupPlans(getDb().sqlite, "line", NOW - 90 * DAY, "status=resolved");
+    expect(plans.join("\n")).toMatch(/SEARCH i EXISTS USING (COVERING )?INDEX incidents_key_status_idx \(reason=\? AND line_key=\? AND template_key=\? AND status=\?\)/);
+  });
 });
