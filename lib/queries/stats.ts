@@ -68,7 +68,8 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
  * for small windows or dimension filters, and a sketch estimate otherwise. A one- or two-digit
  * phone search is exact while the window's failures (the rows it reads) are few; beyond, the
  * window's contacts (from the state, else the sketches' estimate) times the share of its failures
- * the search matches (the digits of a number say nothing about how often it fails).
+ * the search matches (the digits of a number say nothing about how often it fails). A status is
+ * counted the same way beyond the exact limit, against the contacts under the other filters.
  */
 function* countContacts(
   dialect: Dialect,
@@ -88,26 +89,18 @@ function* countContacts(
   const exactly = function* () {
     return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
   };
-  if (!sketchable) {
-    if (!filters.status.length || total <= exactLimit) return yield* exactly();
-    // Incidents keep no per-contact state or sketch, and "open" or "resolved" can hold most of a
-    // window's failures (at 10M, 7 days under "open": 3.5 s exactly). The status's share of the
-    // window's failures, applied to the window's contacts under the other filters.
-    const withoutStatus = { ...filters, status: [] };
-    const windowFailures = yield* failureTotal(dialect, withoutStatus, from, to);
-    const { contacts: windowContacts } = yield* countContacts(dialect, withoutStatus, from, to, windowFailures, exactLimit);
-    return { contacts: Math.min(total, Math.round((windowContacts * total) / windowFailures)), approximate: true };
-  }
-  if (!filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
-  const unsearched = { ...filters, q: undefined };
-  const windowFailures = yield* failureTotal(dialect, unsearched, from, to);
+  if (!sketchable && (!filters.status.length || total <= exactLimit)) return yield* exactly();
+  if (sketchable && !filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
+  // What no state or sketch answers — a one- or two-digit search, or a status (incidents keep
+  // neither, and "open" or "resolved" can hold most of a window's failures: at 10M, 7 days under
+  // "open" took 3.5 s exactly) — is the share of the failures under the other filters it holds,
+  // applied to their contacts (from the state: quarter sums and a few lookups at the edges).
+  const others = sketchable ? { ...filters, q: undefined } : { ...filters, status: [] };
+  const windowFailures = yield* failureTotal(dialect, others, from, to);
   if (total === 0) return { contacts: 0, approximate: false };
   if (windowFailures <= exactLimit) return yield* exactly();
-  // From the state the window's contacts cost quarter sums and a few lookups at its edges; the
-  // sketches' partial hours cost a read of their raw failures (~20 ms at 10M).
-  const windowContacts = (yield* contactsFromState(dialect, unsearched, "seen", from, to, { beyondLimit: false })) ?? (yield* contactsEstimate(dialect, unsearched, from, to));
-  const estimate = Math.round((windowContacts * total) / windowFailures);
-  return { contacts: Math.min(total, estimate), approximate: true };
+  const { contacts: windowContacts } = yield* countContacts(dialect, others, from, to, windowFailures, exactLimit);
+  return { contacts: Math.min(total, Math.round((windowContacts * total) / windowFailures)), approximate: true };
 }
 
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
