@@ -47,7 +47,7 @@ export function SliceView({ serverTz, fixed, markers = [] }: { serverTz: string;
             <CardTitle>
               {t("trend")}{" "}
               <span className="text-xs font-normal text-muted-foreground">
-                {t("summary", { failures: stats.data.total, contacts: format.number(stats.data.contacts), unit: stats.data.bucketUnit, tz: stats.data.window.tz })}
+                {t("summary", { failures: stats.data.total, contacts: stats.data.contacts === null ? "—" : `${stats.data.contactsApproximate ? "≈ " : ""}${format.number(stats.data.contacts)}`, unit: stats.data.bucketUnit, tz: stats.data.window.tz })}
               </span>
             </CardTitle>
             <TimelineChart

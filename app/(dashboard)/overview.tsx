@@ -114,9 +114,8 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         </Link>
         <Link className={linkTileClass} href={href({})} data-testid="tile-contacts">
           <div className={tileLabel}>{t("affectedContacts")}</div>
-          <div className={tileValue} title={data.contactsApproximate ? t("contactsEstimated") : undefined}>
-            {data.contactsApproximate ? "≈ " : ""}
-            {fmt(data.contacts)}
+          <div className={tileValue} title={data.contacts === null ? t("contactsNotCounted") : data.contactsApproximate ? t("contactsEstimated") : undefined}>
+            {data.contacts === null ? "—" : `${data.contactsApproximate ? "≈ " : ""}${fmt(data.contacts)}`}
           </div>
         </Link>
         <div className={tileClass} data-testid="tile-change">

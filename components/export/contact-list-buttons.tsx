@@ -35,11 +35,18 @@ function ContactList({ list, queryString }: { list: (typeof LISTS)[number]; quer
   const t = useTranslations("contactLists");
   const format = useFormatter();
   const href = `/api/contacts/export?list=${list}&${queryString}`;
-  const count = useQuery({ queryKey: ["contact-list-count", list, queryString], queryFn: () => fetchJson<{ rows: number }>(`${href}&count=1`) });
-  const shown = count.isPending ? "…" : count.isError ? "?" : format.number(count.data.rows);
+  // Quick: a list no per-contact state answers (under a status) is not counted over many failures.
+  const count = useQuery({ queryKey: ["contact-list-count", list, queryString], queryFn: () => fetchJson<{ rows: number | null }>(`${href}&count=1&quick=1`) });
+  const uncounted = count.data?.rows === null;
+  const shown = count.isPending ? "…" : count.isError ? "?" : count.data.rows === null ? "" : format.number(count.data.rows);
   return (
-    <span title={t(`${list}Why`)} data-testid={`contact-list-${list}`}>
-      <ExportButton href={href} label={t(list, { shown })} testId={`export-${list}`} expected={count.data?.rows} />
+    <span title={uncounted ? `${t(`${list}Why`)}. ${t("uncountedWhy")}` : t(`${list}Why`)} data-testid={`contact-list-${list}`}>
+      <ExportButton
+        href={href}
+        label={uncounted ? t(`${list}Uncounted`) : t(list, { shown })}
+        testId={`export-${list}`}
+        expected={count.data?.rows ?? undefined}
+      />
     </span>
   );
 }

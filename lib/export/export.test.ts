@@ -402,7 +402,12 @@ describe.each(ENGINES)("the exports on %s", (name) => {
       expect(list["'+573110000007"]).toMatchObject({ last_reason: "COMPANY_RATE_LIMIT", line: "'+573001112233", line_label: "'=Soporte" });
       // Newest first.
       expect(rows.map((r) => r[4])).toEqual([at(8), at(6), at(4)]);
-      expect(((await (await get("contacts", { list: "retry", ...CRAFTED, count: "1" })).json()) as { rows: number }).rows).toBe(3);
+      expect(await (await get("contacts", { list: "retry", ...CRAFTED, count: "1" })).json()).toEqual({ rows: 3, at: expect.any(String) });
+      // As the overview's label asks: a few failures are counted (a list over many, under a status, is null).
+      expect(await (await get("contacts", { list: "retry", ...CRAFTED, count: "1", quick: "1" })).json()).toEqual({ rows: 3, at: expect.any(String) });
+      const bad = await get("contacts", { list: "retry", ...CRAFTED, count: "1", quick: "yes" });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: { code: "invalid_input" } });
     });
 
     it("suppress: every contact with a do-not-contact failure in the view, its latest one", async () => {

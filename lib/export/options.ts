@@ -19,6 +19,11 @@ const exportOptionsSchema = z.object({
   /** `count=1`: answer `{ rows, at }` (what the download would hold) instead of the CSV. */
   count: flag,
   /**
+   * `quick=1` (with `count=1`, contact lists): `rows` is null instead of a count that would read
+   * more than EXACT_CONTACTS_LIMIT failures (lib/export/contacts.ts) — a label never waits on it.
+   */
+  quick: flag,
+  /**
    * `at` (ISO 8601): the instant a preset window ends, instead of now. The download passes the
    * count's `at`, so the file holds the window that was counted, not one that slid meanwhile.
    */
@@ -31,6 +36,7 @@ export interface ExportRequest {
   bom: boolean;
   gzip: boolean;
   count: boolean;
+  quick: boolean;
   /** The instant "now" meant for this request's window (answered with `count=1`). */
   at: number;
 }

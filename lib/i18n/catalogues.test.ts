@@ -75,7 +75,7 @@ const COMPUTED: Record<string, string[]> = {
   roleDescriptions: [...ROLES],
   nav: NAV_LINKS.map((l) => l.key),
   incidentTabs: ["attention", "acknowledged", "snoozed", "resolved", "ignored", "mine"],
-  contactLists: ["retry", "suppress", "retryWhy", "suppressWhy"],
+  contactLists: ["retry", "suppress", "retryWhy", "suppressWhy", "retryUncounted", "suppressUncounted"],
   activity: ["acknowledged", "resolved", "reopened", "snoozed", "unsnoozed", "ignored", "regressed", "auto_resolved", "assigned", "unassigned", "commented", "escalating", "escalation_ended"],
   table: ["failures", "incidents"],
   auditActions: Object.keys(AUDIT_ACTIONS),

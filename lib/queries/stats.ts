@@ -9,7 +9,7 @@ import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAli
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
 import { contactsFromState } from "./contact-state";
 import { failureCounts, failureTotal, reasonsReadApart, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
-import { and, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
+import { and, phoneDigits, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
 import { highestFailureId } from "./summary";
 
@@ -63,13 +63,16 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
 
 /**
  * Affected contacts: from the per-contact state when it answers (one line, template, reason or
- * class, a phone search of three digits or more, windows ending after the latest failure:
- * lib/queries/contact-state.ts); else exact
- * for small windows or dimension filters, and a sketch estimate otherwise. A one- or two-digit
- * phone search is exact while the window's failures (the rows it reads) are few; beyond, the
- * window's contacts (from the state, else the sketches' estimate) times the share of its failures
- * the search matches (the digits of a number say nothing about how often it fails). A status is
- * counted the same way beyond the exact limit, against the contacts under the other filters.
+ * class, a phone search of two digits or more, windows ending after the latest failure:
+ * lib/queries/contact-state.ts); else exact for small windows or dimension filters, and a sketch
+ * estimate otherwise. A one-digit phone search is exact while the window's failures (the rows it
+ * reads) are few; beyond, the window's contacts (from the state, else the sketches' estimate) times
+ * the share of its failures the search matches (the digit of a number says little about how often
+ * it fails: within 6% at 10M, where it matches most contacts). Two digits match few enough contacts
+ * for that share to mislead (+67% at 10M, 7 days of "45": a few contacts that fail often), and
+ * their state lookups are cheap (60–90 ms). A status beyond the exact limit is not counted (null):
+ * incidents keep no per-contact state, and the status's share of the failures missed its contacts
+ * by 81% (7 days of "resolved", whose contacts fail less often than the rest's).
  */
 function* countContacts(
   dialect: Dialect,
@@ -78,29 +81,29 @@ function* countContacts(
   to: number,
   total: number,
   exactLimit = EXACT_CONTACTS_LIMIT,
-): Steps<{ contacts: number; approximate: boolean }> {
+): Steps<{ contacts: number | null; approximate: boolean }> {
+  const oneDigit = phoneDigits(filters.q)?.length === 1;
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
-  // Not for a one- or two-digit search: it matches most contacts, one state lookup each (100–400 ms
-  // at 10M), where the phone-gram rollups and sketches below estimate it in milliseconds. Nor for
-  // windows far enough back that many contacts' latest failures passed them, where the sketches
-  // would answer (at 10M, 90 days ending yesterday: 260 ms judged, 25 ms estimated).
-  const fromState = phoneGramCounter(filters) === null ? yield* contactsFromState(dialect, filters, "seen", from, to, { beyondLimit: !sketchable }) : null;
+  // Not for a one-digit search: it matches most contacts, one state lookup each (~100 ms at 10M),
+  // where the phone-gram rollups and sketches below estimate it in milliseconds. Nor for windows
+  // far enough back that many contacts' latest failures passed them, where the sketches would
+  // answer (at 10M, 90 days ending yesterday: 260 ms judged, 25 ms estimated).
+  const fromState = oneDigit ? null : yield* contactsFromState(dialect, filters, "seen", from, to, { beyondLimit: !sketchable });
   if (fromState !== null) return { contacts: fromState, approximate: false };
   const exactly = function* () {
     return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
   };
-  if (!sketchable && (!filters.status.length || total <= exactLimit)) return yield* exactly();
-  if (sketchable && !filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
-  // What no state or sketch answers — a one- or two-digit search, or a status (incidents keep
-  // neither, and "open" or "resolved" can hold most of a window's failures: at 10M, 7 days under
-  // "open" took 3.5 s exactly) — is the share of the failures under the other filters it holds,
-  // applied to their contacts (from the state: quarter sums and a few lookups at the edges).
-  const others = sketchable ? { ...filters, q: undefined } : { ...filters, status: [] };
-  const windowFailures = yield* failureTotal(dialect, others, from, to);
+  if (filters.status.length) return total <= exactLimit ? yield* exactly() : { contacts: null, approximate: false };
+  if (!sketchable) return yield* exactly();
+  if (!filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
+  // A search of one digit (or two the state did not answer: a window far back). Counted exactly it
+  // reads every failure of the window, so only while those are few.
   if (total === 0) return { contacts: 0, approximate: false };
+  const others = { ...filters, q: undefined };
+  const windowFailures = yield* failureTotal(dialect, others, from, to);
   if (windowFailures <= exactLimit) return yield* exactly();
   const { contacts: windowContacts } = yield* countContacts(dialect, others, from, to, windowFailures, exactLimit);
-  return { contacts: Math.min(total, Math.round((windowContacts * total) / windowFailures)), approximate: true };
+  return { contacts: Math.min(total, Math.round((windowContacts! * total) / windowFailures)), approximate: true };
 }
 
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
@@ -459,8 +462,9 @@ export interface Stats {
   previousTotal: number;
   /** Percent change against the previous window of equal length; null when it had none. */
   changePct: number | null;
-  contacts: number;
-  /** True when `contacts` is a HyperLogLog estimate (±3%) rather than an exact count. */
+  /** Distinct contacts; null when not counted (a status over more failures than EXACT_CONTACTS_LIMIT). */
+  contacts: number | null;
+  /** True when `contacts` is an estimate (HyperLogLog sketches, or a one-digit search's share) rather than an exact count. */
   contactsApproximate: boolean;
   byReason: ReasonCount[];
   byLine: Array<{ line: string | null; count: number }>;

@@ -66,8 +66,8 @@ const READ_CELLS: ReadCell[] = [
   cell({ what: "facets", read: "facets", args: (p) => ({ filters: parseFilters(p) }) }),
   cell({ what: "failures first page", read: "failures", args: (p) => ({ filters: parseFilters(p), page: parseFailurePage(withParams(p, { limit: "50" })) }) }),
   cell({ what: "incidents", read: "incidents", args: (p) => ({ filters: parseFilters(p), page: parseIncidentPage(p), viewerId: null }) }),
-  cell({ what: "retry list count", read: "contactExportCount", args: (p) => ({ list: parseContactList(withParams(p, { list: "retry" })), request: parseExportRequest(withParams(p, { count: "1" })) }) }),
-  cell({ what: "suppress list count", read: "contactExportCount", args: (p) => ({ list: parseContactList(withParams(p, { list: "suppress" })), request: parseExportRequest(withParams(p, { count: "1" })) }) }),
+  cell({ what: "retry list count", read: "contactExportCount", args: (p) => ({ list: parseContactList(withParams(p, { list: "retry" })), request: parseExportRequest(withParams(p, { count: "1", quick: "1" })) }) }),
+  cell({ what: "suppress list count", read: "contactExportCount", args: (p) => ({ list: parseContactList(withParams(p, { list: "suppress" })), request: parseExportRequest(withParams(p, { count: "1", quick: "1" })) }) }),
   cell({ what: "latest failure id", read: "latestFailureId", once: true, args: () => undefined }),
 ];
 

@@ -120,7 +120,7 @@ function plainWhere(f: MatrixFilter, from: number, to: number, drop?: Dropped): 
 
 interface StatsBody {
   total: number;
-  contacts: number;
+  contacts: number | null;
   contactsApproximate: boolean;
   byReason: Array<{ reason: string; count: number }>;
   byLine: Array<{ line: string | null; count: number }>;
@@ -250,7 +250,7 @@ async function main(): Promise<string[]> {
         if (!sameCounts(toCounts(body.byReason, (r) => r.reason, (r) => r.count), want.byReason)) differs("/api/stats", "byReason differs");
         if (!sameCounts(toCounts(body.byLine, (r) => r.line, (r) => r.count), want.byLine)) differs("/api/stats", "byLine differs");
         if (!sameCounts(toCounts(body.byTemplate, (r) => r.template, (r) => r.count), want.byTemplate)) differs("/api/stats", "byTemplate differs");
-        if (!body.contactsApproximate && body.contacts !== want.contacts) differs("/api/stats", `contacts ${body.contacts} ≠ ${want.contacts}`);
+        if (!body.contactsApproximate && body.contacts !== null && body.contacts !== want.contacts) differs("/api/stats", `contacts ${body.contacts} ≠ ${want.contacts}`);
         body.timeline.forEach((p, i) => {
           if (!sameCounts(p.counts, want.timeline[i]!)) differs("/api/stats", `timeline bucket ${p.bucket} differs`);
         });
@@ -260,10 +260,12 @@ async function main(): Promise<string[]> {
 
         for (const list of ["retry", "suppress"] as const) {
           await measure(`${list} list count`, async () => {
-            const counted = await timeRequests(`${base}/api/contacts/export?list=${list}&count=1&${query}`, reps, operatorAuthorization);
+            // As the overview's label asks: quick (null rather than a long count, lib/export/contacts.ts).
+            const counted = await timeRequests(`${base}/api/contacts/export?list=${list}&count=1&quick=1&${query}`, reps, operatorAuthorization);
             const plain = baseline(() => plainListCount(raw, list, f, from, now));
-            const rows = (counted.body as { rows: number }).rows;
-            if (plain && rows !== plain.value) differs(`${list} list count`, `${rows} ≠ ${plain.value}`);
+            const rows = (counted.body as { rows: number | null }).rows;
+            if (rows === null) console.log(`  ${list} list count: not counted (quick)`);
+            else if (plain && rows !== plain.value) differs(`${list} list count`, `${rows} ≠ ${plain.value}`);
             cell(`${list} list count`, counted, plain);
           });
         }
