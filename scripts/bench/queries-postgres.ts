@@ -132,6 +132,45 @@ function sourceIdentity(dbFile: string): SourceIdentity {
   }
 }
 
+/** What an incident's lifecycle changes without a failure arriving (the copy's identity does not see it). */
+const INCIDENT_STATE_COLUMNS = [
+  ["status", "text"],
+  ["acknowledged_at", "bigint"],
+  ["acknowledged_by", "text"],
+  ["resolved_at", "bigint"],
+  ["resolved_by", "text"],
+  ["snooze_until", "bigint"],
+  ["updated_at", "bigint"],
+] as const;
+
+/**
+ * Brings the kept copy's incidents to SQLite's state: a server run on the SQLite file (the HTTP
+ * benchmarks') resolves stale incidents, so answers under a status would differ from a copy made
+ * before. Returns how many incidents changed.
+ */
+async function syncIncidentStates(dbFile: string, url: string): Promise<number> {
+  const columns = INCIDENT_STATE_COLUMNS.map(([name]) => name);
+  const sqlite = new Database(dbFile, { readonly: true, fileMustExist: true });
+  let rows: unknown[];
+  try {
+    rows = sqlite.prepare(`SELECT id, ${columns.join(", ")} FROM incidents`).all();
+  } finally {
+    sqlite.close();
+  }
+  const client = await connectPg(url);
+  try {
+    const result = await client.query(
+      `UPDATE incidents i SET ${columns.map((c) => `${c} = s.${c}`).join(", ")}
+       FROM json_to_recordset($1::json) AS s(id bigint, ${INCIDENT_STATE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(", ")})
+       WHERE i.id = s.id AND (${columns.map((c) => `i.${c}`).join(", ")}) IS DISTINCT FROM (${columns.map((c) => `s.${c}`).join(", ")})`,
+      [JSON.stringify(rows)],
+    );
+    return result.rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * The kept cluster holding a copy of `dbFile`: reused when its record names the same dataset,
  * else made anew (initdb, migrate, db:copy with every table's counts compared, VACUUM ANALYZE).
@@ -160,6 +199,8 @@ async function postgresCopyOf(dbFile: string): Promise<{ cluster: PgCluster; rec
         }
         console.log(`Applied ${applied} newer migration(s) to the copy and analyzed it in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       }
+      const synced = await syncIncidentStates(dbFile, cluster.url);
+      if (synced) console.log(`Synced the state of ${synced} incident(s) changed in SQLite since the copy`);
     } catch (err) {
       cluster.stop();
       throw err;
