@@ -92,11 +92,14 @@ export function dimensionConditions(filters: Filters, cols: { reason: string; li
     params.push(...filters.template.map(key));
   }
   if (filters.status.length) {
+    // The first EXISTS is constant, evaluated once on either engine: a status no incident has (none
+    // acknowledged, say) reads no row at all, rather than probing each row's incident in vain.
     parts.push(
+      `EXISTS (SELECT 1 FROM incidents with_status WHERE with_status.status IN (${placeholders(filters.status.length)}))`,
       `EXISTS (SELECT 1 FROM incidents i WHERE i.reason = ${cols.reason} AND i.line_key = ${cols.line}
          AND i.template_key = ${cols.template} AND i.status IN (${placeholders(filters.status.length)}))`,
     );
-    params.push(...filters.status);
+    params.push(...filters.status, ...filters.status);
   }
   return { sql: parts.join(" AND "), params };
 }
