@@ -332,7 +332,7 @@ export function* failureTotal(dialect: Dialect, filters: Filters, from: number, 
   };
   if (!tables) return yield* count(from, to);
   let total = 0;
-  for (const r of yield* rollupCounts(dialect, filters, from, to, [], tables)) total += r.n;
+  for (const r of yield* rollupCounts(dialect, filters, from, to, [], tables, false)) total += r.n;
   for (const [a, b] of splitWindow(from, to).raw) total += yield* count(a, b);
   return total;
 }

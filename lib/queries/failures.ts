@@ -179,7 +179,7 @@ export function* listFailures(dialect: Dialect, filters: Filters, page: FailureP
   return { items: pageRows.map(toItem), nextCursor, total: yield* failureTotal(dialect, filters, from, to) };
 }
 
-/** Incidents read per statement of pageIdsByIncident at first (besides those no order can put after others); each further batch doubles. */
+/** Incidents read per statement of pageIdsByIncident at first; each further batch doubles. */
 const FIRST_INCIDENT_BATCH = 8;
 
 /**
@@ -190,8 +190,7 @@ const FIRST_INCIDENT_BATCH = 8;
  * order their failures reach (an incident's last_seen bounds them from above, its first_seen from
  * below: ingest keeps the greatest and least event time, lib/incidents/at-ingest.ts), in doubling
  * batches, until the next could not reach the page: at 10M under "resolved" (542 incidents over 90
- * days) the first page needs 32 of them. Deep in the window most incidents reach its cursor alike,
- * and all of those are read at once.
+ * days) the first page needs 32 of them.
  */
 function* pageIdsByIncident(dialect: Dialect, incidents: Where, where: Where, desc: boolean, count: number, [low, high]: [number, number]): Steps<number[]> {
   const order = desc ? "DESC" : "ASC";
@@ -206,18 +205,22 @@ function* pageIdsByIncident(dialect: Dialect, incidents: Where, where: Where, de
   const before = (a: { occurred_at: number; id: number }, b: { occurred_at: number; id: number }) =>
     (desc ? b.occurred_at - a.occurred_at || b.id - a.id : a.occurred_at - b.occurred_at || a.id - b.id) < 0;
   const orderBy = `f.occurred_at ${order}, f.id ${order}`;
-  const atEdge = candidates.filter((c) => c.reach === edge).length;
   let page: Array<{ id: number; occurred_at: number }> = [];
-  for (let next = 0, batch = Math.max(FIRST_INCIDENT_BATCH, atEdge); next < candidates.length; next += batch, batch *= 2) {
-    // Once the page is full, an incident whose failures all lie beyond its last row adds nothing.
+  for (let next = 0, batch = FIRST_INCIDENT_BATCH; next < candidates.length; next += batch, batch *= 2) {
+    // Once the page is full, an incident whose failures all lie beyond its last row adds nothing,
+    // and the others only their rows up to that row's time (deep in the window, where most
+    // incidents reach the cursor alike, a few rows each rather than a page each).
     const last = page.length === count ? page[count - 1]!.occurred_at : null;
     if (last !== null && (desc ? candidates[next]!.reach < last : candidates[next]!.reach > last)) break;
+    const upToLast = last === null ? { sql: "", params: [] } : { sql: ` AND f.occurred_at ${desc ? ">=" : "<="} ?`, params: [last] };
     const ids = candidates.slice(next, next + batch).map((c) => c.id);
     const rows = yield* all<{ id: number; occurred_at: number }>(
       `WITH s(id) AS ${dialect.jsonArrayValues("integer")}
-       SELECT g.id AS id, g.occurred_at AS occurred_at FROM s ${SPELLING(dialect).firstRowsOfEachIncident(`FROM failures f WHERE f.incident_id = s.id AND ${where.sql} ORDER BY ${orderBy} LIMIT ?`)}
+       SELECT g.id AS id, g.occurred_at AS occurred_at FROM s ${SPELLING(dialect).firstRowsOfEachIncident(
+         `FROM failures f WHERE f.incident_id = s.id AND ${where.sql}${upToLast.sql} ORDER BY ${orderBy} LIMIT ?`,
+       )}
        ORDER BY g.occurred_at ${order}, g.id ${order} LIMIT ?`,
-      [JSON.stringify(ids), ...where.params, count, count],
+      [JSON.stringify(ids), ...where.params, ...upToLast.params, count, count],
     );
     page = [...page, ...rows].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0)).slice(0, count);
   }

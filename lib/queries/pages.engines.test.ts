@@ -140,6 +140,10 @@ describe.each(ENGINES)("the failures and incidents pages on %s", (name) => {
     { query: `q=${encodeURIComponent("+57 3015")}`, ...phone("573015"), orderBy: "f.occurred_at DESC, f.id DESC", limit: 25 },
     { query: "status=acknowledged,snoozed", where: "i.status IN ('acknowledged', 'snoozed')", params: [], orderBy: "f.occurred_at DESC, f.id DESC", limit: 25 },
     { query: `status=open&line=${encodeURIComponent(L1)}&dir=asc`, where: "i.status = 'open' AND f.line = ?", params: [L1], orderBy: "f.occurred_at ASC, f.id ASC", limit: 25 },
+    // Every incident (more than one batch of them), each page drawing from several: the visit by
+    // how far incidents' failures reach must not stop early or drop rows of later batches.
+    { query: `status=${ALL_STATUSES.join(",")}`, where: "TRUE", params: [], orderBy: "f.occurred_at DESC, f.id DESC", limit: 9 },
+    { query: `status=${ALL_STATUSES.join(",")}&dir=asc`, where: "TRUE", params: [], orderBy: "f.occurred_at ASC, f.id ASC", limit: 9 },
     { query: `line=${encodeURIComponent(L2)}&template=${T1}`, where: "f.line = ? AND f.template = ?", params: [L2, T1], orderBy: "f.occurred_at DESC, f.id DESC", limit: 7 },
     { query: "sort=reason&dir=asc", where: "TRUE", params: [], orderBy: `${bytewise("f.reason")} ASC, f.occurred_at ASC, f.id ASC`, limit: 100 },
     { query: `template=${BYTEWISE_TEMPLATES.join(",")},${T1}&sort=template&dir=asc`, where: `f.template IN ('${BYTEWISE_TEMPLATES.join("', '")}', ?)`, params: [T1], orderBy: `${bytewise("f.template")} ASC, f.occurred_at ASC, f.id ASC`, limit: 2 },
