@@ -13,14 +13,21 @@ import { and, phoneDigits, phoneGramCounter, rawConditions, rollupConditions, ro
 import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
 import { highestFailureId } from "./summary";
 
+/**
+ * Distinct contacts among failures `f` matching `where`: PostgreSQL's count(DISTINCT …) sorts its
+ * input, a DISTINCT subquery may hash it (at 10M, 7 days under "resolved": 493 → 293 ms; the
+ * window's every contact: 593 → 425 ms). SQLite's count(DISTINCT …) keeps an index of the values.
+ */
+const distinctContacts = perDialect((dialect) => (where: string) =>
+  dialect.name === "sqlite"
+    ? `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f WHERE ${where}`
+    : `SELECT count(*) AS n FROM (SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f WHERE ${where}) AS seen WHERE seen.contact IS NOT NULL`,
+);
+
 /** Distinct contacts (E.164, else the raw cellphone) among the filtered failures in [from, to). */
 export function* contactsExactly(dialect: Dialect, filters: Filters, from: number, to: number): Steps<number> {
   const raw = rawConditions(filters, dialect);
-  const row = yield* get<{ n: number }>(
-    `SELECT count(DISTINCT coalesce(f.phone_e164, f.cellphone)) AS n FROM failures f
-     WHERE f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`,
-    [from, to, ...raw.params],
-  );
+  const row = yield* get<{ n: number }>(distinctContacts(dialect)(`f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`), [from, to, ...raw.params]);
   return row!.n;
 }
 
