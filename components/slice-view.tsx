@@ -8,6 +8,7 @@ import { TimelineChart, type TimelineMarker } from "@/components/charts/timeline
 import { FailuresTable } from "@/components/failures/failures-table";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
+import { contactsShown } from "@/lib/charts/contacts-shown";
 import { Card, CardTitle } from "@/components/ui/card";
 import { useReasonText } from "@/components/use-reason-text";
 import { fetchJson } from "@/lib/api-client";
@@ -47,7 +48,7 @@ export function SliceView({ serverTz, fixed, markers = [] }: { serverTz: string;
             <CardTitle>
               {t("trend")}{" "}
               <span className="text-xs font-normal text-muted-foreground">
-                {t("summary", { failures: stats.data.total, contacts: stats.data.contacts === null ? "—" : `${stats.data.contactsApproximate ? "≈ " : ""}${format.number(stats.data.contacts)}`, unit: stats.data.bucketUnit, tz: stats.data.window.tz })}
+                {t("summary", { failures: stats.data.total, contacts: contactsShown(stats.data, (n) => format.number(n)), unit: stats.data.bucketUnit, tz: stats.data.window.tz })}
               </span>
             </CardTitle>
             <TimelineChart

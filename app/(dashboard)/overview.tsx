@@ -7,6 +7,7 @@ import { useFormatter, useNow, useTranslations } from "next-intl";
 import { useState } from "react";
 import { BreakdownBars, type BarRow } from "@/components/charts/breakdown-bars";
 import { TimelineChart } from "@/components/charts/timeline-chart";
+import { contactsShown } from "@/lib/charts/contacts-shown";
 import { ContactListButtons } from "@/components/export/contact-list-buttons";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
@@ -115,7 +116,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         <Link className={linkTileClass} href={href({})} data-testid="tile-contacts">
           <div className={tileLabel}>{t("affectedContacts")}</div>
           <div className={tileValue} title={data.contacts === null ? t("contactsNotCounted") : data.contactsApproximate ? t("contactsEstimated") : undefined}>
-            {data.contacts === null ? "—" : `${data.contactsApproximate ? "≈ " : ""}${fmt(data.contacts)}`}
+            {contactsShown(data, fmt)}
           </div>
         </Link>
         <div className={tileClass} data-testid="tile-change">

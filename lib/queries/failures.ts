@@ -195,17 +195,15 @@ const FIRST_INCIDENT_BATCH = 8;
 function* pageIdsByIncident(dialect: Dialect, incidents: Where, where: Where, desc: boolean, count: number, [low, high]: [number, number]): Steps<number[]> {
   const order = desc ? "DESC" : "ASC";
   // An incident's reach: the first time in page order it may have a failure at.
-  const reach = desc ? `CASE WHEN n.last_seen < ? THEN n.last_seen ELSE ? END` : `CASE WHEN n.first_seen > ? THEN n.first_seen ELSE ? END`;
-  const edge = desc ? high : low;
   const candidates = yield* all<{ id: number; reach: number }>(
-    `SELECT n.id AS id, ${reach} AS reach FROM incidents n
+    `SELECT n.id AS id, n.${desc ? "last_seen" : "first_seen"} AS reach FROM incidents n
      WHERE n.id IN (${incidents.sql}) AND n.last_seen >= ? AND n.first_seen <= ? ORDER BY 2 ${order}, 1`,
-    [edge, edge, ...incidents.params, low, high],
+    [...incidents.params, low, high],
   );
-  const before = (a: { occurred_at: number; id: number }, b: { occurred_at: number; id: number }) =>
-    (desc ? b.occurred_at - a.occurred_at || b.id - a.id : a.occurred_at - b.occurred_at || a.id - b.id) < 0;
+  type Row = { id: number; occurred_at: number };
+  const inPageOrder = (a: Row, b: Row) => (desc ? b.occurred_at - a.occurred_at || b.id - a.id : a.occurred_at - b.occurred_at || a.id - b.id);
   const orderBy = `f.occurred_at ${order}, f.id ${order}`;
-  let page: Array<{ id: number; occurred_at: number }> = [];
+  let page: Row[] = [];
   for (let next = 0, batch = FIRST_INCIDENT_BATCH; next < candidates.length; next += batch, batch *= 2) {
     // Once the page is full, an incident whose failures all lie beyond its last row adds nothing,
     // and the others only their rows up to that row's time (deep in the window, where most
@@ -214,7 +212,7 @@ function* pageIdsByIncident(dialect: Dialect, incidents: Where, where: Where, de
     if (last !== null && (desc ? candidates[next]!.reach < last : candidates[next]!.reach > last)) break;
     const upToLast = last === null ? { sql: "", params: [] } : { sql: ` AND f.occurred_at ${desc ? ">=" : "<="} ?`, params: [last] };
     const ids = candidates.slice(next, next + batch).map((c) => c.id);
-    const rows = yield* all<{ id: number; occurred_at: number }>(
+    const rows = yield* all<Row>(
       `WITH s(id) AS ${dialect.jsonArrayValues("integer")}
        SELECT g.id AS id, g.occurred_at AS occurred_at FROM s ${SPELLING(dialect).firstRowsOfEachIncident(
          `FROM failures f WHERE f.incident_id = s.id AND ${where.sql}${upToLast.sql} ORDER BY ${orderBy} LIMIT ?`,
@@ -222,7 +220,7 @@ function* pageIdsByIncident(dialect: Dialect, incidents: Where, where: Where, de
        ORDER BY g.occurred_at ${order}, g.id ${order} LIMIT ?`,
       [JSON.stringify(ids), ...where.params, ...upToLast.params, count, count],
     );
-    page = [...page, ...rows].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0)).slice(0, count);
+    page = [...page, ...rows].sort(inPageOrder).slice(0, count);
   }
   return page.map((r) => r.id);
 }
