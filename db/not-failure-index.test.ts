@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { failureEvent } from "@/lib/testing/fixtures";
-import { databaseBefore } from "@/lib/testing/migrations-before";
+import { databaseBefore, withLaterColumns } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-not-failure-index-"));
@@ -33,7 +33,7 @@ describe("migration not_failure_index", () => {
   it("gives template statuses' and closed sessions' raw events their type back and indexes only the raw events that are not failures", async () => {
     const file = path.join(dir, "upgrade.db");
     const old = databaseBefore(dir, file, "not_failure_index");
-    await commitEvents({ sqlite: old }, EVENTS);
+    await withLaterColumns(old, ["cube_incidents"], () => commitEvents({ sqlite: old }, EVENTS));
     // As the code before stored them: "" for every event that became a row of its own.
     old.exec("UPDATE raw_events SET event_type = '' WHERE id IN (SELECT raw_event_id FROM template_status_events UNION ALL SELECT raw_event_id FROM closed_sessions)");
     expect(typesOf(old)).toEqual({ failure: "", status: "", session: "", quarantined: "deployment.failure", other: "contact.opted_in" });

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { commitEvents } from "@/lib/ingest/group-commit";
 import { failureDataset } from "@/lib/testing/failure-dataset";
-import { databaseBefore, migrationStatements } from "@/lib/testing/migrations-before";
+import { databaseBefore, migrationStatements, withLaterColumns } from "@/lib/testing/migrations-before";
 import { openDatabase } from "./client";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faultline-rowid-free-"));
@@ -37,7 +37,7 @@ describe("migration rowid_free_rollups", () => {
     const laterTables = LATER_MIGRATIONS.flatMap((tag) => migrationStatements("sqlite", tag).filter((statement) => statement.startsWith("CREATE TABLE")));
     for (const statement of laterTables) old.exec(statement);
     const { prepared } = failureDataset({ now: NOW, seed: 7, count: 600 });
-    await commitEvents({ sqlite: old }, prepared);
+    await withLaterColumns(old, ["cube_incidents"], () => commitEvents({ sqlite: old }, prepared));
     for (const statement of laterTables) old.exec(`DROP TABLE ${/CREATE TABLE (`[^`]+`)/.exec(statement)![1]}`);
     const before = contents(old);
     for (const [table, rows] of Object.entries(before)) expect(rows.length, table).toBeGreaterThan(0);

@@ -25,7 +25,7 @@ const PG_ONLY_INDEXES = new Set(["contact_phones_e164_trgm_idx", "contact_phones
  * SQLite totals a window per line or template in the key indexes' order, and probes a rollup row's
  * incident by (key, status); PostgreSQL hashes the window's rows, and a status's incidents once.
  */
-const SQLITE_ONLY_INDEXES = new Set(["rollup_day_line_key_idx", "rollup_day_template_key_idx", "incidents_key_status_idx"]);
+const SQLITE_ONLY_INDEXES = new Set(["rollup_day_line_key_idx", "rollup_day_template_key_idx"]);
 
 /**
  * raw_events.payload holds deflated bytes (or text, by payload_codec), and dedupe keys and session

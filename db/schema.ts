@@ -176,9 +176,6 @@ export const incidents = sqliteTable(
   },
   (t) => [
     uniqueIndex("incidents_key_idx").on(t.reason, t.lineKey, t.templateKey),
-    // A status filter probes each rollup row's incident by key: with the status in the index the
-    // probe (and SQLite's Bloom filter over it) never reads the incident's row.
-    index("incidents_key_status_idx").on(t.reason, t.lineKey, t.templateKey, t.status),
     index("incidents_status_idx").on(t.status, t.lastSeen),
     index("incidents_last_seen_idx").on(t.lastSeen),
     index("incidents_snooze_until_idx").on(t.status, t.snoozeUntil),
@@ -236,8 +233,8 @@ export const incidentActivity = sqliteTable(
  * Pre-aggregated failure counts, maintained at ingest, so dashboard stats never scan the raw
  * table for whole hours/days. Unknown line/template are "". Buckets are UTC starts (ms).
  * Mostly two-dimensional (reason × line, reason × template) per hour and day; the reason × line
- * × template cube per hour and day serves only filters that combine a line with a template (or an
- * incident status), read through its (line, template, bucket) index.
+ * × template cube per hour and day serves only filters that combine a line with a template (read
+ * through its (line, template, bucket) index) or an incident status (through its incident_id).
  * - rollup_hour_reason, rollup_day_reason: hours / days × reasons; timelines.
  * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
  * - rollup_hour, rollup_day: the reason × line × template cube per hour and per day.
@@ -269,19 +266,27 @@ export const rollupHourTemplate = rollupTable("rollup_hour_template", { template
  */
 export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() }, "rollup_day_line_key_idx");
 export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() }, "rollup_day_template_key_idx");
+/**
+ * The cube's columns. A (reason, line, template) has one incident at a time (incidents_key_idx):
+ * its id, kept on the row at ingest, lets a status filter test each row against the ids of its
+ * incidents (one integer set, built once) instead of looking the row's incident up by its three
+ * texts. Rows whose incident retention has purged (all before its cutoff, and deleted next) keep
+ * its id, or null where the migration found no incident: under no status, as their failures are.
+ */
+const cubeColumns = () => ({
+  bucket: integer("bucket").notNull(),
+  reason: text("reason").notNull(),
+  line: text("line").notNull(),
+  template: text("template").notNull(),
+  failures: integer("failures").notNull(),
+  incidentId: integer("incident_id"),
+});
 /** The hourly cube is read by line and template first: a line + template filter reads its own rows. */
-export const rollupHour = sqliteTable(
-  "rollup_hour",
-  {
-    bucket: integer("bucket").notNull(),
-    reason: text("reason").notNull(),
-    line: text("line").notNull(),
-    template: text("template").notNull(),
-    failures: integer("failures").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] }), index("rollup_hour_scope_idx").on(t.line, t.template, t.bucket)],
-);
-export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(), template: text("template").notNull() });
+export const rollupHour = sqliteTable("rollup_hour", cubeColumns(), (t) => [
+  primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] }),
+  index("rollup_hour_scope_idx").on(t.line, t.template, t.bucket),
+]);
+export const rollupDay = sqliteTable("rollup_day", cubeColumns(), (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] })]);
 
 /**
  * Phone-gram rollups (lib/phone-grams.ts): the rollups above again, with a failures counter per

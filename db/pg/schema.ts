@@ -259,8 +259,8 @@ export const incidentActivity = pgTable(
  * Pre-aggregated failure counts, maintained at ingest, so dashboard stats never scan the raw
  * table for whole hours/days. Unknown line/template are "". Buckets are UTC starts (ms).
  * Mostly two-dimensional (reason × line, reason × template) per hour and day; the reason × line
- * × template cube per hour and day serves only filters that combine a line with a template (or an
- * incident status), read through its (line, template, bucket) index.
+ * × template cube per hour and day serves only filters that combine a line with a template (read
+ * through its (line, template, bucket) index) or an incident status (through its incident_id).
  * - rollup_hour_reason, rollup_day_reason: hours / days × reasons; timelines.
  * - rollup_{hour,day}_line / _template: totals and breakdowns under reason/line/template filters.
  * - rollup_hour, rollup_day: the reason × line × template cube per hour and per day.
@@ -281,19 +281,21 @@ export const rollupHourLine = rollupTable("rollup_hour_line", { line: text("line
 export const rollupHourTemplate = rollupTable("rollup_hour_template", { template: text("template").notNull() });
 export const rollupDayLine = rollupTable("rollup_day_line", { line: text("line").notNull() });
 export const rollupDayTemplate = rollupTable("rollup_day_template", { template: text("template").notNull() });
+/** The cube's columns, with the incident of each row's key (see db/schema.ts). */
+const cubeColumns = () => ({
+  bucket: bigint("bucket", { mode: "number" }).notNull(),
+  reason: text("reason").notNull(),
+  line: text("line").notNull(),
+  template: text("template").notNull(),
+  failures: integer("failures").notNull(),
+  incidentId: bigint("incident_id", { mode: "number" }),
+});
 /** The hourly cube is read by line and template first: a line + template filter reads its own rows. */
-export const rollupHour = pgTable(
-  "rollup_hour",
-  {
-    bucket: bigint("bucket", { mode: "number" }).notNull(),
-    reason: text("reason").notNull(),
-    line: text("line").notNull(),
-    template: text("template").notNull(),
-    failures: integer("failures").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] }), index("rollup_hour_scope_idx").on(t.line, t.template, t.bucket)],
-);
-export const rollupDay = rollupTable("rollup_day", { line: text("line").notNull(), template: text("template").notNull() });
+export const rollupHour = pgTable("rollup_hour", cubeColumns(), (t) => [
+  primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] }),
+  index("rollup_hour_scope_idx").on(t.line, t.template, t.bucket),
+]);
+export const rollupDay = pgTable("rollup_day", cubeColumns(), (t) => [primaryKey({ columns: [t.bucket, t.reason, t.line, t.template] })]);
 
 /** Phone-gram rollups: a failures counter per one- or two-digit gram (see db/schema.ts). */
 const phoneGramTable = <Dims extends Record<string, ReturnType<typeof text>>>(name: string, dims: Dims) =>

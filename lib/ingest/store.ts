@@ -45,6 +45,8 @@ const ROLLUPS = {
   rollup_day: ["line", "template"],
 } as const satisfies Record<string, readonly string[]>;
 type RollupTable = keyof typeof ROLLUPS;
+/** The cube's rows also keep their key's incident (db/schema.ts), given after the dimensions. */
+const CUBES: ReadonlySet<RollupTable> = new Set(["rollup_hour", "rollup_day"]);
 
 type SketchKind = "hour" | "day";
 const SKETCH_TABLES = { hour: "contact_sketch_hour", day: "contact_sketch_day" } as const satisfies Record<SketchKind, string>;
@@ -92,12 +94,18 @@ const FOLLOW_UP_COLUMNS: Columns = [
 // The hot path's statements: fixed texts, prepared once per connection (db/steps.ts).
 const SQL = perDialect((d: Dialect) => ({
   addToRollup: Object.fromEntries(
-    (Object.entries(ROLLUPS) as Array<[RollupTable, readonly string[]]>).map(([table, dims]) => [
-      table,
-      `INSERT INTO ${table} (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}, failures)
-       VALUES (?, ?${dims.map(() => ", ?").join("")}, ?)
-       ON CONFLICT (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}) DO UPDATE SET failures = ${table}.failures + excluded.failures`,
-    ]),
+    (Object.entries(ROLLUPS) as Array<[RollupTable, readonly string[]]>).map(([table, dims]) => {
+      const columns = [...dims, ...(CUBES.has(table) ? ["incident_id"] : [])];
+      // A key's incident is the one ingest just counted its failure into: a purged incident's
+      // successor replaces its id on a row both have failures in.
+      const incident = CUBES.has(table) ? ", incident_id = excluded.incident_id" : "";
+      return [
+        table,
+        `INSERT INTO ${table} (bucket, reason${columns.map((c) => `, ${c}`).join("")}, failures)
+         VALUES (?, ?${columns.map(() => ", ?").join("")}, ?)
+         ON CONFLICT (bucket, reason${dims.map((dim) => `, ${dim}`).join("")}) DO UPDATE SET failures = ${table}.failures + excluded.failures${incident}`,
+      ];
+    }),
   ) as Record<RollupTable, string>,
   // A group commit's rows of a table in one statement (one round trip on PostgreSQL, db/steps.ts).
   insertRaw: insertRowsStatement(d, "raw_events", RAW_COLUMNS, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"),
@@ -261,13 +269,13 @@ function* recordFailures(batch: WriteBatch, stored: ReadonlyArray<StoredEvent & 
     const contact = f.phoneE164 ?? f.cellphone;
     yield* batch.incidents.count(incidents[i]!, { id: failureId, occurredAt: e.occurredAt, receivedAt: e.receivedAt, contact });
     if (contact) followUps.push([failureId, f.reason, e.occurredAt, contact]);
-    yield* countFailure(batch, e, f, contact);
+    yield* countFailure(batch, e, f, contact, incidents[i]!.id);
   }
   yield* writeRows(batch.sql.linkRedeployFollowUp, followUps);
 }
 
 /** What one failure adds to the batch's counters and to its contact's state. */
-function* countFailure(batch: WriteBatch, e: PreparedEvent, f: FailureFields, contact: string | null): Steps<void> {
+function* countFailure(batch: WriteBatch, e: PreparedEvent, f: FailureFields, contact: string | null, incidentId: number): Steps<void> {
   const line = f.line ?? "";
   const template = f.template ?? "";
   batch.addPhone(f.phoneE164, f.cellphone);
@@ -282,8 +290,8 @@ function* countFailure(batch: WriteBatch, e: PreparedEvent, f: FailureFields, co
   batch.countRollup("rollup_hour_template", [hour, f.reason, template]);
   batch.countRollup("rollup_day_line", [day, f.reason, line]);
   batch.countRollup("rollup_day_template", [day, f.reason, template]);
-  batch.countRollup("rollup_hour", [hour, f.reason, line, template]);
-  batch.countRollup("rollup_day", [day, f.reason, line, template]);
+  batch.countRollup("rollup_hour", [hour, f.reason, line, template, incidentId]);
+  batch.countRollup("rollup_day", [day, f.reason, line, template, incidentId]);
   if (contact) {
     yield* batch.contacts.count(contact, e.occurredAt, f.reason, line, template);
     for (const reason of [f.reason, ALL_REASONS_SKETCH]) {

@@ -75,7 +75,11 @@ export function rollupSource(filters: Filters, table: RollupName): { table: stri
   return gramTable ? { table: gramTable, count: counter } : null;
 }
 
-export function dimensionConditions(filters: Filters, cols: { reason: string; line: string; template: string }): Where {
+/**
+ * Conditions on the reason, line and template columns `cols` names. A status needs `cols.incident`,
+ * the rows' incident id: only the failures and the cube keep one.
+ */
+export function dimensionConditions(filters: Filters, cols: { reason: string; line: string; template: string; incident?: string }): Where {
   const parts: string[] = [];
   const params: Value[] = [];
   const reasons = allowedReasons(filters);
@@ -92,12 +96,16 @@ export function dimensionConditions(filters: Filters, cols: { reason: string; li
     params.push(...filters.template.map(key));
   }
   if (filters.status.length) {
-    // The first EXISTS is constant, evaluated once on either engine: a status no incident has (none
-    // acknowledged, say) reads no row at all, rather than probing each row's incident in vain.
+    if (!cols.incident) throw new Error("A status filter needs the rows' incident column");
+    // The EXISTS is constant, evaluated once on either engine: a status no incident has (none
+    // acknowledged, say) reads no row at all. The IN's subquery is too: each row tests its id
+    // against one set of integers (SQLite: an ephemeral index and a Bloom filter; PostgreSQL: a
+    // hashed subplan), not its key against the incidents' index (at 10M, 90 days: 33 → 17 ms a
+    // read of the hourly cube).
+    const statuses = placeholders(filters.status.length);
     parts.push(
-      `EXISTS (SELECT 1 FROM incidents with_status WHERE with_status.status IN (${placeholders(filters.status.length)}))`,
-      `EXISTS (SELECT 1 FROM incidents i WHERE i.reason = ${cols.reason} AND i.line_key = ${cols.line}
-         AND i.template_key = ${cols.template} AND i.status IN (${placeholders(filters.status.length)}))`,
+      `EXISTS (SELECT 1 FROM incidents with_status WHERE with_status.status IN (${statuses}))`,
+      `${cols.incident} IN (SELECT with_status.id FROM incidents with_status WHERE with_status.status IN (${statuses}))`,
     );
     params.push(...filters.status, ...filters.status);
   }
@@ -279,7 +287,7 @@ export function rollupConditions(filters: Filters, has: { line: boolean; templat
   const column = byBucket ? SPELLING[dialect.name].unindexed : (name: string) => name;
   return dimensionConditions(
     { ...filters, line: has.line ? filters.line : [], template: has.template ? filters.template : [], status: has.line && has.template ? filters.status : [] },
-    { reason: "r.reason", line: column("r.line"), template: column("r.template") },
+    { reason: "r.reason", line: column("r.line"), template: column("r.template"), incident: "r.incident_id" },
   );
 }
 

@@ -93,10 +93,12 @@ describe.each(ENGINES)("line + template on %s", (name) => {
     await expectOverviewEqualsPlainSql(engine, parseFilters(params), c, from, NOW);
   }
 
-  /** rollup_hour recomputed from the stored failures, as ingest counts them. */
+  /** rollup_hour recomputed from the stored failures, as ingest counts them (a key's failures share its incident). */
   const hourCubeFromFailures = () =>
-    engine.query("SELECT occurred_at / 3600000 * 3600000 AS bucket, reason, line, template, count(*) AS failures FROM failures GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
-  const hourCube = () => engine.query("SELECT bucket, reason, line, template, failures FROM rollup_hour ORDER BY 1, 2, 3, 4");
+    engine.query(
+      "SELECT occurred_at / 3600000 * 3600000 AS bucket, reason, line, template, count(*) AS failures, min(incident_id) AS incident_id FROM failures GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+    );
+  const hourCube = () => engine.query("SELECT bucket, reason, line, template, failures, incident_id FROM rollup_hour ORDER BY 1, 2, 3, 4");
 
   describe("line + template equals plain SQL", () => {
     it("keeps the hourly cube equal to the failures it counts", async () => {
@@ -105,15 +107,19 @@ describe.each(ENGINES)("line + template on %s", (name) => {
     });
 
     // SQLite only: PostgreSQL's schema starts empty (db/migrations-pg creates the cube with no backfill).
-    if (name === "sqlite") it("the migration's backfill builds the cube ingest built", async () => {
+    if (name === "sqlite") it("the migrations' backfills build the cube ingest built", async () => {
       const sqlite = () => getDb().sqlite;
       const built = await hourCube();
-      const file = fs.readdirSync("db/migrations").find((f) => f.endsWith("_hour_cube.sql"))!;
-      const backfill = fs
-        .readFileSync(`db/migrations/${file}`, "utf8")
-        .split("--> statement-breakpoint")
-        .filter((statement) => statement.includes("INSERT INTO"));
-      expect(backfill).toHaveLength(1);
+      const statements = (tag: string) => {
+        const file = fs.readdirSync("db/migrations").find((f) => f.endsWith(`_${tag}.sql`))!;
+        return fs.readFileSync(`db/migrations/${file}`, "utf8").split("--> statement-breakpoint");
+      };
+      // The cube's rows, then their incidents.
+      const backfill = [
+        ...statements("hour_cube").filter((statement) => statement.includes("INSERT INTO")),
+        ...statements("cube_incidents").filter((statement) => statement.includes("UPDATE `rollup_hour`")),
+      ];
+      expect(backfill).toHaveLength(2);
       sqlite().transaction(() => {
         sqlite().prepare("DELETE FROM rollup_hour").run();
         for (const statement of backfill) sqlite().exec(statement);

@@ -45,3 +45,18 @@ export function migrationStatements(engine: "sqlite" | "postgres", tag: string):
     .split("--> statement-breakpoint")
     .map((s) => s.replace(/^--.*$/gm, "").trim());
 }
+
+/** The columns later SQLite migrations add to tables that already exist (`ALTER TABLE t ADD c …`). */
+const ADDED_COLUMN = /^ALTER TABLE `(\w+)` ADD `(\w+)` (.+?);?$/;
+
+/**
+ * Runs `write` (today's ingest, say) on `sqlite`, migrated before the migrations `tags`, with the
+ * columns those migrations add to existing tables there for it, then drops them: the rows are
+ * left as the code before would have written them (but for what the columns held).
+ */
+export async function withLaterColumns(sqlite: Database.Database, tags: string[], write: () => Promise<unknown>): Promise<void> {
+  const added = tags.flatMap((tag) => migrationStatements("sqlite", tag).flatMap((statement) => statement.split("\n").map((line) => ADDED_COLUMN.exec(line.trim())).filter((m) => m !== null)));
+  for (const [, table, column, type] of added) sqlite.exec(`ALTER TABLE \`${table}\` ADD \`${column}\` ${type}`);
+  await write();
+  for (const [, table, column] of added) sqlite.exec(`ALTER TABLE \`${table}\` DROP COLUMN \`${column}\``);
+}
