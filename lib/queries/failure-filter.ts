@@ -100,8 +100,8 @@ export function dimensionConditions(filters: Filters, cols: { reason: string; li
     // The EXISTS is constant, evaluated once on either engine: a status no incident has (none
     // acknowledged, say) reads no row at all. The IN's subquery is too: each row tests its id
     // against one set of integers (SQLite: an ephemeral index and a Bloom filter; PostgreSQL: a
-    // hashed subplan), not its key against the incidents' index (at 10M, 90 days: 33 → 17 ms a
-    // read of the hourly cube).
+    // hashed subplan), not its key against the incidents' index (at 10M, stats over 90 days of
+    // 'resolved': 55 → 25 ms in-process).
     const statuses = placeholders(filters.status.length);
     parts.push(
       `EXISTS (SELECT 1 FROM incidents with_status WHERE with_status.status IN (${statuses}))`,
