@@ -6,6 +6,7 @@ import { logger } from "@/lib/log";
 import { RESPAWN_PAUSE_MS, workerScript } from "@/lib/workers/script";
 import { asLocalError, fromWire, type ExportMessage, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import { EngineReads } from "./engine-reads";
+import { awaitExportTurn } from "./export-pace";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
 
@@ -322,8 +323,11 @@ export async function openExportWorker<N extends ExportName>(on: ExportWorkerOpt
       async pull(controller) {
         try {
           const { bytes } = (await timed({ type: "pull" })) as Extract<FromWorker, { type: "chunk" }>;
-          if (bytes) controller.enqueue(bytes);
-          else {
+          if (bytes) {
+            // Not within the deadline: the read is done, only its turn on the way out is awaited.
+            await awaitExportTurn(bytes.length);
+            controller.enqueue(bytes);
+          } else {
             finish();
             controller.close();
           }
