@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db/client";
 import type { Engine, Param } from "@/db/engine";
@@ -10,6 +9,7 @@ import { webhookSecretAtStart } from "@/lib/ingest/webhook-secret";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DATASET_TEMPLATES, DAY, HOUR, loadFailureDatasetTo, MINUTE, mixIncidentStatusesOn } from "@/lib/testing/failure-dataset";
 import { failureEvent } from "@/lib/testing/fixtures";
+import { migrationStatements } from "@/lib/testing/migrations-before";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { countOn, expectOverviewEqualsPlainSql } from "@/lib/testing/plain-sql";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
@@ -110,14 +110,10 @@ describe.each(ENGINES)("line + template on %s", (name) => {
     if (name === "sqlite") it("the migrations' backfills build the cube ingest built", async () => {
       const sqlite = () => getDb().sqlite;
       const built = await hourCube();
-      const statements = (tag: string) => {
-        const file = fs.readdirSync("db/migrations").find((f) => f.endsWith(`_${tag}.sql`))!;
-        return fs.readFileSync(`db/migrations/${file}`, "utf8").split("--> statement-breakpoint");
-      };
       // The cube's rows, then their incidents.
       const backfill = [
-        ...statements("hour_cube").filter((statement) => statement.includes("INSERT INTO")),
-        ...statements("cube_incidents").filter((statement) => statement.includes("UPDATE `rollup_hour`")),
+        ...migrationStatements("sqlite", "hour_cube").filter((statement) => statement.includes("INSERT INTO")),
+        ...migrationStatements("sqlite", "cube_incidents").filter((statement) => statement.includes("UPDATE `rollup_hour`")),
       ];
       expect(backfill).toHaveLength(2);
       sqlite().transaction(() => {

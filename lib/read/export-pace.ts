@@ -32,10 +32,15 @@ export class ExportPace {
 const PACE = Symbol.for("faultline.exportPace");
 type WithPace = typeof globalThis & { [PACE]?: ExportPace };
 
-/** The process's export pace, from EXPORT_MB_PER_S. */
+/** The process's export pace, from EXPORT_MB_PER_S (a MB per second is 1,000 bytes per ms). */
 export function exportPace(): ExportPace {
   const g = globalThis as WithPace;
-  return (g[PACE] ??= new ExportPace((getSettings().EXPORT_MB_PER_S * 1_000_000) / 1000));
+  return (g[PACE] ??= new ExportPace(getSettings().EXPORT_MB_PER_S * 1000));
+}
+
+/** Replaces the process's export pace (tests); undefined: from EXPORT_MB_PER_S again. */
+export function useExportPace(pace: ExportPace | undefined): void {
+  (globalThis as WithPace)[PACE] = pace;
 }
 
 /** Waits for this chunk's turn under the process's export pace. */

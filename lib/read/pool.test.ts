@@ -11,7 +11,7 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { SLOW_START_MS } from "@/lib/testing/slow-reads";
 import { rowCounts, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
-import { ExportPace } from "./export-pace";
+import { ExportPace, useExportPace } from "./export-pace";
 import { closeReadPool, MAX_HEAVY_READS_PER_USER, ReadPool, useReadPool } from "./pool";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
@@ -122,11 +122,9 @@ describe("the read pool", () => {
 
 describe("exports' pace", () => {
   it("books every chunk an export hands on against the process's export pace", async () => {
-    const key = Symbol.for("faultline.exportPace");
-    const g = globalThis as Record<symbol, unknown>;
-    const kept = g[key];
     // 10 bytes a second: a chunk of a few hundred bytes books tens of seconds.
-    const pace = (g[key] = new ExportPace(0.01));
+    const pace = new ExportPace(0.01);
+    useExportPace(pace);
     const pool = new ReadPool({ databasePath: tempDb.file, size: 1, timeoutMs: 10_000 });
     try {
       const before = performance.now();
@@ -140,7 +138,7 @@ describe("exports' pace", () => {
       expect(pace.delay(0, after)).toBeGreaterThanOrEqual(bytes / 0.01 - (after - before));
     } finally {
       pool.close();
-      g[key] = kept;
+      useExportPace(undefined);
     }
   });
 });
