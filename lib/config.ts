@@ -88,8 +88,6 @@ const settingsSchema = z
     ALERTS_FROM: optionalString.transform((v) => v ?? "Faultline <faultline@localhost>"),
     /** A dashboard read (query, count, export chunk) running longer than this is cancelled: 503 query_timeout. */
     QUERY_TIMEOUT_MS: count(10_000).pipe(z.number().int().min(1, "must be at least 1")),
-    /** CSV exports stream at most this many MB per second together (their chunks pass the webhook's thread); 0 = no limit. */
-    EXPORT_MB_PER_S: count(0),
     /** Worker threads for dashboard reads, off the webhook's thread (exports get one each besides). More than the per-user cap of 2, so one user cannot take them all. */
     READ_WORKERS: count(3).pipe(z.number().int().min(1, "must be at least 1").max(16, "must be at most 16")),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */

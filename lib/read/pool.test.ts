@@ -11,7 +11,6 @@ import { failureEvent } from "@/lib/testing/fixtures";
 import { SLOW_START_MS } from "@/lib/testing/slow-reads";
 import { rowCounts, setupTempDatabase, TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
-import { ExportPace, useExportPace } from "./export-pace";
 import { closeReadPool, MAX_HEAVY_READS_PER_USER, ReadPool, useReadPool } from "./pool";
 
 const tempDb = setupTempDatabase({ WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, WEBHOOK_SIGNING_SECRET: undefined, LOG_LEVEL: "silent" });
@@ -118,29 +117,6 @@ describe("the read pool", () => {
       pool.close();
     }
   }, 60_000);
-});
-
-describe("exports' pace", () => {
-  it("books every chunk an export hands on against the process's export pace", async () => {
-    // 10 bytes a second: a chunk of a few hundred bytes books tens of seconds.
-    const pace = new ExportPace(0.01);
-    useExportPace(pace);
-    const pool = new ReadPool({ databasePath: tempDb.file, size: 1, timeoutMs: 10_000 });
-    try {
-      const before = performance.now();
-      const request = parseExportRequest(new URLSearchParams({ range: "24h" }));
-      const { body } = await pool.openExport("failures", { request }, { user: "u", bom: false, gzip: false });
-      const bytes = Buffer.byteLength(await new Response(body).text());
-      const after = performance.now();
-      // One chunk (fewer rows than a read chunk), handed on at once, its turn booked from then:
-      // the next chunk of any export would wait for all of its bytes at the pace.
-      expect(bytes).toBeGreaterThan(100);
-      expect(pace.delay(0, after)).toBeGreaterThanOrEqual(bytes / 0.01 - (after - before));
-    } finally {
-      pool.close();
-      useExportPace(undefined);
-    }
-  });
 });
 
 describe("reads through the API routes", () => {

@@ -6,7 +6,7 @@ import { logger } from "@/lib/log";
 import { RESPAWN_PAUSE_MS, workerScript } from "@/lib/workers/script";
 import { asLocalError, fromWire, type ExportMessage, type FromWorker, type ToWorker, type WorkerOptions, type WorkerRequest } from "./protocol";
 import { EngineReads } from "./engine-reads";
-import { awaitExportTurn } from "./export-pace";
+import { ExportRing } from "./export-ring";
 import { HeavyReads, isHeavyRead, timeoutError, type ReadCaller } from "./heavy-reads";
 import type { ExportArgs, ExportName, ReadArgs, ReadName, ReadResult } from "./reads";
 
@@ -264,6 +264,8 @@ export interface ExportStream {
   filename: string;
   body: ReadableStream<Uint8Array>;
   gzip: boolean;
+  /** How its chunks went out so far: lent from its ring, or handed over as buffers of their own. */
+  sent: ExportRing["sent"];
 }
 
 /** Where an export worker reads, and what bounds it. */
@@ -277,9 +279,10 @@ export interface ExportWorkerOptions extends WorkerOptions {
 /**
  * A CSV export streamed from a worker thread of its own, on either engine (a SQLite read-only
  * connection, or a PostgreSQL session of its own): each pull of the returned body asks the worker
- * for one chunk (so a slow client holds back the reads), each within the deadline. The worker
- * ends with the stream: at its end, on an error, or when the client goes away. With `gzip` the
- * body is gzip-compressed by that worker (see lib/export/gzip.ts).
+ * for one chunk (so a slow client holds back the reads), each within the deadline, written into a
+ * slot of the export's ring when one is free (lib/read/export-ring.ts). The worker ends with the
+ * stream: at its end, on an error, or when the client goes away. With `gzip` the body is
+ * gzip-compressed by that worker (see lib/export/gzip.ts).
  */
 export async function openExportWorker<N extends ExportName>(on: ExportWorkerOptions, name: N, args: ExportArgs<N>, options: ExportOptions): Promise<ExportStream> {
   const { heavy, workerEntry, ...workerOptions } = on;
@@ -308,11 +311,12 @@ export async function openExportWorker<N extends ExportName>(on: ExportWorkerOpt
       clearTimeout(timer);
     }
   };
+  const ring = new ExportRing();
   let filename: string;
   try {
     // As a pool's reads: the deadline runs once the worker has started (one dying at birth rejects the request below).
     await worker.ready.catch(() => {});
-    const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip })) as Extract<FromWorker, { type: "opened" }>;
+    const opened = (await timed({ type: "export", name, args, bom: options.bom, gzip: options.gzip, ring: ring.memory })) as Extract<FromWorker, { type: "opened" }>;
     filename = opened.filename;
   } catch (err) {
     finish();
@@ -322,12 +326,11 @@ export async function openExportWorker<N extends ExportName>(on: ExportWorkerOpt
     {
       async pull(controller) {
         try {
-          const { bytes } = (await timed({ type: "pull" })) as Extract<FromWorker, { type: "chunk" }>;
-          if (bytes) {
-            // Not within the deadline: the read is done, only its turn on the way out is awaited.
-            await awaitExportTurn(bytes.length);
-            controller.enqueue(bytes);
-          } else {
+          const slot = ring.take();
+          const answer = (await timed({ type: "pull", slot })) as Extract<FromWorker, { type: "chunk" | "inSlot" }>;
+          const bytes = answer.type === "inSlot" ? ring.lend(slot!, answer.length) : ring.handedOver(slot, answer.bytes);
+          if (bytes) controller.enqueue(bytes);
+          else {
             finish();
             controller.close();
           }
@@ -341,7 +344,7 @@ export async function openExportWorker<N extends ExportName>(on: ExportWorkerOpt
     // One chunk ahead at most.
     { highWaterMark: 1 },
   );
-  return { filename, body, gzip: options.gzip };
+  return { filename, body, gzip: options.gzip, sent: ring.sent };
 }
 
 // One pool per process, shared by the server and by Next's route bundles (each has its own copy

@@ -2,10 +2,13 @@ import { AppError, type ErrorDetail } from "@/lib/http/errors";
 
 /** An export's messages (lib/read/pool.ts' openExportWorker). */
 export type ExportMessage =
-  /** `gzip`: the chunks form one gzip member, compressed on the worker's thread. */
-  | { type: "export"; name: string; args: unknown; bom: boolean; gzip: boolean }
-  /** The next bytes of the open export. */
-  | { type: "pull" };
+  /**
+   * `gzip`: the chunks form one gzip member, compressed on the worker's thread. `ring`: the
+   * export's shared memory (lib/read/export-ring.ts), whose slots its pulls name.
+   */
+  | { type: "export"; name: string; args: unknown; bom: boolean; gzip: boolean; ring: SharedArrayBuffer }
+  /** The next bytes of the open export, written into ring slot `slot` when given and they fit. */
+  | { type: "pull"; slot?: number };
 
 /**
  * Messages between the main thread and a read worker (lib/read/worker.ts). An export's carry their
@@ -22,8 +25,10 @@ export type FromWorker =
   | { type: "error"; id: number; error: WireError }
   /** An export's file name, once its rows are ready to stream. */
   | { type: "opened"; id: number; filename: string }
-  /** A chunk of CSV bytes, or null at the end. */
-  | { type: "chunk"; id: number; bytes: Uint8Array | null };
+  /** A chunk of CSV bytes handed over (null at the end)… */
+  | { type: "chunk"; id: number; bytes: Uint8Array | null }
+  /** …or written into the pull's ring slot. */
+  | { type: "inSlot"; id: number; length: number };
 
 /**
  * What the worker is passed in `workerData`: the database it opens a connection of its own to. A

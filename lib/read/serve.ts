@@ -11,6 +11,7 @@ import { inSqliteSnapshot } from "@/db/snapshot";
 import { runSteps, runStepsOn, type Steps } from "@/db/steps";
 import { NotFoundError } from "@/lib/http/errors";
 import { cancelledAtDeadline, withinDeadline } from "./deadline";
+import { SLOT_BYTES, slotOf } from "./export-ring";
 import { timeoutError } from "./heavy-reads";
 import { toWire, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol";
 import { EXPORTS } from "./reads";
@@ -119,22 +120,33 @@ export function serveReads(reads: Record<string, StepsRead>): void {
     if (!Object.hasOwn(table, name)) throw new NotFoundError(`No read named ${name}.`);
     return table[name]!;
   };
-  /** The export this worker streams (an export worker serves one, then ends), and its compression. */
-  let open: { reader: ReadableStreamDefaultReader<Uint8Array>; gzip?: ChunkedGzip } | undefined;
+  /** The export this worker streams (an export worker serves one, then ends), its compression and its ring. */
+  let open: { reader: ReadableStreamDefaultReader<Uint8Array>; gzip?: ChunkedGzip; ring: SharedArrayBuffer } | undefined;
 
-  /** The export's next bytes (a copy that owns its buffer, to hand over), or null at its end. */
+  /** The export's next bytes (a view the next read may reuse), or null at its end. */
   async function nextBytes(): Promise<Uint8Array | null> {
     if (!open) throw new NotFoundError("No export open.");
     const { done, value } = await open.reader.read();
-    if (!done) return new Uint8Array(open.gzip ? open.gzip.push(value) : value);
+    if (!done) return open.gzip ? open.gzip.push(value) : value;
     // The gzip trailer goes out as one more chunk; the pull after it ends the stream.
     const tail = open.gzip?.end();
     if (tail) {
       open.gzip = undefined;
-      return new Uint8Array(tail);
+      return tail;
     }
     open = undefined;
     return null;
+  }
+
+  /** Answers a pull: the bytes written into its ring slot when they fit, else handed over (a copy owning its buffer). */
+  function sendBytes(id: number, bytes: Uint8Array | null, ring: SharedArrayBuffer | undefined, slot: number | undefined): void {
+    if (bytes && ring && slot !== undefined && bytes.length <= SLOT_BYTES) {
+      slotOf(ring, slot).set(bytes);
+      return send({ type: "inSlot", id, length: bytes.length });
+    }
+    const owned = bytes && new Uint8Array(bytes);
+    // Handed over without copying again.
+    send({ type: "chunk", id, bytes: owned }, owned ? [owned.buffer as ArrayBuffer] : []);
   }
 
   /** The deadline of the message being answered (each pull has its own). */
@@ -151,13 +163,12 @@ export function serveReads(reads: Record<string, StepsRead>): void {
         const start = named(EXPORTS as Record<string, StepsExport>, message.name);
         const exp = await connection.inSnapshot((dialect) => start(dialect, message.args), deadline);
         const source = { columns: exp.columns, nextChunk: () => connection.run(exp.nextChunk(), deadline) };
-        open = { reader: csvStream(source, { bom: message.bom }).getReader(), gzip: message.gzip ? new ChunkedGzip() : undefined };
+        open = { reader: csvStream(source, { bom: message.bom }).getReader(), gzip: message.gzip ? new ChunkedGzip() : undefined, ring: message.ring };
         send({ type: "opened", id: message.id, filename: exp.filename });
       } else {
         deadline = message.deadline;
-        const bytes = await nextBytes();
-        // Handed over without copying again.
-        send({ type: "chunk", id: message.id, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+        const ring = open?.ring;
+        sendBytes(message.id, await nextBytes(), ring, message.slot);
       }
     } catch (err) {
       send({ type: "error", id: message.id, error: toWire(err) });

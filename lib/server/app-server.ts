@@ -4,7 +4,7 @@ import { CLIENT_IP_HEADER, resolveClientIp } from "@/lib/auth/client-ip";
 import { ForbiddenError, PayloadTooLargeError, TooManyRequestsError } from "@/lib/http/errors";
 import { errorToAnswer, type ErrorBody, type JsonAnswer } from "@/lib/http/respond";
 import { logger, maskPhones, redactUrl } from "@/lib/log";
-import { sendJson } from "./node-http";
+import { giveRingSlotsBack, sendJson } from "./node-http";
 import { RateLimiter } from "./rate-limit";
 import { bodyLimitFor, capConnectionsPerAddress, holdBody, HSTS, isSetupWrite, isSignInAttempt, setupWriteAllowed } from "./request-guards";
 import { isWebhookRequest, serveWebhook } from "./webhook-listener";
@@ -119,6 +119,7 @@ export function createAppServer(settings: Settings, nextHandler: RequestHandler,
       res.once("finish", () => {
         if (res.statusCode >= 400) logRejected(req, ip, res.statusCode);
       });
+      giveRingSlotsBack(res);
       void nextHandler(held.request, res);
     });
   }

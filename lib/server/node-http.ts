@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { InvalidInputError, PayloadTooLargeError } from "@/lib/http/errors";
 import type { JsonAnswer } from "@/lib/http/respond";
 import { securityHeaders } from "@/lib/http/security-headers";
+import { ringReturnOf } from "@/lib/read/export-ring";
 
 const SECURITY_HEADERS = securityHeaders();
 
@@ -90,4 +91,24 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, answer: Json
   }
   res.writeHead(answer.status, headers);
   res.end(body);
+}
+
+type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * Gives an export's ring slots back as the socket takes their bytes (lib/read/export-ring.ts):
+ * whoever writes a lent chunk to `res` (Next pipes a route's body with `res.write`), its slot
+ * returns in that write's callback, when nothing reads it any more. Other writes pass unchanged.
+ */
+export function giveRingSlotsBack(res: ServerResponse): void {
+  const write = res.write as (this: ServerResponse, chunk: unknown, encodingOrCallback?: BufferEncoding | WriteCallback, callback?: WriteCallback) => boolean;
+  res.write = function (this: ServerResponse, chunk: unknown, encodingOrCallback?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    const giveBack = ringReturnOf(chunk);
+    if (!giveBack) return write.call(this, chunk, encodingOrCallback, callback);
+    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+    return write.call(this, chunk, (err?: Error | null) => {
+      giveBack();
+      done?.(err);
+    });
+  } as ServerResponse["write"];
 }
