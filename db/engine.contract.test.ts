@@ -8,7 +8,7 @@ import type { Engine } from "./engine";
 import { migratePostgres } from "./pg/migrate";
 import { numberPlaceholders, PgEngine } from "./pg/engine";
 import { SqliteEngine } from "./sqlite/engine";
-import { rowsStatement, rowWrites, runStepsOn, runTogether, writeRows, type Write } from "./steps";
+import { all, rowsStatement, rowWrites, runSteps, runStepsOn, runTogether, values, writeRows, type Write } from "./steps";
 
 /**
  * One contract, two engines: the same statements against a migrated SQLite file and a migrated
@@ -64,6 +64,15 @@ describe.each(["sqlite", "postgres"] as const)("engine contract: %s", (name) => 
     const registers = Buffer.from([0, 1, 2, 255]);
     await db().exec("INSERT INTO contact_sketch_hour (bucket, reason, registers) VALUES (?, ?, ?)", [at, "*", registers]);
     expect((await db().one<{ registers: Buffer }>("SELECT registers FROM contact_sketch_hour"))!.registers.equals(registers)).toBe(true);
+  });
+
+  it("reads rows as arrays of their columns in the SELECT's order (values)", async () => {
+    await db().exec("INSERT INTO rollup_hour_reason (bucket, reason, failures) VALUES (?, ?, ?), (?, ?, ?)", [2, "B", 5, 1, "A", 7]);
+    const sql = "SELECT failures, reason, bucket FROM rollup_hour_reason ORDER BY bucket";
+    expect(await runStepsOn(db(), values(sql, []))).toEqual([
+      [7, "A", 1],
+      [5, "B", 2],
+    ]);
   });
 
   it("inserts once with ON CONFLICT DO NOTHING, and RETURNING says whether it did", async () => {
@@ -371,6 +380,18 @@ describe("SQLite engine beside synchronous code on the same connection", () => {
     });
     await new Promise((r) => setTimeout(r, 5));
     expect(seenBySyncCode).toEqual([false, false]);
+  });
+});
+
+describe("steps run synchronously on a better-sqlite3 connection (runSteps)", () => {
+  it("read rows as arrays (values) without changing what the same statement answers as objects (all)", () => {
+    const { sqlite } = engines.sqlite as SqliteEngine;
+    sqlite.prepare("DELETE FROM rollup_hour_reason").run();
+    sqlite.prepare("INSERT INTO rollup_hour_reason (bucket, reason, failures) VALUES (1, 'A', 7)").run();
+    const sql = "SELECT failures, reason, bucket FROM rollup_hour_reason WHERE bucket >= ?";
+    expect(runSteps(sqlite, all(sql, [0]))).toEqual([{ failures: 7, reason: "A", bucket: 1 }]);
+    expect(runSteps(sqlite, values(sql, [0]))).toEqual([[7, "A", 1]]);
+    expect(runSteps(sqlite, all(sql, [0]))).toEqual([{ failures: 7, reason: "A", bucket: 1 }]);
   });
 });
 

@@ -16,7 +16,7 @@ export type Value = Exclude<Param, boolean>;
 
 /** One statement a rule asks its driver to run; "each": once per row of parameters, every row it returns. */
 export type StatementRequest =
-  | { kind: "get" | "all" | "run"; sql: string; params: readonly Value[] }
+  | { kind: "get" | "all" | "values" | "run"; sql: string; params: readonly Value[] }
   | { kind: "each"; sql: string; rows: ReadonlyArray<readonly Value[]> };
 
 export type Steps<T> = Generator<StatementRequest, T, unknown>;
@@ -29,6 +29,16 @@ export function* get<T>(sql: string, params: readonly Value[]): Steps<T | undefi
 /** Every row. */
 export function* all<T>(sql: string, params: readonly Value[]): Steps<T[]> {
   return (yield { kind: "all", sql, params }) as T[];
+}
+
+/**
+ * Every row as an array of its columns in the SELECT's order: no object per row, whose column
+ * names SQLite's driver interns again for every row (an export's 500-row chunk reads in two
+ * thirds of the time). The SELECT's column names must be distinct (PostgreSQL's rows are objects
+ * keyed by them before they become arrays).
+ */
+export function* values<T extends readonly unknown[]>(sql: string, params: readonly Value[]): Steps<T[]> {
+  return (yield { kind: "values", sql, params }) as T[];
 }
 
 /** A write; how many rows it changed. */
@@ -138,6 +148,18 @@ export function runSteps<T>(sqlite: Database.Database, steps: Steps<T>): T {
       case "all":
         next = steps.next(statement.all(...request.params));
         break;
+      case "values": {
+        // The statement is shared with `all` readers of the same SQL: arrays for this call only.
+        let rows: unknown[];
+        statement.raw(true);
+        try {
+          rows = statement.all(...request.params);
+        } finally {
+          statement.raw(false);
+        }
+        next = steps.next(rows);
+        break;
+      }
       case "run":
         next = steps.next(statement.run(...request.params).changes);
         break;
@@ -166,7 +188,8 @@ export async function runStepsOn<T>(q: Queryable, steps: Steps<T>): Promise<T> {
       continue;
     }
     const { kind, sql, params } = request;
-    next = steps.next(kind === "get" ? await q.one(sql, params) : kind === "all" ? await q.query(sql, params) : (await q.exec(sql, params)).changes);
+    if (kind === "values") next = steps.next((await q.query<Record<string, unknown>>(sql, params)).map((row) => Object.values(row)));
+    else next = steps.next(kind === "get" ? await q.one(sql, params) : kind === "all" ? await q.query(sql, params) : (await q.exec(sql, params)).changes);
   }
   return next.value;
 }

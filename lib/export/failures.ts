@@ -1,5 +1,5 @@
 import type { Dialect } from "@/db/engine";
-import { all, type Steps } from "@/db/steps";
+import { all, values, type Steps } from "@/db/steps";
 import { decodeDedupeKey } from "@/lib/ingest/compact-values";
 import { labelsInSnapshot } from "@/lib/lines/labels";
 import { failureTotal } from "@/lib/queries/counts";
@@ -29,22 +29,23 @@ export const FAILURE_COLUMNS = [
   "incident_status",
 ] as const;
 
-interface Row {
-  id: number;
-  dedupe_key: Buffer;
-  occurred_at: number;
-  received_at: number;
-  reason: string;
-  line: string;
-  template: string;
-  poll_id: string | null;
-  deployment_id: string | null;
-  batch_id: string | null;
-  country_code: string | null;
-  cellphone: string | null;
-  phone_e164: string | null;
-  incident_id: number;
-}
+/** An exported failure as the chunk statement's columns, in its SELECT's order (read as arrays: see `values`). */
+type Row = [
+  id: number,
+  dedupeKey: Buffer,
+  occurredAt: number,
+  receivedAt: number,
+  reason: string,
+  line: string,
+  template: string,
+  pollId: string | null,
+  deploymentId: string | null,
+  batchId: string | null,
+  countryCode: string | null,
+  cellphone: string | null,
+  phoneE164: string | null,
+  incidentId: number,
+];
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
@@ -85,19 +86,19 @@ export function* failureExport(dialect: Dialect, { request }: { request: ExportR
      ORDER BY f.occurred_at DESC, f.id DESC LIMIT ${READ_CHUNK_ROWS}`;
   const [occurred, received] = [isoFormatter(), isoFormatter()];
   const local = tz ? isoInZone(tz) : null;
-  const toCells = (r: Row): Cell[] => {
-    const info = reasonInfo(r.reason);
+  const toCells = ([, dedupeKey, occurredAt, receivedAt, reason, line, template, pollId, deploymentId, batchId, countryCode, cellphone, phoneE164, incidentId]: Row): Cell[] => {
+    const info = reasonInfo(reason);
     const cells: Cell[] = [
-      ...[decodeDedupeKey(r.dedupe_key), occurred(r.occurred_at), received(r.received_at), r.reason, info?.label ?? r.reason, info?.reasonClass, r.line, r.template],
-      ...[r.poll_id, r.deployment_id, r.batch_id, r.country_code, r.cellphone, r.phone_e164, r.incident_id, statuses.get(r.incident_id)],
+      ...[decodeDedupeKey(dedupeKey), occurred(occurredAt), received(receivedAt), reason, info?.label ?? reason, info?.reasonClass, line, template],
+      ...[pollId, deploymentId, batchId, countryCode, cellphone, phoneE164, incidentId, statuses.get(incidentId)],
     ];
-    if (local) cells.push(local(r.occurred_at));
-    cells.push(labels.get(r.line));
+    if (local) cells.push(local(occurredAt));
+    cells.push(labels.get(line));
     return cells;
   };
   const nextChunk = keysetChunks<Row, [number, number]>(
-    ([t, id]) => all<Row>(chunkSql, [window.from, t, t, id, upperId, ...raw.params]),
-    (r) => [r.occurred_at, r.id],
+    ([t, id]) => values<Row>(chunkSql, [window.from, t, t, id, upperId, ...raw.params]),
+    ([id, , occurredAt]) => [occurredAt, id],
     // (to, 0) sorts after every row with occurred_at < to and before any at `to` (ids start at 1).
     [window.to, 0],
     toCells,
