@@ -32,7 +32,7 @@ export class ExportRing {
   readonly memory = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
   private readonly free = Array.from({ length: RING_SLOTS }, (_, slot) => slot);
   private readonly lent = new Set<number>();
-  /** Chunks that went out of the ring, and chunks handed over as buffers of their own (tests, logs). */
+  /** Chunks that went out of the ring, and chunks handed over as buffers of their own (what tests observe). */
   readonly sent = { fromRing: 0, handedOver: 0 };
 
   constructor() {
