@@ -6,7 +6,7 @@ import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { labelsInSnapshot } from "@/lib/lines/labels";
 import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { contactsFromState, neverDoNotContact } from "@/lib/queries/contact-state";
+import { contactsFromState, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
 import { failureCounts } from "@/lib/queries/counts";
 import { EXACT_CONTACTS_LIMIT } from "@/lib/queries/stats";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
@@ -46,7 +46,7 @@ export const DO_NOT_CONTACT_CONTACTS_SQL = `SELECT ${CONTACT} FROM failures f WH
  * "do not contact" reason for the suppression list), newest first. With `numbered`, each row's
  * place in that order (`n`, from 1), by which the export reads the list back in chunks.
  */
-function listSelect(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number, numbered: boolean): { sql: string; params: Value[] } {
+export function listSelect(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number, numbered: boolean): { sql: string; params: Value[] } {
   const { filters, window } = request;
   const raw = rawConditions(filters, dialect);
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${CONTACT} IS NOT NULL AND ${and(raw.sql)}`;
@@ -70,6 +70,52 @@ function listSelect(dialect: Dialect, which: ContactList, request: ExportRequest
   return {
     sql: `SELECT ${columns} FROM (SELECT f.*, ${latest} FROM failures f WHERE ${inView} AND ${reason} IN (${list(DO_NOT_CONTACT_REASONS)})) AS l WHERE l.latest = 1`,
     params: [...viewParams, ...DO_NOT_CONTACT_REASONS],
+  };
+}
+
+/**
+ * listSelect (numbered) from the per-contact state where it answers the view (listCandidates): a
+ * contact whose state time falls in the window has its latest failure in the view at that time
+ * (an index seek by phone and time); one overtaken after the window's end is judged by its latest
+ * failure in the window (an index range by phone). The row is that failure. The window function
+ * over every failure of the window sorted them all: at 10M a 90-day retry list passed the read
+ * deadline. Null where the state does not answer (listSelect then).
+ */
+export function* listSelectFromState(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number): Steps<{ sql: string; params: Value[] } | null> {
+  const { filters, window } = request;
+  const candidates = yield* listCandidates(dialect, filters, which, window.from, window.to);
+  if (!candidates) return null;
+  const raw = rawConditions(filters, dialect);
+  const dnc = which === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
+  const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${and(raw.sql)}${dnc}`;
+  const inViewParams = [window.from, window.to, upperId, ...raw.params, ...(which === "suppress" ? DO_NOT_CONTACT_REASONS : [])];
+  /** The id of contact `c.contact`'s latest failure in the view (at `c.at` when `atState`): by E.164 phone, else by cellphone. */
+  const latestId = (atState: boolean) => {
+    const by = (match: string, name: string) =>
+      `SELECT * FROM (SELECT f.id AS id, f.occurred_at AS occurred FROM failures f
+         WHERE ${match}${atState ? " AND f.occurred_at = c.at" : ""} AND ${inView} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1) AS ${name}`;
+    return {
+      sql: `(SELECT j.id FROM (${by("f.phone_e164 = c.contact", "by_phone")} UNION ALL ${by("f.phone_e164 IS NULL AND f.cellphone = c.contact", "by_cellphone")}) AS j
+             ORDER BY j.occurred DESC, j.id DESC LIMIT 1)`,
+      params: [...inViewParams, ...inViewParams],
+    };
+  };
+  const [inState, overtaken] = [latestId(true), latestId(false)];
+  const columns = `l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line${which === "retry" ? ", l.user_session_keys" : ""},
+    row_number() OVER (ORDER BY l.occurred_at DESC, l.id DESC) AS n`;
+  return {
+    sql: `SELECT ${columns} FROM (
+            SELECT c.contact AS contact, ${inState.sql} AS id FROM (${candidates.inState.sql}) AS c
+            UNION ALL
+            SELECT c.contact AS contact, ${overtaken.sql} AS id FROM (${candidates.overtaken.sql}) AS c) AS judged
+          JOIN failures l ON l.id = judged.id${which === "retry" ? ` WHERE l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("judged.contact")}` : ""}`,
+    params: [
+      ...inState.params,
+      ...candidates.inState.params,
+      ...overtaken.params,
+      ...candidates.overtaken.params,
+      ...(which === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : []),
+    ],
   };
 }
 
@@ -185,7 +231,8 @@ export function* contactExportCount(dialect: Dialect, { request, list: which, co
  * briefly, and the slow part (sending) reads the temporary table in chunks of its order.
  */
 export function* contactExport(dialect: Dialect, { request, list: which }: ContactExportArgs): Steps<OpenedExport> {
-  const select = listSelect(dialect, which, request, yield* maxId("failures"), true);
+  const upperId = yield* maxId("failures");
+  const select = (yield* listSelectFromState(dialect, which, request, upperId)) ?? listSelect(dialect, which, request, upperId, true);
   yield* run(`CREATE TEMP TABLE contact_list AS ${select.sql}`, select.params);
   yield* run("CREATE INDEX contact_list_n ON contact_list (n)", []);
   const keys = which === "retry" ? yield* sessionKeys() : [];

@@ -2,9 +2,10 @@ import zlib from "node:zlib";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Engine } from "@/db/engine";
+import type { Dialect, Engine } from "@/db/engine";
 import { PgEngine } from "@/db/pg/engine";
 import { inSnapshot } from "@/db/snapshot";
+import { all, type Steps, type Value } from "@/db/steps";
 import { parseFilters } from "@/lib/filters";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
@@ -18,7 +19,8 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
 import { engineReads, readPool, streamExport } from "@/lib/read/pool";
-import { csvRecord, STRINGIFY_OPTIONS, type Cell } from "./csv";
+import { listSelect, listSelectFromState } from "./contacts";
+import { csvRecord, maxId, STRINGIFY_OPTIONS, type Cell } from "./csv";
 import { parseExportRequest } from "./options";
 
 // A long QUERY_TIMEOUT_MS: the first export starts a worker that compiles its module, slow on a
@@ -427,6 +429,47 @@ describe.each(ENGINES)("the exports on %s", (name) => {
       expect(rows.map((r) => r[2]).sort()).toEqual(["'+573110000003", "'+573110000004"]);
       const older = await exportCsv("contacts", { list: "retry", ...CRAFTED, reason: "MISSING_PARAMETER" });
       expect(older.rows.map((r) => [r[2], r[3], r[7]])).toEqual([["'+573110000003", "MISSING_PARAMETER", "OLD"]]);
+    });
+  });
+
+  describe("contact lists from the per-contact state", () => {
+    /** The list's rows in the file's order, from `select` (null: it does not answer). */
+    const listRows = (select: (dialect: Dialect, upperId: number) => Steps<{ sql: string; params: Value[] } | null>) =>
+      inSnapshot(engine, function* (dialect) {
+        const chosen = yield* select(dialect, yield* maxId("failures"));
+        return chosen && (yield* all<Record<string, unknown>>(`SELECT * FROM (${chosen.sql}) AS list ORDER BY n`, chosen.params));
+      });
+    const windows: Record<string, Record<string, string>> = {
+      "24h": { range: "24h", at: new Date(NOW).toISOString() },
+      "7d": { range: "7d", at: new Date(NOW).toISOString() },
+      "90d": { range: "90d", at: new Date(NOW).toISOString() },
+      "40 to 10 days ago": { from: new Date(NOW - 40 * DAY).toISOString(), to: new Date(NOW - 10 * DAY).toISOString() },
+    };
+    const filters: Array<Record<string, string>> = [{}, { line: "+573001110002" }, { template: "otp_login" }, { line: "+573001110001", template: "welcome_v2" }, { reason: "FAILURE_BY_RATE_LIMIT" }, { class: "retry_later" }, { reason: "INVALID_PHONE" }];
+
+    it("hold exactly the rows of the window function over the window's failures, for every scope the state keeps and windows ending in the past", async () => {
+      let listed = 0;
+      for (const which of ["retry", "suppress"] as const) {
+        for (const [label, window] of Object.entries(windows)) {
+          for (const filter of filters) {
+            const request = parseExportRequest(new URLSearchParams({ ...window, ...filter }));
+            const fromState = await listRows((dialect, upperId) => listSelectFromState(dialect, which, request, upperId));
+            const reference = await listRows(function* (dialect, upperId) {
+              return listSelect(dialect, which, request, upperId, true);
+            });
+            expect(fromState, `${which} ${label} ${JSON.stringify(filter)}`).toEqual(reference);
+            listed += reference!.length;
+          }
+        }
+      }
+      expect(listed).toBeGreaterThan(500);
+    }, EXPORT_TEST_TIMEOUT_MS);
+
+    it("leaves a phone search and several lines to the window function", async () => {
+      for (const filter of [{ q: "3005" }, { line: "+573001110001,+573001110002" }] as Array<Record<string, string>>) {
+        const request = parseExportRequest(new URLSearchParams({ ...windows["7d"]!, ...filter }));
+        expect(await listRows((dialect, upperId) => listSelectFromState(dialect, "retry", request, upperId))).toBeNull();
+      }
     });
   });
 

@@ -235,6 +235,42 @@ export function* contactsFromState(
   return (yield* countJudged(dialect, filters, kind, from, to)) + (yield* countInWindow(dialect, filters, scope, kind, from, to));
 }
 
+/** A list's candidates from the state (listCandidates): SQL selecting `contact` (and `at`). */
+export interface ListCandidates {
+  /** Contacts whose state time (`at`) in the view's scope falls in the window: their latest failure in the view is at `at`. */
+  inState: Where;
+  /** Contacts with failures under the filters from the window's end on: to be judged by their latest failure in the window. */
+  overtaken: Where;
+}
+
+/**
+ * The contacts that may be on a list in [from, to) under the filters, where the state answers its
+ * count (contactsFromState; no phone search); a superset the caller narrows by each one's latest
+ * failure in the view. Null where the state does not answer.
+ */
+export function* listCandidates(dialect: Dialect, filters: Filters, kind: "retry" | "suppress", from: number, to: number): Steps<ListCandidates | null> {
+  if (listOutOfReach(filters, kind)) {
+    const none = { sql: "SELECT s.contact AS contact, s.last_at AS at FROM contact_state s WHERE 1 = 0", params: [] };
+    return { inState: none, overtaken: none };
+  }
+  const scope = scopeOf(filters);
+  if (filters.q || scope === null || !(yield* judgingPays(dialect, from, to, OVERTAKEN_FAILURES_LIMIT, true))) return null;
+  const raw = rawConditions(filters, dialect);
+  const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
+  const counted = countedState(kind, scope);
+  return {
+    inState: {
+      sql: `SELECT s.contact AS contact, ${counted.at} AS at FROM contact_state s WHERE s.scope = ? AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
+      params: [scope, from, to, ...counted.params],
+    },
+    overtaken: {
+      sql: `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+            WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+      params: [to, ...raw.params, ...(kind === "suppress" ? DO_NOT_CONTACT_REASONS : [])],
+    },
+  };
+}
+
 /**
  * Contacts whose state time in `scope` falls in [from, to), counted as `kind`: the whole quarters'
  * sums, and the partial quarter at either edge contact by contact (the contacts of its failures
