@@ -6,7 +6,7 @@ import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { labelsInSnapshot } from "@/lib/lines/labels";
 import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { contactsFromState, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
+import { contactsFromState, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
 import { failureCounts } from "@/lib/queries/counts";
 import { EXACT_CONTACTS_LIMIT } from "@/lib/queries/stats";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
@@ -41,6 +41,12 @@ const list = (codes: string[]) => codes.map(() => "?").join(", ");
  */
 export const DO_NOT_CONTACT_CONTACTS_SQL = `SELECT ${CONTACT} FROM failures f WHERE f.reason IN (${list(DO_NOT_CONTACT_REASONS)}) AND f.id <= ? AND ${CONTACT} IS NOT NULL`;
 
+/** The list's columns from its rows' failures `l`; with `numbered`, each row's place in the file's order (`n`). */
+const listColumns = (which: ContactList, numbered: boolean) =>
+  `l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line${which === "retry" ? ", l.user_session_keys" : ""}${
+    numbered ? ", row_number() OVER (ORDER BY l.occurred_at DESC, l.id DESC) AS n" : ""
+  }`;
+
 /**
  * The list's rows, one per contact, in the file's order: its latest failure (in the view, and of a
  * "do not contact" reason for the suppression list), newest first. With `numbered`, each row's
@@ -51,9 +57,7 @@ export function listSelect(dialect: Dialect, which: ContactList, request: Export
   const raw = rawConditions(filters, dialect);
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${CONTACT} IS NOT NULL AND ${and(raw.sql)}`;
   const latest = `row_number() OVER (PARTITION BY ${CONTACT} ORDER BY f.occurred_at DESC, f.id DESC) AS latest`;
-  const columns = `l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line${which === "retry" ? ", l.user_session_keys" : ""}${
-    numbered ? ", row_number() OVER (ORDER BY l.occurred_at DESC, l.id DESC) AS n" : ""
-  }`;
+  const columns = listColumns(which, numbered);
   const viewParams = [window.from, window.to, upperId, ...raw.params];
   if (which === "retry") {
     // The suppression rule (DO_NOT_CONTACT_CONTACTS_SQL) read from the per-contact state: a
@@ -89,30 +93,22 @@ export function* listSelectFromState(dialect: Dialect, which: ContactList, reque
   const dnc = which === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${and(raw.sql)}${dnc}`;
   const inViewParams = [window.from, window.to, upperId, ...raw.params, ...(which === "suppress" ? DO_NOT_CONTACT_REASONS : [])];
-  /** The id of contact `c.contact`'s latest failure in the view (at `c.at` when `atState`): by E.164 phone, else by cellphone. */
-  const latestId = (atState: boolean) => {
-    const by = (match: string, name: string) =>
-      `SELECT * FROM (SELECT f.id AS id, f.occurred_at AS occurred FROM failures f
-         WHERE ${match}${atState ? " AND f.occurred_at = c.at" : ""} AND ${inView} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1) AS ${name}`;
-    return {
-      sql: `(SELECT j.id FROM (${by("f.phone_e164 = c.contact", "by_phone")} UNION ALL ${by("f.phone_e164 IS NULL AND f.cellphone = c.contact", "by_cellphone")}) AS j
-             ORDER BY j.occurred DESC, j.id DESC LIMIT 1)`,
-      params: [...inViewParams, ...inViewParams],
-    };
-  };
-  const [inState, overtaken] = [latestId(true), latestId(false)];
-  const columns = `l.country_code, l.cellphone, l.phone_e164, l.reason, l.occurred_at, l.template, l.line${which === "retry" ? ", l.user_session_keys" : ""},
-    row_number() OVER (ORDER BY l.occurred_at DESC, l.id DESC) AS n`;
+  // At the state time of a contact whose state answers; the latest in the window for an overtaken one.
+  const inState = latestFailureOf("c.contact", `f.occurred_at = c.at AND ${inView}`, "id");
+  const overtaken = latestFailureOf("c.contact", inView, "id");
+  const columns = listColumns(which, true);
   return {
     sql: `SELECT ${columns} FROM (
-            SELECT c.contact AS contact, ${inState.sql} AS id FROM (${candidates.inState.sql}) AS c
+            SELECT c.contact AS contact, ${inState} AS id FROM (${candidates.inState.sql}) AS c
             UNION ALL
-            SELECT c.contact AS contact, ${overtaken.sql} AS id FROM (${candidates.overtaken.sql}) AS c) AS judged
+            SELECT c.contact AS contact, ${overtaken} AS id FROM (${candidates.overtaken.sql}) AS c) AS judged
           JOIN failures l ON l.id = judged.id${which === "retry" ? ` WHERE l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("judged.contact")}` : ""}`,
     params: [
-      ...inState.params,
+      ...inViewParams,
+      ...inViewParams,
       ...candidates.inState.params,
-      ...overtaken.params,
+      ...inViewParams,
+      ...inViewParams,
       ...candidates.overtaken.params,
       ...(which === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : []),
     ],

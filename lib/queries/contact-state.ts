@@ -98,35 +98,54 @@ function* judgingPays(dialect: Dialect, from: number, to: number, limit: number,
 }
 
 /**
+ * SQL: the contacts of the failures under the filters ("do not contact" ones for the suppression
+ * list) stored from `to` on — those whose state time is at or after `to` (bind `to` first).
+ */
+function overtakenContacts(dialect: Dialect, filters: Filters, kind: ContactCount, to: number): Where {
+  const raw = rawConditions(filters, dialect);
+  const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
+  return {
+    sql: `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
+          WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
+    params: [to, ...raw.params, ...(kind === "suppress" ? DO_NOT_CONTACT_REASONS : [])],
+  };
+}
+
+/**
+ * SQL: `column` of the latest failure (by time, then id) of the contact `contact` (an SQL
+ * expression) among the failures meeting `conditions` on `failures f` — two index lookups, by
+ * E.164 phone, or by cellphone for failures without one. Bind the conditions' params twice.
+ */
+export function latestFailureOf(contact: string, conditions: string, column: "id" | "reason"): string {
+  const by = (match: string, name: string) =>
+    `SELECT * FROM (SELECT f.id AS id, f.reason AS reason, f.occurred_at AS occurred FROM failures f
+       WHERE ${match} AND ${conditions} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1) AS ${name}`;
+  return `(SELECT j.${column} FROM (${by(`f.phone_e164 = ${contact}`, "by_phone")} UNION ALL ${by(`f.phone_e164 IS NULL AND f.cellphone = ${contact}`, "by_cellphone")}) AS j
+           ORDER BY j.occurred DESC, j.id DESC LIMIT 1)`;
+}
+
+/**
  * Contacts counted as `kind` in [from, to) among those whose state time is at or after `to`: the
- * contacts of the failures (under the filters; "do not contact" ones for the suppression list)
- * stored from `to` on, and the contacts `also` selects, each judged by its latest failure inside
- * the window (two index lookups: by E.164 phone, or by cellphone for failures without one).
+ * overtaken contacts and the contacts `also` selects, each judged by its latest failure inside the
+ * window (latestFailureOf).
  */
 function* countJudged(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number, also?: Where): Steps<number> {
   const raw = rawConditions(filters, dialect);
   const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
-  const dncParams = kind === "suppress" ? DO_NOT_CONTACT_REASONS : [];
   const inWindow = `f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}${dnc}`;
-  const inWindowParams = [from, to, ...raw.params, ...dncParams];
-  const latestBy = (match: string) =>
-    `SELECT * FROM (SELECT f.reason AS reason, f.occurred_at AS occurred, f.id AS id FROM failures f
-       WHERE ${match} AND ${inWindow} ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1) AS`;
+  const inWindowParams = [from, to, ...raw.params, ...(kind === "suppress" ? DO_NOT_CONTACT_REASONS : [])];
+  const overtaken = overtakenContacts(dialect, filters, kind, to);
   // One statement, not a few per contact (round trips on PostgreSQL).
   const row = yield* get<{ n: number }>(
     `WITH overtaken AS (
-       SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
-       WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL${also ? `
+       ${overtaken.sql}${also ? `
        UNION SELECT contact FROM (${also.sql}) AS also_judged` : ""}
      ), latest AS (
-       SELECT o.contact AS contact, (
-         SELECT j.reason FROM (${latestBy("f.phone_e164 = o.contact")} by_phone
-                               UNION ALL ${latestBy("f.phone_e164 IS NULL AND f.cellphone = o.contact")} by_cellphone) AS j
-         ORDER BY j.occurred DESC, j.id DESC LIMIT 1) AS reason
+       SELECT o.contact AS contact, ${latestFailureOf("o.contact", inWindow, "reason")} AS reason
        FROM overtaken o
      )
      SELECT count(*) AS n FROM latest l WHERE l.reason IS NOT NULL${kind === "retry" ? ` AND l.reason IN (${list(RETRY_REASONS)}) AND ${neverDoNotContact("l.contact")}` : ""}`,
-    [to, ...raw.params, ...dncParams, ...(also?.params ?? []), ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
+    [...overtaken.params, ...(also?.params ?? []), ...inWindowParams, ...inWindowParams, ...(kind === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : [])],
   );
   return row!.n;
 }
@@ -255,19 +274,13 @@ export function* listCandidates(dialect: Dialect, filters: Filters, kind: "retry
   }
   const scope = scopeOf(filters);
   if (filters.q || scope === null || !(yield* judgingPays(dialect, from, to, OVERTAKEN_FAILURES_LIMIT, true))) return null;
-  const raw = rawConditions(filters, dialect);
-  const dnc = kind === "suppress" ? ` AND f.reason IN (${list(DO_NOT_CONTACT_REASONS)})` : "";
   const counted = countedState(kind, scope);
   return {
     inState: {
       sql: `SELECT s.contact AS contact, ${counted.at} AS at FROM contact_state s WHERE s.scope = ? AND ${counted.at} >= ? AND ${counted.at} < ? ${counted.sql}`,
       params: [scope, from, to, ...counted.params],
     },
-    overtaken: {
-      sql: `SELECT DISTINCT coalesce(f.phone_e164, f.cellphone) AS contact FROM failures f
-            WHERE f.occurred_at >= ? AND ${and(raw.sql)}${dnc} AND coalesce(f.phone_e164, f.cellphone) IS NOT NULL`,
-      params: [to, ...raw.params, ...(kind === "suppress" ? DO_NOT_CONTACT_REASONS : [])],
-    },
+    overtaken: overtakenContacts(dialect, filters, kind, to),
   };
 }
 

@@ -55,7 +55,7 @@ export class ExportRing {
   lend(slot: number, length: number): Uint8Array {
     this.lent.add(slot);
     this.sent.fromRing++;
-    return new Uint8Array(this.memory, slot * SLOT_BYTES, length);
+    return slotOf(this.memory, slot).subarray(0, length);
   }
 
   private giveBack(slot: number): void {

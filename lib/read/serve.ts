@@ -120,8 +120,10 @@ export function serveReads(reads: Record<string, StepsRead>): void {
     if (!Object.hasOwn(table, name)) throw new NotFoundError(`No read named ${name}.`);
     return table[name]!;
   };
-  /** The export this worker streams (an export worker serves one, then ends), its compression and its ring. */
-  let open: { reader: ReadableStreamDefaultReader<Uint8Array>; gzip?: ChunkedGzip; ring: SharedArrayBuffer } | undefined;
+  /** The export this worker streams (an export worker serves one, then ends), and its compression. */
+  let open: { reader: ReadableStreamDefaultReader<Uint8Array>; gzip?: ChunkedGzip } | undefined;
+  /** That export's ring (lib/read/export-ring.ts), whose slots its pulls name. */
+  let ring: SharedArrayBuffer | undefined;
 
   /** The export's next bytes (a view the next read may reuse), or null at its end. */
   async function nextBytes(): Promise<Uint8Array | null> {
@@ -139,7 +141,7 @@ export function serveReads(reads: Record<string, StepsRead>): void {
   }
 
   /** Answers a pull: the bytes written into its ring slot when they fit, else handed over (a copy owning its buffer). */
-  function sendBytes(id: number, bytes: Uint8Array | null, ring: SharedArrayBuffer | undefined, slot: number | undefined): void {
+  function sendBytes(id: number, bytes: Uint8Array | null, slot: number | undefined): void {
     if (bytes && ring && slot !== undefined && bytes.length <= SLOT_BYTES) {
       slotOf(ring, slot).set(bytes);
       return send({ type: "inSlot", id, length: bytes.length });
@@ -163,12 +165,12 @@ export function serveReads(reads: Record<string, StepsRead>): void {
         const start = named(EXPORTS as Record<string, StepsExport>, message.name);
         const exp = await connection.inSnapshot((dialect) => start(dialect, message.args), deadline);
         const source = { columns: exp.columns, nextChunk: () => connection.run(exp.nextChunk(), deadline) };
-        open = { reader: csvStream(source, { bom: message.bom }).getReader(), gzip: message.gzip ? new ChunkedGzip() : undefined, ring: message.ring };
+        open = { reader: csvStream(source, { bom: message.bom }).getReader(), gzip: message.gzip ? new ChunkedGzip() : undefined };
+        ring = message.ring;
         send({ type: "opened", id: message.id, filename: exp.filename });
       } else {
         deadline = message.deadline;
-        const ring = open?.ring;
-        sendBytes(message.id, await nextBytes(), ring, message.slot);
+        sendBytes(message.id, await nextBytes(), message.slot);
       }
     } catch (err) {
       send({ type: "error", id: message.id, error: toWire(err) });
