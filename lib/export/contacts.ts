@@ -6,7 +6,7 @@ import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { labelsInSnapshot } from "@/lib/lines/labels";
 import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { contactsFromState, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
+import { contactsFromState, countJudgedEach, judgeableEach, judgedEach, judgingEachCost, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
 import { failureCounts } from "@/lib/queries/counts";
 import { EXACT_CONTACTS_LIMIT } from "@/lib/queries/stats";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
@@ -94,8 +94,8 @@ export function* listSelectFromState(dialect: Dialect, which: ContactList, reque
   const inView = `f.occurred_at >= ? AND f.occurred_at < ? AND f.id <= ? AND ${and(raw.sql)}${dnc}`;
   const inViewParams = [window.from, window.to, upperId, ...raw.params, ...(which === "suppress" ? DO_NOT_CONTACT_REASONS : [])];
   // At the state time of a contact whose state answers; the latest in the window for an overtaken one.
-  const inState = latestFailureOf("c.contact", `f.occurred_at = c.at AND ${inView}`, "id");
-  const overtaken = latestFailureOf("c.contact", inView, "id");
+  const inState = latestFailureOf(dialect, "c.contact", `f.occurred_at = c.at AND ${inView}`, "id");
+  const overtaken = latestFailureOf(dialect, "c.contact", inView, "id");
   const columns = listColumns(which, true);
   return {
     sql: `SELECT ${columns} FROM (
@@ -113,6 +113,51 @@ export function* listSelectFromState(dialect: Dialect, which: ContactList, reque
       ...(which === "retry" ? [...RETRY_REASONS, EVERY_SCOPE] : []),
     ],
   };
+}
+
+/**
+ * The failures of the view the window function reads for the list (every failure of the view for
+ * the retry list, its "do not contact" ones for the suppression list), and all of the view's.
+ */
+function* viewFailures(dialect: Dialect, which: ContactList, { filters, window }: ExportRequest): Steps<{ read: number; all: number }> {
+  const reach: readonly string[] = which === "retry" ? RETRY_REASONS : DO_NOT_CONTACT_REASONS;
+  let all = 0;
+  let listed = 0;
+  for (const { reason, n } of yield* failureCounts(dialect, filters, window.from, window.to, null)) {
+    all += n;
+    if (reach.includes(reason)) listed += n;
+  }
+  return { read: listed === 0 ? 0 : which === "retry" ? all : listed, all };
+}
+
+/** Whether judging the list's contacts one by one costs less than the window function (and, with `budget`, at most that). */
+function* judgingEachPays(dialect: Dialect, which: ContactList, request: ExportRequest, read: number, budget = Infinity): Steps<boolean> {
+  if (!judgeableEach(request.filters)) return false;
+  const cost = yield* judgingEachCost(dialect, which, request.window.from, request.window.to, read);
+  return cost < read && cost <= budget;
+}
+
+/** listSelect (numbered) from the list's contacts judged one by one (judgedEach; no phone search). */
+export function listSelectJudgedEach(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number): { sql: string; params: Value[] } {
+  const judged = judgedEach(dialect, request.filters, which, request.window.from, request.window.to, upperId, "id");
+  return {
+    // Materialised: PostgreSQL otherwise hashes every failure on the judging subquery, run twice per contact.
+    sql: `WITH j AS MATERIALIZED (${judged.sql})
+          SELECT ${listColumns(which, true)} FROM j JOIN failures l ON l.id = j.latest${which === "retry" ? ` WHERE l.reason IN (${list(RETRY_REASONS)})` : ""}`,
+    params: [...judged.params, ...(which === "retry" ? RETRY_REASONS : [])],
+  };
+}
+
+/**
+ * The list's SQL (numbered): from the per-contact state where it answers the view, else from its
+ * contacts judged one by one where that costs less than the window function, else the window function.
+ */
+function* chosenListSelect(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number): Steps<{ sql: string; params: Value[] }> {
+  const fromState = yield* listSelectFromState(dialect, which, request, upperId);
+  if (fromState) return fromState;
+  const { read } = yield* viewFailures(dialect, which, request);
+  if (yield* judgingEachPays(dialect, which, request, read)) return listSelectJudgedEach(dialect, which, request, upperId);
+  return listSelect(dialect, which, request, upperId, true);
 }
 
 /** The keys of user_session_keys as sent: an array of { key, value } or an object. */
@@ -188,12 +233,13 @@ type ContactExportArgs = {
 
 /**
  * How many rows a list holds; null when a quick count (`quick=1`, the overview's list buttons) would
- * have read more failures than the contacts tile counts exactly (EXACT_CONTACTS_LIMIT). A list the
- * per-contact state does not answer — under a status: incidents keep no per-contact state, and
- * "open" or "resolved" can hold most of a window's failures — is counted from the failures, about
- * 8 µs each at 10M: 7 days under "open" took 4.3 s and 90 days under "resolved" 24 s, a heavy-read
- * slot held to the deadline by every visit of the overview. No proxy estimated such a list well (the
- * status's share of the failures missed by 80% where its contacts fail less often than the rest's).
+ * have cost more than reading the failures the contacts tile counts exactly (EXACT_CONTACTS_LIMIT).
+ * A list the per-contact state does not answer — under a status: incidents keep no per-contact
+ * state, and "open" or "resolved" can hold most of a window's failures — is counted contact by
+ * contact where that costs less (judgingEachCost), else from the failures, about 3 µs each at 10M
+ * on SQLite: a heavy-read slot held to the deadline by every visit of the overview. No proxy
+ * estimated such a list well (the status's share of the failures missed by 80% where its contacts
+ * fail less often than the rest's).
  */
 export interface ListCount {
   rows: number | null;
@@ -201,21 +247,18 @@ export interface ListCount {
 
 /**
  * Rows of the list: from the per-contact state when it answers the view (lib/queries/contact-state.ts),
- * else from the failures (a quick count: unless more than `countLimit`). A view without a failure
- * of the list's reasons holds none.
+ * else contact by contact or from the failures, whichever costs less (a quick count: unless that
+ * costs more than `countLimit` failures read). A view without a failure of the list's reasons holds none.
  */
 export function* contactExportCount(dialect: Dialect, { request, list: which, countLimit = EXACT_CONTACTS_LIMIT }: ContactExportArgs): Steps<ListCount> {
   const { filters, window } = request;
   const fromState = yield* contactsFromState(dialect, filters, which, window.from, window.to);
   if (fromState !== null) return { rows: fromState };
-  const reach: readonly string[] = which === "retry" ? RETRY_REASONS : DO_NOT_CONTACT_REASONS;
-  let failures = 0;
-  let listed = 0;
-  for (const { reason, n } of yield* failureCounts(dialect, filters, window.from, window.to, null)) {
-    failures += n;
-    if (reach.includes(reason)) listed += n;
+  const { read, all: failures } = yield* viewFailures(dialect, which, request);
+  if (read === 0) return { rows: 0 };
+  if (yield* judgingEachPays(dialect, which, request, read, request.quick ? countLimit : Infinity)) {
+    return { rows: yield* countJudgedEach(dialect, filters, which, window.from, window.to) };
   }
-  if (listed === 0) return { rows: 0 };
   if (request.quick && failures > countLimit) return { rows: null };
   const select = listSelect(dialect, which, request, yield* maxId("failures"), false);
   return { rows: (yield* get<{ n: number }>(`SELECT count(*) AS n FROM (${select.sql}) AS list`, select.params))!.n };
@@ -228,7 +271,7 @@ export function* contactExportCount(dialect: Dialect, { request, list: which, co
  */
 export function* contactExport(dialect: Dialect, { request, list: which }: ContactExportArgs): Steps<OpenedExport> {
   const upperId = yield* maxId("failures");
-  const select = (yield* listSelectFromState(dialect, which, request, upperId)) ?? listSelect(dialect, which, request, upperId, true);
+  const select = yield* chosenListSelect(dialect, which, request, upperId);
   yield* run(`CREATE TEMP TABLE contact_list AS ${select.sql}`, select.params);
   yield* run("CREATE INDEX contact_list_n ON contact_list (n)", []);
   const keys = which === "retry" ? yield* sessionKeys() : [];

@@ -6,7 +6,7 @@ import type { Dialect, Engine } from "@/db/engine";
 import { PgEngine } from "@/db/pg/engine";
 import { inSnapshot } from "@/db/snapshot";
 import { all, type Steps, type Value } from "@/db/steps";
-import { parseFilters } from "@/lib/filters";
+import { parseFilters, UNKNOWN } from "@/lib/filters";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
 import { prepareEvent } from "@/lib/ingest/handle-webhook";
 import { setLineLabel } from "@/lib/lines/labels";
@@ -19,7 +19,7 @@ import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { expectError } from "@/lib/testing/webhook-client";
 import { engineReads, readPool, streamExport } from "@/lib/read/pool";
-import { listSelect, listSelectFromState } from "./contacts";
+import { listSelect, listSelectFromState, listSelectJudgedEach } from "./contacts";
 import { csvRecord, maxId, STRINGIFY_OPTIONS, type Cell } from "./csv";
 import { parseExportRequest } from "./options";
 
@@ -463,6 +463,40 @@ describe.each(ENGINES)("the exports on %s", (name) => {
         }
       }
       expect(listed).toBeGreaterThan(500);
+    }, EXPORT_TEST_TIMEOUT_MS);
+
+    it("judged contact by contact, hold exactly the rows of the window function for filters the state keeps no scope for", async () => {
+      const judgedFilters: Array<Record<string, string>> = [
+        { status: "open" },
+        { status: "acknowledged,resolved" },
+        { status: "resolved", class: "do_not_contact" },
+        { status: "open", line: "+573001110002" },
+        { status: "acknowledged", reason: "FAILURE_BY_RATE_LIMIT,INVALID_PHONE" },
+        { line: "+573001110001,+573001110002" },
+        { line: `${UNKNOWN},+525511110004` },
+        { template: "otp_login,welcome_v2", class: "retry_later,fix_then_retry" },
+      ];
+      let listed = 0;
+      let withoutE164 = 0;
+      for (const which of ["retry", "suppress"] as const) {
+        for (const [label, window] of Object.entries(windows)) {
+          for (const filter of judgedFilters) {
+            const request = parseExportRequest(new URLSearchParams({ ...window, ...filter }));
+            const judged = await listRows(function* (dialect, upperId) {
+              return listSelectJudgedEach(dialect, which, request, upperId);
+            });
+            const reference = await listRows(function* (dialect, upperId) {
+              return listSelect(dialect, which, request, upperId, true);
+            });
+            expect(judged, `${which} ${label} ${JSON.stringify(filter)}`).toEqual(reference);
+            listed += reference!.length;
+            withoutE164 += reference!.filter((row) => row.phone_e164 === null).length;
+          }
+        }
+      }
+      expect(listed).toBeGreaterThan(500);
+      // Contacts known by their cellphone alone are judged too (the second index).
+      expect(withoutE164).toBeGreaterThan(10);
     }, EXPORT_TEST_TIMEOUT_MS);
 
     it("leaves a phone search and several lines to the window function", async () => {

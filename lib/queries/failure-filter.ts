@@ -120,11 +120,16 @@ function narrowsToIncidents(filters: Filters): boolean {
   return filters.status.length > 0 || (filters.line.length > 0 && filters.template.length > 0);
 }
 
-/** The dimension filters as the set of incidents whose (reason, line, template) they allow. */
-function incidentsAllowed(filters: Filters): Where {
+/**
+ * The dimension filters (a status included) as the set of incidents whose (reason, line,
+ * template) they allow — a failure's incident is its (reason, line, template) — of `onlyReasons`
+ * when given.
+ */
+export function incidentsAllowed(filters: Filters, onlyReasons?: readonly string[]): Where {
   const dims = dimensionConditions({ ...filters, status: [] }, { reason: "i.reason", line: "i.line_key", template: "i.template_key" });
   const statuses = filters.status.length ? `i.status IN (${placeholders(filters.status.length)})` : "";
-  return { sql: `SELECT i.id FROM incidents i WHERE ${and(dims.sql, statuses)}`, params: [...dims.params, ...filters.status] };
+  const reasons = onlyReasons ? `i.reason IN (${placeholders(onlyReasons.length)})` : "";
+  return { sql: `SELECT i.id FROM incidents i WHERE ${and(dims.sql, statuses, reasons)}`, params: [...dims.params, ...filters.status, ...(onlyReasons ?? [])] };
 }
 
 function incidentIdCondition(filters: Filters): Where {
