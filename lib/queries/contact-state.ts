@@ -19,7 +19,8 @@ import { and, incidentsAllowed, lacksDigits, phoneDigits, rawConditions, searche
  * past) are judged by their own latest failure inside the window, by index lookups.
  *
  * Exact under no filter, one line, one template, one line with one template, one known reason, or
- * one reason class (named, or as its reasons), each with or without a phone search, for windows
+ * one reason class (named, or as its reasons), each with or without a phone search, and for the
+ * contacts seen, several lines and/or templates (no phone search), for windows
  * followed by at most OVERTAKEN_FAILURES_LIMIT failures or by fewer than they hold (judgingPays).
  * Other filters, and short windows far in the past, are counted from the failures as before (null
  * here). A list the filter's reasons cannot reach (the suppression list under "retry later") is 0
@@ -43,6 +44,43 @@ function scopeOf(filters: Filters): string | null {
   if (reasons) return filters.line.length || filters.template.length ? null : reasonSetScope(reasons);
   const key = (v: string | undefined) => (v === undefined ? null : v === UNKNOWN ? "" : v);
   return contactScope(key(filters.line[0]), key(filters.template[0]));
+}
+
+/**
+ * Scopes whose union holds exactly the failures these filters admit, where no one scope does:
+ * several lines and/or templates, a scope per line × template; null otherwise (a status, a phone
+ * search, a reason: several reasons are estimated from the sketches in milliseconds, the union of
+ * their scopes took 80 ms at 10M).
+ */
+function unionScopesOf(filters: Filters): string[] | null {
+  if (filters.status.length || filters.q || allowedReasons(filters)) return null;
+  const key = (v: string) => (v === UNKNOWN ? "" : v);
+  const lines = filters.line.length ? filters.line.map(key) : [null];
+  const templates = filters.template.length ? filters.template.map(key) : [null];
+  return lines.flatMap((line) => templates.map((template) => contactScope(line, template)));
+}
+
+/**
+ * Contacts with a failure in [from, to) in any of `scopes` (unionScopesOf): those whose latest in
+ * one of them falls in the window (a read of the state's rows: 70 ms at 10M on SQLite), and those
+ * overtaken after the window's end that have a failure in it under the filters — a contact counted
+ * once however many of the scopes hold it. Counting them from the failures read every failure of
+ * the view: 1.8–5 s for 90 days of two lines at 10M.
+ */
+function* countSeenInScopes(dialect: Dialect, filters: Filters, scopes: readonly string[], from: number, to: number): Steps<number> {
+  const raw = rawConditions(filters, dialect);
+  const inWindow = `f.occurred_at >= ? AND f.occurred_at < ? AND ${and(raw.sql)}`;
+  const inWindowParams = [from, to, ...raw.params];
+  const overtaken = overtakenContacts(dialect, filters, "seen", to);
+  const row = yield* get<{ n: number }>(
+    `SELECT count(*) AS n FROM (
+       SELECT s.contact AS contact FROM contact_state s WHERE s.scope IN (${list(scopes)}) AND s.last_at >= ? AND s.last_at < ?
+       UNION
+       SELECT o.contact FROM (${overtaken.sql}) AS o WHERE ${latestFailureOf(dialect, "o.contact", inWindow, "id")} IS NOT NULL
+     ) AS seen`,
+    [...scopes, from, to, ...overtaken.params, ...inWindowParams, ...inWindowParams],
+  );
+  return row!.n;
 }
 
 /** The scope of exactly these reasons: one known reason, or every reason of one class; else null. */
@@ -258,7 +296,10 @@ export function* contactsFromState(
 ): Steps<number | null> {
   if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
-  if (scope === null || !(yield* judgingPays(dialect, from, to, overtakenLimit, beyondLimit))) return null;
+  const scopes = scope === null && kind === "seen" ? unionScopesOf(filters) : null;
+  if ((scope === null && scopes === null) || !(yield* judgingPays(dialect, from, to, overtakenLimit, beyondLimit))) return null;
+  if (scopes) return yield* countSeenInScopes(dialect, filters, scopes, from, to);
+  if (scope === null) return null;
   const digits = phoneDigits(filters.q);
   if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
   return (yield* countJudged(dialect, filters, kind, from, to)) + (yield* countInWindow(dialect, filters, scope, kind, from, to));

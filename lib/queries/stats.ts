@@ -70,7 +70,7 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
 
 /**
  * Affected contacts: from the per-contact state when it answers (one line, template, reason or
- * class, a phone search of two digits or more, windows ending after the latest failure:
+ * class, several lines or templates, a phone search of two digits or more, windows ending after the latest failure:
  * lib/queries/contact-state.ts); else exact for small windows or dimension filters, and a sketch
  * estimate otherwise. A one-digit phone search is exact while the window's failures (the rows it
  * reads) are few; beyond, the window's contacts (from the state, else the sketches' estimate) times
