@@ -132,7 +132,7 @@ function* viewFailures(dialect: Dialect, which: ContactList, { filters, window }
 
 /** Whether judging the list's contacts one by one costs less than the window function. */
 function* judgingEachPays(dialect: Dialect, which: ContactList, request: ExportRequest, read: number): Steps<boolean> {
-  return judgeableEach(request.filters) && (yield* judgingEachCost(dialect, which, request.window.from, request.window.to, read)) < read;
+  return judgeableEach(request.filters) && (yield* judgingEachCost(dialect, request.filters, which, request.window.from, request.window.to, read)) < read;
 }
 
 /** listSelect (numbered) from the list's contacts judged one by one (judgedEach; no phone search). */

@@ -449,6 +449,38 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     }
   });
 
+  it("counts contacts seen under a line or template with a reason or class contact by contact, equal to plain SQL", async () => {
+    const views: Array<[string, View]> = [
+      ["line + reason", { line: DATASET_LINES[0], reasons: ["FAILURE_BY_RATE_LIMIT"] }],
+      ["unknown line + class", { line: "", reasons: DNC_REASONS, reasonClass: "do_not_contact" }],
+      ["template + two reasons", { template: DATASET_TEMPLATES[1], reasons: ["FAILURE_BY_RATE_LIMIT", "INVALID_PHONE"] }],
+      ["line + template + reason", { line: DATASET_LINES[1], template: DATASET_TEMPLATES[0], reasons: ["MISSING_PARAMETER"] }],
+      ["two lines + class", { lines: [DATASET_LINES[0], DATASET_LINES[2]], reasons: RETRY_LATER_REASONS, reasonClass: "retry_later" }],
+    ];
+    const windows: Array<[string, number, number]> = [
+      ["range=24h", NOW - DAY, NOW],
+      ["range=90d", NOW - 90 * DAY, NOW],
+      [`from=${new Date(NOW - 6 * DAY).toISOString()}&to=${new Date(NOW - DAY).toISOString()}`, NOW - 6 * DAY, NOW - DAY],
+    ];
+    let seen = 0;
+    for (const [name, view] of views) {
+      for (const [window, from, to] of windows) {
+        const filters = filtersOf(view, window);
+        const exact = await reference("seen", view, from, to);
+        expect(await inSnapshot(engine, (dialect) => countJudgedEach(dialect, filters, "seen", from, to)), `${name} ${window}`).toBe(exact);
+        if (to === NOW) {
+          const overview = await inSnapshot(engine, (dialect) => stats(dialect, filters, { now: NOW }));
+          expect({ contacts: overview.contacts, approximate: overview.contactsApproximate }, `stats ${name} ${window}`).toEqual({ contacts: exact, approximate: false });
+        }
+        seen += exact;
+      }
+    }
+    expect(seen).toBeGreaterThan(300);
+  });
+
+  /** The line of five contacts that fail often (below). */
+  const BUSY_LINE = "+573009990000";
+
   it("counts views the state keeps no scope for (a status) contact by contact where that costs less; a quick count is null rather than read more than its limit", async () => {
     // Every other incident resolved: a status that holds about half of each view's failures.
     expect(await one("SELECT count(*) AS n FROM incidents WHERE status <> 'open'")).toBe(0);
@@ -488,14 +520,15 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
         }
       }
       expect(uncounted).toBeGreaterThan(10);
-      // Five contacts that fail often (200 times each over the last 20 days) make the view of every
-      // incident's failures over 90 days hold some 2.5 times its contacts: SQLite judges them, for
-      // less than the window function; PostgreSQL's judging (a heap page per failure) does not pay.
+      // Five contacts that fail often (200 times each over the last 20 days, on a line of their own)
+      // make the view of every incident's failures over 90 days hold some 2.5 times its contacts:
+      // SQLite judges them, for less than the window function; PostgreSQL's judging (a heap page per
+      // failure) does not pay.
       const busy = Array.from({ length: 1000 }, (_, i) => {
         const event = failureEvent({
           timestamp: new Date(NOW - 20 * DAY + i * 28 * MINUTE).toISOString(),
           failure_reason: i % 7 ? "FAILURE_BY_RATE_LIMIT" : "MISSING_PARAMETER",
-          line: DATASET_LINES[0],
+          line: BUSY_LINE,
           hsm: { name: DATASET_TEMPLATES[0] },
           user: { country_code: "57", cellphone: `39990000${i % 5}` },
         });
@@ -506,13 +539,24 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
       const from90 = NOW - 90 * DAY;
       const { where, params } = referenceWhere(view, from90, NOW);
       const viewFailures = await one(`SELECT count(*) AS n FROM failures f WHERE ${where}`, params);
-      const cost = await inSnapshot(engine, (dialect) => judgingEachCost(dialect, "retry", from90, NOW, viewFailures));
-      expect(cost < viewFailures).toBe(name === "sqlite");
       const filters = filtersOf(view, "range=90d");
+      const cost = await inSnapshot(engine, (dialect) => judgingEachCost(dialect, filters, "retry", from90, NOW, viewFailures));
+      expect(cost < viewFailures).toBe(name === "sqlite");
       const request = { filters, window: { from: from90, to: NOW, preset: "90d" as const }, bom: false, gzip: false, count: true, quick: false, at: NOW };
       const exact = await reference("retry", view, from90, NOW);
       expect(await inSnapshot(engine, (dialect) => countJudgedEach(dialect, filters, "retry", from90, NOW))).toBe(exact);
       expect(await inSnapshot(engine, (dialect) => contactExportCount(dialect, { list: "retry", request }))).toEqual({ rows: exact });
+      // The contacts tile under their line and a reason, past an exact limit of 0: their five contacts
+      // judged for less than reading the view's 857 failures, on either engine, exactly.
+      const lineView = { line: BUSY_LINE, reasons: ["FAILURE_BY_RATE_LIMIT"] };
+      const lineFilters = filtersOf(lineView, "range=30d");
+      const lineWhere = referenceWhere(lineView, from, NOW);
+      const lineFailures = await one(`SELECT count(*) AS n FROM failures f WHERE ${lineWhere.where}`, lineWhere.params);
+      const lineCost = await inSnapshot(engine, (dialect) => judgingEachCost(dialect, lineFilters, "seen", from, NOW, lineFailures));
+      expect(lineFailures).toBe(857);
+      expect(lineCost).toBeLessThan(lineFailures);
+      const tile = await inSnapshot(engine, (dialect) => stats(dialect, lineFilters, { now: NOW, exactContactsLimit: 0 }));
+      expect({ contacts: tile.contacts, approximate: tile.contactsApproximate }).toEqual({ contacts: await reference("seen", lineView, from, NOW), approximate: false });
     } finally {
       await engine.exec("UPDATE incidents SET status = 'open' WHERE status = 'resolved'");
     }

@@ -350,19 +350,29 @@ export function* listCandidates(dialect: Dialect, filters: Filters, kind: ListKi
  * `upperId` when given), null for a contact with none. The retry list's contacts are all never
  * "do not contact"; their latest reason still decides.
  */
-export function judgedEach(dialect: Dialect, filters: Filters, kind: ListKind, from: number, to: number, upperId: number | null, column: "id" | "reason"): Where {
+export function judgedEach(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number, upperId: number | null, column: "id" | "reason"): Where {
   const incidents = incidentsAllowed(filters, kind === "suppress" ? DO_NOT_CONTACT_REASONS : undefined);
   const inView = `f.occurred_at >= ? AND f.occurred_at < ?${upperId === null ? "" : " AND f.id <= ?"} AND f.incident_id IN (${incidents.sql})`;
   const inViewParams = [from, to, ...(upperId === null ? [] : [upperId]), ...incidents.params];
-  const since = kind === "suppress" ? "s.last_dnc_at >= ?" : "s.last_at >= ? AND s.last_dnc_at IS NULL";
+  const since = { seen: "s.last_at >= ?", retry: "s.last_at >= ? AND s.last_dnc_at IS NULL", suppress: "s.last_dnc_at >= ?" }[kind];
   // PostgreSQL's failures_phone_idx lacks the incident: reading back is a heap page per failure, so
   // only contacts the view's incidents ever had are judged (a contact outside them reads back all).
   const ofIncidents = dialect.name === "postgres" ? ` AND s.contact IN (SELECT ic.contact FROM incident_contacts ic WHERE ic.incident_id IN (${incidents.sql}))` : "";
   return {
     sql: `SELECT s.contact AS contact, ${latestFailureOf(dialect, "s.contact", inView, column)} AS latest
           FROM contact_state s WHERE s.scope = ? AND ${since}${ofIncidents}`,
-    params: [...inViewParams, ...inViewParams, EVERY_SCOPE, from, ...(ofIncidents ? incidents.params : [])],
+    params: [...inViewParams, ...inViewParams, candidateScope(filters, kind), from, ...(ofIncidents ? incidents.params : [])],
   };
+}
+
+/**
+ * The state scope whose rows name the contacts judgedEach judges: for the contacts seen, that of
+ * the view's one line and/or one template (fewer contacts than every one's), else every failure's
+ * (whose "do not contact" time is the lists' rule).
+ */
+function candidateScope(filters: Filters, kind: ContactCount): string {
+  const only = (values: readonly string[]) => (kind === "seen" && values.length === 1 ? (values[0] === UNKNOWN ? "" : values[0]!) : null);
+  return contactScope(only(filters.line), only(filters.template));
 }
 
 /** Whether judging contact by contact can answer these filters (judgedEach). */
@@ -398,19 +408,19 @@ export function judgingCost(engine: Dialect["name"], { contacts, windowFailures,
   return contacts * JUDGING_COST[engine].contact + readBack * JUDGING_COST[engine].readBack;
 }
 
-/** judgingCost of `kind` in [from, to), for a view whose window function reads `viewFailures`. */
-export function* judgingEachCost(dialect: Dialect, kind: ListKind, from: number, to: number, viewFailures: number): Steps<number> {
+/** judgingCost of `kind` under the filters in [from, to), for a view whose failures read are `viewFailures`. */
+export function* judgingEachCost(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number, viewFailures: number): Steps<number> {
   const column = kind === "suppress" ? "dnc" : "seen";
   const contacts = (yield* get<{ n: number }>(
     `SELECT coalesce(sum(${column}), 0) AS n FROM contact_state_quarters WHERE scope = ? AND bucket >= ?`,
-    [EVERY_SCOPE, Math.floor(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS],
+    [candidateScope(filters, kind), Math.floor(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS],
   ))!.n;
   const windowFailures = yield* failureTotal(dialect, ANY_FAILURE, from, to);
   return judgingCost(dialect.name, { contacts, windowFailures, viewFailures });
 }
 
 /** Contacts counted as `kind` in [from, to) under the filters, judged one by one (judgedEach). */
-export function* countJudgedEach(dialect: Dialect, filters: Filters, kind: ListKind, from: number, to: number): Steps<number> {
+export function* countJudgedEach(dialect: Dialect, filters: Filters, kind: ContactCount, from: number, to: number): Steps<number> {
   const judged = judgedEach(dialect, filters, kind, from, to, null, "reason");
   const retry = kind === "retry" ? ` AND j.latest IN (${list(RETRY_REASONS)})` : "";
   // Materialised: PostgreSQL would judge each contact once per condition on its latest.
