@@ -340,7 +340,7 @@ export function* listCandidates(dialect: Dialect, filters: Filters, kind: ListKi
  * with a reason or class; no phone search — judged contact by contact: their view is a set of
  * incidents (a failure's incident is its reason, line and template), which failures_phone_idx
  * holds beside each contact's failures. Every contact with a failure since the window's start
- * (the state of every failure; for the retry list, only those never "do not contact"; for the
+ * (candidateScope's rows; for the retry list, only those never "do not contact"; for the
  * suppression list, those with a "do not contact" failure since then) is read back from the
  * window's end to its latest failure in the view. The window function it replaces sorted every
  * failure of the view: at 10M on SQLite the 90-day retry list under "open" passed the read deadline
