@@ -6,7 +6,7 @@ import { EVERY_SCOPE } from "@/lib/ingest/contact-state";
 import { labelsInSnapshot } from "@/lib/lines/labels";
 import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
-import { contactsFromState, countJudgedEach, judgeableEach, judgedEach, judgingEachCost, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
+import { contactsFromState, countJudgedEach, judgedEach, judgingEachPays, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
 import { failureCounts } from "@/lib/queries/counts";
 import { EXACT_CONTACTS_LIMIT } from "@/lib/queries/stats";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
@@ -130,11 +130,6 @@ function* viewFailures(dialect: Dialect, which: ContactList, { filters, window }
   return { read: listed === 0 ? 0 : which === "retry" ? all : listed, all };
 }
 
-/** Whether judging the list's contacts one by one costs less than the window function. */
-function* judgingEachPays(dialect: Dialect, which: ContactList, request: ExportRequest, read: number): Steps<boolean> {
-  return judgeableEach(request.filters) && (yield* judgingEachCost(dialect, request.filters, which, request.window.from, request.window.to, read)) < read;
-}
-
 /** listSelect (numbered) from the list's contacts judged one by one (judgedEach; no phone search). */
 export function listSelectJudgedEach(dialect: Dialect, which: ContactList, request: ExportRequest, upperId: number): { sql: string; params: Value[] } {
   const judged = judgedEach(dialect, request.filters, which, request.window.from, request.window.to, upperId, "id");
@@ -154,7 +149,7 @@ function* chosenListSelect(dialect: Dialect, which: ContactList, request: Export
   const fromState = yield* listSelectFromState(dialect, which, request, upperId);
   if (fromState) return fromState;
   const { read } = yield* viewFailures(dialect, which, request);
-  if (yield* judgingEachPays(dialect, which, request, read)) return listSelectJudgedEach(dialect, which, request, upperId);
+  if (yield* judgingEachPays(dialect, request.filters, which, request.window.from, request.window.to, read)) return listSelectJudgedEach(dialect, which, request, upperId);
   return listSelect(dialect, which, request, upperId, true);
 }
 
@@ -234,7 +229,7 @@ type ContactExportArgs = {
  * have read more failures than the contacts tile counts exactly (EXACT_CONTACTS_LIMIT). A list the
  * per-contact state does not answer — under a status: incidents keep no per-contact state, and
  * "open" or "resolved" can hold most of a window's failures — is counted contact by contact where
- * that costs less (judgingEachCost), else from the failures, about 3 µs each at 10M on SQLite.
+ * that costs less (judgingEachPays), else from the failures, about 3 µs each at 10M on SQLite.
  * Either way a quick count past that limit would hold a heavy-read slot on every visit of the
  * overview (judging the 8,000 contacts of a suppression list at 10M: 0.12 s), so it is not made.
  * No proxy estimated such a list well (the status's share of the failures missed by 80% where its
@@ -256,7 +251,7 @@ export function* contactExportCount(dialect: Dialect, { request, list: which, co
   const { read, all: failures } = yield* viewFailures(dialect, which, request);
   if (read === 0) return { rows: 0 };
   if (request.quick && failures > countLimit) return { rows: null };
-  if (yield* judgingEachPays(dialect, which, request, read)) return { rows: yield* countJudgedEach(dialect, filters, which, window.from, window.to) };
+  if (yield* judgingEachPays(dialect, filters, which, window.from, window.to, read)) return { rows: yield* countJudgedEach(dialect, filters, which, window.from, window.to) };
   const select = listSelect(dialect, which, request, yield* maxId("failures"), false);
   return { rows: (yield* get<{ n: number }>(`SELECT count(*) AS n FROM (${select.sql}) AS list`, select.params))!.n };
 }

@@ -159,6 +159,34 @@ const filtersOf = (view: View, window: string): Filters =>
     }),
   );
 
+/** A custom window: its query string, start and end. */
+const windowBetween = (from: number, to: number): [string, number, number] => [`from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`, from, to];
+
+/**
+ * For each view × window, `check` given its filters and the plain-SQL count of its contacts seen;
+ * for windows ending now, the overview's contacts tile too (exact). The contacts counted, summed.
+ */
+async function expectSeenEverywhere(
+  views: Array<[string, View]>,
+  windows: Array<[string, number, number]>,
+  check: (filters: Filters, from: number, to: number, exact: number, what: string) => Promise<void>,
+): Promise<number> {
+  let seen = 0;
+  for (const [name, view] of views) {
+    for (const [window, from, to] of windows) {
+      const filters = filtersOf(view, window);
+      const exact = await reference("seen", view, from, to);
+      await check(filters, from, to, exact, `${name} ${window}`);
+      if (to === NOW) {
+        const overview = await inSnapshot(engine, (dialect) => stats(dialect, filters, { now: NOW }));
+        expect({ contacts: overview.contacts, approximate: overview.contactsApproximate }, `stats ${name} ${window}`).toEqual({ contacts: exact, approximate: false });
+      }
+      seen += exact;
+    }
+  }
+  return seen;
+}
+
 /**
  * Every view × window × count from the state, against the reference; the stats tile and the list
  * counts too (some 300 queries: the tests calling it allow a busy machine a minute).
@@ -423,25 +451,15 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
       ["range=24h", NOW - DAY, NOW],
       ["range=7d", NOW - 7 * DAY, NOW],
       ["range=90d", NOW - 90 * DAY, NOW],
-      [`from=${new Date(NOW - 13 * DAY - 17 * MINUTE).toISOString()}&to=${new Date(NOW).toISOString()}`, NOW - 13 * DAY - 17 * MINUTE, NOW],
+      windowBetween(NOW - 13 * DAY - 17 * MINUTE, NOW),
       // Ending a day ago: contacts that failed since are judged from their failures in the window.
-      [`from=${new Date(NOW - 6 * DAY).toISOString()}&to=${new Date(NOW - DAY).toISOString()}`, NOW - 6 * DAY, NOW - DAY],
+      windowBetween(NOW - 6 * DAY, NOW - DAY),
     ];
-    let seen = 0;
-    for (const [name, view] of views) {
-      for (const [window, from, to] of windows) {
-        const filters = filtersOf(view, window);
-        const exact = await reference("seen", view, from, to);
-        expect(await countContactsFromState(filters, "seen", from, to), `${name} ${window}`).toBe(exact);
-        // Not the lists: a contact's latest over several scopes is not any one scope's row.
-        expect(await countContactsFromState(filters, "retry", from, to), `${name} ${window}`).toBeNull();
-        if (to === NOW) {
-          const overview = await inSnapshot(engine, (dialect) => stats(dialect, filters, { now: NOW }));
-          expect({ contacts: overview.contacts, approximate: overview.contactsApproximate }, `stats ${name} ${window}`).toEqual({ contacts: exact, approximate: false });
-        }
-        seen += exact;
-      }
-    }
+    const seen = await expectSeenEverywhere(views, windows, async (filters, from, to, exact, what) => {
+      expect(await countContactsFromState(filters, "seen", from, to), what).toBe(exact);
+      // Not the lists: a contact's latest over several scopes is not any one scope's row.
+      expect(await countContactsFromState(filters, "retry", from, to), what).toBeNull();
+    });
     expect(seen).toBeGreaterThan(1000);
     // Several reasons are left to the sketches' estimate (milliseconds), and several lines with a reason to the failures.
     for (const other of ["reason=FAILURE_BY_RATE_LIMIT,INVALID_PHONE", `reason=FAILURE&line=${DATASET_LINES[0]},${DATASET_LINES[1]}`]) {
@@ -460,21 +478,11 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
     const windows: Array<[string, number, number]> = [
       ["range=24h", NOW - DAY, NOW],
       ["range=90d", NOW - 90 * DAY, NOW],
-      [`from=${new Date(NOW - 6 * DAY).toISOString()}&to=${new Date(NOW - DAY).toISOString()}`, NOW - 6 * DAY, NOW - DAY],
+      windowBetween(NOW - 6 * DAY, NOW - DAY),
     ];
-    let seen = 0;
-    for (const [name, view] of views) {
-      for (const [window, from, to] of windows) {
-        const filters = filtersOf(view, window);
-        const exact = await reference("seen", view, from, to);
-        expect(await inSnapshot(engine, (dialect) => countJudgedEach(dialect, filters, "seen", from, to)), `${name} ${window}`).toBe(exact);
-        if (to === NOW) {
-          const overview = await inSnapshot(engine, (dialect) => stats(dialect, filters, { now: NOW }));
-          expect({ contacts: overview.contacts, approximate: overview.contactsApproximate }, `stats ${name} ${window}`).toEqual({ contacts: exact, approximate: false });
-        }
-        seen += exact;
-      }
-    }
+    const seen = await expectSeenEverywhere(views, windows, async (filters, from, to, exact, what) => {
+      expect(await inSnapshot(engine, (dialect) => countJudgedEach(dialect, filters, "seen", from, to)), what).toBe(exact);
+    });
     expect(seen).toBeGreaterThan(300);
   });
 

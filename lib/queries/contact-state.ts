@@ -296,10 +296,12 @@ export function* contactsFromState(
 ): Steps<number | null> {
   if (listOutOfReach(filters, kind)) return 0;
   const scope = scopeOf(filters);
-  const scopes = scope === null && kind === "seen" ? unionScopesOf(filters) : null;
-  if ((scope === null && scopes === null) || !(yield* judgingPays(dialect, from, to, overtakenLimit, beyondLimit))) return null;
-  if (scopes) return yield* countSeenInScopes(dialect, filters, scopes, from, to);
-  if (scope === null) return null;
+  const pays = () => judgingPays(dialect, from, to, overtakenLimit, beyondLimit);
+  if (scope === null) {
+    const scopes = kind === "seen" ? unionScopesOf(filters) : null;
+    return scopes && (yield* pays()) ? yield* countSeenInScopes(dialect, filters, scopes, from, to) : null;
+  }
+  if (!(yield* pays())) return null;
   const digits = phoneDigits(filters.q);
   if (filters.q) return digits ? yield* countSearched(dialect, filters, scope, kind, from, to, digits) : 0;
   return (yield* countJudged(dialect, filters, kind, from, to)) + (yield* countInWindow(dialect, filters, scope, kind, from, to));
@@ -375,9 +377,6 @@ function candidateScope(filters: Filters, kind: ContactCount): string {
   return contactScope(only(filters.line), only(filters.template));
 }
 
-/** Whether judging contact by contact can answer these filters (judgedEach). */
-export const judgeableEach = (filters: Filters) => !filters.q;
-
 /**
  * What judging costs per engine, in failures the window function reads: per contact judged (two
  * index seeks), and per failure read back over. Measured at 10M: SQLite judged 32,000 contacts in
@@ -417,6 +416,24 @@ export function* judgingEachCost(dialect: Dialect, filters: Filters, kind: Conta
   ))!.n;
   const windowFailures = yield* failureTotal(dialect, ANY_FAILURE, from, to);
   return judgingCost(dialect.name, { contacts, windowFailures, viewFailures });
+}
+
+/**
+ * Whether judging `kind` contact by contact (judgedEach, which takes no phone search) costs less
+ * than the other read: of the view's `viewFailures`, or of as many failures as `read` counts.
+ */
+export function* judgingEachPays(
+  dialect: Dialect,
+  filters: Filters,
+  kind: ContactCount,
+  from: number,
+  to: number,
+  viewFailures: number,
+  read?: () => Steps<number>,
+): Steps<boolean> {
+  if (filters.q) return false;
+  const cost = yield* judgingEachCost(dialect, filters, kind, from, to, viewFailures);
+  return cost < (read ? yield* read() : viewFailures);
 }
 
 /** Contacts counted as `kind` in [from, to) under the filters, judged one by one (judgedEach). */

@@ -7,7 +7,7 @@ import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
-import { contactsFromState, countJudgedEach, judgeableEach, judgingEachCost } from "./contact-state";
+import { contactsFromState, countJudgedEach, judgingEachPays } from "./contact-state";
 import { failureCounts, failureTotal, reasonsReadApart, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
 import { and, phoneDigits, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
 import { incidentConditions, incidentsAmong, searchesFewPhones } from "./incident-filter";
@@ -101,7 +101,10 @@ function* countContacts(
     return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
   };
   if (filters.status.length) return total <= exactLimit ? yield* exactly() : { contacts: null, approximate: false };
-  if (!sketchable) return total > exactLimit && (yield* judgingPaysForContacts(dialect, filters, from, to, total)) ? { contacts: yield* countJudgedEach(dialect, filters, "seen", from, to), approximate: false } : yield* exactly();
+  if (!sketchable) {
+    const judged = total > exactLimit && (yield* judgingPaysForContacts(dialect, filters, from, to, total));
+    return judged ? { contacts: yield* countJudgedEach(dialect, filters, "seen", from, to), approximate: false } : yield* exactly();
+  }
   if (!filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
   // A search of one digit (or two the state did not answer: a window far back). Counted exactly it
   // reads every failure of the window, so only while those are few.
@@ -120,10 +123,8 @@ function* countContacts(
  * limits: 0.9 s counted, 0.11 s judged; of one template's, 0.76 s (the read walked the reason's
  * index) and 0.1 s. The estimate itself costs ~20 ms: not made up to the exact limit.
  */
-function* judgingPaysForContacts(dialect: Dialect, filters: Filters, from: number, to: number, total: number): Steps<boolean> {
-  if (!judgeableEach(filters)) return false;
-  const read = yield* failureTotal(dialect, { ...filters, reason: [], class: [] }, from, to);
-  return (yield* judgingEachCost(dialect, filters, "seen", from, to, total)) < read;
+function judgingPaysForContacts(dialect: Dialect, filters: Filters, from: number, to: number, total: number): Steps<boolean> {
+  return judgingEachPays(dialect, filters, "seen", from, to, total, () => failureTotal(dialect, { ...filters, reason: [], class: [] }, from, to));
 }
 
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
