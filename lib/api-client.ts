@@ -13,7 +13,7 @@ export class ApiError extends Error {
  * Reads the server counts against a user's cap of 2 heavy reads at once (lib/read/pool.ts):
  * lists, aggregates and export counts, as opposed to one failure or incident by id.
  */
-const HEAVY_READ = /^\/api\/(stats|facets|failures|incidents)(\?|$)|^\/api\/[a-z]+\/export\?/;
+const HEAVY_READ = /^\/api\/(stats|facets|failures|incidents)(\?|$)|^\/api\/[a-z]+\/(export|count)\?/;
 const HEAVY_READS_AT_ONCE = 2;
 /** How often a read refused with 429 is asked again (after its Retry-After) before giving up. */
 const RETRIES_WHEN_BUSY = 5;

@@ -8,6 +8,7 @@ import { useState } from "react";
 import { BreakdownBars, type BarRow } from "@/components/charts/breakdown-bars";
 import { TimelineChart } from "@/components/charts/timeline-chart";
 import { contactsShown } from "@/lib/charts/contacts-shown";
+import { CountAction, useCountOnDemand } from "@/components/count-on-demand";
 import { ContactListButtons } from "@/components/export/contact-list-buttons";
 import { useFilters } from "@/components/filters/use-filters";
 import { QueryError, Skeleton } from "@/components/query-states";
@@ -30,6 +31,25 @@ const tileClass = "block rounded-lg border bg-card p-4 text-card-foreground no-u
 const linkTileClass = cn(tileClass, "hover:border-primary focus-visible:border-primary");
 const tileLabel = "text-xs tracking-wide text-muted-foreground uppercase";
 const tileValue = "mt-1 text-2xl font-bold tabular-nums";
+
+/**
+ * The contacts tile where the refresh left them uncounted (a status over many failures): counted
+ * once on request, the figure kept with when it was counted.
+ */
+function UncountedContactsTile({ queryString, tz }: { queryString: string; tz: string }) {
+  const t = useTranslations("overview");
+  const format = useFormatter();
+  const counted = useCountOnDemand<{ contacts: number }>(["contacts", queryString], `/api/contacts/count?${queryString}`);
+  return (
+    <div className={tileClass} data-testid="tile-contacts">
+      <div className={tileLabel}>{t("affectedContacts")}</div>
+      <div className={tileValue} title={counted.data ? undefined : t("contactsNotCounted")}>
+        {counted.data ? format.number(counted.data.contacts) : "—"}
+      </div>
+      <CountAction query={counted} tz={tz} title={t("contactsNotCounted")} testId="count-contacts" />
+    </div>
+  );
+}
 
 /** A colour of the theme (CSS variable) for the "Other" bar and the line / template bars. */
 const OTHER_BAR = "var(--muted-foreground)";
@@ -113,12 +133,16 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
           <div className={tileLabel}>{t("failuresInRange")}</div>
           <div className={tileValue}>{fmt(data.total)}</div>
         </Link>
-        <Link className={linkTileClass} href={href({})} data-testid="tile-contacts">
-          <div className={tileLabel}>{t("affectedContacts")}</div>
-          <div className={tileValue} title={data.contacts === null ? t("contactsNotCounted") : data.contactsApproximate ? t("contactsEstimated") : undefined}>
-            {contactsShown(data, fmt)}
-          </div>
-        </Link>
+        {data.contacts === null ? (
+          <UncountedContactsTile queryString={queryString} tz={tz} />
+        ) : (
+          <Link className={linkTileClass} href={href({})} data-testid="tile-contacts">
+            <div className={tileLabel}>{t("affectedContacts")}</div>
+            <div className={tileValue} title={data.contactsApproximate ? t("contactsEstimated") : undefined}>
+              {contactsShown(data, fmt)}
+            </div>
+          </Link>
+        )}
         <div className={tileClass} data-testid="tile-change">
           <div className={tileLabel}>{t("vsPrevious")}</div>
           <div className={cn(tileValue, data.changePct !== null && data.changePct > 0 && "text-destructive", data.changePct !== null && data.changePct < 0 && "text-success")}>
@@ -146,7 +170,7 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
         )}
       </div>
 
-      <ContactListButtons queryString={queryString} />
+      <ContactListButtons queryString={queryString} tz={tz} />
 
       <Card>
         <CardTitle>

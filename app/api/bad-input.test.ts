@@ -44,6 +44,7 @@ const BAD_INPUT: Record<string, BadRequest[] | string> = {
   "POST alerts/rules/preview": [{ body: { name: "" }, names: "name" }],
   "POST alerts/rules/recommended": [{ body: { channelIds: "all" }, names: "channelIds" }],
   "GET audit": [{ query: "limit=0", names: "limit" }, { query: "before=abc", names: "before" }],
+  "GET contacts/count": [{ query: "range=2d", names: "range" }, { query: "status=closed", names: "status" }],
   "GET contacts/export": [{ query: "list=everyone", names: "list" }, { query: "list=retry&bom=2", names: "bom" }, { query: "list=retry&class=soon", names: "class" }],
   "GET events/quarantined": [{ query: "limit=501", names: "limit" }, { query: "cursor=nope", names: "cursor" }],
   "POST events/reprocess": [{ body: { scope: "all" }, names: "scope" }],

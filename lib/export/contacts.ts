@@ -217,10 +217,10 @@ interface Row {
 
 const iso = (t: number) => new Date(t).toISOString();
 
-type ContactExportArgs = {
+export type ContactExportArgs = {
   request: ExportRequest;
   list: ContactList;
-  /** Failures up to which a quick count reads them (EXACT_CONTACTS_LIMIT, as the contacts tile does). */
+  /** Failures up to which a quick count reads them (the server's EXACT_CONTACTS_LIMIT, as the contacts tile does). */
   countLimit?: number;
 };
 

@@ -5,7 +5,9 @@ import { getDb, openDatabase } from "@/db/client";
 import { isStorageUnavailable } from "@/db/errors";
 import { failureEvent } from "@/lib/testing/fixtures";
 import { setupTempDatabase } from "@/lib/testing/temp-db";
+import { decodeDedupeKey, decodeSessionKeys } from "./compact-values";
 import { prepareEvent } from "./handle-webhook";
+import { decodePayload } from "./payload-codec";
 import { INLINE_MAX_EVENTS, IngestWorker } from "./ingest-worker";
 import type { PreparedEvent } from "./store";
 
@@ -63,6 +65,23 @@ describe("the ingest worker", () => {
     expect(refused.message).toMatch(/NOT NULL constraint failed/);
     expect(count("SELECT count(*) AS n FROM failures")).toBe(before + 2);
     expect(count("SELECT count(*) AS n FROM raw_events")).toBe(count("SELECT count(*) AS n FROM failures"));
+  });
+
+  it("keeps every payload and session keys byte for byte when the worker writes them", async () => {
+    // Encoded on this thread, handed over by structured clone, written by the worker.
+    const events = Array.from({ length: 2 * INLINE_MAX_EVENTS }, (_, i) =>
+      failureEvent({ event_id: `kept-${i}`, user_session_keys: [{ key: "order", value: `ord-${i} ñ` }], note: "x".repeat(i * 400) }),
+    );
+    const quarantined = { event_type: "deployment.failure", event_id: "kept-quarantined", timestamp: "not a time" };
+    const texts = [...events, quarantined].map((e) => JSON.stringify(e));
+    expect(await worker.submit(texts.map((text) => prepareEvent(JSON.parse(text), text, NOW)))).toEqual({ accepted: events.length, duplicates: 0, quarantined: 1 });
+    const rows = getDb()
+      .sqlite.prepare(
+        `SELECT r.dedupe_key, r.payload, r.payload_codec, f.user_session_keys FROM raw_events r LEFT JOIN failures f ON f.raw_event_id = r.id WHERE r.id > (SELECT max(id) FROM raw_events) - ? ORDER BY r.id`,
+      )
+      .all(texts.length) as Array<{ dedupe_key: Buffer; payload: Buffer; payload_codec: number; user_session_keys: Buffer | null }>;
+    expect(rows.map((r) => decodePayload(r.payload, r.payload_codec, decodeDedupeKey(r.dedupe_key)))).toEqual(texts);
+    expect(rows.map((r) => decodeSessionKeys(r.user_session_keys))).toEqual([...events.map((_, i) => JSON.stringify([{ key: "order", value: `ord-${i} ñ` }])), null]);
   });
 
   it("fails a group with a retryable error while another connection holds the write lock, then recovers", async () => {

@@ -21,8 +21,8 @@ import { migrationStatements } from "@/lib/testing/migrations-before";
 import { CLUSTER_START_TIMEOUT_MS } from "@/lib/testing/pg-cluster";
 import { TEST_WEBHOOK_SECRET } from "@/lib/testing/temp-db";
 import { describeCall, expectAccepted } from "@/lib/testing/webhook-client";
-import { contactsFromState, countJudgedEach, judgingCost, judgingEachCost, JUDGING_RATIO, OVERTAKEN_FAILURES_LIMIT, type ContactCount } from "./contact-state";
-import { stats } from "./stats";
+import { contactsFromState, countJudgedEach, judgingCost, judgingEachCost, judgingEachPays, JUDGING_RATIO, OVERTAKEN_FAILURES_LIMIT, type ContactCount } from "./contact-state";
+import { contactsCounted, stats } from "./stats";
 import { startWebhookServer, type WebhookTestServer } from "@/lib/testing/webhook-server";
 
 // On both engines, each with the same dataset and the same webhook posts in its own database: the
@@ -554,6 +554,10 @@ describe.each(ENGINES)("contacts counted from the per-contact state on %s", (nam
       const exact = await reference("retry", view, from90, NOW);
       expect(await inSnapshot(engine, (dialect) => countJudgedEach(dialect, filters, "retry", from90, NOW))).toBe(exact);
       expect(await inSnapshot(engine, (dialect) => contactExportCount(dialect, { list: "retry", request }))).toEqual({ rows: exact });
+      // The contacts tile's Count action on that view: judged on SQLite, read on PostgreSQL, exact either way.
+      expect(await inSnapshot(engine, (dialect) => judgingEachPays(dialect, filters, "seen", from90, NOW, viewFailures))).toBe(name === "sqlite");
+      const tileCount = await inSnapshot(engine, (dialect) => contactsCounted(dialect, filters, { now: NOW, exactContactsLimit: 0 }));
+      expect(tileCount.contacts).toBe(await reference("seen", view, from90, NOW));
       // The contacts tile under their line and a reason, past an exact limit of 0: their five contacts
       // judged for less than reading the view's 857 failures, on either engine, exactly.
       const lineView = { line: BUSY_LINE, reasons: ["FAILURE_BY_RATE_LIMIT"] };

@@ -65,7 +65,10 @@ export function* contactsEstimate(dialect: Dialect, filters: Filters, from: numb
   return estimateCardinality(sketch);
 }
 
-/** Up to this many failures in a window, contacts are counted exactly (cheap enough per refresh). */
+/**
+ * Up to this many failures in a window, contacts are counted exactly on every refresh where no
+ * index answers (cheap enough per refresh); the server's setting EXACT_CONTACTS_LIMIT.
+ */
 export const EXACT_CONTACTS_LIMIT = 50_000;
 
 /**
@@ -79,7 +82,9 @@ export const EXACT_CONTACTS_LIMIT = 50_000;
  * for that share to mislead (+67% at 10M, 7 days of "45": a few contacts that fail often), and
  * their state lookups are cheap (60–90 ms). A status beyond the exact limit is not counted (null):
  * incidents keep no per-contact state, and the status's share of the failures missed its contacts
- * by 81% (7 days of "resolved", whose contacts fail less often than the rest's).
+ * by 81% (7 days of "resolved", whose contacts fail less often than the rest's); `exact` counts it
+ * (the tile's Count action: judged contact by contact where that pays, as under several lines),
+ * and counts exactly where this would estimate.
  */
 function* countContacts(
   dialect: Dialect,
@@ -87,7 +92,7 @@ function* countContacts(
   from: number,
   to: number,
   total: number,
-  exactLimit = EXACT_CONTACTS_LIMIT,
+  { exactLimit = EXACT_CONTACTS_LIMIT, exact = false }: { exactLimit?: number; exact?: boolean } = {},
 ): Steps<{ contacts: number | null; approximate: boolean }> {
   const oneDigit = phoneDigits(filters.q)?.length === 1;
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
@@ -100,11 +105,12 @@ function* countContacts(
   const exactly = function* () {
     return { contacts: yield* contactsExactly(dialect, filters, from, to), approximate: false };
   };
-  if (filters.status.length) return total <= exactLimit ? yield* exactly() : { contacts: null, approximate: false };
+  if (filters.status.length && total > exactLimit && !exact) return { contacts: null, approximate: false };
   if (!sketchable) {
     const judged = total > exactLimit && (yield* judgingPaysForContacts(dialect, filters, from, to, total));
     return judged ? { contacts: yield* countJudgedEach(dialect, filters, "seen", from, to), approximate: false } : yield* exactly();
   }
+  if (exact) return yield* exactly();
   if (!filters.q) return total <= exactLimit ? yield* exactly() : { contacts: Math.min(total, yield* contactsEstimate(dialect, filters, from, to)), approximate: true };
   // A search of one digit (or two the state did not answer: a window far back). Counted exactly it
   // reads every failure of the window, so only while those are few.
@@ -112,19 +118,32 @@ function* countContacts(
   const others = { ...filters, q: undefined };
   const windowFailures = yield* failureTotal(dialect, others, from, to);
   if (windowFailures <= exactLimit) return yield* exactly();
-  const { contacts: windowContacts } = yield* countContacts(dialect, others, from, to, windowFailures, exactLimit);
+  const { contacts: windowContacts } = yield* countContacts(dialect, others, from, to, windowFailures, { exactLimit });
   return { contacts: Math.min(total, Math.round((windowContacts! * total) / windowFailures)), approximate: true };
 }
 
 /**
- * Whether the contacts of a line or template with a reason or class (no scope holds them) cost less
- * judged one by one than counted from the failures, whose read walks an index of one dimension:
- * at least the failures of the view's lines and templates alone. At 10M, 90 days of one line's rate
- * limits: 0.9 s counted, 0.11 s judged; of one template's, 0.76 s (the read walked the reason's
- * index) and 0.1 s. The estimate itself costs ~20 ms: not made up to the exact limit.
+ * Whether the contacts of a view no scope holds cost less judged one by one than counted from its
+ * failures. Under a status those are read by incident: the view's own. Under a line or template
+ * with a reason or class the read walks an index of one dimension: at least the failures of the
+ * view's lines and templates alone. At 10M, 90 days of one line's rate limits: 0.9 s counted,
+ * 0.11 s judged; of one template's, 0.76 s (the read walked the reason's index) and 0.1 s. The
+ * estimate itself costs ~20 ms: not made up to the exact limit.
  */
 function judgingPaysForContacts(dialect: Dialect, filters: Filters, from: number, to: number, total: number): Steps<boolean> {
-  return judgingEachPays(dialect, filters, "seen", from, to, total, () => failureTotal(dialect, { ...filters, reason: [], class: [] }, from, to));
+  const read = filters.status.length ? undefined : () => failureTotal(dialect, { ...filters, reason: [], class: [] }, from, to);
+  return judgingEachPays(dialect, filters, "seen", from, to, total, read);
+}
+
+/**
+ * The view's affected contacts counted exactly, however long that takes (within the read's
+ * deadline): the overview's Count action where a refresh leaves them uncounted or estimated.
+ */
+export function* contactsCounted(dialect: Dialect, filters: Filters, options: { now?: number; exactContactsLimit?: number } = {}): Steps<{ contacts: number; window: { from: string; to: string } }> {
+  const { from, to } = resolveWindow(filters, options.now ?? Date.now());
+  const total = yield* failureTotal(dialect, filters, from, to);
+  const { contacts } = yield* countContacts(dialect, filters, from, to, total, { exactLimit: options.exactContactsLimit, exact: true });
+  return { contacts: contacts!, window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } };
 }
 
 /** Bucket size for a window: minutes up to 3 h, hours up to 8 days, days beyond. */
@@ -548,7 +567,7 @@ export function* stats(dialect: Dialect, filters: Filters, options: StatsOptions
   const byTemplateRows = yield* failureCounts(dialect, filters, from, to, "template", edges, false);
   const previousTotal = yield* failureTotal(dialect, filters, from - (to - from), from);
   const total = byReasonRows.reduce((sum, r) => sum + r.n, 0);
-  const { contacts, approximate } = yield* countContacts(dialect, filters, from, to, total, options.exactContactsLimit);
+  const { contacts, approximate } = yield* countContacts(dialect, filters, from, to, total, { exactLimit: options.exactContactsLimit });
   return {
     total,
     previousTotal,

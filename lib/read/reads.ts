@@ -1,4 +1,4 @@
-import { contactExport, contactExportCount } from "@/lib/export/contacts";
+import { contactExport, contactExportCount, type ContactExportArgs } from "@/lib/export/contacts";
 import { failureExport, failureExportCount } from "@/lib/export/failures";
 import { incidentExport, incidentExportCount } from "@/lib/export/incidents";
 import type { OpenedExport } from "@/lib/export/csv";
@@ -12,7 +12,8 @@ import { getFailure, listFailures } from "@/lib/queries/failures";
 import type { IncidentPage } from "@/lib/queries/incident-page";
 import type { KeysetPage } from "@/lib/queries/page";
 import { getIncident, listIncidents, matchingIncidentIds } from "@/lib/queries/incidents";
-import { stats, type StatsOptions } from "@/lib/queries/stats";
+import { contactsCounted, stats, type StatsOptions } from "@/lib/queries/stats";
+import { getSettings } from "@/lib/config";
 import { hasReceivedEvents, highestFailureId } from "@/lib/queries/summary";
 import { quarantineCount, quarantined } from "@/lib/queries/quarantine";
 import { closedSessions } from "@/lib/queries/sessions";
@@ -30,8 +31,9 @@ import { pickCandidates, type PlanView } from "@/lib/redeploy/candidates";
  */
 export const READS = {
   stats: function* (d: Dialect, a: { filters: Filters; options?: StatsOptions }) {
-    return yield* labelStats(yield* stats(d, a.filters, a.options));
+    return yield* labelStats(yield* stats(d, a.filters, { exactContactsLimit: exactContactsLimit(), ...a.options }));
   },
+  contactCount: (d: Dialect, a: { filters: Filters }) => contactsCounted(d, a.filters, { exactContactsLimit: exactContactsLimit() }),
   facets: function* (d: Dialect, a: { filters: Filters }) {
     return yield* labelFacets(yield* facetCounts(d, a.filters, Date.now()));
   },
@@ -45,13 +47,18 @@ export const READS = {
   redeployCandidates: (d: Dialect, a: { view: PlanView; reasons: string[]; maxContacts: number }) => pickCandidates(d, a),
   failureExportCount,
   incidentExportCount,
-  contactExportCount,
+  contactExportCount: (d: Dialect, a: ContactExportArgs) => contactExportCount(d, { countLimit: exactContactsLimit(), ...a }),
   failures: (d: Dialect, a: { filters: Filters; page: FailurePage }) => listFailures(d, a.filters, a.page),
   failure: (_d: Dialect, a: { id: number }) => getFailure(a.id),
   incidents: (d: Dialect, a: { filters: Filters; page: IncidentPage; viewerId: string | null }) => listIncidents(d, a.filters, a.page, a.viewerId),
   incident: (_d: Dialect, a: { id: unknown }) => getIncident(a.id),
   matchingIncidentIds: (d: Dialect, a: { filters: Filters; now: number; viewerId: string | null }) => matchingIncidentIds(d, a.filters, a.now, a.viewerId),
 } satisfies Record<string, (dialect: Dialect, args: never) => Steps<unknown>>;
+
+/** The server's EXACT_CONTACTS_LIMIT: how many failures a refresh reads to count contacts exactly. */
+function exactContactsLimit(): number {
+  return getSettings().EXACT_CONTACTS_LIMIT;
+}
 
 type Reads = typeof READS;
 export type ReadName = keyof Reads;

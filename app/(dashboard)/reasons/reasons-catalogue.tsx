@@ -23,7 +23,7 @@ export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
   const tClass = useTranslations("reasonClasses");
   const format = useFormatter();
   const text = useReasonText();
-  const { filters, queryString } = useFilters(serverTz);
+  const { filters, tz, queryString } = useFilters(serverTz);
   const facets = useQuery({ queryKey: facetsQueryKey(queryString), queryFn: () => fetchJson<Facets>(`/api/facets?${queryString}`) });
   const countOf = (code: string) => facets.data?.reasons.find((r) => r.reason === code)?.count;
   const linkFor = (code: string) => `/failures?${filtersToSearchParams({ ...filters, reason: [code], class: [] }).toString()}`;
@@ -32,7 +32,7 @@ export function ReasonsCatalogue({ serverTz }: { serverTz: string }) {
 
   return (
     <>
-      <ContactListButtons queryString={queryString} />
+      <ContactListButtons queryString={queryString} tz={tz} />
       {facets.isError && <QueryError error={facets.error} onRetry={() => void facets.refetch()} what="counts" />}
       {REASON_CLASSES.map((reasonClass) => (
         <Card key={reasonClass}>
