@@ -6,7 +6,8 @@ import { startServerProcess, type ServerProcess } from "../lib/testing/server-pr
 
 // A server of its own whose refreshes count contacts exactly up to 20 failures
 // (EXACT_CONTACTS_LIMIT): under a status, 40 failures leave the contacts tile and the contact lists
-// uncounted on every refresh, and the overview counts them on request.
+// uncounted on every refresh (and a one-digit search's contacts estimated); the overview counts
+// them on request.
 test.describe.configure({ mode: "serial", timeout: 120_000 });
 
 const ADMIN = { email: "counter@e2e.example", password: "counter-password-1" };
@@ -58,7 +59,7 @@ async function signIn(page: Page): Promise<void> {
   await expect(page.getByTestId("user-email")).toHaveText(ADMIN.email);
 }
 
-test("under a status the overview counts contacts and contact lists on request, per view", async ({ browser }) => {
+test("the overview counts on request the contacts and contact lists a refresh leaves out or estimates, per view", async ({ browser }) => {
   // A context of its own: the suite's saved session belongs to the main server.
   const context = await browser.newContext({ storageState: undefined });
   const page = await context.newPage();
@@ -86,6 +87,14 @@ test("under a status the overview counts contacts and contact lists on request, 
   await expect(page.getByTestId("export-suppress-start")).toHaveText(`Suppression list (${SUPPRESSED} contacts)`);
   // The figures stay through the overview's own refreshes.
   await page.waitForResponse((r) => r.url().includes("/api/stats?") && r.status() === 200, { timeout: 15_000 });
+  await expect(tile).toContainText(String(CONTACTS));
+
+  // An estimate (a one-digit phone search over more failures than the limit) is counted exactly on request too.
+  await page.goto(`${server.origin}/?range=24h&q=3`);
+  await expect(tile).toContainText(`≈ ${CONTACTS}`);
+  await page.getByTestId("count-contacts").click();
+  await expect(page.getByTestId("count-contacts-done")).toBeVisible();
+  await expect(tile).not.toContainText("≈");
   await expect(tile).toContainText(String(CONTACTS));
 
   // Another view is not counted until asked.

@@ -33,20 +33,24 @@ const tileLabel = "text-xs tracking-wide text-muted-foreground uppercase";
 const tileValue = "mt-1 text-2xl font-bold tabular-nums";
 
 /**
- * The contacts tile where the refresh left them uncounted (a status over many failures): counted
- * once on request, the figure kept with when it was counted.
+ * The contacts tile where the refresh did not count them exactly — not counted (a status over many
+ * failures) or estimated — with a Count action: counted once on request, the figure kept with when
+ * it was counted. Label and figure still drill down to the failures.
  */
-function UncountedContactsTile({ queryString, tz }: { queryString: string; tz: string }) {
+function ContactsCountTile({ data, href, queryString, tz }: { data: Pick<LabelledStats, "contacts" | "contactsApproximate">; href: string; queryString: string; tz: string }) {
   const t = useTranslations("overview");
   const format = useFormatter();
   const counted = useCountOnDemand<{ contacts: number }>(["contacts", queryString], `/api/contacts/count?${queryString}`);
+  const why = data.contacts === null ? t("contactsNotCounted") : t("contactsEstimated");
   return (
-    <div className={tileClass} data-testid="tile-contacts">
-      <div className={tileLabel}>{t("affectedContacts")}</div>
-      <div className={tileValue} title={counted.data ? undefined : t("contactsNotCounted")}>
-        {counted.data ? format.number(counted.data.contacts) : "—"}
-      </div>
-      <CountAction query={counted} tz={tz} title={t("contactsNotCounted")} testId="count-contacts" />
+    <div className={cn(tileClass, "hover:border-primary")} data-testid="tile-contacts">
+      <Link className="block text-inherit no-underline hover:no-underline" href={href}>
+        <div className={tileLabel}>{t("affectedContacts")}</div>
+        <div className={tileValue} title={counted.data ? undefined : why}>
+          {counted.data ? format.number(counted.data.contacts) : contactsShown(data, (n) => format.number(n))}
+        </div>
+      </Link>
+      <CountAction query={counted} tz={tz} title={why} testId="count-contacts" />
     </div>
   );
 }
@@ -133,14 +137,12 @@ export function Overview({ serverTz, openedAtFailureId }: { serverTz: string; op
           <div className={tileLabel}>{t("failuresInRange")}</div>
           <div className={tileValue}>{fmt(data.total)}</div>
         </Link>
-        {data.contacts === null ? (
-          <UncountedContactsTile queryString={queryString} tz={tz} />
+        {data.contacts === null || data.contactsApproximate ? (
+          <ContactsCountTile data={data} href={href({})} queryString={queryString} tz={tz} />
         ) : (
           <Link className={linkTileClass} href={href({})} data-testid="tile-contacts">
             <div className={tileLabel}>{t("affectedContacts")}</div>
-            <div className={tileValue} title={data.contactsApproximate ? t("contactsEstimated") : undefined}>
-              {contactsShown(data, fmt)}
-            </div>
+            <div className={tileValue}>{contactsShown(data, fmt)}</div>
           </Link>
         )}
         <div className={tileClass} data-testid="tile-change">

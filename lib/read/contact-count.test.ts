@@ -3,7 +3,10 @@ import type { Engine } from "@/db/engine";
 import { GET as getCount } from "@/app/api/contacts/count/route";
 import { GET as getList } from "@/app/api/contacts/export/route";
 import { GET as getStats } from "@/app/api/stats/route";
+import { inSnapshot } from "@/db/snapshot";
+import { parseFilters } from "@/lib/filters";
 import { commitEventsTo } from "@/lib/ingest/group-commit";
+import { stats as overviewStats } from "@/lib/queries/stats";
 import { createTestUser, type TestUser } from "@/lib/testing/auth";
 import { ENGINES, setupEngineDatabases } from "@/lib/testing/engine-databases";
 import { DATASET_LINES, DAY, failureDataset } from "@/lib/testing/failure-dataset";
@@ -80,6 +83,19 @@ describe.each(ENGINES)("counts asked for on %s", (name) => {
       expect(counted.json.rows, list).toBe(lines);
       expect(lines, list).toBeGreaterThan(0);
     }
+  });
+
+  it("counts exactly on request what a refresh estimates (a one-digit phone search)", async () => {
+    const stats = await get(getStats, "/api/stats?q=3&range=30d", viewer);
+    expect(stats.json.contactsApproximate).toBe(true);
+    const counted = await get(getCount, "/api/contacts/count?q=3&range=30d", viewer);
+    expect(counted.status).toBe(200);
+    const window = counted.json.window as { from: string; to: string };
+    // The same window counted exactly: no limit to what a refresh may read.
+    const exact = await inSnapshot(engine, (dialect) => overviewStats(dialect, parseFilters(new URLSearchParams("q=3&range=30d")), { now: Date.parse(window.to), exactContactsLimit: Infinity }));
+    expect(exact.contactsApproximate).toBe(false);
+    expect(exact.contacts).toBeGreaterThan(10);
+    expect(counted.json.contacts).toBe(exact.contacts);
   });
 
   it("counts exactly on request where a refresh answers too, and refuses a bad filter with 400", async () => {
