@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { decodeDedupeKey, decodeSessionKeys, encodeDedupeKey, encodeSessionKeys } from "./compact-values";
+import { deflateV1 } from "./payload-codec";
 
 describe("dedupe keys", () => {
   const sha = `sha256:${createHash("sha256").update("{}").digest("hex")}`;
@@ -32,15 +33,54 @@ describe("dedupe keys", () => {
 });
 
 describe("session keys", () => {
-  it("deflates Treble's usual keys to a fraction of their text and reads them back exactly", () => {
-    const json = '[{"key":"deployment_squad","value":"DS_573176543210"},{"key":"customer_id","value":"CUS-982438"},{"key":"segment","value":"inactivo_90d"}]';
+  const usual = '[{"key":"deployment_squad","value":"DS_573176543210"},{"key":"customer_id","value":"CUS-982438"},{"key":"segment","value":"inactivo_90d"}]';
+  /** `json` stored in the form `tag` names, and read back exactly. */
+  const storedAs = (json: string, tag: number): Buffer => {
     const stored = encodeSessionKeys(json);
-    expect(stored.length).toBeLessThan(json.length / 3);
+    expect(stored[0]).toBe(tag);
     expect(decodeSessionKeys(stored)).toBe(json);
+    return stored;
+  };
+
+  it.each([
+    ["Treble's usual keys", usual],
+    ["keys of other names, in any script", '[{"key":"pedido","value":"Nº 4512 – entrega mañana 🚚"},{"key":"customer_id","value":""}]'],
+    ["a value longer than 127 bytes (a two-byte length)", JSON.stringify([{ key: "nota", value: "x".repeat(300) }])],
+    ["an object of values", '{"customer_id":"CUS-078030","segment":"vip","ciudad":"Bogotá"}'],
+    ["no keys", "[]"],
+    ["an empty object", "{}"],
+  ])("stores %s as length-prefixed strings and reads them back exactly", (_, json) => {
+    expect(storedAs(json, 4).length).toBeLessThan(Buffer.byteLength(json) + 4);
   });
 
-  it("reads text-tagged keys (PostgreSQL rows converted by migration compact_keys) and null", () => {
+  it("names the usual keys in one byte each: about half the text", () => {
+    expect(storedAs(usual, 4).length).toBe(1 + 1 + 1 + (1 + 1 + 15) + (1 + 1 + 10) + (1 + 1 + 12));
+  });
+
+  it.each([
+    ["spaces JSON.stringify would not write", '[{"key": "segment", "value": "vip"}]'],
+    ["a number", '[{"key":"segment","value":3}]'],
+    ["a pair with another field", '[{"key":"segment","value":"vip","extra":"1"}]'],
+    ["a pair written value first", '[{"value":"vip","key":"segment"}]'],
+    ["a nested value", '{"segment":{"a":"b"}}'],
+    ["a repeated name", '{"segment":"a","segment":"b"}'],
+    ["a lone surrogate", '[{"key":"segment","value":"\\ud800"}]'],
+    ["a string", '"vip"'],
+    ["text that is not JSON", "[{"],
+  ])("deflates other JSON (%s) and reads it back exactly", (_, json) => {
+    storedAs(json, 3);
+  });
+
+  it("reads the forms older rows hold: deflated, text-tagged (migration compact_keys), and null", () => {
+    expect(decodeSessionKeys(Buffer.concat([Buffer.from([3]), deflateV1(usual)]))).toBe(usual);
     expect(decodeSessionKeys(Buffer.concat([Buffer.from([0]), Buffer.from('{"a":"ñ"}')]))).toBe('{"a":"ñ"}');
     expect(decodeSessionKeys(null)).toBeNull();
+  });
+
+  it("refuses a body that ends early or names a key it does not know", () => {
+    const stored = encodeSessionKeys(usual);
+    expect(() => decodeSessionKeys(stored.subarray(0, stored.length - 3))).toThrow(/end early/);
+    expect(() => decodeSessionKeys(Buffer.from([4, 0, 1, 9, 0]))).toThrow(/Unknown session key name 9/);
+    expect(() => decodeSessionKeys(Buffer.from([7]))).toThrow(/Unknown session keys form 7/);
   });
 });
