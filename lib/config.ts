@@ -19,6 +19,13 @@ const count = (fallback: number) =>
     .pipe(z.string().regex(/^\d+$/, "must be a whole number ≥ 0").optional())
     .transform((v) => (v === undefined ? fallback : Number(v)));
 
+/**
+ * Failures in a window up to which the overview counts affected contacts and the contact lists
+ * exactly on every refresh where no per-contact index answers (cheap enough per refresh): the
+ * default of the setting EXACT_CONTACTS_LIMIT, and of the reads that are not given it (tests).
+ */
+export const DEFAULT_EXACT_CONTACTS_LIMIT = 50_000;
+
 const settingsSchema = z
   .object({
     DATABASE_PATH: optionalString.transform((v) => v ?? "./data/faultline.db"),
@@ -88,12 +95,8 @@ const settingsSchema = z
     ALERTS_FROM: optionalString.transform((v) => v ?? "Faultline <faultline@localhost>"),
     /** A dashboard read (query, count, export chunk) running longer than this is cancelled: 503 query_timeout. */
     QUERY_TIMEOUT_MS: count(10_000).pipe(z.number().int().min(1, "must be at least 1")),
-    /**
-     * Failures in a window up to which the overview counts affected contacts and the contact lists
-     * exactly on every refresh where no per-contact index answers; beyond, an estimate, or under a
-     * status a Count action (lib/queries/stats.ts).
-     */
-    EXACT_CONTACTS_LIMIT: count(50_000),
+    /** DEFAULT_EXACT_CONTACTS_LIMIT's setting; beyond it, an estimate, or under a status a Count action (lib/queries/stats.ts). */
+    EXACT_CONTACTS_LIMIT: count(DEFAULT_EXACT_CONTACTS_LIMIT),
     /** Worker threads for dashboard reads, off the webhook's thread (exports get one each besides). More than the per-user cap of 2, so one user cannot take them all. */
     READ_WORKERS: count(3).pipe(z.number().int().min(1, "must be at least 1").max(16, "must be at most 16")),
     /** pino level of the server's JSON logs (fatal, error, warn, info, debug, trace, silent). */

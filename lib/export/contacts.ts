@@ -8,7 +8,7 @@ import { and, rawConditions, unindexed } from "@/lib/queries/failure-filter";
 import { DO_NOT_CONTACT_REASONS, reasonInfo, RETRY_REASONS } from "@/lib/reasons";
 import { contactsFromState, countJudgedEach, judgedEach, judgingEachPays, latestFailureOf, listCandidates, neverDoNotContact } from "@/lib/queries/contact-state";
 import { failureCounts } from "@/lib/queries/counts";
-import { EXACT_CONTACTS_LIMIT } from "@/lib/queries/stats";
+import { DEFAULT_EXACT_CONTACTS_LIMIT } from "@/lib/config";
 import { keysetChunks, maxId, READ_CHUNK_ROWS, type Cell, type OpenedExport } from "./csv";
 import { exportFilename, type ContactList, type ExportRequest } from "./options";
 
@@ -244,7 +244,7 @@ export interface ListCount {
  * else contact by contact or from the failures, whichever costs less (a quick count: unless the view
  * holds more than `countLimit` failures). A view without a failure of the list's reasons holds none.
  */
-export function* contactExportCount(dialect: Dialect, { request, list: which, countLimit = EXACT_CONTACTS_LIMIT }: ContactExportArgs): Steps<ListCount> {
+export function* contactExportCount(dialect: Dialect, { request, list: which, countLimit = DEFAULT_EXACT_CONTACTS_LIMIT }: ContactExportArgs): Steps<ListCount> {
   const { filters, window } = request;
   const fromState = yield* contactsFromState(dialect, filters, which, window.from, window.to);
   if (fromState !== null) return { rows: fromState };

@@ -7,6 +7,7 @@ import { ALL_REASONS_SKETCH } from "@/db/schema";
 import { reasonInfo, type ReasonClass } from "@/lib/reasons";
 import { bucketStarts, DAY_MS, hoursAlignWithUtc, HOUR_MS, MINUTE_MS, offsetsAlignTo, QUARTER_HOUR_MS, tzOffsetMs, type BucketUnit } from "@/lib/time/zoned";
 import { addToSketch, emptySketch, estimateCardinality, mergeStoredSketch } from "@/lib/hll";
+import { DEFAULT_EXACT_CONTACTS_LIMIT } from "@/lib/config";
 import { contactsFromState, countJudgedEach, judgingEachPays } from "./contact-state";
 import { failureCounts, failureTotal, reasonsReadApart, tally, WindowEdges, type KeyedCount, type TimelineKey } from "./counts";
 import { and, phoneDigits, phoneGramCounter, rawConditions, rollupConditions, rollupsCanAnswer, rollupSource, splitWindow, type RollupName } from "./failure-filter";
@@ -66,12 +67,6 @@ export function* contactsEstimate(dialect: Dialect, filters: Filters, from: numb
 }
 
 /**
- * Up to this many failures in a window, contacts are counted exactly on every refresh where no
- * index answers (cheap enough per refresh); the server's setting EXACT_CONTACTS_LIMIT.
- */
-export const EXACT_CONTACTS_LIMIT = 50_000;
-
-/**
  * Affected contacts: from the per-contact state when it answers (one line, template, reason or
  * class, several lines or templates, a phone search of two digits or more, windows ending after the latest failure:
  * lib/queries/contact-state.ts); else exact for small windows or dimension filters, and a sketch
@@ -92,7 +87,7 @@ function* countContacts(
   from: number,
   to: number,
   total: number,
-  { exactLimit = EXACT_CONTACTS_LIMIT, exact = false }: { exactLimit?: number; exact?: boolean } = {},
+  { exactLimit = DEFAULT_EXACT_CONTACTS_LIMIT, exact = false }: { exactLimit?: number; exact?: boolean } = {},
 ): Steps<{ contacts: number | null; approximate: boolean }> {
   const oneDigit = phoneDigits(filters.q)?.length === 1;
   const sketchable = !filters.line.length && !filters.template.length && !filters.status.length && (!filters.q || phoneGramCounter(filters) !== null);
@@ -504,7 +499,7 @@ export interface Stats {
   previousTotal: number;
   /** Percent change against the previous window of equal length; null when it had none. */
   changePct: number | null;
-  /** Distinct contacts; null when not counted (a status over more failures than EXACT_CONTACTS_LIMIT). */
+  /** Distinct contacts; null when not counted (a status over more failures than the exact limit, EXACT_CONTACTS_LIMIT). */
   contacts: number | null;
   /** True when `contacts` is an estimate (HyperLogLog sketches, or a one-digit search's share) rather than an exact count. */
   contactsApproximate: boolean;
